@@ -1,0 +1,16 @@
+DROP TABLE ledger_entries;
+DROP TABLE outbox;
+DROP TABLE subscriptions;
+DROP TABLE attachments;
+DROP TABLE report_events;
+DROP TABLE reports;
+DROP TABLE counters;
+DROP TABLE api_keys;
+DROP TABLE users;
+DROP TABLE service_area_routes;
+DROP TABLE service_areas;
+DROP TABLE categories;
+DROP TABLE departments;
+DROP TABLE sla_policies;
+DROP TABLE calendar_days;
+DROP TABLE calendars;

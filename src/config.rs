@@ -1,0 +1,86 @@
+//! Settings, loaded in layers: `config/default.toml` (or the copy compiled
+//! into the binary when the file is absent) → `config/$GOROD_ENV.toml` →
+//! `GOROD__SECTION__KEY` environment variables. `DATABASE_URL` is honoured when
+//! `GOROD__DATABASE__URL` is not set. Nothing here is global: the loaded
+//! `Settings` value is passed to `Application::build`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+const EMBEDDED_DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub seed: SeedSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SeedSettings {
+    pub demo: bool,
+    pub demo_reports: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(#[from] config::ConfigError);
+
+impl Settings {
+    /// Loads settings from `config_dir` and the process environment.
+    pub fn load(config_dir: &Path) -> Result<Settings, ConfigError> {
+        Settings::load_with_env(config_dir, std::env::vars().collect())
+    }
+
+    /// Loads settings from `config_dir` and the given environment, so tests
+    /// can vary the environment without touching the process's own.
+    pub fn load_with_env(
+        config_dir: &Path,
+        env: HashMap<String, String>,
+    ) -> Result<Settings, ConfigError> {
+        use config::{Config, Environment, File, FileFormat};
+
+        let defaults_file = config_dir.join("default.toml");
+        let mut builder = if defaults_file.exists() {
+            Config::builder().add_source(File::from(defaults_file))
+        } else {
+            Config::builder().add_source(File::from_str(EMBEDDED_DEFAULTS, FileFormat::Toml))
+        };
+        if let Some(name) = env.get("GOROD_ENV").filter(|n| !n.is_empty()) {
+            builder = builder.add_source(File::from(config_dir.join(format!("{name}.toml"))));
+        }
+        if !env.contains_key("GOROD__DATABASE__URL") {
+            if let Some(url) = env.get("DATABASE_URL").filter(|u| !u.is_empty()) {
+                builder = builder.set_override("database.url", url.as_str())?;
+            }
+        }
+        let gorod_env: HashMap<String, String> = env
+            .into_iter()
+            .filter(|(key, _)| key.starts_with("GOROD__"))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("GOROD")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(gorod_env)),
+        );
+        Ok(builder.build()?.try_deserialize()?)
+    }
+}

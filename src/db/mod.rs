@@ -1,0 +1,310 @@
+//! The database: the only module that knows SQL backends. One schema and one
+//! `DbConnection` over SQLite and PostgreSQL, chosen at run time from the URL
+//! scheme; the pool; migrations per backend; and the queries the rest of the
+//! program calls. Diesel is synchronous, so handlers reach it only through
+//! [`run`], which moves the work onto actix's blocking thread pool.
+
+pub mod catalog;
+pub mod reports;
+pub mod rows;
+pub mod schema;
+pub mod seed;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever backend the URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = PooledConnection<ConnectionManager>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database URL '{0}' has no scheme: use sqlite://PATH, postgres://… or postgresql://…")]
+    NoScheme(String),
+    #[error("database URL scheme '{0}' is not supported: use sqlite://PATH, postgres://… or postgresql://…")]
+    UnknownScheme(String),
+    #[error("cannot create the directory {path} for the SQLite database: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the database at {url}: {source}")]
+    Connect {
+        url: String,
+        source: diesel::ConnectionError,
+    },
+    #[error("cannot prepare the SQLite connection: {0}")]
+    Pragmas(#[source] diesel::result::Error),
+    #[error("no database connection available: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("the database task was cancelled")]
+    Cancelled,
+}
+
+/// Which backend a URL names; parsed before anything connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite { path: PathBuf },
+    Postgres { url: String },
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<DatabaseUrl, DbError> {
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| DbError::NoScheme(redact(url)))?;
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Ok(DatabaseUrl::Sqlite {
+                path: PathBuf::from(rest),
+            }),
+            "postgres" | "postgresql" => Ok(DatabaseUrl::Postgres {
+                url: url.to_string(),
+            }),
+            other => Err(DbError::UnknownScheme(other.to_string())),
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite { .. } => "sqlite",
+            DatabaseUrl::Postgres { .. } => "postgres",
+        }
+    }
+
+    /// The URL with any password replaced, for messages and logs.
+    pub fn display(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite { path } => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres { url } => redact(url),
+        }
+    }
+}
+
+/// Hides the password in `scheme://user:password@host/...`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Opens connections by URL scheme, so that the real connection error reaches
+/// the user and an unknown scheme is refused rather than taken for a file name.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Result<ConnectionManager, DbError> {
+        let url = DatabaseUrl::parse(url)?;
+        if let DatabaseUrl::Sqlite { path } = &url {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+            }
+        }
+        Ok(ConnectionManager { url })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    fn open(&self) -> Result<DbConnection, DbError> {
+        let connect_error = |source| DbError::Connect {
+            url: self.url.display(),
+            source,
+        };
+        match &self.url {
+            DatabaseUrl::Postgres { url } => diesel::PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(connect_error),
+            DatabaseUrl::Sqlite { path } => {
+                let path = path.to_string_lossy();
+                let mut conn = diesel::SqliteConnection::establish(&path).map_err(connect_error)?;
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(DbError::Pragmas)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConnection, DbError> {
+        self.open()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::Query)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Connects once (so a bad URL, an unreachable server, a wrong password or a
+/// missing database is reported with its real reason), migrates, and builds
+/// the pool.
+pub fn connect_and_migrate(url: &str, pool_size: u32, timeout: Duration) -> Result<Pool, DbError> {
+    let manager = ConnectionManager::new(url)?;
+    let mut first = manager.connect()?;
+    run_migrations(&mut first)?;
+    drop(first);
+    let pool = r2d2::Pool::builder()
+        .max_size(pool_size.max(1))
+        .connection_timeout(timeout)
+        .build_unchecked(manager);
+    Ok(pool)
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbError> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| DbError::Migration(e.to_string()))
+}
+
+/// How many migrations the database still lacks (0 when ready).
+pub fn pending_migrations(conn: &mut DbConnection) -> Result<usize, DbError> {
+    let pending = match conn {
+        DbConnection::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Postgres(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    pending.map_err(|e| DbError::Migration(e.to_string()))
+}
+
+/// Runs `work` with a pooled connection on the blocking thread pool.
+pub async fn run<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|_| E::from(DbError::Cancelled))?
+}
+
+/// A transaction that reads and then writes. On SQLite it starts with
+/// `BEGIN IMMEDIATE`, taking the write lock up front: a deferred transaction
+/// that reads first fails with "database is locked" when another writer got
+/// there in between, whatever the busy timeout. PostgreSQL uses a plain one.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(work);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let outcome = work(conn);
+    let DbConnection::Sqlite(sqlite) = conn else {
+        unreachable!("the connection cannot change backend inside a transaction")
+    };
+    match outcome {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The work's error is the one worth reporting; a failed rollback
+            // leaves the connection broken, and the pool discards it.
+            let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+            Err(error)
+        }
+    }
+}
+
+/// True when the error is a unique-constraint violation (on either backend).
+pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _
+        )
+    )
+}
+
+/// A fresh id in the portable text form.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_their_backend_and_unknown_schemes_are_refused() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/gorod.db").unwrap(),
+            DatabaseUrl::Sqlite {
+                path: "data/gorod.db".into()
+            }
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DatabaseUrl::Sqlite {
+                path: "/tmp/x.db".into()
+            }
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
+            DatabaseUrl::Postgres { .. }
+        ));
+        let err = DatabaseUrl::parse("mysql://root@localhost/db").unwrap_err();
+        assert!(err.to_string().contains("'mysql' is not supported"), "{err}");
+        let err = DatabaseUrl::parse("gorod.db").unwrap_err();
+        assert!(err.to_string().contains("no scheme"), "{err}");
+    }
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        let url = DatabaseUrl::parse("postgres://city:s3cret@db.example/gorod").unwrap();
+        assert_eq!(url.display(), "postgres://city:***@db.example/gorod");
+    }
+}

@@ -1,0 +1,228 @@
+//! Row types, one per table, used both to insert and to load. Ids are UUIDs
+//! in their hyphenated text form (the portable representation); conversion
+//! to `uuid::Uuid` happens where rows become domain values.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = calendars)]
+pub struct CalendarRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub time_zone: String,
+    pub weekly_days_off: String,
+    pub work_starts: String,
+    pub work_ends: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = calendar_days)]
+pub struct CalendarDayRow {
+    pub calendar_id: String,
+    pub day: NaiveDate,
+    pub kind: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sla_policies)]
+pub struct SlaPolicyRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub calendar_id: String,
+    pub moderation_days: i32,
+    pub answer_days: i32,
+    pub fix_days: Option<i32>,
+    pub resident_check_days: i32,
+    pub warn_percents: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = departments)]
+pub struct DepartmentRow {
+    pub id: String,
+    pub code: String,
+    pub name_ru: String,
+    pub name_en: String,
+    pub parent_id: Option<String>,
+    pub email: Option<String>,
+    pub calendar_id: String,
+    pub is_triage: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = categories)]
+pub struct CategoryRow {
+    pub id: String,
+    pub code: String,
+    pub group_code: String,
+    pub name_ru: String,
+    pub name_en: String,
+    pub description_ru: String,
+    pub description_en: String,
+    pub attributes: String,
+    pub default_department_id: String,
+    pub sla_policy_id: String,
+    pub duplicate_radius_m: f64,
+    pub active: bool,
+    pub sort_order: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = service_areas)]
+pub struct ServiceAreaRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub geometry: String,
+    pub min_lat: f64,
+    pub min_lon: f64,
+    pub max_lat: f64,
+    pub max_lon: f64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = service_area_routes)]
+pub struct ServiceAreaRouteRow {
+    pub id: String,
+    pub service_area_id: String,
+    pub category_id: Option<String>,
+    pub department_id: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: String,
+    pub department_id: Option<String>,
+    pub locale: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub key_hash: String,
+    pub name: String,
+    pub kind: String,
+    pub user_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = counters)]
+pub struct CounterRow {
+    pub name: String,
+    pub value: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = reports)]
+pub struct ReportRow {
+    pub id: String,
+    pub number: i64,
+    pub category_id: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub address: Option<String>,
+    pub description: String,
+    pub status: String,
+    pub service_area_id: Option<String>,
+    pub department_id: Option<String>,
+    pub routing_rule: String,
+    pub assignee_id: Option<String>,
+    pub reporter_id: Option<String>,
+    pub reporter_name_public: bool,
+    pub duplicate_of: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub moderation_due_at: Option<NaiveDateTime>,
+    pub answer_due_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = report_events)]
+pub struct ReportEventRow {
+    pub id: String,
+    pub report_id: String,
+    pub actor_id: Option<String>,
+    pub actor_role: String,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub note: Option<String>,
+    pub public: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = attachments)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub report_id: String,
+    pub event_id: Option<String>,
+    pub content_hash: String,
+    pub mime: String,
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = subscriptions)]
+pub struct SubscriptionRow {
+    pub id: String,
+    pub report_id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub created_at: NaiveDateTime,
+    pub unsubscribed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub event_id: Option<String>,
+    pub recipient: String,
+    pub template: String,
+    pub locale: String,
+    pub payload: String,
+    pub message_id: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ledger_entries)]
+pub struct LedgerEntryRow {
+    pub seq: i64,
+    pub report_id: String,
+    pub report_number: i64,
+    pub kind: String,
+    pub actor: String,
+    pub recorded_at: NaiveDateTime,
+    pub answer_digest: Option<String>,
+    pub photo_digests: String,
+    pub prev_hash: String,
+    pub hash: String,
+}

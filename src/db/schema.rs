@@ -1,0 +1,261 @@
+//! The one schema both backends share. Written by hand against the portable
+//! DDL in `migrations/{sqlite,postgres}`; `tests/schema.rs` loads every table
+//! through these definitions on both backends, so drift fails a test.
+
+diesel::table! {
+    calendars (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        time_zone -> Text,
+        weekly_days_off -> Text,
+        work_starts -> Text,
+        work_ends -> Text,
+    }
+}
+
+diesel::table! {
+    calendar_days (calendar_id, day) {
+        calendar_id -> Text,
+        day -> Date,
+        kind -> Text,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    sla_policies (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        calendar_id -> Text,
+        moderation_days -> Integer,
+        answer_days -> Integer,
+        fix_days -> Nullable<Integer>,
+        resident_check_days -> Integer,
+        warn_percents -> Text,
+    }
+}
+
+diesel::table! {
+    departments (id) {
+        id -> Text,
+        code -> Text,
+        name_ru -> Text,
+        name_en -> Text,
+        parent_id -> Nullable<Text>,
+        email -> Nullable<Text>,
+        calendar_id -> Text,
+        is_triage -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> Text,
+        code -> Text,
+        group_code -> Text,
+        name_ru -> Text,
+        name_en -> Text,
+        description_ru -> Text,
+        description_en -> Text,
+        attributes -> Text,
+        default_department_id -> Text,
+        sla_policy_id -> Text,
+        duplicate_radius_m -> Double,
+        active -> Bool,
+        sort_order -> Integer,
+    }
+}
+
+diesel::table! {
+    service_areas (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        geometry -> Text,
+        min_lat -> Double,
+        min_lon -> Double,
+        max_lat -> Double,
+        max_lon -> Double,
+    }
+}
+
+diesel::table! {
+    service_area_routes (id) {
+        id -> Text,
+        service_area_id -> Text,
+        category_id -> Nullable<Text>,
+        department_id -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        name -> Nullable<Text>,
+        role -> Text,
+        department_id -> Nullable<Text>,
+        locale -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        key_hash -> Text,
+        name -> Text,
+        kind -> Text,
+        user_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        number -> BigInt,
+        category_id -> Text,
+        lat -> Double,
+        lon -> Double,
+        address -> Nullable<Text>,
+        description -> Text,
+        status -> Text,
+        service_area_id -> Nullable<Text>,
+        department_id -> Nullable<Text>,
+        routing_rule -> Text,
+        assignee_id -> Nullable<Text>,
+        reporter_id -> Nullable<Text>,
+        reporter_name_public -> Bool,
+        duplicate_of -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        moderation_due_at -> Nullable<Timestamp>,
+        answer_due_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    report_events (id) {
+        id -> Text,
+        report_id -> Text,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        kind -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        note -> Nullable<Text>,
+        public -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        report_id -> Text,
+        event_id -> Nullable<Text>,
+        content_hash -> Text,
+        mime -> Text,
+        width -> Integer,
+        height -> Integer,
+        bytes -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> Text,
+        report_id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+        unsubscribed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        event_id -> Nullable<Text>,
+        recipient -> Text,
+        template -> Text,
+        locale -> Text,
+        payload -> Text,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ledger_entries (seq) {
+        seq -> BigInt,
+        report_id -> Text,
+        report_number -> BigInt,
+        kind -> Text,
+        actor -> Text,
+        recorded_at -> Timestamp,
+        answer_digest -> Nullable<Text>,
+        photo_digests -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(calendar_days -> calendars (calendar_id));
+diesel::joinable!(sla_policies -> calendars (calendar_id));
+diesel::joinable!(departments -> calendars (calendar_id));
+diesel::joinable!(categories -> departments (default_department_id));
+diesel::joinable!(categories -> sla_policies (sla_policy_id));
+diesel::joinable!(service_area_routes -> service_areas (service_area_id));
+diesel::joinable!(service_area_routes -> departments (department_id));
+diesel::joinable!(users -> departments (department_id));
+diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(reports -> categories (category_id));
+diesel::joinable!(reports -> service_areas (service_area_id));
+diesel::joinable!(reports -> departments (department_id));
+diesel::joinable!(report_events -> reports (report_id));
+diesel::joinable!(report_events -> users (actor_id));
+diesel::joinable!(attachments -> reports (report_id));
+diesel::joinable!(subscriptions -> reports (report_id));
+diesel::joinable!(subscriptions -> users (user_id));
+diesel::joinable!(ledger_entries -> reports (report_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    calendars,
+    calendar_days,
+    sla_policies,
+    departments,
+    categories,
+    service_areas,
+    service_area_routes,
+    users,
+    api_keys,
+    counters,
+    reports,
+    report_events,
+    attachments,
+    subscriptions,
+    outbox,
+    ledger_entries,
+);

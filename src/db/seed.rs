@@ -1,0 +1,64 @@
+//! Loading the demo city into an empty database, in one transaction.
+
+use diesel::prelude::*;
+
+use super::reports::REPORT_NUMBER_COUNTER;
+use super::schema::*;
+use super::{write_transaction, DbConnection, DbError};
+use crate::demo::DemoCity;
+
+/// Rows per INSERT statement: well under PostgreSQL's 65,535 bind parameters
+/// for the widest table.
+const BATCH_ROWS: usize = 500;
+
+/// Multi-row INSERT does not compile through the multi-backend connection,
+/// so it is dispatched to the concrete connection here.
+macro_rules! insert_batches {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let mut inserted = 0;
+        for chunk in $rows.chunks(BATCH_ROWS) {
+            inserted += match $conn {
+                DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+                DbConnection::Postgres(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+            };
+        }
+        inserted
+    }};
+}
+
+/// True when the city has no departments yet, i.e. nothing was ever loaded.
+pub fn is_empty(conn: &mut DbConnection) -> Result<bool, DbError> {
+    let count: i64 = departments::table.count().get_result(conn)?;
+    Ok(count == 0)
+}
+
+/// Inserts the demo city unless the database already holds a city; returns
+/// whether it did. Checking and loading share one write transaction, so two
+/// instances starting together load it once.
+pub fn load_if_empty(conn: &mut DbConnection, city: &DemoCity) -> Result<bool, DbError> {
+    write_transaction(conn, |conn| {
+        if !is_empty(conn)? {
+            return Ok(false);
+        }
+        insert_batches!(conn, calendars::table, &city.calendars);
+        insert_batches!(conn, calendar_days::table, &city.calendar_days);
+        insert_batches!(conn, sla_policies::table, &city.sla_policies);
+        // One statement: both backends check the parent_id foreign key at
+        // the end of the statement, so order within it does not matter.
+        insert_batches!(conn, departments::table, &city.departments);
+        insert_batches!(conn, categories::table, &city.categories);
+        insert_batches!(conn, service_areas::table, &city.service_areas);
+        insert_batches!(conn, service_area_routes::table, &city.service_area_routes);
+        insert_batches!(conn, users::table, &city.users);
+        insert_batches!(conn, api_keys::table, &city.api_keys);
+        // Duplicates point at earlier reports, so insertion order is enough.
+        insert_batches!(conn, reports::table, &city.reports);
+        insert_batches!(conn, report_events::table, &city.report_events);
+        insert_batches!(conn, subscriptions::table, &city.subscriptions);
+        let last_number = city.reports.iter().map(|r| r.number).max().unwrap_or(0);
+        diesel::update(counters::table.find(REPORT_NUMBER_COUNTER))
+            .set(counters::value.eq(last_number))
+            .execute(conn)?;
+        Ok(true)
+    })
+}

@@ -1,0 +1,588 @@
+//! The demo city: a small Moscow loaded into an empty database on first start
+//! when `seed.demo` is on. Departments, categories, service areas, the
+//! production calendar and SLA policies come from the files under
+//! `config/demo/` (compiled in, so the binary works from any directory);
+//! staff accounts, residents and sample reports with their history are made
+//! here from a fixed random seed, so every fresh demo looks the same.
+//!
+//! Staff: for each department one supervisor `supervisor.<dept>@demo.gorod.local`
+//! and two crew members `crew1.<dept>@…`, `crew2.<dept>@…`; one admin
+//! `admin@demo.gorod.local`. The Open311 API key `demo-open311-key` exists only
+//! in the demo.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::access::api_key_digest;
+use crate::db::rows::*;
+use crate::reports::ReportStatus;
+use crate::routing::{self, AreaRoute, AreaShape, CategoryRouting, ServiceArea};
+use crate::sla::DayKind;
+
+pub const DEMO_OPEN311_KEY: &str = "demo-open311-key";
+pub const DEMO_EMAIL_DOMAIN: &str = "demo.gorod.local";
+
+const CALENDAR: &str = include_str!("../config/demo/calendar.json");
+const SLA_POLICIES: &str = include_str!("../config/demo/sla_policies.json");
+const DEPARTMENTS: &str = include_str!("../config/demo/departments.json");
+const CATEGORIES: &str = include_str!("../config/demo/categories.json");
+const SERVICE_AREAS: &str = include_str!("../config/demo/service_areas.geojson");
+const PEOPLE: &str = include_str!("../config/demo/people.json");
+const SAMPLE_TEXTS: &str = include_str!("../config/demo/sample_texts.json");
+
+/// Every row of the demo city, ready to insert.
+#[derive(Debug, Default)]
+pub struct DemoCity {
+    pub calendars: Vec<CalendarRow>,
+    pub calendar_days: Vec<CalendarDayRow>,
+    pub sla_policies: Vec<SlaPolicyRow>,
+    pub departments: Vec<DepartmentRow>,
+    pub categories: Vec<CategoryRow>,
+    pub service_areas: Vec<ServiceAreaRow>,
+    pub service_area_routes: Vec<ServiceAreaRouteRow>,
+    pub users: Vec<UserRow>,
+    pub api_keys: Vec<ApiKeyRow>,
+    pub reports: Vec<ReportRow>,
+    pub report_events: Vec<ReportEventRow>,
+    pub subscriptions: Vec<SubscriptionRow>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("demo city file {file}: {message}")]
+pub struct DemoError {
+    file: &'static str,
+    message: String,
+}
+
+fn bad(file: &'static str, message: impl Into<String>) -> DemoError {
+    DemoError {
+        file,
+        message: message.into(),
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(file: &'static str, text: &str) -> Result<T, DemoError> {
+    serde_json::from_str(text).map_err(|e| bad(file, e.to_string()))
+}
+
+#[derive(Deserialize)]
+struct CalendarFile {
+    code: String,
+    name: String,
+    time_zone: String,
+    weekly_days_off: String,
+    work_starts: String,
+    work_ends: String,
+    days: Vec<(NaiveDate, DayKind, String)>,
+}
+
+#[derive(Deserialize)]
+struct PolicyFile {
+    code: String,
+    name: String,
+    moderation_days: i32,
+    answer_days: i32,
+    fix_days: Option<i32>,
+    resident_check_days: i32,
+    warn_percents: String,
+}
+
+#[derive(Deserialize)]
+struct DepartmentFile {
+    code: String,
+    name_ru: String,
+    name_en: String,
+    parent: Option<String>,
+    email: Option<String>,
+    #[serde(default)]
+    triage: bool,
+}
+
+#[derive(Deserialize)]
+struct CategoryFile {
+    code: String,
+    group: String,
+    name_ru: String,
+    name_en: String,
+    department: String,
+    sla: String,
+    radius_m: f64,
+    #[serde(default)]
+    attributes: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct PeopleFile {
+    first_names: Vec<String>,
+    last_names: Vec<String>,
+    residents: usize,
+}
+
+#[derive(Deserialize)]
+struct SampleTexts {
+    descriptions: HashMap<String, Vec<String>>,
+    answers: Vec<String>,
+    rejections: Vec<String>,
+    pauses: Vec<String>,
+    returns: Vec<String>,
+    refutations: Vec<String>,
+}
+
+/// Builds the demo city as of `now`, with `report_count` sample reports.
+pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoError> {
+    let mut city = DemoCity::default();
+    let calendar: CalendarFile = parse("calendar.json", CALENDAR)?;
+    let calendar_id = Uuid::new_v4().to_string();
+    city.calendar_days = calendar
+        .days
+        .into_iter()
+        .map(|(day, kind, note)| CalendarDayRow {
+            calendar_id: calendar_id.clone(),
+            day,
+            kind: kind.as_str().into(),
+            note,
+        })
+        .collect();
+    city.calendars.push(CalendarRow {
+        id: calendar_id.clone(),
+        code: calendar.code,
+        name: calendar.name,
+        time_zone: calendar.time_zone,
+        weekly_days_off: calendar.weekly_days_off,
+        work_starts: calendar.work_starts,
+        work_ends: calendar.work_ends,
+    });
+
+    let policies: Vec<PolicyFile> = parse("sla_policies.json", SLA_POLICIES)?;
+    let mut policy_ids = HashMap::new();
+    for p in policies {
+        let id = Uuid::new_v4().to_string();
+        policy_ids.insert(p.code.clone(), id.clone());
+        city.sla_policies.push(SlaPolicyRow {
+            id,
+            code: p.code,
+            name: p.name,
+            calendar_id: calendar_id.clone(),
+            moderation_days: p.moderation_days,
+            answer_days: p.answer_days,
+            fix_days: p.fix_days,
+            resident_check_days: p.resident_check_days,
+            warn_percents: p.warn_percents,
+        });
+    }
+
+    let departments: Vec<DepartmentFile> = parse("departments.json", DEPARTMENTS)?;
+    let department_ids: HashMap<String, Uuid> = departments
+        .iter()
+        .map(|d| (d.code.clone(), Uuid::new_v4()))
+        .collect();
+    let department_id = |file: &'static str, code: &str| {
+        department_ids
+            .get(code)
+            .copied()
+            .ok_or_else(|| bad(file, format!("unknown department '{code}'")))
+    };
+    for d in &departments {
+        city.departments.push(DepartmentRow {
+            id: department_id("departments.json", &d.code)?.to_string(),
+            code: d.code.clone(),
+            name_ru: d.name_ru.clone(),
+            name_en: d.name_en.clone(),
+            parent_id: match &d.parent {
+                Some(parent) => Some(department_id("departments.json", parent)?.to_string()),
+                None => None,
+            },
+            email: d.email.clone(),
+            calendar_id: calendar_id.clone(),
+            is_triage: d.triage,
+            created_at: now,
+        });
+    }
+
+    let categories: Vec<CategoryFile> = parse("categories.json", CATEGORIES)?;
+    let mut routings = Vec::new();
+    for (order, c) in categories.iter().enumerate() {
+        let id = Uuid::new_v4();
+        let department = department_id("categories.json", &c.department)?;
+        routings.push((
+            CategoryRouting {
+                id,
+                code: c.code.clone(),
+                default_department_id: department,
+                default_department_code: c.department.clone(),
+            },
+            c.group.clone(),
+        ));
+        city.categories.push(CategoryRow {
+            id: id.to_string(),
+            code: c.code.clone(),
+            group_code: c.group.clone(),
+            name_ru: c.name_ru.clone(),
+            name_en: c.name_en.clone(),
+            description_ru: String::new(),
+            description_en: String::new(),
+            attributes: serde_json::Value::Array(c.attributes.clone()).to_string(),
+            default_department_id: department.to_string(),
+            sla_policy_id: policy_ids
+                .get(&c.sla)
+                .cloned()
+                .ok_or_else(|| bad("categories.json", format!("unknown SLA policy '{}'", c.sla)))?,
+            duplicate_radius_m: c.radius_m,
+            active: true,
+            sort_order: i32::try_from(order).unwrap_or(i32::MAX),
+        });
+    }
+    let category_id = |code: &str| {
+        routings
+            .iter()
+            .find(|(r, _)| r.code == code)
+            .map(|(r, _)| r.id)
+            .ok_or_else(|| bad("service_areas.geojson", format!("unknown category '{code}'")))
+    };
+
+    let areas = demo_areas(&department_id, &category_id)?;
+    for area in &areas {
+        let (min_lat, min_lon, max_lat, max_lon) = area.shape.bounding_box();
+        city.service_areas.push(ServiceAreaRow {
+            id: area.id.to_string(),
+            code: area.code.clone(),
+            name: area.name.clone(),
+            geometry: geometry_json(&area.shape),
+            min_lat,
+            min_lon,
+            max_lat,
+            max_lon,
+        });
+        for route in &area.routes {
+            city.service_area_routes.push(ServiceAreaRouteRow {
+                id: Uuid::new_v4().to_string(),
+                service_area_id: area.id.to_string(),
+                category_id: route.category_id.map(|c| c.to_string()),
+                department_id: route.department_id.to_string(),
+            });
+        }
+    }
+
+    let people: PeopleFile = parse("people.json", PEOPLE)?;
+    let mut rng = StdRng::seed_from_u64(2026);
+    let person = |rng: &mut StdRng| {
+        let first = people.first_names.choose(rng).cloned().unwrap_or_default();
+        let last = people.last_names.choose(rng).cloned().unwrap_or_default();
+        format!("{first} {last}")
+    };
+    let user = |email: String, name: String, role: &str, department: Option<&Uuid>| UserRow {
+        id: Uuid::new_v4().to_string(),
+        email,
+        name: Some(name),
+        role: role.into(),
+        department_id: department.map(Uuid::to_string),
+        locale: "ru".into(),
+        created_at: now,
+    };
+    city.users.push(user(
+        format!("admin@{DEMO_EMAIL_DOMAIN}"),
+        person(&mut rng),
+        "admin",
+        None,
+    ));
+    let mut crews: HashMap<String, Vec<String>> = HashMap::new();
+    for d in &departments {
+        let id = department_ids.get(&d.code);
+        city.users.push(user(
+            format!("supervisor.{}@{DEMO_EMAIL_DOMAIN}", d.code),
+            person(&mut rng),
+            "supervisor",
+            id,
+        ));
+        for n in 1..=2 {
+            let crew = user(
+                format!("crew{n}.{}@{DEMO_EMAIL_DOMAIN}", d.code),
+                person(&mut rng),
+                "crew",
+                id,
+            );
+            crews
+                .entry(crew.department_id.clone().unwrap_or_default())
+                .or_default()
+                .push(crew.id.clone());
+            city.users.push(crew);
+        }
+    }
+    let residents: Vec<UserRow> = (1..=people.residents)
+        .map(|n| {
+            user(
+                format!("resident{n}@{DEMO_EMAIL_DOMAIN}"),
+                person(&mut rng),
+                "resident",
+                None,
+            )
+        })
+        .collect();
+    city.api_keys.push(ApiKeyRow {
+        id: Uuid::new_v4().to_string(),
+        key_hash: api_key_digest(DEMO_OPEN311_KEY),
+        name: "Demo Open311 client".into(),
+        kind: "open311".into(),
+        user_id: None,
+        created_at: now,
+        revoked_at: None,
+    });
+
+    let texts: SampleTexts = parse("sample_texts.json", SAMPLE_TEXTS)?;
+    let mut sampler = ReportSampler {
+        rng,
+        now,
+        texts,
+        crews,
+        residents: &residents,
+        areas: &areas,
+        categories: &routings,
+    };
+    for number in 1..=i64::from(report_count) {
+        sampler.sample(number, &mut city)?;
+    }
+    city.users.extend(residents);
+    Ok(city)
+}
+
+fn demo_areas(
+    department_id: &dyn Fn(&'static str, &str) -> Result<Uuid, DemoError>,
+    category_id: &dyn Fn(&str) -> Result<Uuid, DemoError>,
+) -> Result<Vec<ServiceArea>, DemoError> {
+    const FILE: &str = "service_areas.geojson";
+    let collection: geojson::FeatureCollection =
+        SERVICE_AREAS.parse().map_err(|e| bad(FILE, format!("{e}")))?;
+    let mut areas = Vec::new();
+    for feature in collection.features {
+        let property = |name: &str| {
+            feature
+                .property(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| bad(FILE, format!("a feature lacks the property '{name}'")))
+        };
+        let code = property("code")?;
+        let name = property("name")?;
+        let routes_by_department: HashMap<String, Vec<String>> = feature
+            .property("routes")
+            .cloned()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| bad(FILE, format!("area '{code}': routes: {e}")))?
+            .unwrap_or_default();
+        let mut routes = Vec::new();
+        for (department, category_codes) in routes_by_department {
+            for category in category_codes {
+                routes.push(AreaRoute {
+                    category_id: match category.as_str() {
+                        "*" => None,
+                        code => Some(category_id(code)?),
+                    },
+                    department_id: department_id(FILE, &department)?,
+                    department_code: department.clone(),
+                });
+            }
+        }
+        let geometry = feature
+            .geometry
+            .clone()
+            .ok_or_else(|| bad(FILE, format!("area '{code}' has no geometry")))?;
+        let shape =
+            AreaShape::from_geometry(geometry).map_err(|e| bad(FILE, format!("area '{code}': {e}")))?;
+        areas.push(ServiceArea {
+            id: Uuid::new_v4(),
+            code,
+            name,
+            shape,
+            routes,
+        });
+    }
+    areas.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(areas)
+}
+
+fn geometry_json(shape: &AreaShape) -> String {
+    geojson::Geometry::new(geojson::Value::from(shape.polygons())).to_string()
+}
+
+struct ReportSampler<'a> {
+    rng: StdRng,
+    now: NaiveDateTime,
+    texts: SampleTexts,
+    crews: HashMap<String, Vec<String>>,
+    residents: &'a [UserRow],
+    areas: &'a [ServiceArea],
+    categories: &'a [(CategoryRouting, String)],
+}
+
+/// Each status and the path a report takes to reach it.
+const PATHS: &[(ReportStatus, &[ReportStatus])] = {
+    use ReportStatus::*;
+    &[
+        (Moderation, &[]),
+        (Rejected, &[Rejected]),
+        (Duplicate, &[Duplicate]),
+        (Assigned, &[Assigned]),
+        (Returned, &[Assigned, Returned]),
+        (InProgress, &[Assigned, InProgress]),
+        (Paused, &[Assigned, InProgress, Paused]),
+        (Resolved, &[Assigned, InProgress, Resolved]),
+        (Reopened, &[Assigned, InProgress, Resolved, Reopened]),
+        (Confirmed, &[Assigned, InProgress, Resolved, Confirmed]),
+        (Closed, &[Assigned, InProgress, Resolved, Confirmed, Closed]),
+    ]
+};
+
+impl ReportSampler<'_> {
+    fn sample(&mut self, number: i64, city: &mut DemoCity) -> Result<(), DemoError> {
+        let rng = &mut self.rng;
+        let area = self
+            .areas
+            .choose(rng)
+            .ok_or_else(|| bad("service_areas.geojson", "no service areas"))?;
+        let (category, group) = self
+            .categories
+            .choose(rng)
+            .ok_or_else(|| bad("categories.json", "no categories"))?;
+        let (lat, lon) = point_inside(rng, &area.shape);
+        let decision = routing::route(category, area);
+        let reporter = self
+            .residents
+            .choose(rng)
+            .ok_or_else(|| bad("people.json", "no residents"))?;
+        let (status, path) = PATHS[number as usize % PATHS.len()];
+        let mut at = self.now
+            - TimeDelta::days(i64::from(rng.random_range(0..60u32)) + 3 * path.len() as i64)
+            - TimeDelta::minutes(i64::from(rng.random_range(0..1440u32)));
+        let report_id = Uuid::new_v4().to_string();
+        let description = self
+            .texts
+            .descriptions
+            .get(group)
+            .and_then(|d| d.choose(rng))
+            .cloned()
+            .unwrap_or_else(|| category.code.clone());
+        let department = decision.department_id.to_string();
+        let crew = self
+            .crews
+            .get(&department)
+            .and_then(|c| c.choose(rng))
+            .cloned();
+        let mut row = ReportRow {
+            id: report_id.clone(),
+            number,
+            category_id: category.id.to_string(),
+            lat,
+            lon,
+            address: rng
+                .random_bool(0.6)
+                .then(|| format!("{}, д. {}", area.name, rng.random_range(1..60u32))),
+            description,
+            status: status.as_str().into(),
+            service_area_id: Some(area.id.to_string()),
+            department_id: Some(department),
+            routing_rule: decision.rule.clone(),
+            assignee_id: None,
+            reporter_id: Some(reporter.id.clone()),
+            reporter_name_public: rng.random_bool(0.3),
+            duplicate_of: None,
+            created_at: at,
+            updated_at: at,
+            moderation_due_at: None,
+            answer_due_at: None,
+            resolved_at: None,
+            closed_at: None,
+        };
+        let event = |city: &mut DemoCity,
+                         at: NaiveDateTime,
+                         actor: Option<&String>,
+                         role: &str,
+                         kind: &str,
+                         from: Option<ReportStatus>,
+                         to: ReportStatus,
+                         note: Option<String>| {
+            city.report_events.push(ReportEventRow {
+                id: Uuid::new_v4().to_string(),
+                report_id: report_id.clone(),
+                actor_id: actor.cloned(),
+                actor_role: role.into(),
+                kind: kind.into(),
+                from_status: from.map(|s| s.as_str().into()),
+                to_status: to.as_str().into(),
+                note,
+                public: true,
+                created_at: at,
+            });
+        };
+        event(
+            city,
+            at,
+            Some(&reporter.id),
+            "resident",
+            "filed",
+            None,
+            ReportStatus::Moderation,
+            Some(format!("Routed: {}", decision.rule)),
+        );
+        let mut from = ReportStatus::Moderation;
+        for &to in path {
+            at += TimeDelta::minutes(i64::from(rng.random_range(30..2 * 1440u32)));
+            let pick = |rng: &mut StdRng, list: &[String]| list.choose(rng).cloned();
+            let (actor, role, kind, note) = match to {
+                ReportStatus::Rejected => (None, "system", "rejected", pick(rng, &self.texts.rejections)),
+                ReportStatus::Duplicate => (None, "system", "merged", Some("Объединено с более ранним обращением".into())),
+                ReportStatus::Assigned => (None, "system", "published", None),
+                ReportStatus::Returned => (crew.as_ref(), "crew", "returned", pick(rng, &self.texts.returns)),
+                ReportStatus::InProgress => (crew.as_ref(), "crew", "taken", None),
+                ReportStatus::Paused => (crew.as_ref(), "crew", "paused", pick(rng, &self.texts.pauses)),
+                ReportStatus::Resolved => (crew.as_ref(), "crew", "answered", pick(rng, &self.texts.answers)),
+                ReportStatus::Reopened => (Some(&reporter.id), "resident", "refuted", pick(rng, &self.texts.refutations)),
+                ReportStatus::Confirmed => (Some(&reporter.id), "resident", "confirmed", None),
+                _ => (None, "system", "closed", None),
+            };
+            event(city, at, actor, role, kind, Some(from), to, note);
+            match to {
+                ReportStatus::InProgress => row.assignee_id = crew.clone(),
+                ReportStatus::Resolved => row.resolved_at = Some(at),
+                ReportStatus::Closed | ReportStatus::Rejected => row.closed_at = Some(at),
+                ReportStatus::Duplicate => {
+                    row.duplicate_of = city.reports.iter().rev().find(|r| r.number < number).map(|r| r.id.clone());
+                    row.closed_at = Some(at);
+                }
+                _ => {}
+            }
+            from = to;
+        }
+        row.updated_at = at;
+        city.subscriptions.push(SubscriptionRow {
+            id: Uuid::new_v4().to_string(),
+            report_id: report_id.clone(),
+            user_id: reporter.id.clone(),
+            kind: "reporter".into(),
+            created_at: row.created_at,
+            unsubscribed_at: None,
+        });
+        city.reports.push(row);
+        Ok(())
+    }
+}
+
+/// A random point inside the shape (rejection sampling over its bounding box).
+fn point_inside(rng: &mut StdRng, shape: &AreaShape) -> (f64, f64) {
+    let (min_lat, min_lon, max_lat, max_lon) = shape.bounding_box();
+    let centre = ((min_lat + max_lat) / 2.0, (min_lon + max_lon) / 2.0);
+    for _ in 0..1000 {
+        let lat = rng.random_range(min_lat..=max_lat);
+        let lon = rng.random_range(min_lon..=max_lon);
+        if shape.contains(lat, lon) {
+            return (lat, lon);
+        }
+    }
+    centre
+}

@@ -1,0 +1,144 @@
+//! The one error type every handler returns, and the policy for turning it
+//! into an answer:
+//!
+//! | error | status | body |
+//! |---|---|---|
+//! | `Validation` (bad input) | 400 | `{code, message, field}`: which field, what is wrong |
+//! | `NotFound` | 404 | `{code, message}` |
+//! | `Forbidden` | 403 | `{code, message}`; never says whether another department's object exists |
+//! | `Conflict` | 409 | `{code, message}` |
+//! | `Unavailable` (no database connection) | 503 | `{code, message}` |
+//! | `Internal` (anything unexpected) | 500 | an opaque `{code: "internal", message}`; the whole cause chain goes to the log |
+//!
+//! `code` is stable and machine-readable; `message` is for people. Bad input
+//! never leaves partial state behind: handlers validate before they write, and
+//! every write is one transaction.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::db::DbError;
+use crate::reports::ValidationError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Validation {
+        code: &'static str,
+        field: String,
+        message: String,
+    },
+    NotFound(String),
+    Forbidden(String),
+    Conflict(String),
+    Unavailable(String),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Validation {
+            code: "invalid_field",
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation { code, .. } => code,
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Validation { field, message, .. } => write!(f, "{field}: {message}"),
+            ApiError::NotFound(m)
+            | ApiError::Forbidden(m)
+            | ApiError::Conflict(m)
+            | ApiError::Unavailable(m) => f.write_str(m),
+            ApiError::Internal(e) => {
+                write!(f, "{e}")?;
+                let mut source = e.source();
+                while let Some(cause) = source {
+                    write!(f, ": {cause}")?;
+                    source = cause.source();
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (message, field) = match self {
+            ApiError::Validation { field, message, .. } => (message.clone(), Some(field.as_str())),
+            ApiError::Internal(_) => {
+                log::error!("internal error: {self}");
+                ("something went wrong on our side; it has been logged".to_string(), None)
+            }
+            ApiError::Unavailable(_) => {
+                log::warn!("unavailable: {self}");
+                ("the service is busy or its database is unreachable; try again shortly".to_string(), None)
+            }
+            other => (other.to_string(), None),
+        };
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            code: self.code(),
+            message,
+            field,
+        })
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> ApiError {
+        ApiError::invalid(e.field, e.message)
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> ApiError {
+        match e {
+            DbError::Pool(_) | DbError::Connect { .. } => ApiError::Unavailable(e.to_string()),
+            other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> ApiError {
+        ApiError::from(DbError::Query(e))
+    }
+}

@@ -1,0 +1,29 @@
+//! Liveness and readiness for load balancers and orchestrators.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::{db, ApiError, AppState};
+
+/// The process is up and answering.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// The database answers and every migration is applied.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let pending = db(&state, |conn| Ok(crate::db::pending_migrations(conn)?)).await;
+    match pending {
+        Ok(0) => HttpResponse::Ok().json(json!({"status": "ready", "database": "ok", "pending_migrations": 0})),
+        Ok(n) => HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "not_ready", "database": "ok", "pending_migrations": n})),
+        Err(e) => {
+            log::warn!("readiness check failed: {e}");
+            let reason = match e {
+                ApiError::Unavailable(_) => "unreachable",
+                _ => "error",
+            };
+            HttpResponse::ServiceUnavailable().json(json!({"status": "not_ready", "database": reason}))
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! HTTP: routes, the error policy (`error`), JSON input parsing with field
+//! names, and thin handlers that parse input into domain types, call the
+//! domain and `db`, and shape the answer. Nothing here knows SQL.
+
+pub mod catalog;
+pub mod error;
+pub mod health;
+pub mod metrics;
+pub mod reports;
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+use serde::de::DeserializeOwned;
+
+use crate::clock::Clock;
+use crate::db::Pool;
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+/// What every handler may reach.
+pub struct AppState {
+    pub pool: Pool,
+    pub clock: Arc<dyn Clock>,
+    pub public_url: String,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(index))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::render))
+        .service(
+            web::scope("/api/v1")
+                .route("/reports", web::post().to(reports::create))
+                .route("/reports", web::get().to(reports::list))
+                .route("/reports/{id}", web::get().to(reports::show))
+                .route("/categories", web::get().to(catalog::categories))
+                .route("/departments", web::get().to(catalog::departments)),
+        )
+        .default_service(web::to(not_found));
+}
+
+async fn index() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(include_str!("index.html"))
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("there is nothing at this address".into()))
+}
+
+/// Parses a JSON body into `T`, naming the offending field in the error:
+/// `lat` for a wrong type, `reporter.email` for a missing nested field,
+/// `body` when the text is not JSON at all.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::Validation {
+            code: "invalid_json",
+            field: "body".into(),
+            message: "the request body is empty; send a JSON object".into(),
+        });
+    }
+    let deserializer = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::Validation {
+                code: "invalid_json",
+                field: "body".into(),
+                message: format!("the request body is not valid JSON: {inner}"),
+            };
+        }
+        let message = inner.to_string();
+        let named = ["missing field `", "unknown field `"]
+            .iter()
+            .find_map(|p| message.strip_prefix(p))
+            .and_then(|rest| rest.split('`').next());
+        let field = match (named, path.as_str()) {
+            (Some(name), ".") => name.to_string(),
+            (Some(name), parent) => format!("{parent}.{name}"),
+            (None, ".") => "body".to_string(),
+            (None, path) => path.to_string(),
+        };
+        // serde's message ends with a position that means nothing to a person.
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m)
+            .to_string();
+        ApiError::invalid(field, message)
+    })
+}
+
+/// Runs database work for a handler.
+pub async fn db<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    crate::db::run(&state.pool, work).await
+}

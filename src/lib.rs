@@ -1,0 +1,14 @@
+//! Gorod: residents report city problems, the city routes each report to the
+//! department responsible, answers it within deadlines counted in working
+//! days, and keeps a verifiable record of every resolution.
+
+pub mod access;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod http;
+pub mod reports;
+pub mod routing;
+pub mod sla;
+pub mod startup;

@@ -1,0 +1,70 @@
+//! The `gorod` command: `serve` (the default) runs the service, `migrate`
+//! brings the database schema up to date and exits.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use gorod::clock::SystemClock;
+use gorod::config::Settings;
+use gorod::startup::{prepare_database, Application};
+
+#[derive(Parser)]
+#[command(name = "gorod", version, about = "Civic issue reporting and resolution tracker")]
+struct Cli {
+    /// Folder holding default.toml and $GOROD_ENV.toml
+    #[arg(long, default_value = "config", global = true)]
+    config_dir: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the city (the default)
+    Serve,
+    /// Apply pending database migrations and exit
+    Migrate,
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("gorod: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let settings = Settings::load(&cli.config_dir).map_err(|e| e.to_string())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            let mut migrate_only = settings.clone();
+            migrate_only.seed.demo = false;
+            prepare_database(&migrate_only, &SystemClock).map_err(|e| e.to_string())?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Serve => serve(&settings),
+    }
+}
+
+#[actix_web::main]
+async fn serve(settings: &Settings) -> Result<(), String> {
+    let app = Application::build(settings, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
+    log::info!(
+        "Gorod serves {} at http://{}:{}",
+        gorod::db::DatabaseUrl::parse(&settings.database.url)
+            .map(|u| u.display())
+            .unwrap_or_default(),
+        settings.server.host,
+        app.port()
+    );
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}

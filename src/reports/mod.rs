@@ -1,0 +1,269 @@
+//! Reports as residents file them: the input parsed at the edge into domain
+//! types (`Location`, `Description`, …) so that everything past the handler
+//! holds only valid values, and the statuses a report moves through.
+
+mod status;
+
+pub use status::ReportStatus;
+
+use serde::Deserialize;
+
+/// Longest description a resident may write (the Open311 limit).
+pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+pub const MAX_ADDRESS_CHARS: usize = 500;
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// A rejected input field and what is wrong with it, in words a person
+/// understands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    pub field: String,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> ValidationError {
+        ValidationError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A report as it arrives, before validation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportInput {
+    pub category: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub description: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    pub reporter: ReporterInput,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReporterInput {
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether the reporter agrees to show their name on the public report.
+    #[serde(default)]
+    pub show_name: bool,
+}
+
+/// A report that passed every check that needs no database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    pub category_code: String,
+    pub location: Location,
+    pub description: Description,
+    pub address: Option<String>,
+    pub reporter: Reporter,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reporter {
+    pub email: EmailAddress,
+    pub name: Option<String>,
+    pub show_name: bool,
+}
+
+impl NewReport {
+    pub fn parse(input: ReportInput) -> Result<NewReport, ValidationError> {
+        let category_code = input.category.trim().to_string();
+        if category_code.is_empty() {
+            return Err(ValidationError::new("category", "is required"));
+        }
+        let location = Location::parse(input.lat, input.lon)?;
+        let description = Description::parse(&input.description)?;
+        let address = optional_text("address", input.address, MAX_ADDRESS_CHARS)?;
+        let email = EmailAddress::parse("reporter.email", &input.reporter.email)?;
+        let name = optional_text("reporter.name", input.reporter.name, MAX_NAME_CHARS)?;
+        Ok(NewReport {
+            category_code,
+            location,
+            description,
+            address,
+            reporter: Reporter {
+                email,
+                name,
+                show_name: input.reporter.show_name,
+            },
+        })
+    }
+}
+
+/// A point on the map in WGS 84 degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Location {
+    lat: f64,
+    lon: f64,
+}
+
+impl Location {
+    pub fn parse(lat: f64, lon: f64) -> Result<Location, ValidationError> {
+        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+            return Err(ValidationError::new(
+                "lat",
+                format!("latitude must be a number from -90 to 90, got {lat}"),
+            ));
+        }
+        if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+            return Err(ValidationError::new(
+                "lon",
+                format!("longitude must be a number from -180 to 180, got {lon}"),
+            ));
+        }
+        Ok(Location { lat, lon })
+    }
+
+    pub fn lat(&self) -> f64 {
+        self.lat
+    }
+
+    pub fn lon(&self) -> f64 {
+        self.lon
+    }
+}
+
+/// What the resident says is wrong: not blank, at most 4,000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    pub fn parse(text: &str) -> Result<Description, ValidationError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ValidationError::new(
+                "description",
+                "is required: say what is wrong",
+            ));
+        }
+        let chars = text.chars().count();
+        if chars > MAX_DESCRIPTION_CHARS {
+            return Err(ValidationError::new(
+                "description",
+                format!("is {chars} characters long; at most {MAX_DESCRIPTION_CHARS} are allowed"),
+            ));
+        }
+        Ok(Description(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address, checked for shape only (delivery proves the rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(field: &str, text: &str) -> Result<EmailAddress, ValidationError> {
+        let text = text.trim();
+        let invalid = || ValidationError::new(field, format!("'{text}' is not an email address"));
+        if text.is_empty() {
+            return Err(ValidationError::new(field, "is required"));
+        }
+        if text.chars().count() > MAX_EMAIL_CHARS {
+            return Err(ValidationError::new(
+                field,
+                format!("is longer than {MAX_EMAIL_CHARS} characters"),
+            ));
+        }
+        let (local, domain) = text.split_once('@').ok_or_else(invalid)?;
+        let well_formed = !local.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !text.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !well_formed {
+            return Err(invalid());
+        }
+        // Domains are case-insensitive; the local part is kept as written.
+        Ok(EmailAddress(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn optional_text(
+    field: &str,
+    text: Option<String>,
+    max_chars: usize,
+) -> Result<Option<String>, ValidationError> {
+    let Some(text) = text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > max_chars {
+        return Err(ValidationError::new(
+            field,
+            format!("is longer than {max_chars} characters"),
+        ));
+    }
+    Ok(Some(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> ReportInput {
+        ReportInput {
+            category: "pothole".into(),
+            lat: 55.75,
+            lon: 37.61,
+            description: "A deep pothole".into(),
+            address: Some("  ".into()),
+            reporter: ReporterInput {
+                email: "Anna@Example.RU".into(),
+                name: None,
+                show_name: false,
+            },
+        }
+    }
+
+    #[test]
+    fn a_valid_report_parses_and_is_normalised() {
+        let report = NewReport::parse(input()).unwrap();
+        assert_eq!(report.reporter.email.as_str(), "Anna@example.ru");
+        assert_eq!(report.address, None);
+        assert_eq!(report.location.lat(), 55.75);
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases: Vec<(fn(&mut ReportInput), &str)> = vec![
+            (|i| i.lat = 95.0, "lat"),
+            (|i| i.lat = f64::NAN, "lat"),
+            (|i| i.lon = -180.5, "lon"),
+            (|i| i.description = " \n ".into(), "description"),
+            (|i| i.description = "я".repeat(4001), "description"),
+            (|i| i.category = "".into(), "category"),
+            (|i| i.reporter.email = "not-an-email".into(), "reporter.email"),
+            (|i| i.reporter.email = "a@b".into(), "reporter.email"),
+            (|i| i.address = Some("x".repeat(501)), "address"),
+            (|i| i.reporter.name = Some("x".repeat(201)), "reporter.name"),
+        ];
+        for (spoil, field) in cases {
+            let mut bad = input();
+            spoil(&mut bad);
+            assert_eq!(NewReport::parse(bad).unwrap_err().field, field);
+        }
+    }
+
+    #[test]
+    fn a_description_of_exactly_the_limit_is_accepted() {
+        let mut ok = input();
+        ok.description = "я".repeat(MAX_DESCRIPTION_CHARS);
+        assert!(NewReport::parse(ok).is_ok());
+    }
+}

@@ -1,0 +1,99 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a report stands. The transitions between them belong to the workflow;
+/// this is only the vocabulary, shared with the database's CHECK constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    Moderation,
+    Assigned,
+    InProgress,
+    Paused,
+    Resolved,
+    Confirmed,
+    Closed,
+    Rejected,
+    Duplicate,
+    Returned,
+    Reopened,
+}
+
+impl ReportStatus {
+    pub const ALL: [ReportStatus; 11] = [
+        ReportStatus::Moderation,
+        ReportStatus::Assigned,
+        ReportStatus::InProgress,
+        ReportStatus::Paused,
+        ReportStatus::Resolved,
+        ReportStatus::Confirmed,
+        ReportStatus::Closed,
+        ReportStatus::Rejected,
+        ReportStatus::Duplicate,
+        ReportStatus::Returned,
+        ReportStatus::Reopened,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Moderation => "moderation",
+            ReportStatus::Assigned => "assigned",
+            ReportStatus::InProgress => "in_progress",
+            ReportStatus::Paused => "paused",
+            ReportStatus::Resolved => "resolved",
+            ReportStatus::Confirmed => "confirmed",
+            ReportStatus::Closed => "closed",
+            ReportStatus::Rejected => "rejected",
+            ReportStatus::Duplicate => "duplicate",
+            ReportStatus::Returned => "returned",
+            ReportStatus::Reopened => "reopened",
+        }
+    }
+
+    /// Whether the city still owes the resident something on this report.
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            ReportStatus::Confirmed
+                | ReportStatus::Closed
+                | ReportStatus::Rejected
+                | ReportStatus::Duplicate
+        )
+    }
+}
+
+impl fmt::Display for ReportStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a report status; expected one of: moderation, assigned, in_progress, paused, resolved, confirmed, closed, rejected, duplicate, returned, reopened")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for ReportStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ReportStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownStatus(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_round_trips_through_its_name() {
+        for status in ReportStatus::ALL {
+            assert_eq!(status.as_str().parse::<ReportStatus>(), Ok(status));
+        }
+        assert!("open".parse::<ReportStatus>().is_err());
+    }
+}

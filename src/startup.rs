@@ -1,0 +1,109 @@
+//! Builds the running application from `Settings`: connects to the database
+//! the URL names, migrates it, loads the demo city into an empty database when
+//! asked, and binds its own listener (port 0 picks a free port, as tests do).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Logger};
+use actix_web::{web, App, HttpServer};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{self, DbError, Pool};
+use crate::demo::{self, DemoError};
+use crate::http::{self, AppState, Metrics};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error(transparent)]
+    Demo(#[from] DemoError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    port: u16,
+    pool: Pool,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Application, StartupError> {
+        let pool = prepare_database(settings, clock.as_ref())?;
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { address, source })?
+            .port();
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            clock,
+            public_url: settings.server.public_url.trim_end_matches('/').to_string(),
+        });
+        let metrics = web::Data::new(Metrics::new());
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(http::metrics::track))
+                .wrap(Logger::new("%r %s %b %Dms"))
+                .app_data(state.clone())
+                .app_data(metrics.clone())
+                .configure(http::routes)
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            address: format!("port {port}"),
+            source,
+        })?
+        .run();
+        Ok(Application { port, pool, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects, migrates and, with `seed.demo` on and an empty database, loads
+/// the demo city. Also what `gorod migrate` runs (without the demo).
+pub fn prepare_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, StartupError> {
+    let pool = db::connect_and_migrate(
+        &settings.database.url,
+        settings.database.pool_size,
+        Duration::from_secs(settings.database.connect_timeout_secs.max(1)),
+    )?;
+    if settings.seed.demo {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        if db::seed::is_empty(&mut conn)? {
+            let city = demo::build(clock.now(), settings.seed.demo_reports)?;
+            if db::seed::load_if_empty(&mut conn, &city)? {
+                log::info!(
+                    "loaded the demo city: {} departments, {} categories, {} reports",
+                    city.departments.len(),
+                    city.categories.len(),
+                    city.reports.len()
+                );
+            }
+        }
+    }
+    Ok(pool)
+}
