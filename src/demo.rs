@@ -243,7 +243,12 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             .iter()
             .find(|(r, _)| r.code == code)
             .map(|(r, _)| r.id)
-            .ok_or_else(|| bad("service_areas.geojson", format!("unknown category '{code}'")))
+            .ok_or_else(|| {
+                bad(
+                    "service_areas.geojson",
+                    format!("unknown category '{code}'"),
+                )
+            })
     };
 
     let areas = demo_areas(&department_id, &category_id)?;
@@ -344,9 +349,10 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
         areas: &areas,
         categories: &routings,
     };
-    for number in 1..=i64::from(report_count) {
-        sampler.sample(number, &mut city)?;
+    for _ in 0..report_count {
+        sampler.sample(&mut city)?;
     }
+    number_in_filing_order(&mut city);
     city.users.extend(residents);
     Ok(city)
 }
@@ -356,8 +362,9 @@ fn demo_areas(
     category_id: &dyn Fn(&str) -> Result<Uuid, DemoError>,
 ) -> Result<Vec<ServiceArea>, DemoError> {
     const FILE: &str = "service_areas.geojson";
-    let collection: geojson::FeatureCollection =
-        SERVICE_AREAS.parse().map_err(|e| bad(FILE, format!("{e}")))?;
+    let collection: geojson::FeatureCollection = SERVICE_AREAS
+        .parse()
+        .map_err(|e| bad(FILE, format!("{e}")))?;
     let mut areas = Vec::new();
     for feature in collection.features {
         let property = |name: &str| {
@@ -393,8 +400,8 @@ fn demo_areas(
             .geometry
             .clone()
             .ok_or_else(|| bad(FILE, format!("area '{code}' has no geometry")))?;
-        let shape =
-            AreaShape::from_geometry(geometry).map_err(|e| bad(FILE, format!("area '{code}': {e}")))?;
+        let shape = AreaShape::from_geometry(geometry)
+            .map_err(|e| bad(FILE, format!("area '{code}': {e}")))?;
         areas.push(ServiceArea {
             id: Uuid::new_v4(),
             code,
@@ -440,7 +447,7 @@ const PATHS: &[(ReportStatus, &[ReportStatus])] = {
 };
 
 impl ReportSampler<'_> {
-    fn sample(&mut self, number: i64, city: &mut DemoCity) -> Result<(), DemoError> {
+    fn sample(&mut self, city: &mut DemoCity) -> Result<(), DemoError> {
         let rng = &mut self.rng;
         let area = self
             .areas
@@ -456,7 +463,8 @@ impl ReportSampler<'_> {
             .residents
             .choose(rng)
             .ok_or_else(|| bad("people.json", "no residents"))?;
-        let (status, path) = PATHS[number as usize % PATHS.len()];
+        // Every status in turn, so the demo shows each of them.
+        let (status, path) = PATHS[city.reports.len() % PATHS.len()];
         let mut at = self.now
             - TimeDelta::days(i64::from(rng.random_range(0..60u32)) + 3 * path.len() as i64)
             - TimeDelta::minutes(i64::from(rng.random_range(0..1440u32)));
@@ -476,7 +484,7 @@ impl ReportSampler<'_> {
             .cloned();
         let mut row = ReportRow {
             id: report_id.clone(),
-            number,
+            number: 0,
             category_id: category.id.to_string(),
             lat,
             lon,
@@ -500,13 +508,13 @@ impl ReportSampler<'_> {
             closed_at: None,
         };
         let event = |city: &mut DemoCity,
-                         at: NaiveDateTime,
-                         actor: Option<&String>,
-                         role: &str,
-                         kind: &str,
-                         from: Option<ReportStatus>,
-                         to: ReportStatus,
-                         note: Option<String>| {
+                     at: NaiveDateTime,
+                     actor: Option<&String>,
+                     role: &str,
+                     kind: &str,
+                     from: Option<ReportStatus>,
+                     to: ReportStatus,
+                     note: Option<String>| {
             city.report_events.push(ReportEventRow {
                 id: Uuid::new_v4().to_string(),
                 report_id: report_id.clone(),
@@ -535,14 +543,44 @@ impl ReportSampler<'_> {
             at += TimeDelta::minutes(i64::from(rng.random_range(30..2 * 1440u32)));
             let pick = |rng: &mut StdRng, list: &[String]| list.choose(rng).cloned();
             let (actor, role, kind, note) = match to {
-                ReportStatus::Rejected => (None, "system", "rejected", pick(rng, &self.texts.rejections)),
-                ReportStatus::Duplicate => (None, "system", "merged", Some("Объединено с более ранним обращением".into())),
+                ReportStatus::Rejected => (
+                    None,
+                    "system",
+                    "rejected",
+                    pick(rng, &self.texts.rejections),
+                ),
+                ReportStatus::Duplicate => (
+                    None,
+                    "system",
+                    "merged",
+                    Some("Объединено с более ранним обращением".into()),
+                ),
                 ReportStatus::Assigned => (None, "system", "published", None),
-                ReportStatus::Returned => (crew.as_ref(), "crew", "returned", pick(rng, &self.texts.returns)),
+                ReportStatus::Returned => (
+                    crew.as_ref(),
+                    "crew",
+                    "returned",
+                    pick(rng, &self.texts.returns),
+                ),
                 ReportStatus::InProgress => (crew.as_ref(), "crew", "taken", None),
-                ReportStatus::Paused => (crew.as_ref(), "crew", "paused", pick(rng, &self.texts.pauses)),
-                ReportStatus::Resolved => (crew.as_ref(), "crew", "answered", pick(rng, &self.texts.answers)),
-                ReportStatus::Reopened => (Some(&reporter.id), "resident", "refuted", pick(rng, &self.texts.refutations)),
+                ReportStatus::Paused => (
+                    crew.as_ref(),
+                    "crew",
+                    "paused",
+                    pick(rng, &self.texts.pauses),
+                ),
+                ReportStatus::Resolved => (
+                    crew.as_ref(),
+                    "crew",
+                    "answered",
+                    pick(rng, &self.texts.answers),
+                ),
+                ReportStatus::Reopened => (
+                    Some(&reporter.id),
+                    "resident",
+                    "refuted",
+                    pick(rng, &self.texts.refutations),
+                ),
                 ReportStatus::Confirmed => (Some(&reporter.id), "resident", "confirmed", None),
                 _ => (None, "system", "closed", None),
             };
@@ -551,10 +589,7 @@ impl ReportSampler<'_> {
                 ReportStatus::InProgress => row.assignee_id = crew.clone(),
                 ReportStatus::Resolved => row.resolved_at = Some(at),
                 ReportStatus::Closed | ReportStatus::Rejected => row.closed_at = Some(at),
-                ReportStatus::Duplicate => {
-                    row.duplicate_of = city.reports.iter().rev().find(|r| r.number < number).map(|r| r.id.clone());
-                    row.closed_at = Some(at);
-                }
+                ReportStatus::Duplicate => row.closed_at = Some(at),
                 _ => {}
             }
             from = to;
@@ -570,6 +605,25 @@ impl ReportSampler<'_> {
         });
         city.reports.push(row);
         Ok(())
+    }
+}
+
+/// Numbers reports in the order they were filed, and points each duplicate
+/// at the latest earlier report of its category (or the latest of any).
+fn number_in_filing_order(city: &mut DemoCity) {
+    city.reports.sort_by_key(|r| r.created_at);
+    for i in 0..city.reports.len() {
+        city.reports[i].number = i as i64 + 1;
+        if city.reports[i].status == ReportStatus::Duplicate.as_str() {
+            let earlier = &city.reports[..i];
+            let original = earlier
+                .iter()
+                .rev()
+                .find(|r| r.category_id == city.reports[i].category_id)
+                .or(earlier.last())
+                .map(|r| r.id.clone());
+            city.reports[i].duplicate_of = original;
+        }
     }
 }
 

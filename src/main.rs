@@ -12,7 +12,11 @@ use gorod::config::Settings;
 use gorod::startup::{prepare_database, Application};
 
 #[derive(Parser)]
-#[command(name = "gorod", version, about = "Civic issue reporting and resolution tracker")]
+#[command(
+    name = "gorod",
+    version,
+    about = "Civic issue reporting and resolution tracker"
+)]
 struct Cli {
     /// Folder holding default.toml and $GOROD_ENV.toml
     #[arg(long, default_value = "config", global = true)]

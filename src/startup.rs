@@ -50,7 +50,10 @@ impl Application {
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             clock,
-            public_url: settings.server.public_url.trim_end_matches('/').to_string(),
+            public_url: match settings.server.public_url.trim_end_matches('/') {
+                "" => format!("http://{}:{port}", settings.server.host),
+                configured => configured.to_string(),
+            },
         });
         let metrics = web::Data::new(Metrics::new());
         let server = HttpServer::new(move || {

@@ -22,7 +22,11 @@ pub fn list_categories(conn: &mut DbConnection) -> Result<Vec<CategoryListing>, 
         .inner_join(sla_policies::table)
         .filter(categories::active.eq(true))
         .order((categories::sort_order, categories::code))
-        .select((CategoryRow::as_select(), departments::code, sla_policies::code))
+        .select((
+            CategoryRow::as_select(),
+            departments::code,
+            sla_policies::code,
+        ))
         .load::<(CategoryRow, String, String)>(conn)?;
     Ok(rows
         .into_iter()
@@ -60,7 +64,12 @@ pub fn category_routing(
         .inner_join(departments::table)
         .filter(categories::code.eq(code))
         .filter(categories::active.eq(true))
-        .select((categories::id, categories::code, departments::id, departments::code))
+        .select((
+            categories::id,
+            categories::code,
+            departments::id,
+            departments::code,
+        ))
         .first::<(String, String, String, String)>(conn)
         .optional()?;
     found
@@ -101,7 +110,10 @@ pub fn service_areas_around(
         .into_iter()
         .map(|area| {
             let shape = AreaShape::from_geojson(&area.geometry).map_err(|e| {
-                DbError::Corrupt(format!("service area '{}' has bad geometry: {e}", area.code))
+                DbError::Corrupt(format!(
+                    "service area '{}' has bad geometry: {e}",
+                    area.code
+                ))
             })?;
             let routes = routes
                 .iter()
@@ -127,5 +139,6 @@ pub fn service_areas_around(
 
 /// Ids are written by this program, so an unparsable one is corruption.
 pub(crate) fn parse_id(text: &str) -> Result<Uuid, DbError> {
-    Uuid::parse_str(text).map_err(|e| DbError::Corrupt(format!("stored id '{text}' is not a UUID: {e}")))
+    Uuid::parse_str(text)
+        .map_err(|e| DbError::Corrupt(format!("stored id '{text}' is not a UUID: {e}")))
 }

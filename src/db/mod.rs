@@ -197,7 +197,9 @@ pub fn connect_and_migrate(url: &str, pool_size: u32, timeout: Duration) -> Resu
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbError> {
     let applied = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Postgres(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
     };
     applied.map_err(|e| DbError::Migration(e.to_string()))
 }
@@ -262,10 +264,7 @@ where
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     matches!(
         error,
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _
-        )
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
 }
 
@@ -297,7 +296,10 @@ mod tests {
             DatabaseUrl::Postgres { .. }
         ));
         let err = DatabaseUrl::parse("mysql://root@localhost/db").unwrap_err();
-        assert!(err.to_string().contains("'mysql' is not supported"), "{err}");
+        assert!(
+            err.to_string().contains("'mysql' is not supported"),
+            "{err}"
+        );
         let err = DatabaseUrl::parse("gorod.db").unwrap_err();
         assert!(err.to_string().contains("no scheme"), "{err}");
     }

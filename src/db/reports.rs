@@ -3,7 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::rows::{CategoryRow, DepartmentRow, ReportEventRow, ReportRow, SubscriptionRow, UserRow};
+use super::rows::{
+    CategoryRow, DepartmentRow, ReportEventRow, ReportRow, SubscriptionRow, UserRow,
+};
 use super::schema::{
     categories, counters, departments, report_events, reports, service_areas, subscriptions, users,
 };
@@ -57,7 +59,9 @@ pub fn insert_new(
         resolved_at: None,
         closed_at: None,
     };
-    diesel::insert_into(reports::table).values(&row).execute(conn)?;
+    diesel::insert_into(reports::table)
+        .values(&row)
+        .execute(conn)?;
     let event = ReportEventRow {
         id: new_id(),
         report_id: row.id.clone(),
@@ -124,7 +128,9 @@ fn resident_by_email(
         locale: "ru".into(),
         created_at: now,
     };
-    diesel::insert_into(users::table).values(&user).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(&user)
+        .execute(conn)?;
     Ok(user.id)
 }
 
@@ -150,7 +156,12 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ReportDetail>, D
             Option::<DepartmentRow>::as_select(),
             service_areas::name.nullable(),
         ))
-        .first::<(ReportRow, CategoryRow, Option<DepartmentRow>, Option<String>)>(conn)
+        .first::<(
+            ReportRow,
+            CategoryRow,
+            Option<DepartmentRow>,
+            Option<String>,
+        )>(conn)
         .optional()?;
     let Some((report, category, department, service_area)) = found else {
         return Ok(None);

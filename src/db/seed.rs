@@ -19,7 +19,9 @@ macro_rules! insert_batches {
         for chunk in $rows.chunks(BATCH_ROWS) {
             inserted += match $conn {
                 DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
-                DbConnection::Postgres(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+                DbConnection::Postgres(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
             };
         }
         inserted

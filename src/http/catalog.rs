@@ -29,8 +29,9 @@ pub async fn categories(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
         .into_iter()
         .map(|l| {
             let c = l.category;
-            let attributes = serde_json::from_str(&c.attributes)
-                .map_err(|e| ApiError::Internal(format!("category '{}' attributes: {e}", c.code).into()))?;
+            let attributes = serde_json::from_str(&c.attributes).map_err(|e| {
+                ApiError::Internal(format!("category '{}' attributes: {e}", c.code).into())
+            })?;
             Ok(CategoryView {
                 code: c.code,
                 group: c.group_code,

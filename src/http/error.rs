@@ -106,11 +106,18 @@ impl ResponseError for ApiError {
             ApiError::Validation { field, message, .. } => (message.clone(), Some(field.as_str())),
             ApiError::Internal(_) => {
                 log::error!("internal error: {self}");
-                ("something went wrong on our side; it has been logged".to_string(), None)
+                (
+                    "something went wrong on our side; it has been logged".to_string(),
+                    None,
+                )
             }
             ApiError::Unavailable(_) => {
                 log::warn!("unavailable: {self}");
-                ("the service is busy or its database is unreachable; try again shortly".to_string(), None)
+                (
+                    "the service is busy or its database is unreachable; try again shortly"
+                        .to_string(),
+                    None,
+                )
             }
             other => (other.to_string(), None),
         };

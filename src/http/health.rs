@@ -14,7 +14,8 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pending = db(&state, |conn| Ok(crate::db::pending_migrations(conn)?)).await;
     match pending {
-        Ok(0) => HttpResponse::Ok().json(json!({"status": "ready", "database": "ok", "pending_migrations": 0})),
+        Ok(0) => HttpResponse::Ok()
+            .json(json!({"status": "ready", "database": "ok", "pending_migrations": 0})),
         Ok(n) => HttpResponse::ServiceUnavailable()
             .json(json!({"status": "not_ready", "database": "ok", "pending_migrations": n})),
         Err(e) => {
@@ -23,7 +24,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                 ApiError::Unavailable(_) => "unreachable",
                 _ => "error",
             };
-            HttpResponse::ServiceUnavailable().json(json!({"status": "not_ready", "database": reason}))
+            HttpResponse::ServiceUnavailable()
+                .json(json!({"status": "not_ready", "database": reason}))
         }
     }
 }

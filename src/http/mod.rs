@@ -48,7 +48,9 @@ async fn index() -> HttpResponse {
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound("there is nothing at this address".into()))
+    Err(ApiError::NotFound(
+        "there is nothing at this address".into(),
+    ))
 }
 
 /// Parses a JSON body into `T`, naming the offending field in the error:
@@ -62,35 +64,38 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             message: "the request body is empty; send a JSON object".into(),
         });
     }
-    let deserializer = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::Validation {
-                code: "invalid_json",
-                field: "body".into(),
-                message: format!("the request body is not valid JSON: {inner}"),
+    // Syntax first, so that a broken body is reported as such rather than as
+    // whatever type error the parser met before the break.
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::Validation {
+            code: "invalid_json",
+            field: "body".into(),
+            message: format!("the request body is not valid JSON: {e}"),
+        })?;
+    if !value.is_object() {
+        return Err(ApiError::Validation {
+            code: "invalid_json",
+            field: "body".into(),
+            message: "the request body must be a JSON object".into(),
+        });
+    }
+    serde_path_to_error::deserialize(value).map_err(
+        |e: serde_path_to_error::Error<serde_json::Error>| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            // A missing field's path is its parent; name the field itself.
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next());
+            let field = match (missing, path.as_str()) {
+                (Some(name), ".") => name.to_string(),
+                (Some(name), parent) => format!("{parent}.{name}"),
+                (None, ".") => "body".to_string(),
+                (None, path) => path.to_string(),
             };
-        }
-        let message = inner.to_string();
-        let named = ["missing field `", "unknown field `"]
-            .iter()
-            .find_map(|p| message.strip_prefix(p))
-            .and_then(|rest| rest.split('`').next());
-        let field = match (named, path.as_str()) {
-            (Some(name), ".") => name.to_string(),
-            (Some(name), parent) => format!("{parent}.{name}"),
-            (None, ".") => "body".to_string(),
-            (None, path) => path.to_string(),
-        };
-        // serde's message ends with a position that means nothing to a person.
-        let message = message
-            .rsplit_once(" at line ")
-            .map_or(message.as_str(), |(m, _)| m)
-            .to_string();
-        ApiError::invalid(field, message)
-    })
+            ApiError::invalid(field, message)
+        },
+    )
 }
 
 /// Runs database work for a handler.

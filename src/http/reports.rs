@@ -22,21 +22,25 @@ struct Filed {
     url: String,
 }
 
-pub async fn create(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let input: ReportInput = parse_json(&body)?;
     let report = NewReport::parse(input)?;
     let now = state.clock.now();
     let filed = db(&state, move |conn| {
         write_transaction(conn, |conn| {
-            let category = catalog::category_routing(conn, &report.category_code)?.ok_or_else(|| {
-                ApiError::invalid(
-                    "category",
-                    format!(
+            let category =
+                catalog::category_routing(conn, &report.category_code)?.ok_or_else(|| {
+                    ApiError::invalid(
+                        "category",
+                        format!(
                         "'{}' is not a category of this city; GET /api/v1/categories lists them",
                         report.category_code
                     ),
-                )
-            })?;
+                    )
+                })?;
             let (lat, lon) = (report.location.lat(), report.location.lon());
             let areas = catalog::service_areas_around(conn, lat, lon)?;
             let area = routing::area_containing(&areas, lat, lon).ok_or_else(|| {
@@ -170,7 +174,10 @@ impl From<ReportDetail> for ReportView {
     }
 }
 
-pub async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let missing = || ApiError::NotFound(format!("there is no report with id '{id}'"));
     // Ids are UUIDs; anything else cannot name a report.
@@ -236,7 +243,10 @@ struct ReportPage {
     reports: Vec<ReportSummary>,
 }
 
-pub async fn list(state: web::Data<AppState>, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let status = non_empty(query.status)
         .map(|s| s.parse::<ReportStatus>())
@@ -249,7 +259,10 @@ pub async fn list(state: web::Data<AppState>, query: web::Query<ListQuery>) -> R
     let (total, reports) = db(&state, move |conn| {
         let category_id = match category {
             Some(code) => Some(catalog::category_id(conn, &code)?.ok_or_else(|| {
-                ApiError::invalid("category", format!("'{code}' is not a category of this city"))
+                ApiError::invalid(
+                    "category",
+                    format!("'{code}' is not a category of this city"),
+                )
             })?),
             None => None,
         };
@@ -270,10 +283,17 @@ pub async fn list(state: web::Data<AppState>, query: web::Query<ListQuery>) -> R
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
-fn parse_count(field: &str, value: Option<String>, default: i64, max: i64) -> Result<i64, ApiError> {
+fn parse_count(
+    field: &str,
+    value: Option<String>,
+    default: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
     let Some(text) = non_empty(value) else {
         return Ok(default);
     };

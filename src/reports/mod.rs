@@ -241,14 +241,18 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(fn(&mut ReportInput), &str)> = vec![
+        type Spoil = fn(&mut ReportInput);
+        let cases: Vec<(Spoil, &str)> = vec![
             (|i| i.lat = 95.0, "lat"),
             (|i| i.lat = f64::NAN, "lat"),
             (|i| i.lon = -180.5, "lon"),
             (|i| i.description = " \n ".into(), "description"),
             (|i| i.description = "я".repeat(4001), "description"),
             (|i| i.category = "".into(), "category"),
-            (|i| i.reporter.email = "not-an-email".into(), "reporter.email"),
+            (
+                |i| i.reporter.email = "not-an-email".into(),
+                "reporter.email",
+            ),
             (|i| i.reporter.email = "a@b".into(), "reporter.email"),
             (|i| i.address = Some("x".repeat(501)), "address"),
             (|i| i.reporter.name = Some("x".repeat(201)), "reporter.name"),

@@ -230,7 +230,10 @@ mod tests {
         let both = area(vec![general.clone(), specific.clone()]);
         assert_eq!(route(&cat, &both).department_id, specific.department_id);
         let only_general = area(vec![general.clone()]);
-        assert_eq!(route(&cat, &only_general).department_id, general.department_id);
+        assert_eq!(
+            route(&cat, &only_general).department_id,
+            general.department_id
+        );
         let none = area(vec![route_to(Some(Uuid::new_v4()), "other")]);
         let decision = route(&cat, &none);
         assert_eq!(decision.department_id, cat.default_department_id);
@@ -240,9 +243,15 @@ mod tests {
     #[test]
     fn shapes_that_are_not_areas_are_rejected_with_a_reason() {
         let point = r#"{"type":"Point","coordinates":[37.0,55.0]}"#;
-        assert!(AreaShape::from_geojson(point).unwrap_err().contains("Point"));
+        assert!(AreaShape::from_geojson(point)
+            .unwrap_err()
+            .contains("Point"));
         let off_earth = r#"{"type":"Polygon","coordinates":[[[37.0,95.0],[38.0,55.0],[38.0,56.0],[37.0,95.0]]]}"#;
-        assert!(AreaShape::from_geojson(off_earth).unwrap_err().contains("latitude"));
-        assert!(AreaShape::from_geojson("{").unwrap_err().contains("GeoJSON"));
+        assert!(AreaShape::from_geojson(off_earth)
+            .unwrap_err()
+            .contains("latitude"));
+        assert!(AreaShape::from_geojson("{")
+            .unwrap_err()
+            .contains("GeoJSON"));
     }
 }

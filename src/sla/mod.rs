@@ -75,7 +75,9 @@ pub fn parse_weekdays(text: &str) -> Result<Vec<Weekday>, String> {
         .filter(|s| !s.is_empty())
         .map(|s| match s.parse::<u8>() {
             Ok(n @ 1..=7) => Ok(Weekday::try_from(n - 1).unwrap_or(Weekday::Mon)),
-            _ => Err(format!("'{s}' is not an ISO weekday number (1 = Monday … 7 = Sunday)")),
+            _ => Err(format!(
+                "'{s}' is not an ISO weekday number (1 = Monday … 7 = Sunday)"
+            )),
         })
         .collect()
 }
@@ -98,8 +100,16 @@ mod tests {
         let days_off = parse_weekdays("6,7").unwrap();
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         let exceptions = vec![
-            CalendarDay { day: d("2025-11-01"), kind: DayKind::Working, note: String::new() },
-            CalendarDay { day: d("2025-11-03"), kind: DayKind::DayOff, note: String::new() },
+            CalendarDay {
+                day: d("2025-11-01"),
+                kind: DayKind::Working,
+                note: String::new(),
+            },
+            CalendarDay {
+                day: d("2025-11-03"),
+                kind: DayKind::DayOff,
+                note: String::new(),
+            },
         ];
         assert!(is_working_day(d("2025-11-01"), &days_off, &exceptions));
         assert!(!is_working_day(d("2025-11-02"), &days_off, &exceptions));

@@ -1,0 +1,204 @@
+//! Test harness: the real application on port 0 against a fresh database —
+//! a temporary SQLite file, or a fresh PostgreSQL schema when
+//! `TEST_DATABASE_URL` names a PostgreSQL server.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use gorod::clock::SettableClock;
+use gorod::config::Settings;
+use gorod::db::{DbConnection, Pool};
+use gorod::startup::Application;
+
+pub fn config_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+}
+
+/// The PostgreSQL server under test, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+}
+
+pub fn start_time() -> NaiveDateTime {
+    NaiveDateTime::parse_from_str("2026-03-02 09:00:00", "%Y-%m-%d %H:%M:%S").unwrap()
+}
+
+/// A database of its own for one test, removed when dropped.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl TestDatabase {
+    pub fn new() -> TestDatabase {
+        match postgres_url() {
+            Some(admin_url) => {
+                let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
+                diesel::sql_query(format!("CREATE SCHEMA {schema}"))
+                    .execute(&mut admin)
+                    .expect("create test schema");
+                let separator = if admin_url.contains('?') { '&' } else { '?' };
+                TestDatabase {
+                    url: format!("{admin_url}{separator}options=--search_path%3D{schema}"),
+                    cleanup: Cleanup::Postgres { admin_url, schema },
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                TestDatabase {
+                    url: format!("sqlite://{}", dir.path().join("gorod.db").display()),
+                    cleanup: Cleanup::Sqlite(dir),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::Postgres { .. })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, schema } = &self.cleanup {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ =
+                    diesel::sql_query(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// Settings as a fresh checkout has them, pointed at `database_url`, on port
+/// 0, with the demo catalogue but no sample reports.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings =
+        Settings::load_with_env(&config_dir(), HashMap::new()).expect("default settings load");
+    settings.server.port = 0;
+    settings.database.url = database_url.to_string();
+    settings.database.pool_size = 4;
+    settings.seed.demo = true;
+    settings.seed.demo_reports = 0;
+    settings
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: SettableClock,
+    pub pool: Pool,
+    pub db: TestDatabase,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(TestDatabase::new(), adjust).await
+}
+
+pub async fn spawn_app_on(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings(&db.url);
+    adjust(&mut settings);
+    let clock = SettableClock::new(start_time());
+    let app = Application::build(&settings, Arc::new(clock.clone())).expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        clock,
+        pool,
+        db,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    pub async fn post_raw(&self, path: &str, body: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    pub fn conn(&self) -> diesel::r2d2::PooledConnection<gorod::db::ConnectionManager> {
+        self.pool.get().expect("a pooled connection")
+    }
+
+    /// How many rows a table holds, counted straight from the database.
+    pub fn count_rows(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.conn();
+        let conn: &mut DbConnection = &mut conn;
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<Count>(conn)
+            .expect("count rows")
+            .n
+    }
+}
+
+/// A valid report in Tverskoy district (inside the demo city).
+pub fn valid_report() -> serde_json::Value {
+    serde_json::json!({
+        "category": "pothole",
+        "lat": 55.7700,
+        "lon": 37.6050,
+        "description": "Глубокая яма у перехода, машины объезжают по встречке.",
+        "address": "ул. Тверская, 12",
+        "reporter": {"email": "anna.petrova@example.ru", "name": "Анна Петрова"}
+    })
+}

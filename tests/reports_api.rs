@@ -1,0 +1,270 @@
+//! Filing, reading and listing reports through the JSON API.
+
+mod common;
+
+use common::{spawn_app, valid_report};
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn a_filed_report_is_stored_with_its_history_and_returned() {
+    let app = spawn_app().await;
+    let (status, filed) = app.post_json("/api/v1/reports", &valid_report()).await;
+    assert_eq!(status, 201, "{filed}");
+    assert_eq!(filed["status"], "moderation");
+    assert_eq!(filed["number"], 1);
+    let id = filed["id"].as_str().unwrap();
+    assert_eq!(filed["url"], format!("{}/api/v1/reports/{id}", app.address));
+
+    let (status, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["number"], 1);
+    assert_eq!(report["category"]["code"], "pothole");
+    assert_eq!(report["department"]["code"], "roads");
+    assert_eq!(report["address"], "ул. Тверская, 12");
+    assert_eq!(report["created_at"], "2026-03-02T09:00:00");
+    let history = report["history"].as_array().unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0]["kind"], "filed");
+    assert_eq!(history[0]["to_status"], "moderation");
+    assert!(history[0]["note"]
+        .as_str()
+        .unwrap()
+        .contains("default department 'roads'"));
+    // The reporter did not choose to show their name; contact details never show.
+    assert_eq!(report["reporter_name"], Value::Null);
+    let text = report.to_string();
+    assert!(!text.contains("anna.petrova"), "{text}");
+    assert!(!text.contains("Анна"), "{text}");
+
+    assert_eq!(app.count_rows("reports"), 1);
+    assert_eq!(app.count_rows("report_events"), 1);
+    assert_eq!(app.count_rows("subscriptions"), 1);
+}
+
+#[tokio::test]
+async fn routing_sends_yard_problems_to_the_district_housing_service() {
+    let app = spawn_app().await;
+    let mut body = valid_report();
+    body["category"] = json!("yard_rubbish");
+    body["reporter"]["show_name"] = json!(true);
+    let (status, filed) = app.post_json("/api/v1/reports", &body).await;
+    assert_eq!(status, 201, "{filed}");
+    let (_, report) = app
+        .get_json(&format!(
+            "/api/v1/reports/{}",
+            filed["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(report["department"]["code"], "zhilishnik-tverskoy");
+    assert_eq!(report["reporter_name"], "Анна Петрова");
+    assert!(report["history"][0]["note"]
+        .as_str()
+        .unwrap()
+        .contains("service area 'tverskoy' routes category 'yard_rubbish'"));
+    assert!(!report.to_string().contains("anna.petrova@"));
+}
+
+#[tokio::test]
+async fn each_kind_of_bad_input_gets_a_400_naming_the_field_and_writes_nothing() {
+    let app = spawn_app().await;
+    let users_before = app.count_rows("users");
+    let with = |key: &str, value: Value| {
+        let mut body = valid_report();
+        body[key] = value;
+        body
+    };
+    let mut no_email = valid_report();
+    no_email["reporter"] = json!({"name": "Анна"});
+    let mut bad_email = valid_report();
+    bad_email["reporter"]["email"] = json!("anna at example");
+    let mut missing_lat = valid_report();
+    missing_lat.as_object_mut().unwrap().remove("lat");
+    let cases = [
+        (with("lat", json!(95)), "lat", "latitude"),
+        (with("lon", json!(-181.0)), "lon", "longitude"),
+        (with("lat", json!("north")), "lat", "invalid type"),
+        (missing_lat, "lat", "missing field"),
+        (
+            with("category", json!("flying_saucer")),
+            "category",
+            "not a category",
+        ),
+        (with("category", json!("")), "category", "required"),
+        (with("description", json!("   ")), "description", "required"),
+        (
+            with("description", json!("я".repeat(4001))),
+            "description",
+            "at most 4000",
+        ),
+        (
+            with("lat", json!(59.94)),
+            "location",
+            "outside the city's service areas",
+        ),
+        (with("surprise", json!(1)), "surprise", "unknown field"),
+        (no_email, "reporter.email", "missing field"),
+        (bad_email, "reporter.email", "not an email address"),
+    ];
+    for (body, field, words) in cases {
+        let (status, error) = app.post_json("/api/v1/reports", &body).await;
+        assert_eq!(status, 400, "{field}: {error}");
+        assert_eq!(error["field"], field, "{error}");
+        assert_eq!(error["code"], "invalid_field", "{error}");
+        assert!(
+            error["message"].as_str().unwrap().contains(words),
+            "{field}: {error}"
+        );
+    }
+    for raw in ["", "{", "[1,2", "not json at all", "[]", "42"] {
+        let (status, error) = app.post_raw("/api/v1/reports", raw).await;
+        assert_eq!(status, 400, "{raw:?}: {error}");
+        assert_eq!(error["code"], "invalid_json", "{error}");
+        assert_eq!(error["field"], "body", "{error}");
+    }
+    assert_eq!(app.count_rows("reports"), 0);
+    assert_eq!(app.count_rows("report_events"), 0);
+    assert_eq!(app.count_rows("users"), users_before);
+    // The number counter was not consumed either: the next report is No. 1.
+    let (_, filed) = app.post_json("/api/v1/reports", &valid_report()).await;
+    assert_eq!(filed["number"], 1);
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_report_ids_are_404() {
+    let app = spawn_app().await;
+    for id in ["00000000-0000-0000-0000-000000000000", "not-a-uuid", "1"] {
+        let (status, error) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+        assert_eq!(status, 404, "{error}");
+        assert_eq!(error["code"], "not_found");
+    }
+    let (status, error) = app.get_json("/api/v1/nowhere").await;
+    assert_eq!(status, 404);
+    assert_eq!(error["code"], "not_found");
+}
+
+#[tokio::test]
+async fn the_same_reporter_filing_twice_is_one_resident() {
+    let app = spawn_app().await;
+    let users_before = app.count_rows("users");
+    for _ in 0..2 {
+        let (status, _) = app.post_json("/api/v1/reports", &valid_report()).await;
+        assert_eq!(status, 201);
+    }
+    let mut shouting = valid_report();
+    shouting["reporter"]["email"] = json!("anna.petrova@EXAMPLE.RU");
+    let (status, _) = app.post_json("/api/v1/reports", &shouting).await;
+    assert_eq!(status, 201);
+    assert_eq!(app.count_rows("users"), users_before + 1);
+}
+
+#[tokio::test]
+async fn reports_filed_at_once_all_land_with_distinct_numbers() {
+    let app = spawn_app().await;
+    let posts = (0..24).map(|i| {
+        let mut body = valid_report();
+        body["reporter"]["email"] = json!(format!("resident{i}@example.ru"));
+        let client = app.client.clone();
+        let url = app.url("/api/v1/reports");
+        async move {
+            let response = client.post(url).json(&body).send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            (status, body)
+        }
+    });
+    let results = futures_join_all(posts).await;
+    let mut numbers: Vec<i64> = results
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, 201, "{body}");
+            body["number"].as_i64().unwrap()
+        })
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=24).collect::<Vec<_>>());
+    assert_eq!(app.count_rows("reports"), 24);
+}
+
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.unwrap());
+    }
+    outputs
+}
+
+#[tokio::test]
+async fn the_list_filters_by_status_category_and_box_and_pages() {
+    let app = spawn_app().await;
+    let places = [
+        ("pothole", 55.7700, 37.6050),
+        ("pothole", 55.7300, 37.5700),
+        ("yard_rubbish", 55.7700, 37.6050),
+        ("street_light", 55.7600, 37.6600),
+    ];
+    for (category, lat, lon) in places {
+        let mut body = valid_report();
+        body["category"] = json!(category);
+        body["lat"] = json!(lat);
+        body["lon"] = json!(lon);
+        let (status, filed) = app.post_json("/api/v1/reports", &body).await;
+        assert_eq!(status, 201, "{filed}");
+        app.clock.advance(chrono::TimeDelta::minutes(5));
+    }
+    let (status, all) = app.get_json("/api/v1/reports").await;
+    assert_eq!(status, 200);
+    assert_eq!(all["total"], 4);
+    // Newest first.
+    let numbers: Vec<i64> = all["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["number"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, vec![4, 3, 2, 1]);
+    assert!(!all.to_string().contains("anna.petrova"));
+
+    let (_, potholes) = app.get_json("/api/v1/reports?category=pothole").await;
+    assert_eq!(potholes["total"], 2);
+    let (_, tverskoy) = app
+        .get_json("/api/v1/reports?bbox=37.59,55.76,37.62,55.78")
+        .await;
+    assert_eq!(tverskoy["total"], 2);
+    let (_, both) = app
+        .get_json("/api/v1/reports?bbox=37.59,55.76,37.62,55.78&category=pothole")
+        .await;
+    assert_eq!(both["total"], 1);
+    assert_eq!(both["reports"][0]["number"], 1);
+    let (_, moderated) = app.get_json("/api/v1/reports?status=moderation").await;
+    assert_eq!(moderated["total"], 4);
+    let (_, closed) = app.get_json("/api/v1/reports?status=closed").await;
+    assert_eq!(closed["total"], 0);
+    let (_, page2) = app.get_json("/api/v1/reports?per_page=3&page=2").await;
+    assert_eq!(page2["total"], 4);
+    assert_eq!(page2["page"], 2);
+    assert_eq!(page2["reports"].as_array().unwrap().len(), 1);
+    assert_eq!(page2["reports"][0]["number"], 1);
+
+    let bad = [
+        ("status=open", "status"),
+        ("category=nope", "category"),
+        ("bbox=1,2,3", "bbox"),
+        ("bbox=37.7,55.7,37.6,55.8", "bbox"),
+        ("bbox=a,b,c,d", "bbox"),
+        ("bbox=37,95,38,96", "bbox"),
+        ("page=0", "page"),
+        ("per_page=201", "per_page"),
+        ("per_page=ten", "per_page"),
+    ];
+    for (query, field) in bad {
+        let (status, error) = app.get_json(&format!("/api/v1/reports?{query}")).await;
+        assert_eq!(status, 400, "{query}: {error}");
+        assert_eq!(error["field"], field, "{query}: {error}");
+    }
+}
