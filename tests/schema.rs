@@ -309,3 +309,29 @@ async fn constraints_hold_on_both_backends() {
         .execute(conn);
     assert!(crew_without_department.is_err());
 }
+
+#[tokio::test]
+async fn sqlite_connections_carry_the_pragmas() {
+    let app = common::spawn_app().await;
+    let mut pooled = app.conn();
+    if !matches!(&*pooled, DbConnection::Sqlite(_)) {
+        return; // PostgreSQL has no pragmas
+    }
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let conn: &mut DbConnection = &mut pooled;
+    let mut pragma = |name: &str| {
+        let column = if name == "busy_timeout" { "timeout" } else { name };
+        diesel::sql_query(format!("SELECT CAST({column} AS TEXT) AS value FROM pragma_{name}"))
+            .get_result::<Setting>(conn)
+            .unwrap()
+            .value
+    };
+    assert_eq!(pragma("journal_mode"), "wal");
+    assert_eq!(pragma("foreign_keys"), "1");
+    assert_eq!(pragma("busy_timeout"), "5000");
+    assert_eq!(pragma("synchronous"), "1"); // NORMAL
+}
