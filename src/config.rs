@@ -15,7 +15,18 @@ const EMBEDDED_DEFAULTS: &str = include_str!("../config/default.toml");
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
+    pub media: MediaSettings,
     pub seed: SeedSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MediaSettings {
+    pub dir: std::path::PathBuf,
+    pub max_photo_bytes: usize,
+    pub max_photos: usize,
+    pub max_width: u32,
+    pub max_height: u32,
+    pub max_pixels: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -10,7 +10,7 @@
 //! `admin@demo.gorod.local`. The Open311 API key `demo-open311-key` exists only
 //! in the demo.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use rand::rngs::StdRng;
@@ -21,8 +21,9 @@ use uuid::Uuid;
 
 use crate::access::api_key_digest;
 use crate::db::rows::*;
+use crate::reports::questions::{check_questions, Answer, Datatype, Question};
 use crate::reports::ReportStatus;
-use crate::routing::{self, AreaRoute, AreaShape, CategoryRouting, ServiceArea};
+use crate::routing::{self, AreaRoute, AreaShape, CategoryRouting, CityMap, Departments, ServiceArea};
 use crate::sla::DayKind;
 
 pub const DEMO_OPEN311_KEY: &str = "demo-open311-key";
@@ -110,11 +111,11 @@ struct CategoryFile {
     group: String,
     name_ru: String,
     name_en: String,
-    department: String,
+    department: Option<String>,
     sla: String,
     radius_m: f64,
     #[serde(default)]
-    attributes: Vec<serde_json::Value>,
+    attributes: Vec<Question>,
 }
 
 #[derive(Deserialize)]
@@ -188,7 +189,17 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             .copied()
             .ok_or_else(|| bad(file, format!("unknown department '{code}'")))
     };
+    let mut tree = Departments::default();
     for d in &departments {
+        tree.add(
+            department_id("departments.json", &d.code)?,
+            &d.code,
+            match &d.parent {
+                Some(parent) => Some(department_id("departments.json", parent)?),
+                None => None,
+            },
+            d.triage,
+        );
         city.departments.push(DepartmentRow {
             id: department_id("departments.json", &d.code)?.to_string(),
             code: d.code.clone(),
@@ -209,15 +220,20 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
     let mut routings = Vec::new();
     for (order, c) in categories.iter().enumerate() {
         let id = Uuid::new_v4();
-        let department = department_id("categories.json", &c.department)?;
+        let department = match &c.department {
+            Some(code) => Some(department_id("categories.json", code)?),
+            None => None,
+        };
+        check_questions(&c.attributes)
+            .map_err(|e| bad("categories.json", format!("category '{}': {e}", c.code)))?;
         routings.push((
             CategoryRouting {
                 id,
                 code: c.code.clone(),
                 default_department_id: department,
-                default_department_code: c.department.clone(),
             },
             c.group.clone(),
+            c.attributes.clone(),
         ));
         city.categories.push(CategoryRow {
             id: id.to_string(),
@@ -227,8 +243,9 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             name_en: c.name_en.clone(),
             description_ru: String::new(),
             description_en: String::new(),
-            attributes: serde_json::Value::Array(c.attributes.clone()).to_string(),
-            default_department_id: department.to_string(),
+            attributes: serde_json::to_string(&c.attributes)
+                .map_err(|e| bad("categories.json", e.to_string()))?,
+            default_department_id: department.map(|d| d.to_string()),
             sla_policy_id: policy_ids
                 .get(&c.sla)
                 .cloned()
@@ -241,24 +258,20 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
     let category_id = |code: &str| {
         routings
             .iter()
-            .find(|(r, _)| r.code == code)
-            .map(|(r, _)| r.id)
-            .ok_or_else(|| {
-                bad(
-                    "service_areas.geojson",
-                    format!("unknown category '{code}'"),
-                )
-            })
+            .find(|(r, _, _)| r.code == code)
+            .map(|(r, _, _)| r.id)
+            .ok_or_else(|| bad("service_areas.geojson", format!("unknown category '{code}'")))
     };
 
     let areas = demo_areas(&department_id, &category_id)?;
+    let map = CityMap::new(areas.clone(), tree);
     for area in &areas {
         let (min_lat, min_lon, max_lat, max_lon) = area.shape.bounding_box();
         city.service_areas.push(ServiceAreaRow {
             id: area.id.to_string(),
             code: area.code.clone(),
             name: area.name.clone(),
-            geometry: geometry_json(&area.shape),
+            geometry: area.shape.to_geojson(),
             min_lat,
             min_lon,
             max_lat,
@@ -285,6 +298,7 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
         id: Uuid::new_v4().to_string(),
         email,
         name: Some(name),
+        phone: None,
         role: role.into(),
         department_id: department.map(Uuid::to_string),
         locale: "ru".into(),
@@ -346,7 +360,7 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
         texts,
         crews,
         residents: &residents,
-        areas: &areas,
+        map: &map,
         categories: &routings,
     };
     for _ in 0..report_count {
@@ -357,65 +371,38 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
     Ok(city)
 }
 
+/// The demo's service areas, read by the same parser as an admin's import.
 fn demo_areas(
     department_id: &dyn Fn(&'static str, &str) -> Result<Uuid, DemoError>,
     category_id: &dyn Fn(&str) -> Result<Uuid, DemoError>,
 ) -> Result<Vec<ServiceArea>, DemoError> {
     const FILE: &str = "service_areas.geojson";
-    let collection: geojson::FeatureCollection = SERVICE_AREAS
-        .parse()
-        .map_err(|e| bad(FILE, format!("{e}")))?;
-    let mut areas = Vec::new();
-    for feature in collection.features {
-        let property = |name: &str| {
-            feature
-                .property(name)
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-                .ok_or_else(|| bad(FILE, format!("a feature lacks the property '{name}'")))
-        };
-        let code = property("code")?;
-        let name = property("name")?;
-        let routes_by_department: HashMap<String, Vec<String>> = feature
-            .property("routes")
-            .cloned()
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(|e| bad(FILE, format!("area '{code}': routes: {e}")))?
-            .unwrap_or_default();
-        let mut routes = Vec::new();
-        for (department, category_codes) in routes_by_department {
-            for category in category_codes {
+    let drafts = routing::parse_areas(SERVICE_AREAS).map_err(|e| bad(FILE, e.to_string()))?;
+    drafts
+        .into_iter()
+        .map(|draft| {
+            let mut routes = Vec::new();
+            for department in &draft.serves {
                 routes.push(AreaRoute {
-                    category_id: match category.as_str() {
-                        "*" => None,
-                        code => Some(category_id(code)?),
-                    },
-                    department_id: department_id(FILE, &department)?,
-                    department_code: department.clone(),
+                    category_id: None,
+                    department_id: department_id(FILE, department)?,
                 });
             }
-        }
-        let geometry = feature
-            .geometry
-            .clone()
-            .ok_or_else(|| bad(FILE, format!("area '{code}' has no geometry")))?;
-        let shape = AreaShape::from_geometry(geometry)
-            .map_err(|e| bad(FILE, format!("area '{code}': {e}")))?;
-        areas.push(ServiceArea {
-            id: Uuid::new_v4(),
-            code,
-            name,
-            shape,
-            routes,
-        });
-    }
-    areas.sort_by(|a, b| a.code.cmp(&b.code));
-    Ok(areas)
-}
-
-fn geometry_json(shape: &AreaShape) -> String {
-    geojson::Geometry::new(geojson::Value::from(shape.polygons())).to_string()
+            for (category, department) in &draft.overrides {
+                routes.push(AreaRoute {
+                    category_id: Some(category_id(category)?),
+                    department_id: department_id(FILE, department)?,
+                });
+            }
+            Ok(ServiceArea {
+                id: Uuid::new_v4(),
+                code: draft.code,
+                name: draft.name,
+                shape: draft.shape,
+                routes,
+            })
+        })
+        .collect()
 }
 
 struct ReportSampler<'a> {
@@ -424,8 +411,8 @@ struct ReportSampler<'a> {
     texts: SampleTexts,
     crews: HashMap<String, Vec<String>>,
     residents: &'a [UserRow],
-    areas: &'a [ServiceArea],
-    categories: &'a [(CategoryRouting, String)],
+    map: &'a CityMap,
+    categories: &'a [(CategoryRouting, String, Vec<Question>)],
 }
 
 /// Each status and the path a report takes to reach it.
@@ -450,15 +437,17 @@ impl ReportSampler<'_> {
     fn sample(&mut self, city: &mut DemoCity) -> Result<(), DemoError> {
         let rng = &mut self.rng;
         let area = self
-            .areas
+            .map
+            .areas()
             .choose(rng)
             .ok_or_else(|| bad("service_areas.geojson", "no service areas"))?;
-        let (category, group) = self
+        let (category, group, questions) = self
             .categories
             .choose(rng)
             .ok_or_else(|| bad("categories.json", "no categories"))?;
         let (lat, lon) = point_inside(rng, &area.shape);
-        let decision = routing::route(category, area);
+        let decision = routing::route(category, area, self.map.departments());
+        let answers = sample_answers(rng, questions);
         let reporter = self
             .residents
             .choose(rng)
@@ -476,7 +465,10 @@ impl ReportSampler<'_> {
             .and_then(|d| d.choose(rng))
             .cloned()
             .unwrap_or_else(|| category.code.clone());
-        let department = decision.department_id.to_string();
+        let department = decision
+            .department_id
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         let crew = self
             .crews
             .get(&department)
@@ -492,9 +484,12 @@ impl ReportSampler<'_> {
                 .random_bool(0.6)
                 .then(|| format!("{}, д. {}", area.name, rng.random_range(1..60u32))),
             description,
+            answers: serde_json::to_string(&answers).unwrap_or_else(|_| "{}".into()),
+            source: "demo".into(),
+            support_count: 1,
             status: status.as_str().into(),
             service_area_id: Some(area.id.to_string()),
-            department_id: Some(department),
+            department_id: decision.department_id.map(|d| d.to_string()),
             routing_rule: decision.rule.clone(),
             assignee_id: None,
             reporter_id: Some(reporter.id.clone()),
@@ -606,6 +601,23 @@ impl ReportSampler<'_> {
         city.reports.push(row);
         Ok(())
     }
+}
+
+/// Answers to the required questions, as a resident would give them.
+fn sample_answers(rng: &mut StdRng, questions: &[Question]) -> BTreeMap<String, Answer> {
+    questions
+        .iter()
+        .filter(|q| q.required)
+        .filter_map(|q| {
+            let answer = match q.datatype {
+                Datatype::Singlevaluelist => Answer::Text(q.values.choose(rng)?.key.clone()),
+                Datatype::Multivaluelist => Answer::Choices(vec![q.values.choose(rng)?.key.clone()]),
+                Datatype::Number => Answer::Number(f64::from(rng.random_range(1..10u32))),
+                _ => Answer::Text(rng.random_range(1..6u32).to_string()),
+            };
+            Some((q.code.clone(), answer))
+        })
+        .collect()
 }
 
 /// Numbers reports in the order they were filed, and points each duplicate

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod http;
+pub mod media;
 pub mod reports;
 pub mod routing;
 pub mod sla;

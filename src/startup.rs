@@ -15,6 +15,8 @@ use crate::config::Settings;
 use crate::db::{self, DbError, Pool};
 use crate::demo::{self, DemoError};
 use crate::http::{self, AppState, Metrics};
+use crate::media::{MediaStore, PhotoLimits};
+use crate::routing::CityMapCache;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -54,6 +56,15 @@ impl Application {
                 "" => format!("http://{}:{port}", settings.server.host),
                 configured => configured.to_string(),
             },
+            city_maps: CityMapCache::default(),
+            media: MediaStore::new(&settings.media.dir),
+            photo_limits: PhotoLimits {
+                max_bytes: settings.media.max_photo_bytes,
+                max_width: settings.media.max_width,
+                max_height: settings.media.max_height,
+                max_pixels: settings.media.max_pixels,
+            },
+            max_photos: settings.media.max_photos,
         });
         let metrics = web::Data::new(Metrics::new());
         let server = HttpServer::new(move || {

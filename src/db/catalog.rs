@@ -1,33 +1,42 @@
 //! The city's catalogue: departments, categories and service areas, as the
 //! API lists them and as routing needs them.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::rows::{CategoryRow, DepartmentRow, ServiceAreaRouteRow, ServiceAreaRow};
-use super::schema::{categories, departments, service_area_routes, service_areas, sla_policies};
-use super::{DbConnection, DbError};
-use crate::routing::{AreaRoute, AreaShape, CategoryRouting, ServiceArea};
+use super::schema::{
+    categories, counters, departments, service_area_routes, service_areas, sla_policies,
+};
+use super::{new_id, write_transaction, DbConnection, DbError};
+use crate::reports::questions::Question;
+use crate::routing::{
+    AreaDraft, AreaRoute, AreaShape, CategoryRouting, CityMap, Departments, ImportError,
+    ServiceArea,
+};
 
 /// A category with the codes of its default department and SLA policy.
 pub struct CategoryListing {
     pub category: CategoryRow,
-    pub department_code: String,
+    /// None: the category's reports go to triage.
+    pub department_code: Option<String>,
     pub sla_code: String,
 }
 
 pub fn list_categories(conn: &mut DbConnection) -> Result<Vec<CategoryListing>, DbError> {
     let rows = categories::table
-        .inner_join(departments::table)
+        .left_join(departments::table)
         .inner_join(sla_policies::table)
         .filter(categories::active.eq(true))
         .order((categories::sort_order, categories::code))
         .select((
             CategoryRow::as_select(),
-            departments::code,
+            departments::code.nullable(),
             sla_policies::code,
         ))
-        .load::<(CategoryRow, String, String)>(conn)?;
+        .load::<(CategoryRow, Option<String>, String)>(conn)?;
     Ok(rows
         .into_iter()
         .map(|(category, department_code, sla_code)| CategoryListing {
@@ -55,74 +64,86 @@ pub fn category_id(conn: &mut DbConnection, code: &str) -> Result<Option<String>
         .optional()?)
 }
 
-/// What routing needs of an active category, by code.
-pub fn category_routing(
-    conn: &mut DbConnection,
-    code: &str,
-) -> Result<Option<CategoryRouting>, DbError> {
-    let found = categories::table
-        .inner_join(departments::table)
-        .filter(categories::code.eq(code))
-        .filter(categories::active.eq(true))
-        .select((
-            categories::id,
-            categories::code,
-            departments::id,
-            departments::code,
-        ))
-        .first::<(String, String, String, String)>(conn)
-        .optional()?;
-    found
-        .map(|(id, code, department_id, department_code)| {
-            Ok(CategoryRouting {
-                id: parse_id(&id)?,
-                code,
-                default_department_id: parse_id(&department_id)?,
-                default_department_code: department_code,
-            })
-        })
-        .transpose()
+/// A category as filing needs it: its routing and its questions.
+pub struct FilingCategory {
+    pub routing: CategoryRouting,
+    pub questions: Vec<Question>,
+    pub duplicate_radius_m: f64,
 }
 
-/// Service areas whose bounding box holds the point, with their routes,
-/// ordered by code. The exact containment test is the caller's (in Rust, so
-/// both backends agree).
-pub fn service_areas_around(
+pub fn category_for_filing(
     conn: &mut DbConnection,
-    lat: f64,
-    lon: f64,
-) -> Result<Vec<ServiceArea>, DbError> {
+    code: &str,
+) -> Result<Option<FilingCategory>, DbError> {
+    let found = categories::table
+        .filter(categories::code.eq(code))
+        .filter(categories::active.eq(true))
+        .select(CategoryRow::as_select())
+        .first(conn)
+        .optional()?;
+    found.map(|c| filing_category(&c)).transpose()
+}
+
+fn filing_category(c: &CategoryRow) -> Result<FilingCategory, DbError> {
+    Ok(FilingCategory {
+        routing: CategoryRouting {
+            id: parse_id(&c.id)?,
+            code: c.code.clone(),
+            default_department_id: c.default_department_id.as_deref().map(parse_id).transpose()?,
+        },
+        questions: parse_questions(c)?,
+        duplicate_radius_m: c.duplicate_radius_m,
+    })
+}
+
+pub fn parse_questions(c: &CategoryRow) -> Result<Vec<Question>, DbError> {
+    serde_json::from_str(&c.attributes)
+        .map_err(|e| DbError::Corrupt(format!("category '{}' questions: {e}", c.code)))
+}
+
+pub const CATALOG_VERSION: &str = "catalog_version";
+
+/// Changes whenever the catalogue changes; see the `catalog_version` counter.
+pub fn catalog_version(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(counters::table
+        .find(CATALOG_VERSION)
+        .select(counters::value)
+        .first(conn)?)
+}
+
+fn bump_catalog_version(conn: &mut DbConnection) -> Result<(), DbError> {
+    diesel::update(counters::table.find(CATALOG_VERSION))
+        .set(counters::value.eq(counters::value + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every service area with its routes, and the department tree.
+pub fn load_city_map(conn: &mut DbConnection) -> Result<CityMap, DbError> {
+    let mut departments = Departments::default();
+    for d in list_departments(conn)? {
+        let parent = d.parent_id.as_deref().map(parse_id).transpose()?;
+        departments.add(parse_id(&d.id)?, &d.code, parent, d.is_triage);
+    }
     let areas = service_areas::table
-        .filter(service_areas::min_lat.le(lat))
-        .filter(service_areas::max_lat.ge(lat))
-        .filter(service_areas::min_lon.le(lon))
-        .filter(service_areas::max_lon.ge(lon))
-        .order(service_areas::code)
         .select(ServiceAreaRow::as_select())
         .load(conn)?;
-    let ids: Vec<&str> = areas.iter().map(|a| a.id.as_str()).collect();
     let routes = service_area_routes::table
-        .inner_join(departments::table)
-        .filter(service_area_routes::service_area_id.eq_any(&ids))
-        .select((ServiceAreaRouteRow::as_select(), departments::code))
-        .load::<(ServiceAreaRouteRow, String)>(conn)?;
-    areas
+        .select(ServiceAreaRouteRow::as_select())
+        .load(conn)?;
+    let areas = areas
         .into_iter()
         .map(|area| {
             let shape = AreaShape::from_geojson(&area.geometry).map_err(|e| {
-                DbError::Corrupt(format!(
-                    "service area '{}' has bad geometry: {e}",
-                    area.code
-                ))
+                DbError::Corrupt(format!("service area '{}' has bad geometry: {e}", area.code))
             })?;
             let routes = routes
                 .iter()
-                .filter(|(r, _)| r.service_area_id == area.id)
-                .map(|(r, department_code)| {
+                .filter(|r| r.service_area_id == area.id)
+                .map(|r| {
                     Ok(AreaRoute {
                         category_id: r.category_id.as_deref().map(parse_id).transpose()?,
                         department_id: parse_id(&r.department_id)?,
-                        department_code: department_code.clone(),
                     })
                 })
                 .collect::<Result<Vec<_>, DbError>>()?;
@@ -134,7 +155,135 @@ pub fn service_areas_around(
                 routes,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, DbError>>()?;
+    Ok(CityMap::new(areas, departments))
+}
+
+/// Why an import was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    #[error(transparent)]
+    Invalid(#[from] ImportError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ImportFailure {
+    fn from(e: diesel::result::Error) -> Self {
+        ImportFailure::Db(e.into())
+    }
+}
+
+/// What an import changed.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ImportSummary {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+}
+
+/// Creates or replaces service areas by code (shape, name and routes), in
+/// one transaction; an unknown department or category refuses the whole
+/// import, naming the feature. Areas not in the import stay as they are.
+pub fn import_areas(
+    conn: &mut DbConnection,
+    drafts: &[AreaDraft],
+) -> Result<ImportSummary, ImportFailure> {
+    write_transaction(conn, |conn| {
+        let department_ids = codes_to_ids(
+            departments::table
+                .select((departments::code, departments::id))
+                .load(conn)?,
+        );
+        let category_ids = codes_to_ids(
+            categories::table
+                .select((categories::code, categories::id))
+                .load(conn)?,
+        );
+        let mut summary = ImportSummary::default();
+        for (i, draft) in drafts.iter().enumerate() {
+            let unknown = |what: &str, code: &str| ImportError {
+                field: format!("features[{i}].properties"),
+                message: format!("area '{}': there is no {what} '{code}'", draft.code),
+            };
+            let department = |code: &String| {
+                department_ids
+                    .get(code)
+                    .cloned()
+                    .ok_or_else(|| unknown("department", code))
+            };
+            let mut routes = Vec::new();
+            for code in &draft.serves {
+                routes.push((None, department(code)?));
+            }
+            for (category, code) in &draft.overrides {
+                let category = category_ids
+                    .get(category)
+                    .cloned()
+                    .ok_or_else(|| unknown("category", category))?;
+                routes.push((Some(category), department(code)?));
+            }
+            let (min_lat, min_lon, max_lat, max_lon) = draft.shape.bounding_box();
+            let row = ServiceAreaRow {
+                id: new_id(),
+                code: draft.code.clone(),
+                name: draft.name.clone(),
+                geometry: draft.shape.to_geojson(),
+                min_lat,
+                min_lon,
+                max_lat,
+                max_lon,
+            };
+            let existing: Option<String> = service_areas::table
+                .filter(service_areas::code.eq(&draft.code))
+                .select(service_areas::id)
+                .first(conn)
+                .optional()?;
+            let id = match existing {
+                Some(id) => {
+                    diesel::update(service_areas::table.find(&id))
+                        .set((
+                            service_areas::name.eq(&row.name),
+                            service_areas::geometry.eq(&row.geometry),
+                            service_areas::min_lat.eq(min_lat),
+                            service_areas::min_lon.eq(min_lon),
+                            service_areas::max_lat.eq(max_lat),
+                            service_areas::max_lon.eq(max_lon),
+                        ))
+                        .execute(conn)?;
+                    diesel::delete(
+                        service_area_routes::table
+                            .filter(service_area_routes::service_area_id.eq(&id)),
+                    )
+                    .execute(conn)?;
+                    summary.updated.push(draft.code.clone());
+                    id
+                }
+                None => {
+                    diesel::insert_into(service_areas::table)
+                        .values(&row)
+                        .execute(conn)?;
+                    summary.created.push(draft.code.clone());
+                    row.id
+                }
+            };
+            for (category_id, department_id) in routes {
+                diesel::insert_into(service_area_routes::table)
+                    .values(ServiceAreaRouteRow {
+                        id: new_id(),
+                        service_area_id: id.clone(),
+                        category_id,
+                        department_id,
+                    })
+                    .execute(conn)?;
+            }
+        }
+        bump_catalog_version(conn)?;
+        Ok(summary)
+    })
+}
+
+fn codes_to_ids(pairs: Vec<(String, String)>) -> HashMap<String, String> {
+    pairs.into_iter().collect()
 }
 
 /// Ids are written by this program, so an unparsable one is corruption.
@@ -142,3 +291,4 @@ pub(crate) fn parse_id(text: &str) -> Result<Uuid, DbError> {
     Uuid::parse_str(text)
         .map_err(|e| DbError::Corrupt(format!("stored id '{text}' is not a UUID: {e}")))
 }
+

@@ -3,14 +3,20 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
 use super::rows::{
-    CategoryRow, DepartmentRow, ReportEventRow, ReportRow, SubscriptionRow, UserRow,
+    AttachmentRow, CategoryRow, DepartmentRow, ReportEventRow, ReportRow, SubscriptionRow, UserRow,
 };
 use super::schema::{
-    categories, counters, departments, report_events, reports, service_areas, subscriptions, users,
+    attachments, categories, counters, departments, report_events, reports, service_areas,
+    subscriptions, users,
 };
 use super::{new_id, DbConnection, DbError};
-use crate::reports::{NewReport, ReportStatus};
+use crate::reports::questions::Answer;
+use crate::reports::{nearby, NewReport, ReportStatus, Reporter};
 use crate::routing::RoutingDecision;
 
 pub const REPORT_NUMBER_COUNTER: &str = "report_number";
@@ -23,34 +29,61 @@ pub struct FiledReport {
     pub status: ReportStatus,
 }
 
-/// Files a validated, routed report: the reporter (found or created as a
-/// resident), the report, its first history event and the reporter's
-/// subscription. Call inside a write transaction.
+/// A photo already cleaned and stored in the media store.
+#[derive(Debug, Clone)]
+pub struct StoredPhoto {
+    pub hash: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: usize,
+}
+
+/// Everything filing writes, checked and routed.
+pub struct Filing<'a> {
+    pub report: &'a NewReport,
+    pub category_id: Uuid,
+    pub answers: &'a BTreeMap<String, Answer>,
+    pub decision: &'a RoutingDecision,
+    /// 'api', 'open311' or 'web'
+    pub source: &'static str,
+    pub photos: &'a [StoredPhoto],
+}
+
+/// Files a report: the reporter (found or created as a resident), the report,
+/// its first history event, its photos and the reporter's subscription. Call
+/// inside a write transaction.
 pub fn insert_new(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    report: &NewReport,
-    category_id: &str,
-    decision: &RoutingDecision,
+    filing: Filing<'_>,
 ) -> Result<FiledReport, DbError> {
-    let reporter_id = resident_by_email(conn, now, report)?;
+    let report = filing.report;
+    let reporter_id = match &report.reporter {
+        Some(reporter) => Some(resident_by_email(conn, now, reporter)?),
+        None => None,
+    };
     let number = next_number(conn)?;
     let status = ReportStatus::Moderation;
+    let answers = serde_json::to_string(filing.answers)
+        .map_err(|e| DbError::Corrupt(format!("answers do not serialise: {e}")))?;
     let row = ReportRow {
         id: new_id(),
         number,
-        category_id: category_id.to_string(),
+        category_id: filing.category_id.to_string(),
         lat: report.location.lat(),
         lon: report.location.lon(),
         address: report.address.clone(),
         description: report.description.as_str().to_string(),
+        answers,
+        source: filing.source.to_string(),
+        support_count: 1,
         status: status.as_str().to_string(),
-        service_area_id: Some(decision.service_area_id.to_string()),
-        department_id: Some(decision.department_id.to_string()),
-        routing_rule: decision.rule.clone(),
+        service_area_id: Some(filing.decision.service_area_id.to_string()),
+        department_id: filing.decision.department_id.map(|d| d.to_string()),
+        routing_rule: filing.decision.rule.clone(),
         assignee_id: None,
-        reporter_id: Some(reporter_id.clone()),
-        reporter_name_public: report.reporter.show_name,
+        reporter_id: reporter_id.clone(),
+        reporter_name_public: report.reporter.as_ref().is_some_and(|r| r.show_name),
         duplicate_of: None,
         created_at: now,
         updated_at: now,
@@ -59,40 +92,66 @@ pub fn insert_new(
         resolved_at: None,
         closed_at: None,
     };
-    diesel::insert_into(reports::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(reports::table).values(&row).execute(conn)?;
     let event = ReportEventRow {
         id: new_id(),
         report_id: row.id.clone(),
-        actor_id: Some(reporter_id.clone()),
+        actor_id: reporter_id.clone(),
         actor_role: "resident".into(),
         kind: "filed".into(),
         from_status: None,
         to_status: status.as_str().into(),
-        note: Some(format!("Routed: {}", decision.rule)),
+        note: Some(format!("Routed: {}", filing.decision.rule)),
         public: true,
         created_at: now,
     };
     diesel::insert_into(report_events::table)
         .values(&event)
         .execute(conn)?;
-    let subscription = SubscriptionRow {
-        id: new_id(),
-        report_id: row.id.clone(),
-        user_id: reporter_id,
-        kind: "reporter".into(),
-        created_at: now,
-        unsubscribed_at: None,
-    };
-    diesel::insert_into(subscriptions::table)
-        .values(&subscription)
-        .execute(conn)?;
+    for (position, photo) in filing.photos.iter().enumerate() {
+        diesel::insert_into(attachments::table)
+            .values(AttachmentRow {
+                id: new_id(),
+                report_id: row.id.clone(),
+                event_id: Some(event.id.clone()),
+                position: i32::try_from(position).unwrap_or(i32::MAX),
+                content_hash: photo.hash.clone(),
+                mime: "image/jpeg".into(),
+                width: i32::try_from(photo.width).unwrap_or(i32::MAX),
+                height: i32::try_from(photo.height).unwrap_or(i32::MAX),
+                bytes: i64::try_from(photo.bytes).unwrap_or(i64::MAX),
+                created_at: now,
+            })
+            .execute(conn)?;
+    }
+    if let Some(user_id) = reporter_id {
+        subscribe(conn, now, &row.id, &user_id, "reporter")?;
+    }
     Ok(FiledReport {
         id: row.id,
         number,
         status,
     })
+}
+
+fn subscribe(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    report_id: &str,
+    user_id: &str,
+    kind: &str,
+) -> Result<(), DbError> {
+    diesel::insert_into(subscriptions::table)
+        .values(SubscriptionRow {
+            id: new_id(),
+            report_id: report_id.to_string(),
+            user_id: user_id.to_string(),
+            kind: kind.to_string(),
+            created_at: now,
+            unsubscribed_at: None,
+        })
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The next public report number. Inside the write transaction the counter
@@ -105,12 +164,13 @@ fn next_number(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(counter.select(counters::value).first(conn)?)
 }
 
+/// The resident with this email, created on first contact.
 fn resident_by_email(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    report: &NewReport,
+    reporter: &Reporter,
 ) -> Result<String, DbError> {
-    let email = report.reporter.email.as_str();
+    let email = reporter.email.as_str();
     let existing = users::table
         .filter(users::email.eq(email))
         .select(users::id)
@@ -122,16 +182,130 @@ fn resident_by_email(
     let user = UserRow {
         id: new_id(),
         email: email.to_string(),
-        name: report.reporter.name.clone(),
+        name: reporter.name.clone(),
+        phone: reporter.phone.clone(),
         role: "resident".into(),
         department_id: None,
         locale: "ru".into(),
         created_at: now,
     };
-    diesel::insert_into(users::table)
-        .values(&user)
-        .execute(conn)?;
+    diesel::insert_into(users::table).values(&user).execute(conn)?;
     Ok(user.id)
+}
+
+/// What joining a report ("me too") did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Support {
+    /// The resident now follows the report; its support count rose.
+    Joined { support_count: i32 },
+    /// They already followed it (or filed it): nothing changed.
+    AlreadyFollowing { support_count: i32 },
+    /// The report is no longer open.
+    Closed { status: String },
+    NoSuchReport,
+}
+
+/// A resident joins an open report. Call inside a write transaction.
+pub fn support(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    report_id: &str,
+    resident: &Reporter,
+) -> Result<Support, DbError> {
+    let found = reports::table
+        .find(report_id)
+        .select((reports::status, reports::support_count))
+        .first::<(String, i32)>(conn)
+        .optional()?;
+    let Some((status, support_count)) = found else {
+        return Ok(Support::NoSuchReport);
+    };
+    if !status.parse::<ReportStatus>().is_ok_and(ReportStatus::is_open) {
+        return Ok(Support::Closed { status });
+    }
+    let user_id = resident_by_email(conn, now, resident)?;
+    let following = subscriptions::table
+        .filter(subscriptions::report_id.eq(report_id))
+        .filter(subscriptions::user_id.eq(&user_id))
+        .count()
+        .get_result::<i64>(conn)?;
+    if following > 0 {
+        return Ok(Support::AlreadyFollowing { support_count });
+    }
+    subscribe(conn, now, report_id, &user_id, "follower")?;
+    diesel::update(reports::table.find(report_id))
+        .set((
+            reports::support_count.eq(reports::support_count + 1),
+            reports::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(report_events::table)
+        .values(ReportEventRow {
+            id: new_id(),
+            report_id: report_id.to_string(),
+            actor_id: Some(user_id),
+            actor_role: "resident".into(),
+            kind: "supported".into(),
+            from_status: Some(status.clone()),
+            to_status: status,
+            note: None,
+            public: true,
+            created_at: now,
+        })
+        .execute(conn)?;
+    Ok(Support::Joined {
+        support_count: support_count + 1,
+    })
+}
+
+/// An open report near a point, as a duplicate candidate.
+#[derive(Debug, Clone)]
+pub struct Nearby {
+    pub report: ReportRow,
+    pub distance_m: f64,
+}
+
+/// Open reports of a category within `radius_m` of a point, nearest first:
+/// a bounding box in SQL on the indexed columns, the exact distance in Rust.
+pub fn nearby_open(
+    conn: &mut DbConnection,
+    category_id: &str,
+    lat: f64,
+    lon: f64,
+    radius_m: f64,
+) -> Result<Vec<Nearby>, DbError> {
+    let (min_lat, min_lon, max_lat, max_lon) = nearby::bounding_box(lat, lon, radius_m);
+    let open: Vec<&str> = ReportStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(ReportStatus::as_str)
+        .collect();
+    let candidates = reports::table
+        .filter(reports::category_id.eq(category_id))
+        .filter(reports::lat.between(min_lat, max_lat))
+        .filter(reports::lon.between(min_lon, max_lon))
+        .filter(reports::status.eq_any(open))
+        .select(ReportRow::as_select())
+        .load(conn)?;
+    let mut found: Vec<Nearby> = candidates
+        .into_iter()
+        .map(|report| Nearby {
+            distance_m: nearby::distance_m(lat, lon, report.lat, report.lon),
+            report,
+        })
+        .filter(|n| n.distance_m <= radius_m)
+        .collect();
+    found.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+    Ok(found)
+}
+
+/// The photos of a report, in order.
+pub fn photos(conn: &mut DbConnection, report_id: &str) -> Result<Vec<AttachmentRow>, DbError> {
+    Ok(attachments::table
+        .filter(attachments::report_id.eq(report_id))
+        .order(attachments::position)
+        .select(AttachmentRow::as_select())
+        .load(conn)?)
 }
 
 /// One report with everything its public page shows.

@@ -11,7 +11,7 @@ struct CategoryView {
     code: String,
     group: String,
     name: Names,
-    department: String,
+    department: Option<String>,
     sla_policy: String,
     duplicate_radius_m: f64,
     attributes: serde_json::Value,

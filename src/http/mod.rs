@@ -4,7 +4,9 @@
 
 pub mod catalog;
 pub mod error;
+pub mod filing;
 pub mod health;
+pub mod media;
 pub mod metrics;
 pub mod reports;
 
@@ -15,6 +17,8 @@ use serde::de::DeserializeOwned;
 
 use crate::clock::Clock;
 use crate::db::Pool;
+use crate::media::{MediaStore, PhotoLimits, Variant};
+use crate::routing::CityMapCache;
 pub use error::ApiError;
 pub use metrics::Metrics;
 
@@ -23,6 +27,20 @@ pub struct AppState {
     pub pool: Pool,
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
+    pub city_maps: CityMapCache,
+    pub media: MediaStore,
+    pub photo_limits: PhotoLimits,
+    pub max_photos: usize,
+}
+
+impl AppState {
+    /// The public URL of a stored photo.
+    pub fn photo_url(&self, hash: &str, variant: Variant) -> String {
+        match variant {
+            Variant::Full => format!("{}/media/{hash}.jpg", self.public_url),
+            Variant::Thumbnail => format!("{}/media/{hash}.thumb.jpg", self.public_url),
+        }
+    }
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -30,11 +48,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::render))
+        .route("/media/{name}", web::get().to(media::serve))
         .service(
             web::scope("/api/v1")
                 .route("/reports", web::post().to(reports::create))
                 .route("/reports", web::get().to(reports::list))
+                .route("/reports/nearby", web::get().to(reports::nearby))
                 .route("/reports/{id}", web::get().to(reports::show))
+                .route("/reports/{id}/support", web::post().to(reports::support))
                 .route("/categories", web::get().to(catalog::categories))
                 .route("/departments", web::get().to(catalog::departments)),
         )

@@ -1,74 +1,236 @@
 //! Filing, reading and listing reports. Public output never carries a
 //! reporter's email or phone; their name only when they chose to show it.
 
-use actix_web::{web, HttpResponse};
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use super::filing::{self, Channel, Upload};
 use super::{db, parse_json, ApiError, AppState};
-use crate::db::reports::{ReportDetail, ReportFilter, ReportListing};
+use crate::db::reports::{Nearby, ReportDetail, ReportFilter, ReportListing, Support};
+use crate::db::rows::AttachmentRow;
 use crate::db::{catalog, reports as report_db, write_transaction};
-use crate::reports::{NewReport, ReportInput, ReportStatus};
-use crate::routing;
+use crate::media::Variant;
+use crate::reports::questions::UnknownAnswers;
+use crate::reports::{Location, NewReport, Reporter, ReporterInput, ReportInput, ReportStatus};
 
 pub const MAX_PER_PAGE: i64 = 200;
 pub const DEFAULT_PER_PAGE: i64 = 50;
 
+/// The largest JSON body a report may have (a 4,000-character description
+/// in any script, answers and contact details fit well within it).
+const MAX_JSON_BYTES: usize = 64 * 1024;
+
 #[derive(Serialize)]
-struct Filed {
+struct FiledView {
     id: String,
     number: i64,
     status: ReportStatus,
     url: String,
+    duplicate_candidates: Vec<CandidateView>,
 }
 
+#[derive(Serialize)]
+struct CandidateView {
+    id: String,
+    number: i64,
+    status: String,
+    description: String,
+    distance_m: f64,
+    support_count: i32,
+    url: String,
+}
+
+impl CandidateView {
+    fn new(state: &AppState, n: Nearby) -> CandidateView {
+        CandidateView {
+            url: format!("{}/api/v1/reports/{}", state.public_url, n.report.id),
+            id: n.report.id,
+            number: n.report.number,
+            status: n.report.status,
+            description: n.report.description,
+            distance_m: (n.distance_m * 10.0).round() / 10.0,
+            support_count: n.report.support_count,
+        }
+    }
+}
+
+/// `POST /api/v1/reports`: a JSON body, or `multipart/form-data` with the
+/// JSON in a part named `report` and photos in parts named `photos`.
 pub async fn create(
     state: web::Data<AppState>,
-    body: web::Bytes,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let (body, uploads) = if is_multipart {
+        read_multipart(&state, Multipart::new(request.headers(), payload)).await?
+    } else {
+        (read_body(payload, MAX_JSON_BYTES).await?, Vec::new())
+    };
     let input: ReportInput = parse_json(&body)?;
     let report = NewReport::parse(input)?;
-    let now = state.clock.now();
-    let filed = db(&state, move |conn| {
-        write_transaction(conn, |conn| {
-            let category =
-                catalog::category_routing(conn, &report.category_code)?.ok_or_else(|| {
-                    ApiError::invalid(
-                        "category",
-                        format!(
-                        "'{}' is not a category of this city; GET /api/v1/categories lists them",
-                        report.category_code
-                    ),
-                    )
-                })?;
-            let (lat, lon) = (report.location.lat(), report.location.lon());
-            let areas = catalog::service_areas_around(conn, lat, lon)?;
-            let area = routing::area_containing(&areas, lat, lon).ok_or_else(|| {
-                ApiError::invalid(
-                    "location",
-                    format!("the point ({lat}, {lon}) is outside the city's service areas"),
-                )
-            })?;
-            let decision = routing::route(&category, area);
-            Ok(report_db::insert_new(
-                conn,
-                now,
-                &report,
-                &category.id.to_string(),
-                &decision,
-            )?)
-        })
+    let filed = filing::file(
+        &state,
+        report,
+        uploads,
+        Channel {
+            source: "api",
+            unknown_answers: UnknownAnswers::Reject,
+            answer_field: |code| format!("answers.{code}"),
+            photo_field: |i| format!("photos[{i}]"),
+        },
+    )
+    .await?;
+    let url = format!("{}/api/v1/reports/{}", state.public_url, filed.report.id);
+    let candidates = filed
+        .candidates
+        .into_iter()
+        .map(|n| CandidateView::new(&state, n))
+        .collect();
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, url.clone()))
+        .json(FiledView {
+            id: filed.report.id,
+            number: filed.report.number,
+            status: filed.report.status,
+            url,
+            duplicate_candidates: candidates,
+        }))
+}
+
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid("body", format!("the body could not be read: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::invalid("body", format!("the body is larger than {limit} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Reads the `report` part and up to `max_photos` `photos` parts, each
+/// within its size limit; anything else is refused by name.
+async fn read_multipart(state: &AppState, mut parts: Multipart) -> Result<(Vec<u8>, Vec<Upload>), ApiError> {
+    let mut report = None;
+    let mut uploads = Vec::new();
+    while let Some(part) = parts.next().await {
+        let mut part = part.map_err(|e| ApiError::invalid("body", format!("the multipart body is malformed: {e}")))?;
+        let name = part.content_disposition().and_then(|d| d.get_name()).unwrap_or("").to_string();
+        let (field, limit) = match name.as_str() {
+            "report" => ("report".to_string(), MAX_JSON_BYTES),
+            "photos" | "photo" => {
+                if uploads.len() >= state.max_photos {
+                    return Err(ApiError::invalid(
+                        format!("photos[{}]", uploads.len()),
+                        format!("at most {} photos may come with a report", state.max_photos),
+                    ));
+                }
+                (format!("photos[{}]", uploads.len()), state.photo_limits.max_bytes)
+            }
+            other => {
+                return Err(ApiError::invalid(
+                    if other.is_empty() { "body" } else { other },
+                    "is not a part of a report: send 'report' (JSON) and 'photos' (images)",
+                ))
+            }
+        };
+        let content_type = part.content_type().map(|m| m.essence_str().to_string());
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|e| ApiError::invalid(field.clone(), format!("could not be read: {e}")))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(ApiError::invalid(field, format!("is larger than {limit} bytes")));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if name == "report" {
+            report = Some(bytes);
+        } else {
+            uploads.push(Upload { bytes, content_type });
+        }
+    }
+    let report = report.ok_or_else(|| ApiError::invalid("report", "the multipart body has no 'report' part"))?;
+    Ok((report, uploads))
+}
+
+#[derive(Deserialize)]
+pub struct NearbyQuery {
+    lat: Option<String>,
+    lon: Option<String>,
+    category: Option<String>,
+}
+
+/// `GET /api/v1/reports/nearby?lat=&lon=&category=`: open reports of the
+/// category within its duplicate radius, nearest first — asked before filing.
+pub async fn nearby(state: web::Data<AppState>, query: web::Query<NearbyQuery>) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let number = |field: &str, value: Option<String>| {
+        let text = non_empty(value).ok_or_else(|| ApiError::invalid(field, "is required"))?;
+        text.parse::<f64>()
+            .map_err(|_| ApiError::invalid(field, format!("'{text}' is not a number")))
+    };
+    let location = Location::parse(number("lat", query.lat)?, number("lon", query.lon)?)?;
+    let code = non_empty(query.category).ok_or_else(|| ApiError::invalid("category", "is required"))?;
+    let found = db(&state, move |conn| {
+        let category = catalog::category_for_filing(conn, &code)?
+            .ok_or_else(|| ApiError::invalid("category", format!("'{code}' is not a category of this city")))?;
+        Ok(report_db::nearby_open(
+            conn,
+            &category.routing.id.to_string(),
+            location.lat(),
+            location.lon(),
+            category.duplicate_radius_m,
+        )?)
     })
     .await?;
-    let url = format!("{}/api/v1/reports/{}", state.public_url, filed.id);
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", url.clone()))
-        .json(Filed {
-            id: filed.id,
-            number: filed.number,
-            status: filed.status,
-            url,
-        }))
+    let views: Vec<CandidateView> = found.into_iter().map(|n| CandidateView::new(&state, n)).collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
+/// `POST /api/v1/reports/{id}/support` with `{email, name?}`: "me too". The
+/// resident follows the report and its support count rises, once.
+pub async fn support(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = report_id(&id)?;
+    let input: ReporterInput = parse_json(&body)?;
+    let resident = Reporter::parse(input, "")?;
+    let now = state.clock.now();
+    let key = id.clone();
+    let outcome = db(&state, move |conn| {
+        write_transaction(conn, |conn| Ok(report_db::support(conn, now, &key, &resident)?))
+    })
+    .await?;
+    match outcome {
+        Support::Joined { support_count } => Ok(HttpResponse::Created().json(json!({"joined": true, "support_count": support_count}))),
+        Support::AlreadyFollowing { support_count } => Ok(HttpResponse::Ok().json(json!({"joined": false, "support_count": support_count}))),
+        Support::Closed { status } => Err(ApiError::Conflict(format!("report {id} is {status}; only open reports can be joined"))),
+        Support::NoSuchReport => Err(no_such_report(&id)),
+    }
+}
+
+fn no_such_report(id: &str) -> ApiError {
+    ApiError::NotFound(format!("there is no report with id '{id}'"))
+}
+
+/// Ids are UUIDs; anything else cannot name a report.
+fn report_id(id: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(id)
+        .map(|u| u.to_string())
+        .map_err(|_| no_such_report(id))
 }
 
 #[derive(Serialize)]
@@ -113,6 +275,9 @@ struct ReportView {
     service_area: Option<String>,
     department: Option<DepartmentRef>,
     reporter_name: Option<String>,
+    answers: serde_json::Value,
+    photos: Vec<PhotoView>,
+    support_count: i32,
     duplicate_of: Option<String>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
@@ -123,10 +288,31 @@ struct ReportView {
     history: Vec<HistoryEntry>,
 }
 
-impl From<ReportDetail> for ReportView {
-    fn from(d: ReportDetail) -> ReportView {
+#[derive(Serialize)]
+pub struct PhotoView {
+    pub url: String,
+    pub thumbnail_url: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+impl PhotoView {
+    pub fn new(state: &AppState, photo: &AttachmentRow) -> PhotoView {
+        PhotoView {
+            url: state.photo_url(&photo.content_hash, Variant::Full),
+            thumbnail_url: state.photo_url(&photo.content_hash, Variant::Thumbnail),
+            width: photo.width,
+            height: photo.height,
+        }
+    }
+}
+
+impl ReportView {
+    fn new(state: &AppState, d: ReportDetail, photos: Vec<AttachmentRow>) -> Result<ReportView, ApiError> {
         let r = d.report;
-        ReportView {
+        let answers = serde_json::from_str(&r.answers)
+            .map_err(|e| ApiError::Internal(format!("report {} answers: {e}", r.number).into()))?;
+        Ok(ReportView {
             id: r.id,
             number: r.number,
             status: r.status,
@@ -150,6 +336,9 @@ impl From<ReportDetail> for ReportView {
                 },
             }),
             reporter_name: d.reporter_name,
+            answers,
+            photos: photos.iter().map(|p| PhotoView::new(state, p)).collect(),
+            support_count: r.support_count,
             duplicate_of: r.duplicate_of,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -170,24 +359,22 @@ impl From<ReportDetail> for ReportView {
                     note: e.note,
                 })
                 .collect(),
-        }
+        })
     }
 }
 
-pub async fn show(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let missing = || ApiError::NotFound(format!("there is no report with id '{id}'"));
-    // Ids are UUIDs; anything else cannot name a report.
-    let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
-        return Err(missing());
-    };
-    let key = uuid.to_string();
-    let found = db(&state, move |conn| Ok(report_db::find(conn, &key)?)).await?;
-    let detail = found.ok_or_else(missing)?;
-    Ok(HttpResponse::Ok().json(ReportView::from(detail)))
+pub async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let key = report_id(&id)?;
+    let found = db(&state, move |conn| {
+        let Some(detail) = report_db::find(conn, &key)? else {
+            return Ok(None);
+        };
+        let photos = report_db::photos(conn, &key)?;
+        Ok(Some((detail, photos)))
+    })
+    .await?;
+    let (detail, photos) = found.ok_or_else(|| no_such_report(&id))?;
+    Ok(HttpResponse::Ok().json(ReportView::new(&state, detail, photos)?))
 }
 
 #[derive(Deserialize)]

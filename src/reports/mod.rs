@@ -2,17 +2,24 @@
 //! types (`Location`, `Description`, …) so that everything past the handler
 //! holds only valid values, and the statuses a report moves through.
 
+pub mod nearby;
+pub mod questions;
 mod status;
 
 pub use status::ReportStatus;
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
+
+use questions::RawAnswer;
 
 /// Longest description a resident may write (the Open311 limit).
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
 pub const MAX_ADDRESS_CHARS: usize = 500;
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_EMAIL_CHARS: usize = 254;
+pub const MAX_PHONE_CHARS: usize = 32;
 
 /// A rejected input field and what is wrong with it, in words a person
 /// understands.
@@ -42,6 +49,9 @@ pub struct ReportInput {
     pub description: String,
     #[serde(default)]
     pub address: Option<String>,
+    /// Answers to the category's questions, by question code.
+    #[serde(default)]
+    pub answers: BTreeMap<String, RawAnswer>,
     pub reporter: ReporterInput,
 }
 
@@ -51,6 +61,8 @@ pub struct ReporterInput {
     pub email: String,
     #[serde(default)]
     pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
     /// Whether the reporter agrees to show their name on the public report.
     #[serde(default)]
     pub show_name: bool,
@@ -63,14 +75,46 @@ pub struct NewReport {
     pub location: Location,
     pub description: Description,
     pub address: Option<String>,
-    pub reporter: Reporter,
+    /// Checked against the category's questions once the category is known.
+    pub raw_answers: BTreeMap<String, RawAnswer>,
+    /// None for an anonymous report (Open311 allows them).
+    pub reporter: Option<Reporter>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reporter {
     pub email: EmailAddress,
     pub name: Option<String>,
+    pub phone: Option<String>,
     pub show_name: bool,
+}
+
+impl Reporter {
+    pub fn parse(input: ReporterInput, prefix: &str) -> Result<Reporter, ValidationError> {
+        let field = |name: &str| format!("{prefix}{name}");
+        Ok(Reporter {
+            email: EmailAddress::parse(&field("email"), &input.email)?,
+            name: optional_text(&field("name"), input.name, MAX_NAME_CHARS)?,
+            phone: parse_phone(&field("phone"), input.phone)?,
+            show_name: input.show_name,
+        })
+    }
+}
+
+/// Digits with the usual separators and an optional leading +.
+fn parse_phone(field: &str, phone: Option<String>) -> Result<Option<String>, ValidationError> {
+    let Some(phone) = optional_text(field, phone, MAX_PHONE_CHARS)? else {
+        return Ok(None);
+    };
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let allowed = phone
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || " -().".contains(c) || (i == 0 && c == '+'));
+    if !allowed || !(5..=15).contains(&digits) {
+        return Err(ValidationError::new(field, format!("'{phone}' is not a telephone number")));
+    }
+    Ok(Some(phone))
 }
 
 impl NewReport {
@@ -82,18 +126,14 @@ impl NewReport {
         let location = Location::parse(input.lat, input.lon)?;
         let description = Description::parse(&input.description)?;
         let address = optional_text("address", input.address, MAX_ADDRESS_CHARS)?;
-        let email = EmailAddress::parse("reporter.email", &input.reporter.email)?;
-        let name = optional_text("reporter.name", input.reporter.name, MAX_NAME_CHARS)?;
+        let reporter = Reporter::parse(input.reporter, "reporter.")?;
         Ok(NewReport {
             category_code,
             location,
             description,
             address,
-            reporter: Reporter {
-                email,
-                name,
-                show_name: input.reporter.show_name,
-            },
+            raw_answers: input.answers,
+            reporter: Some(reporter),
         })
     }
 }
@@ -195,7 +235,7 @@ impl EmailAddress {
     }
 }
 
-fn optional_text(
+pub fn optional_text(
     field: &str,
     text: Option<String>,
     max_chars: usize,
@@ -223,9 +263,11 @@ mod tests {
             lon: 37.61,
             description: "A deep pothole".into(),
             address: Some("  ".into()),
+            answers: BTreeMap::new(),
             reporter: ReporterInput {
                 email: "Anna@Example.RU".into(),
                 name: None,
+                phone: Some("+7 (495) 777-77-77".into()),
                 show_name: false,
             },
         }
@@ -234,7 +276,9 @@ mod tests {
     #[test]
     fn a_valid_report_parses_and_is_normalised() {
         let report = NewReport::parse(input()).unwrap();
-        assert_eq!(report.reporter.email.as_str(), "Anna@example.ru");
+        let reporter = report.reporter.unwrap();
+        assert_eq!(reporter.email.as_str(), "Anna@example.ru");
+        assert_eq!(reporter.phone.as_deref(), Some("+7 (495) 777-77-77"));
         assert_eq!(report.address, None);
         assert_eq!(report.location.lat(), 55.75);
     }
@@ -256,6 +300,8 @@ mod tests {
             (|i| i.reporter.email = "a@b".into(), "reporter.email"),
             (|i| i.address = Some("x".repeat(501)), "address"),
             (|i| i.reporter.name = Some("x".repeat(201)), "reporter.name"),
+            (|i| i.reporter.phone = Some("call me".into()), "reporter.phone"),
+            (|i| i.reporter.phone = Some("12".into()), "reporter.phone"),
         ];
         for (spoil, field) in cases {
             let mut bad = input();

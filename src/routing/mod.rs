@@ -1,20 +1,31 @@
 //! Routing: which department answers a report, decided by its category and
-//! the service area that contains its point. Pure rules; the caller loads the
-//! candidate areas (by bounding box) and the category.
+//! the service area that contains its point. Pure rules over a `CityMap`
+//! that the caller builds from the catalogue (and rebuilds when it changes).
 //!
-//! Order of rules, first match wins:
-//! 1. the service area names a department for this category;
-//! 2. the service area names a department for every category;
-//! 3. the category's default department;
+//! Rules, first match wins:
+//! 1. **override**: the area names a department for this very category;
+//! 2. **local branch**: the category's default department, or one of its
+//!    descendants, serves this area (e.g. the housing department's branch for
+//!    the district) — the most specific such department takes it;
+//! 3. **default**: the category's default department;
+//! 4. **triage**: the city's triage department, when the category has none.
 //!
-//! A point outside every service area is not routed at all: the city does not
-//! serve it, and intake rejects it. (A triage department catches reports whose
-//! department later turns out wrong; the workflow sends them there.)
+//! A point outside every service area is not routed: the city does not serve
+//! it, and intake rejects it. Where areas overlap, the area with the smallest
+//! code wins, so the answer never depends on load order.
 
-use geo::{Contains, MultiPolygon, Point, Polygon};
+mod import;
+mod index;
+
+pub use import::{parse_areas, AreaDraft, ImportError};
+pub use index::{CityMap, CityMapCache};
+
+use std::collections::HashMap;
+
+use geo::{Area, BoundingRect, Contains, MultiPolygon, Point, Validation};
 use uuid::Uuid;
 
-/// A service area's shape, parsed from GeoJSON.
+/// A service area's shape: a valid polygon or multipolygon in WGS 84.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AreaShape(MultiPolygon<f64>);
 
@@ -37,7 +48,18 @@ impl AreaShape {
         Self::from_geometry(geometry)
     }
 
+    /// Checks the geometry: a Polygon or MultiPolygon, positions that are
+    /// longitude/latitude pairs, closed rings of at least four positions, no
+    /// self-intersections, a non-zero area.
     pub fn from_geometry(geometry: geojson::Geometry) -> Result<AreaShape, String> {
+        if let geojson::Value::Polygon(rings) = &geometry.value {
+            check_rings(rings)?;
+        }
+        if let geojson::Value::MultiPolygon(polygons) = &geometry.value {
+            for rings in polygons {
+                check_rings(rings)?;
+            }
+        }
         let shape: geo::Geometry<f64> = geometry
             .try_into()
             .map_err(|e| format!("invalid geometry: {e}"))?;
@@ -51,8 +73,14 @@ impl AreaShape {
                 ))
             }
         };
-        for polygon in &polygons.0 {
-            check_polygon(polygon)?;
+        if polygons.0.is_empty() {
+            return Err("the MultiPolygon holds no polygons".into());
+        }
+        if let Err(invalid) = polygons.check_validation() {
+            return Err(format!("the shape is not a valid polygon: {invalid}"));
+        }
+        if polygons.unsigned_area() == 0.0 {
+            return Err("the shape encloses no area".into());
         }
         Ok(AreaShape(polygons))
     }
@@ -63,29 +91,41 @@ impl AreaShape {
 
     /// (min_lat, min_lon, max_lat, max_lon)
     pub fn bounding_box(&self) -> (f64, f64, f64, f64) {
-        use geo::BoundingRect;
         match self.0.bounding_rect() {
             Some(r) => (r.min().y, r.min().x, r.max().y, r.max().x),
             None => (0.0, 0.0, 0.0, 0.0),
         }
     }
 
-    pub fn polygons(&self) -> &MultiPolygon<f64> {
-        &self.0
+    /// The shape as a GeoJSON geometry, as stored.
+    pub fn to_geojson(&self) -> String {
+        geojson::Geometry::new(geojson::Value::from(&self.0)).to_string()
     }
 }
 
-fn check_polygon(polygon: &Polygon<f64>) -> Result<(), String> {
-    let exterior = polygon.exterior();
-    if exterior.0.len() < 4 {
-        return Err("a polygon ring needs at least four positions".into());
+fn check_rings(rings: &[Vec<Vec<f64>>]) -> Result<(), String> {
+    if rings.is_empty() {
+        return Err("a polygon needs an outer ring".into());
     }
-    for c in exterior.coords() {
-        if !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y) {
+    for ring in rings {
+        for position in ring {
+            match position[..] {
+                [lon, lat, ..] if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) => {}
+                _ => {
+                    return Err(format!(
+                        "position {position:?} is not a [longitude, latitude] pair within ±180, ±90"
+                    ))
+                }
+            }
+        }
+        if ring.len() < 4 {
             return Err(format!(
-                "position [{}, {}] is not a longitude, latitude pair",
-                c.x, c.y
+                "a ring needs at least four positions, this one has {}",
+                ring.len()
             ));
+        }
+        if ring.first() != ring.last() {
+            return Err("a ring must end where it starts".into());
         }
     }
     Ok(())
@@ -102,7 +142,7 @@ fn geometry_name(g: &geo::Geometry<f64>) -> &'static str {
     }
 }
 
-/// A service area with its shape and the departments it assigns.
+/// A service area with its shape and the departments present in it.
 #[derive(Debug, Clone)]
 pub struct ServiceArea {
     pub id: Uuid,
@@ -112,12 +152,56 @@ pub struct ServiceArea {
     pub routes: Vec<AreaRoute>,
 }
 
-/// "In this area, `department_id` serves `category_id` (or every category)".
+/// With a category: "here, this category goes to `department_id`".
+/// Without: "`department_id` serves this area".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AreaRoute {
     pub category_id: Option<Uuid>,
     pub department_id: Uuid,
-    pub department_code: String,
+}
+
+/// The department hierarchy, by id.
+#[derive(Debug, Clone, Default)]
+pub struct Departments {
+    parent: HashMap<Uuid, Option<Uuid>>,
+    code: HashMap<Uuid, String>,
+    triage: Option<Uuid>,
+}
+
+impl Departments {
+    pub fn add(&mut self, id: Uuid, code: &str, parent: Option<Uuid>, is_triage: bool) {
+        self.parent.insert(id, parent);
+        self.code.insert(id, code.to_string());
+        if is_triage {
+            self.triage = Some(id);
+        }
+    }
+
+    pub fn code(&self, id: Uuid) -> &str {
+        self.code.get(&id).map_or("?", String::as_str)
+    }
+
+    /// How many steps `id` lies below `ancestor` (0 when they are the same),
+    /// or None when it is not below it at all.
+    pub fn depth_below(&self, id: Uuid, ancestor: Uuid) -> Option<usize> {
+        let mut current = Some(id);
+        let mut depth = 0;
+        while let Some(d) = current {
+            if d == ancestor {
+                return Some(depth);
+            }
+            depth += 1;
+            if depth > self.parent.len() {
+                return None; // a cycle; the catalogue forbids them
+            }
+            current = self.parent.get(&d).copied().flatten();
+        }
+        None
+    }
+
+    pub fn triage(&self) -> Option<Uuid> {
+        self.triage
+    }
 }
 
 /// What routing needs to know of a category.
@@ -125,8 +209,7 @@ pub struct AreaRoute {
 pub struct CategoryRouting {
     pub id: Uuid,
     pub code: String,
-    pub default_department_id: Uuid,
-    pub default_department_code: String,
+    pub default_department_id: Option<Uuid>,
 }
 
 /// The department chosen and the rule that chose it, kept in the report's
@@ -134,50 +217,72 @@ pub struct CategoryRouting {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutingDecision {
     pub service_area_id: Uuid,
-    pub department_id: Uuid,
+    pub department_id: Option<Uuid>,
     pub rule: String,
 }
 
-/// The first of `areas` containing the point; areas are tried in the order
-/// given, so callers pass them sorted by code for a stable answer.
-pub fn area_containing(areas: &[ServiceArea], lat: f64, lon: f64) -> Option<&ServiceArea> {
-    areas.iter().find(|a| a.shape.contains(lat, lon))
-}
-
 /// Routes a report of `category` at a point inside `area`.
-pub fn route(category: &CategoryRouting, area: &ServiceArea) -> RoutingDecision {
-    let for_category = area
-        .routes
-        .iter()
-        .find(|r| r.category_id == Some(category.id));
-    let for_all = area.routes.iter().find(|r| r.category_id.is_none());
-    let (department_id, rule) = match (for_category, for_all) {
-        (Some(r), _) => (
-            r.department_id,
-            format!(
-                "service area '{}' routes category '{}' to department '{}'",
-                area.code, category.code, r.department_code
-            ),
-        ),
-        (None, Some(r)) => (
-            r.department_id,
-            format!(
-                "service area '{}' routes every category to department '{}'",
-                area.code, r.department_code
-            ),
-        ),
-        (None, None) => (
-            category.default_department_id,
-            format!(
-                "category '{}' goes to its default department '{}' (service area '{}' names none)",
-                category.code, category.default_department_code, area.code
-            ),
-        ),
-    };
-    RoutingDecision {
+pub fn route(category: &CategoryRouting, area: &ServiceArea, departments: &Departments) -> RoutingDecision {
+    let decide = |department_id: Option<Uuid>, rule: String| RoutingDecision {
         service_area_id: area.id,
         department_id,
         rule,
+    };
+    if let Some(r) = area.routes.iter().find(|r| r.category_id == Some(category.id)) {
+        return decide(
+            Some(r.department_id),
+            format!(
+                "service area '{}' sends category '{}' to department '{}'",
+                area.code,
+                category.code,
+                departments.code(r.department_id)
+            ),
+        );
+    }
+    if let Some(default) = category.default_department_id {
+        let branch = area
+            .routes
+            .iter()
+            .filter(|r| r.category_id.is_none())
+            .filter_map(|r| departments.depth_below(r.department_id, default).map(|d| (d, r.department_id)))
+            .max_by_key(|(depth, _)| *depth);
+        if let Some((_, branch)) = branch.filter(|(depth, _)| *depth > 0) {
+            return decide(
+                Some(branch),
+                format!(
+                    "category '{}' belongs to department '{}', whose branch '{}' serves service area '{}'",
+                    category.code,
+                    departments.code(default),
+                    departments.code(branch),
+                    area.code
+                ),
+            );
+        }
+        return decide(
+            Some(default),
+            format!(
+                "category '{}' goes to its department '{}'",
+                category.code,
+                departments.code(default)
+            ),
+        );
+    }
+    match departments.triage() {
+        Some(triage) => decide(
+            Some(triage),
+            format!(
+                "no department is set for category '{}', so it goes to triage '{}'",
+                category.code,
+                departments.code(triage)
+            ),
+        ),
+        None => decide(
+            None,
+            format!(
+                "no department is set for category '{}' and the city has no triage department",
+                category.code
+            ),
+        ),
     }
 }
 
@@ -185,33 +290,44 @@ pub fn route(category: &CategoryRouting, area: &ServiceArea) -> RoutingDecision 
 mod tests {
     use super::*;
 
-    const SQUARE: &str = r#"{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,55.0],[38.0,56.0],[37.0,56.0],[37.0,55.0]]]}"#;
+    pub(crate) const SQUARE: &str = r#"{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,55.0],[38.0,56.0],[37.0,56.0],[37.0,55.0]]]}"#;
+
+    struct City {
+        departments: Departments,
+        housing: Uuid,
+        branch: Uuid,
+        roads: Uuid,
+        triage: Uuid,
+    }
+
+    fn city() -> City {
+        let (root, housing, branch, roads, triage) =
+            (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let mut departments = Departments::default();
+        departments.add(root, "city", None, false);
+        departments.add(housing, "housing", Some(root), false);
+        departments.add(branch, "housing-north", Some(housing), false);
+        departments.add(roads, "roads", Some(root), false);
+        departments.add(triage, "triage", Some(root), true);
+        City { departments, housing, branch, roads, triage }
+    }
 
     fn area(routes: Vec<AreaRoute>) -> ServiceArea {
         ServiceArea {
             id: Uuid::new_v4(),
-            code: "square".into(),
-            name: "Square".into(),
+            code: "north".into(),
+            name: "North".into(),
             shape: AreaShape::from_geojson(SQUARE).unwrap(),
             routes,
         }
     }
 
-    fn category() -> CategoryRouting {
-        CategoryRouting {
-            id: Uuid::new_v4(),
-            code: "pothole".into(),
-            default_department_id: Uuid::new_v4(),
-            default_department_code: "roads".into(),
-        }
+    fn category(department: Option<Uuid>) -> CategoryRouting {
+        CategoryRouting { id: Uuid::new_v4(), code: "yard_rubbish".into(), default_department_id: department }
     }
 
-    fn route_to(category_id: Option<Uuid>, code: &str) -> AreaRoute {
-        AreaRoute {
-            category_id,
-            department_id: Uuid::new_v4(),
-            department_code: code.into(),
-        }
+    fn serves(department: Uuid) -> AreaRoute {
+        AreaRoute { category_id: None, department_id: department }
     }
 
     #[test]
@@ -223,35 +339,47 @@ mod tests {
     }
 
     #[test]
-    fn a_category_route_beats_the_area_default_which_beats_the_category_default() {
-        let cat = category();
-        let specific = route_to(Some(cat.id), "roads-north");
-        let general = route_to(None, "housing-north");
-        let both = area(vec![general.clone(), specific.clone()]);
-        assert_eq!(route(&cat, &both).department_id, specific.department_id);
-        let only_general = area(vec![general.clone()]);
-        assert_eq!(
-            route(&cat, &only_general).department_id,
-            general.department_id
-        );
-        let none = area(vec![route_to(Some(Uuid::new_v4()), "other")]);
-        let decision = route(&cat, &none);
-        assert_eq!(decision.department_id, cat.default_department_id);
-        assert!(decision.rule.contains("default department 'roads'"));
+    fn a_local_branch_takes_its_parents_categories() {
+        let c = city();
+        let yard = category(Some(c.housing));
+        let decision = route(&yard, &area(vec![serves(c.branch)]), &c.departments);
+        assert_eq!(decision.department_id, Some(c.branch));
+        assert!(decision.rule.contains("branch 'housing-north'"), "{}", decision.rule);
+        // Roads are not housing's: the branch does not take them.
+        let pothole = category(Some(c.roads));
+        assert_eq!(route(&pothole, &area(vec![serves(c.branch)]), &c.departments).department_id, Some(c.roads));
+        // Without a branch in the area the department itself takes it.
+        assert_eq!(route(&yard, &area(vec![]), &c.departments).department_id, Some(c.housing));
+    }
+
+    #[test]
+    fn an_override_beats_the_branch_and_triage_catches_the_rest() {
+        let c = city();
+        let yard = category(Some(c.housing));
+        let over = AreaRoute { category_id: Some(yard.id), department_id: c.roads };
+        let decision = route(&yard, &area(vec![serves(c.branch), over]), &c.departments);
+        assert_eq!(decision.department_id, Some(c.roads));
+        assert!(decision.rule.contains("sends category 'yard_rubbish' to department 'roads'"));
+        let homeless = category(None);
+        let decision = route(&homeless, &area(vec![serves(c.branch)]), &c.departments);
+        assert_eq!(decision.department_id, Some(c.triage));
+        assert!(decision.rule.contains("triage"));
     }
 
     #[test]
     fn shapes_that_are_not_areas_are_rejected_with_a_reason() {
-        let point = r#"{"type":"Point","coordinates":[37.0,55.0]}"#;
-        assert!(AreaShape::from_geojson(point)
-            .unwrap_err()
-            .contains("Point"));
-        let off_earth = r#"{"type":"Polygon","coordinates":[[[37.0,95.0],[38.0,55.0],[38.0,56.0],[37.0,95.0]]]}"#;
-        assert!(AreaShape::from_geojson(off_earth)
-            .unwrap_err()
-            .contains("latitude"));
-        assert!(AreaShape::from_geojson("{")
-            .unwrap_err()
-            .contains("GeoJSON"));
+        let cases = [
+            (r#"{"type":"Point","coordinates":[37.0,55.0]}"#, "Point"),
+            (r#"{"type":"Polygon","coordinates":[[[37.0,95.0],[38.0,55.0],[38.0,56.0],[37.0,95.0]]]}"#, "longitude, latitude"),
+            (r#"{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,55.0],[37.0,55.0]]]}"#, "at least four"),
+            (r#"{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,55.0],[38.0,56.0],[37.0,56.0]]]}"#, "end where it starts"),
+            // A bow tie crosses itself.
+            (r#"{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,56.0],[38.0,55.0],[37.0,56.0],[37.0,55.0]]]}"#, "not a valid polygon"),
+            ("{", "GeoJSON"),
+        ];
+        for (text, words) in cases {
+            let err = AreaShape::from_geojson(text).unwrap_err();
+            assert!(err.contains(words), "{text}: {err}");
+        }
     }
 }

@@ -199,6 +199,7 @@ pub fn valid_report() -> serde_json::Value {
         "lon": 37.6050,
         "description": "Глубокая яма у перехода, машины объезжают по встречке.",
         "address": "ул. Тверская, 12",
+        "answers": {"size": "medium"},
         "reporter": {"email": "anna.petrova@example.ru", "name": "Анна Петрова"}
     })
 }

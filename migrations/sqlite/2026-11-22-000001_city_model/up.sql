@@ -57,7 +57,8 @@ CREATE TABLE categories (
     description_en TEXT NOT NULL,
     -- Open311 service-definition attributes, JSON array
     attributes TEXT NOT NULL,
-    default_department_id TEXT NOT NULL REFERENCES departments(id),
+    -- NULL: reports of this category go to the triage department
+    default_department_id TEXT REFERENCES departments(id),
     sla_policy_id TEXT NOT NULL REFERENCES sla_policies(id),
     duplicate_radius_m DOUBLE PRECISION NOT NULL CHECK (duplicate_radius_m > 0),
     active BOOLEAN NOT NULL,
@@ -77,8 +78,9 @@ CREATE TABLE service_areas (
 );
 CREATE INDEX service_areas_bbox ON service_areas (min_lat, max_lat, min_lon, max_lon);
 
--- Which department serves which categories in an area; a NULL category means
--- every category not named by a more specific row.
+-- Departments in an area. With a category: that category's reports here go to
+-- that department (an override). Without: the department serves the area, and
+-- takes the reports that would go to it or to one of its ancestors.
 CREATE TABLE service_area_routes (
     id TEXT PRIMARY KEY NOT NULL,
     service_area_id TEXT NOT NULL REFERENCES service_areas(id) ON DELETE CASCADE,
@@ -91,6 +93,7 @@ CREATE TABLE users (
     id TEXT PRIMARY KEY NOT NULL,
     email TEXT NOT NULL UNIQUE,
     name TEXT,
+    phone TEXT,
     role TEXT NOT NULL CHECK (role IN ('resident', 'crew', 'supervisor', 'admin')),
     department_id TEXT REFERENCES departments(id),
     locale TEXT NOT NULL CHECK (locale IN ('ru', 'en')),
@@ -115,6 +118,9 @@ CREATE TABLE counters (
     value BIGINT NOT NULL
 );
 INSERT INTO counters (name, value) VALUES ('report_number', 0);
+-- Bumped whenever departments, categories or service areas change, so every
+-- instance knows to rebuild its routing index.
+INSERT INTO counters (name, value) VALUES ('catalog_version', 1);
 
 CREATE TABLE reports (
     id TEXT PRIMARY KEY NOT NULL,
@@ -124,6 +130,10 @@ CREATE TABLE reports (
     lon DOUBLE PRECISION NOT NULL CHECK (lon BETWEEN -180 AND 180),
     address TEXT,
     description TEXT NOT NULL,
+    -- answers to the category's questions: JSON object {code: value}
+    answers TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('api', 'open311', 'web', 'demo')),
+    support_count INTEGER NOT NULL CHECK (support_count >= 1),
     status TEXT NOT NULL CHECK (status IN ('moderation', 'assigned', 'in_progress', 'paused', 'resolved',
         'confirmed', 'closed', 'rejected', 'duplicate', 'returned', 'reopened')),
     service_area_id TEXT REFERENCES service_areas(id),
@@ -142,7 +152,8 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_status ON reports (status);
 CREATE INDEX reports_department ON reports (department_id, status);
-CREATE INDEX reports_category ON reports (category_id);
+CREATE INDEX reports_category ON reports (category_id, lat, lon);
+CREATE INDEX reports_updated ON reports (updated_at);
 CREATE INDEX reports_created ON reports (created_at);
 CREATE INDEX reports_location ON reports (lat, lon);
 CREATE INDEX reports_reporter ON reports (reporter_id);
@@ -165,6 +176,7 @@ CREATE TABLE attachments (
     id TEXT PRIMARY KEY NOT NULL,
     report_id TEXT NOT NULL REFERENCES reports(id),
     event_id TEXT REFERENCES report_events(id),
+    position INTEGER NOT NULL,
     content_hash TEXT NOT NULL,
     mime TEXT NOT NULL,
     width INTEGER NOT NULL,
@@ -172,13 +184,13 @@ CREATE TABLE attachments (
     bytes BIGINT NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
-CREATE INDEX attachments_report ON attachments (report_id);
+CREATE INDEX attachments_report ON attachments (report_id, position);
 
 CREATE TABLE subscriptions (
     id TEXT PRIMARY KEY NOT NULL,
     report_id TEXT NOT NULL REFERENCES reports(id),
     user_id TEXT NOT NULL REFERENCES users(id),
-    kind TEXT NOT NULL CHECK (kind IN ('reporter', 'follower')),
+    kind TEXT NOT NULL CHECK (kind IN ('reporter', 'follower', 'staff')),
     created_at TIMESTAMP NOT NULL,
     unsubscribed_at TIMESTAMP,
     UNIQUE (report_id, user_id)

@@ -1,0 +1,136 @@
+//! Filing a report, shared by the JSON API and Open311: clean the photos,
+//! then in one write transaction check the category and its questions, route
+//! by the city map, find duplicate candidates, store the photos and write the
+//! report. Any refusal happens before anything is written.
+
+use std::collections::BTreeMap;
+
+use actix_web::web;
+
+use super::{db, ApiError, AppState};
+use crate::db::catalog;
+use crate::db::reports::{self as report_db, FiledReport, Filing, Nearby, StoredPhoto};
+use crate::db::write_transaction;
+use crate::media::{self, CleanPhoto};
+use crate::reports::questions::{check_answers, Answer, UnknownAnswers};
+use crate::reports::NewReport;
+
+/// A photo as uploaded.
+pub struct Upload {
+    pub bytes: Vec<u8>,
+    pub content_type: Option<String>,
+}
+
+/// How the channel names things and treats extras.
+pub struct Channel {
+    /// 'api', 'open311' or 'web'
+    pub source: &'static str,
+    pub unknown_answers: UnknownAnswers,
+    /// The field name of a question's answer, e.g. `answers.size`.
+    pub answer_field: fn(&str) -> String,
+    /// The field name of the n-th photo, e.g. `photos[0]`.
+    pub photo_field: fn(usize) -> String,
+}
+
+pub struct Filed {
+    pub report: FiledReport,
+    /// Open reports of the same category nearby, nearest first.
+    pub candidates: Vec<Nearby>,
+}
+
+pub async fn file(
+    state: &web::Data<AppState>,
+    report: NewReport,
+    uploads: Vec<Upload>,
+    channel: Channel,
+) -> Result<Filed, ApiError> {
+    if uploads.len() > state.max_photos {
+        return Err(ApiError::invalid(
+            (channel.photo_field)(state.max_photos),
+            format!("at most {} photos may come with a report", state.max_photos),
+        ));
+    }
+    let limits = state.photo_limits;
+    let photo_field = channel.photo_field;
+    let photos: Vec<CleanPhoto> = web::block(move || {
+        uploads
+            .iter()
+            .enumerate()
+            .map(|(i, upload)| {
+                media::clean(&upload.bytes, upload.content_type.as_deref(), limits)
+                    .map_err(|e| ApiError::invalid(photo_field(i), format!("the photo {e}")))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(Box::new(e)))??;
+
+    let now = state.clock.now();
+    let app = state.clone();
+    db(state, move |conn| {
+        write_transaction(conn, |conn| {
+            let code = &report.category_code;
+            let category = catalog::category_for_filing(conn, code)?.ok_or_else(|| {
+                ApiError::invalid(
+                    "category",
+                    format!("'{code}' is not a category of this city; GET /api/v1/categories lists them"),
+                )
+            })?;
+            let answers: BTreeMap<String, Answer> = check_answers(
+                &category.questions,
+                report.raw_answers.clone(),
+                channel.unknown_answers,
+                channel.answer_field,
+            )?;
+            let version = catalog::catalog_version(conn)?;
+            let map = app
+                .city_maps
+                .get(version, || catalog::load_city_map(conn))?;
+            let (lat, lon) = (report.location.lat(), report.location.lon());
+            let decision = map.route(&category.routing, lat, lon).ok_or_else(|| {
+                ApiError::invalid(
+                    "location",
+                    format!("the point ({lat}, {lon}) is outside the city's service areas"),
+                )
+            })?;
+            let candidates = report_db::nearby_open(
+                conn,
+                &category.routing.id.to_string(),
+                lat,
+                lon,
+                category.duplicate_radius_m,
+            )?;
+            for photo in &photos {
+                app.media
+                    .store(photo)
+                    .map_err(|e| ApiError::Internal(format!("cannot store a photo: {e}").into()))?;
+            }
+            let stored: Vec<StoredPhoto> = photos
+                .iter()
+                .map(|p| StoredPhoto {
+                    hash: p.hash.clone(),
+                    width: p.width,
+                    height: p.height,
+                    bytes: p.jpeg.len(),
+                })
+                .collect();
+            let filed = report_db::insert_new(
+                conn,
+                now,
+                Filing {
+                    report: &report,
+                    category_id: category.routing.id,
+                    answers: &answers,
+                    decision: &decision,
+                    source: channel.source,
+                    photos: &stored,
+                },
+            )?;
+            Ok(Filed {
+                report: filed,
+                candidates,
+            })
+        })
+    })
+    .await
+}

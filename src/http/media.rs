@@ -1,0 +1,33 @@
+//! Serving stored photos at stable URLs: `/media/<sha256>.jpg` and
+//! `/media/<sha256>.thumb.jpg`. The content never changes for a name, so
+//! clients may cache it for good.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+use super::{ApiError, AppState};
+use crate::media::Variant;
+
+pub async fn serve(state: web::Data<AppState>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let name = name.into_inner();
+    let not_found = || ApiError::NotFound(format!("there is no photo '{name}'"));
+    let (hash, variant) = if let Some(hash) = name.strip_suffix(".thumb.jpg") {
+        (hash, Variant::Thumbnail)
+    } else if let Some(hash) = name.strip_suffix(".jpg") {
+        (hash, Variant::Full)
+    } else {
+        return Err(not_found());
+    };
+    let path = state.media.path(hash, variant).ok_or_else(not_found)?;
+    let bytes = web::block(move || std::fs::read(path))
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => not_found(),
+            _ => ApiError::Internal(Box::new(e)),
+        })?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(bytes))
+}
