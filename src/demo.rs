@@ -7,7 +7,9 @@
 //!
 //! Staff: for each department one supervisor `supervisor.<dept>@demo.gorod.local`
 //! and two crew members `crew1.<dept>@…`, `crew2.<dept>@…`; one admin
-//! `admin@demo.gorod.local`. The Open311 API key `demo-open311-key` exists only
+//! `admin@demo.gorod.local`. Each staff member has the API token
+//! `demo-token-<the part of their email before @>`, e.g. `demo-token-admin`,
+//! `demo-token-crew1.roads`. The Open311 API key `demo-open311-key` exists only
 //! in the demo.
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,7 +25,9 @@ use crate::access::api_key_digest;
 use crate::db::rows::*;
 use crate::reports::questions::{check_questions, Answer, Datatype, Question};
 use crate::reports::ReportStatus;
-use crate::routing::{self, AreaRoute, AreaShape, CategoryRouting, CityMap, Departments, ServiceArea};
+use crate::routing::{
+    self, AreaRoute, AreaShape, CategoryRouting, CityMap, Departments, ServiceArea,
+};
 use crate::sla::DayKind;
 
 pub const DEMO_OPEN311_KEY: &str = "demo-open311-key";
@@ -260,7 +264,12 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             .iter()
             .find(|(r, _, _)| r.code == code)
             .map(|(r, _, _)| r.id)
-            .ok_or_else(|| bad("service_areas.geojson", format!("unknown category '{code}'")))
+            .ok_or_else(|| {
+                bad(
+                    "service_areas.geojson",
+                    format!("unknown category '{code}'"),
+                )
+            })
     };
 
     let areas = demo_areas(&department_id, &category_id)?;
@@ -343,6 +352,18 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             )
         })
         .collect();
+    for staff in &city.users {
+        let local = staff.email.split('@').next().unwrap_or_default();
+        city.api_keys.push(ApiKeyRow {
+            id: Uuid::new_v4().to_string(),
+            key_hash: api_key_digest(&format!("demo-token-{local}")),
+            name: format!("Demo token of {}", staff.email),
+            kind: "api".into(),
+            user_id: Some(staff.id.clone()),
+            created_at: now,
+            revoked_at: None,
+        });
+    }
     city.api_keys.push(ApiKeyRow {
         id: Uuid::new_v4().to_string(),
         key_hash: api_key_digest(DEMO_OPEN311_KEY),
@@ -611,7 +632,9 @@ fn sample_answers(rng: &mut StdRng, questions: &[Question]) -> BTreeMap<String, 
         .filter_map(|q| {
             let answer = match q.datatype {
                 Datatype::Singlevaluelist => Answer::Text(q.values.choose(rng)?.key.clone()),
-                Datatype::Multivaluelist => Answer::Choices(vec![q.values.choose(rng)?.key.clone()]),
+                Datatype::Multivaluelist => {
+                    Answer::Choices(vec![q.values.choose(rng)?.key.clone()])
+                }
                 Datatype::Number => Answer::Number(f64::from(rng.random_range(1..10u32))),
                 _ => Answer::Text(rng.random_range(1..6u32).to_string()),
             };

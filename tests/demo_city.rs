@@ -62,17 +62,21 @@ async fn the_demo_city_has_departments_categories_areas_calendar_staff_and_repor
     }
     assert!(staff.iter().any(|u| u.role == "admin"));
 
-    // The Open311 key exists, only as a digest.
+    // The Open311 key and a token per staff member exist, only as digests.
     let keys: Vec<ApiKeyRow> = api_keys::table
         .select(ApiKeyRow::as_select())
         .load(conn)
         .unwrap();
-    assert_eq!(keys.len(), 1);
+    let open311: Vec<&ApiKeyRow> = keys.iter().filter(|k| k.kind == "open311").collect();
+    assert_eq!(open311.len(), 1);
     assert_eq!(
-        keys[0].key_hash,
+        open311[0].key_hash,
         gorod::access::api_key_digest("demo-open311-key")
     );
-    assert!(!keys[0].key_hash.contains("demo-open311-key"));
+    assert_eq!(keys.iter().filter(|k| k.kind == "api").count(), staff.len());
+    let crew_token = gorod::access::api_key_digest("demo-token-crew1.roads");
+    assert!(keys.iter().any(|k| k.key_hash == crew_token));
+    assert!(keys.iter().all(|k| !k.key_hash.contains("demo")));
 
     // Reports in every status, each with a history that ends in it.
     let reports: Vec<ReportRow> = reports::table

@@ -326,11 +326,17 @@ async fn sqlite_connections_carry_the_pragmas() {
     }
     let conn: &mut DbConnection = &mut pooled;
     let mut pragma = |name: &str| {
-        let column = if name == "busy_timeout" { "timeout" } else { name };
-        diesel::sql_query(format!("SELECT CAST({column} AS TEXT) AS value FROM pragma_{name}"))
-            .get_result::<Setting>(conn)
-            .unwrap()
-            .value
+        let column = if name == "busy_timeout" {
+            "timeout"
+        } else {
+            name
+        };
+        diesel::sql_query(format!(
+            "SELECT CAST({column} AS TEXT) AS value FROM pragma_{name}"
+        ))
+        .get_result::<Setting>(conn)
+        .unwrap()
+        .value
     };
     assert_eq!(pragma("journal_mode"), "wal");
     assert_eq!(pragma("foreign_keys"), "1");

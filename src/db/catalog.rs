@@ -89,7 +89,11 @@ fn filing_category(c: &CategoryRow) -> Result<FilingCategory, DbError> {
         routing: CategoryRouting {
             id: parse_id(&c.id)?,
             code: c.code.clone(),
-            default_department_id: c.default_department_id.as_deref().map(parse_id).transpose()?,
+            default_department_id: c
+                .default_department_id
+                .as_deref()
+                .map(parse_id)
+                .transpose()?,
         },
         questions: parse_questions(c)?,
         duplicate_radius_m: c.duplicate_radius_m,
@@ -135,7 +139,10 @@ pub fn load_city_map(conn: &mut DbConnection) -> Result<CityMap, DbError> {
         .into_iter()
         .map(|area| {
             let shape = AreaShape::from_geojson(&area.geometry).map_err(|e| {
-                DbError::Corrupt(format!("service area '{}' has bad geometry: {e}", area.code))
+                DbError::Corrupt(format!(
+                    "service area '{}' has bad geometry: {e}",
+                    area.code
+                ))
             })?;
             let routes = routes
                 .iter()
@@ -291,4 +298,3 @@ pub(crate) fn parse_id(text: &str) -> Result<Uuid, DbError> {
     Uuid::parse_str(text)
         .map_err(|e| DbError::Corrupt(format!("stored id '{text}' is not a UUID: {e}")))
 }
-

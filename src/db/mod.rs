@@ -4,6 +4,7 @@
 //! program calls. Diesel is synchronous, so handlers reach it only through
 //! [`run`], which moves the work onto actix's blocking thread pool.
 
+pub mod access;
 pub mod catalog;
 pub mod reports;
 pub mod rows;

@@ -92,7 +92,9 @@ pub fn insert_new(
         resolved_at: None,
         closed_at: None,
     };
-    diesel::insert_into(reports::table).values(&row).execute(conn)?;
+    diesel::insert_into(reports::table)
+        .values(&row)
+        .execute(conn)?;
     let event = ReportEventRow {
         id: new_id(),
         report_id: row.id.clone(),
@@ -189,7 +191,9 @@ fn resident_by_email(
         locale: "ru".into(),
         created_at: now,
     };
-    diesel::insert_into(users::table).values(&user).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(&user)
+        .execute(conn)?;
     Ok(user.id)
 }
 
@@ -197,11 +201,17 @@ fn resident_by_email(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Support {
     /// The resident now follows the report; its support count rose.
-    Joined { support_count: i32 },
+    Joined {
+        support_count: i32,
+    },
     /// They already followed it (or filed it): nothing changed.
-    AlreadyFollowing { support_count: i32 },
+    AlreadyFollowing {
+        support_count: i32,
+    },
     /// The report is no longer open.
-    Closed { status: String },
+    Closed {
+        status: String,
+    },
     NoSuchReport,
 }
 
@@ -220,7 +230,10 @@ pub fn support(
     let Some((status, support_count)) = found else {
         return Ok(Support::NoSuchReport);
     };
-    if !status.parse::<ReportStatus>().is_ok_and(ReportStatus::is_open) {
+    if !status
+        .parse::<ReportStatus>()
+        .is_ok_and(ReportStatus::is_open)
+    {
         return Ok(Support::Closed { status });
     }
     let user_id = resident_by_email(conn, now, resident)?;

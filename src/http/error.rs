@@ -4,6 +4,7 @@
 //! | error | status | body |
 //! |---|---|---|
 //! | `Validation` (bad input) | 400 | `{code, message, field}`: which field, what is wrong |
+//! | `Unauthorized` (no valid token) | 401 | `{code, message}`, with `WWW-Authenticate: Bearer` |
 //! | `NotFound` | 404 | `{code, message}` |
 //! | `Forbidden` | 403 | `{code, message}`; never says whether another department's object exists |
 //! | `Conflict` | 409 | `{code, message}` |
@@ -30,6 +31,7 @@ pub enum ApiError {
         field: String,
         message: String,
     },
+    Unauthorized(String),
     NotFound(String),
     Forbidden(String),
     Conflict(String),
@@ -49,6 +51,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Validation { code, .. } => code,
+            ApiError::Unauthorized(_) => "unauthorized",
             ApiError::NotFound(_) => "not_found",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
@@ -62,7 +65,8 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiError::Validation { field, message, .. } => write!(f, "{field}: {message}"),
-            ApiError::NotFound(m)
+            ApiError::Unauthorized(m)
+            | ApiError::NotFound(m)
             | ApiError::Forbidden(m)
             | ApiError::Conflict(m)
             | ApiError::Unavailable(m) => f.write_str(m),
@@ -93,6 +97,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Validation { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -121,7 +126,11 @@ impl ResponseError for ApiError {
             }
             other => (other.to_string(), None),
         };
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::Unauthorized(_) = self {
+            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(ErrorBody {
             code: self.code(),
             message,
             field,

@@ -8,7 +8,10 @@ use actix_web::{web, HttpResponse};
 use super::{ApiError, AppState};
 use crate::media::Variant;
 
-pub async fn serve(state: web::Data<AppState>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn serve(
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let name = name.into_inner();
     let not_found = || ApiError::NotFound(format!("there is no photo '{name}'"));
     let (hash, variant) = if let Some(hash) = name.strip_suffix(".thumb.jpg") {

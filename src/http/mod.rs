@@ -2,6 +2,8 @@
 //! names, and thin handlers that parse input into domain types, call the
 //! domain and `db`, and shape the answer. Nothing here knows SQL.
 
+pub mod admin;
+pub mod auth;
 pub mod catalog;
 pub mod error;
 pub mod filing;
@@ -43,6 +45,10 @@ impl AppState {
     }
 }
 
+/// The largest service-area import accepted (detailed district outlines of a
+/// whole city fit well within it).
+pub const MAX_AREAS_BYTES: usize = 16 << 20;
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
         .route("/healthz", web::get().to(health::healthz))
@@ -57,6 +63,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/reports/{id}", web::get().to(reports::show))
                 .route("/reports/{id}/support", web::post().to(reports::support))
                 .route("/categories", web::get().to(catalog::categories))
+                .service(
+                    web::resource("/admin/service-areas")
+                        .app_data(web::PayloadConfig::new(MAX_AREAS_BYTES))
+                        .route(web::post().to(admin::import_service_areas)),
+                )
                 .route("/departments", web::get().to(catalog::departments)),
         )
         .default_service(web::to(not_found));

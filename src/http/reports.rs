@@ -16,7 +16,7 @@ use crate::db::rows::AttachmentRow;
 use crate::db::{catalog, reports as report_db, write_transaction};
 use crate::media::Variant;
 use crate::reports::questions::UnknownAnswers;
-use crate::reports::{Location, NewReport, Reporter, ReporterInput, ReportInput, ReportStatus};
+use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
 
 pub const MAX_PER_PAGE: i64 = 200;
 pub const DEFAULT_PER_PAGE: i64 = 50;
@@ -110,9 +110,13 @@ pub async fn create(
 async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::invalid("body", format!("the body could not be read: {e}")))?;
+        let chunk = chunk
+            .map_err(|e| ApiError::invalid("body", format!("the body could not be read: {e}")))?;
         if body.len() + chunk.len() > limit {
-            return Err(ApiError::invalid("body", format!("the body is larger than {limit} bytes")));
+            return Err(ApiError::invalid(
+                "body",
+                format!("the body is larger than {limit} bytes"),
+            ));
         }
         body.extend_from_slice(&chunk);
     }
@@ -121,12 +125,21 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, A
 
 /// Reads the `report` part and up to `max_photos` `photos` parts, each
 /// within its size limit; anything else is refused by name.
-async fn read_multipart(state: &AppState, mut parts: Multipart) -> Result<(Vec<u8>, Vec<Upload>), ApiError> {
+async fn read_multipart(
+    state: &AppState,
+    mut parts: Multipart,
+) -> Result<(Vec<u8>, Vec<Upload>), ApiError> {
     let mut report = None;
     let mut uploads = Vec::new();
     while let Some(part) = parts.next().await {
-        let mut part = part.map_err(|e| ApiError::invalid("body", format!("the multipart body is malformed: {e}")))?;
-        let name = part.content_disposition().and_then(|d| d.get_name()).unwrap_or("").to_string();
+        let mut part = part.map_err(|e| {
+            ApiError::invalid("body", format!("the multipart body is malformed: {e}"))
+        })?;
+        let name = part
+            .content_disposition()
+            .and_then(|d| d.get_name())
+            .unwrap_or("")
+            .to_string();
         let (field, limit) = match name.as_str() {
             "report" => ("report".to_string(), MAX_JSON_BYTES),
             "photos" | "photo" => {
@@ -136,7 +149,10 @@ async fn read_multipart(state: &AppState, mut parts: Multipart) -> Result<(Vec<u
                         format!("at most {} photos may come with a report", state.max_photos),
                     ));
                 }
-                (format!("photos[{}]", uploads.len()), state.photo_limits.max_bytes)
+                (
+                    format!("photos[{}]", uploads.len()),
+                    state.photo_limits.max_bytes,
+                )
             }
             other => {
                 return Err(ApiError::invalid(
@@ -148,19 +164,27 @@ async fn read_multipart(state: &AppState, mut parts: Multipart) -> Result<(Vec<u
         let content_type = part.content_type().map(|m| m.essence_str().to_string());
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(|e| ApiError::invalid(field.clone(), format!("could not be read: {e}")))?;
+            let chunk = chunk
+                .map_err(|e| ApiError::invalid(field.clone(), format!("could not be read: {e}")))?;
             if bytes.len() + chunk.len() > limit {
-                return Err(ApiError::invalid(field, format!("is larger than {limit} bytes")));
+                return Err(ApiError::invalid(
+                    field,
+                    format!("is larger than {limit} bytes"),
+                ));
             }
             bytes.extend_from_slice(&chunk);
         }
         if name == "report" {
             report = Some(bytes);
         } else {
-            uploads.push(Upload { bytes, content_type });
+            uploads.push(Upload {
+                bytes,
+                content_type,
+            });
         }
     }
-    let report = report.ok_or_else(|| ApiError::invalid("report", "the multipart body has no 'report' part"))?;
+    let report = report
+        .ok_or_else(|| ApiError::invalid("report", "the multipart body has no 'report' part"))?;
     Ok((report, uploads))
 }
 
@@ -173,7 +197,10 @@ pub struct NearbyQuery {
 
 /// `GET /api/v1/reports/nearby?lat=&lon=&category=`: open reports of the
 /// category within its duplicate radius, nearest first — asked before filing.
-pub async fn nearby(state: web::Data<AppState>, query: web::Query<NearbyQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn nearby(
+    state: web::Data<AppState>,
+    query: web::Query<NearbyQuery>,
+) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let number = |field: &str, value: Option<String>| {
         let text = non_empty(value).ok_or_else(|| ApiError::invalid(field, "is required"))?;
@@ -181,10 +208,15 @@ pub async fn nearby(state: web::Data<AppState>, query: web::Query<NearbyQuery>) 
             .map_err(|_| ApiError::invalid(field, format!("'{text}' is not a number")))
     };
     let location = Location::parse(number("lat", query.lat)?, number("lon", query.lon)?)?;
-    let code = non_empty(query.category).ok_or_else(|| ApiError::invalid("category", "is required"))?;
+    let code =
+        non_empty(query.category).ok_or_else(|| ApiError::invalid("category", "is required"))?;
     let found = db(&state, move |conn| {
-        let category = catalog::category_for_filing(conn, &code)?
-            .ok_or_else(|| ApiError::invalid("category", format!("'{code}' is not a category of this city")))?;
+        let category = catalog::category_for_filing(conn, &code)?.ok_or_else(|| {
+            ApiError::invalid(
+                "category",
+                format!("'{code}' is not a category of this city"),
+            )
+        })?;
         Ok(report_db::nearby_open(
             conn,
             &category.routing.id.to_string(),
@@ -194,7 +226,10 @@ pub async fn nearby(state: web::Data<AppState>, query: web::Query<NearbyQuery>) 
         )?)
     })
     .await?;
-    let views: Vec<CandidateView> = found.into_iter().map(|n| CandidateView::new(&state, n)).collect();
+    let views: Vec<CandidateView> = found
+        .into_iter()
+        .map(|n| CandidateView::new(&state, n))
+        .collect();
     Ok(HttpResponse::Ok().json(views))
 }
 
@@ -211,13 +246,22 @@ pub async fn support(
     let now = state.clock.now();
     let key = id.clone();
     let outcome = db(&state, move |conn| {
-        write_transaction(conn, |conn| Ok(report_db::support(conn, now, &key, &resident)?))
+        write_transaction(conn, |conn| {
+            Ok(report_db::support(conn, now, &key, &resident)?)
+        })
     })
     .await?;
     match outcome {
-        Support::Joined { support_count } => Ok(HttpResponse::Created().json(json!({"joined": true, "support_count": support_count}))),
-        Support::AlreadyFollowing { support_count } => Ok(HttpResponse::Ok().json(json!({"joined": false, "support_count": support_count}))),
-        Support::Closed { status } => Err(ApiError::Conflict(format!("report {id} is {status}; only open reports can be joined"))),
+        Support::Joined { support_count } => {
+            Ok(HttpResponse::Created()
+                .json(json!({"joined": true, "support_count": support_count})))
+        }
+        Support::AlreadyFollowing { support_count } => {
+            Ok(HttpResponse::Ok().json(json!({"joined": false, "support_count": support_count})))
+        }
+        Support::Closed { status } => Err(ApiError::Conflict(format!(
+            "report {id} is {status}; only open reports can be joined"
+        ))),
         Support::NoSuchReport => Err(no_such_report(&id)),
     }
 }
@@ -308,7 +352,11 @@ impl PhotoView {
 }
 
 impl ReportView {
-    fn new(state: &AppState, d: ReportDetail, photos: Vec<AttachmentRow>) -> Result<ReportView, ApiError> {
+    fn new(
+        state: &AppState,
+        d: ReportDetail,
+        photos: Vec<AttachmentRow>,
+    ) -> Result<ReportView, ApiError> {
         let r = d.report;
         let answers = serde_json::from_str(&r.answers)
             .map_err(|e| ApiError::Internal(format!("report {} answers: {e}", r.number).into()))?;
@@ -363,7 +411,10 @@ impl ReportView {
     }
 }
 
-pub async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let key = report_id(&id)?;
     let found = db(&state, move |conn| {
         let Some(detail) = report_db::find(conn, &key)? else {

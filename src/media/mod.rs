@@ -33,7 +33,10 @@ pub enum PhotoError {
     #[error("is not a JPEG, PNG or WebP image")]
     NotAnImage,
     #[error("says it is {declared} but is {actual}")]
-    WrongType { declared: String, actual: &'static str },
+    WrongType {
+        declared: String,
+        actual: &'static str,
+    },
     #[error("is {width}×{height} pixels; at most {max_width}×{max_height} and {max_pixels} pixels in all are allowed")]
     TooManyPixels {
         width: u32,
@@ -68,7 +71,11 @@ fn format_name(format: ImageFormat) -> &'static str {
 
 /// Checks, decodes, orients and re-encodes a photo. `declared` is the content
 /// type the client gave, if any; a photo must be what it says it is.
-pub fn clean(bytes: &[u8], declared: Option<&str>, limits: PhotoLimits) -> Result<CleanPhoto, PhotoError> {
+pub fn clean(
+    bytes: &[u8],
+    declared: Option<&str>,
+    limits: PhotoLimits,
+) -> Result<CleanPhoto, PhotoError> {
     if bytes.len() > limits.max_bytes {
         return Err(PhotoError::TooLarge {
             size: bytes.len(),
@@ -76,14 +83,18 @@ pub fn clean(bytes: &[u8], declared: Option<&str>, limits: PhotoLimits) -> Resul
         });
     }
     let format = image::guess_format(bytes).map_err(|_| PhotoError::NotAnImage)?;
-    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
+    if !matches!(
+        format,
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
+    ) {
         return Err(PhotoError::NotAnImage);
     }
     let declared = declared
         .map(|d| d.split(';').next().unwrap_or(d).trim().to_ascii_lowercase())
         .filter(|d| !d.is_empty() && d != "application/octet-stream");
     if let Some(declared) = declared {
-        let same = declared == format_name(format) || (declared == "image/jpg" && format == ImageFormat::Jpeg);
+        let same = declared == format_name(format)
+            || (declared == "image/jpg" && format == ImageFormat::Jpeg);
         if !same {
             return Err(PhotoError::WrongType {
                 declared,
@@ -168,7 +179,10 @@ impl MediaStore {
 
     /// Where a photo's file lives, or None for a name that is not a hash.
     pub fn path(&self, hash: &str, variant: Variant) -> Option<PathBuf> {
-        let is_hash = hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+        let is_hash = hash.len() == 64
+            && hash
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
         if !is_hash {
             return None;
         }
@@ -182,7 +196,10 @@ impl MediaStore {
     /// Writes both files; each appears whole or not at all (written to a
     /// temporary file, then renamed). Storing the same photo twice is harmless.
     pub fn store(&self, photo: &CleanPhoto) -> std::io::Result<()> {
-        for (variant, bytes) in [(Variant::Full, &photo.jpeg), (Variant::Thumbnail, &photo.thumbnail)] {
+        for (variant, bytes) in [
+            (Variant::Full, &photo.jpeg),
+            (Variant::Thumbnail, &photo.thumbnail),
+        ] {
             let path = self
                 .path(&photo.hash, variant)
                 .ok_or_else(|| std::io::Error::other("a photo hash is not hex"))?;
@@ -202,7 +219,10 @@ impl MediaStore {
 
 fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
     let path = dir.join(format!(".upload-{}", uuid::Uuid::new_v4().simple()));
-    let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
     Ok((path, file))
 }
 
@@ -238,10 +258,26 @@ mod tests {
     fn lies_and_non_images_are_refused() {
         assert_eq!(
             clean(&png(10, 10), Some("image/jpeg"), LIMITS).unwrap_err(),
-            PhotoError::WrongType { declared: "image/jpeg".into(), actual: "image/png" }
+            PhotoError::WrongType {
+                declared: "image/jpeg".into(),
+                actual: "image/png"
+            }
         );
-        assert_eq!(clean(b"%PDF-1.7 not a photo", None, LIMITS).unwrap_err(), PhotoError::NotAnImage);
-        assert!(matches!(clean(&png(10, 10), None, PhotoLimits { max_bytes: 10, ..LIMITS }), Err(PhotoError::TooLarge { .. })));
+        assert_eq!(
+            clean(b"%PDF-1.7 not a photo", None, LIMITS).unwrap_err(),
+            PhotoError::NotAnImage
+        );
+        assert!(matches!(
+            clean(
+                &png(10, 10),
+                None,
+                PhotoLimits {
+                    max_bytes: 10,
+                    ..LIMITS
+                }
+            ),
+            Err(PhotoError::TooLarge { .. })
+        ));
     }
 
     #[test]
@@ -254,7 +290,10 @@ mod tests {
         let crc = crc32(&bomb[12..29]);
         bomb[29..33].copy_from_slice(&crc.to_be_bytes());
         assert!(bomb.len() < 100);
-        assert!(matches!(clean(&bomb, Some("image/png"), LIMITS), Err(PhotoError::TooManyPixels { .. })));
+        assert!(matches!(
+            clean(&bomb, Some("image/png"), LIMITS),
+            Err(PhotoError::TooManyPixels { .. })
+        ));
     }
 
     fn crc32(bytes: &[u8]) -> u32 {
@@ -262,7 +301,11 @@ mod tests {
         for &b in bytes {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc

@@ -15,7 +15,12 @@ pub fn bounding_box(lat: f64, lon: f64, radius_m: f64) -> (f64, f64, f64, f64) {
     let dlat = radius_m / METRES_PER_DEGREE * 1.01;
     let cos = lat.to_radians().cos().max(0.01);
     let dlon = (dlat / cos).min(180.0);
-    ((lat - dlat).max(-90.0), (lon - dlon).max(-180.0), (lat + dlat).min(90.0), (lon + dlon).min(180.0))
+    (
+        (lat - dlat).max(-90.0),
+        (lon - dlon).max(-180.0),
+        (lat + dlat).min(90.0),
+        (lon + dlon).min(180.0),
+    )
 }
 
 #[cfg(test)]
@@ -29,7 +34,10 @@ mod tests {
             for step in 0..360 {
                 let bearing = f64::from(step).to_radians();
                 // A point 49.9 m away along this bearing.
-                let (dlat, dlon) = (49.9 * bearing.cos() / 111_195.0, 49.9 * bearing.sin() / (111_195.0 * lat.to_radians().cos()));
+                let (dlat, dlon) = (
+                    49.9 * bearing.cos() / 111_195.0,
+                    49.9 * bearing.sin() / (111_195.0 * lat.to_radians().cos()),
+                );
                 let (plat, plon) = (lat + dlat, lon + dlon);
                 assert!(distance_m(lat, lon, plat, plon) < 50.0);
                 assert!((min_lat..=max_lat).contains(&plat) && (min_lon..=max_lon).contains(&plon));

@@ -91,8 +91,14 @@ pub fn check_answers(
     field: impl Fn(&str) -> String,
 ) -> Result<BTreeMap<String, Answer>, ValidationError> {
     if unknown == UnknownAnswers::Reject {
-        if let Some(code) = raw.keys().find(|code| !questions.iter().any(|q| q.variable && &q.code == *code)) {
-            return Err(ValidationError::new(field(code), "is not a question of this category"));
+        if let Some(code) = raw
+            .keys()
+            .find(|code| !questions.iter().any(|q| q.variable && &q.code == *code))
+        {
+            return Err(ValidationError::new(
+                field(code),
+                "is not a question of this category",
+            ));
         }
     }
     let mut answers = BTreeMap::new();
@@ -101,7 +107,9 @@ pub fn check_answers(
     for question in ordered {
         let name = field(&question.code);
         let answer = match raw.get(&question.code) {
-            Some(raw) => check_one(question, raw).map_err(|m| ValidationError::new(name.clone(), m))?,
+            Some(raw) => {
+                check_one(question, raw).map_err(|m| ValidationError::new(name.clone(), m))?
+            }
             None => None,
         };
         match answer {
@@ -109,7 +117,10 @@ pub fn check_answers(
                 answers.insert(question.code.clone(), answer);
             }
             None if question.required => {
-                return Err(ValidationError::new(name, format!("is required: {}", question.description)))
+                return Err(ValidationError::new(
+                    name,
+                    format!("is required: {}", question.description),
+                ))
             }
             None => {}
         }
@@ -143,7 +154,9 @@ fn check_one(question: &Question, raw: &RawAnswer) -> Result<Option<Answer>, Str
     };
     match question.datatype {
         Datatype::String | Datatype::Text => {
-            let Some(text) = single(raw)? else { return Ok(None) };
+            let Some(text) = single(raw)? else {
+                return Ok(None);
+            };
             let (limit, one_line) = match question.datatype {
                 Datatype::String => (MAX_STRING_ANSWER_CHARS, true),
                 _ => (MAX_TEXT_ANSWER_CHARS, false),
@@ -159,7 +172,9 @@ fn check_one(question: &Question, raw: &RawAnswer) -> Result<Option<Answer>, Str
         Datatype::Number => match raw {
             RawAnswer::Number(n) if n.is_finite() => Ok(Some(Answer::Number(*n))),
             _ => {
-                let Some(text) = single(raw)? else { return Ok(None) };
+                let Some(text) = single(raw)? else {
+                    return Ok(None);
+                };
                 match text.replace(',', ".").parse::<f64>() {
                     Ok(n) if n.is_finite() => Ok(Some(Answer::Number(n))),
                     _ => Err(format!("'{text}' is not a number")),
@@ -167,18 +182,29 @@ fn check_one(question: &Question, raw: &RawAnswer) -> Result<Option<Answer>, Str
             }
         },
         Datatype::Datetime => {
-            let Some(text) = single(raw)? else { return Ok(None) };
-            let parsed = parse_datetime(&text)
-                .ok_or_else(|| format!("'{text}' is not a date and time like 2026-03-02T09:00:00+03:00"))?;
-            Ok(Some(Answer::Text(parsed.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))))
+            let Some(text) = single(raw)? else {
+                return Ok(None);
+            };
+            let parsed = parse_datetime(&text).ok_or_else(|| {
+                format!("'{text}' is not a date and time like 2026-03-02T09:00:00+03:00")
+            })?;
+            Ok(Some(Answer::Text(
+                parsed.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            )))
         }
         Datatype::Singlevaluelist => {
-            let Some(value) = single(raw)? else { return Ok(None) };
+            let Some(value) = single(raw)? else {
+                return Ok(None);
+            };
             Ok(Some(Answer::Text(key_of(&value)?)))
         }
         Datatype::Multivaluelist => {
             let values: Vec<String> = match raw {
-                RawAnswer::List(items) => items.iter().map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect(),
+                RawAnswer::List(items) => items
+                    .iter()
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+                    .collect(),
                 other => single(other)?.into_iter().collect(),
             };
             let mut keys = Vec::new();
@@ -215,9 +241,15 @@ pub fn check_questions(questions: &[Question]) -> Result<(), String> {
         if q.order == 0 || questions[..i].iter().any(|p| p.order == q.order) {
             return Err(format!("question '{}' needs a unique order from 1", q.code));
         }
-        let is_list = matches!(q.datatype, Datatype::Singlevaluelist | Datatype::Multivaluelist);
+        let is_list = matches!(
+            q.datatype,
+            Datatype::Singlevaluelist | Datatype::Multivaluelist
+        );
         if is_list == q.values.is_empty() {
-            return Err(format!("question '{}': only list questions have values, and they must have some", q.code));
+            return Err(format!(
+                "question '{}': only list questions have values, and they must have some",
+                q.code
+            ));
         }
     }
     Ok(())
@@ -244,7 +276,10 @@ mod tests {
     }
 
     fn raw(pairs: &[(&str, RawAnswer)]) -> BTreeMap<String, RawAnswer> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     fn field(code: &str) -> String {
@@ -258,8 +293,14 @@ mod tests {
             raw(&[
                 ("size", RawAnswer::Text("large".into())),
                 ("depth", RawAnswer::Text("12,5".into())),
-                ("seen", RawAnswer::Text("2026-03-01 18:30:00.25+03:00".into())),
-                ("hazards", RawAnswer::List(vec!["people".into(), "cars".into(), "people".into()])),
+                (
+                    "seen",
+                    RawAnswer::Text("2026-03-01 18:30:00.25+03:00".into()),
+                ),
+                (
+                    "hazards",
+                    RawAnswer::List(vec!["people".into(), "cars".into(), "people".into()]),
+                ),
             ]),
             UnknownAnswers::Reject,
             field,
@@ -267,8 +308,14 @@ mod tests {
         .unwrap();
         assert_eq!(answers["size"], Answer::Text("large".into()));
         assert_eq!(answers["depth"], Answer::Number(12.5));
-        assert_eq!(answers["seen"], Answer::Text("2026-03-01T18:30:00+03:00".into()));
-        assert_eq!(answers["hazards"], Answer::Choices(vec!["people".into(), "cars".into()]));
+        assert_eq!(
+            answers["seen"],
+            Answer::Text("2026-03-01T18:30:00+03:00".into())
+        );
+        assert_eq!(
+            answers["hazards"],
+            Answer::Choices(vec!["people".into(), "cars".into()])
+        );
         assert!(!answers.contains_key("where"));
     }
 
@@ -276,24 +323,78 @@ mod tests {
     fn bad_answers_name_their_question() {
         let cases = [
             (raw(&[]), "answers.size", "required"),
-            (raw(&[("size", RawAnswer::Text("  ".into()))]), "answers.size", "required"),
-            (raw(&[("size", RawAnswer::Text("huge".into()))]), "answers.size", "not one of the choices"),
-            (raw(&[("size", RawAnswer::Text("small".into())), ("depth", RawAnswer::Text("deep".into()))]), "answers.depth", "not a number"),
-            (raw(&[("size", RawAnswer::Text("small".into())), ("seen", RawAnswer::Text("2026-03-01T18:30:00".into()))]), "answers.seen", "date and time"),
-            (raw(&[("size", RawAnswer::Text("small".into())), ("hazards", RawAnswer::List(vec!["fire".into()]))]), "answers.hazards", "not one of"),
-            (raw(&[("size", RawAnswer::Text("small".into())), ("where", RawAnswer::Text("a\nb".into()))]), "answers.where", "single line"),
-            (raw(&[("size", RawAnswer::Text("small".into())), ("colour", RawAnswer::Text("red".into()))]), "answers.colour", "not a question"),
-            (raw(&[("size", RawAnswer::Text("small".into())), ("info", RawAnswer::Text("x".into()))]), "answers.info", "not a question"),
+            (
+                raw(&[("size", RawAnswer::Text("  ".into()))]),
+                "answers.size",
+                "required",
+            ),
+            (
+                raw(&[("size", RawAnswer::Text("huge".into()))]),
+                "answers.size",
+                "not one of the choices",
+            ),
+            (
+                raw(&[
+                    ("size", RawAnswer::Text("small".into())),
+                    ("depth", RawAnswer::Text("deep".into())),
+                ]),
+                "answers.depth",
+                "not a number",
+            ),
+            (
+                raw(&[
+                    ("size", RawAnswer::Text("small".into())),
+                    ("seen", RawAnswer::Text("2026-03-01T18:30:00".into())),
+                ]),
+                "answers.seen",
+                "date and time",
+            ),
+            (
+                raw(&[
+                    ("size", RawAnswer::Text("small".into())),
+                    ("hazards", RawAnswer::List(vec!["fire".into()])),
+                ]),
+                "answers.hazards",
+                "not one of",
+            ),
+            (
+                raw(&[
+                    ("size", RawAnswer::Text("small".into())),
+                    ("where", RawAnswer::Text("a\nb".into())),
+                ]),
+                "answers.where",
+                "single line",
+            ),
+            (
+                raw(&[
+                    ("size", RawAnswer::Text("small".into())),
+                    ("colour", RawAnswer::Text("red".into())),
+                ]),
+                "answers.colour",
+                "not a question",
+            ),
+            (
+                raw(&[
+                    ("size", RawAnswer::Text("small".into())),
+                    ("info", RawAnswer::Text("x".into())),
+                ]),
+                "answers.info",
+                "not a question",
+            ),
         ];
         for (answers, name, words) in cases {
-            let err = check_answers(&questions(), answers, UnknownAnswers::Reject, field).unwrap_err();
+            let err =
+                check_answers(&questions(), answers, UnknownAnswers::Reject, field).unwrap_err();
             assert_eq!(err.field, name, "{err}");
             assert!(err.message.contains(words), "{err}");
         }
         // Open311 clients' own extras are dropped, not refused.
         let kept = check_answers(
             &questions(),
-            raw(&[("size", RawAnswer::Text("small".into())), ("uprn", RawAnswer::Text("123".into()))]),
+            raw(&[
+                ("size", RawAnswer::Text("small".into())),
+                ("uprn", RawAnswer::Text("123".into())),
+            ]),
             UnknownAnswers::Ignore,
             field,
         )

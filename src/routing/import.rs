@@ -55,10 +55,16 @@ pub fn parse_areas(text: &str) -> Result<Vec<AreaDraft>, ImportError> {
         .parse()
         .map_err(|e| error("body".into(), format!("not valid GeoJSON: {e}")))?;
     let geojson::GeoJson::FeatureCollection(collection) = parsed else {
-        return Err(error("body".into(), "expected a GeoJSON FeatureCollection".into()));
+        return Err(error(
+            "body".into(),
+            "expected a GeoJSON FeatureCollection".into(),
+        ));
     };
     if collection.features.is_empty() {
-        return Err(error("features".into(), "the collection holds no features".into()));
+        return Err(error(
+            "features".into(),
+            "the collection holds no features".into(),
+        ));
     }
     let mut drafts: Vec<AreaDraft> = Vec::new();
     for (i, feature) in collection.features.into_iter().enumerate() {
@@ -69,7 +75,9 @@ pub fn parse_areas(text: &str) -> Result<Vec<AreaDraft>, ImportError> {
         let code = properties.code.trim().to_string();
         let valid_code = !code.is_empty()
             && code.len() <= 64
-            && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid_code {
             return Err(error(
                 at(".properties.code"),
@@ -77,7 +85,10 @@ pub fn parse_areas(text: &str) -> Result<Vec<AreaDraft>, ImportError> {
             ));
         }
         if drafts.iter().any(|d| d.code == code) {
-            return Err(error(at(".properties.code"), format!("'{code}' appears twice")));
+            return Err(error(
+                at(".properties.code"),
+                format!("'{code}' appears twice"),
+            ));
         }
         let name = properties.name.trim().to_string();
         if name.is_empty() {
@@ -123,7 +134,10 @@ mod tests {
             "geometry":{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,56.0],[38.0,55.0],[37.0,56.0],[37.0,55.0]]]}}"#;
         let err = parse_areas(&collection(&format!("{GOOD},{bow_tie}"))).unwrap_err();
         assert_eq!(err.field, "features[1].geometry");
-        assert!(err.message.contains("area 'bow'") && err.message.contains("not a valid polygon"), "{err}");
+        assert!(
+            err.message.contains("area 'bow'") && err.message.contains("not a valid polygon"),
+            "{err}"
+        );
 
         let line = r#"{"type":"Feature","properties":{"code":"l","name":"L"},"geometry":{"type":"LineString","coordinates":[[37.0,55.0],[38.0,56.0]]}}"#;
         let err = parse_areas(&collection(line)).unwrap_err();
@@ -133,10 +147,21 @@ mod tests {
         assert_eq!(err.field, "features[1].properties.code");
 
         let nameless = GOOD.replace(r#""name":"North""#, r#""name":"  ""#);
-        assert_eq!(parse_areas(&collection(&nameless)).unwrap_err().field, "features[0].properties.name");
+        assert_eq!(
+            parse_areas(&collection(&nameless)).unwrap_err().field,
+            "features[0].properties.name"
+        );
         let codeless = GOOD.replace(r#""code":"north","#, "");
-        assert_eq!(parse_areas(&collection(&codeless)).unwrap_err().field, "features[0].properties");
-        assert_eq!(parse_areas(r#"{"type":"Point","coordinates":[1,2]}"#).unwrap_err().field, "body");
+        assert_eq!(
+            parse_areas(&collection(&codeless)).unwrap_err().field,
+            "features[0].properties"
+        );
+        assert_eq!(
+            parse_areas(r#"{"type":"Point","coordinates":[1,2]}"#)
+                .unwrap_err()
+                .field,
+            "body"
+        );
         assert_eq!(parse_areas(&collection("")).unwrap_err().field, "features");
     }
 }

@@ -24,7 +24,10 @@ impl CityMap {
             .enumerate()
             .map(|(i, area)| {
                 let (min_lat, min_lon, max_lat, max_lon) = area.shape.bounding_box();
-                GeomWithData::new(Rectangle::from_corners([min_lon, min_lat], [max_lon, max_lat]), i)
+                GeomWithData::new(
+                    Rectangle::from_corners([min_lon, min_lat], [max_lon, max_lat]),
+                    i,
+                )
             })
             .collect();
         CityMap {
@@ -85,22 +88,37 @@ mod tests {
     fn the_index_finds_the_same_area_as_a_linear_scan() {
         // A 20 × 20 grid of small squares, plus a large one overlapping them.
         let mut areas: Vec<ServiceArea> = (0..400)
-            .map(|i| square(&format!("cell{i:03}"), 37.0 + (i % 20) as f64 * 0.01, 55.0 + (i / 20) as f64 * 0.01, 0.01))
+            .map(|i| {
+                square(
+                    &format!("cell{i:03}"),
+                    37.0 + (i % 20) as f64 * 0.01,
+                    55.0 + (i / 20) as f64 * 0.01,
+                    0.01,
+                )
+            })
             .collect();
         areas.push(square("big", 37.05, 55.05, 0.05));
         let map = CityMap::new(areas.clone(), Departments::default());
         let mut seed = 7u64;
         for _ in 0..2000 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let lat = 54.99 + (seed >> 11) as f64 / (1u64 << 53) as f64 * 0.22;
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let lon = 36.99 + (seed >> 11) as f64 / (1u64 << 53) as f64 * 0.22;
             let linear = areas
                 .iter()
                 .filter(|a| a.shape.contains(lat, lon))
                 .map(|a| a.code.as_str())
                 .min();
-            assert_eq!(map.area_at(lat, lon).map(|a| a.code.as_str()), linear, "({lat}, {lon})");
+            assert_eq!(
+                map.area_at(lat, lon).map(|a| a.code.as_str()),
+                linear,
+                "({lat}, {lon})"
+            );
         }
     }
 }

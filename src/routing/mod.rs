@@ -110,7 +110,8 @@ fn check_rings(rings: &[Vec<Vec<f64>>]) -> Result<(), String> {
     for ring in rings {
         for position in ring {
             match position[..] {
-                [lon, lat, ..] if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) => {}
+                [lon, lat, ..]
+                    if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) => {}
                 _ => {
                     return Err(format!(
                         "position {position:?} is not a [longitude, latitude] pair within ±180, ±90"
@@ -222,13 +223,21 @@ pub struct RoutingDecision {
 }
 
 /// Routes a report of `category` at a point inside `area`.
-pub fn route(category: &CategoryRouting, area: &ServiceArea, departments: &Departments) -> RoutingDecision {
+pub fn route(
+    category: &CategoryRouting,
+    area: &ServiceArea,
+    departments: &Departments,
+) -> RoutingDecision {
     let decide = |department_id: Option<Uuid>, rule: String| RoutingDecision {
         service_area_id: area.id,
         department_id,
         rule,
     };
-    if let Some(r) = area.routes.iter().find(|r| r.category_id == Some(category.id)) {
+    if let Some(r) = area
+        .routes
+        .iter()
+        .find(|r| r.category_id == Some(category.id))
+    {
         return decide(
             Some(r.department_id),
             format!(
@@ -244,7 +253,11 @@ pub fn route(category: &CategoryRouting, area: &ServiceArea, departments: &Depar
             .routes
             .iter()
             .filter(|r| r.category_id.is_none())
-            .filter_map(|r| departments.depth_below(r.department_id, default).map(|d| (d, r.department_id)))
+            .filter_map(|r| {
+                departments
+                    .depth_below(r.department_id, default)
+                    .map(|d| (d, r.department_id))
+            })
             .max_by_key(|(depth, _)| *depth);
         if let Some((_, branch)) = branch.filter(|(depth, _)| *depth > 0) {
             return decide(
@@ -301,15 +314,26 @@ mod tests {
     }
 
     fn city() -> City {
-        let (root, housing, branch, roads, triage) =
-            (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let (root, housing, branch, roads, triage) = (
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+        );
         let mut departments = Departments::default();
         departments.add(root, "city", None, false);
         departments.add(housing, "housing", Some(root), false);
         departments.add(branch, "housing-north", Some(housing), false);
         departments.add(roads, "roads", Some(root), false);
         departments.add(triage, "triage", Some(root), true);
-        City { departments, housing, branch, roads, triage }
+        City {
+            departments,
+            housing,
+            branch,
+            roads,
+            triage,
+        }
     }
 
     fn area(routes: Vec<AreaRoute>) -> ServiceArea {
@@ -323,11 +347,18 @@ mod tests {
     }
 
     fn category(department: Option<Uuid>) -> CategoryRouting {
-        CategoryRouting { id: Uuid::new_v4(), code: "yard_rubbish".into(), default_department_id: department }
+        CategoryRouting {
+            id: Uuid::new_v4(),
+            code: "yard_rubbish".into(),
+            default_department_id: department,
+        }
     }
 
     fn serves(department: Uuid) -> AreaRoute {
-        AreaRoute { category_id: None, department_id: department }
+        AreaRoute {
+            category_id: None,
+            department_id: department,
+        }
     }
 
     #[test]
@@ -344,22 +375,37 @@ mod tests {
         let yard = category(Some(c.housing));
         let decision = route(&yard, &area(vec![serves(c.branch)]), &c.departments);
         assert_eq!(decision.department_id, Some(c.branch));
-        assert!(decision.rule.contains("branch 'housing-north'"), "{}", decision.rule);
+        assert!(
+            decision.rule.contains("branch 'housing-north'"),
+            "{}",
+            decision.rule
+        );
         // Roads are not housing's: the branch does not take them.
         let pothole = category(Some(c.roads));
-        assert_eq!(route(&pothole, &area(vec![serves(c.branch)]), &c.departments).department_id, Some(c.roads));
+        assert_eq!(
+            route(&pothole, &area(vec![serves(c.branch)]), &c.departments).department_id,
+            Some(c.roads)
+        );
         // Without a branch in the area the department itself takes it.
-        assert_eq!(route(&yard, &area(vec![]), &c.departments).department_id, Some(c.housing));
+        assert_eq!(
+            route(&yard, &area(vec![]), &c.departments).department_id,
+            Some(c.housing)
+        );
     }
 
     #[test]
     fn an_override_beats_the_branch_and_triage_catches_the_rest() {
         let c = city();
         let yard = category(Some(c.housing));
-        let over = AreaRoute { category_id: Some(yard.id), department_id: c.roads };
+        let over = AreaRoute {
+            category_id: Some(yard.id),
+            department_id: c.roads,
+        };
         let decision = route(&yard, &area(vec![serves(c.branch), over]), &c.departments);
         assert_eq!(decision.department_id, Some(c.roads));
-        assert!(decision.rule.contains("sends category 'yard_rubbish' to department 'roads'"));
+        assert!(decision
+            .rule
+            .contains("sends category 'yard_rubbish' to department 'roads'"));
         let homeless = category(None);
         let decision = route(&homeless, &area(vec![serves(c.branch)]), &c.departments);
         assert_eq!(decision.department_id, Some(c.triage));
@@ -370,11 +416,23 @@ mod tests {
     fn shapes_that_are_not_areas_are_rejected_with_a_reason() {
         let cases = [
             (r#"{"type":"Point","coordinates":[37.0,55.0]}"#, "Point"),
-            (r#"{"type":"Polygon","coordinates":[[[37.0,95.0],[38.0,55.0],[38.0,56.0],[37.0,95.0]]]}"#, "longitude, latitude"),
-            (r#"{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,55.0],[37.0,55.0]]]}"#, "at least four"),
-            (r#"{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,55.0],[38.0,56.0],[37.0,56.0]]]}"#, "end where it starts"),
+            (
+                r#"{"type":"Polygon","coordinates":[[[37.0,95.0],[38.0,55.0],[38.0,56.0],[37.0,95.0]]]}"#,
+                "longitude, latitude",
+            ),
+            (
+                r#"{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,55.0],[37.0,55.0]]]}"#,
+                "at least four",
+            ),
+            (
+                r#"{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,55.0],[38.0,56.0],[37.0,56.0]]]}"#,
+                "end where it starts",
+            ),
             // A bow tie crosses itself.
-            (r#"{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,56.0],[38.0,55.0],[37.0,56.0],[37.0,55.0]]]}"#, "not a valid polygon"),
+            (
+                r#"{"type":"Polygon","coordinates":[[[37.0,55.0],[38.0,56.0],[38.0,55.0],[37.0,56.0],[37.0,55.0]]]}"#,
+                "not a valid polygon",
+            ),
             ("{", "GeoJSON"),
         ];
         for (text, words) in cases {

@@ -96,6 +96,7 @@ pub fn test_settings(database_url: &str) -> Settings {
 
 pub struct TestApp {
     pub address: String,
+    pub media_dir: tempfile::TempDir,
     pub client: reqwest::Client,
     pub clock: SettableClock,
     pub pool: Pool,
@@ -112,6 +113,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 pub async fn spawn_app_on(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(&db.url);
+    let media_dir = tempfile::tempdir().expect("media dir");
+    settings.media.dir = media_dir.path().to_path_buf();
     adjust(&mut settings);
     let clock = SettableClock::new(start_time());
     let app = Application::build(&settings, Arc::new(clock.clone())).expect("application builds");
@@ -120,6 +123,7 @@ pub async fn spawn_app_on(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) 
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        media_dir,
         client: reqwest::Client::new(),
         clock,
         pool,
@@ -151,6 +155,20 @@ impl TestApp {
             .client
             .post(self.url(path))
             .json(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// POST with a bearer token.
+    pub async fn post_as(&self, token: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .body(body.to_string())
             .send()
             .await
             .expect("POST");
