@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod http;
 pub mod media;
+pub mod open311;
 pub mod reports;
 pub mod routing;
 pub mod sla;

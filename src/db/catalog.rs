@@ -298,3 +298,12 @@ pub(crate) fn parse_id(text: &str) -> Result<Uuid, DbError> {
     Uuid::parse_str(text)
         .map_err(|e| DbError::Corrupt(format!("stored id '{text}' is not a UUID: {e}")))
 }
+
+/// The id of a department by its code.
+pub fn department_id(conn: &mut DbConnection, code: &str) -> Result<Option<String>, DbError> {
+    Ok(departments::table
+        .filter(departments::code.eq(code))
+        .select(departments::id)
+        .first(conn)
+        .optional()?)
+}

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use uuid::Uuid;
 
@@ -377,36 +377,69 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ReportDetail>, D
     }))
 }
 
-/// Filters for the report list; all optional, combined with AND.
+/// Filters for report lists; every part optional, combined with AND. An empty
+/// list means "any".
 #[derive(Debug, Clone, Default)]
 pub struct ReportFilter {
-    pub status: Option<ReportStatus>,
-    pub category_id: Option<String>,
+    /// Public numbers; when given, the other filters still apply.
+    pub numbers: Vec<i64>,
+    pub statuses: Vec<ReportStatus>,
+    pub category_ids: Vec<String>,
+    pub department_ids: Vec<String>,
     /// (min_lon, min_lat, max_lon, max_lat)
     pub bbox: Option<(f64, f64, f64, f64)>,
+    /// (lat, lon, radius in metres)
+    pub near: Option<(f64, f64, f64)>,
+    pub created_from: Option<NaiveDateTime>,
+    pub created_before: Option<NaiveDateTime>,
+    pub updated_from: Option<NaiveDateTime>,
+    pub updated_before: Option<NaiveDateTime>,
 }
 
-/// A report in a list, with the codes of its category and department.
+/// A report in a list, with its category and department.
 pub struct ReportListing {
     pub report: ReportRow,
-    pub category_code: String,
-    pub department_code: Option<String>,
+    pub category: CategoryRow,
+    pub department: Option<DepartmentRow>,
 }
 
 type Backend = <DbConnection as diesel::Connection>::Backend;
 
 fn filtered(filter: &ReportFilter) -> reports::BoxedQuery<'static, Backend> {
     let mut query = reports::table.into_boxed();
-    if let Some(status) = filter.status {
-        query = query.filter(reports::status.eq(status.as_str()));
+    if !filter.numbers.is_empty() {
+        query = query.filter(reports::number.eq_any(filter.numbers.clone()));
     }
-    if let Some(category) = &filter.category_id {
-        query = query.filter(reports::category_id.eq(category.clone()));
+    if !filter.statuses.is_empty() {
+        let statuses: Vec<&'static str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+        query = query.filter(reports::status.eq_any(statuses));
     }
-    if let Some((min_lon, min_lat, max_lon, max_lat)) = filter.bbox {
+    if !filter.category_ids.is_empty() {
+        query = query.filter(reports::category_id.eq_any(filter.category_ids.clone()));
+    }
+    if !filter.department_ids.is_empty() {
+        query = query.filter(reports::department_id.eq_any(filter.department_ids.clone()));
+    }
+    let near_box = filter
+        .near
+        .map(|(lat, lon, radius)| nearby::bounding_box(lat, lon, radius))
+        .map(|(min_lat, min_lon, max_lat, max_lon)| (min_lon, min_lat, max_lon, max_lat));
+    for (min_lon, min_lat, max_lon, max_lat) in filter.bbox.into_iter().chain(near_box) {
         query = query
             .filter(reports::lat.between(min_lat, max_lat))
             .filter(reports::lon.between(min_lon, max_lon));
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(reports::created_at.ge(from));
+    }
+    if let Some(before) = filter.created_before {
+        query = query.filter(reports::created_at.lt(before));
+    }
+    if let Some(from) = filter.updated_from {
+        query = query.filter(reports::updated_at.ge(from));
+    }
+    if let Some(before) = filter.updated_before {
+        query = query.filter(reports::updated_at.lt(before));
     }
     query
 }
@@ -418,34 +451,121 @@ pub fn list(
     page: i64,
     per_page: i64,
 ) -> Result<(i64, Vec<ReportListing>), DbError> {
-    let total: i64 = filtered(filter).count().get_result(conn)?;
-    let ids: Vec<String> = filtered(filter)
-        .order((reports::created_at.desc(), reports::number.desc()))
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .select(reports::id)
-        .load(conn)?;
-    let mut rows = reports::table
+    let offset = (page - 1).saturating_mul(per_page);
+    let (total, ids): (i64, Vec<String>) = match filter.near {
+        // The circle is exact only in Rust: take the box's matches, keep
+        // those within the radius, and page over them here.
+        Some((lat, lon, radius)) => {
+            let candidates: Vec<(String, f64, f64)> = filtered(filter)
+                .order((reports::created_at.desc(), reports::number.desc()))
+                .select((reports::id, reports::lat, reports::lon))
+                .load(conn)?;
+            let inside: Vec<String> = candidates
+                .into_iter()
+                .filter(|(_, rlat, rlon)| nearby::distance_m(lat, lon, *rlat, *rlon) <= radius)
+                .map(|(id, _, _)| id)
+                .collect();
+            let total = inside.len() as i64;
+            let page_ids = inside
+                .into_iter()
+                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                .take(usize::try_from(per_page).unwrap_or(0))
+                .collect();
+            (total, page_ids)
+        }
+        None => (
+            filtered(filter).count().get_result(conn)?,
+            filtered(filter)
+                .order((reports::created_at.desc(), reports::number.desc()))
+                .offset(offset)
+                .limit(per_page)
+                .select(reports::id)
+                .load(conn)?,
+        ),
+    };
+    Ok((total, listings(conn, &ids)?))
+}
+
+/// The listings of these reports, in the order of `ids`.
+fn listings(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<ReportListing>, DbError> {
+    let rows = reports::table
         .inner_join(categories::table)
         .left_join(departments::table)
-        .filter(reports::id.eq_any(&ids))
+        .filter(reports::id.eq_any(ids))
         .select((
             ReportRow::as_select(),
-            categories::code,
-            departments::code.nullable(),
+            CategoryRow::as_select(),
+            Option::<DepartmentRow>::as_select(),
         ))
-        .load::<(ReportRow, String, Option<String>)>(conn)?;
-    rows.sort_by_key(|(r, _, _)| ids.iter().position(|id| *id == r.id));
-    Ok((
-        total,
-        rows.into_iter()
-            .map(|(report, category_code, department_code)| ReportListing {
-                report,
-                category_code,
-                department_code,
-            })
-            .collect(),
-    ))
+        .load::<(ReportRow, CategoryRow, Option<DepartmentRow>)>(conn)?;
+    let mut by_id: HashMap<String, ReportListing> = rows
+        .into_iter()
+        .map(|(report, category, department)| {
+            (
+                report.id.clone(),
+                ReportListing {
+                    report,
+                    category,
+                    department,
+                },
+            )
+        })
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// The first photo of each of these reports, by report id.
+pub fn first_photos(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<HashMap<String, AttachmentRow>, DbError> {
+    let rows = attachments::table
+        .filter(attachments::report_id.eq_any(ids))
+        .filter(attachments::position.eq(0))
+        .select(AttachmentRow::as_select())
+        .load::<AttachmentRow>(conn)?;
+    Ok(rows.into_iter().map(|a| (a.report_id.clone(), a)).collect())
+}
+
+/// The public history of these reports, oldest first.
+pub fn public_events(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<ReportEventRow>, DbError> {
+    Ok(report_events::table
+        .filter(report_events::report_id.eq_any(ids))
+        .filter(report_events::public.eq(true))
+        .order((report_events::created_at, report_events::id))
+        .select(ReportEventRow::as_select())
+        .load(conn)?)
+}
+
+/// Public history events in a time window, oldest first, with their
+/// report's number; at most `limit`.
+pub fn events_between(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    before: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<(ReportEventRow, i64)>, DbError> {
+    Ok(report_events::table
+        .inner_join(reports::table)
+        .filter(report_events::public.eq(true))
+        .filter(report_events::created_at.ge(from))
+        .filter(report_events::created_at.lt(before))
+        .order((report_events::created_at, report_events::id))
+        .limit(limit)
+        .select((ReportEventRow::as_select(), reports::number))
+        .load(conn)?)
+}
+
+/// The id of a report by its public number.
+pub fn id_by_number(conn: &mut DbConnection, number: i64) -> Result<Option<String>, DbError> {
+    Ok(reports::table
+        .filter(reports::number.eq(number))
+        .select(reports::id)
+        .first(conn)
+        .optional()?)
 }
 
 pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalog;
 pub mod error;
 pub mod filing;
+pub mod filters;
 pub mod health;
 pub mod media;
 pub mod metrics;

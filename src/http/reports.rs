@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::filing::{self, Channel, Upload};
+use super::filters::{non_empty, parse_count, FilterParams};
 use super::{db, parse_json, ApiError, AppState};
-use crate::db::reports::{Nearby, ReportDetail, ReportFilter, ReportListing, Support};
+use crate::db::reports::{Nearby, ReportDetail, ReportListing, Support};
 use crate::db::rows::AttachmentRow;
 use crate::db::{catalog, reports as report_db, write_transaction};
 use crate::media::Variant;
@@ -430,9 +431,8 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct ListQuery {
-    status: Option<String>,
-    category: Option<String>,
-    bbox: Option<String>,
+    #[serde(flatten)]
+    filter: FilterParams,
     page: Option<String>,
     per_page: Option<String>,
 }
@@ -460,8 +460,8 @@ impl From<ReportListing> for ReportSummary {
             id: r.id,
             number: r.number,
             status: r.status,
-            category: l.category_code,
-            department: l.department_code,
+            category: l.category.code,
+            department: l.department.map(|d| d.code),
             lat: r.lat,
             lon: r.lon,
             address: r.address,
@@ -486,29 +486,11 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let status = non_empty(query.status)
-        .map(|s| s.parse::<ReportStatus>())
-        .transpose()
-        .map_err(|e| ApiError::invalid("status", e.to_string()))?;
-    let bbox = non_empty(query.bbox).map(|b| parse_bbox(&b)).transpose()?;
     let page = parse_count("page", query.page, 1, i64::MAX / MAX_PER_PAGE)?;
     let per_page = parse_count("per_page", query.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
-    let category = non_empty(query.category);
+    let params = query.filter;
     let (total, reports) = db(&state, move |conn| {
-        let category_id = match category {
-            Some(code) => Some(catalog::category_id(conn, &code)?.ok_or_else(|| {
-                ApiError::invalid(
-                    "category",
-                    format!("'{code}' is not a category of this city"),
-                )
-            })?),
-            None => None,
-        };
-        let filter = ReportFilter {
-            status,
-            category_id,
-            bbox,
-        };
+        let filter = params.into_filter(conn)?;
         Ok(report_db::list(conn, &filter, page, per_page)?)
     })
     .await?;
@@ -520,53 +502,3 @@ pub async fn list(
     }))
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-fn parse_count(
-    field: &str,
-    value: Option<String>,
-    default: i64,
-    max: i64,
-) -> Result<i64, ApiError> {
-    let Some(text) = non_empty(value) else {
-        return Ok(default);
-    };
-    match text.parse::<i64>() {
-        Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(ApiError::invalid(
-            field,
-            format!("must be a whole number from 1 to {max}, got '{text}'"),
-        )),
-    }
-}
-
-/// `min_lon,min_lat,max_lon,max_lat` in degrees.
-fn parse_bbox(text: &str) -> Result<(f64, f64, f64, f64), ApiError> {
-    let invalid = |why: &str| {
-        ApiError::invalid(
-            "bbox",
-            format!("must be min_lon,min_lat,max_lon,max_lat in degrees ({why}), got '{text}'"),
-        )
-    };
-    let numbers = text
-        .split(',')
-        .map(|n| n.trim().parse::<f64>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| invalid("four numbers"))?;
-    let [min_lon, min_lat, max_lon, max_lat] = numbers[..] else {
-        return Err(invalid("four numbers"));
-    };
-    let lon_ok = |v: f64| v.is_finite() && (-180.0..=180.0).contains(&v);
-    let lat_ok = |v: f64| v.is_finite() && (-90.0..=90.0).contains(&v);
-    if !(lon_ok(min_lon) && lon_ok(max_lon) && lat_ok(min_lat) && lat_ok(max_lat)) {
-        return Err(invalid("longitudes within ±180, latitudes within ±90"));
-    }
-    if min_lon > max_lon || min_lat > max_lat {
-        return Err(invalid("each minimum no larger than its maximum"));
-    }
-    Ok((min_lon, min_lat, max_lon, max_lat))
-}

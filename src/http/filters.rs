@@ -1,0 +1,125 @@
+//! Query parameters shared by the report list and the map: parsed into a
+//! `ReportFilter`, each bad one named in a 400.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Deserialize;
+
+use super::ApiError;
+use crate::db::reports::ReportFilter;
+use crate::db::{catalog, DbConnection};
+use crate::open311::parse_query_datetime;
+use crate::reports::ReportStatus;
+
+/// `status`, `category` and `department` take comma-separated lists; `from`
+/// and `to` bound the filing time (a date, or a date and time with offset;
+/// `to` is exclusive, a bare date means its whole day in UTC); `bbox` is
+/// `min_lon,min_lat,max_lon,max_lat`.
+#[derive(Debug, Default, Deserialize)]
+pub struct FilterParams {
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub department: Option<String>,
+    pub bbox: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl FilterParams {
+    /// Checks everything that needs no database, then resolves codes.
+    pub fn into_filter(self, conn: &mut DbConnection) -> Result<ReportFilter, ApiError> {
+        let statuses = list(self.status)
+            .iter()
+            .map(|s| s.parse::<ReportStatus>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ApiError::invalid("status", e.to_string()))?;
+        let bbox = non_empty(self.bbox).map(|b| parse_bbox("bbox", &b)).transpose()?;
+        let created_from = non_empty(self.from).map(|t| parse_bound("from", &t, false)).transpose()?;
+        let created_before = non_empty(self.to).map(|t| parse_bound("to", &t, true)).transpose()?;
+        let mut category_ids = Vec::new();
+        for code in list(self.category) {
+            category_ids.push(catalog::category_id(conn, &code)?.ok_or_else(|| {
+                ApiError::invalid("category", format!("'{code}' is not a category of this city"))
+            })?);
+        }
+        let mut department_ids = Vec::new();
+        for code in list(self.department) {
+            department_ids.push(catalog::department_id(conn, &code)?.ok_or_else(|| {
+                ApiError::invalid("department", format!("'{code}' is not a department of this city"))
+            })?);
+        }
+        Ok(ReportFilter {
+            statuses,
+            category_ids,
+            department_ids,
+            bbox,
+            created_from,
+            created_before,
+            ..ReportFilter::default()
+        })
+    }
+}
+
+fn list(value: Option<String>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// A whole number from 1 to `max`, or `default` when absent.
+pub fn parse_count(field: &str, value: Option<String>, default: i64, max: i64) -> Result<i64, ApiError> {
+    let Some(text) = non_empty(value) else {
+        return Ok(default);
+    };
+    match text.parse::<i64>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(ApiError::invalid(field, format!("must be a whole number from 1 to {max}, got '{text}'"))),
+    }
+}
+
+/// `min_lon,min_lat,max_lon,max_lat` in degrees.
+pub fn parse_bbox(field: &str, text: &str) -> Result<(f64, f64, f64, f64), ApiError> {
+    let invalid = |why: &str| {
+        ApiError::invalid(field, format!("must be min_lon,min_lat,max_lon,max_lat in degrees ({why}), got '{text}'"))
+    };
+    let numbers = text
+        .split(',')
+        .map(|n| n.trim().parse::<f64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| invalid("four numbers"))?;
+    let [min_lon, min_lat, max_lon, max_lat] = numbers[..] else {
+        return Err(invalid("four numbers"));
+    };
+    check_box(min_lon, min_lat, max_lon, max_lat).map_err(|why| invalid(why))?;
+    Ok((min_lon, min_lat, max_lon, max_lat))
+}
+
+/// Whether a box is on the Earth and the right way round.
+pub fn check_box(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> Result<(), &'static str> {
+    let lon_ok = |v: f64| v.is_finite() && (-180.0..=180.0).contains(&v);
+    let lat_ok = |v: f64| v.is_finite() && (-90.0..=90.0).contains(&v);
+    if !(lon_ok(min_lon) && lon_ok(max_lon) && lat_ok(min_lat) && lat_ok(max_lat)) {
+        return Err("longitudes within ±180, latitudes within ±90");
+    }
+    if min_lon > max_lon || min_lat > max_lat {
+        return Err("each minimum no larger than its maximum");
+    }
+    Ok(())
+}
+
+/// A date (its start, or for an exclusive end the start of the next day) or
+/// a datetime with offset, as UTC.
+fn parse_bound(field: &str, text: &str, end: bool) -> Result<NaiveDateTime, ApiError> {
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let day = if end { day.succ_opt().unwrap_or(day) } else { day };
+        return Ok(day.and_time(chrono::NaiveTime::MIN));
+    }
+    parse_query_datetime(field, text).map_err(|m| ApiError::invalid(field, m))
+}
