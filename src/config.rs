@@ -14,6 +14,7 @@ const EMBEDDED_DEFAULTS: &str = include_str!("../config/default.toml");
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub server: ServerSettings,
+    pub city: CitySettings,
     pub database: DatabaseSettings,
     pub media: MediaSettings,
     pub seed: SeedSettings,
@@ -34,6 +35,13 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CitySettings {
+    pub name: String,
+    pub time_zone: String,
+    pub contact: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -236,7 +236,6 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
                 code: c.code.clone(),
                 default_department_id: department,
             },
-            c.group.clone(),
             c.attributes.clone(),
         ));
         city.categories.push(CategoryRow {
@@ -262,8 +261,8 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
     let category_id = |code: &str| {
         routings
             .iter()
-            .find(|(r, _, _)| r.code == code)
-            .map(|(r, _, _)| r.id)
+            .find(|(r, _)| r.code == code)
+            .map(|(r, _)| r.id)
             .ok_or_else(|| {
                 bad(
                     "service_areas.geojson",
@@ -433,7 +432,7 @@ struct ReportSampler<'a> {
     crews: HashMap<String, Vec<String>>,
     residents: &'a [UserRow],
     map: &'a CityMap,
-    categories: &'a [(CategoryRouting, String, Vec<Question>)],
+    categories: &'a [(CategoryRouting, Vec<Question>)],
 }
 
 /// Each status and the path a report takes to reach it.
@@ -462,7 +461,7 @@ impl ReportSampler<'_> {
             .areas()
             .choose(rng)
             .ok_or_else(|| bad("service_areas.geojson", "no service areas"))?;
-        let (category, group, questions) = self
+        let (category, questions) = self
             .categories
             .choose(rng)
             .ok_or_else(|| bad("categories.json", "no categories"))?;
@@ -482,7 +481,7 @@ impl ReportSampler<'_> {
         let description = self
             .texts
             .descriptions
-            .get(group)
+            .get(&category.code)
             .and_then(|d| d.choose(rng))
             .cloned()
             .unwrap_or_else(|| category.code.clone());

@@ -24,6 +24,8 @@ pub enum StartupError {
     Database(#[from] DbError),
     #[error(transparent)]
     Demo(#[from] DemoError),
+    #[error("city.time_zone: '{0}' is not a time zone name like Europe/Moscow")]
+    TimeZone(String),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -39,6 +41,11 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Application, StartupError> {
+        let time_zone: chrono_tz::Tz = settings
+            .city
+            .time_zone
+            .parse()
+            .map_err(|_| StartupError::TimeZone(settings.city.time_zone.clone()))?;
         let pool = prepare_database(settings, clock.as_ref())?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
@@ -57,6 +64,9 @@ impl Application {
                 configured => configured.to_string(),
             },
             city_maps: CityMapCache::default(),
+            time_zone,
+            city_name: settings.city.name.clone(),
+            contact: settings.city.contact.clone(),
             media: MediaStore::new(&settings.media.dir),
             photo_limits: PhotoLimits {
                 max_bytes: settings.media.max_photo_bytes,

@@ -571,3 +571,12 @@ pub fn id_by_number(conn: &mut DbConnection, number: i64) -> Result<Option<Strin
 pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(reports::table.count().get_result(conn)?)
 }
+
+/// Every photo of these reports, in order.
+pub fn photos_of(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<AttachmentRow>, DbError> {
+    Ok(attachments::table
+        .filter(attachments::report_id.eq_any(ids))
+        .order((attachments::report_id, attachments::position))
+        .select(AttachmentRow::as_select())
+        .load(conn)?)
+}

@@ -11,6 +11,7 @@ pub mod filters;
 pub mod health;
 pub mod media;
 pub mod metrics;
+pub mod open311;
 pub mod reports;
 
 use std::sync::Arc;
@@ -31,6 +32,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
     pub city_maps: CityMapCache,
+    /// The city's time zone (Open311 times are given in it).
+    pub time_zone: chrono_tz::Tz,
+    pub city_name: String,
+    pub contact: String,
     pub media: MediaStore,
     pub photo_limits: PhotoLimits,
     pub max_photos: usize,
@@ -70,6 +75,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(admin::import_service_areas)),
                 )
                 .route("/departments", web::get().to(catalog::departments)),
+        )
+        .service(
+            web::scope("/open311/v2")
+                .route("/services/{name}", web::get().to(open311::service_definition))
+                .route("/requests/{name}", web::get().to(open311::request))
+                .route("/tokens/{name}", web::get().to(open311::token))
+                .route("/{name}", web::get().to(open311::get_resource))
+                .route("/{name}", web::post().to(open311::post_resource))
+                .default_service(web::to(open311::not_found)),
         )
         .default_service(web::to(not_found));
 }
