@@ -32,19 +32,31 @@ impl FilterParams {
             .map(|s| s.parse::<ReportStatus>())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ApiError::invalid("status", e.to_string()))?;
-        let bbox = non_empty(self.bbox).map(|b| parse_bbox("bbox", &b)).transpose()?;
-        let created_from = non_empty(self.from).map(|t| parse_bound("from", &t, false)).transpose()?;
-        let created_before = non_empty(self.to).map(|t| parse_bound("to", &t, true)).transpose()?;
+        let bbox = non_empty(self.bbox)
+            .map(|b| parse_bbox("bbox", &b))
+            .transpose()?;
+        let created_from = non_empty(self.from)
+            .map(|t| parse_bound("from", &t, false))
+            .transpose()?;
+        let created_before = non_empty(self.to)
+            .map(|t| parse_bound("to", &t, true))
+            .transpose()?;
         let mut category_ids = Vec::new();
         for code in list(self.category) {
             category_ids.push(catalog::category_id(conn, &code)?.ok_or_else(|| {
-                ApiError::invalid("category", format!("'{code}' is not a category of this city"))
+                ApiError::invalid(
+                    "category",
+                    format!("'{code}' is not a category of this city"),
+                )
             })?);
         }
         let mut department_ids = Vec::new();
         for code in list(self.department) {
             department_ids.push(catalog::department_id(conn, &code)?.ok_or_else(|| {
-                ApiError::invalid("department", format!("'{code}' is not a department of this city"))
+                ApiError::invalid(
+                    "department",
+                    format!("'{code}' is not a department of this city"),
+                )
             })?);
         }
         Ok(ReportFilter {
@@ -70,24 +82,37 @@ fn list(value: Option<String>) -> Vec<String> {
 }
 
 pub fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// A whole number from 1 to `max`, or `default` when absent.
-pub fn parse_count(field: &str, value: Option<String>, default: i64, max: i64) -> Result<i64, ApiError> {
+pub fn parse_count(
+    field: &str,
+    value: Option<String>,
+    default: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
     let Some(text) = non_empty(value) else {
         return Ok(default);
     };
     match text.parse::<i64>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(ApiError::invalid(field, format!("must be a whole number from 1 to {max}, got '{text}'"))),
+        _ => Err(ApiError::invalid(
+            field,
+            format!("must be a whole number from 1 to {max}, got '{text}'"),
+        )),
     }
 }
 
 /// `min_lon,min_lat,max_lon,max_lat` in degrees.
 pub fn parse_bbox(field: &str, text: &str) -> Result<(f64, f64, f64, f64), ApiError> {
     let invalid = |why: &str| {
-        ApiError::invalid(field, format!("must be min_lon,min_lat,max_lon,max_lat in degrees ({why}), got '{text}'"))
+        ApiError::invalid(
+            field,
+            format!("must be min_lon,min_lat,max_lon,max_lat in degrees ({why}), got '{text}'"),
+        )
     };
     let numbers = text
         .split(',')
@@ -97,12 +122,17 @@ pub fn parse_bbox(field: &str, text: &str) -> Result<(f64, f64, f64, f64), ApiEr
     let [min_lon, min_lat, max_lon, max_lat] = numbers[..] else {
         return Err(invalid("four numbers"));
     };
-    check_box(min_lon, min_lat, max_lon, max_lat).map_err(|why| invalid(why))?;
+    check_box(min_lon, min_lat, max_lon, max_lat).map_err(invalid)?;
     Ok((min_lon, min_lat, max_lon, max_lat))
 }
 
 /// Whether a box is on the Earth and the right way round.
-pub fn check_box(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> Result<(), &'static str> {
+pub fn check_box(
+    min_lon: f64,
+    min_lat: f64,
+    max_lon: f64,
+    max_lat: f64,
+) -> Result<(), &'static str> {
     let lon_ok = |v: f64| v.is_finite() && (-180.0..=180.0).contains(&v);
     let lat_ok = |v: f64| v.is_finite() && (-90.0..=90.0).contains(&v);
     if !(lon_ok(min_lon) && lon_ok(max_lon) && lat_ok(min_lat) && lat_ok(max_lat)) {
@@ -118,7 +148,11 @@ pub fn check_box(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> Resu
 /// a datetime with offset, as UTC.
 fn parse_bound(field: &str, text: &str, end: bool) -> Result<NaiveDateTime, ApiError> {
     if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let day = if end { day.succ_opt().unwrap_or(day) } else { day };
+        let day = if end {
+            day.succ_opt().unwrap_or(day)
+        } else {
+            day
+        };
         return Ok(day.and_time(chrono::NaiveTime::MIN));
     }
     parse_query_datetime(field, text).map_err(|m| ApiError::invalid(field, m))

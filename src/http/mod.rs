@@ -78,7 +78,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/open311/v2")
-                .route("/services/{name}", web::get().to(open311::service_definition))
+                .route(
+                    "/services/{name}",
+                    web::get().to(open311::service_definition),
+                )
                 .route("/requests/{name}", web::get().to(open311::request))
                 .route("/tokens/{name}", web::get().to(open311::token))
                 .route("/{name}", web::get().to(open311::get_resource))

@@ -30,7 +30,10 @@ use crate::db::{access as access_db, catalog};
 use crate::media::Variant;
 use crate::open311::{self as spec, Format};
 use crate::reports::questions::{Question, UnknownAnswers};
-use crate::reports::{optional_text, Description, Location, NewReport, Reporter, ReporterInput, ReportStatus, MAX_ADDRESS_CHARS};
+use crate::reports::{
+    optional_text, Description, Location, NewReport, ReportStatus, Reporter, ReporterInput,
+    MAX_ADDRESS_CHARS,
+};
 
 pub const MAX_PAGE_SIZE: i64 = 1000;
 /// GeoReport's longest window for `start_date`…`end_date`.
@@ -66,7 +69,11 @@ impl Open311Error {
             ApiError::Unavailable(_) | ApiError::Internal(_) => {
                 // The shared policy logs the cause and keeps the body opaque.
                 let body = e.error_response();
-                return Open311Error::new(format, body.status(), "something went wrong on our side; it has been logged");
+                return Open311Error::new(
+                    format,
+                    body.status(),
+                    "something went wrong on our side; it has been logged",
+                );
             }
         };
         Open311Error::new(format, status, e.to_string())
@@ -114,14 +121,22 @@ fn split(name: &str) -> Result<(&str, Format), Open311Error> {
 type Pairs = web::Query<Vec<(String, String)>>;
 
 /// `GET /open311/v2/{discovery,services,requests,servicerequestupdates}.{fmt}`
-pub async fn get_resource(state: web::Data<AppState>, name: web::Path<String>, query: Pairs) -> Answer {
+pub async fn get_resource(
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    query: Pairs,
+) -> Answer {
     let (resource, format) = split(&name)?;
     match resource {
         "discovery" => Ok(discovery(&state, format)),
         "services" => services(&state, format).await,
         "requests" => requests(&state, format, &query).await,
         "servicerequestupdates" => updates(&state, format, &query).await,
-        other => Err(Open311Error::new(format, StatusCode::NOT_FOUND, format!("there is no resource '{other}'"))),
+        other => Err(Open311Error::new(
+            format,
+            StatusCode::NOT_FOUND,
+            format!("there is no resource '{other}'"),
+        )),
     }
 }
 
@@ -179,10 +194,18 @@ pub async fn service_definition(state: web::Data<AppState>, name: web::Path<Stri
     let (code, format) = split(&name)?;
     let code = code.to_string();
     let key = code.clone();
-    let category = db(&state, move |conn| Ok(catalog::category_for_filing(conn, &key)?))
-        .await
-        .map_err(|e| Open311Error::from_api(format, e))?
-        .ok_or_else(|| Open311Error::new(format, StatusCode::NOT_FOUND, format!("there is no service '{code}'")))?;
+    let category = db(&state, move |conn| {
+        Ok(catalog::category_for_filing(conn, &key)?)
+    })
+    .await
+    .map_err(|e| Open311Error::from_api(format, e))?
+    .ok_or_else(|| {
+        Open311Error::new(
+            format,
+            StatusCode::NOT_FOUND,
+            format!("there is no service '{code}'"),
+        )
+    })?;
     let attributes: Vec<Value> = category.questions.iter().map(attribute).collect();
     Ok(respond(
         format,
@@ -205,28 +228,53 @@ fn attribute(q: &Question) -> Value {
 }
 
 /// `POST /open311/v2/requests.{fmt}` (form-encoded).
-pub async fn post_resource(state: web::Data<AppState>, name: web::Path<String>, body: web::Bytes) -> Answer {
+pub async fn post_resource(
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    body: web::Bytes,
+) -> Answer {
     let (resource, format) = split(&name)?;
     if resource != "requests" {
-        return Err(Open311Error::new(format, StatusCode::NOT_FOUND, format!("there is nothing to POST at '{resource}'")));
+        return Err(Open311Error::new(
+            format,
+            StatusCode::NOT_FOUND,
+            format!("there is nothing to POST at '{resource}'"),
+        ));
     }
     let pairs = spec::parse_form(&body).map_err(|m| Open311Error::bad(format, m))?;
     let field = |key: &str| spec::form_value(&pairs, key).map(str::to_string);
-    let key = field("api_key").ok_or_else(|| Open311Error::new(format, StatusCode::FORBIDDEN, "api_key is required"))?;
+    let key = field("api_key")
+        .ok_or_else(|| Open311Error::new(format, StatusCode::FORBIDDEN, "api_key is required"))?;
     let digest = api_key_digest(&key);
-    let known = db(&state, move |conn| Ok(access_db::open311_key_exists(conn, &digest)?))
-        .await
-        .map_err(|e| Open311Error::from_api(format, e))?;
+    let known = db(&state, move |conn| {
+        Ok(access_db::open311_key_exists(conn, &digest)?)
+    })
+    .await
+    .map_err(|e| Open311Error::from_api(format, e))?;
     if !known {
-        return Err(Open311Error::new(format, StatusCode::FORBIDDEN, "api_key is not valid"));
+        return Err(Open311Error::new(
+            format,
+            StatusCode::FORBIDDEN,
+            "api_key is not valid",
+        ));
     }
-    let code = field("service_code").ok_or_else(|| Open311Error::bad(format, "service_code: is required"))?;
+    let code = field("service_code")
+        .ok_or_else(|| Open311Error::bad(format, "service_code: is required"))?;
     let lookup = code.clone();
-    let category = db(&state, move |conn| Ok(catalog::category_for_filing(conn, &lookup)?))
-        .await
-        .map_err(|e| Open311Error::from_api(format, e))?
-        .ok_or_else(|| Open311Error::new(format, StatusCode::NOT_FOUND, format!("service_code: there is no service '{code}'")))?;
-    let report = new_report(&pairs, &category.routing.code).map_err(|e| Open311Error::from_api(format, e))?;
+    let category = db(&state, move |conn| {
+        Ok(catalog::category_for_filing(conn, &lookup)?)
+    })
+    .await
+    .map_err(|e| Open311Error::from_api(format, e))?
+    .ok_or_else(|| {
+        Open311Error::new(
+            format,
+            StatusCode::NOT_FOUND,
+            format!("service_code: there is no service '{code}'"),
+        )
+    })?;
+    let report = new_report(&pairs, &category.routing.code)
+        .map_err(|e| Open311Error::from_api(format, e))?;
     let filed = filing::file(
         &state,
         report,
@@ -253,17 +301,24 @@ fn new_report(pairs: &[(String, String)], code: &str) -> Result<NewReport, ApiEr
     let field = |key: &str| spec::form_value(pairs, key).map(str::to_string);
     let coordinate = |key: &str| -> Result<f64, ApiError> {
         let text = field(key).ok_or_else(|| {
-            ApiError::invalid(key, "is required: this city routes reports by their position (lat and long)")
+            ApiError::invalid(
+                key,
+                "is required: this city routes reports by their position (lat and long)",
+            )
         })?;
         text.parse::<f64>()
             .map_err(|_| ApiError::invalid(key, format!("'{text}' is not a number")))
     };
-    let location = Location::parse(coordinate("lat")?, coordinate("long")?).map_err(|e| match e.field.as_str() {
+    let location = Location::parse(coordinate("lat")?, coordinate("long")?).map_err(|e| match e
+        .field
+        .as_str()
+    {
         "lon" => ApiError::invalid("long", e.message),
         _ => e.into(),
     })?;
     // Open311 makes the description optional; the service's name stands in.
-    let description = Description::parse(&field("description").unwrap_or_else(|| code.to_string()))?;
+    let description =
+        Description::parse(&field("description").unwrap_or_else(|| code.to_string()))?;
     let address = optional_text("address_string", field("address_string"), MAX_ADDRESS_CHARS)?;
     let name = [field("first_name"), field("last_name")]
         .into_iter()
@@ -295,7 +350,13 @@ fn new_report(pairs: &[(String, String)], code: &str) -> Result<NewReport, ApiEr
 /// `GET /open311/v2/requests/{id}.{fmt}`
 pub async fn request(state: web::Data<AppState>, name: web::Path<String>, query: Pairs) -> Answer {
     let (id, format) = split(&name)?;
-    let missing = || Open311Error::new(format, StatusCode::NOT_FOUND, format!("there is no service request '{id}'"));
+    let missing = || {
+        Open311Error::new(
+            format,
+            StatusCode::NOT_FOUND,
+            format!("there is no service request '{id}'"),
+        )
+    };
     let number: i64 = id.parse().map_err(|_| missing())?;
     let extensions = flag(&query, "extensions");
     let filter = ReportFilter {
@@ -312,8 +373,16 @@ pub async fn request(state: web::Data<AppState>, name: web::Path<String>, query:
 /// `GET /open311/v2/tokens/{token}.{fmt}`: a token is the report's id.
 pub async fn token(state: web::Data<AppState>, name: web::Path<String>) -> Answer {
     let (token, format) = split(&name)?;
-    let missing = || Open311Error::new(format, StatusCode::NOT_FOUND, format!("there is no token '{token}'"));
-    let id = uuid::Uuid::parse_str(token).map_err(|_| missing())?.to_string();
+    let missing = || {
+        Open311Error::new(
+            format,
+            StatusCode::NOT_FOUND,
+            format!("there is no token '{token}'"),
+        )
+    };
+    let id = uuid::Uuid::parse_str(token)
+        .map_err(|_| missing())?
+        .to_string();
     let key = id.clone();
     let found = db(&state, move |conn| Ok(report_db::find(conn, &key)?))
         .await
@@ -331,19 +400,29 @@ fn flag(query: &[(String, String)], key: &str) -> bool {
     param(query, key).is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
-fn datetime(format: Format, query: &[(String, String)], key: &str) -> Result<Option<NaiveDateTime>, Open311Error> {
+fn datetime(
+    format: Format,
+    query: &[(String, String)],
+    key: &str,
+) -> Result<Option<NaiveDateTime>, Open311Error> {
     param(query, key)
         .map(|text| spec::parse_query_datetime(key, text).map_err(|m| Open311Error::bad(format, m)))
         .transpose()
 }
 
-fn number(format: Format, query: &[(String, String)], key: &str) -> Result<Option<f64>, Open311Error> {
+fn number(
+    format: Format,
+    query: &[(String, String)],
+    key: &str,
+) -> Result<Option<f64>, Open311Error> {
     param(query, key)
         .map(|text| {
             text.parse::<f64>()
                 .ok()
                 .filter(|n| n.is_finite())
-                .ok_or_else(|| Open311Error::bad(format, format!("{key}: '{text}' is not a number")))
+                .ok_or_else(|| {
+                    Open311Error::bad(format, format!("{key}: '{text}' is not a number"))
+                })
         })
         .transpose()
 }
@@ -368,19 +447,38 @@ fn window(
         }
     };
     if end < start {
-        return Err(Open311Error::bad(format, "end_date: comes before start_date"));
+        return Err(Open311Error::bad(
+            format,
+            "end_date: comes before start_date",
+        ));
     }
     if end - start > span {
-        return Err(Open311Error::bad(format, format!("end_date: the window may not span more than {MAX_WINDOW_DAYS} days")));
+        return Err(Open311Error::bad(
+            format,
+            format!("end_date: the window may not span more than {MAX_WINDOW_DAYS} days"),
+        ));
     }
     Ok((start, end))
 }
 
-async fn requests(state: &web::Data<AppState>, format: Format, query: &[(String, String)]) -> Answer {
+async fn requests(
+    state: &web::Data<AppState>,
+    format: Format,
+    query: &[(String, String)],
+) -> Answer {
     let extensions = flag(query, "extensions");
     let page = match param(query, "page") {
         None => 1,
-        Some(text) => text.parse::<i64>().ok().filter(|p| *p >= 1).ok_or_else(|| Open311Error::bad(format, format!("page: '{text}' is not a page number from 1")))?,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| {
+                Open311Error::bad(
+                    format,
+                    format!("page: '{text}' is not a page number from 1"),
+                )
+            })?,
     };
     let page_size = match param(query, "page_size") {
         None => MAX_PAGE_SIZE,
@@ -388,29 +486,48 @@ async fn requests(state: &web::Data<AppState>, format: Format, query: &[(String,
             .parse::<i64>()
             .ok()
             .filter(|p| (1..=MAX_PAGE_SIZE).contains(p))
-            .ok_or_else(|| Open311Error::bad(format, format!("page_size: '{text}' is not a number from 1 to {MAX_PAGE_SIZE}")))?,
+            .ok_or_else(|| {
+                Open311Error::bad(
+                    format,
+                    format!("page_size: '{text}' is not a number from 1 to {MAX_PAGE_SIZE}"),
+                )
+            })?,
     };
     let mut filter = ReportFilter::default();
     if let Some(ids) = param(query, "service_request_id") {
         // The ids override every other filter.
-        filter.numbers = ids.split(',').filter_map(|id| id.trim().parse().ok()).collect();
+        filter.numbers = ids
+            .split(',')
+            .filter_map(|id| id.trim().parse().ok())
+            .collect();
         if filter.numbers.is_empty() {
             return Ok(respond(format, "service_requests", &json!([])));
         }
     } else {
         let now = state.clock.now();
-        let (start, end) = window(format, now, datetime(format, query, "start_date")?, datetime(format, query, "end_date")?, MAX_WINDOW_DAYS)?;
+        let (start, end) = window(
+            format,
+            now,
+            datetime(format, query, "start_date")?,
+            datetime(format, query, "end_date")?,
+            MAX_WINDOW_DAYS,
+        )?;
         filter.created_from = Some(start);
         filter.created_before = Some(end);
         filter.updated_from = datetime(format, query, "updated_after")?;
         filter.updated_before = datetime(format, query, "updated_before")?;
         if let Some(statuses) = param(query, "status") {
             for status in statuses.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                let matching = ReportStatus::ALL.into_iter().filter(|s| spec::plain_status(*s) == status);
+                let matching = ReportStatus::ALL
+                    .into_iter()
+                    .filter(|s| spec::plain_status(*s) == status);
                 let before = filter.statuses.len();
                 filter.statuses.extend(matching);
                 if filter.statuses.len() == before {
-                    return Err(Open311Error::bad(format, format!("status: '{status}' is not open or closed")));
+                    return Err(Open311Error::bad(
+                        format,
+                        format!("status: '{status}' is not open or closed"),
+                    ));
                 }
             }
         }
@@ -419,32 +536,52 @@ async fn requests(state: &web::Data<AppState>, format: Format, query: &[(String,
         match (lat_ne?, long_ne?, lat_sw?, long_sw?) {
             (None, None, None, None) => {}
             (Some(lat_ne), Some(long_ne), Some(lat_sw), Some(long_sw)) => {
-                check_box(long_sw, lat_sw, long_ne, lat_ne)
-                    .map_err(|why| Open311Error::bad(format, format!("lat_ne,long_ne,lat_sw,long_sw: {why}")))?;
+                check_box(long_sw, lat_sw, long_ne, lat_ne).map_err(|why| {
+                    Open311Error::bad(format, format!("lat_ne,long_ne,lat_sw,long_sw: {why}"))
+                })?;
                 filter.bbox = Some((long_sw, lat_sw, long_ne, lat_ne));
             }
-            _ => return Err(Open311Error::bad(format, "lat_ne, long_ne, lat_sw and long_sw go together")),
+            _ => {
+                return Err(Open311Error::bad(
+                    format,
+                    "lat_ne, long_ne, lat_sw and long_sw go together",
+                ))
+            }
         }
-        match (number(format, query, "lat")?, number(format, query, "long")?) {
+        match (
+            number(format, query, "lat")?,
+            number(format, query, "long")?,
+        ) {
             (None, None) => {}
             (Some(lat), Some(long)) => {
                 Location::parse(lat, long).map_err(|e| Open311Error::bad(format, e.to_string()))?;
                 let radius = number(format, query, "radius")?.unwrap_or(DEFAULT_RADIUS_M);
                 if !(radius > 0.0 && radius <= 50_000.0) {
-                    return Err(Open311Error::bad(format, "radius: must be more than 0 and at most 50000 metres"));
+                    return Err(Open311Error::bad(
+                        format,
+                        "radius: must be more than 0 and at most 50000 metres",
+                    ));
                 }
                 filter.near = Some((lat, long, radius));
             }
             _ => return Err(Open311Error::bad(format, "lat and long go together")),
         }
         if let Some(codes) = param(query, "service_code") {
-            let codes: Vec<String> = codes.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+            let codes: Vec<String> = codes
+                .split(',')
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect();
             let ids = db(state, move |conn| {
                 codes
                     .iter()
                     .map(|code| {
-                        catalog::category_id(conn, code)?
-                            .ok_or_else(|| ApiError::invalid("service_code", format!("there is no service '{code}'")))
+                        catalog::category_id(conn, code)?.ok_or_else(|| {
+                            ApiError::invalid(
+                                "service_code",
+                                format!("there is no service '{code}'"),
+                            )
+                        })
                     })
                     .collect::<Result<Vec<_>, ApiError>>()
             })
@@ -469,7 +606,11 @@ async fn load_requests(
     let (listings, photos, events) = db(state, move |conn| {
         let (_, listings) = report_db::list(conn, &filter, page, page_size)?;
         let ids: Vec<String> = listings.iter().map(|l| l.report.id.clone()).collect();
-        let photos = if extensions { report_db::photos_of(conn, &ids)? } else { report_db::first_photos(conn, &ids)?.into_values().collect() };
+        let photos = if extensions {
+            report_db::photos_of(conn, &ids)?
+        } else {
+            report_db::first_photos(conn, &ids)?.into_values().collect()
+        };
         let events = report_db::public_events(conn, &ids)?;
         Ok((listings, photos, events))
     })
@@ -477,18 +618,30 @@ async fn load_requests(
     .map_err(|e| Open311Error::from_api(format, e))?;
     let mut photos_of: HashMap<&str, Vec<&AttachmentRow>> = HashMap::new();
     for photo in &photos {
-        photos_of.entry(photo.report_id.as_str()).or_default().push(photo);
+        photos_of
+            .entry(photo.report_id.as_str())
+            .or_default()
+            .push(photo);
     }
     let mut events_of: HashMap<&str, Vec<&ReportEventRow>> = HashMap::new();
     for event in &events {
-        events_of.entry(event.report_id.as_str()).or_default().push(event);
+        events_of
+            .entry(event.report_id.as_str())
+            .or_default()
+            .push(event);
     }
     listings
         .iter()
         .map(|l| {
             let id = l.report.id.as_str();
-            request_value(state, l, photos_of.get(id).map(Vec::as_slice).unwrap_or(&[]), events_of.get(id).map(Vec::as_slice).unwrap_or(&[]), extensions)
-                .map_err(|e| Open311Error::from_api(format, e))
+            request_value(
+                state,
+                l,
+                photos_of.get(id).map(Vec::as_slice).unwrap_or(&[]),
+                events_of.get(id).map(Vec::as_slice).unwrap_or(&[]),
+                extensions,
+            )
+            .map_err(|e| Open311Error::from_api(format, e))
         })
         .collect()
 }
@@ -512,7 +665,10 @@ fn request_value(
         .find(|e| e.from_status.as_deref() != Some(e.to_status.as_str()))
         .and_then(|e| e.note.clone())
         .filter(|_| status != ReportStatus::Moderation);
-    let updated = r.closed_at.filter(|_| spec::plain_status(status) == "closed").unwrap_or(r.updated_at);
+    let updated = r
+        .closed_at
+        .filter(|_| spec::plain_status(status) == "closed")
+        .unwrap_or(r.updated_at);
     let mut value = json!({
         "service_request_id": r.number.to_string(),
         "status": spec::plain_status(status),
@@ -533,12 +689,17 @@ fn request_value(
         "media_url": photos.first().map(|p| state.photo_url(&p.content_hash, Variant::Full)),
     });
     if extensions {
-        let questions: Vec<Question> = serde_json::from_str(&listing.category.attributes).unwrap_or_default();
-        let answers: serde_json::Map<String, Value> = serde_json::from_str(&r.answers).unwrap_or_default();
+        let questions: Vec<Question> =
+            serde_json::from_str(&listing.category.attributes).unwrap_or_default();
+        let answers: serde_json::Map<String, Value> =
+            serde_json::from_str(&r.answers).unwrap_or_default();
         let attributes: Vec<Value> = answers
             .iter()
             .map(|(code, value)| {
-                let label = questions.iter().find(|q| &q.code == code).map(|q| q.description.clone());
+                let label = questions
+                    .iter()
+                    .find(|q| &q.code == code)
+                    .map(|q| q.description.clone());
                 json!({"code": code, "name": code, "label": label, "value": value})
             })
             .collect();
@@ -578,16 +739,32 @@ fn request_value(
 /// `GET servicerequestupdates.{fmt}?start_date=&end_date=`: the public
 /// history as updates, with mySociety's extended statuses (default window:
 /// the last day).
-async fn updates(state: &web::Data<AppState>, format: Format, query: &[(String, String)]) -> Answer {
+async fn updates(
+    state: &web::Data<AppState>,
+    format: Format,
+    query: &[(String, String)],
+) -> Answer {
     let now = state.clock.now();
-    let (start, end) = window(format, now, datetime(format, query, "start_date")?, datetime(format, query, "end_date")?, 1)?;
-    let events = db(state, move |conn| Ok(report_db::events_between(conn, start, end, MAX_PAGE_SIZE)?))
-        .await
-        .map_err(|e| Open311Error::from_api(format, e))?;
+    let (start, end) = window(
+        format,
+        now,
+        datetime(format, query, "start_date")?,
+        datetime(format, query, "end_date")?,
+        1,
+    )?;
+    let events = db(state, move |conn| {
+        Ok(report_db::events_between(conn, start, end, MAX_PAGE_SIZE)?)
+    })
+    .await
+    .map_err(|e| Open311Error::from_api(format, e))?;
     let updates: Vec<Value> = events
         .iter()
         .map(|(e, number)| {
-            let status = e.to_status.parse::<ReportStatus>().map(spec::extended_status).unwrap_or("open");
+            let status = e
+                .to_status
+                .parse::<ReportStatus>()
+                .map(spec::extended_status)
+                .unwrap_or("open");
             json!({
                 "update_id": e.id,
                 "service_request_id": number.to_string(),
@@ -598,10 +775,18 @@ async fn updates(state: &web::Data<AppState>, format: Format, query: &[(String, 
             })
         })
         .collect();
-    Ok(respond(format, "service_request_updates", &Value::Array(updates)))
+    Ok(respond(
+        format,
+        "service_request_updates",
+        &Value::Array(updates),
+    ))
 }
 
 /// Anything else under `/open311/v2/`.
 pub async fn not_found() -> Answer {
-    Err(Open311Error::new(Format::Json, StatusCode::NOT_FOUND, "there is nothing at this address"))
+    Err(Open311Error::new(
+        Format::Json,
+        StatusCode::NOT_FOUND,
+        "there is nothing at this address",
+    ))
 }

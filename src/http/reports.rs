@@ -501,4 +501,3 @@ pub async fn list(
         reports: reports.into_iter().map(ReportSummary::from).collect(),
     }))
 }
-

@@ -98,8 +98,6 @@ fn escape_into(out: &mut String, text: &str) {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
             // Characters XML 1.0 cannot carry at all.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
             c => out.push(c),
@@ -143,7 +141,9 @@ pub fn extended_status(status: ReportStatus) -> &'static str {
 
 /// `YYYY-MM-DDTHH:MM:SS±HH:MM` in the city's time zone, from a UTC time.
 pub fn format_datetime(utc: NaiveDateTime, zone: Tz) -> String {
-    zone.from_utc_datetime(&utc).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    zone.from_utc_datetime(&utc)
+        .format("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
 }
 
 /// A W3C/RFC 3339 datetime from a query or form (fractional seconds and a
@@ -156,7 +156,8 @@ pub fn parse_query_datetime(field: &str, text: &str) -> Result<NaiveDateTime, St
 
 /// The pairs of a form body, in order, keys and values decoded.
 pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, String> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).map_err(|e| format!("the form body cannot be read: {e}"))
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .map_err(|e| format!("the form body cannot be read: {e}"))
 }
 
 /// The first non-empty value of `key`; an empty value counts as absent.
@@ -174,7 +175,9 @@ pub fn form_attributes(pairs: &[(String, String)]) -> BTreeMap<String, RawAnswer
     let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut listed: Vec<String> = Vec::new();
     for (key, value) in pairs {
-        let Some(rest) = key.strip_prefix("attribute[") else { continue };
+        let Some(rest) = key.strip_prefix("attribute[") else {
+            continue;
+        };
         let (code, is_list) = match rest.strip_suffix("][]") {
             Some(code) => (code, true),
             None => match rest.strip_suffix(']') {
@@ -185,7 +188,10 @@ pub fn form_attributes(pairs: &[(String, String)]) -> BTreeMap<String, RawAnswer
         if is_list && !listed.iter().any(|c| c == code) {
             listed.push(code.to_string());
         }
-        values.entry(code.to_string()).or_default().push(value.clone());
+        values
+            .entry(code.to_string())
+            .or_default()
+            .push(value.clone());
     }
     values
         .into_iter()
@@ -213,7 +219,10 @@ mod tests {
 
     #[test]
     fn suffixes_split_on_the_last_dot() {
-        assert_eq!(Format::split("services.json"), Some(("services", Format::Json)));
+        assert_eq!(
+            Format::split("services.json"),
+            Some(("services", Format::Json))
+        );
         assert_eq!(Format::split("a.b.xml"), Some(("a.b", Format::Xml)));
         assert_eq!(Format::split("services.html"), None);
         assert_eq!(Format::split("services"), None);
@@ -240,7 +249,10 @@ mod tests {
         let pairs = parse_form(b"service_code=pothole&attribute%5Bsize%5D=large&attribute[kinds][]=a&attribute[kinds][]=b&attribute[one][]=x&x=1").unwrap();
         let attributes = form_attributes(&pairs);
         assert_eq!(attributes["size"], RawAnswer::Text("large".into()));
-        assert_eq!(attributes["kinds"], RawAnswer::List(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            attributes["kinds"],
+            RawAnswer::List(vec!["a".into(), "b".into()])
+        );
         assert_eq!(attributes["one"], RawAnswer::List(vec!["x".into()]));
         assert_eq!(form_value(&pairs, "service_code"), Some("pothole"));
         assert_eq!(form_value(&[("status".into(), " ".into())], "status"), None);
@@ -248,12 +260,28 @@ mod tests {
 
     #[test]
     fn datetimes_go_out_in_the_citys_zone_and_come_in_in_many_forms() {
-        let utc = NaiveDateTime::parse_from_str("2026-03-02 06:00:00.123456", "%Y-%m-%d %H:%M:%S%.f").unwrap();
-        assert_eq!(format_datetime(utc, chrono_tz::Europe::Moscow), "2026-03-02T09:00:00+03:00");
-        for text in ["2026-03-02T09:00:00+03:00", "2026-03-02 09:00:00+03:00", "2026-03-02T06:00:00Z", "2026-03-02T01:00:00.000000-05:00"] {
-            assert_eq!(parse_query_datetime("start_date", text).unwrap(), utc.with_nanosecond(0).unwrap(), "{text}");
+        let utc =
+            NaiveDateTime::parse_from_str("2026-03-02 06:00:00.123456", "%Y-%m-%d %H:%M:%S%.f")
+                .unwrap();
+        assert_eq!(
+            format_datetime(utc, chrono_tz::Europe::Moscow),
+            "2026-03-02T09:00:00+03:00"
+        );
+        for text in [
+            "2026-03-02T09:00:00+03:00",
+            "2026-03-02 09:00:00+03:00",
+            "2026-03-02T06:00:00Z",
+            "2026-03-02T01:00:00.000000-05:00",
+        ] {
+            assert_eq!(
+                parse_query_datetime("start_date", text).unwrap(),
+                utc.with_nanosecond(0).unwrap(),
+                "{text}"
+            );
         }
-        assert!(parse_query_datetime("start_date", "2026-03-02T09:00:00").unwrap_err().contains("start_date"));
+        assert!(parse_query_datetime("start_date", "2026-03-02T09:00:00")
+            .unwrap_err()
+            .contains("start_date"));
     }
 
     use chrono::Timelike;
