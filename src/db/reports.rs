@@ -580,3 +580,46 @@ pub fn photos_of(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<Attachme
         .select(AttachmentRow::as_select())
         .load(conn)?)
 }
+
+/// What the map shows of a report.
+#[derive(Debug, Clone)]
+pub struct MapPoint {
+    pub id: String,
+    pub number: i64,
+    pub status: String,
+    pub category_id: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// The reports matching `filter`, as map points, at most `limit` of them,
+/// newest first.
+pub fn map_points(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    limit: i64,
+) -> Result<Vec<MapPoint>, DbError> {
+    let rows = filtered(filter)
+        .order((reports::created_at.desc(), reports::number.desc()))
+        .limit(limit)
+        .select((
+            reports::id,
+            reports::number,
+            reports::status,
+            reports::category_id,
+            reports::lat,
+            reports::lon,
+        ))
+        .load::<(String, i64, String, String, f64, f64)>(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, number, status, category_id, lat, lon)| MapPoint {
+            id,
+            number,
+            status,
+            category_id,
+            lat,
+            lon,
+        })
+        .collect())
+}

@@ -9,6 +9,7 @@ pub mod error;
 pub mod filing;
 pub mod filters;
 pub mod health;
+pub mod map;
 pub mod media;
 pub mod metrics;
 pub mod open311;
@@ -66,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/reports", web::post().to(reports::create))
                 .route("/reports", web::get().to(reports::list))
                 .route("/reports/nearby", web::get().to(reports::nearby))
+                .route("/map", web::get().to(map::map))
                 .route("/reports/{id}", web::get().to(reports::show))
                 .route("/reports/{id}/support", web::post().to(reports::support))
                 .route("/categories", web::get().to(catalog::categories))
