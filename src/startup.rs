@@ -10,6 +10,9 @@ use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Logger};
 use actix_web::{web, App, HttpServer};
 
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, DbError, Pool};
@@ -78,12 +81,16 @@ impl Application {
         });
         let metrics = web::Data::new(Metrics::new());
         let server = HttpServer::new(move || {
-            App::new()
+            let (app, api) = App::new()
                 .wrap(from_fn(http::metrics::track))
                 .wrap(Logger::new("%r %s %b %Dms"))
                 .app_data(state.clone())
                 .app_data(metrics.clone())
-                .configure(http::routes)
+                .into_utoipa_app()
+                .openapi(http::ApiDoc::openapi())
+                .service(utoipa_actix_web::scope("/api/v1").configure(http::api_v1))
+                .split_for_parts();
+            app.app_data(web::Data::new(api)).configure(http::routes)
         })
         .listen(listener)
         .map_err(|source| StartupError::Bind {

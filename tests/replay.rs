@@ -14,14 +14,21 @@ async fn boston_records_are_accepted_or_refused_with_a_clear_400() {
     // The first 1,000 records hold three points far from Boston.
     let output = tokio::task::spawn_blocking(move || {
         Command::new("python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/replay-open311.py"))
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/scripts/replay-open311.py"
+            ))
             .args(["--url", &url, "--limit", "1000", "--summary-json"])
             .output()
             .expect("python3 runs")
     })
     .await
     .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(summary["records"], 1000);
     assert_eq!(summary["accepted"], 997, "{summary}");
@@ -32,6 +39,8 @@ async fn boston_records_are_accepted_or_refused_with_a_clear_400() {
     );
     assert_eq!(app.count_rows("reports"), 997);
     // Records without a description were filed under their service's name.
-    let (_, open311) = app.get_json("/open311/v2/requests.json?page_size=1000").await;
+    let (_, open311) = app
+        .get_json("/open311/v2/requests.json?page_size=1000")
+        .await;
     assert_eq!(open311.as_array().unwrap().len(), 997);
 }

@@ -1,12 +1,13 @@
 //! The city's catalogue as the public sees it: categories and departments.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{db, ApiError, AppState};
 use crate::db::catalog;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct CategoryView {
     code: String,
     group: String,
@@ -14,15 +15,20 @@ struct CategoryView {
     department: Option<String>,
     sla_policy: String,
     duplicate_radius_m: f64,
+    /// The category's questions (Open311 service-definition attributes)
+    #[schema(value_type = Vec<Object>)]
     attributes: serde_json::Value,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Names {
     ru: String,
     en: String,
 }
 
+/// The city's categories, with their department, SLA policy and questions.
+#[utoipa::path(tag = "catalogue", responses((status = 200, description = "Active categories", body = Vec<CategoryView>)))]
+#[get("/categories")]
 pub async fn categories(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let listings = db(&state, |conn| Ok(catalog::list_categories(conn)?)).await?;
     let views = listings
@@ -49,7 +55,7 @@ pub async fn categories(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
     Ok(HttpResponse::Ok().json(views))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DepartmentView {
     code: String,
     name: Names,
@@ -57,6 +63,9 @@ struct DepartmentView {
     triage: bool,
 }
 
+/// The city's departments.
+#[utoipa::path(tag = "catalogue", responses((status = 200, description = "Departments", body = Vec<DepartmentView>)))]
+#[get("/departments")]
 pub async fn departments(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let rows = db(&state, |conn| Ok(catalog::list_departments(conn)?)).await?;
     let code_of = |id: &str| rows.iter().find(|d| d.id == id).map(|d| d.code.clone());

@@ -85,10 +85,14 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every error's body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// Stable and machine-readable, e.g. invalid_field, not_found
     code: &'a str,
+    /// For people
     message: String,
+    /// The offending field, for invalid input
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
 }

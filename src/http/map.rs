@@ -6,10 +6,11 @@
 
 use std::collections::HashMap;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::error::ErrorBody;
 use super::filters::{non_empty, FilterParams};
 use super::{db, ApiError, AppState};
 use crate::db::catalog;
@@ -31,6 +32,25 @@ enum Item<'a> {
     Report(&'a MapPoint),
 }
 
+/// The reports in a viewport, clustered by zoom (points from zoom 16 on).
+#[utoipa::path(
+    tag = "map",
+    params(
+        ("status" = Option<String>, Query, description = "Statuses, comma-separated (moderation, assigned, in_progress, paused, resolved, confirmed, closed, rejected, duplicate, returned, reopened)"),
+        ("category" = Option<String>, Query, description = "Category codes, comma-separated"),
+        ("department" = Option<String>, Query, description = "Department codes, comma-separated"),
+        ("bbox" = Option<String>, Query, description = "min_lon,min_lat,max_lon,max_lat"),
+        ("from" = Option<String>, Query, description = "Filed at or after: a date (YYYY-MM-DD) or an RFC 3339 time"),
+        ("to" = Option<String>, Query, description = "Filed before: a date (its whole day) or an RFC 3339 time"),
+        ("zoom" = u8, Query, description = "Web-map zoom, 0 to 22"),
+        ("format" = Option<String>, Query, description = "json (default) or geojson"),
+    ),
+    responses(
+        (status = 200, description = "Clusters and points; a FeatureCollection with format=geojson", body = Object),
+        (status = 400, description = "A parameter is wrong, or too many reports are in view", body = ErrorBody),
+    )
+)]
+#[get("/map")]
 pub async fn map(
     state: web::Data<AppState>,
     query: web::Query<MapQuery>,

@@ -17,7 +17,7 @@ pub mod reports;
 
 use std::sync::Arc;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use serde::de::DeserializeOwned;
 
 use crate::clock::Clock;
@@ -56,28 +56,76 @@ impl AppState {
 /// whole city fit well within it).
 pub const MAX_AREAS_BYTES: usize = 16 << 20;
 
+/// The JSON API's OpenAPI document: its paths and schemas are collected
+/// from the handlers registered in `api_v1`, so it cannot drift from them.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Gorod API", version = "1", description = "Civic issue reports: filing, routing, duplicates and the map."),
+    modifiers(&BearerToken)
+)]
+pub struct ApiDoc;
+
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Everything under `/api/v1`, registered through utoipa so that each route
+/// is in the OpenAPI document. Order matters: `/reports/nearby` before
+/// `/reports/{id}`.
+pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(reports::create)
+        .service(reports::list)
+        .service(reports::nearby)
+        .service(reports::show)
+        .service(reports::support)
+        .service(map::map)
+        .service(catalog::categories)
+        .service(catalog::departments)
+        .service(admin::import_service_areas)
+        .service(openapi_json);
+}
+
+/// This API's OpenAPI 3 document.
+#[utoipa::path(tag = "meta", responses((status = 200, description = "The OpenAPI document", body = Object)))]
+#[get("/openapi.json")]
+async fn openapi_json(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(doc.get_ref())
+}
+
+/// Reads a body up to `limit` bytes; more is a 400 naming `body`.
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::invalid("body", format!("the body could not be read: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::invalid(
+                "body",
+                format!("the body is larger than {limit} bytes"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Everything outside `/api/v1`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::render))
         .route("/media/{name}", web::get().to(media::serve))
-        .service(
-            web::scope("/api/v1")
-                .route("/reports", web::post().to(reports::create))
-                .route("/reports", web::get().to(reports::list))
-                .route("/reports/nearby", web::get().to(reports::nearby))
-                .route("/map", web::get().to(map::map))
-                .route("/reports/{id}", web::get().to(reports::show))
-                .route("/reports/{id}/support", web::post().to(reports::support))
-                .route("/categories", web::get().to(catalog::categories))
-                .service(
-                    web::resource("/admin/service-areas")
-                        .app_data(web::PayloadConfig::new(MAX_AREAS_BYTES))
-                        .route(web::post().to(admin::import_service_areas)),
-                )
-                .route("/departments", web::get().to(catalog::departments)),
-        )
         .service(
             web::scope("/open311/v2")
                 .route(

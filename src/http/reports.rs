@@ -3,15 +3,16 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::ToSchema;
 
+use super::error::ErrorBody;
 use super::filing::{self, Channel, Upload};
 use super::filters::{non_empty, parse_count, FilterParams};
-use super::{db, parse_json, ApiError, AppState};
+use super::{db, parse_json, read_body, ApiError, AppState};
 use crate::db::reports::{Nearby, ReportDetail, ReportListing, Support};
 use crate::db::rows::AttachmentRow;
 use crate::db::{catalog, reports as report_db, write_transaction};
@@ -22,20 +23,61 @@ use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, R
 pub const MAX_PER_PAGE: i64 = 200;
 pub const DEFAULT_PER_PAGE: i64 = 50;
 
+/// A report as filed through the JSON API (its shape is checked against
+/// `ReportInput`, the type that really parses it, by a test).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "category": "pothole", "lat": 55.77, "lon": 37.605,
+    "description": "Глубокая яма у перехода", "address": "ул. Тверская, 12",
+    "answers": {"size": "medium"},
+    "reporter": {"email": "anna@example.ru", "name": "Анна", "phone": "+7 495 000-00-00", "show_name": false}
+}))]
+pub struct ReportInputDoc {
+    /// A category code from GET /api/v1/categories
+    category: String,
+    lat: f64,
+    lon: f64,
+    /// At most 4,000 characters
+    description: String,
+    address: Option<String>,
+    /// Answers to the category's questions, by question code
+    #[schema(value_type = Object)]
+    answers: Option<serde_json::Value>,
+    reporter: ResidentDoc,
+}
+
+/// A resident's contact details; never shown publicly (the name only with
+/// `show_name`).
+#[derive(Serialize, ToSchema)]
+pub struct ResidentDoc {
+    email: String,
+    name: Option<String>,
+    phone: Option<String>,
+    show_name: Option<bool>,
+}
+
+/// The outcome of "me too".
+#[derive(Serialize, ToSchema)]
+pub struct SupportView {
+    joined: bool,
+    support_count: i32,
+}
+
 /// The largest JSON body a report may have (a 4,000-character description
 /// in any script, answers and contact details fit well within it).
 const MAX_JSON_BYTES: usize = 64 * 1024;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct FiledView {
     id: String,
     number: i64,
+    #[schema(value_type = String)]
     status: ReportStatus,
     url: String,
     duplicate_candidates: Vec<CandidateView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct CandidateView {
     id: String,
     number: i64,
@@ -60,8 +102,20 @@ impl CandidateView {
     }
 }
 
-/// `POST /api/v1/reports`: a JSON body, or `multipart/form-data` with the
-/// JSON in a part named `report` and photos in parts named `photos`.
+/// File a report.
+///
+/// A JSON body, or `multipart/form-data` with the JSON in a part named
+/// `report` and photos (JPEG, PNG, WebP) in parts named `photos`. The answer
+/// lists open reports of the same category nearby as duplicate candidates.
+#[utoipa::path(
+    tag = "reports",
+    request_body(content = ReportInputDoc, description = "The report; or multipart/form-data with parts 'report' (this JSON) and 'photos'"),
+    responses(
+        (status = 201, description = "Filed", body = FiledView),
+        (status = 400, description = "A field is wrong; nothing was written", body = ErrorBody),
+    )
+)]
+#[post("/reports")]
 pub async fn create(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -106,22 +160,6 @@ pub async fn create(
             url,
             duplicate_candidates: candidates,
         }))
-}
-
-async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::invalid("body", format!("the body could not be read: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::invalid(
-                "body",
-                format!("the body is larger than {limit} bytes"),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// Reads the `report` part and up to `max_photos` `photos` parts, each
@@ -196,8 +234,20 @@ pub struct NearbyQuery {
     category: Option<String>,
 }
 
-/// `GET /api/v1/reports/nearby?lat=&lon=&category=`: open reports of the
-/// category within its duplicate radius, nearest first — asked before filing.
+/// Open reports of a category near a point, nearest first: ask before filing.
+#[utoipa::path(
+    tag = "reports",
+    params(
+        ("lat" = f64, Query, description = "Latitude"),
+        ("lon" = f64, Query, description = "Longitude"),
+        ("category" = String, Query, description = "Category code"),
+    ),
+    responses(
+        (status = 200, description = "Candidates within the category's duplicate radius", body = Vec<CandidateView>),
+        (status = 400, description = "A parameter is wrong", body = ErrorBody),
+    )
+)]
+#[get("/reports/nearby")]
 pub async fn nearby(
     state: web::Data<AppState>,
     query: web::Query<NearbyQuery>,
@@ -234,8 +284,23 @@ pub async fn nearby(
     Ok(HttpResponse::Ok().json(views))
 }
 
-/// `POST /api/v1/reports/{id}/support` with `{email, name?}`: "me too". The
-/// resident follows the report and its support count rises, once.
+/// "Me too": a resident joins an open report.
+///
+/// The resident follows the report and its support count rises, once per
+/// resident; joining again changes nothing.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = String, Path, description = "The report's id")),
+    request_body(content = ResidentDoc),
+    responses(
+        (status = 201, description = "Joined", body = SupportView),
+        (status = 200, description = "Already following: nothing changed", body = SupportView),
+        (status = 400, description = "A field is wrong", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+        (status = 409, description = "The report is no longer open", body = ErrorBody),
+    )
+)]
+#[post("/reports/{id}/support")]
 pub async fn support(
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -253,13 +318,14 @@ pub async fn support(
     })
     .await?;
     match outcome {
-        Support::Joined { support_count } => {
-            Ok(HttpResponse::Created()
-                .json(json!({"joined": true, "support_count": support_count})))
-        }
-        Support::AlreadyFollowing { support_count } => {
-            Ok(HttpResponse::Ok().json(json!({"joined": false, "support_count": support_count})))
-        }
+        Support::Joined { support_count } => Ok(HttpResponse::Created().json(SupportView {
+            joined: true,
+            support_count,
+        })),
+        Support::AlreadyFollowing { support_count } => Ok(HttpResponse::Ok().json(SupportView {
+            joined: false,
+            support_count,
+        })),
         Support::Closed { status } => Err(ApiError::Conflict(format!(
             "report {id} is {status}; only open reports can be joined"
         ))),
@@ -278,25 +344,25 @@ fn report_id(id: &str) -> Result<String, ApiError> {
         .map_err(|_| no_such_report(id))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Names {
     ru: String,
     en: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DepartmentRef {
     code: String,
     name: Names,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct CategoryRef {
     code: String,
     name: Names,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct HistoryEntry {
     at: NaiveDateTime,
     kind: String,
@@ -307,7 +373,7 @@ struct HistoryEntry {
 }
 
 /// The public face of one report.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ReportView {
     id: String,
     number: i64,
@@ -320,6 +386,7 @@ struct ReportView {
     service_area: Option<String>,
     department: Option<DepartmentRef>,
     reporter_name: Option<String>,
+    #[schema(value_type = Object)]
     answers: serde_json::Value,
     photos: Vec<PhotoView>,
     support_count: i32,
@@ -333,7 +400,7 @@ struct ReportView {
     history: Vec<HistoryEntry>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PhotoView {
     pub url: String,
     pub thumbnail_url: String,
@@ -412,6 +479,16 @@ impl ReportView {
     }
 }
 
+/// One report with its public history, answers and photos.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = String, Path, description = "The report's id")),
+    responses(
+        (status = 200, description = "The report", body = ReportView),
+        (status = 404, description = "No such report", body = ErrorBody),
+    )
+)]
+#[get("/reports/{id}")]
 pub async fn show(
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -437,7 +514,7 @@ pub struct ListQuery {
     per_page: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ReportSummary {
     id: String,
     number: i64,
@@ -473,7 +550,7 @@ impl From<ReportListing> for ReportSummary {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ReportPage {
     total: i64,
     page: i64,
@@ -481,6 +558,25 @@ struct ReportPage {
     reports: Vec<ReportSummary>,
 }
 
+/// A page of reports, newest first, with the total.
+#[utoipa::path(
+    tag = "reports",
+    params(
+        ("status" = Option<String>, Query, description = "Statuses, comma-separated (moderation, assigned, in_progress, paused, resolved, confirmed, closed, rejected, duplicate, returned, reopened)"),
+        ("category" = Option<String>, Query, description = "Category codes, comma-separated"),
+        ("department" = Option<String>, Query, description = "Department codes, comma-separated"),
+        ("bbox" = Option<String>, Query, description = "min_lon,min_lat,max_lon,max_lat"),
+        ("from" = Option<String>, Query, description = "Filed at or after: a date (YYYY-MM-DD) or an RFC 3339 time"),
+        ("to" = Option<String>, Query, description = "Filed before: a date (its whole day) or an RFC 3339 time"),
+        ("page" = Option<i64>, Query, description = "From 1"),
+        ("per_page" = Option<i64>, Query, description = "1 to 200, default 50"),
+    ),
+    responses(
+        (status = 200, description = "The page", body = ReportPage),
+        (status = 400, description = "A parameter is wrong", body = ErrorBody),
+    )
+)]
+#[get("/reports")]
 pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,

@@ -1,0 +1,96 @@
+//! The OpenAPI document is generated from the handlers: every /api/v1 route
+//! is in it, everything in it answers, and its example report files.
+
+mod common;
+
+use serde_json::Value;
+
+/// Every route under /api/v1, as the README lists them.
+const ROUTES: &[(&str, &str)] = &[
+    ("post", "/api/v1/reports"),
+    ("get", "/api/v1/reports"),
+    ("get", "/api/v1/reports/nearby"),
+    ("get", "/api/v1/reports/{id}"),
+    ("post", "/api/v1/reports/{id}/support"),
+    ("get", "/api/v1/map"),
+    ("get", "/api/v1/categories"),
+    ("get", "/api/v1/departments"),
+    ("post", "/api/v1/admin/service-areas"),
+    ("get", "/api/v1/openapi.json"),
+];
+
+#[tokio::test]
+async fn every_route_is_documented_and_every_documented_route_answers() {
+    let app = common::spawn_app().await;
+    let (status, doc) = app.get_json("/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    let mut documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    documented.sort();
+    let mut expected: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(documented, expected);
+
+    for (method, path) in &documented {
+        let url = app.url(&path.replace("{id}", "00000000-0000-0000-0000-000000000000"));
+        let response = match method.as_str() {
+            "get" => app.client.get(url).send().await.unwrap(),
+            _ => app.client.post(url).body("{}").send().await.unwrap(),
+        };
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let unrouted = status == 404 && body["message"] == "there is nothing at this address";
+        assert!(!unrouted, "{method} {path} is documented but not served");
+    }
+    for (_, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(
+                operation["responses"]
+                    .as_object()
+                    .is_some_and(|r| !r.is_empty()),
+                "{method}: no responses"
+            );
+            assert!(
+                operation["summary"].is_string() || operation["description"].is_string(),
+                "{method}: undocumented"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_documented_example_report_is_accepted() {
+    let app = common::spawn_app().await;
+    let (_, doc) = app.get_json("/api/v1/openapi.json").await;
+    let example = doc["components"]["schemas"]["ReportInputDoc"]["example"].clone();
+    assert!(
+        example.is_object(),
+        "{}",
+        doc["components"]["schemas"]["ReportInputDoc"]
+    );
+    let (status, filed) = app.post_json("/api/v1/reports", &example).await;
+    assert_eq!(status, 201, "{filed}");
+    // Every documented property is one the API really takes.
+    let properties = doc["components"]["schemas"]["ReportInputDoc"]["properties"]
+        .as_object()
+        .unwrap();
+    for name in properties.keys() {
+        assert!(example.get(name).is_some(), "the example leaves out {name}");
+    }
+}
