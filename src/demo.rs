@@ -624,7 +624,7 @@ impl ReportSampler<'_> {
 }
 
 /// Answers to the required questions, as a resident would give them.
-fn sample_answers(rng: &mut StdRng, questions: &[Question]) -> BTreeMap<String, Answer> {
+pub fn sample_answers(rng: &mut StdRng, questions: &[Question]) -> BTreeMap<String, Answer> {
     questions
         .iter()
         .filter(|q| q.required)

@@ -19,7 +19,6 @@ use crate::db::{self, DbError, Pool};
 use crate::demo::{self, DemoError};
 use crate::http::{self, AppState, Metrics};
 use crate::media::{MediaStore, PhotoLimits};
-use crate::routing::CityMapCache;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -66,7 +65,7 @@ impl Application {
                 "" => format!("http://{}:{port}", settings.server.host),
                 configured => configured.to_string(),
             },
-            city_maps: CityMapCache::default(),
+            catalog: Default::default(),
             time_zone,
             city_name: settings.city.name.clone(),
             contact: settings.city.contact.clone(),

@@ -122,6 +122,28 @@ fn bump_catalog_version(conn: &mut DbConnection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The catalogue as filing needs it: the city map and every active category,
+/// at one catalogue version.
+pub struct Snapshot {
+    pub map: CityMap,
+    pub categories: HashMap<String, FilingCategory>,
+}
+
+pub fn load_snapshot(conn: &mut DbConnection) -> Result<Snapshot, DbError> {
+    let rows = categories::table
+        .filter(categories::active.eq(true))
+        .select(CategoryRow::as_select())
+        .load(conn)?;
+    let categories = rows
+        .iter()
+        .map(|c| Ok((c.code.clone(), filing_category(c)?)))
+        .collect::<Result<HashMap<_, _>, DbError>>()?;
+    Ok(Snapshot {
+        map: load_city_map(conn)?,
+        categories,
+    })
+}
+
 /// Every service area with its routes, and the department tree.
 pub fn load_city_map(conn: &mut DbConnection) -> Result<CityMap, DbError> {
     let mut departments = Departments::default();

@@ -156,14 +156,61 @@ fn subscribe(
     Ok(())
 }
 
-/// The next public report number. Inside the write transaction the counter
-/// row stays locked until commit, so numbers never repeat.
+/// The next public report number. SQLite: the counter row, inside the write
+/// transaction that holds the only write lock, so numbers are gapless.
+/// PostgreSQL: a sequence, so concurrent filings never queue for a number.
 fn next_number(conn: &mut DbConnection) -> Result<i64, DbError> {
-    let counter = counters::table.find(REPORT_NUMBER_COUNTER);
-    diesel::update(counter)
-        .set(counters::value.eq(counters::value + 1))
-        .execute(conn)?;
-    Ok(counter.select(counters::value).first(conn)?)
+    match conn {
+        DbConnection::Postgres(pg) => Ok(diesel::select(nextval("report_numbers")).get_result(pg)?),
+        DbConnection::Sqlite(_) => {
+            let counter = counters::table.find(REPORT_NUMBER_COUNTER);
+            diesel::update(counter)
+                .set(counters::value.eq(counters::value + 1))
+                .execute(conn)?;
+            Ok(counter.select(counters::value).first(conn)?)
+        }
+    }
+}
+
+diesel::define_sql_function! {
+    /// PostgreSQL's `nextval(sequence)`.
+    fn nextval(sequence: diesel::sql_types::Text) -> diesel::sql_types::BigInt;
+}
+
+diesel::define_sql_function! {
+    /// PostgreSQL's `setval(sequence, value)`.
+    fn setval(sequence: diesel::sql_types::Text, value: diesel::sql_types::BigInt) -> diesel::sql_types::BigInt;
+}
+
+/// Makes the next report number larger than `last` (after bulk loads).
+pub fn numbers_after(conn: &mut DbConnection, last: i64) -> Result<(), DbError> {
+    match conn {
+        DbConnection::Postgres(pg) if last > 0 => {
+            let issued: i64 = diesel::sql_query(
+                "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS value \
+                 FROM report_numbers",
+            )
+            .get_result::<LastValue>(pg)?
+            .value;
+            if last > issued {
+                diesel::select(setval("report_numbers", last)).execute(pg)?;
+            }
+        }
+        DbConnection::Postgres(_) => {}
+        DbConnection::Sqlite(_) => {
+            diesel::update(counters::table.find(REPORT_NUMBER_COUNTER))
+                .filter(counters::value.lt(last))
+                .set(counters::value.eq(last))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct LastValue {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    value: i64,
 }
 
 /// The resident with this email, created on first contact.

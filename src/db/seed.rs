@@ -1,8 +1,9 @@
-//! Loading the demo city into an empty database, in one transaction.
+//! Loading the demo city into an empty database, in one transaction, and
+//! bulk-loading generated reports for benchmarks.
 
 use diesel::prelude::*;
 
-use super::reports::REPORT_NUMBER_COUNTER;
+use super::reports::numbers_after;
 use super::schema::*;
 use super::{write_transaction, DbConnection, DbError};
 use crate::demo::DemoCity;
@@ -58,9 +59,23 @@ pub fn load_if_empty(conn: &mut DbConnection, city: &DemoCity) -> Result<bool, D
         insert_batches!(conn, report_events::table, &city.report_events);
         insert_batches!(conn, subscriptions::table, &city.subscriptions);
         let last_number = city.reports.iter().map(|r| r.number).max().unwrap_or(0);
-        diesel::update(counters::table.find(REPORT_NUMBER_COUNTER))
-            .set(counters::value.eq(last_number))
-            .execute(conn)?;
+        numbers_after(conn, last_number)?;
         Ok(true)
+    })
+}
+
+/// Bulk-loads reports with their history (for large generated datasets), in
+/// one transaction, and moves the number counter past them.
+pub fn insert_reports(
+    conn: &mut DbConnection,
+    rows: &[crate::db::rows::ReportRow],
+    events: &[crate::db::rows::ReportEventRow],
+) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        insert_batches!(conn, reports::table, rows);
+        insert_batches!(conn, report_events::table, events);
+        let last_number = rows.iter().map(|r| r.number).max().unwrap_or(0);
+        numbers_after(conn, last_number)?;
+        Ok(())
     })
 }

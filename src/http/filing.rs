@@ -1,7 +1,8 @@
-//! Filing a report, shared by the JSON API and Open311: clean the photos,
-//! then in one write transaction check the category and its questions, route
-//! by the city map, find duplicate candidates, store the photos and write the
-//! report. Any refusal happens before anything is written.
+//! Filing a report, shared by the JSON API and Open311: clean the photos;
+//! check the category and its questions, route by the city map and find
+//! duplicate candidates (reads, outside any lock); store the photos; then
+//! write the report in one short write transaction. Any refusal happens
+//! before anything is written.
 
 use std::collections::BTreeMap;
 
@@ -50,9 +51,10 @@ pub async fn file(
             format!("at most {} photos may come with a report", state.max_photos),
         ));
     }
+    let uploads_empty = uploads.is_empty();
     let limits = state.photo_limits;
     let photo_field = channel.photo_field;
-    let photos: Vec<CleanPhoto> = web::block(move || {
+    let clean_all = move || {
         uploads
             .iter()
             .enumerate()
@@ -60,61 +62,67 @@ pub async fn file(
                 media::clean(&upload.bytes, upload.content_type.as_deref(), limits)
                     .map_err(|e| ApiError::invalid(photo_field(i), format!("the photo {e}")))
             })
-            .collect::<Result<Vec<_>, ApiError>>()
-    })
-    .await
-    .map_err(|e| ApiError::Internal(Box::new(e)))??;
+            .collect::<Result<Vec<CleanPhoto>, ApiError>>()
+    };
+    let photos = if uploads_empty {
+        Vec::new()
+    } else {
+        web::block(clean_all)
+            .await
+            .map_err(|e| ApiError::Internal(Box::new(e)))??
+    };
 
     let now = state.clock.now();
     let app = state.clone();
     db(state, move |conn| {
-        write_transaction(conn, |conn| {
-            let code = &report.category_code;
-            let category = catalog::category_for_filing(conn, code)?.ok_or_else(|| {
-                ApiError::invalid(
-                    "category",
-                    format!("'{code}' is not a category of this city; GET /api/v1/categories lists them"),
-                )
-            })?;
-            let answers: BTreeMap<String, Answer> = check_answers(
-                &category.questions,
-                report.raw_answers.clone(),
-                channel.unknown_answers,
-                channel.answer_field,
-            )?;
-            let version = catalog::catalog_version(conn)?;
-            let map = app
-                .city_maps
-                .get(version, || catalog::load_city_map(conn))?;
-            let (lat, lon) = (report.location.lat(), report.location.lon());
-            let decision = map.route(&category.routing, lat, lon).ok_or_else(|| {
+        // Everything that only reads happens before the write lock is taken,
+        // so concurrent filings hold it as briefly as possible.
+        let version = catalog::catalog_version(conn)?;
+        let snapshot = app.catalog.get(version, || catalog::load_snapshot(conn))?;
+        let code = &report.category_code;
+        let category = snapshot.categories.get(code).ok_or_else(|| {
+            ApiError::invalid(
+                "category",
+                format!(
+                    "'{code}' is not a category of this city; GET /api/v1/categories lists them"
+                ),
+            )
+        })?;
+        let answers: BTreeMap<String, Answer> = check_answers(
+            &category.questions,
+            report.raw_answers.clone(),
+            channel.unknown_answers,
+            channel.answer_field,
+        )?;
+        let (lat, lon) = (report.location.lat(), report.location.lon());
+        let decision = snapshot
+            .map
+            .route(&category.routing, lat, lon)
+            .ok_or_else(|| {
                 ApiError::invalid(
                     "location",
                     format!("the point ({lat}, {lon}) is outside the city's service areas"),
                 )
             })?;
-            let candidates = report_db::nearby_open(
-                conn,
-                &category.routing.id.to_string(),
-                lat,
-                lon,
-                category.duplicate_radius_m,
-            )?;
-            for photo in &photos {
-                app.media
-                    .store(photo)
-                    .map_err(|e| ApiError::Internal(format!("cannot store a photo: {e}").into()))?;
-            }
-            let stored: Vec<StoredPhoto> = photos
-                .iter()
-                .map(|p| StoredPhoto {
-                    hash: p.hash.clone(),
-                    width: p.width,
-                    height: p.height,
-                    bytes: p.jpeg.len(),
-                })
-                .collect();
-            let filed = report_db::insert_new(
+        let category_id = category.routing.id.to_string();
+        let candidates =
+            report_db::nearby_open(conn, &category_id, lat, lon, category.duplicate_radius_m)?;
+        for photo in &photos {
+            app.media
+                .store(photo)
+                .map_err(|e| ApiError::Internal(format!("cannot store a photo: {e}").into()))?;
+        }
+        let stored: Vec<StoredPhoto> = photos
+            .iter()
+            .map(|p| StoredPhoto {
+                hash: p.hash.clone(),
+                width: p.width,
+                height: p.height,
+                bytes: p.jpeg.len(),
+            })
+            .collect();
+        let filed = write_transaction(conn, |conn| {
+            report_db::insert_new(
                 conn,
                 now,
                 Filing {
@@ -125,11 +133,11 @@ pub async fn file(
                     source: channel.source,
                     photos: &stored,
                 },
-            )?;
-            Ok(Filed {
-                report: filed,
-                candidates,
-            })
+            )
+        })?;
+        Ok(Filed {
+            report: filed,
+            candidates,
         })
     })
     .await

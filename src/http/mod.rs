@@ -20,10 +20,11 @@ use std::sync::Arc;
 use actix_web::{get, web, HttpResponse};
 use serde::de::DeserializeOwned;
 
+use crate::cache::Versioned;
 use crate::clock::Clock;
+use crate::db::catalog::Snapshot;
 use crate::db::Pool;
 use crate::media::{MediaStore, PhotoLimits, Variant};
-use crate::routing::CityMapCache;
 pub use error::ApiError;
 pub use metrics::Metrics;
 
@@ -32,7 +33,8 @@ pub struct AppState {
     pub pool: Pool,
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
-    pub city_maps: CityMapCache,
+    /// The catalogue as filing needs it, rebuilt when it changes.
+    pub catalog: Versioned<Snapshot>,
     /// The city's time zone (Open311 times are given in it).
     pub time_zone: chrono_tz::Tz,
     pub city_name: String,

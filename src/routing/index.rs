@@ -12,6 +12,8 @@ type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
 pub struct CityMap {
     areas: Vec<ServiceArea>,
+    /// Each area's size (square degrees), so the most specific area wins.
+    sizes: Vec<f64>,
     index: RTree<Entry>,
     departments: Departments,
 }
@@ -30,20 +32,23 @@ impl CityMap {
                 )
             })
             .collect();
+        let sizes = areas.iter().map(|a| a.shape.size()).collect();
         CityMap {
             areas,
+            sizes,
             index: RTree::bulk_load(entries),
             departments,
         }
     }
 
-    /// The area containing the point; where areas overlap, the smallest code.
+    /// The area containing the point; where areas overlap (a district inside
+    /// a city-wide area), the smallest one, then the smallest code.
     pub fn area_at(&self, lat: f64, lon: f64) -> Option<&ServiceArea> {
         self.index
             .locate_all_at_point(&[lon, lat])
             .map(|entry| entry.data)
             .filter(|&i| self.areas[i].shape.contains(lat, lon))
-            .min()
+            .min_by(|&a, &b| self.sizes[a].total_cmp(&self.sizes[b]).then(a.cmp(&b)))
             .map(|i| &self.areas[i])
     }
 
@@ -112,42 +117,18 @@ mod tests {
             let linear = areas
                 .iter()
                 .filter(|a| a.shape.contains(lat, lon))
-                .map(|a| a.code.as_str())
-                .min();
+                .min_by(|a, b| {
+                    a.shape
+                        .size()
+                        .total_cmp(&b.shape.size())
+                        .then(a.code.cmp(&b.code))
+                })
+                .map(|a| a.code.as_str());
             assert_eq!(
                 map.area_at(lat, lon).map(|a| a.code.as_str()),
                 linear,
                 "({lat}, {lon})"
             );
         }
-    }
-}
-
-/// The map as last built, with the catalogue version it was built from.
-/// Each use asks the database for the current version (one indexed read) and
-/// rebuilds when it moved, so an import on any instance reaches all of them.
-#[derive(Default)]
-pub struct CityMapCache {
-    current: std::sync::RwLock<Option<(i64, std::sync::Arc<CityMap>)>>,
-}
-
-impl CityMapCache {
-    pub fn get<E>(
-        &self,
-        version: i64,
-        load: impl FnOnce() -> Result<CityMap, E>,
-    ) -> Result<std::sync::Arc<CityMap>, E> {
-        if let Ok(current) = self.current.read() {
-            if let Some((v, map)) = current.as_ref() {
-                if *v == version {
-                    return Ok(map.clone());
-                }
-            }
-        }
-        let map = std::sync::Arc::new(load()?);
-        if let Ok(mut current) = self.current.write() {
-            *current = Some((version, map.clone()));
-        }
-        Ok(map)
     }
 }

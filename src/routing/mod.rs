@@ -11,14 +11,15 @@
 //! 4. **triage**: the city's triage department, when the category has none.
 //!
 //! A point outside every service area is not routed: the city does not serve
-//! it, and intake rejects it. Where areas overlap, the area with the smallest
-//! code wins, so the answer never depends on load order.
+//! it, and intake rejects it. Where areas overlap, the smallest area wins (a
+//! district inside a city-wide area), then the smallest code, so the answer
+//! never depends on load order.
 
 mod import;
 mod index;
 
 pub use import::{parse_areas, AreaDraft, ImportError};
-pub use index::{CityMap, CityMapCache};
+pub use index::CityMap;
 
 use std::collections::HashMap;
 
@@ -87,6 +88,11 @@ impl AreaShape {
 
     pub fn contains(&self, lat: f64, lon: f64) -> bool {
         self.0.contains(&Point::new(lon, lat))
+    }
+
+    /// The enclosed area in square degrees: only for comparing areas.
+    pub fn size(&self) -> f64 {
+        self.0.unsigned_area()
     }
 
     /// (min_lat, min_lon, max_lat, max_lon)

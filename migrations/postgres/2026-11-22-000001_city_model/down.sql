@@ -5,6 +5,7 @@ DROP TABLE attachments;
 DROP TABLE report_events;
 DROP TABLE reports;
 DROP TABLE counters;
+DROP SEQUENCE report_numbers;
 DROP TABLE api_keys;
 DROP TABLE users;
 DROP TABLE service_area_routes;

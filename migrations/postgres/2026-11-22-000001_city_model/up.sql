@@ -116,7 +116,9 @@ CREATE TABLE counters (
     name TEXT PRIMARY KEY NOT NULL,
     value BIGINT NOT NULL
 );
-INSERT INTO counters (name, value) VALUES ('report_number', 0);
+-- Report numbers come from a sequence here: concurrent filings then never
+-- wait on one another for a number (a rolled-back filing leaves a gap).
+CREATE SEQUENCE report_numbers;
 -- Bumped whenever departments, categories or service areas change, so every
 -- instance knows to rebuild its routing index.
 INSERT INTO counters (name, value) VALUES ('catalog_version', 1);

@@ -117,6 +117,8 @@ CREATE TABLE counters (
     name TEXT PRIMARY KEY NOT NULL,
     value BIGINT NOT NULL
 );
+-- Report numbers: one writer at a time takes the next inside its write
+-- transaction, so they are gapless. (PostgreSQL uses a sequence.)
 INSERT INTO counters (name, value) VALUES ('report_number', 0);
 -- Bumped whenever departments, categories or service areas change, so every
 -- instance knows to rebuild its routing index.

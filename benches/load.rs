@@ -1,0 +1,741 @@
+//! Load benchmark: filing and map queries through the running application,
+//! each beside the same work done as plain SQL on the same database in the
+//! same run, at several dataset sizes, on SQLite and PostgreSQL.
+//!
+//! Run it with `scripts/bench` (which finds or starts PostgreSQL), or
+//! `cargo bench --bench load -- [--backends sqlite,postgres] [--sizes 100000,1000000]
+//! [--seconds 5] [--clients 8] [--postgres-url URL]`.
+//!
+//! The dataset: a city-wide service area (Moscow inside the ring road,
+//! approximated in `benches/moscow_mkad.geojson`) on top of the demo city,
+//! filled by a generator with reports clustered around neighbourhood centres,
+//! filed over two years, in the status mix of a mature city (most closed),
+//! each routed by the real routing rules and with its history.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use diesel::r2d2::ManageConnection;
+use gorod::clock::SettableClock;
+use gorod::config::Settings;
+use gorod::db::rows::{ReportEventRow, ReportRow};
+use gorod::db::{catalog, seed, ConnectionManager, DbConnection};
+use gorod::reports::questions::Question;
+use gorod::reports::ReportStatus;
+use gorod::routing::{self, CategoryRouting, CityMap};
+use gorod::startup::Application;
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+const AREA: &str = include_str!("moscow_mkad.geojson");
+const CHUNK: usize = 20_000;
+
+struct Args {
+    backends: Vec<String>,
+    sizes: Vec<usize>,
+    seconds: f64,
+    clients: usize,
+    postgres_url: Option<String>,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        backends: vec!["sqlite".into(), "postgres".into()],
+        sizes: vec![100_000, 1_000_000],
+        seconds: 5.0,
+        clients: 8,
+        postgres_url: std::env::var("BENCH_POSTGRES_URL").ok(),
+    };
+    let mut given = std::env::args().skip(1);
+    while let Some(flag) = given.next() {
+        let mut value = || {
+            given
+                .next()
+                .unwrap_or_else(|| panic!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--backends" => args.backends = value().split(',').map(str::to_string).collect(),
+            "--sizes" => {
+                args.sizes = value()
+                    .split(',')
+                    .map(|s| s.parse().expect("a size"))
+                    .collect()
+            }
+            "--seconds" => args.seconds = value().parse().expect("seconds"),
+            "--clients" => args.clients = value().parse().expect("clients"),
+            "--postgres-url" => args.postgres_url = Some(value()),
+            "--bench" => {}
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    args
+}
+
+/// Latencies of one measured operation.
+struct Measure {
+    count: usize,
+    seconds: f64,
+    latencies: Vec<Duration>,
+}
+
+impl Measure {
+    fn rate(&self) -> f64 {
+        self.count as f64 / self.seconds
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[i].as_secs_f64() * 1000.0
+    }
+}
+
+struct Row {
+    backend: String,
+    size: usize,
+    operation: &'static str,
+    app: Measure,
+    raw: Measure,
+}
+
+fn main() {
+    let args = parse_args();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut rows = Vec::new();
+    for backend in &args.backends {
+        for &size in &args.sizes {
+            match runtime.block_on(run_case(&args, backend, size)) {
+                Ok(mut case) => rows.append(&mut case),
+                Err(e) => {
+                    eprintln!("{backend} at {size} reports: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+    println!();
+    println!(
+        "{:<9} {:>9}  {:<26} {:>9} {:>8} {:>8}  {:>9} {:>8} {:>8}  {:>6}",
+        "backend",
+        "reports",
+        "operation",
+        "app/s",
+        "p50 ms",
+        "p99 ms",
+        "raw/s",
+        "p50 ms",
+        "p99 ms",
+        "ratio"
+    );
+    for r in &rows {
+        println!(
+            "{:<9} {:>9}  {:<26} {:>9.0} {:>8.2} {:>8.2}  {:>9.0} {:>8.2} {:>8.2}  {:>6.2}",
+            r.backend,
+            r.size,
+            r.operation,
+            r.app.rate(),
+            r.app.percentile(0.5),
+            r.app.percentile(0.99),
+            r.raw.rate(),
+            r.raw.percentile(0.5),
+            r.raw.percentile(0.99),
+            r.app.rate() / r.raw.rate()
+        );
+    }
+}
+
+/// A database of its own: a temporary SQLite file, or a new PostgreSQL
+/// database dropped afterwards.
+struct BenchDatabase {
+    url: String,
+    drop_with: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl BenchDatabase {
+    fn new(backend: &str, postgres_url: Option<&str>) -> Result<BenchDatabase, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        if backend == "sqlite" {
+            return Ok(BenchDatabase {
+                url: format!("sqlite://{}", dir.path().join("bench.db").display()),
+                drop_with: None,
+                _dir: dir,
+            });
+        }
+        let admin_url =
+            postgres_url.ok_or("PostgreSQL needs --postgres-url or BENCH_POSTGRES_URL")?;
+        let name = format!("gorod_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(admin_url).map_err(|e| e.to_string())?;
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .map_err(|e| e.to_string())?;
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .ok_or("a PostgreSQL URL ends in /database")?;
+        Ok(BenchDatabase {
+            url: format!("{base}/{name}"),
+            drop_with: Some((admin_url.to_string(), name)),
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for BenchDatabase {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.drop_with {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, String> {
+    eprintln!("== {backend}, {size} reports");
+    let db = BenchDatabase::new(backend, args.postgres_url.as_deref())?;
+    let mut settings = Settings::load_with_env(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
+        HashMap::new(),
+    )
+    .map_err(|e| e.to_string())?;
+    settings.server.port = 0;
+    settings.database.url = db.url.clone();
+    settings.database.pool_size = (args.clients + 2) as u32;
+    settings.seed.demo = true;
+    settings.seed.demo_reports = 0;
+    settings.media.dir = db._dir.path().join("media");
+    let now = NaiveDateTime::parse_from_str("2026-11-20 09:00:00", "%Y-%m-%d %H:%M:%S")
+        .map_err(|e| e.to_string())?;
+    let app = Application::build(&settings, Arc::new(SettableClock::new(now)))
+        .map_err(|e| e.to_string())?;
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool().clone();
+    tokio::spawn(app.run_until_stopped());
+
+    let manager = ConnectionManager::new(&db.url).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let points = {
+        let mut conn = manager.connect().map_err(|e| e.to_string())?;
+        let drafts = routing::parse_areas(AREA).map_err(|e| e.to_string())?;
+        catalog::import_areas(&mut conn, &drafts).map_err(|e| e.to_string())?;
+        generate(&mut conn, size, now)?
+    };
+    eprintln!("   generated in {:.1} s", started.elapsed().as_secs_f64());
+    drop(pool);
+
+    let seconds = args.seconds;
+    let clients = args.clients;
+    let mut rows = Vec::new();
+
+    // Map: random neighbourhood viewports (1024 × 768 px at zoom 16).
+    let viewports: Arc<Vec<(f64, f64, f64, f64)>> = Arc::new(
+        points
+            .iter()
+            .map(|&(lat, lon)| {
+                let width = 360.0 / f64::from(1u32 << 16) * 4.0;
+                let height = width * 0.75 * lat.to_radians().cos();
+                (
+                    lon - width / 2.0,
+                    lat - height / 2.0,
+                    lon + width / 2.0,
+                    lat + height / 2.0,
+                )
+            })
+            .collect(),
+    );
+    let (map_views, base) = (viewports.clone(), address.clone());
+    let app_map = http_load(clients, seconds, move |client, i| {
+        let (a, b, c, d) = map_views[i % map_views.len()];
+        let url = format!("{base}/api/v1/map?bbox={a},{b},{c},{d}&zoom=16");
+        async move {
+            let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+            let status = response.status();
+            response.bytes().await.map_err(|e| e.to_string())?;
+            if status != 200 {
+                return Err(format!("map answered {status}"));
+            }
+            Ok(())
+        }
+    });
+    let app_map = app_map.await?;
+    let raw_map = sql_load(&manager, clients, seconds, {
+        let views = viewports.clone();
+        move |conn, i| raw_map_query(conn, views[i % views.len()])
+    })?;
+    rows.push(Row {
+        backend: backend.into(),
+        size,
+        operation: "map viewport (zoom 16)",
+        app: app_map,
+        raw: raw_map,
+    });
+
+    // Filing through the JSON API and through Open311, beside a plain INSERT.
+    let categories = Arc::new(filing_categories(&manager)?);
+    let sample_points = Arc::new(points);
+    let (cats, pts, base) = (categories.clone(), sample_points.clone(), address.clone());
+    let app_post = http_load(clients, seconds, move |client, i| {
+        let (code, answers) = cats[i % cats.len()].clone();
+        let (lat, lon) = pts[(i * 7919) % pts.len()];
+        let body = json!({
+            "category": code, "lat": lat, "lon": lon, "answers": answers,
+            "description": "Глубокая яма у перехода, машины объезжают по встречной.",
+            "reporter": {"email": format!("bench{}@example.ru", i % 5000)}
+        });
+        let url = format!("{base}/api/v1/reports");
+        async move {
+            let response = client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = response.status();
+            let text = response.text().await.map_err(|e| e.to_string())?;
+            if status != 201 {
+                return Err(format!("filing answered {status}: {text}"));
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    let raw_post = sql_load(&manager, clients, seconds, move |conn, _| {
+        raw_insert(conn, now)
+    })?;
+    let (cats, pts, base) = (categories.clone(), sample_points.clone(), address.clone());
+    let app_open311 = http_load(clients, seconds, move |client, i| {
+        let (code, answers) = cats[i % cats.len()].clone();
+        let (lat, lon) = pts[(i * 104_729) % pts.len()];
+        let mut form = vec![
+            ("api_key".to_string(), "demo-open311-key".to_string()),
+            ("service_code".to_string(), code),
+            ("lat".to_string(), lat.to_string()),
+            ("long".to_string(), lon.to_string()),
+            (
+                "description".to_string(),
+                "Не горит фонарь во дворе".to_string(),
+            ),
+        ];
+        if let Some(answers) = answers.as_object() {
+            for (k, v) in answers {
+                form.push((
+                    format!("attribute[{k}]"),
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
+                ));
+            }
+        }
+        let url = format!("{base}/open311/v2/requests.json");
+        async move {
+            let response = client
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = response.status();
+            let text = response.text().await.map_err(|e| e.to_string())?;
+            if status != 200 {
+                return Err(format!("Open311 answered {status}: {text}"));
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    let raw_insert_again = sql_load(&manager, clients, seconds, move |conn, _| {
+        raw_insert(conn, now)
+    })?;
+    rows.push(Row {
+        backend: backend.into(),
+        size,
+        operation: "POST /api/v1/reports",
+        app: app_post,
+        raw: raw_post,
+    });
+    rows.push(Row {
+        backend: backend.into(),
+        size,
+        operation: "POST open311 requests",
+        app: app_open311,
+        raw: raw_insert_again,
+    });
+    Ok(rows)
+}
+
+/// Each category's code and answers to its required questions.
+fn filing_categories(
+    manager: &ConnectionManager,
+) -> Result<Vec<(String, serde_json::Value)>, String> {
+    let mut conn = manager.connect().map_err(|e| e.to_string())?;
+    let mut rng = StdRng::seed_from_u64(7);
+    catalog::list_categories(&mut conn)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|l| {
+            let questions: Vec<Question> =
+                serde_json::from_str(&l.category.attributes).map_err(|e| e.to_string())?;
+            let answers = gorod::demo::sample_answers(&mut rng, &questions);
+            Ok((
+                l.category.code,
+                serde_json::to_value(answers).map_err(|e| e.to_string())?,
+            ))
+        })
+        .collect()
+}
+
+/// Runs `one` from `clients` tasks for `seconds`, timing each call.
+async fn http_load<F, Fut>(clients: usize, seconds: f64, one: F) -> Result<Measure, String>
+where
+    F: Fn(reqwest::Client, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let one = Arc::new(one);
+    // A short warm-up, not measured.
+    for i in 0..clients {
+        one(client.clone(), i).await?;
+    }
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..clients {
+        let (client, one) = (client.clone(), one.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = worker;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                one(client.clone(), i).await?;
+                latencies.push(t.elapsed());
+                i += clients;
+            }
+            Ok::<_, String>(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.map_err(|e| e.to_string())??);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    Ok(Measure {
+        count: latencies.len(),
+        seconds: elapsed,
+        latencies,
+    })
+}
+
+/// Runs `one` on `clients` threads, each with its own connection, for `seconds`.
+fn sql_load<F>(
+    manager: &ConnectionManager,
+    clients: usize,
+    seconds: f64,
+    one: F,
+) -> Result<Measure, String>
+where
+    F: Fn(&mut DbConnection, usize) -> Result<(), String> + Send + Sync + 'static,
+{
+    let one = Arc::new(one);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut threads = Vec::new();
+    let started = Instant::now();
+    for worker in 0..clients {
+        let mut conn = manager.connect().map_err(|e| e.to_string())?;
+        one(&mut conn, worker + 500_000_000)?; // warm-up
+        let (one, stop) = (one.clone(), stop.clone());
+        threads.push(std::thread::spawn(move || {
+            let mut latencies = Vec::new();
+            let mut i = worker;
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                one(&mut conn, i)?;
+                latencies.push(t.elapsed());
+                i += clients;
+            }
+            Ok::<_, String>(latencies)
+        }));
+    }
+    std::thread::sleep(Duration::from_secs_f64(seconds));
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for thread in threads {
+        latencies.extend(
+            thread
+                .join()
+                .map_err(|_| "a thread panicked".to_string())??,
+        );
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    Ok(Measure {
+        count: latencies.len(),
+        seconds: elapsed,
+        latencies,
+    })
+}
+
+#[derive(QueryableByName)]
+#[allow(dead_code)]
+struct MapRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    number: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    category_id: String,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    lat: f64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    lon: f64,
+}
+
+/// The map's query, as plain SQL.
+fn raw_map_query(
+    conn: &mut DbConnection,
+    (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
+) -> Result<(), String> {
+    use diesel::sql_types::Double;
+    let sql = |p: [&str; 4]| {
+        format!(
+            "SELECT id, number, status, category_id, lat, lon FROM reports \
+             WHERE lat BETWEEN {} AND {} AND lon BETWEEN {} AND {} \
+             ORDER BY created_at DESC, number DESC LIMIT 50001",
+            p[0], p[1], p[2], p[3]
+        )
+    };
+    let rows = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(sql(["?", "?", "?", "?"]))
+            .bind::<Double, _>(min_lat)
+            .bind::<Double, _>(max_lat)
+            .bind::<Double, _>(min_lon)
+            .bind::<Double, _>(max_lon)
+            .load::<MapRow>(c),
+        DbConnection::Postgres(c) => diesel::sql_query(sql(["$1", "$2", "$3", "$4"]))
+            .bind::<Double, _>(min_lat)
+            .bind::<Double, _>(max_lat)
+            .bind::<Double, _>(min_lon)
+            .bind::<Double, _>(max_lon)
+            .load::<MapRow>(c),
+    };
+    rows.map(|_| ()).map_err(|e| e.to_string())
+}
+
+static RAW_NUMBERS: std::sync::atomic::AtomicI64 =
+    std::sync::atomic::AtomicI64::new(10_000_000_000);
+
+/// One report row through a plain single-row INSERT, in its own transaction.
+fn raw_insert(conn: &mut DbConnection, now: NaiveDateTime) -> Result<(), String> {
+    let sql = |p: &dyn Fn(usize) -> String| {
+        format!(
+            "INSERT INTO reports (id, number, category_id, lat, lon, address, description, answers, source, \
+             support_count, status, service_area_id, department_id, routing_rule, assignee_id, reporter_id, \
+             reporter_name_public, duplicate_of, created_at, updated_at, moderation_due_at, answer_due_at, \
+             resolved_at, closed_at) \
+             SELECT {}, {}, id, 55.75, 37.62, NULL, {}, '{{}}', 'api', 1, 'moderation', NULL, NULL, '', \
+             NULL, NULL, FALSE, NULL, {}, {}, NULL, NULL, NULL, NULL FROM categories WHERE code = 'graffiti'",
+            p(1), p(2), p(3), p(4), p(5)
+        )
+    };
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    let id = uuid::Uuid::new_v4().to_string();
+    // Numbers far above the app's, so the two never collide.
+    let number = RAW_NUMBERS.fetch_add(1, Ordering::Relaxed);
+    let description = "Глубокая яма у перехода, машины объезжают по встречной.";
+    let done = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(sql(&|_| "?".to_string()))
+            .bind::<Text, _>(&id)
+            .bind::<BigInt, _>(number)
+            .bind::<Text, _>(description)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .execute(c),
+        DbConnection::Postgres(c) => diesel::sql_query(sql(&|n| format!("${n}")))
+            .bind::<Text, _>(&id)
+            .bind::<BigInt, _>(number)
+            .bind::<Text, _>(description)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .execute(c),
+    };
+    done.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Status mix of a mature city: most reports long closed.
+const STATUS_WEIGHTS: &[(ReportStatus, u32)] = &[
+    (ReportStatus::Moderation, 3),
+    (ReportStatus::Assigned, 8),
+    (ReportStatus::InProgress, 8),
+    (ReportStatus::Paused, 2),
+    (ReportStatus::Returned, 1),
+    (ReportStatus::Resolved, 8),
+    (ReportStatus::Reopened, 1),
+    (ReportStatus::Confirmed, 15),
+    (ReportStatus::Closed, 46),
+    (ReportStatus::Rejected, 5),
+    (ReportStatus::Duplicate, 3),
+];
+
+/// Fills the city with `size` reports; returns a sample of their points.
+fn generate(
+    conn: &mut DbConnection,
+    size: usize,
+    now: NaiveDateTime,
+) -> Result<Vec<(f64, f64)>, String> {
+    let map: CityMap = catalog::load_city_map(conn).map_err(|e| e.to_string())?;
+    let categories: Vec<(CategoryRouting, String)> = catalog::list_categories(conn)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter_map(|l| {
+            let routing = catalog::category_for_filing(conn, &l.category.code)
+                .ok()??
+                .routing;
+            let questions: Vec<Question> = serde_json::from_str(&l.category.attributes).ok()?;
+            let mut rng = StdRng::seed_from_u64(1);
+            let answers =
+                serde_json::to_string(&gorod::demo::sample_answers(&mut rng, &questions)).ok()?;
+            Some((routing, answers))
+        })
+        .collect();
+    let city = map
+        .areas()
+        .iter()
+        .find(|a| a.code == "moscow-mkad")
+        .ok_or("the city-wide area is missing")?
+        .shape
+        .clone();
+    let (min_lat, min_lon, max_lat, max_lon) = city.bounding_box();
+    let mut rng = StdRng::seed_from_u64(2026);
+    // Neighbourhood centres: reports crowd around them, as in a real city.
+    let centres: Vec<(f64, f64, f64)> = (0..40)
+        .map(|_| {
+            (
+                rng.random_range(min_lat..max_lat),
+                rng.random_range(min_lon..max_lon),
+                rng.random_range(0.004..0.03),
+            )
+        })
+        .collect();
+    let total_weight: u32 = STATUS_WEIGHTS.iter().map(|(_, w)| w).sum();
+    let mut sample = Vec::new();
+    let mut number = 0i64;
+    while (number as usize) < size {
+        let chunk = CHUNK.min(size - number as usize);
+        let mut rows = Vec::with_capacity(chunk);
+        let mut events = Vec::with_capacity(chunk * 2);
+        while rows.len() < chunk {
+            let (lat, lon) = if rng.random_bool(0.8) {
+                let &(clat, clon, sigma) = centres.choose(&mut rng).ok_or("no centres")?;
+                (
+                    clat + gaussian(&mut rng) * sigma * 0.6,
+                    clon + gaussian(&mut rng) * sigma,
+                )
+            } else {
+                (
+                    rng.random_range(min_lat..max_lat),
+                    rng.random_range(min_lon..max_lon),
+                )
+            };
+            let Some((category, answers)) = categories.choose(&mut rng) else {
+                break;
+            };
+            let Some(decision) = map.route(category, lat, lon) else {
+                continue;
+            };
+            number += 1;
+            let mut pick = rng.random_range(0..total_weight);
+            let status = STATUS_WEIGHTS
+                .iter()
+                .find(|(_, w)| {
+                    let hit = pick < *w;
+                    pick = pick.saturating_sub(*w);
+                    hit
+                })
+                .map_or(ReportStatus::Closed, |(s, _)| *s);
+            let created = now - TimeDelta::seconds(rng.random_range(0..2 * 365 * 86_400));
+            let updated = created + TimeDelta::seconds(rng.random_range(0..20 * 86_400));
+            let id = uuid::Uuid::new_v4().to_string();
+            if sample.len() < 2000 {
+                sample.push((lat, lon));
+            }
+            let event =
+                |kind: &str, from: Option<&str>, to: &str, at: NaiveDateTime| ReportEventRow {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    report_id: id.clone(),
+                    actor_id: None,
+                    actor_role: "system".into(),
+                    kind: kind.into(),
+                    from_status: from.map(str::to_string),
+                    to_status: to.into(),
+                    note: None,
+                    public: true,
+                    created_at: at,
+                };
+            events.push(event("filed", None, "moderation", created));
+            if status != ReportStatus::Moderation {
+                events.push(event(
+                    "changed",
+                    Some("moderation"),
+                    status.as_str(),
+                    updated,
+                ));
+            }
+            let closed = !status.is_open() || status == ReportStatus::Resolved;
+            rows.push(ReportRow {
+                id: id.clone(),
+                number,
+                category_id: category.id.to_string(),
+                lat,
+                lon,
+                address: None,
+                description: "Сгенерированное обращение для нагрузочного теста".into(),
+                answers: answers.clone(),
+                source: "demo".into(),
+                support_count: 1 + (rng.random_range(0..100u32) / 90) as i32,
+                status: status.as_str().into(),
+                service_area_id: Some(decision.service_area_id.to_string()),
+                department_id: decision.department_id.map(|d| d.to_string()),
+                routing_rule: decision.rule,
+                assignee_id: None,
+                reporter_id: None,
+                reporter_name_public: false,
+                duplicate_of: None,
+                created_at: created,
+                updated_at: updated,
+                moderation_due_at: None,
+                answer_due_at: None,
+                resolved_at: closed.then_some(updated),
+                closed_at: (!status.is_open()).then_some(updated),
+            });
+        }
+        seed::insert_reports(conn, &rows, &events).map_err(|e| e.to_string())?;
+    }
+    diesel::sql_query("ANALYZE")
+        .execute(conn)
+        .map_err(|e| e.to_string())?;
+    Ok(sample)
+}
+
+/// A standard normal number (Box–Muller).
+fn gaussian(rng: &mut StdRng) -> f64 {
+    let u: f64 = rng.random_range(f64::EPSILON..1.0);
+    let v: f64 = rng.random_range(0.0..1.0);
+    (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+}
