@@ -239,6 +239,30 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
     let clients = args.clients;
     let mut rows = Vec::new();
 
+    if std::env::var("BENCH_HTTP_FLOOR").is_ok() {
+        let base = address.clone();
+        let floor = http_load(clients, seconds, move |client, _| {
+            let url = format!("{base}/healthz");
+            async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .bytes()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        })
+        .await?;
+        eprintln!(
+            "   HTTP floor (GET /healthz): {:.0}/s, p50 {:.2} ms",
+            floor.rate(),
+            floor.percentile(0.5)
+        );
+    }
+
     // Map: random neighbourhood viewports (1024 × 768 px at zoom 16).
     let viewports: Arc<Vec<(f64, f64, f64, f64)>> = Arc::new(
         points

@@ -188,9 +188,12 @@ pub fn connect_and_migrate(url: &str, pool_size: u32, timeout: Duration) -> Resu
     let mut first = manager.connect()?;
     run_migrations(&mut first)?;
     drop(first);
+    // No test query on every checkout: it would cost a round trip per
+    // request; a broken connection fails its query and is replaced then.
     let pool = r2d2::Pool::builder()
         .max_size(pool_size.max(1))
         .connection_timeout(timeout)
+        .test_on_check_out(false)
         .build_unchecked(manager);
     Ok(pool)
 }
@@ -230,10 +233,17 @@ where
     .map_err(|_| E::from(DbError::Cancelled))?
 }
 
+/// SQLite lets one connection write at a time, and one process owns the file.
+/// Writers in this process queue here, in order, rather than sleeping and
+/// retrying in SQLite's busy handler (which leaves the lock idle between
+/// tries and gives waiters delays of up to 100 ms).
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A transaction that reads and then writes. On SQLite it starts with
 /// `BEGIN IMMEDIATE`, taking the write lock up front: a deferred transaction
 /// that reads first fails with "database is locked" when another writer got
 /// there in between, whatever the busy timeout. PostgreSQL uses a plain one.
+/// Not re-entrant: `work` must not open another write transaction.
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -242,6 +252,9 @@ where
     let DbConnection::Sqlite(sqlite) = conn else {
         return conn.transaction(work);
     };
+    // A writer that panicked left nothing half-done behind the lock: SQLite
+    // rolls back its open transaction when the connection is dropped.
+    let _writer = SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner());
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     let outcome = work(conn);
     let DbConnection::Sqlite(sqlite) = conn else {

@@ -85,16 +85,20 @@ pub async fn map(
         }
     };
     let params = query.filter;
-    let (points, codes) = db(&state, move |conn| {
+    let app = state.clone();
+    let (points, snapshot) = db(&state, move |conn| {
         let filter = params.into_filter(conn)?;
         let points = report_db::map_points(conn, &filter, MAX_MAP_REPORTS + 1)?;
-        let codes: HashMap<String, String> = catalog::list_categories(conn)?
-            .into_iter()
-            .map(|l| (l.category.id, l.category.code))
-            .collect();
-        Ok((points, codes))
+        let version = catalog::catalog_version(conn)?;
+        let snapshot = app.catalog.get(version, || catalog::load_snapshot(conn))?;
+        Ok((points, snapshot))
     })
     .await?;
+    let codes: HashMap<String, &str> = snapshot
+        .categories
+        .iter()
+        .map(|(code, c)| (c.routing.id.to_string(), code.as_str()))
+        .collect();
     if points.len() as i64 > MAX_MAP_REPORTS {
         return Err(ApiError::invalid(
             "bbox",

@@ -1,0 +1,84 @@
+# Shared by scripts/test and scripts/bench: logging, Debian installs, and
+# find_postgres, which finds a PostgreSQL server or starts a throwaway
+# cluster and sets pg_url.
+
+log() { printf '\n== %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi
+}
+
+apt_install() {
+  log "installing $*"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+
+answers() { # url
+  if command -v psql >/dev/null; then
+    psql "$1" -Atqc 'SELECT 1' >/dev/null 2>&1
+  else
+    (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+  fi
+}
+
+cluster_dir=""
+cluster_bin=""
+stop_cluster() {
+  if [ -n "$cluster_dir" ]; then
+    log "stopping the throwaway PostgreSQL cluster"
+    run_as_postgres "$cluster_bin/pg_ctl" -D "$cluster_dir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$cluster_dir"
+  fi
+}
+trap stop_cluster EXIT
+
+run_as_postgres() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+find_initdb() {
+  command -v initdb 2>/dev/null && return 0
+  ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1
+}
+
+start_cluster() {
+  local initdb
+  initdb=$(find_initdb || true)
+  if [ -z "$initdb" ]; then
+    apt_install postgresql
+    initdb=$(find_initdb)
+  fi
+  cluster_bin=$(dirname "$initdb")
+  if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    useradd --system --home /var/lib/postgresql --shell /bin/sh postgres
+  fi
+  cluster_dir=$(mktemp -d /tmp/gorod-pg.XXXXXX)
+  chmod 755 "$cluster_dir"
+  [ "$(id -u)" = 0 ] && chown postgres "$cluster_dir"
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  log "starting a throwaway PostgreSQL cluster on port $port"
+  run_as_postgres "$initdb" -D "$cluster_dir/data" -U postgres -A trust -E UTF8 >/dev/null
+  run_as_postgres "$cluster_bin/pg_ctl" -D "$cluster_dir/data" -l "$cluster_dir/log" -w \
+    -o "-p $port -k $cluster_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  pg_url="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+# find_postgres [URL]: URL when given, else the server on 127.0.0.1:5432,
+# else a throwaway cluster (stopped and removed when the script exits).
+find_postgres() {
+  if [ -n "${1:-}" ]; then
+    pg_url=$1
+  elif answers "postgres://postgres@127.0.0.1:5432/postgres"; then
+    pg_url="postgres://postgres@127.0.0.1:5432/postgres"
+  else
+    start_cluster
+  fi
+}
+
