@@ -15,6 +15,7 @@ use utoipa_actix_web::AppExt;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::writer::FilingWriter;
 use crate::db::{self, DbError, Pool};
 use crate::demo::{self, DemoError};
 use crate::http::{self, AppState, Metrics};
@@ -28,6 +29,8 @@ pub enum StartupError {
     Demo(#[from] DemoError),
     #[error("city.time_zone: '{0}' is not a time zone name like Europe/Moscow")]
     TimeZone(String),
+    #[error("cannot start the filing writer: {0}")]
+    Writer(#[source] std::io::Error),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -66,6 +69,7 @@ impl Application {
                 configured => configured.to_string(),
             },
             catalog: Default::default(),
+            writer: FilingWriter::start(pool.clone()).map_err(StartupError::Writer)?,
             time_zone,
             city_name: settings.city.name.clone(),
             contact: settings.city.contact.clone(),

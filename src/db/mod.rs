@@ -4,12 +4,36 @@
 //! program calls. Diesel is synchronous, so handlers reach it only through
 //! [`run`], which moves the work onto actix's blocking thread pool.
 
+/// Rows per INSERT statement: well under PostgreSQL's 65,535 bind parameters
+/// for the widest table.
+const BATCH_ROWS: usize = 500;
+
+/// Multi-row INSERT does not compile through the multi-backend connection,
+/// so it is dispatched to the concrete connection here.
+macro_rules! insert_batches {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let mut inserted = 0;
+        for chunk in $rows.chunks($crate::db::BATCH_ROWS) {
+            inserted += match $conn {
+                $crate::db::DbConnection::Sqlite(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+                $crate::db::DbConnection::Postgres(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+            };
+        }
+        inserted
+    }};
+}
+
 pub mod access;
 pub mod catalog;
 pub mod reports;
 pub mod rows;
 pub mod schema;
 pub mod seed;
+pub mod writer;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,6 +80,8 @@ pub enum DbError {
     Migration(String),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error("the database task was cancelled")]

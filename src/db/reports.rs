@@ -38,81 +38,82 @@ pub struct StoredPhoto {
     pub bytes: usize,
 }
 
-/// Everything filing writes, checked and routed.
-pub struct Filing<'a> {
-    pub report: &'a NewReport,
+/// A filing, checked and routed, owned so that it can wait for the writer.
+#[derive(Debug, Clone)]
+pub struct FilingRecord {
+    pub now: NaiveDateTime,
+    pub report: NewReport,
     pub category_id: Uuid,
-    pub answers: &'a BTreeMap<String, Answer>,
-    pub decision: &'a RoutingDecision,
+    pub answers: BTreeMap<String, Answer>,
+    pub decision: RoutingDecision,
     /// 'api', 'open311' or 'web'
     pub source: &'static str,
-    pub photos: &'a [StoredPhoto],
+    pub photos: Vec<StoredPhoto>,
 }
 
-/// Files a report: the reporter (found or created as a resident), the report,
-/// its first history event, its photos and the reporter's subscription. Call
-/// inside a write transaction.
-pub fn insert_new(
+/// Files reports: their reporters (found or created as residents), the
+/// reports, their first history events, photos and the reporters'
+/// subscriptions, with one multi-row statement per table. Call inside a
+/// write transaction.
+pub fn insert_filings(
     conn: &mut DbConnection,
-    now: NaiveDateTime,
-    filing: Filing<'_>,
-) -> Result<FiledReport, DbError> {
-    let report = filing.report;
-    let reporter_id = match &report.reporter {
-        Some(reporter) => Some(resident_by_email(conn, now, reporter)?),
-        None => None,
-    };
-    let number = next_number(conn)?;
+    filings: &[&FilingRecord],
+) -> Result<Vec<FiledReport>, DbError> {
+    let residents = residents_by_email(conn, filings)?;
+    let numbers = next_numbers(conn, filings.len())?;
     let status = ReportStatus::Moderation;
-    let answers = serde_json::to_string(filing.answers)
-        .map_err(|e| DbError::Corrupt(format!("answers do not serialise: {e}")))?;
-    let row = ReportRow {
-        id: new_id(),
-        number,
-        category_id: filing.category_id.to_string(),
-        lat: report.location.lat(),
-        lon: report.location.lon(),
-        address: report.address.clone(),
-        description: report.description.as_str().to_string(),
-        answers,
-        source: filing.source.to_string(),
-        support_count: 1,
-        status: status.as_str().to_string(),
-        service_area_id: Some(filing.decision.service_area_id.to_string()),
-        department_id: filing.decision.department_id.map(|d| d.to_string()),
-        routing_rule: filing.decision.rule.clone(),
-        assignee_id: None,
-        reporter_id: reporter_id.clone(),
-        reporter_name_public: report.reporter.as_ref().is_some_and(|r| r.show_name),
-        duplicate_of: None,
-        created_at: now,
-        updated_at: now,
-        moderation_due_at: None,
-        answer_due_at: None,
-        resolved_at: None,
-        closed_at: None,
-    };
-    diesel::insert_into(reports::table)
-        .values(&row)
-        .execute(conn)?;
-    let event = ReportEventRow {
-        id: new_id(),
-        report_id: row.id.clone(),
-        actor_id: reporter_id.clone(),
-        actor_role: "resident".into(),
-        kind: "filed".into(),
-        from_status: None,
-        to_status: status.as_str().into(),
-        note: Some(format!("Routed: {}", filing.decision.rule)),
-        public: true,
-        created_at: now,
-    };
-    diesel::insert_into(report_events::table)
-        .values(&event)
-        .execute(conn)?;
-    for (position, photo) in filing.photos.iter().enumerate() {
-        diesel::insert_into(attachments::table)
-            .values(AttachmentRow {
+    let mut report_rows = Vec::with_capacity(filings.len());
+    let mut events = Vec::with_capacity(filings.len());
+    let mut photos = Vec::new();
+    let mut followers = Vec::with_capacity(filings.len());
+    for (filing, &number) in filings.iter().zip(&numbers) {
+        let report = &filing.report;
+        let reporter_id = report
+            .reporter
+            .as_ref()
+            .and_then(|r| residents.get(r.email.as_str()).cloned());
+        let answers = serde_json::to_string(&filing.answers)
+            .map_err(|e| DbError::Corrupt(format!("answers do not serialise: {e}")))?;
+        let row = ReportRow {
+            id: new_id(),
+            number,
+            category_id: filing.category_id.to_string(),
+            lat: report.location.lat(),
+            lon: report.location.lon(),
+            address: report.address.clone(),
+            description: report.description.as_str().to_string(),
+            answers,
+            source: filing.source.to_string(),
+            support_count: 1,
+            status: status.as_str().to_string(),
+            service_area_id: Some(filing.decision.service_area_id.to_string()),
+            department_id: filing.decision.department_id.map(|d| d.to_string()),
+            routing_rule: filing.decision.rule.clone(),
+            assignee_id: None,
+            reporter_id: reporter_id.clone(),
+            reporter_name_public: report.reporter.as_ref().is_some_and(|r| r.show_name),
+            duplicate_of: None,
+            created_at: filing.now,
+            updated_at: filing.now,
+            moderation_due_at: None,
+            answer_due_at: None,
+            resolved_at: None,
+            closed_at: None,
+        };
+        let event = ReportEventRow {
+            id: new_id(),
+            report_id: row.id.clone(),
+            actor_id: reporter_id.clone(),
+            actor_role: "resident".into(),
+            kind: "filed".into(),
+            from_status: None,
+            to_status: status.as_str().into(),
+            note: Some(format!("Routed: {}", filing.decision.rule)),
+            public: true,
+            created_at: filing.now,
+        };
+        for (position, photo) in filing.photos.iter().enumerate() {
+            photos.push(AttachmentRow {
                 id: new_id(),
                 report_id: row.id.clone(),
                 event_id: Some(event.id.clone()),
@@ -122,18 +123,79 @@ pub fn insert_new(
                 width: i32::try_from(photo.width).unwrap_or(i32::MAX),
                 height: i32::try_from(photo.height).unwrap_or(i32::MAX),
                 bytes: i64::try_from(photo.bytes).unwrap_or(i64::MAX),
-                created_at: now,
-            })
-            .execute(conn)?;
+                created_at: filing.now,
+            });
+        }
+        if let Some(user_id) = reporter_id {
+            followers.push(SubscriptionRow {
+                id: new_id(),
+                report_id: row.id.clone(),
+                user_id,
+                kind: "reporter".into(),
+                created_at: filing.now,
+                unsubscribed_at: None,
+            });
+        }
+        report_rows.push(row);
+        events.push(event);
     }
-    if let Some(user_id) = reporter_id {
-        subscribe(conn, now, &row.id, &user_id, "reporter")?;
+    insert_batches!(conn, reports::table, &report_rows);
+    insert_batches!(conn, report_events::table, &events);
+    insert_batches!(conn, attachments::table, &photos);
+    insert_batches!(conn, subscriptions::table, &followers);
+    Ok(report_rows
+        .into_iter()
+        .map(|r| FiledReport {
+            id: r.id,
+            number: r.number,
+            status,
+        })
+        .collect())
+}
+
+/// The residents behind these filings by email, creating the new ones.
+fn residents_by_email(
+    conn: &mut DbConnection,
+    filings: &[&FilingRecord],
+) -> Result<HashMap<String, String>, DbError> {
+    let reporters: Vec<(&Reporter, NaiveDateTime)> = filings
+        .iter()
+        .filter_map(|f| f.report.reporter.as_ref().map(|r| (r, f.now)))
+        .collect();
+    if reporters.is_empty() {
+        return Ok(HashMap::new());
     }
-    Ok(FiledReport {
-        id: row.id,
-        number,
-        status,
-    })
+    let emails: Vec<&str> = reporters.iter().map(|(r, _)| r.email.as_str()).collect();
+    let mut known: HashMap<String, String> = users::table
+        .filter(users::email.eq_any(&emails))
+        .select((users::email, users::id))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let mut new_users: Vec<UserRow> = Vec::new();
+    for (reporter, now) in reporters {
+        if known.contains_key(reporter.email.as_str()) {
+            continue;
+        }
+        let user = new_resident(reporter, now);
+        known.insert(user.email.clone(), user.id.clone());
+        new_users.push(user);
+    }
+    insert_batches!(conn, users::table, &new_users);
+    Ok(known)
+}
+
+fn new_resident(reporter: &Reporter, now: NaiveDateTime) -> UserRow {
+    UserRow {
+        id: new_id(),
+        email: reporter.email.as_str().to_string(),
+        name: reporter.name.clone(),
+        phone: reporter.phone.clone(),
+        role: "resident".into(),
+        department_id: None,
+        locale: "ru".into(),
+        created_at: now,
+    }
 }
 
 fn subscribe(
@@ -156,25 +218,34 @@ fn subscribe(
     Ok(())
 }
 
-/// The next public report number. SQLite: the counter row, inside the write
-/// transaction that holds the only write lock, so numbers are gapless.
-/// PostgreSQL: a sequence, so concurrent filings never queue for a number.
-fn next_number(conn: &mut DbConnection) -> Result<i64, DbError> {
+/// The next `count` public report numbers, ascending. SQLite: the counter
+/// row, inside the write transaction that holds the only write lock, so
+/// numbers are gapless. PostgreSQL: a sequence, so concurrent filings never
+/// queue for a number.
+fn next_numbers(conn: &mut DbConnection, count: usize) -> Result<Vec<i64>, DbError> {
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
     match conn {
-        DbConnection::Postgres(pg) => Ok(diesel::select(nextval("report_numbers")).get_result(pg)?),
+        DbConnection::Postgres(pg) => {
+            let mut numbers: Vec<i64> = diesel::sql_query(
+                "SELECT nextval('report_numbers') AS value FROM generate_series(1, $1)",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(count)
+            .load::<LastValue>(pg)?
+            .into_iter()
+            .map(|n| n.value)
+            .collect();
+            numbers.sort_unstable();
+            Ok(numbers)
+        }
         DbConnection::Sqlite(_) => {
             let counter = counters::table.find(REPORT_NUMBER_COUNTER);
             diesel::update(counter)
-                .set(counters::value.eq(counters::value + 1))
+                .set(counters::value.eq(counters::value + count))
                 .execute(conn)?;
-            Ok(counter.select(counters::value).first(conn)?)
+            let last: i64 = counter.select(counters::value).first(conn)?;
+            Ok((last - count + 1..=last).collect())
         }
     }
-}
-
-diesel::define_sql_function! {
-    /// PostgreSQL's `nextval(sequence)`.
-    fn nextval(sequence: diesel::sql_types::Text) -> diesel::sql_types::BigInt;
 }
 
 diesel::define_sql_function! {
@@ -228,16 +299,7 @@ fn resident_by_email(
     if let Some(id) = existing {
         return Ok(id);
     }
-    let user = UserRow {
-        id: new_id(),
-        email: email.to_string(),
-        name: reporter.name.clone(),
-        phone: reporter.phone.clone(),
-        role: "resident".into(),
-        department_id: None,
-        locale: "ru".into(),
-        created_at: now,
-    };
+    let user = new_resident(reporter, now);
     diesel::insert_into(users::table)
         .values(&user)
         .execute(conn)?;

@@ -8,27 +8,6 @@ use super::schema::*;
 use super::{write_transaction, DbConnection, DbError};
 use crate::demo::DemoCity;
 
-/// Rows per INSERT statement: well under PostgreSQL's 65,535 bind parameters
-/// for the widest table.
-const BATCH_ROWS: usize = 500;
-
-/// Multi-row INSERT does not compile through the multi-backend connection,
-/// so it is dispatched to the concrete connection here.
-macro_rules! insert_batches {
-    ($conn:expr, $table:expr, $rows:expr) => {{
-        let mut inserted = 0;
-        for chunk in $rows.chunks(BATCH_ROWS) {
-            inserted += match $conn {
-                DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
-                DbConnection::Postgres(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?
-                }
-            };
-        }
-        inserted
-    }};
-}
-
 /// True when the city has no departments yet, i.e. nothing was ever loaded.
 pub fn is_empty(conn: &mut DbConnection) -> Result<bool, DbError> {
     let count: i64 = departments::table.count().get_result(conn)?;

@@ -151,7 +151,9 @@ impl From<ValidationError> for ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> ApiError {
         match e {
-            DbError::Pool(_) | DbError::Connect { .. } => ApiError::Unavailable(e.to_string()),
+            DbError::Pool(_) | DbError::Connect { .. } | DbError::Unavailable(_) => {
+                ApiError::Unavailable(e.to_string())
+            }
             other => ApiError::Internal(Box::new(other)),
         }
     }

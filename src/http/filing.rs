@@ -1,8 +1,9 @@
 //! Filing a report, shared by the JSON API and Open311: clean the photos;
 //! check the category and its questions, route by the city map and find
-//! duplicate candidates (reads, outside any lock); store the photos; then
-//! write the report in one short write transaction. Any refusal happens
-//! before anything is written.
+//! duplicate candidates (reads only); store the photos; then hand the report
+//! to the instance's filing writer, which commits it together with whatever
+//! other filings are waiting (`db::writer`). Any refusal happens before
+//! anything is written.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +11,7 @@ use actix_web::web;
 
 use super::{db, ApiError, AppState};
 use crate::db::catalog;
-use crate::db::reports::{self as report_db, FiledReport, Filing, Nearby, StoredPhoto};
-use crate::db::write_transaction;
+use crate::db::reports::{self as report_db, FiledReport, FilingRecord, Nearby, StoredPhoto};
 use crate::media::{self, CleanPhoto};
 use crate::reports::questions::{check_answers, Answer, UnknownAnswers};
 use crate::reports::NewReport;
@@ -74,18 +74,14 @@ pub async fn file(
 
     let now = state.clock.now();
     let app = state.clone();
-    db(state, move |conn| {
-        // Everything that only reads happens before the write lock is taken,
-        // so concurrent filings hold it as briefly as possible.
+    let (record, candidates) = db(state, move |conn| {
         let version = catalog::catalog_version(conn)?;
         let snapshot = app.catalog.get(version, || catalog::load_snapshot(conn))?;
         let code = &report.category_code;
         let category = snapshot.categories.get(code).ok_or_else(|| {
             ApiError::invalid(
                 "category",
-                format!(
-                    "'{code}' is not a category of this city; GET /api/v1/categories lists them"
-                ),
+                format!("'{code}' is not a category of this city; GET /api/v1/categories lists them"),
             )
         })?;
         let answers: BTreeMap<String, Answer> = check_answers(
@@ -95,50 +91,41 @@ pub async fn file(
             channel.answer_field,
         )?;
         let (lat, lon) = (report.location.lat(), report.location.lon());
-        let decision = snapshot
-            .map
-            .route(&category.routing, lat, lon)
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "location",
-                    format!("the point ({lat}, {lon}) is outside the city's service areas"),
-                )
-            })?;
+        let decision = snapshot.map.route(&category.routing, lat, lon).ok_or_else(|| {
+            ApiError::invalid(
+                "location",
+                format!("the point ({lat}, {lon}) is outside the city's service areas"),
+            )
+        })?;
         let category_id = category.routing.id.to_string();
         let candidates =
             report_db::nearby_open(conn, &category_id, lat, lon, category.duplicate_radius_m)?;
+        // Every check has passed: only now do the photos reach the store.
         for photo in &photos {
             app.media
                 .store(photo)
                 .map_err(|e| ApiError::Internal(format!("cannot store a photo: {e}").into()))?;
         }
-        let stored: Vec<StoredPhoto> = photos
-            .iter()
-            .map(|p| StoredPhoto {
-                hash: p.hash.clone(),
-                width: p.width,
-                height: p.height,
-                bytes: p.jpeg.len(),
-            })
-            .collect();
-        let filed = write_transaction(conn, |conn| {
-            report_db::insert_new(
-                conn,
-                now,
-                Filing {
-                    report: &report,
-                    category_id: category.routing.id,
-                    answers: &answers,
-                    decision: &decision,
-                    source: channel.source,
-                    photos: &stored,
-                },
-            )
-        })?;
-        Ok(Filed {
-            report: filed,
-            candidates,
-        })
+        let record = FilingRecord {
+            now,
+            category_id: category.routing.id,
+            report,
+            answers,
+            decision,
+            source: channel.source,
+            photos: photos
+                .iter()
+                .map(|p| StoredPhoto {
+                    hash: p.hash.clone(),
+                    width: p.width,
+                    height: p.height,
+                    bytes: p.jpeg.len(),
+                })
+                .collect(),
+        };
+        Ok((record, candidates))
     })
-    .await
+    .await?;
+    let report = state.writer.file(record).await?;
+    Ok(Filed { report, candidates })
 }

@@ -14,13 +14,21 @@ use crate::reports::ReportStatus;
 /// and `to` bound the filing time (a date, or a date and time with offset;
 /// `to` is exclusive, a bare date means its whole day in UTC); `bbox` is
 /// `min_lon,min_lat,max_lon,max_lat`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilterParams {
+    /// Statuses, comma-separated (moderation, assigned, in_progress, paused,
+    /// resolved, confirmed, closed, rejected, duplicate, returned, reopened)
     pub status: Option<String>,
+    /// Category codes, comma-separated
     pub category: Option<String>,
+    /// Department codes, comma-separated
     pub department: Option<String>,
+    /// min_lon,min_lat,max_lon,max_lat
     pub bbox: Option<String>,
+    /// Filed at or after: a date (YYYY-MM-DD) or an RFC 3339 time
     pub from: Option<String>,
+    /// Filed before: a date (its whole day) or an RFC 3339 time
     pub to: Option<String>,
 }
 

@@ -36,12 +36,7 @@ enum Item<'a> {
 #[utoipa::path(
     tag = "map",
     params(
-        ("status" = Option<String>, Query, description = "Statuses, comma-separated (moderation, assigned, in_progress, paused, resolved, confirmed, closed, rejected, duplicate, returned, reopened)"),
-        ("category" = Option<String>, Query, description = "Category codes, comma-separated"),
-        ("department" = Option<String>, Query, description = "Department codes, comma-separated"),
-        ("bbox" = Option<String>, Query, description = "min_lon,min_lat,max_lon,max_lat"),
-        ("from" = Option<String>, Query, description = "Filed at or after: a date (YYYY-MM-DD) or an RFC 3339 time"),
-        ("to" = Option<String>, Query, description = "Filed before: a date (its whole day) or an RFC 3339 time"),
+        FilterParams,
         ("zoom" = u8, Query, description = "Web-map zoom, 0 to 22"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),

@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use crate::cache::Versioned;
 use crate::clock::Clock;
 use crate::db::catalog::Snapshot;
+use crate::db::writer::FilingWriter;
 use crate::db::Pool;
 use crate::media::{MediaStore, PhotoLimits, Variant};
 pub use error::ApiError;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub public_url: String,
     /// The catalogue as filing needs it, rebuilt when it changes.
     pub catalog: Versioned<Snapshot>,
+    /// Commits filings in groups.
+    pub writer: FilingWriter,
     /// The city's time zone (Open311 times are given in it).
     pub time_zone: chrono_tz::Tz,
     pub city_name: String,

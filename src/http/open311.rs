@@ -26,6 +26,7 @@ use super::{db, ApiError, AppState};
 use crate::access::api_key_digest;
 use crate::db::reports::{self as report_db, ReportFilter, ReportListing};
 use crate::db::rows::{AttachmentRow, ReportEventRow};
+use crate::db::catalog::FilingCategory;
 use crate::db::{access as access_db, catalog};
 use crate::media::Variant;
 use crate::open311::{self as spec, Format};
@@ -193,25 +194,27 @@ async fn services(state: &web::Data<AppState>, format: Format) -> Answer {
 pub async fn service_definition(state: web::Data<AppState>, name: web::Path<String>) -> Answer {
     let (code, format) = split(&name)?;
     let code = code.to_string();
-    let key = code.clone();
-    let category = db(&state, move |conn| {
-        Ok(catalog::category_for_filing(conn, &key)?)
-    })
-    .await
-    .map_err(|e| Open311Error::from_api(format, e))?
-    .ok_or_else(|| {
-        Open311Error::new(
-            format,
-            StatusCode::NOT_FOUND,
-            format!("there is no service '{code}'"),
-        )
-    })?;
+    let category = service(&state, format, &code, "there is no service").await?;
     let attributes: Vec<Value> = category.questions.iter().map(attribute).collect();
     Ok(respond(
         format,
         "service_definition",
         &json!({"service_code": code, "attributes": attributes}),
     ))
+}
+
+/// A service (category) by code, or a 404 saying `missing` and the code.
+async fn service(
+    state: &web::Data<AppState>,
+    format: Format,
+    code: &str,
+    missing: &str,
+) -> Result<FilingCategory, Open311Error> {
+    let key = code.to_string();
+    db(state, move |conn| Ok(catalog::category_for_filing(conn, &key)?))
+        .await
+        .map_err(|e| Open311Error::from_api(format, e))?
+        .ok_or_else(|| Open311Error::new(format, StatusCode::NOT_FOUND, format!("{missing} '{code}'")))
 }
 
 fn attribute(q: &Question) -> Value {
@@ -260,19 +263,7 @@ pub async fn post_resource(
     }
     let code = field("service_code")
         .ok_or_else(|| Open311Error::bad(format, "service_code: is required"))?;
-    let lookup = code.clone();
-    let category = db(&state, move |conn| {
-        Ok(catalog::category_for_filing(conn, &lookup)?)
-    })
-    .await
-    .map_err(|e| Open311Error::from_api(format, e))?
-    .ok_or_else(|| {
-        Open311Error::new(
-            format,
-            StatusCode::NOT_FOUND,
-            format!("service_code: there is no service '{code}'"),
-        )
-    })?;
+    let category = service(&state, format, &code, "service_code: there is no service").await?;
     let report = new_report(&pairs, &category.routing.code)
         .map_err(|e| Open311Error::from_api(format, e))?;
     let filed = filing::file(

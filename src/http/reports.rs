@@ -562,12 +562,7 @@ struct ReportPage {
 #[utoipa::path(
     tag = "reports",
     params(
-        ("status" = Option<String>, Query, description = "Statuses, comma-separated (moderation, assigned, in_progress, paused, resolved, confirmed, closed, rejected, duplicate, returned, reopened)"),
-        ("category" = Option<String>, Query, description = "Category codes, comma-separated"),
-        ("department" = Option<String>, Query, description = "Department codes, comma-separated"),
-        ("bbox" = Option<String>, Query, description = "min_lon,min_lat,max_lon,max_lat"),
-        ("from" = Option<String>, Query, description = "Filed at or after: a date (YYYY-MM-DD) or an RFC 3339 time"),
-        ("to" = Option<String>, Query, description = "Filed before: a date (its whole day) or an RFC 3339 time"),
+        FilterParams,
         ("page" = Option<i64>, Query, description = "From 1"),
         ("per_page" = Option<i64>, Query, description = "1 to 200, default 50"),
     ),
