@@ -34,6 +34,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 const AREA: &str = include_str!("moscow_mkad.geojson");
+/// The statuses the public map shows by default: what is still being handled.
+const OPEN: &str = "moderation,assigned,in_progress,paused,returned,reopened,resolved";
 const CHUNK: usize = 20_000;
 
 struct Args {
@@ -263,7 +265,8 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         );
     }
 
-    // Map: random neighbourhood viewports (1024 × 768 px at zoom 16).
+    // Map: the public map's view, open reports in random neighbourhood
+    // viewports (1024 × 768 px at zoom 16).
     let viewports: Arc<Vec<(f64, f64, f64, f64)>> = Arc::new(
         points
             .iter()
@@ -282,7 +285,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
     let (map_views, base) = (viewports.clone(), address.clone());
     let app_map = http_load(clients, seconds, move |client, i| {
         let (a, b, c, d) = map_views[i % map_views.len()];
-        let url = format!("{base}/api/v1/map?bbox={a},{b},{c},{d}&zoom=16");
+        let url = format!("{base}/api/v1/map?bbox={a},{b},{c},{d}&zoom=16&status={OPEN}");
         async move {
             let response = client.get(url).send().await.map_err(|e| e.to_string())?;
             let status = response.status();
@@ -301,7 +304,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
     rows.push(Row {
         backend: backend.into(),
         size,
-        operation: "map viewport (zoom 16)",
+        operation: "map, open reports, zoom 16",
         app: app_map,
         raw: raw_map,
     });
@@ -312,7 +315,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
     let (cats, pts, base) = (categories.clone(), sample_points.clone(), address.clone());
     let app_post = http_load(clients, seconds, move |client, i| {
         let (code, answers) = cats[i % cats.len()].clone();
-        let (lat, lon) = pts[(i * 7919) % pts.len()];
+        let (lat, lon) = near(pts[(i * 7919) % pts.len()], i);
         let body = json!({
             "category": code, "lat": lat, "lon": lon, "answers": answers,
             "description": "Глубокая яма у перехода, машины объезжают по встречной.",
@@ -341,7 +344,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
     let (cats, pts, base) = (categories.clone(), sample_points.clone(), address.clone());
     let app_open311 = http_load(clients, seconds, move |client, i| {
         let (code, answers) = cats[i % cats.len()].clone();
-        let (lat, lon) = pts[(i * 104_729) % pts.len()];
+        let (lat, lon) = near(pts[(i * 104_729) % pts.len()], i);
         let mut form = vec![
             ("api_key".to_string(), "demo-open311-key".to_string()),
             ("service_code".to_string(), code),
@@ -397,6 +400,16 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         raw: raw_insert_again,
     });
     Ok(rows)
+}
+
+/// A point up to about 300 m from `point`, different for each `i`, so that
+/// filings spread like real ones instead of piling onto the sample points.
+fn near((lat, lon): (f64, f64), i: usize) -> (f64, f64) {
+    let mut rng = StdRng::seed_from_u64(i as u64);
+    (
+        lat + rng.random_range(-0.003..0.003),
+        lon + rng.random_range(-0.005..0.005),
+    )
 }
 
 /// Each category's code and answers to its required questions.
@@ -540,7 +553,8 @@ fn raw_map_query(
     let sql = |p: [&str; 4]| {
         format!(
             "SELECT id, number, status, category_id, lat, lon FROM reports \
-             WHERE lat BETWEEN {} AND {} AND lon BETWEEN {} AND {} \
+             WHERE status IN ('moderation','assigned','in_progress','paused','returned','reopened','resolved') \
+             AND lat BETWEEN {} AND {} AND lon BETWEEN {} AND {} \
              ORDER BY created_at DESC, number DESC LIMIT 50001",
             p[0], p[1], p[2], p[3]
         )
@@ -646,14 +660,16 @@ fn generate(
         .shape
         .clone();
     let (min_lat, min_lon, max_lat, max_lon) = city.bounding_box();
+    let (mid_lat, mid_lon) = ((min_lat + max_lat) / 2.0, (min_lon + max_lon) / 2.0);
+    let (half_lat, half_lon) = ((max_lat - min_lat) / 2.0, (max_lon - min_lon) / 2.0);
     let mut rng = StdRng::seed_from_u64(2026);
     // Neighbourhood centres: reports crowd around them, as in a real city.
-    let centres: Vec<(f64, f64, f64)> = (0..40)
+    let centres: Vec<(f64, f64, f64)> = (0..200)
         .map(|_| {
             (
                 rng.random_range(min_lat..max_lat),
                 rng.random_range(min_lon..max_lon),
-                rng.random_range(0.004..0.03),
+                rng.random_range(0.008..0.04),
             )
         })
         .collect();
@@ -665,7 +681,7 @@ fn generate(
         let mut rows = Vec::with_capacity(chunk);
         let mut events = Vec::with_capacity(chunk * 2);
         while rows.len() < chunk {
-            let (lat, lon) = if rng.random_bool(0.8) {
+            let (lat, lon) = if rng.random_bool(0.7) {
                 let &(clat, clon, sigma) = centres.choose(&mut rng).ok_or("no centres")?;
                 (
                     clat + gaussian(&mut rng) * sigma * 0.6,
@@ -696,7 +712,11 @@ fn generate(
             let created = now - TimeDelta::seconds(rng.random_range(0..2 * 365 * 86_400));
             let updated = created + TimeDelta::seconds(rng.random_range(0..20 * 86_400));
             let id = uuid::Uuid::new_v4().to_string();
-            if sample.len() < 2000 {
+            // Sample points well inside the city, so that points near them
+            // (see `near`) are inside too.
+            let inner =
+                ((lat - mid_lat) / half_lat).powi(2) + ((lon - mid_lon) / half_lon).powi(2) < 0.6;
+            if sample.len() < 2000 && inner {
                 sample.push((lat, lon));
             }
             let event =

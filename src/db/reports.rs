@@ -387,8 +387,13 @@ pub struct Nearby {
     pub distance_m: f64,
 }
 
-/// Open reports of a category within `radius_m` of a point, nearest first:
-/// a bounding box in SQL on the indexed columns, the exact distance in Rust.
+/// At most this many duplicate candidates are offered: a resident reads a
+/// handful, and a hotspot must not make every filing drag hundreds along.
+pub const MAX_CANDIDATES: usize = 20;
+
+/// Open reports of a category within `radius_m` of a point, the nearest
+/// `MAX_CANDIDATES` first: a bounding box in SQL on the indexed columns, the
+/// exact distance in Rust.
 pub fn nearby_open(
     conn: &mut DbConnection,
     category_id: &str,
@@ -407,6 +412,8 @@ pub fn nearby_open(
         .filter(reports::lat.between(min_lat, max_lat))
         .filter(reports::lon.between(min_lon, max_lon))
         .filter(reports::status.eq_any(open))
+        .order(reports::created_at.desc())
+        .limit(CANDIDATE_SCAN)
         .select(ReportRow::as_select())
         .load(conn)?;
     let mut found: Vec<Nearby> = candidates
@@ -418,8 +425,12 @@ pub fn nearby_open(
         .filter(|n| n.distance_m <= radius_m)
         .collect();
     found.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+    found.truncate(MAX_CANDIDATES);
     Ok(found)
 }
+
+/// How many of the newest open reports in the box are weighed at most.
+const CANDIDATE_SCAN: i64 = 500;
 
 /// The photos of a report, in order.
 pub fn photos(conn: &mut DbConnection, report_id: &str) -> Result<Vec<AttachmentRow>, DbError> {

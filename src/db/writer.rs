@@ -84,10 +84,18 @@ fn write(pool: &Pool, batch: Vec<Job>) {
             }
         }
         Err(error) => {
-            log::warn!("a batch of {} filings failed ({error}); writing them one by one", batch.len());
+            log::warn!(
+                "a batch of {} filings failed ({error}); writing them one by one",
+                batch.len()
+            );
             for job in batch {
-                let single = write_transaction(&mut conn, |conn| insert_filings(conn, &[&job.record]))
-                    .and_then(|mut filed| filed.pop().ok_or_else(|| DbError::Corrupt("nothing was filed".into())));
+                let single =
+                    write_transaction(&mut conn, |conn| insert_filings(conn, &[&job.record]))
+                        .and_then(|mut filed| {
+                            filed
+                                .pop()
+                                .ok_or_else(|| DbError::Corrupt("nothing was filed".into()))
+                        });
                 let _ = job.reply.send(single);
             }
         }

@@ -42,5 +42,6 @@ pub async fn import_service_areas(
         })
     })
     .await?;
+    state.catalog.invalidate();
     Ok(HttpResponse::Ok().json(summary))
 }

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use actix_web::web;
 
 use super::{db, ApiError, AppState};
-use crate::db::catalog;
 use crate::db::reports::{self as report_db, FiledReport, FilingRecord, Nearby, StoredPhoto};
 use crate::media::{self, CleanPhoto};
 use crate::reports::questions::{check_answers, Answer, UnknownAnswers};
@@ -75,13 +74,14 @@ pub async fn file(
     let now = state.clock.now();
     let app = state.clone();
     let (record, candidates) = db(state, move |conn| {
-        let version = catalog::catalog_version(conn)?;
-        let snapshot = app.catalog.get(version, || catalog::load_snapshot(conn))?;
+        let snapshot = app.catalog_snapshot(conn)?;
         let code = &report.category_code;
         let category = snapshot.categories.get(code).ok_or_else(|| {
             ApiError::invalid(
                 "category",
-                format!("'{code}' is not a category of this city; GET /api/v1/categories lists them"),
+                format!(
+                    "'{code}' is not a category of this city; GET /api/v1/categories lists them"
+                ),
             )
         })?;
         let answers: BTreeMap<String, Answer> = check_answers(
@@ -91,12 +91,15 @@ pub async fn file(
             channel.answer_field,
         )?;
         let (lat, lon) = (report.location.lat(), report.location.lon());
-        let decision = snapshot.map.route(&category.routing, lat, lon).ok_or_else(|| {
-            ApiError::invalid(
-                "location",
-                format!("the point ({lat}, {lon}) is outside the city's service areas"),
-            )
-        })?;
+        let decision = snapshot
+            .map
+            .route(&category.routing, lat, lon)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "location",
+                    format!("the point ({lat}, {lon}) is outside the city's service areas"),
+                )
+            })?;
         let category_id = category.routing.id.to_string();
         let candidates =
             report_db::nearby_open(conn, &category_id, lat, lon, category.duplicate_radius_m)?;

@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 use super::error::ErrorBody;
 use super::filters::{non_empty, FilterParams};
 use super::{db, ApiError, AppState};
-use crate::db::catalog;
 use crate::db::reports::{self as report_db, MapPoint};
 use crate::reports::map::{cell_degrees, cluster, MAX_ZOOM, POINTS_ZOOM};
 
@@ -84,8 +83,7 @@ pub async fn map(
     let (points, snapshot) = db(&state, move |conn| {
         let filter = params.into_filter(conn)?;
         let points = report_db::map_points(conn, &filter, MAX_MAP_REPORTS + 1)?;
-        let version = catalog::catalog_version(conn)?;
-        let snapshot = app.catalog.get(version, || catalog::load_snapshot(conn))?;
+        let snapshot = app.catalog_snapshot(conn)?;
         Ok((points, snapshot))
     })
     .await?;

@@ -47,7 +47,20 @@ pub struct AppState {
     pub max_photos: usize,
 }
 
+/// How stale another instance's catalogue change may look here.
+pub const CATALOG_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl AppState {
+    /// The catalogue as filing and the map need it (see `cache`).
+    pub fn catalog_snapshot(
+        &self,
+        conn: &mut crate::db::DbConnection,
+    ) -> Result<std::sync::Arc<Snapshot>, crate::db::DbError> {
+        use crate::db::catalog::{catalog_version, load_snapshot};
+        self.catalog
+            .get(CATALOG_MAX_AGE, conn, catalog_version, load_snapshot)
+    }
+
     /// The public URL of a stored photo.
     pub fn photo_url(&self, hash: &str, variant: Variant) -> String {
         match variant {

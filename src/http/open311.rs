@@ -24,9 +24,9 @@ use super::filing::{self, Channel};
 use super::filters::check_box;
 use super::{db, ApiError, AppState};
 use crate::access::api_key_digest;
+use crate::db::catalog::FilingCategory;
 use crate::db::reports::{self as report_db, ReportFilter, ReportListing};
 use crate::db::rows::{AttachmentRow, ReportEventRow};
-use crate::db::catalog::FilingCategory;
 use crate::db::{access as access_db, catalog};
 use crate::media::Variant;
 use crate::open311::{self as spec, Format};
@@ -211,10 +211,12 @@ async fn service(
     missing: &str,
 ) -> Result<FilingCategory, Open311Error> {
     let key = code.to_string();
-    db(state, move |conn| Ok(catalog::category_for_filing(conn, &key)?))
-        .await
-        .map_err(|e| Open311Error::from_api(format, e))?
-        .ok_or_else(|| Open311Error::new(format, StatusCode::NOT_FOUND, format!("{missing} '{code}'")))
+    db(state, move |conn| {
+        Ok(catalog::category_for_filing(conn, &key)?)
+    })
+    .await
+    .map_err(|e| Open311Error::from_api(format, e))?
+    .ok_or_else(|| Open311Error::new(format, StatusCode::NOT_FOUND, format!("{missing} '{code}'")))
 }
 
 fn attribute(q: &Question) -> Value {

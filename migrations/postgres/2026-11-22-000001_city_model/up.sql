@@ -151,7 +151,7 @@ CREATE TABLE reports (
     resolved_at TIMESTAMP,
     closed_at TIMESTAMP
 );
-CREATE INDEX reports_status ON reports (status);
+CREATE INDEX reports_status ON reports (status, lat, lon);
 CREATE INDEX reports_department ON reports (department_id, status);
 CREATE INDEX reports_category ON reports (category_id, lat, lon);
 CREATE INDEX reports_updated ON reports (updated_at);
