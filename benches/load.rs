@@ -9,8 +9,12 @@
 //! The dataset: a city-wide service area (Moscow inside the ring road,
 //! approximated in `benches/moscow_mkad.geojson`) on top of the demo city,
 //! filled by a generator with reports clustered around neighbourhood centres,
-//! filed over two years, in the status mix of a mature city (most closed),
-//! each routed by the real routing rules and with its history.
+//! filed over two years, each in the status its age gives it in a city that
+//! answers within days (recent ones open, old ones closed, a few stuck open),
+//! routed by the real routing rules and with its history.
+//!
+//! `BENCH_HTTP_FLOOR=1` also prints the rate of `GET /healthz`, the HTTP
+//! floor under every app figure.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -616,20 +620,53 @@ fn raw_insert(conn: &mut DbConnection, now: NaiveDateTime) -> Result<(), String>
     done.map(|_| ()).map_err(|e| e.to_string())
 }
 
-/// Status mix of a mature city: most reports long closed.
-const STATUS_WEIGHTS: &[(ReportStatus, u32)] = &[
-    (ReportStatus::Moderation, 3),
-    (ReportStatus::Assigned, 8),
-    (ReportStatus::InProgress, 8),
-    (ReportStatus::Paused, 2),
-    (ReportStatus::Returned, 1),
-    (ReportStatus::Resolved, 8),
-    (ReportStatus::Reopened, 1),
-    (ReportStatus::Confirmed, 15),
-    (ReportStatus::Closed, 46),
-    (ReportStatus::Rejected, 5),
-    (ReportStatus::Duplicate, 3),
-];
+/// Where a report stands, by its age in days: as in a city that answers in
+/// about eight working days and closes after a fortnight's resident check,
+/// recent reports are still being handled and old ones are done — but a few
+/// stay open long (paused for seasonal work, refuted and reopened).
+fn status_at_age(rng: &mut StdRng, days: i64) -> ReportStatus {
+    use ReportStatus::*;
+    let roll = rng.random_range(0..100u32);
+    let pick = |table: &[(ReportStatus, u32)]| {
+        let mut left = roll;
+        table
+            .iter()
+            .find(|(_, share)| {
+                let hit = left < *share;
+                left = left.saturating_sub(*share);
+                hit
+            })
+            .map_or(Closed, |(s, _)| *s)
+    };
+    match days {
+        0..=1 => pick(&[(Moderation, 60), (Assigned, 40)]),
+        2..=10 => pick(&[
+            (Assigned, 25),
+            (InProgress, 40),
+            (Paused, 5),
+            (Returned, 2),
+            (Resolved, 23),
+            (Rejected, 5),
+        ]),
+        11..=25 => pick(&[
+            (InProgress, 5),
+            (Paused, 3),
+            (Resolved, 30),
+            (Reopened, 2),
+            (Confirmed, 30),
+            (Closed, 25),
+            (Rejected, 5),
+        ]),
+        _ => pick(&[
+            (Paused, 1),
+            (Reopened, 1),
+            (Confirmed, 20),
+            (Closed, 68),
+            (Rejected, 6),
+            (Duplicate, 4),
+        ]),
+    }
+}
 
 /// Fills the city with `size` reports; returns a sample of their points.
 fn generate(
@@ -673,7 +710,6 @@ fn generate(
             )
         })
         .collect();
-    let total_weight: u32 = STATUS_WEIGHTS.iter().map(|(_, w)| w).sum();
     let mut sample = Vec::new();
     let mut number = 0i64;
     while (number as usize) < size {
@@ -700,17 +736,10 @@ fn generate(
                 continue;
             };
             number += 1;
-            let mut pick = rng.random_range(0..total_weight);
-            let status = STATUS_WEIGHTS
-                .iter()
-                .find(|(_, w)| {
-                    let hit = pick < *w;
-                    pick = pick.saturating_sub(*w);
-                    hit
-                })
-                .map_or(ReportStatus::Closed, |(s, _)| *s);
-            let created = now - TimeDelta::seconds(rng.random_range(0..2 * 365 * 86_400));
-            let updated = created + TimeDelta::seconds(rng.random_range(0..20 * 86_400));
+            let age = TimeDelta::seconds(rng.random_range(0..2 * 365 * 86_400));
+            let created = now - age;
+            let status = status_at_age(&mut rng, age.num_days());
+            let updated = (created + TimeDelta::seconds(rng.random_range(0..20 * 86_400))).min(now);
             let id = uuid::Uuid::new_v4().to_string();
             // Sample points well inside the city, so that points near them
             // (see `near`) are inside too.
