@@ -290,15 +290,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
     let app_map = http_load(clients, seconds, move |client, i| {
         let (a, b, c, d) = map_views[i % map_views.len()];
         let url = format!("{base}/api/v1/map?bbox={a},{b},{c},{d}&zoom=16&status={OPEN}");
-        async move {
-            let response = client.get(url).send().await.map_err(|e| e.to_string())?;
-            let status = response.status();
-            response.bytes().await.map_err(|e| e.to_string())?;
-            if status != 200 {
-                return Err(format!("map answered {status}"));
-            }
-            Ok(())
-        }
+        async move { expect(client.get(url).send().await, 200).await }
     });
     let app_map = app_map.await?;
     let raw_map = sql_load(&manager, clients, seconds, {
@@ -326,20 +318,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
             "reporter": {"email": format!("bench{}@example.ru", i % 5000)}
         });
         let url = format!("{base}/api/v1/reports");
-        async move {
-            let response = client
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = response.status();
-            let text = response.text().await.map_err(|e| e.to_string())?;
-            if status != 201 {
-                return Err(format!("filing answered {status}: {text}"));
-            }
-            Ok(())
-        }
+        async move { expect(client.post(url).json(&body).send().await, 201).await }
     })
     .await?;
     let raw_post = sql_load(&manager, clients, seconds, move |conn, _| {
@@ -370,20 +349,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
             }
         }
         let url = format!("{base}/open311/v2/requests.json");
-        async move {
-            let response = client
-                .post(url)
-                .form(&form)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = response.status();
-            let text = response.text().await.map_err(|e| e.to_string())?;
-            if status != 200 {
-                return Err(format!("Open311 answered {status}: {text}"));
-            }
-            Ok(())
-        }
+        async move { expect(client.post(url).form(&form).send().await, 200).await }
     })
     .await?;
     let raw_insert_again = sql_load(&manager, clients, seconds, move |conn, _| {
@@ -404,6 +370,17 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         raw: raw_insert_again,
     });
     Ok(rows)
+}
+
+/// Reads the whole answer; anything but `status` is an error with its body.
+async fn expect(sent: reqwest::Result<reqwest::Response>, status: u16) -> Result<(), String> {
+    let response = sent.map_err(|e| e.to_string())?;
+    let got = response.status().as_u16();
+    let body = response.text().await.map_err(|e| e.to_string())?;
+    if got != status {
+        return Err(format!("answered {got} instead of {status}: {body}"));
+    }
+    Ok(())
 }
 
 /// A point up to about 300 m from `point`, different for each `i`, so that
