@@ -9,16 +9,19 @@
 const BATCH_ROWS: usize = 500;
 
 /// Multi-row INSERT does not compile through the multi-backend connection,
-/// so it is dispatched to the concrete connection here.
+/// so it is dispatched to the concrete connection here. A single row goes
+/// through the single-row INSERT, whose prepared statement is cached (a
+/// multi-row one is prepared anew each time, as its length varies).
 macro_rules! insert_batches {
     ($conn:expr, $table:expr, $rows:expr) => {{
         let mut inserted = 0;
         for chunk in $rows.chunks($crate::db::BATCH_ROWS) {
-            inserted += match $conn {
-                $crate::db::DbConnection::Sqlite(c) => {
+            inserted += match (chunk, &mut *$conn) {
+                ([row], conn) => diesel::insert_into($table).values(row).execute(conn)?,
+                (_, $crate::db::DbConnection::Sqlite(c)) => {
                     diesel::insert_into($table).values(chunk).execute(c)?
                 }
-                $crate::db::DbConnection::Postgres(c) => {
+                (_, $crate::db::DbConnection::Postgres(c)) => {
                     diesel::insert_into($table).values(chunk).execute(c)?
                 }
             };

@@ -166,12 +166,18 @@ fn residents_by_email(
         return Ok(HashMap::new());
     }
     let emails: Vec<&str> = reporters.iter().map(|(r, _)| r.email.as_str()).collect();
-    let mut known: HashMap<String, String> = users::table
-        .filter(users::email.eq_any(&emails))
-        .select((users::email, users::id))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
+    let found: Vec<(String, String)> = match emails[..] {
+        // One email: the plain equality, whose prepared statement is cached.
+        [email] => users::table
+            .filter(users::email.eq(email))
+            .select((users::email, users::id))
+            .load(conn)?,
+        _ => users::table
+            .filter(users::email.eq_any(&emails))
+            .select((users::email, users::id))
+            .load(conn)?,
+    };
+    let mut known: HashMap<String, String> = found.into_iter().collect();
     let mut new_users: Vec<UserRow> = Vec::new();
     for (reporter, now) in reporters {
         if known.contains_key(reporter.email.as_str()) {
