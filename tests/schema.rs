@@ -342,4 +342,5 @@ async fn sqlite_connections_carry_the_pragmas() {
     assert_eq!(pragma("foreign_keys"), "1");
     assert_eq!(pragma("busy_timeout"), "5000");
     assert_eq!(pragma("synchronous"), "1"); // NORMAL
+    assert_eq!(pragma("wal_autocheckpoint"), "10000");
 }
