@@ -685,19 +685,6 @@ pub fn events_between(
         .load(conn)?)
 }
 
-/// The id of a report by its public number.
-pub fn id_by_number(conn: &mut DbConnection, number: i64) -> Result<Option<String>, DbError> {
-    Ok(reports::table
-        .filter(reports::number.eq(number))
-        .select(reports::id)
-        .first(conn)
-        .optional()?)
-}
-
-pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
-    Ok(reports::table.count().get_result(conn)?)
-}
-
 /// Every photo of these reports, in order.
 pub fn photos_of(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<AttachmentRow>, DbError> {
     Ok(attachments::table
