@@ -186,11 +186,15 @@ impl BenchDatabase {
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .map_err(|e| e.to_string())?;
-        let (base, _) = admin_url
+        // Same server and options (e.g. sslmode), another database.
+        let (path, query) = admin_url
+            .split_once('?')
+            .map_or((admin_url, String::new()), |(p, q)| (p, format!("?{q}")));
+        let (base, _) = path
             .rsplit_once('/')
             .ok_or("a PostgreSQL URL ends in /database")?;
         Ok(BenchDatabase {
-            url: format!("{base}/{name}"),
+            url: format!("{base}/{name}{query}"),
             drop_with: Some((admin_url.to_string(), name)),
             _dir: dir,
         })

@@ -76,7 +76,9 @@ find_postgres() {
   if [ -n "${1:-}" ]; then
     pg_url=$1
   elif answers "postgres://postgres@127.0.0.1:5432/postgres"; then
-    pg_url="postgres://postgres@127.0.0.1:5432/postgres"
+    # No TLS on loopback: it buys nothing, and OpenSSL's clean-up at process
+    # exit can crash a binary whose other threads still hold connections.
+    pg_url="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
   else
     start_cluster
   fi
