@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::{spawn_app, valid_report};
-use serde_json::{json, Value};
+use common::spawn_app;
+use serde_json::Value;
 
 const VIEW: &str = "bbox=37.50,55.70,37.70,55.80";
 
@@ -19,13 +19,7 @@ async fn filed_city() -> common::TestApp {
         ("street_light", 55.76000, 37.66000),
     ];
     for (category, lat, lon) in places {
-        let mut body = valid_report();
-        body["category"] = json!(category);
-        if category != "pothole" {
-            body["answers"] = json!({});
-        }
-        body["lat"] = json!(lat);
-        body["lon"] = json!(lon);
+        let body = common::report_at(category, lat, lon);
         let (status, filed) = app.post_json("/api/v1/reports", &body).await;
         assert_eq!(status, 201, "{filed}");
         app.clock.advance(chrono::TimeDelta::days(1));

@@ -210,13 +210,7 @@ async fn the_list_filters_by_status_category_and_box_and_pages() {
         ("street_light", 55.7600, 37.6600),
     ];
     for (category, lat, lon) in places {
-        let mut body = valid_report();
-        body["category"] = json!(category);
-        if category != "pothole" {
-            body["answers"] = json!({});
-        }
-        body["lat"] = json!(lat);
-        body["lon"] = json!(lon);
+        let body = common::report_at(category, lat, lon);
         let (status, filed) = app.post_json("/api/v1/reports", &body).await;
         assert_eq!(status, 201, "{filed}");
         app.clock.advance(chrono::TimeDelta::minutes(5));

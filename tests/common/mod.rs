@@ -149,9 +149,7 @@ impl TestApp {
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let response = self.get(path).await;
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("a JSON body"))
+        status_and_json(self.get(path).await).await
     }
 
     pub async fn post_json(
@@ -166,8 +164,7 @@ impl TestApp {
             .send()
             .await
             .expect("POST");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("a JSON body"))
+        status_and_json(response).await
     }
 
     /// POST with a bearer token.
@@ -180,8 +177,7 @@ impl TestApp {
             .send()
             .await
             .expect("POST");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("a JSON body"))
+        status_and_json(response).await
     }
 
     pub async fn post_raw(&self, path: &str, body: &str) -> (u16, serde_json::Value) {
@@ -193,8 +189,7 @@ impl TestApp {
             .send()
             .await
             .expect("POST");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("a JSON body"))
+        status_and_json(response).await
     }
 
     pub fn conn(&self) -> diesel::r2d2::PooledConnection<gorod::db::ConnectionManager> {
@@ -215,6 +210,24 @@ impl TestApp {
             .expect("count rows")
             .n
     }
+}
+
+async fn status_and_json(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+/// A valid report of `category` at a point (answers only where the
+/// category asks questions, i.e. for potholes).
+pub fn report_at(category: &str, lat: f64, lon: f64) -> serde_json::Value {
+    let mut body = valid_report();
+    body["category"] = serde_json::json!(category);
+    if category != "pothole" {
+        body["answers"] = serde_json::json!({});
+    }
+    body["lat"] = serde_json::json!(lat);
+    body["lon"] = serde_json::json!(lon);
+    body
 }
 
 /// A valid report in Tverskoy district (inside the demo city).
