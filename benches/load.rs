@@ -26,7 +26,7 @@ use diesel::prelude::*;
 use diesel::r2d2::ManageConnection;
 use gorod::clock::SettableClock;
 use gorod::config::Settings;
-use gorod::db::rows::{ReportEventRow, ReportRow};
+use gorod::db::rows::{ReportEventRow, ReportRow, UserRow};
 use gorod::db::{catalog, seed, ConnectionManager, DbConnection};
 use gorod::reports::questions::Question;
 use gorod::reports::ReportStatus;
@@ -319,7 +319,8 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         let body = json!({
             "category": code, "lat": lat, "lon": lon, "answers": answers,
             "description": "Глубокая яма у перехода, машины объезжают по встречной.",
-            "reporter": {"email": format!("bench{}@example.ru", i % 5000)}
+            // Mostly residents who filed before, some new ones.
+            "reporter": {"email": resident_email((i * 31) % (residents(size) * 5 / 4))}
         });
         let url = format!("{base}/api/v1/reports");
         async move { expect(client.post(url).json(&body).send().await, 201).await }
@@ -578,7 +579,8 @@ fn raw_insert(conn: &mut DbConnection, now: NaiveDateTime) -> Result<(), String>
         )
     };
     use diesel::sql_types::{BigInt, Text, Timestamp};
-    let id = uuid::Uuid::new_v4().to_string();
+    // The same kind of id the application gives a report.
+    let id = gorod::db::new_id();
     // Numbers far above the app's, so the two never collide.
     let number = RAW_NUMBERS.fetch_add(1, Ordering::Relaxed);
     let description = "Глубокая яма у перехода, машины объезжают по встречной.";
@@ -691,6 +693,25 @@ fn generate(
             )
         })
         .collect();
+    // The city's residents, who filed the reports.
+    let resident_ids: Vec<String> = (0..residents(size)).map(|_| gorod::db::new_id()).collect();
+    for (start, ids) in resident_ids.chunks(CHUNK).enumerate() {
+        let users: Vec<UserRow> = ids
+            .iter()
+            .enumerate()
+            .map(|(k, id)| UserRow {
+                id: id.clone(),
+                email: resident_email(start * CHUNK + k),
+                name: None,
+                phone: None,
+                role: "resident".into(),
+                department_id: None,
+                locale: "ru".into(),
+                created_at: now - TimeDelta::days(800),
+            })
+            .collect();
+        seed::insert_users(conn, &users).map_err(|e| e.to_string())?;
+    }
     let mut sample = Vec::new();
     let mut number = 0i64;
     while (number as usize) < size {
@@ -721,7 +742,7 @@ fn generate(
             let created = now - age;
             let status = status_at_age(&mut rng, age.num_days());
             let updated = (created + TimeDelta::seconds(rng.random_range(0..20 * 86_400))).min(now);
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = gorod::db::new_id();
             // Sample points well inside the city, so that points near them
             // (see `near`) are inside too.
             let inner =
@@ -768,7 +789,7 @@ fn generate(
                 department_id: decision.department_id.map(|d| d.to_string()),
                 routing_rule: decision.rule,
                 assignee_id: None,
-                reporter_id: None,
+                reporter_id: resident_ids.choose(&mut rng).cloned(),
                 reporter_name_public: false,
                 duplicate_of: None,
                 created_at: created,
@@ -785,6 +806,15 @@ fn generate(
         .execute(conn)
         .map_err(|e| e.to_string())?;
     Ok(sample)
+}
+
+/// How many residents a generated city of `size` reports has.
+fn residents(size: usize) -> usize {
+    (size / 5).max(1000)
+}
+
+fn resident_email(k: usize) -> String {
+    format!("resident{k}@example.ru")
 }
 
 /// A standard normal number (Box–Muller).

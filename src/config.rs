@@ -49,6 +49,7 @@ pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
     pub connect_timeout_secs: u64,
+    pub filing_writers: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

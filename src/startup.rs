@@ -16,7 +16,7 @@ use utoipa_actix_web::AppExt;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::writer::FilingWriter;
-use crate::db::{self, DbError, Pool};
+use crate::db::{self, DatabaseUrl, DbError, Pool};
 use crate::demo::{self, DemoError};
 use crate::http::{self, AppState, Metrics};
 use crate::media::{MediaStore, PhotoLimits};
@@ -69,7 +69,8 @@ impl Application {
                 configured => configured.to_string(),
             },
             catalog: Default::default(),
-            writer: FilingWriter::start(pool.clone()).map_err(StartupError::Writer)?,
+            writer: FilingWriter::start(pool.clone(), filing_writers(&settings.database))
+                .map_err(StartupError::Writer)?,
             time_zone,
             city_name: settings.city.name.clone(),
             contact: settings.city.contact.clone(),
@@ -140,4 +141,12 @@ pub fn prepare_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, 
         }
     }
     Ok(pool)
+}
+
+/// SQLite has one writer at a time; PostgreSQL takes as many as configured.
+fn filing_writers(database: &crate::config::DatabaseSettings) -> usize {
+    match DatabaseUrl::parse(&database.url) {
+        Ok(DatabaseUrl::Postgres { .. }) => database.filing_writers,
+        _ => 1,
+    }
 }

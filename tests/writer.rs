@@ -52,7 +52,7 @@ fn record(conn: &mut DbConnection, email: &str, category_exists: bool) -> Filing
 #[tokio::test]
 async fn a_failing_filing_fails_alone_and_the_rest_of_its_batch_is_written() {
     let app = common::spawn_app().await;
-    let writer = FilingWriter::start(app.pool.clone()).unwrap();
+    let writer = FilingWriter::start(app.pool.clone(), 4).unwrap();
     let records: Vec<FilingRecord> = {
         let mut pooled = app.conn();
         let conn: &mut DbConnection = &mut pooled;
@@ -82,4 +82,31 @@ async fn a_failing_filing_fails_alone_and_the_rest_of_its_batch_is_written() {
     assert_eq!(app.count_rows("reports"), 29);
     assert_eq!(app.count_rows("report_events"), 29);
     assert_eq!(app.count_rows("subscriptions"), 29);
+}
+
+#[tokio::test]
+async fn parallel_writers_filing_for_the_same_new_resident_create_them_once() {
+    let app = common::spawn_app().await;
+    let residents_before = app.count_rows("users");
+    let writer = FilingWriter::start(app.pool.clone(), 4).unwrap();
+    let records: Vec<FilingRecord> = {
+        let mut pooled = app.conn();
+        let conn: &mut DbConnection = &mut pooled;
+        (0..40)
+            .map(|_| record(conn, "same.new.resident@example.ru", true))
+            .collect()
+    };
+    let filings: Vec<_> = records
+        .into_iter()
+        .map(|r| {
+            let writer = writer.clone();
+            tokio::spawn(async move { writer.file(r).await })
+        })
+        .collect();
+    for filing in filings {
+        filing.await.unwrap().expect("every filing is written");
+    }
+    assert_eq!(app.count_rows("reports"), 40);
+    assert_eq!(app.count_rows("users"), residents_before + 1);
+    assert_eq!(app.count_rows("subscriptions"), 40);
 }

@@ -65,6 +65,7 @@ pub fn category_id(conn: &mut DbConnection, code: &str) -> Result<Option<String>
 }
 
 /// A category as filing needs it: its routing and its questions.
+#[derive(Debug, Clone)]
 pub struct FilingCategory {
     pub routing: CategoryRouting,
     pub questions: Vec<Question>,

@@ -58,3 +58,14 @@ pub fn insert_reports(
         Ok(())
     })
 }
+
+/// Bulk-loads users (for large generated datasets), in one transaction.
+pub fn insert_users(
+    conn: &mut DbConnection,
+    users: &[crate::db::rows::UserRow],
+) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        insert_batches!(conn, users::table, users);
+        Ok(())
+    })
+}

@@ -5,8 +5,14 @@
 //! statements and a commit per report. Each filing is answered only after its
 //! transaction committed. If a batch fails, its filings are retried one by
 //! one, so one bad filing never sinks the others.
+//!
+//! SQLite has one writer at a time, so one thread is all it can use. On
+//! PostgreSQL several threads (`database.writers`) take batches from the same
+//! queue and commit in parallel: report numbers come from a sequence, and a
+//! batch that collides with another (both creating the same new resident)
+//! fails and is written one by one, which then finds the resident.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use tokio::sync::oneshot;
 
@@ -28,22 +34,20 @@ pub struct FilingWriter {
 }
 
 impl FilingWriter {
-    pub fn start(pool: Pool) -> std::io::Result<FilingWriter> {
+    /// Starts `threads` writer threads (at least one) over one queue.
+    pub fn start(pool: Pool, threads: usize) -> std::io::Result<FilingWriter> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("gorod-filing-writer".into())
-            .spawn(move || {
-                while let Ok(first) = queue.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match queue.try_recv() {
-                            Ok(job) => batch.push(job),
-                            Err(_) => break,
-                        }
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let (pool, queue) = (pool.clone(), queue.clone());
+            std::thread::Builder::new()
+                .name(format!("gorod-writer-{n}"))
+                .spawn(move || {
+                    while let Some(batch) = next_batch(&queue) {
+                        write(&pool, batch);
                     }
-                    write(&pool, batch);
-                }
-            })?;
+                })?;
+        }
         Ok(FilingWriter { jobs })
     }
 
@@ -58,6 +62,23 @@ impl FilingWriter {
             .await
             .map_err(|_| DbError::Unavailable("the filing writer has stopped".into()))?
     }
+}
+
+/// Waits for a filing and takes whatever others are waiting with it; `None`
+/// once every handle is gone.
+fn next_batch(queue: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
+    // A thread that panicked while holding the queue left it intact.
+    let queue = queue
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut batch = vec![queue.recv().ok()?];
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
 }
 
 fn write(pool: &Pool, batch: Vec<Job>) {

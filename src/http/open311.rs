@@ -27,7 +27,7 @@ use crate::access::api_key_digest;
 use crate::db::catalog::FilingCategory;
 use crate::db::reports::{self as report_db, ReportFilter, ReportListing};
 use crate::db::rows::{AttachmentRow, ReportEventRow};
-use crate::db::{access as access_db, catalog};
+use crate::db::{access as access_db, catalog, DbConnection};
 use crate::media::Variant;
 use crate::open311::{self as spec, Format};
 use crate::reports::questions::{Question, UnknownAnswers};
@@ -194,7 +194,11 @@ async fn services(state: &web::Data<AppState>, format: Format) -> Answer {
 pub async fn service_definition(state: web::Data<AppState>, name: web::Path<String>) -> Answer {
     let (code, format) = split(&name)?;
     let code = code.to_string();
-    let category = service(&state, format, &code, "there is no service").await?;
+    let (app, key) = (state.clone(), code.clone());
+    let category = db(&state, move |conn| service_in(&app, conn, &key))
+        .await
+        .map_err(|e| Open311Error::from_api(format, e))?
+        .ok_or_else(|| no_service(format, "there is no service", &code))?;
     let attributes: Vec<Value> = category.questions.iter().map(attribute).collect();
     Ok(respond(
         format,
@@ -203,20 +207,18 @@ pub async fn service_definition(state: web::Data<AppState>, name: web::Path<Stri
     ))
 }
 
-/// A service (category) by code, or a 404 saying `missing` and the code.
-async fn service(
-    state: &web::Data<AppState>,
-    format: Format,
+/// A service (category) by code, from the catalog snapshot.
+fn service_in(
+    state: &AppState,
+    conn: &mut DbConnection,
     code: &str,
-    missing: &str,
-) -> Result<FilingCategory, Open311Error> {
-    let key = code.to_string();
-    db(state, move |conn| {
-        Ok(catalog::category_for_filing(conn, &key)?)
-    })
-    .await
-    .map_err(|e| Open311Error::from_api(format, e))?
-    .ok_or_else(|| Open311Error::new(format, StatusCode::NOT_FOUND, format!("{missing} '{code}'")))
+) -> Result<Option<FilingCategory>, ApiError> {
+    Ok(state.catalog_snapshot(conn)?.categories.get(code).cloned())
+}
+
+/// The 404 for a service code that names no service.
+fn no_service(format: Format, missing: &str, code: &str) -> Open311Error {
+    Open311Error::new(format, StatusCode::NOT_FOUND, format!("{missing} '{code}'"))
 }
 
 fn attribute(q: &Question) -> Value {
@@ -251,8 +253,18 @@ pub async fn post_resource(
     let key = field("api_key")
         .ok_or_else(|| Open311Error::new(format, StatusCode::FORBIDDEN, "api_key is required"))?;
     let digest = api_key_digest(&key);
-    let known = db(&state, move |conn| {
-        Ok(access_db::open311_key_exists(conn, &digest)?)
+    let code = field("service_code");
+    // The key and the service in one trip to the database.
+    let (app, wanted) = (state.clone(), code.clone());
+    let (known, category) = db(&state, move |conn| {
+        if !access_db::open311_key_exists(conn, &digest)? {
+            return Ok((false, None));
+        }
+        let category = match wanted {
+            Some(code) => service_in(&app, conn, &code)?,
+            None => None,
+        };
+        Ok((true, category))
     })
     .await
     .map_err(|e| Open311Error::from_api(format, e))?;
@@ -263,9 +275,9 @@ pub async fn post_resource(
             "api_key is not valid",
         ));
     }
-    let code = field("service_code")
-        .ok_or_else(|| Open311Error::bad(format, "service_code: is required"))?;
-    let category = service(&state, format, &code, "service_code: there is no service").await?;
+    let code = code.ok_or_else(|| Open311Error::bad(format, "service_code: is required"))?;
+    let category =
+        category.ok_or_else(|| no_service(format, "service_code: there is no service", &code))?;
     let report = new_report(&pairs, &category.routing.code)
         .map_err(|e| Open311Error::from_api(format, e))?;
     let filed = filing::file(
