@@ -3,6 +3,8 @@
 //! exceptions: public holidays, days off moved by decree, weekend days declared
 //! working days, and shortened pre-holiday days.
 
+pub mod calendar;
+
 use std::fmt;
 use std::str::FromStr;
 
