@@ -15,3 +15,4 @@ pub mod reports;
 pub mod routing;
 pub mod sla;
 pub mod startup;
+pub mod workflow;

@@ -209,6 +209,15 @@ impl Departments {
     pub fn triage(&self) -> Option<Uuid> {
         self.triage
     }
+
+    pub fn contains(&self, id: Uuid) -> bool {
+        self.parent.contains_key(&id)
+    }
+
+    /// The department's parent, if it has one.
+    pub fn parent(&self, id: Uuid) -> Option<Uuid> {
+        self.parent.get(&id).copied().flatten()
+    }
 }
 
 /// What routing needs to know of a category.

@@ -1,0 +1,287 @@
+//! The workflow: how a report moves from moderation to closure, who may move
+//! it, what each move needs and what it causes. Pure: the caller says who is
+//! acting and where the report stands; `decide` answers with the transition
+//! or the reason it is refused.
+//!
+//! | action | from | to | who | needs |
+//! |---|---|---|---|---|
+//! | `accept` | moderation | assigned | supervisor, admin | — |
+//! | `reject` | moderation | rejected | supervisor, admin | reason |
+//! | `mark_duplicate` | moderation, assigned, returned | duplicate | supervisor, admin | the original's number |
+//! | `assign` | assigned, returned, reopened | assigned | supervisor, admin | a department |
+//! | `take` | assigned, reopened | in_progress | crew, supervisor, admin | — |
+//! | `pause` | assigned, in_progress, reopened | paused | crew, supervisor, admin | a typed reason and the expected resume date |
+//! | `resume` | paused | the status it was paused in | crew, supervisor, admin | — |
+//! | `answer` | assigned, in_progress, reopened | resolved | crew, supervisor, admin | answer text; a photo when the category has a fix target |
+//! | `return` | assigned, in_progress, reopened | returned (to triage) | crew, supervisor, admin | reason |
+//! | `confirm` | resolved | confirmed | the reporter | — |
+//! | `refute` | resolved | reopened | the reporter | reason |
+//! | `auto_confirm` | resolved | confirmed | the system | — |
+//! | `close` | confirmed | closed | supervisor, admin, the system | — |
+//!
+//! Scope: crew act on their own department's reports, supervisors on their
+//! department's and its children's, admins on all. Anyone else gets the same
+//! refusal whatever the report's state, so a refusal never tells another
+//! department anything about the report.
+
+pub mod rules;
+
+pub use rules::{Action, Audience, ClockEffect, Rule, Who, RULES};
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::reports::ReportStatus;
+use crate::routing::Departments;
+
+/// A role in the city.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Resident,
+    Crew,
+    Supervisor,
+    Admin,
+    System,
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "resident" => Some(Role::Resident),
+            "crew" => Some(Role::Crew),
+            "supervisor" => Some(Role::Supervisor),
+            "admin" => Some(Role::Admin),
+            "system" => Some(Role::System),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Resident => "resident",
+            Role::Crew => "crew",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+            Role::System => "system",
+        }
+    }
+}
+
+/// Who is acting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub role: Role,
+    pub department: Option<Uuid>,
+    /// The resident who filed the report.
+    pub is_reporter: bool,
+}
+
+/// Why a report was paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseReason {
+    WaitingForResident,
+    SeasonalWork,
+    ThirdParty,
+    Procurement,
+}
+
+impl PauseReason {
+    pub const ALL: [PauseReason; 4] = [
+        PauseReason::WaitingForResident,
+        PauseReason::SeasonalWork,
+        PauseReason::ThirdParty,
+        PauseReason::Procurement,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PauseReason::WaitingForResident => "waiting_for_resident",
+            PauseReason::SeasonalWork => "seasonal_work",
+            PauseReason::ThirdParty => "third_party",
+            PauseReason::Procurement => "procurement",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PauseReason> {
+        PauseReason::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// What the actor asks for, with whatever they sent along.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Command {
+    pub reason: Option<String>,
+    pub answer: Option<String>,
+    pub photos: usize,
+    pub pause_reason: Option<PauseReason>,
+    pub resume_on: Option<NaiveDate>,
+    pub department: Option<Uuid>,
+    pub original: Option<i64>,
+}
+
+/// Where the report stands, as far as the workflow cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Case {
+    pub status: ReportStatus,
+    pub department: Option<Uuid>,
+    /// The status a paused report returns to.
+    pub paused_from: Option<ReportStatus>,
+    /// Whether the category's SLA policy has a fix target (work on the
+    /// ground, to be shown in a photo).
+    pub fix_target: bool,
+    /// Today in the city, for checking an expected resume date.
+    pub today: NaiveDate,
+}
+
+/// An allowed move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub action: Action,
+    pub from: ReportStatus,
+    pub to: ReportStatus,
+    pub rule: &'static Rule,
+}
+
+/// Why a move is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("you may not act on this report")]
+    Forbidden,
+    #[error("a report that is {status} cannot be given '{action}'")]
+    NotNow {
+        status: ReportStatus,
+        action: Action,
+    },
+    #[error("{field}: {message}")]
+    Missing {
+        field: &'static str,
+        message: String,
+    },
+}
+
+/// Whether `actor` acts within their scope on a report of `department`.
+pub fn in_scope(actor: &Actor, department: Option<Uuid>, departments: &Departments) -> bool {
+    match actor.role {
+        Role::Admin | Role::System => true,
+        Role::Resident => false,
+        Role::Crew => department.is_some() && department == actor.department,
+        Role::Supervisor => match (department, actor.department) {
+            (Some(report), Some(own)) => departments.depth_below(report, own).is_some(),
+            _ => false,
+        },
+    }
+}
+
+fn allowed(who: &[Who], actor: &Actor, scoped: bool) -> bool {
+    who.iter().any(|w| match w {
+        Who::Reporter => actor.role == Role::Resident && actor.is_reporter,
+        Who::Crew => actor.role == Role::Crew && scoped,
+        Who::Supervisor => actor.role == Role::Supervisor && scoped,
+        Who::Admin => actor.role == Role::Admin,
+        Who::System => actor.role == Role::System,
+    })
+}
+
+/// Decides one attempted move.
+pub fn decide(
+    case: &Case,
+    action: Action,
+    command: &Command,
+    actor: &Actor,
+    departments: &Departments,
+) -> Result<Transition, Refusal> {
+    let rule = rules::rule(action);
+    let scoped = in_scope(actor, case.department, departments);
+    if !allowed(rule.who, actor, scoped) {
+        return Err(Refusal::Forbidden);
+    }
+    if !rule.from.contains(&case.status) {
+        return Err(Refusal::NotNow {
+            status: case.status,
+            action,
+        });
+    }
+    check_needs(case, action, command, departments)?;
+    let to = match action {
+        Action::Resume => case.paused_from.unwrap_or(ReportStatus::Assigned),
+        _ => rule.to,
+    };
+    Ok(Transition {
+        action,
+        from: case.status,
+        to,
+        rule,
+    })
+}
+
+fn text_given(text: &Option<String>) -> bool {
+    text.as_deref().is_some_and(|t| !t.trim().is_empty())
+}
+
+/// The longest reason or answer accepted.
+pub const MAX_TEXT_CHARS: usize = 4000;
+
+fn check_needs(
+    case: &Case,
+    action: Action,
+    command: &Command,
+    departments: &Departments,
+) -> Result<(), Refusal> {
+    let missing = |field: &'static str, message: &str| {
+        Err(Refusal::Missing {
+            field,
+            message: message.to_string(),
+        })
+    };
+    for (field, text) in [("reason", &command.reason), ("answer", &command.answer)] {
+        if text
+            .as_deref()
+            .is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
+        {
+            return missing(field, "is longer than 4000 characters");
+        }
+    }
+    match action {
+        Action::Reject | Action::Return | Action::Refute if !text_given(&command.reason) => {
+            missing("reason", "is required: say why")
+        }
+        Action::Answer if !text_given(&command.answer) => {
+            missing("answer", "is required: tell the resident what was done")
+        }
+        Action::Answer if case.fix_target && command.photos == 0 => missing(
+            "photos",
+            "at least one photo of the work is required for this category",
+        ),
+        Action::Pause if command.pause_reason.is_none() => missing(
+            "pause_reason",
+            "is required: waiting_for_resident, seasonal_work, third_party or procurement",
+        ),
+        Action::Pause => match command.resume_on {
+            None => missing(
+                "resume_on",
+                "is required: the date work is expected to resume",
+            ),
+            Some(day) if day <= case.today => missing("resume_on", "must be a date after today"),
+            Some(_) => Ok(()),
+        },
+        Action::Assign => match command.department {
+            None => missing("department", "is required: the department to assign to"),
+            Some(d) if !departments.contains(d) => {
+                missing("department", "is not a department of this city")
+            }
+            Some(d) if Some(d) == departments.triage() => missing(
+                "department",
+                "is the triage department; assign to a department that does the work",
+            ),
+            Some(_) => Ok(()),
+        },
+        Action::MarkDuplicate if command.original.is_none() => {
+            missing("original", "is required: the number of the original report")
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
