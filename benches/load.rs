@@ -798,6 +798,14 @@ fn generate(
                 answer_due_at: None,
                 resolved_at: closed.then_some(updated),
                 closed_at: (!status.is_open()).then_some(updated),
+                cycle: 0,
+                cycle_started_at: Some(created),
+                moderated_at: None,
+                responded_at: None,
+                fix_due_at: None,
+                check_due_at: None,
+                escalation_level: 0,
+                next_sla_at: None,
             });
         }
         seed::insert_reports(conn, &rows, &events).map_err(|e| e.to_string())?;

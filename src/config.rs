@@ -18,6 +18,12 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub media: MediaSettings,
     pub seed: SeedSettings,
+    pub sla: SlaSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SlaSettings {
+    pub scan_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -179,6 +179,10 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             fix_days: p.fix_days,
             resident_check_days: p.resident_check_days,
             warn_percents: p.warn_percents,
+            moderation_unit: "working_days".into(),
+            answer_unit: "working_days".into(),
+            fix_unit: "working_days".into(),
+            escalation_percents: "100,150".into(),
         });
     }
 
@@ -521,6 +525,15 @@ impl ReportSampler<'_> {
             answer_due_at: None,
             resolved_at: None,
             closed_at: None,
+            cycle: 0,
+            cycle_started_at: Some(at),
+            moderated_at: None,
+            responded_at: None,
+            fix_due_at: None,
+            check_due_at: None,
+            escalation_level: 0,
+            // The SLA scanner works out the deadlines on its first pass.
+            next_sla_at: Some(at),
         };
         let event = |city: &mut DemoCity,
                      at: NaiveDateTime,

@@ -83,6 +83,7 @@ impl Application {
             },
             max_photos: settings.media.max_photos,
         });
+        start_scanner(&state, settings.sla.scan_interval_secs);
         let metrics = web::Data::new(Metrics::new());
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
@@ -148,5 +149,41 @@ fn filing_writers(database: &crate::config::DatabaseSettings) -> usize {
     match DatabaseUrl::parse(&database.url) {
         Ok(DatabaseUrl::Postgres { .. }) => database.filing_writers,
         _ => 1,
+    }
+}
+
+/// The SLA scanner's background thread: a pass at start, then one every
+/// `interval_secs`; it ends when the application does.
+fn start_scanner(state: &web::Data<AppState>, interval_secs: u64) {
+    if interval_secs == 0 {
+        return;
+    }
+    let weak = Arc::downgrade(&state.clone().into_inner());
+    let spawned = std::thread::Builder::new()
+        .name("gorod-sla-scanner".into())
+        .spawn(move || loop {
+            let Some(state) = weak.upgrade() else { break };
+            let pass = state
+                .pool
+                .get()
+                .map_err(DbError::from)
+                .and_then(|mut conn| {
+                    let snapshot = state.catalog_snapshot(&mut conn)?;
+                    db::sla::scan(&mut conn, &snapshot, state.clock.now())
+                });
+            match pass {
+                Ok(summary) if summary.marks > 0 => log::info!(
+                    "SLA scanner: {} reports looked at, {} marks recorded",
+                    summary.looked_at,
+                    summary.marks
+                ),
+                Ok(_) => {}
+                Err(e) => log::error!("SLA scanner pass failed: {e}"),
+            }
+            drop(state);
+            std::thread::sleep(Duration::from_secs(interval_secs));
+        });
+    if let Err(e) = spawned {
+        log::error!("the SLA scanner could not start: {e}");
     }
 }

@@ -16,6 +16,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/categories"),
     ("get", "/api/v1/departments"),
     ("post", "/api/v1/admin/service-areas"),
+    ("post", "/api/v1/admin/sla/scan"),
+    ("post", "/api/v1/reports/{id}/actions"),
     ("get", "/api/v1/openapi.json"),
 ];
 

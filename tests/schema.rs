@@ -104,6 +104,32 @@ async fn every_table_round_trips_through_the_shared_schema() {
         })
         .execute(conn)
         .unwrap();
+    diesel::insert_into(report_pauses::table)
+        .values(ReportPauseRow {
+            id: gorod::db::new_id(),
+            report_id: report.id.clone(),
+            cycle: 0,
+            from_status: "in_progress".into(),
+            reason: "procurement".into(),
+            note: Some("закупка".into()),
+            resume_on: NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+            started_at: now,
+            ended_at: None,
+            started_by: None,
+        })
+        .execute(conn)
+        .unwrap();
+    diesel::insert_into(sla_marks::table)
+        .values(SlaMarkRow {
+            report_id: report.id.clone(),
+            cycle: 0,
+            stage: "answer".into(),
+            mark: "breach".into(),
+            due_at: now,
+            recorded_at: now,
+        })
+        .execute(conn)
+        .unwrap();
     diesel::insert_into(ledger_entries::table)
         .values(LedgerEntryRow {
             seq: 1,
@@ -121,6 +147,22 @@ async fn every_table_round_trips_through_the_shared_schema() {
         .unwrap();
 
     let counts = [
+        (
+            "report_pauses",
+            report_pauses::table
+                .select(ReportPauseRow::as_select())
+                .load(conn)
+                .unwrap()
+                .len(),
+        ),
+        (
+            "sla_marks",
+            sla_marks::table
+                .select(SlaMarkRow::as_select())
+                .load(conn)
+                .unwrap()
+                .len(),
+        ),
         (
             "calendars",
             calendars::table
@@ -259,7 +301,13 @@ async fn every_table_round_trips_through_the_shared_schema() {
         .select(CalendarDayRow::as_select())
         .first(conn)
         .unwrap();
-    assert_eq!(day.kind, "working");
+    assert_eq!(day.kind, "shortened");
+    let pause: ReportPauseRow = report_pauses::table
+        .select(ReportPauseRow::as_select())
+        .first(conn)
+        .unwrap();
+    assert_eq!(pause.resume_on, NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+    assert_eq!(pause.ended_at, None);
     let attachment: AttachmentRow = attachments::table
         .select(AttachmentRow::as_select())
         .first(conn)

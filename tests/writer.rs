@@ -46,6 +46,8 @@ fn record(conn: &mut DbConnection, email: &str, category_exists: bool) -> Filing
         decision,
         source: "api",
         photos: Vec::new(),
+        due: Default::default(),
+        next_sla_at: None,
     }
 }
 

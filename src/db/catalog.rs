@@ -68,6 +68,7 @@ pub fn category_id(conn: &mut DbConnection, code: &str) -> Result<Option<String>
 #[derive(Debug, Clone)]
 pub struct FilingCategory {
     pub routing: CategoryRouting,
+    pub sla: std::sync::Arc<crate::sla::SlaPlan>,
     pub questions: Vec<Question>,
     pub duplicate_radius_m: f64,
 }
@@ -82,11 +83,19 @@ pub fn category_for_filing(
         .select(CategoryRow::as_select())
         .first(conn)
         .optional()?;
-    found.map(|c| filing_category(&c)).transpose()
+    let plans = super::sla::load_plans(conn)?;
+    found.map(|c| filing_category(&c, &plans)).transpose()
 }
 
-fn filing_category(c: &CategoryRow) -> Result<FilingCategory, DbError> {
+fn filing_category(
+    c: &CategoryRow,
+    plans: &HashMap<String, std::sync::Arc<crate::sla::SlaPlan>>,
+) -> Result<FilingCategory, DbError> {
     Ok(FilingCategory {
+        sla: plans
+            .get(&c.sla_policy_id)
+            .cloned()
+            .ok_or_else(|| DbError::Corrupt(format!("category '{}' has no SLA policy", c.code)))?,
         routing: CategoryRouting {
             id: parse_id(&c.id)?,
             code: c.code.clone(),
@@ -135,9 +144,10 @@ pub fn load_snapshot(conn: &mut DbConnection) -> Result<Snapshot, DbError> {
         .filter(categories::active.eq(true))
         .select(CategoryRow::as_select())
         .load(conn)?;
+    let plans = super::sla::load_plans(conn)?;
     let categories = rows
         .iter()
-        .map(|c| Ok((c.code.clone(), filing_category(c)?)))
+        .map(|c| Ok((c.code.clone(), filing_category(c, &plans)?)))
         .collect::<Result<HashMap<_, _>, DbError>>()?;
     Ok(Snapshot {
         map: load_city_map(conn)?,

@@ -32,10 +32,13 @@ macro_rules! insert_batches {
 
 pub mod access;
 pub mod catalog;
+pub mod outbox;
 pub mod reports;
 pub mod rows;
 pub mod schema;
 pub mod seed;
+pub mod sla;
+pub mod workflow;
 pub mod writer;
 
 use std::path::PathBuf;

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use uuid::Uuid;
 
+use crate::sla::schedule::Due;
+
 use super::rows::{
     AttachmentRow, CategoryRow, DepartmentRow, ReportEventRow, ReportRow, SubscriptionRow, UserRow,
 };
@@ -49,6 +51,10 @@ pub struct FilingRecord {
     /// 'api', 'open311' or 'web'
     pub source: &'static str,
     pub photos: Vec<StoredPhoto>,
+    /// The deadlines counted from filing, and when the SLA scanner must
+    /// first look at the report.
+    pub due: Due,
+    pub next_sla_at: Option<NaiveDateTime>,
 }
 
 /// Files reports: their reporters (found or created as residents), the
@@ -95,10 +101,18 @@ pub fn insert_filings(
             duplicate_of: None,
             created_at: filing.now,
             updated_at: filing.now,
-            moderation_due_at: None,
-            answer_due_at: None,
+            moderation_due_at: filing.due.moderation,
+            answer_due_at: filing.due.answer,
             resolved_at: None,
             closed_at: None,
+            cycle: 0,
+            cycle_started_at: Some(filing.now),
+            moderated_at: None,
+            responded_at: None,
+            fix_due_at: filing.due.fix,
+            check_due_at: None,
+            escalation_level: 0,
+            next_sla_at: filing.next_sla_at,
         };
         let event = ReportEventRow {
             id: new_id(),

@@ -40,6 +40,10 @@ pub struct SlaPolicyRow {
     pub fix_days: Option<i32>,
     pub resident_check_days: i32,
     pub warn_percents: String,
+    pub moderation_unit: String,
+    pub answer_unit: String,
+    pub fix_unit: String,
+    pub escalation_percents: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -155,6 +159,42 @@ pub struct ReportRow {
     pub answer_due_at: Option<NaiveDateTime>,
     pub resolved_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
+    /// 0 from filing; one more at each reopening.
+    pub cycle: i32,
+    /// When the current cycle began (filing or the last reopening).
+    pub cycle_started_at: Option<NaiveDateTime>,
+    pub moderated_at: Option<NaiveDateTime>,
+    pub responded_at: Option<NaiveDateTime>,
+    pub fix_due_at: Option<NaiveDateTime>,
+    pub check_due_at: Option<NaiveDateTime>,
+    pub escalation_level: i32,
+    pub next_sla_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = report_pauses)]
+pub struct ReportPauseRow {
+    pub id: String,
+    pub report_id: String,
+    pub cycle: i32,
+    pub from_status: String,
+    pub reason: String,
+    pub note: Option<String>,
+    pub resume_on: chrono::NaiveDate,
+    pub started_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub started_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sla_marks)]
+pub struct SlaMarkRow {
+    pub report_id: String,
+    pub cycle: i32,
+    pub stage: String,
+    pub mark: String,
+    pub due_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

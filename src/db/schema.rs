@@ -34,6 +34,10 @@ diesel::table! {
         fix_days -> Nullable<Integer>,
         resident_check_days -> Integer,
         warn_percents -> Text,
+        moderation_unit -> Text,
+        answer_unit -> Text,
+        fix_unit -> Text,
+        escalation_percents -> Text,
     }
 }
 
@@ -149,6 +153,40 @@ diesel::table! {
         answer_due_at -> Nullable<Timestamp>,
         resolved_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
+        cycle -> Integer,
+        cycle_started_at -> Nullable<Timestamp>,
+        moderated_at -> Nullable<Timestamp>,
+        responded_at -> Nullable<Timestamp>,
+        fix_due_at -> Nullable<Timestamp>,
+        check_due_at -> Nullable<Timestamp>,
+        escalation_level -> Integer,
+        next_sla_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    report_pauses (id) {
+        id -> Text,
+        report_id -> Text,
+        cycle -> Integer,
+        from_status -> Text,
+        reason -> Text,
+        note -> Nullable<Text>,
+        resume_on -> Date,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        started_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sla_marks (report_id, cycle, stage, mark) {
+        report_id -> Text,
+        cycle -> Integer,
+        stage -> Text,
+        mark -> Text,
+        due_at -> Timestamp,
+        recorded_at -> Timestamp,
     }
 }
 
@@ -240,6 +278,8 @@ diesel::joinable!(reports -> categories (category_id));
 diesel::joinable!(reports -> service_areas (service_area_id));
 diesel::joinable!(reports -> departments (department_id));
 diesel::joinable!(report_events -> reports (report_id));
+diesel::joinable!(report_pauses -> reports (report_id));
+diesel::joinable!(sla_marks -> reports (report_id));
 diesel::joinable!(report_events -> users (actor_id));
 diesel::joinable!(attachments -> reports (report_id));
 diesel::joinable!(subscriptions -> reports (report_id));
@@ -263,4 +303,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     subscriptions,
     outbox,
     ledger_entries,
+    report_pauses,
+    sla_marks,
 );

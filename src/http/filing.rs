@@ -13,7 +13,8 @@ use super::{db, ApiError, AppState};
 use crate::db::reports::{self as report_db, FiledReport, FilingRecord, Nearby, StoredPhoto};
 use crate::media::{self, CleanPhoto};
 use crate::reports::questions::{check_answers, Answer, UnknownAnswers};
-use crate::reports::NewReport;
+use crate::reports::{NewReport, ReportStatus};
+use crate::sla::schedule::{self, Facts};
 
 /// A photo as uploaded.
 pub struct Upload {
@@ -38,21 +39,23 @@ pub struct Filed {
     pub candidates: Vec<Nearby>,
 }
 
-pub async fn file(
+/// Cleans uploaded photos (on the blocking pool); a bad one is a 400 naming
+/// it by `photo_field`.
+pub async fn clean_photos(
     state: &web::Data<AppState>,
-    report: NewReport,
     uploads: Vec<Upload>,
-    channel: Channel,
-) -> Result<Filed, ApiError> {
+    photo_field: fn(usize) -> String,
+) -> Result<Vec<CleanPhoto>, ApiError> {
     if uploads.len() > state.max_photos {
         return Err(ApiError::invalid(
-            (channel.photo_field)(state.max_photos),
-            format!("at most {} photos may come with a report", state.max_photos),
+            photo_field(state.max_photos),
+            format!("at most {} photos may come at once", state.max_photos),
         ));
     }
-    let uploads_empty = uploads.is_empty();
+    if uploads.is_empty() {
+        return Ok(Vec::new());
+    }
     let limits = state.photo_limits;
-    let photo_field = channel.photo_field;
     let clean_all = move || {
         uploads
             .iter()
@@ -63,13 +66,18 @@ pub async fn file(
             })
             .collect::<Result<Vec<CleanPhoto>, ApiError>>()
     };
-    let photos = if uploads_empty {
-        Vec::new()
-    } else {
-        web::block(clean_all)
-            .await
-            .map_err(|e| ApiError::Internal(Box::new(e)))??
-    };
+    web::block(clean_all)
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?
+}
+
+pub async fn file(
+    state: &web::Data<AppState>,
+    report: NewReport,
+    uploads: Vec<Upload>,
+    channel: Channel,
+) -> Result<Filed, ApiError> {
+    let photos = clean_photos(state, uploads, channel.photo_field).await?;
 
     let now = state.clock.now();
     let app = state.clone();
@@ -109,8 +117,20 @@ pub async fn file(
                 .store(photo)
                 .map_err(|e| ApiError::Internal(format!("cannot store a photo: {e}").into()))?;
         }
+        let sla = &category.sla;
+        let facts = Facts {
+            status: ReportStatus::Moderation,
+            created_at: now,
+            cycle_started_at: now,
+            responded_at: None,
+            resolved_at: None,
+            pauses: Vec::new(),
+        };
+        let clocks = schedule::look(&sla.policy, &sla.calendar, &facts, now, |_, _| false);
         let record = FilingRecord {
             now,
+            due: clocks.due,
+            next_sla_at: clocks.next,
             category_id: category.routing.id,
             report,
             answers,

@@ -14,11 +14,13 @@ use super::filing::{self, Channel, Upload};
 use super::filters::{non_empty, parse_count, FilterParams};
 use super::{db, parse_json, read_body, ApiError, AppState};
 use crate::db::reports::{Nearby, ReportDetail, ReportListing, Support};
-use crate::db::rows::AttachmentRow;
+use crate::db::rows::{AttachmentRow, ReportPauseRow};
+use crate::db::workflow as workflow_db;
 use crate::db::{catalog, reports as report_db, write_transaction};
 use crate::media::Variant;
 use crate::reports::questions::UnknownAnswers;
 use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
+use crate::sla::schedule;
 
 pub const MAX_PER_PAGE: i64 = 200;
 pub const DEFAULT_PER_PAGE: i64 = 50;
@@ -121,16 +123,7 @@ pub async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let is_multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    let (body, uploads) = if is_multipart {
-        read_multipart(&state, Multipart::new(request.headers(), payload)).await?
-    } else {
-        (read_body(payload, MAX_JSON_BYTES).await?, Vec::new())
-    };
+    let (body, uploads) = read_submission(&state, &request, payload, "report").await?;
     let input: ReportInput = parse_json(&body)?;
     let report = NewReport::parse(input)?;
     let filed = filing::file(
@@ -162,11 +155,32 @@ pub async fn create(
         }))
 }
 
-/// Reads the `report` part and up to `max_photos` `photos` parts, each
+/// A JSON body, or a multipart body with the JSON in the part named
+/// `json_part` and photos in `photos` parts.
+pub(super) async fn read_submission(
+    state: &AppState,
+    request: &HttpRequest,
+    payload: web::Payload,
+    json_part: &'static str,
+) -> Result<(Vec<u8>, Vec<Upload>), ApiError> {
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if is_multipart {
+        read_multipart(state, Multipart::new(request.headers(), payload), json_part).await
+    } else {
+        Ok((read_body(payload, MAX_JSON_BYTES).await?, Vec::new()))
+    }
+}
+
+/// Reads the `json_part` part and up to `max_photos` `photos` parts, each
 /// within its size limit; anything else is refused by name.
 async fn read_multipart(
     state: &AppState,
     mut parts: Multipart,
+    json_part: &'static str,
 ) -> Result<(Vec<u8>, Vec<Upload>), ApiError> {
     let mut report = None;
     let mut uploads = Vec::new();
@@ -180,7 +194,7 @@ async fn read_multipart(
             .unwrap_or("")
             .to_string();
         let (field, limit) = match name.as_str() {
-            "report" => ("report".to_string(), MAX_JSON_BYTES),
+            part if part == json_part => (json_part.to_string(), MAX_JSON_BYTES),
             "photos" | "photo" => {
                 if uploads.len() >= state.max_photos {
                     return Err(ApiError::invalid(
@@ -196,7 +210,7 @@ async fn read_multipart(
             other => {
                 return Err(ApiError::invalid(
                     if other.is_empty() { "body" } else { other },
-                    "is not a part of a report: send 'report' (JSON) and 'photos' (images)",
+                    format!("is not a part of this request: send '{json_part}' (JSON) and 'photos' (images)"),
                 ))
             }
         };
@@ -213,7 +227,7 @@ async fn read_multipart(
             }
             bytes.extend_from_slice(&chunk);
         }
-        if name == "report" {
+        if name == json_part {
             report = Some(bytes);
         } else {
             uploads.push(Upload {
@@ -222,8 +236,12 @@ async fn read_multipart(
             });
         }
     }
-    let report = report
-        .ok_or_else(|| ApiError::invalid("report", "the multipart body has no 'report' part"))?;
+    let report = report.ok_or_else(|| {
+        ApiError::invalid(
+            json_part,
+            format!("the multipart body has no '{json_part}' part"),
+        )
+    })?;
     Ok((report, uploads))
 }
 
@@ -372,6 +390,12 @@ struct HistoryEntry {
     note: Option<String>,
 }
 
+/// A report's clocks, worked out at the time of the request.
+struct Clocks {
+    standing: Option<schedule::Standing>,
+    pauses: Vec<ReportPauseRow>,
+}
+
 /// The public face of one report.
 #[derive(Serialize, ToSchema)]
 struct ReportView {
@@ -397,7 +421,47 @@ struct ReportView {
     answer_due_at: Option<NaiveDateTime>,
     resolved_at: Option<NaiveDateTime>,
     closed_at: Option<NaiveDateTime>,
+    /// The current stage and its deadline; null once no clock runs.
+    deadline: Option<DeadlineView>,
+    /// Every pause, with its reason.
+    pauses: Vec<PauseView>,
     history: Vec<HistoryEntry>,
+}
+
+/// Where a report stands against its deadline. Deadlines are counted as the
+/// README's "Deadlines" section says.
+#[derive(Serialize, ToSchema)]
+pub struct DeadlineView {
+    /// moderation, answer, fix or resident_check
+    stage: &'static str,
+    /// e.g. {"unit": "working_days", "value": 8}
+    #[schema(value_type = Object)]
+    target: crate::sla::calendar::Target,
+    started_at: NaiveDateTime,
+    /// null while the report is paused
+    deadline: Option<NaiveDateTime>,
+    /// Working days (calendar days for the resident check) used so far
+    days_used: u32,
+    /// Working days (calendar days for the resident check) left
+    days_left: u32,
+    breached: bool,
+    paused: bool,
+    /// 0 from filing; one more after each refuted answer
+    cycle: i32,
+    /// 0: the crew; 1: the department's supervisors; 2: the city's
+    escalation_level: i32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PauseView {
+    /// waiting_for_resident, seasonal_work, third_party or procurement
+    reason: String,
+    note: Option<String>,
+    /// The date work is expected to resume
+    resume_on: chrono::NaiveDate,
+    started_at: NaiveDateTime,
+    /// null while paused
+    ended_at: Option<NaiveDateTime>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -424,8 +488,33 @@ impl ReportView {
         state: &AppState,
         d: ReportDetail,
         photos: Vec<AttachmentRow>,
+        clocks: Clocks,
     ) -> Result<ReportView, ApiError> {
         let r = d.report;
+        let paused = clocks.pauses.iter().any(|p| p.ended_at.is_none());
+        let deadline = clocks.standing.map(|s| DeadlineView {
+            stage: s.stage,
+            target: s.target,
+            started_at: s.started_at,
+            deadline: s.deadline,
+            days_used: s.days_used,
+            days_left: s.days_left,
+            breached: s.breached,
+            paused,
+            cycle: r.cycle,
+            escalation_level: r.escalation_level,
+        });
+        let pauses = clocks
+            .pauses
+            .into_iter()
+            .map(|p| PauseView {
+                reason: p.reason,
+                note: p.note,
+                resume_on: p.resume_on,
+                started_at: p.started_at,
+                ended_at: p.ended_at,
+            })
+            .collect();
         let answers = serde_json::from_str(&r.answers)
             .map_err(|e| ApiError::Internal(format!("report {} answers: {e}", r.number).into()))?;
         Ok(ReportView {
@@ -462,6 +551,8 @@ impl ReportView {
             answer_due_at: r.answer_due_at,
             resolved_at: r.resolved_at,
             closed_at: r.closed_at,
+            deadline,
+            pauses,
             history: d
                 .events
                 .into_iter()
@@ -494,16 +585,31 @@ pub async fn show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let key = report_id(&id)?;
+    let now = state.clock.now();
+    let app = state.clone();
     let found = db(&state, move |conn| {
         let Some(detail) = report_db::find(conn, &key)? else {
             return Ok(None);
         };
         let photos = report_db::photos(conn, &key)?;
-        Ok(Some((detail, photos)))
+        let snapshot = app.catalog_snapshot(conn)?;
+        let plan = workflow_db::plan_of(&snapshot, &detail.report)?;
+        let all_pauses = workflow_db::all_pauses(conn, &detail.report.id)?;
+        let current: Vec<_> = all_pauses
+            .iter()
+            .filter(|p| p.cycle == detail.report.cycle)
+            .cloned()
+            .collect();
+        let facts = workflow_db::facts(&detail.report, &current)?;
+        let clocks = Clocks {
+            standing: schedule::standing(&plan.policy, &plan.calendar, &facts, now),
+            pauses: all_pauses,
+        };
+        Ok(Some((detail, photos, clocks)))
     })
     .await?;
-    let (detail, photos) = found.ok_or_else(|| no_such_report(&id))?;
-    Ok(HttpResponse::Ok().json(ReportView::new(&state, detail, photos)?))
+    let (detail, photos, clocks) = found.ok_or_else(|| no_such_report(&id))?;
+    Ok(HttpResponse::Ok().json(ReportView::new(&state, detail, photos, clocks)?))
 }
 
 #[derive(Deserialize)]

@@ -210,6 +210,14 @@ impl Departments {
         self.triage
     }
 
+    /// The id of the department with this code.
+    pub fn id_of(&self, code: &str) -> Option<Uuid> {
+        self.code
+            .iter()
+            .find(|(_, c)| *c == code)
+            .map(|(id, _)| *id)
+    }
+
     pub fn contains(&self, id: Uuid) -> bool {
         self.parent.contains_key(&id)
     }

@@ -337,7 +337,7 @@ impl WorkCalendar {
         let mut left = 0;
         if let Some(deadline) = deadline {
             let last = self.local_date(deadline);
-            let mut day = today;
+            let mut day = today.max(first);
             while day <= last {
                 if matches!(self.period(day), Some((_, end)) if end > now) {
                     left += 1;

@@ -4,12 +4,21 @@
 //! working days, and shortened pre-holiday days.
 
 pub mod calendar;
+pub mod schedule;
 
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
+
+/// A category's policy with the calendar its targets are counted in.
+#[derive(Debug, Clone)]
+pub struct SlaPlan {
+    pub policy_code: String,
+    pub policy: schedule::Policy,
+    pub calendar: calendar::WorkCalendar,
+}
 
 /// How a dated calendar entry changes an ordinary day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -99,6 +99,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.database.pool_size = 4;
     settings.seed.demo = true;
     settings.seed.demo_reports = 0;
+    // Tests run the SLA scanner themselves, after moving the clock.
+    settings.sla.scan_interval_secs = 0;
     settings
 }
 

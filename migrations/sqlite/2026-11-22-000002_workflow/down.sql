@@ -1,0 +1,15 @@
+DROP TABLE sla_marks;
+DROP TABLE report_pauses;
+DROP INDEX reports_next_sla;
+ALTER TABLE reports DROP COLUMN next_sla_at;
+ALTER TABLE reports DROP COLUMN escalation_level;
+ALTER TABLE reports DROP COLUMN check_due_at;
+ALTER TABLE reports DROP COLUMN fix_due_at;
+ALTER TABLE reports DROP COLUMN responded_at;
+ALTER TABLE reports DROP COLUMN moderated_at;
+ALTER TABLE reports DROP COLUMN cycle_started_at;
+ALTER TABLE reports DROP COLUMN cycle;
+ALTER TABLE sla_policies DROP COLUMN escalation_percents;
+ALTER TABLE sla_policies DROP COLUMN fix_unit;
+ALTER TABLE sla_policies DROP COLUMN answer_unit;
+ALTER TABLE sla_policies DROP COLUMN moderation_unit;

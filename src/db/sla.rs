@@ -1,0 +1,259 @@
+//! SLA policies and calendars as the clocks use them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveTime;
+use diesel::prelude::*;
+
+use super::rows::{CalendarDayRow, CalendarRow, SlaPolicyRow};
+use super::schema::{calendar_days, calendars, sla_policies};
+use super::{outbox, write_transaction, DbConnection, DbError};
+use crate::sla::calendar::{Target, WorkCalendar};
+use crate::sla::schedule::{parse_percents, Policy};
+use crate::sla::{parse_weekdays, CalendarDay, SlaPlan};
+
+/// Every policy with its calendar, by policy id.
+pub fn load_plans(conn: &mut DbConnection) -> Result<HashMap<String, Arc<SlaPlan>>, DbError> {
+    let policies = sla_policies::table
+        .select(SlaPolicyRow::as_select())
+        .load(conn)?;
+    let calendars: HashMap<String, CalendarRow> = calendars::table
+        .select(CalendarRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let mut days: HashMap<String, Vec<CalendarDay>> = HashMap::new();
+    for d in calendar_days::table
+        .select(CalendarDayRow::as_select())
+        .load(conn)?
+    {
+        let kind = d.kind.parse().map_err(DbError::Corrupt)?;
+        days.entry(d.calendar_id).or_default().push(CalendarDay {
+            day: d.day,
+            kind,
+            note: d.note,
+        });
+    }
+    policies
+        .into_iter()
+        .map(|p| {
+            let calendar = calendars
+                .get(&p.calendar_id)
+                .ok_or_else(|| DbError::Corrupt(format!("policy '{}' has no calendar", p.code)))?;
+            let plan = SlaPlan {
+                policy_code: p.code.clone(),
+                policy: policy(&p).map_err(|e| corrupt("policy", &p.code, e))?,
+                calendar: work_calendar(calendar, days.get(&calendar.id).map_or(&[], |d| d))
+                    .map_err(|e| corrupt("calendar", &calendar.code, e))?,
+            };
+            Ok((p.id, Arc::new(plan)))
+        })
+        .collect()
+}
+
+fn corrupt(what: &str, code: &str, e: String) -> DbError {
+    DbError::Corrupt(format!("{what} '{code}': {e}"))
+}
+
+pub fn policy(p: &SlaPolicyRow) -> Result<Policy, String> {
+    Ok(Policy {
+        moderation: Target::parse(&p.moderation_unit, p.moderation_days)?,
+        answer: Target::parse(&p.answer_unit, p.answer_days)?,
+        fix: p
+            .fix_days
+            .map(|n| Target::parse(&p.fix_unit, n))
+            .transpose()?,
+        resident_check: Target::parse("calendar_days", p.resident_check_days)?,
+        warn_percents: parse_percents(&p.warn_percents)?,
+        escalation_percents: parse_percents(&p.escalation_percents)?,
+    })
+}
+
+pub fn work_calendar(c: &CalendarRow, days: &[CalendarDay]) -> Result<WorkCalendar, String> {
+    let time = |t: &str| {
+        NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| format!("'{t}' is not a time (HH:MM)"))
+    };
+    let zone = c
+        .time_zone
+        .parse()
+        .map_err(|_| format!("'{}' is not a time zone", c.time_zone))?;
+    WorkCalendar::new(
+        zone,
+        parse_weekdays(&c.weekly_days_off)?,
+        time(&c.work_starts)?,
+        time(&c.work_ends)?,
+        days,
+    )
+}
+
+/// What one scanner pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanSummary {
+    /// Reports whose clocks were looked at.
+    pub looked_at: usize,
+    /// Warnings, breaches and escalations recorded.
+    pub marks: usize,
+}
+
+/// Reports taken per transaction.
+pub const SCAN_BATCH: i64 = 500;
+
+/// One pass of the SLA scanner: every report whose `next_sla_at` has come
+/// gets its due warnings, breach and escalations recorded — each once, as
+/// `sla_marks` holds — with a history event and notifications, and its
+/// deadlines and next look worked out again. On PostgreSQL each batch is
+/// leased with `FOR UPDATE SKIP LOCKED`, so several instances share the work.
+pub fn scan(
+    conn: &mut DbConnection,
+    snapshot: &super::catalog::Snapshot,
+    now: chrono::NaiveDateTime,
+) -> Result<ScanSummary, DbError> {
+    let mut summary = ScanSummary::default();
+    loop {
+        let (looked_at, marks) = write_transaction(conn, |conn| scan_batch(conn, snapshot, now))?;
+        summary.looked_at += looked_at;
+        summary.marks += marks;
+        if looked_at < SCAN_BATCH as usize {
+            return Ok(summary);
+        }
+    }
+}
+
+fn scan_batch(
+    conn: &mut DbConnection,
+    snapshot: &super::catalog::Snapshot,
+    now: chrono::NaiveDateTime,
+) -> Result<(usize, usize), DbError> {
+    use super::rows::ReportRow;
+    use super::schema::reports;
+    let due = || {
+        reports::table
+            .filter(reports::next_sla_at.le(now))
+            .order(reports::next_sla_at)
+            .limit(SCAN_BATCH)
+    };
+    let batch: Vec<ReportRow> = match conn {
+        DbConnection::Postgres(c) => due()
+            .select(ReportRow::as_select())
+            .for_update()
+            .skip_locked()
+            .load(c)?,
+        DbConnection::Sqlite(c) => due().select(ReportRow::as_select()).load(c)?,
+    };
+    let mut marks = 0;
+    for mut report in batch.iter().cloned() {
+        marks += look_again(conn, snapshot, &mut report, now)?;
+    }
+    Ok((batch.len(), marks))
+}
+
+/// Records a report's due marks and stores its clocks; returns how many
+/// marks were new.
+fn look_again(
+    conn: &mut DbConnection,
+    snapshot: &super::catalog::Snapshot,
+    report: &mut super::rows::ReportRow,
+    now: chrono::NaiveDateTime,
+) -> Result<usize, DbError> {
+    use super::rows::{ReportEventRow, SlaMarkRow};
+    use super::schema::{report_events, reports, sla_marks};
+    use super::workflow::{look_at, plan_of, store_clocks};
+    use crate::sla::schedule::{level_name, Mark};
+    use crate::workflow::Audience;
+
+    let plan = plan_of(snapshot, report)?;
+    let look = look_at(conn, report, plan, now)?;
+    let mut recorded = 0;
+    for (stage, mark, due_at) in &look.marks {
+        let row = SlaMarkRow {
+            report_id: report.id.clone(),
+            cycle: report.cycle,
+            stage: stage.as_str().into(),
+            mark: mark.code(),
+            due_at: *due_at,
+            recorded_at: now,
+        };
+        let inserted = match conn {
+            DbConnection::Postgres(c) => diesel::insert_into(sla_marks::table)
+                .values(&row)
+                .on_conflict_do_nothing()
+                .execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(sla_marks::table)
+                .values(&row)
+                .on_conflict_do_nothing()
+                .execute(c)?,
+        };
+        if inserted == 0 {
+            continue; // another scanner recorded it
+        }
+        recorded += 1;
+        let note = match mark {
+            Mark::Warning(p) => format!("{p}% of the {} target used", stage.as_str()),
+            Mark::Breach => format!("the {} deadline passed at {due_at}", stage.as_str()),
+            Mark::Escalation(level) => {
+                report.escalation_level = report.escalation_level.max(*level as i32);
+                format!(
+                    "{} overdue: escalated to level {level}, {}",
+                    stage.as_str(),
+                    level_name(*level)
+                )
+            }
+        };
+        let event_id = super::new_id();
+        diesel::insert_into(report_events::table)
+            .values(ReportEventRow {
+                id: event_id.clone(),
+                report_id: report.id.clone(),
+                actor_id: None,
+                actor_role: "system".into(),
+                kind: mark.event().into(),
+                from_status: Some(report.status.clone()),
+                to_status: report.status.clone(),
+                note: Some(note.clone()),
+                public: matches!(mark, Mark::Breach),
+                created_at: now,
+            })
+            .execute(conn)?;
+        let tree = snapshot.map.departments();
+        let people = match mark {
+            Mark::Warning(_) | Mark::Breach => {
+                let mut people = outbox::recipients(conn, report, Audience::Assignee, tree)?;
+                people.extend(outbox::recipients(
+                    conn,
+                    report,
+                    Audience::Department,
+                    tree,
+                )?);
+                people
+            }
+            Mark::Escalation(1) => outbox::recipients(conn, report, Audience::Supervisors, tree)?,
+            Mark::Escalation(_) => {
+                outbox::supervisors(conn, report.department_id.as_deref(), tree, true)?
+            }
+        };
+        let payload = serde_json::json!({
+            "report": report.number,
+            "event": mark.event(),
+            "stage": stage.as_str(),
+            "mark": mark.code(),
+            "due_at": due_at,
+            "note": note,
+        });
+        outbox::enqueue(conn, &event_id, mark.event(), people, &payload, now)?;
+    }
+    store_clocks(report, &look, now);
+    report.next_sla_at = look.next;
+    diesel::update(reports::table.find(&report.id))
+        .set((
+            reports::escalation_level.eq(report.escalation_level),
+            reports::moderation_due_at.eq(report.moderation_due_at),
+            reports::answer_due_at.eq(report.answer_due_at),
+            reports::fix_due_at.eq(report.fix_due_at),
+            reports::check_due_at.eq(report.check_due_at),
+            reports::next_sla_at.eq(report.next_sla_at),
+        ))
+        .execute(conn)?;
+    Ok(recorded)
+}

@@ -1,0 +1,423 @@
+//! Applying workflow moves: in one write transaction the report is read
+//! (locked on PostgreSQL), the move decided by `workflow::decide`, the report
+//! updated, the history event, pause, photos and notifications written, and
+//! the clocks recomputed.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::catalog::Snapshot;
+use super::reports::StoredPhoto;
+use super::rows::{AttachmentRow, ReportEventRow, ReportPauseRow, ReportRow, SubscriptionRow};
+use super::schema::{attachments, report_events, report_pauses, reports, sla_marks, subscriptions};
+use super::{new_id, outbox, write_transaction, DbConnection, DbError};
+use crate::reports::ReportStatus;
+use crate::sla::calendar::Interval;
+use crate::sla::schedule::{self, Facts, Look, Mark, Stage};
+use crate::sla::SlaPlan;
+use crate::workflow::{self, Action, Actor, Case, ClockEffect, Command, Refusal};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MoveError {
+    #[error("there is no report {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for MoveError {
+    fn from(e: diesel::result::Error) -> Self {
+        MoveError::Db(e.into())
+    }
+}
+
+/// A move as asked for.
+pub struct Move<'a> {
+    pub report_id: &'a str,
+    pub action: Action,
+    pub command: Command,
+    pub actor: Actor,
+    pub actor_id: Option<String>,
+    pub photos: Vec<StoredPhoto>,
+    /// Puts the photos in the media store; called once the move is allowed.
+    pub store_photos: &'a dyn Fn() -> Result<(), String>,
+    pub now: NaiveDateTime,
+}
+
+/// What a move did.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub number: i64,
+    pub from: ReportStatus,
+    pub to: ReportStatus,
+    pub event_id: String,
+}
+
+/// Reads a report for change: locked until the transaction ends.
+fn lock_report(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ReportRow>> {
+    let query = reports::table.find(id.to_string());
+    match conn {
+        DbConnection::Postgres(c) => query
+            .select(ReportRow::as_select())
+            .for_update()
+            .first(c)
+            .optional(),
+        // SQLite's write transaction already holds the only write lock.
+        DbConnection::Sqlite(c) => query.select(ReportRow::as_select()).first(c).optional(),
+    }
+}
+
+/// The pauses of a report's current cycle.
+pub fn pauses_of(
+    conn: &mut DbConnection,
+    report: &ReportRow,
+) -> Result<Vec<ReportPauseRow>, DbError> {
+    Ok(report_pauses::table
+        .filter(report_pauses::report_id.eq(&report.id))
+        .filter(report_pauses::cycle.eq(report.cycle))
+        .order(report_pauses::started_at)
+        .select(ReportPauseRow::as_select())
+        .load(conn)?)
+}
+
+/// Every pause of a report, oldest first.
+pub fn all_pauses(
+    conn: &mut DbConnection,
+    report_id: &str,
+) -> Result<Vec<ReportPauseRow>, DbError> {
+    Ok(report_pauses::table
+        .filter(report_pauses::report_id.eq(report_id))
+        .order(report_pauses::started_at)
+        .select(ReportPauseRow::as_select())
+        .load(conn)?)
+}
+
+/// What the clocks need of a stored report.
+pub fn facts(report: &ReportRow, pauses: &[ReportPauseRow]) -> Result<Facts, DbError> {
+    Ok(Facts {
+        status: report
+            .status
+            .parse()
+            .map_err(|e| DbError::Corrupt(format!("report {}: {e}", report.number)))?,
+        created_at: report.created_at,
+        cycle_started_at: report.cycle_started_at.unwrap_or(report.created_at),
+        responded_at: report.responded_at,
+        resolved_at: report.resolved_at,
+        pauses: pauses
+            .iter()
+            .map(|p| Interval {
+                from: p.started_at,
+                until: p.ended_at,
+            })
+            .collect(),
+    })
+}
+
+/// The marks already recorded for the report's current cycle.
+pub fn recorded_marks(
+    conn: &mut DbConnection,
+    report: &ReportRow,
+) -> Result<HashSet<(String, String)>, DbError> {
+    Ok(sla_marks::table
+        .filter(sla_marks::report_id.eq(&report.id))
+        .filter(sla_marks::cycle.eq(report.cycle))
+        .select((sla_marks::stage, sla_marks::mark))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// The clocks of a stored report at `now`.
+pub fn look_at(
+    conn: &mut DbConnection,
+    report: &ReportRow,
+    plan: &SlaPlan,
+    now: NaiveDateTime,
+) -> Result<Look, DbError> {
+    let pauses = pauses_of(conn, report)?;
+    let recorded = recorded_marks(conn, report)?;
+    let facts = facts(report, &pauses)?;
+    Ok(schedule::look(
+        &plan.policy,
+        &plan.calendar,
+        &facts,
+        now,
+        |stage: Stage, mark: Mark| recorded.contains(&(stage.as_str().to_string(), mark.code())),
+    ))
+}
+
+/// Stores the deadlines of the running clocks (a stage that has ended
+/// keeps its last deadline, for the statistics), and when to look again: at
+/// once when marks are already due.
+pub fn store_clocks(report: &mut ReportRow, look: &Look, now: NaiveDateTime) {
+    let runs = |stage| look.running.contains(&stage);
+    if runs(Stage::Moderation) {
+        report.moderation_due_at = look.due.moderation;
+    }
+    if runs(Stage::Answer) {
+        report.answer_due_at = look.due.answer;
+    }
+    if runs(Stage::Fix) {
+        report.fix_due_at = look.due.fix;
+    }
+    report.check_due_at = look.due.resident_check;
+    report.next_sla_at = if look.marks.is_empty() {
+        look.next
+    } else {
+        Some(now)
+    };
+}
+
+/// The plan of a report's category.
+pub fn plan_of<'a>(snapshot: &'a Snapshot, report: &ReportRow) -> Result<&'a SlaPlan, DbError> {
+    snapshot
+        .categories
+        .values()
+        .find(|c| c.routing.id.to_string() == report.category_id)
+        .map(|c| c.sla.as_ref())
+        .ok_or_else(|| DbError::Corrupt(format!("report {} has no active category", report.number)))
+}
+
+/// Applies one move.
+pub fn apply(
+    conn: &mut DbConnection,
+    snapshot: &Snapshot,
+    request: Move<'_>,
+) -> Result<Moved, MoveError> {
+    write_transaction(conn, |conn| {
+        let mut report = lock_report(conn, request.report_id)?
+            .ok_or_else(|| MoveError::NotFound(request.report_id.into()))?;
+        let plan = plan_of(snapshot, &report)?;
+        let departments = snapshot.map.departments();
+        let pauses = pauses_of(conn, &report)?;
+        let open_pause = pauses.iter().find(|p| p.ended_at.is_none());
+        let from: ReportStatus = report
+            .status
+            .parse()
+            .map_err(|e| DbError::Corrupt(format!("report {}: {e}", report.number)))?;
+        let case = Case {
+            status: from,
+            department: report.department_id.as_deref().and_then(|d| d.parse().ok()),
+            paused_from: open_pause.and_then(|p| p.from_status.parse().ok()),
+            fix_target: plan.policy.fix.is_some(),
+            today: plan.calendar.local_date(request.now),
+        };
+        let transition = workflow::decide(
+            &case,
+            request.action,
+            &request.command,
+            &request.actor,
+            departments,
+        )?;
+        (request.store_photos)()
+            .map_err(|e| DbError::Unavailable(format!("cannot store a photo: {e}")))?;
+        let now = request.now;
+        let event_id = new_id();
+        let mut note = request
+            .command
+            .reason
+            .clone()
+            .or_else(|| request.command.answer.clone());
+
+        match request.action {
+            Action::Accept => report.moderated_at = Some(now),
+            Action::Assign => {
+                report.department_id = request.command.department.map(|d| d.to_string());
+                report.assignee_id = None;
+                note = Some(format!(
+                    "assigned to {}",
+                    request
+                        .command
+                        .department
+                        .map_or("?", |d| departments.code(d))
+                ));
+            }
+            Action::Return => {
+                report.department_id = departments.triage().map(|d| d.to_string());
+                report.assignee_id = None;
+            }
+            Action::Take => {
+                report.assignee_id = request.actor_id.clone();
+                report.responded_at = report.responded_at.or(Some(now));
+            }
+            Action::Pause => {
+                let (Some(reason), Some(resume_on)) =
+                    (request.command.pause_reason, request.command.resume_on)
+                else {
+                    return Err(
+                        DbError::Corrupt("a pause was decided without its reason".into()).into(),
+                    );
+                };
+                diesel::insert_into(report_pauses::table)
+                    .values(ReportPauseRow {
+                        id: new_id(),
+                        report_id: report.id.clone(),
+                        cycle: report.cycle,
+                        from_status: from.as_str().into(),
+                        reason: reason.as_str().into(),
+                        note: request.command.reason.clone(),
+                        resume_on,
+                        started_at: now,
+                        ended_at: None,
+                        started_by: request.actor_id.clone(),
+                    })
+                    .execute(conn)?;
+                note = Some(match &request.command.reason {
+                    Some(text) => format!("{}, until {resume_on}: {text}", reason.as_str()),
+                    None => format!("{}, until {resume_on}", reason.as_str()),
+                });
+            }
+            Action::Resume => {
+                if let Some(pause) = open_pause {
+                    diesel::update(report_pauses::table.find(&pause.id))
+                        .set(report_pauses::ended_at.eq(Some(now)))
+                        .execute(conn)?;
+                }
+            }
+            Action::Answer => report.resolved_at = Some(now),
+            Action::Refute => {
+                report.cycle += 1;
+                report.cycle_started_at = Some(now);
+                report.responded_at = None;
+                report.resolved_at = None;
+                report.escalation_level += 1;
+            }
+            Action::MarkDuplicate => {
+                let number = request.command.original.unwrap_or_default();
+                let original = reports::table
+                    .filter(reports::number.eq(number))
+                    .select(ReportRow::as_select())
+                    .first(conn)
+                    .optional()?
+                    .filter(|o| o.id != report.id)
+                    .filter(|o| o.status.parse().is_ok_and(|s: ReportStatus| s.is_open()))
+                    .ok_or_else(|| Refusal::Missing {
+                        field: "original",
+                        message: format!("report {number} is not another open report"),
+                    })?;
+                report.duplicate_of = Some(original.id.clone());
+                // The original's followers gain the reporter.
+                if let Some(reporter) = &report.reporter_id {
+                    let joined = match conn {
+                        DbConnection::Postgres(c) => diesel::insert_into(subscriptions::table)
+                            .values(follower(&original.id, reporter, now))
+                            .on_conflict_do_nothing()
+                            .execute(c)?,
+                        DbConnection::Sqlite(c) => diesel::insert_into(subscriptions::table)
+                            .values(follower(&original.id, reporter, now))
+                            .on_conflict_do_nothing()
+                            .execute(c)?,
+                    };
+                    if joined > 0 {
+                        diesel::update(reports::table.find(&original.id))
+                            .set(reports::support_count.eq(reports::support_count + 1))
+                            .execute(conn)?;
+                    }
+                }
+                note = Some(format!("duplicate of report {number}"));
+            }
+            Action::Reject | Action::Confirm | Action::AutoConfirm | Action::Close => {}
+        }
+        if transition.rule.clock == ClockEffect::Finished && !transition.to.is_open() {
+            report.closed_at = Some(now);
+        }
+        report.status = transition.to.as_str().into();
+        report.updated_at = now;
+        let look = look_at(conn, &report, plan, now)?;
+        store_clocks(&mut report, &look, now);
+        diesel::update(reports::table.find(&report.id))
+            .set((
+                reports::status.eq(&report.status),
+                reports::updated_at.eq(report.updated_at),
+                reports::department_id.eq(&report.department_id),
+                reports::assignee_id.eq(&report.assignee_id),
+                reports::duplicate_of.eq(&report.duplicate_of),
+                reports::moderated_at.eq(report.moderated_at),
+                reports::responded_at.eq(report.responded_at),
+                reports::resolved_at.eq(report.resolved_at),
+                reports::closed_at.eq(report.closed_at),
+                reports::cycle.eq(report.cycle),
+                reports::cycle_started_at.eq(report.cycle_started_at),
+                reports::escalation_level.eq(report.escalation_level),
+                reports::moderation_due_at.eq(report.moderation_due_at),
+                reports::answer_due_at.eq(report.answer_due_at),
+                reports::fix_due_at.eq(report.fix_due_at),
+                reports::check_due_at.eq(report.check_due_at),
+                reports::next_sla_at.eq(report.next_sla_at),
+            ))
+            .execute(conn)?;
+        diesel::insert_into(report_events::table)
+            .values(ReportEventRow {
+                id: event_id.clone(),
+                report_id: report.id.clone(),
+                actor_id: request.actor_id.clone(),
+                actor_role: request.actor.role.as_str().into(),
+                kind: transition.rule.event.into(),
+                from_status: Some(from.as_str().into()),
+                to_status: transition.to.as_str().into(),
+                note: note.clone(),
+                public: transition.rule.public,
+                created_at: now,
+            })
+            .execute(conn)?;
+        let photos: Vec<AttachmentRow> = request
+            .photos
+            .iter()
+            .enumerate()
+            .map(|(i, p)| AttachmentRow {
+                id: new_id(),
+                report_id: report.id.clone(),
+                event_id: Some(event_id.clone()),
+                position: i32::try_from(i).unwrap_or(i32::MAX),
+                content_hash: p.hash.clone(),
+                mime: "image/jpeg".into(),
+                width: i32::try_from(p.width).unwrap_or(i32::MAX),
+                height: i32::try_from(p.height).unwrap_or(i32::MAX),
+                bytes: i64::try_from(p.bytes).unwrap_or(i64::MAX),
+                created_at: now,
+            })
+            .collect();
+        insert_batches!(conn, attachments::table, &photos);
+        let mut people = Vec::new();
+        for audience in transition.rule.notify {
+            people.extend(outbox::recipients(conn, &report, *audience, departments)?);
+        }
+        let payload = json!({
+            "report": report.number,
+            "event": transition.rule.event,
+            "status": report.status,
+            "note": note,
+            "answer_due_at": report.answer_due_at,
+        });
+        outbox::enqueue(
+            conn,
+            &event_id,
+            transition.rule.event,
+            people,
+            &payload,
+            now,
+        )?;
+        Ok(Moved {
+            number: report.number,
+            from,
+            to: transition.to,
+            event_id,
+        })
+    })
+}
+
+fn follower(report_id: &str, user_id: &str, now: NaiveDateTime) -> SubscriptionRow {
+    SubscriptionRow {
+        id: new_id(),
+        report_id: report_id.to_string(),
+        user_id: user_id.to_string(),
+        kind: "follower".into(),
+        created_at: now,
+        unsubscribed_at: None,
+    }
+}

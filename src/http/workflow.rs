@@ -1,0 +1,229 @@
+//! Moving reports through the workflow (staff, by bearer token), and the
+//! SLA scanner on demand (admin).
+
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::ErrorBody;
+use super::filing::clean_photos;
+use super::reports::read_submission;
+use super::{auth, db, parse_json, ApiError, AppState};
+use crate::db::reports::StoredPhoto;
+use crate::db::workflow::{self as workflow_db, Move, MoveError};
+use crate::reports::ReportStatus;
+use crate::workflow::{Action, Actor, Command, PauseReason, Refusal, Role};
+
+/// A move asked of the workflow. Which fields an action needs is in the
+/// README's workflow table.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    /// accept, reject, mark_duplicate, assign, take, pause, resume, answer,
+    /// return, close
+    pub action: String,
+    /// Why (reject, return, and optionally pause)
+    pub reason: Option<String>,
+    /// The answer to the resident (answer)
+    pub answer: Option<String>,
+    /// waiting_for_resident, seasonal_work, third_party or procurement (pause)
+    pub pause_reason: Option<String>,
+    /// The date work is expected to resume, YYYY-MM-DD (pause)
+    pub resume_on: Option<String>,
+    /// A department code (assign)
+    pub department: Option<String>,
+    /// The original report's number (mark_duplicate)
+    pub original: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovedView {
+    pub number: i64,
+    #[schema(value_type = String)]
+    pub from: ReportStatus,
+    #[schema(value_type = String)]
+    pub status: ReportStatus,
+    pub event_id: String,
+}
+
+impl From<MoveError> for ApiError {
+    fn from(e: MoveError) -> Self {
+        match e {
+            MoveError::NotFound(id) => ApiError::NotFound(format!("there is no report {id}")),
+            MoveError::Refused(Refusal::Forbidden) => {
+                ApiError::Forbidden(Refusal::Forbidden.to_string())
+            }
+            MoveError::Refused(refusal @ Refusal::NotNow { .. }) => {
+                ApiError::Conflict(refusal.to_string())
+            }
+            MoveError::Refused(Refusal::Missing { field, message }) => {
+                ApiError::invalid(field, message)
+            }
+            MoveError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Moves a report: JSON, or multipart with the JSON in an `action` part and
+/// photos in `photos` parts (an answer's photos).
+#[utoipa::path(
+    tag = "workflow",
+    request_body(content = ActionInput, description = "The move; multipart with an `action` part and `photos` parts also accepted"),
+    params(("id" = String, Path, description = "The report's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Moved", body = MovedView),
+        (status = 400, description = "A field is missing or wrong", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not yours to move", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+        (status = 409, description = "Not possible in the report's status", body = ErrorBody),
+    )
+)]
+#[post("/reports/{id}/actions")]
+pub async fn act(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let staff = auth::staff(&state, &request).await?;
+    let (body, uploads) = read_submission(&state, &request, payload, "action").await?;
+    let input: ActionInput = parse_json(&body)?;
+    let action = Action::parse(&input.action)
+        .filter(|a| !matches!(a, Action::Confirm | Action::Refute | Action::AutoConfirm))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "action",
+                format!(
+                    "'{}' is not a staff action; use accept, reject, mark_duplicate, assign, take, pause, resume, answer, return or close",
+                    input.action
+                ),
+            )
+        })?;
+    let pause_reason = input
+        .pause_reason
+        .as_deref()
+        .map(|r| {
+            PauseReason::parse(r).ok_or_else(|| {
+                ApiError::invalid(
+                    "pause_reason",
+                    format!("'{r}' is not one of waiting_for_resident, seasonal_work, third_party, procurement"),
+                )
+            })
+        })
+        .transpose()?;
+    let resume_on = input
+        .resume_on
+        .as_deref()
+        .map(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                ApiError::invalid("resume_on", format!("'{d}' is not a date (YYYY-MM-DD)"))
+            })
+        })
+        .transpose()?;
+    let photos = clean_photos(&state, uploads, |i| format!("photos[{i}]")).await?;
+    let actor = Actor {
+        role: Role::parse(&staff.role).unwrap_or(Role::Resident),
+        department: staff.department_id.as_deref().and_then(|d| d.parse().ok()),
+        is_reporter: false,
+    };
+    let now = state.clock.now();
+    let app = state.clone();
+    let report_id = path.into_inner();
+    let moved = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        let department = match input.department.as_deref() {
+            None => None,
+            Some(code) => Some(snapshot.map.departments().id_of(code).ok_or_else(|| {
+                ApiError::invalid(
+                    "department",
+                    format!("'{code}' is not a department of this city"),
+                )
+            })?),
+        };
+        let command = Command {
+            reason: input.reason,
+            answer: input.answer,
+            photos: photos.len(),
+            pause_reason,
+            resume_on,
+            department,
+            original: input.original,
+        };
+        let store_photos = || {
+            photos
+                .iter()
+                .try_for_each(|p| app.media.store(p))
+                .map_err(|e| e.to_string())
+        };
+        let stored: Vec<StoredPhoto> = photos
+            .iter()
+            .map(|p| StoredPhoto {
+                hash: p.hash.clone(),
+                width: p.width,
+                height: p.height,
+                bytes: p.jpeg.len(),
+            })
+            .collect();
+        Ok(workflow_db::apply(
+            conn,
+            &snapshot,
+            Move {
+                report_id: &report_id,
+                action,
+                command,
+                actor,
+                actor_id: Some(staff.user_id),
+                photos: stored,
+                store_photos: &store_photos,
+                now,
+            },
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(MovedView {
+        number: moved.number,
+        from: moved.from,
+        status: moved.to,
+        event_id: moved.event_id,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScanView {
+    /// Reports whose clocks were looked at
+    pub looked_at: usize,
+    /// Warnings, breaches and escalations recorded
+    pub marks: usize,
+}
+
+/// Runs one pass of the SLA scanner now (it also runs in the background).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The pass is done", body = ScanView),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+#[post("/admin/sla/scan")]
+pub async fn scan(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    auth::admin(&state, &request).await?;
+    let now = state.clock.now();
+    let app = state.clone();
+    let summary = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        Ok(crate::db::sla::scan(conn, &snapshot, now)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ScanView {
+        looked_at: summary.looked_at,
+        marks: summary.marks,
+    }))
+}
