@@ -17,6 +17,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/departments"),
     ("post", "/api/v1/admin/service-areas"),
     ("post", "/api/v1/admin/sla/scan"),
+    ("get", "/api/v1/supervisor/reports"),
+    ("get", "/api/v1/supervisor/stats"),
     ("post", "/api/v1/reports/{id}/actions"),
     ("get", "/api/v1/openapi.json"),
 ];

@@ -306,7 +306,10 @@ async fn every_table_round_trips_through_the_shared_schema() {
         .select(ReportPauseRow::as_select())
         .first(conn)
         .unwrap();
-    assert_eq!(pause.resume_on, NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+    assert_eq!(
+        pause.resume_on,
+        NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()
+    );
     assert_eq!(pause.ended_at, None);
     let attachment: AttachmentRow = attachments::table
         .select(AttachmentRow::as_select())

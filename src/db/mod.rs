@@ -38,6 +38,7 @@ pub mod rows;
 pub mod schema;
 pub mod seed;
 pub mod sla;
+pub mod supervisor;
 pub mod workflow;
 pub mod writer;
 

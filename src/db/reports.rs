@@ -526,6 +526,8 @@ pub struct ReportFilter {
     pub statuses: Vec<ReportStatus>,
     pub category_ids: Vec<String>,
     pub department_ids: Vec<String>,
+    /// Districts (service areas) by id.
+    pub service_area_ids: Vec<String>,
     /// (min_lon, min_lat, max_lon, max_lat)
     pub bbox: Option<(f64, f64, f64, f64)>,
     /// (lat, lon, radius in metres)
@@ -545,7 +547,7 @@ pub struct ReportListing {
 
 type Backend = <DbConnection as diesel::Connection>::Backend;
 
-fn filtered(filter: &ReportFilter) -> reports::BoxedQuery<'static, Backend> {
+pub(crate) fn filtered(filter: &ReportFilter) -> reports::BoxedQuery<'static, Backend> {
     let mut query = reports::table.into_boxed();
     if !filter.numbers.is_empty() {
         query = query.filter(reports::number.eq_any(filter.numbers.clone()));
@@ -559,6 +561,9 @@ fn filtered(filter: &ReportFilter) -> reports::BoxedQuery<'static, Backend> {
     }
     if !filter.department_ids.is_empty() {
         query = query.filter(reports::department_id.eq_any(filter.department_ids.clone()));
+    }
+    if !filter.service_area_ids.is_empty() {
+        query = query.filter(reports::service_area_id.eq_any(filter.service_area_ids.clone()));
     }
     let near_box = filter
         .near

@@ -150,8 +150,9 @@ fn scan_batch(
 }
 
 /// Records a report's due marks and stores its clocks; returns how many
-/// marks were new.
-fn look_again(
+/// marks were new. The scanner calls it, and so does every move before it
+/// changes the report, so a deadline missed between passes is on record.
+pub fn look_again(
     conn: &mut DbConnection,
     snapshot: &super::catalog::Snapshot,
     report: &mut super::rows::ReportRow,

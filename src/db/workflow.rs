@@ -214,6 +214,8 @@ pub fn apply(
             &request.actor,
             departments,
         )?;
+        // Whatever fell due before this move is recorded first.
+        super::sla::look_again(conn, snapshot, &mut report, request.now)?;
         (request.store_photos)()
             .map_err(|e| DbError::Unavailable(format!("cannot store a photo: {e}")))?;
         let now = request.now;

@@ -14,6 +14,7 @@ pub mod media;
 pub mod metrics;
 pub mod open311;
 pub mod reports;
+pub mod supervisor;
 pub mod workflow;
 
 use std::sync::Arc;
@@ -112,6 +113,8 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(admin::import_service_areas)
         .service(workflow::act)
         .service(workflow::scan)
+        .service(supervisor::watch)
+        .service(supervisor::stats)
         .service(openapi_json);
 }
 

@@ -218,6 +218,18 @@ impl Departments {
             .map(|(id, _)| *id)
     }
 
+    /// The department and every department below it.
+    pub fn subtree(&self, root: Uuid) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = self
+            .parent
+            .keys()
+            .filter(|id| self.depth_below(**id, root).is_some())
+            .copied()
+            .collect();
+        ids.sort();
+        ids
+    }
+
     pub fn contains(&self, id: Uuid) -> bool {
         self.parent.contains_key(&id)
     }

@@ -5,6 +5,7 @@
 
 pub mod calendar;
 pub mod schedule;
+pub mod stats;
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,0 +1,222 @@
+//! What supervisors watch: open reports at risk of missing their deadline or
+//! past it, and the aggregates of how a department answers.
+//!
+//! A report is **breached** while it is open and its current cycle has a
+//! recorded breach of a stage still relevant (the moderation stage only
+//! while in moderation); **at risk** when it has a recorded warning but no
+//! breach. Marks are recorded by the SLA scanner and by every move, so the
+//! lists are at most one scanner interval behind the clock.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::dsl::min;
+use diesel::prelude::*;
+
+use super::reports::{filtered, ReportFilter};
+use super::rows::ReportRow;
+use super::schema::{categories, departments, report_events, reports, service_areas, sla_marks};
+use super::{DbConnection, DbError};
+use crate::reports::ReportStatus;
+use crate::sla::stats::Outcome;
+
+/// Statuses in which a report is in the city's hands.
+pub const IN_HAND: [ReportStatus; 6] = [
+    ReportStatus::Moderation,
+    ReportStatus::Assigned,
+    ReportStatus::InProgress,
+    ReportStatus::Paused,
+    ReportStatus::Returned,
+    ReportStatus::Reopened,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Risk {
+    AtRisk,
+    Breached,
+}
+
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::AtRisk => "at_risk",
+            Risk::Breached => "breached",
+        }
+    }
+}
+
+/// An open report under watch.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    pub report: ReportRow,
+    pub category: String,
+    pub department: Option<String>,
+    pub district: Option<String>,
+    pub risk: Risk,
+    /// The stage of the worst mark.
+    pub stage: String,
+}
+
+/// How many ids go into one `IN (…)` list.
+const CHUNK: usize = 5000;
+
+/// Open reports matching `filter` that are at risk or breached, worst and
+/// oldest first.
+pub fn watched(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Watched>, DbError> {
+    let statuses: Vec<&str> = IN_HAND.iter().map(|s| s.as_str()).collect();
+    // Open reports with marks in their current cycle: few, next to all.
+    let marks: Vec<(String, String, String)> = sla_marks::table
+        .inner_join(
+            reports::table.on(reports::id
+                .eq(sla_marks::report_id)
+                .and(reports::cycle.eq(sla_marks::cycle))),
+        )
+        .filter(reports::status.eq_any(&statuses))
+        .select((sla_marks::report_id, sla_marks::stage, sla_marks::mark))
+        .load(conn)?;
+    let mut worst: HashMap<String, (Risk, String)> = HashMap::new();
+    for (id, stage, mark) in marks {
+        let risk = match mark.as_str() {
+            "breach" => Risk::Breached,
+            m if m.starts_with("warning_") => Risk::AtRisk,
+            _ => continue, // escalations follow breaches
+        };
+        let entry = worst.entry(id).or_insert((risk, stage.clone()));
+        if risk > entry.0 {
+            *entry = (risk, stage);
+        }
+    }
+    let ids: Vec<String> = worst.keys().cloned().collect();
+    let codes = codes(conn)?;
+    let mut list = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<ReportRow> = filtered(filter)
+            .filter(reports::id.eq_any(chunk))
+            .select(ReportRow::as_select())
+            .load(conn)?;
+        for report in rows {
+            let Some((risk, stage)) = worst.get(&report.id).cloned() else {
+                continue;
+            };
+            if stage == "moderation" && report.status != ReportStatus::Moderation.as_str() {
+                continue; // moderation is over; its marks are history
+            }
+            let code = |id: &Option<String>| id.as_ref().and_then(|i| codes.get(i).cloned());
+            list.push(Watched {
+                category: codes.get(&report.category_id).cloned().unwrap_or_default(),
+                department: code(&report.department_id),
+                district: code(&report.service_area_id),
+                report,
+                risk,
+                stage,
+            });
+        }
+    }
+    list.sort_by(|a, b| {
+        b.risk
+            .cmp(&a.risk)
+            .then(a.report.created_at.cmp(&b.report.created_at))
+            .then(a.report.number.cmp(&b.report.number))
+    });
+    Ok(list)
+}
+
+/// Codes of categories, departments and service areas, by id.
+fn codes(conn: &mut DbConnection) -> Result<HashMap<String, String>, DbError> {
+    let mut codes: HashMap<String, String> = HashMap::new();
+    codes.extend(
+        categories::table
+            .select((categories::id, categories::code))
+            .load::<(String, String)>(conn)?,
+    );
+    codes.extend(
+        departments::table
+            .select((departments::id, departments::code))
+            .load::<(String, String)>(conn)?,
+    );
+    codes.extend(
+        service_areas::table
+            .select((service_areas::id, service_areas::code))
+            .load::<(String, String)>(conn)?,
+    );
+    Ok(codes)
+}
+
+/// One report's outcome with the department and category it counts under.
+pub struct Counted {
+    pub department: Option<String>,
+    pub category: String,
+    pub outcome: Outcome,
+}
+
+/// The outcomes of the reports matching `filter` (for the aggregates).
+pub fn outcomes(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Counted>, DbError> {
+    let base: Vec<(String, NaiveDateTime, i32, Option<String>, String)> = filtered(filter)
+        .select((
+            reports::id,
+            reports::created_at,
+            reports::cycle,
+            reports::department_id,
+            reports::category_id,
+        ))
+        .load(conn)?;
+    let ids: Vec<&String> = base.iter().map(|(id, ..)| id).collect();
+    let mut answered: HashMap<String, Option<NaiveDateTime>> = HashMap::new();
+    let mut refuted: HashSet<String> = HashSet::new();
+    let mut late: HashSet<String> = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        answered.extend(
+            report_events::table
+                .filter(report_events::kind.eq("answered"))
+                .filter(report_events::report_id.eq_any(chunk))
+                .group_by(report_events::report_id)
+                .select((report_events::report_id, min(report_events::created_at)))
+                .load::<(String, Option<NaiveDateTime>)>(conn)?,
+        );
+        refuted.extend(
+            report_events::table
+                .filter(report_events::kind.eq("refuted"))
+                .filter(report_events::report_id.eq_any(chunk))
+                .select(report_events::report_id)
+                .load::<String>(conn)?,
+        );
+        late.extend(
+            sla_marks::table
+                .filter(sla_marks::cycle.eq(0))
+                .filter(sla_marks::mark.eq("breach"))
+                .filter(sla_marks::stage.eq_any(["answer", "fix"]))
+                .filter(sla_marks::report_id.eq_any(chunk))
+                .select(sla_marks::report_id)
+                .load::<String>(conn)?,
+        );
+    }
+    let codes = codes(conn)?;
+    Ok(base
+        .into_iter()
+        .map(|(id, created_at, cycle, department, category)| Counted {
+            department: department.and_then(|d| codes.get(&d).cloned()),
+            category: codes.get(&category).cloned().unwrap_or(category),
+            outcome: Outcome {
+                filed_at: created_at,
+                first_answer_at: answered.get(&id).copied().flatten(),
+                breached_in_first_cycle: late.contains(&id),
+                reopened: cycle > 0,
+                disputed: refuted.contains(&id),
+            },
+        })
+        .collect())
+}
+
+/// Groups outcomes by a key, in key order.
+pub fn group_by<'a>(
+    counted: &'a [Counted],
+    key: impl Fn(&Counted) -> Option<String>,
+) -> BTreeMap<String, Vec<&'a Outcome>> {
+    let mut groups: BTreeMap<String, Vec<&Outcome>> = BTreeMap::new();
+    for c in counted {
+        if let Some(k) = key(c) {
+            groups.entry(k).or_default().push(&c.outcome);
+        }
+    }
+    groups
+}

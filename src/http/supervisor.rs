@@ -1,0 +1,370 @@
+//! The supervisor view: open reports at risk or past their deadline, and
+//! how departments answer. Staff see their own scope: crew their
+//! department, supervisors their department and the ones below it, admins
+//! everything.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::error::ErrorBody;
+use super::filters::non_empty;
+use super::{auth, db, ApiError, AppState};
+use crate::db::catalog::Snapshot;
+use crate::db::reports::ReportFilter;
+use crate::db::supervisor::{self as supervisor_db, group_by, Risk, Watched};
+use crate::sla::stats::{aggregate, Aggregate};
+use crate::workflow::Role;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct WatchQuery {
+    /// A department code: it and the departments below it
+    department: Option<String>,
+    /// A category code
+    category: Option<String>,
+    /// A district (service area) code
+    district: Option<String>,
+    /// at_risk or breached (both when absent)
+    risk: Option<String>,
+    /// json (default) or csv
+    format: Option<String>,
+    /// Filed at or after (YYYY-MM-DD), for the aggregates
+    from: Option<String>,
+    /// Filed before (YYYY-MM-DD), for the aggregates
+    to: Option<String>,
+}
+
+/// The reports a staff member may watch, narrowed by the query: a filter
+/// with the department, category and district ids.
+fn scope_filter(
+    snapshot: &Snapshot,
+    role: Role,
+    own: Option<Uuid>,
+    query: &WatchQuery,
+) -> Result<ReportFilter, ApiError> {
+    let tree = snapshot.map.departments();
+    let scope: Option<Vec<Uuid>> = match (role, own) {
+        (Role::Admin, _) => None,
+        (Role::Supervisor, Some(own)) => Some(tree.subtree(own)),
+        (Role::Crew, Some(own)) => Some(vec![own]),
+        _ => return Err(ApiError::Forbidden("only staff see this".into())),
+    };
+    let mut departments = scope.clone();
+    if let Some(code) = non_empty(query.department.clone()) {
+        let id = tree.id_of(&code).ok_or_else(|| {
+            ApiError::invalid(
+                "department",
+                format!("'{code}' is not a department of this city"),
+            )
+        })?;
+        let wanted = tree.subtree(id);
+        departments = Some(match scope {
+            None => wanted,
+            Some(scope) => {
+                let inside: Vec<Uuid> = wanted.into_iter().filter(|d| scope.contains(d)).collect();
+                if inside.is_empty() {
+                    return Err(ApiError::Forbidden(format!(
+                        "department '{code}' is outside what you may see"
+                    )));
+                }
+                inside
+            }
+        });
+    }
+    let mut filter = ReportFilter {
+        department_ids: departments
+            .unwrap_or_default()
+            .iter()
+            .map(Uuid::to_string)
+            .collect(),
+        ..ReportFilter::default()
+    };
+    if let Some(code) = non_empty(query.category.clone()) {
+        let category = snapshot.categories.get(&code).ok_or_else(|| {
+            ApiError::invalid(
+                "category",
+                format!("'{code}' is not a category of this city"),
+            )
+        })?;
+        filter.category_ids = vec![category.routing.id.to_string()];
+    }
+    if let Some(code) = non_empty(query.district.clone()) {
+        let area = snapshot
+            .map
+            .areas()
+            .iter()
+            .find(|a| a.code == code)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "district",
+                    format!("'{code}' is not a district of this city"),
+                )
+            })?;
+        filter.service_area_ids = vec![area.id.to_string()];
+    }
+    let day = |field: &'static str, value: &Option<String>| {
+        non_empty(value.clone())
+            .map(|d| {
+                chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+                    .map_err(|_| {
+                        ApiError::invalid(field, format!("'{d}' is not a date (YYYY-MM-DD)"))
+                    })
+            })
+            .transpose()
+    };
+    filter.created_from = day("from", &query.from)?;
+    filter.created_before = day("to", &query.to)?;
+    Ok(filter)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WatchedView {
+    id: String,
+    number: i64,
+    status: String,
+    /// at_risk or breached
+    risk: &'static str,
+    /// The stage of the worst mark: moderation, answer or fix
+    stage: String,
+    category: String,
+    department: Option<String>,
+    district: Option<String>,
+    /// The deadline of that stage
+    deadline: Option<NaiveDateTime>,
+    escalation_level: i32,
+    created_at: NaiveDateTime,
+    url: String,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct RiskCounts {
+    at_risk: usize,
+    breached: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WatchView {
+    by_department: BTreeMap<String, RiskCounts>,
+    by_category: BTreeMap<String, RiskCounts>,
+    by_district: BTreeMap<String, RiskCounts>,
+    reports: Vec<WatchedView>,
+}
+
+fn view(state: &AppState, w: Watched) -> WatchedView {
+    let r = w.report;
+    let deadline = match w.stage.as_str() {
+        "moderation" => r.moderation_due_at,
+        "fix" => r.fix_due_at,
+        _ => r.answer_due_at,
+    };
+    WatchedView {
+        url: format!("{}/api/v1/reports/{}", state.public_url, r.id),
+        id: r.id,
+        number: r.number,
+        status: r.status,
+        risk: w.risk.as_str(),
+        stage: w.stage,
+        category: w.category,
+        department: w.department,
+        district: w.district,
+        deadline,
+        escalation_level: r.escalation_level,
+        created_at: r.created_at,
+    }
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn to_csv(rows: &[WatchedView]) -> String {
+    let mut out = String::from(
+        "number,status,risk,stage,category,department,district,deadline,escalation_level,created_at,url\n",
+    );
+    for r in rows {
+        let time = |t: Option<NaiveDateTime>| t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        let fields = [
+            r.number.to_string(),
+            r.status.clone(),
+            r.risk.to_string(),
+            r.stage.clone(),
+            r.category.clone(),
+            r.department.clone().unwrap_or_default(),
+            r.district.clone().unwrap_or_default(),
+            time(r.deadline).unwrap_or_default(),
+            r.escalation_level.to_string(),
+            time(Some(r.created_at)).unwrap_or_default(),
+            r.url.clone(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// Open reports at risk or past a deadline, with counts per department,
+/// category and district; `format=csv` exports the list.
+#[utoipa::path(
+    tag = "supervisor",
+    params(WatchQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The watch list (JSON, or CSV with format=csv)", body = WatchView),
+        (status = 400, description = "A filter is wrong", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Outside your scope", body = ErrorBody),
+    )
+)]
+#[get("/supervisor/reports")]
+pub async fn watch(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    query: web::Query<WatchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = auth::staff(&state, &request).await?;
+    let query = query.into_inner();
+    let risk = match non_empty(query.risk.clone()).as_deref() {
+        None => None,
+        Some("at_risk") => Some(Risk::AtRisk),
+        Some("breached") => Some(Risk::Breached),
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "risk",
+                format!("'{other}' is not at_risk or breached"),
+            ))
+        }
+    };
+    let csv = match non_empty(query.format.clone()).as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("'{other}' is not json or csv"),
+            ))
+        }
+    };
+    let app = state.clone();
+    let watched = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        let filter = scope_filter(
+            &snapshot,
+            role(&staff.role),
+            own(&staff.department_id),
+            &query,
+        )?;
+        Ok(supervisor_db::watched(conn, &filter)?)
+    })
+    .await?;
+    let mut counts = WatchView {
+        by_department: BTreeMap::new(),
+        by_category: BTreeMap::new(),
+        by_district: BTreeMap::new(),
+        reports: Vec::new(),
+    };
+    for w in watched
+        .into_iter()
+        .filter(|w| risk.is_none_or(|r| r == w.risk))
+    {
+        let keys = [
+            (&mut counts.by_department, w.department.clone()),
+            (&mut counts.by_category, Some(w.category.clone())),
+            (&mut counts.by_district, w.district.clone()),
+        ];
+        for (map, key) in keys {
+            let entry = map.entry(key.unwrap_or_else(|| "none".into())).or_default();
+            match w.risk {
+                Risk::AtRisk => entry.at_risk += 1,
+                Risk::Breached => entry.breached += 1,
+            }
+        }
+        counts.reports.push(view(&state, w));
+    }
+    if csv {
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"at-risk.csv\"",
+            ))
+            .body(to_csv(&counts.reports)));
+    }
+    Ok(HttpResponse::Ok().json(counts))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsView {
+    total: Aggregate,
+    by_department: BTreeMap<String, Aggregate>,
+    by_category: BTreeMap<String, Aggregate>,
+}
+
+/// How reports were answered: on-time %, median hours to answer, reopened
+/// and disputed %, over the reports filed in the period, in total and per
+/// department and category (definitions in the README).
+#[utoipa::path(
+    tag = "supervisor",
+    params(WatchQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The aggregates", body = StatsView),
+        (status = 400, description = "A filter is wrong", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Outside your scope", body = ErrorBody),
+    )
+)]
+#[get("/supervisor/stats")]
+pub async fn stats(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    query: web::Query<WatchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = auth::staff(&state, &request).await?;
+    let query = query.into_inner();
+    let app = state.clone();
+    let counted = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        let filter = scope_filter(
+            &snapshot,
+            role(&staff.role),
+            own(&staff.department_id),
+            &query,
+        )?;
+        Ok(supervisor_db::outcomes(conn, &filter)?)
+    })
+    .await?;
+    let all: Vec<_> = counted.iter().map(|c| c.outcome.clone()).collect();
+    let summarise = |groups: BTreeMap<String, Vec<&crate::sla::stats::Outcome>>| {
+        groups
+            .into_iter()
+            .map(|(k, v)| {
+                let owned: Vec<_> = v.into_iter().cloned().collect();
+                (k, aggregate(&owned))
+            })
+            .collect()
+    };
+    Ok(HttpResponse::Ok().json(StatsView {
+        total: aggregate(&all),
+        by_department: summarise(group_by(&counted, |c| c.department.clone())),
+        by_category: summarise(group_by(&counted, |c| Some(c.category.clone()))),
+    }))
+}
+
+fn role(text: &str) -> Role {
+    Role::parse(text).unwrap_or(Role::Resident)
+}
+
+fn own(department: &Option<String>) -> Option<Uuid> {
+    department.as_deref().and_then(|d| d.parse().ok())
+}

@@ -1,0 +1,95 @@
+//! Supervisor aggregates over answered reports: on-time share, median time
+//! to answer, and the shares reopened and disputed.
+//!
+//! * a report is **answered** once it has had an answer;
+//! * it was answered **on time** when its first cycle recorded no breach of
+//!   the answer (or fix) deadline — a breach is recorded by the scanner, or
+//!   at the latest by the answer itself;
+//! * **time to answer** runs from filing to the first answer;
+//! * **reopened**: its answer was refuted and a new cycle began;
+//!   **disputed**: its reporter refuted an answer (so far the same reports;
+//!   a report refuted past the limit goes to a supervisor without reopening).
+
+use chrono::{NaiveDateTime, TimeDelta};
+use serde::Serialize;
+
+/// What the aggregates need of one report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub filed_at: NaiveDateTime,
+    pub first_answer_at: Option<NaiveDateTime>,
+    pub breached_in_first_cycle: bool,
+    pub reopened: bool,
+    pub disputed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Aggregate {
+    pub reports: usize,
+    pub answered: usize,
+    /// Of the answered, the share answered on time (null when none)
+    pub on_time_percent: Option<f64>,
+    pub median_hours_to_answer: Option<f64>,
+    pub reopened_percent: Option<f64>,
+    pub disputed_percent: Option<f64>,
+}
+
+fn percent(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+pub fn aggregate(outcomes: &[Outcome]) -> Aggregate {
+    let answered: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.first_answer_at.is_some())
+        .collect();
+    let mut hours: Vec<TimeDelta> = answered
+        .iter()
+        .filter_map(|o| o.first_answer_at.map(|a| a - o.filed_at))
+        .collect();
+    hours.sort();
+    let median = match hours.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(hours[n / 2]),
+        n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2),
+    };
+    let count = |f: fn(&Outcome) -> bool| answered.iter().filter(|o| f(o)).count();
+    Aggregate {
+        reports: outcomes.len(),
+        answered: answered.len(),
+        on_time_percent: percent(count(|o| !o.breached_in_first_cycle), answered.len()),
+        median_hours_to_answer: median.map(|m| (m.num_seconds() as f64 / 360.0).round() / 10.0),
+        reopened_percent: percent(count(|o| o.reopened), answered.len()),
+        disputed_percent: percent(count(|o| o.disputed), answered.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_and_the_median_over_answered_reports_only() {
+        let t = |h: i64| NaiveDateTime::default() + TimeDelta::hours(h);
+        let outcome = |answer: Option<i64>, late: bool, reopened: bool| Outcome {
+            filed_at: t(0),
+            first_answer_at: answer.map(t),
+            breached_in_first_cycle: late,
+            reopened,
+            disputed: reopened,
+        };
+        let all = [
+            outcome(Some(10), false, false),
+            outcome(Some(30), true, true),
+            outcome(Some(20), false, false),
+            outcome(Some(50), true, false),
+            outcome(None, true, false),
+        ];
+        let a = aggregate(&all);
+        assert_eq!((a.reports, a.answered), (5, 4));
+        assert_eq!(a.on_time_percent, Some(50.0));
+        assert_eq!(a.median_hours_to_answer, Some(25.0));
+        assert_eq!(a.reopened_percent, Some(25.0));
+        assert_eq!(aggregate(&[]).on_time_percent, None);
+    }
+}
