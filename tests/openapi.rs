@@ -17,6 +17,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/departments"),
     ("post", "/api/v1/admin/service-areas"),
     ("post", "/api/v1/admin/sla/scan"),
+    ("put", "/api/v1/admin/sla-policies/{code}"),
+    ("put", "/api/v1/admin/calendars/{code}/days/{day}"),
+    ("delete", "/api/v1/admin/calendars/{code}/days/{day}"),
     ("get", "/api/v1/supervisor/reports"),
     ("get", "/api/v1/supervisor/stats"),
     ("post", "/api/v1/reports/{id}/actions"),
@@ -52,11 +55,20 @@ async fn every_route_is_documented_and_every_documented_route_answers() {
     assert_eq!(documented, expected);
 
     for (method, path) in &documented {
-        let url = app.url(&path.replace("{id}", "00000000-0000-0000-0000-000000000000"));
-        let response = match method.as_str() {
-            "get" => app.client.get(url).send().await.unwrap(),
-            _ => app.client.post(url).body("{}").send().await.unwrap(),
-        };
+        let url = app.url(
+            &path
+                .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{code}", "standard")
+                .replace("{day}", "2026-01-01"),
+        );
+        let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let response = app
+            .client
+            .request(method.clone(), url)
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         let unrouted = status == 404 && body["message"] == "there is nothing at this address";

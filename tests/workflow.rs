@@ -292,3 +292,110 @@ async fn warnings_then_the_breach_then_escalations_are_recorded_once_each() {
         .unwrap();
     assert_eq!(to_city, 1);
 }
+
+async fn admin_put(app: &common::TestApp, path: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .client
+        .put(app.url(path))
+        .bearer_auth("demo-token-admin")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn changing_a_policy_or_the_calendar_recounts_the_deadlines_of_open_reports() {
+    let app = common::spawn_app().await;
+    app.clock.set(utc("2026-02-20 14:00"));
+    let (id, _) = file(&app).await;
+    assert_eq!(
+        report(&app, &id).await["answer_due_at"],
+        "2026-03-05T15:00:00"
+    );
+    let policy = |answer: u32, warn: Vec<u32>| {
+        json!({"moderation": {"unit": "working_days", "value": 1},
+               "answer": {"unit": "working_days", "value": answer}, "fix": null,
+               "resident_check_days": 15, "warn_percents": warn, "escalation_percents": [100, 150]})
+    };
+    // Ten working days: two more, past the 9 March day off.
+    let (status, body) = admin_put(
+        &app,
+        "/api/v1/admin/sla-policies/standard",
+        policy(10, vec![70, 90]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["reports_recounted"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        report(&app, &id).await["answer_due_at"],
+        "2026-03-10T15:00:00"
+    );
+    // A new holiday on Friday 6 March moves it one more working day.
+    let day = "/api/v1/admin/calendars/ru-moscow/days/2026-03-06";
+    let (status, body) = admin_put(
+        &app,
+        day,
+        json!({"kind": "holiday", "note": "Городской праздник"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        report(&app, &id).await["answer_due_at"],
+        "2026-03-11T15:00:00"
+    );
+    let response = app
+        .client
+        .delete(app.url(day))
+        .bearer_auth("demo-token-admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        report(&app, &id).await["answer_due_at"],
+        "2026-03-10T15:00:00"
+    );
+    // Bad input names the field and changes nothing.
+    let (status, body) = admin_put(
+        &app,
+        "/api/v1/admin/sla-policies/standard",
+        policy(8, vec![120]),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (400, json!("warn_percents")),
+        "{body}"
+    );
+    let mut bad_unit = policy(8, vec![70]);
+    bad_unit["answer"]["unit"] = json!("fortnights");
+    let (status, body) = admin_put(&app, "/api/v1/admin/sla-policies/standard", bad_unit).await;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (400, json!("answer")),
+        "{body}"
+    );
+    let (status, body) = admin_put(&app, day, json!({"kind": "festival"})).await;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (400, json!("kind")),
+        "{body}"
+    );
+    let (status, _) = admin_put(
+        &app,
+        "/api/v1/admin/sla-policies/nonexistent",
+        policy(8, vec![70]),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        report(&app, &id).await["answer_due_at"],
+        "2026-03-10T15:00:00"
+    );
+    let (status, _) = app
+        .post_as("demo-token-crew1.roads", "/api/v1/admin/sla/scan", "")
+        .await;
+    assert_eq!(status, 403);
+}

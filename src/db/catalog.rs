@@ -125,7 +125,7 @@ pub fn catalog_version(conn: &mut DbConnection) -> Result<i64, DbError> {
         .first(conn)?)
 }
 
-fn bump_catalog_version(conn: &mut DbConnection) -> Result<(), DbError> {
+pub(crate) fn bump_catalog_version(conn: &mut DbConnection) -> Result<(), DbError> {
     diesel::update(counters::table.find(CATALOG_VERSION))
         .set(counters::value.eq(counters::value + 1))
         .execute(conn)?;

@@ -258,3 +258,110 @@ pub fn look_again(
         .execute(conn)?;
     Ok(recorded)
 }
+
+/// Open reports whose clocks a catalogue change may move: the scanner looks
+/// at them again at `now` and works their deadlines out anew.
+fn recount(
+    conn: &mut DbConnection,
+    policy_ids: &[String],
+    now: chrono::NaiveDateTime,
+) -> Result<usize, DbError> {
+    use super::schema::{categories, reports};
+    let statuses: Vec<&str> = super::supervisor::IN_HAND
+        .iter()
+        .map(|s| s.as_str())
+        .chain(["resolved"])
+        .collect();
+    let category_ids: Vec<String> = categories::table
+        .filter(categories::sla_policy_id.eq_any(policy_ids))
+        .select(categories::id)
+        .load(conn)?;
+    Ok(diesel::update(
+        reports::table
+            .filter(reports::category_id.eq_any(&category_ids))
+            .filter(reports::status.eq_any(&statuses)),
+    )
+    .set(reports::next_sla_at.eq(Some(now)))
+    .execute(conn)?)
+}
+
+/// Replaces a policy's targets; `None` when there is no such policy, else
+/// how many open reports will have their deadlines worked out again.
+pub fn update_policy(
+    conn: &mut DbConnection,
+    code: &str,
+    policy: &Policy,
+    now: chrono::NaiveDateTime,
+) -> Result<Option<usize>, DbError> {
+    let join = |list: &[u32]| {
+        list.iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let value = |t: Target| i32::try_from(t.value()).unwrap_or(i32::MAX);
+    write_transaction(conn, |conn| {
+        let Some(id) = sla_policies::table
+            .filter(sla_policies::code.eq(code))
+            .select(sla_policies::id)
+            .first::<String>(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        diesel::update(sla_policies::table.find(&id))
+            .set((
+                sla_policies::moderation_unit.eq(policy.moderation.unit()),
+                sla_policies::moderation_days.eq(value(policy.moderation)),
+                sla_policies::answer_unit.eq(policy.answer.unit()),
+                sla_policies::answer_days.eq(value(policy.answer)),
+                sla_policies::fix_unit.eq(policy.fix.map_or("working_days", Target::unit)),
+                sla_policies::fix_days.eq(policy.fix.map(value)),
+                sla_policies::resident_check_days.eq(value(policy.resident_check)),
+                sla_policies::warn_percents.eq(join(&policy.warn_percents)),
+                sla_policies::escalation_percents.eq(join(&policy.escalation_percents)),
+            ))
+            .execute(conn)?;
+        super::catalog::bump_catalog_version(conn)?;
+        Ok(Some(recount(conn, &[id], now)?))
+    })
+}
+
+/// Sets (or with `None` removes) a dated exception in a calendar; `None`
+/// when there is no such calendar, else how many open reports will have
+/// their deadlines worked out again.
+pub fn set_calendar_day(
+    conn: &mut DbConnection,
+    calendar_code: &str,
+    day: chrono::NaiveDate,
+    entry: Option<(crate::sla::DayKind, String)>,
+    now: chrono::NaiveDateTime,
+) -> Result<Option<usize>, DbError> {
+    write_transaction(conn, |conn| {
+        let Some(id) = calendars::table
+            .filter(calendars::code.eq(calendar_code))
+            .select(calendars::id)
+            .first::<String>(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        diesel::delete(calendar_days::table.find((&id, day))).execute(conn)?;
+        if let Some((kind, note)) = entry {
+            diesel::insert_into(calendar_days::table)
+                .values(CalendarDayRow {
+                    calendar_id: id.clone(),
+                    day,
+                    kind: kind.as_str().into(),
+                    note,
+                })
+                .execute(conn)?;
+        }
+        super::catalog::bump_catalog_version(conn)?;
+        let policies: Vec<String> = sla_policies::table
+            .filter(sla_policies::calendar_id.eq(&id))
+            .select(sla_policies::id)
+            .load(conn)?;
+        Ok(Some(recount(conn, &policies, now)?))
+    })
+}

@@ -208,14 +208,14 @@ pub fn outcomes(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Co
 }
 
 /// Groups outcomes by a key, in key order.
-pub fn group_by<'a>(
-    counted: &'a [Counted],
+pub fn group_by(
+    counted: &[Counted],
     key: impl Fn(&Counted) -> Option<String>,
-) -> BTreeMap<String, Vec<&'a Outcome>> {
-    let mut groups: BTreeMap<String, Vec<&Outcome>> = BTreeMap::new();
+) -> BTreeMap<String, Vec<Outcome>> {
+    let mut groups: BTreeMap<String, Vec<Outcome>> = BTreeMap::new();
     for c in counted {
         if let Some(k) = key(c) {
-            groups.entry(k).or_default().push(&c.outcome);
+            groups.entry(k).or_default().push(c.outcome.clone());
         }
     }
     groups

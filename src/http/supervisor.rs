@@ -218,7 +218,7 @@ fn to_csv(rows: &[WatchedView]) -> String {
 #[utoipa::path(
     tag = "supervisor",
     params(WatchQuery),
-    security(("bearer" = [])),
+    security(("token" = [])),
     responses(
         (status = 200, description = "The watch list (JSON, or CSV with format=csv)", body = WatchView),
         (status = 400, description = "A filter is wrong", body = ErrorBody),
@@ -316,7 +316,7 @@ pub struct StatsView {
 #[utoipa::path(
     tag = "supervisor",
     params(WatchQuery),
-    security(("bearer" = [])),
+    security(("token" = [])),
     responses(
         (status = 200, description = "The aggregates", body = StatsView),
         (status = 400, description = "A filter is wrong", body = ErrorBody),
@@ -345,13 +345,10 @@ pub async fn stats(
     })
     .await?;
     let all: Vec<_> = counted.iter().map(|c| c.outcome.clone()).collect();
-    let summarise = |groups: BTreeMap<String, Vec<&crate::sla::stats::Outcome>>| {
+    let summarise = |groups: BTreeMap<String, Vec<crate::sla::stats::Outcome>>| {
         groups
             .into_iter()
-            .map(|(k, v)| {
-                let owned: Vec<_> = v.into_iter().cloned().collect();
-                (k, aggregate(&owned))
-            })
+            .map(|(k, v)| (k, aggregate(&v)))
             .collect()
     };
     Ok(HttpResponse::Ok().json(StatsView {

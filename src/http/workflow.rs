@@ -71,7 +71,7 @@ impl From<MoveError> for ApiError {
     tag = "workflow",
     request_body(content = ActionInput, description = "The move; multipart with an `action` part and `photos` parts also accepted"),
     params(("id" = String, Path, description = "The report's id")),
-    security(("bearer" = [])),
+    security(("token" = [])),
     responses(
         (status = 200, description = "Moved", body = MovedView),
         (status = 400, description = "A field is missing or wrong", body = ErrorBody),
@@ -202,7 +202,7 @@ pub struct ScanView {
 /// Runs one pass of the SLA scanner now (it also runs in the background).
 #[utoipa::path(
     tag = "admin",
-    security(("bearer" = [])),
+    security(("token" = [])),
     responses(
         (status = 200, description = "The pass is done", body = ScanView),
         (status = 401, description = "No valid token", body = ErrorBody),
