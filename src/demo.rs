@@ -29,6 +29,7 @@ use crate::routing::{
     self, AreaRoute, AreaShape, CategoryRouting, CityMap, Departments, ServiceArea,
 };
 use crate::sla::DayKind;
+use crate::workflow::PauseReason;
 
 pub const DEMO_OPEN311_KEY: &str = "demo-open311-key";
 pub const DEMO_EMAIL_DOMAIN: &str = "demo.gorod.local";
@@ -56,6 +57,7 @@ pub struct DemoCity {
     pub reports: Vec<ReportRow>,
     pub report_events: Vec<ReportEventRow>,
     pub subscriptions: Vec<SubscriptionRow>,
+    pub report_pauses: Vec<ReportPauseRow>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -580,10 +582,10 @@ impl ReportSampler<'_> {
                 ReportStatus::Duplicate => (
                     None,
                     "system",
-                    "merged",
+                    "marked_duplicate",
                     Some("Объединено с более ранним обращением".into()),
                 ),
-                ReportStatus::Assigned => (None, "system", "published", None),
+                ReportStatus::Assigned => (None, "system", "accepted", None),
                 ReportStatus::Returned => (
                     crew.as_ref(),
                     "crew",
@@ -612,9 +614,34 @@ impl ReportSampler<'_> {
                 ReportStatus::Confirmed => (Some(&reporter.id), "resident", "confirmed", None),
                 _ => (None, "system", "closed", None),
             };
+            let note_of_pause = note.clone();
             event(city, at, actor, role, kind, Some(from), to, note);
             match to {
-                ReportStatus::InProgress => row.assignee_id = crew.clone(),
+                ReportStatus::Assigned => row.moderated_at = Some(at),
+                ReportStatus::InProgress => {
+                    row.assignee_id = crew.clone();
+                    row.responded_at = Some(at);
+                }
+                ReportStatus::Paused => city.report_pauses.push(ReportPauseRow {
+                    id: Uuid::new_v4().to_string(),
+                    report_id: report_id.clone(),
+                    cycle: row.cycle,
+                    from_status: from.as_str().into(),
+                    reason: PauseReason::ALL[rng.random_range(0..PauseReason::ALL.len())]
+                        .as_str()
+                        .into(),
+                    note: note_of_pause.clone(),
+                    resume_on: (at + TimeDelta::days(21)).date(),
+                    started_at: at,
+                    ended_at: None,
+                    started_by: crew.clone(),
+                }),
+                ReportStatus::Reopened => {
+                    row.cycle += 1;
+                    row.cycle_started_at = Some(at);
+                    row.responded_at = None;
+                    row.resolved_at = None;
+                }
                 ReportStatus::Resolved => row.resolved_at = Some(at),
                 ReportStatus::Closed | ReportStatus::Rejected => row.closed_at = Some(at),
                 ReportStatus::Duplicate => row.closed_at = Some(at),

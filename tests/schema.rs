@@ -303,6 +303,8 @@ async fn every_table_round_trips_through_the_shared_schema() {
         .unwrap();
     assert_eq!(day.kind, "shortened");
     let pause: ReportPauseRow = report_pauses::table
+        .filter(report_pauses::reason.eq("procurement"))
+        .filter(report_pauses::note.eq("закупка"))
         .select(ReportPauseRow::as_select())
         .first(conn)
         .unwrap();

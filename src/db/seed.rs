@@ -37,6 +37,7 @@ pub fn load_if_empty(conn: &mut DbConnection, city: &DemoCity) -> Result<bool, D
         insert_batches!(conn, reports::table, &city.reports);
         insert_batches!(conn, report_events::table, &city.report_events);
         insert_batches!(conn, subscriptions::table, &city.subscriptions);
+        insert_batches!(conn, report_pauses::table, &city.report_pauses);
         let last_number = city.reports.iter().map(|r| r.number).max().unwrap_or(0);
         numbers_after(conn, last_number)?;
         Ok(true)

@@ -713,7 +713,7 @@ fn request_value(
             .map(|e| {
                 let kind = match e.kind.as_str() {
                     "filed" => "opened",
-                    "closed" | "rejected" | "merged" => "closed",
+                    "closed" | "rejected" | "marked_duplicate" => "closed",
                     _ => "activity",
                 };
                 json!({"datetime": time(e.created_at), "summary": e.kind, "description": e.note, "type": kind})
