@@ -225,6 +225,8 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
     settings.database.pool_size = (args.clients + 2) as u32;
     settings.seed.demo = true;
     settings.seed.demo_reports = 0;
+    // The scanner is measured on its own below.
+    settings.sla.scan_interval_secs = 0;
     settings.media.dir = db._dir.path().join("media");
     let now = NaiveDateTime::parse_from_str("2026-11-20 09:00:00", "%Y-%m-%d %H:%M:%S")
         .map_err(|e| e.to_string())?;
@@ -374,7 +376,94 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         app: app_open311,
         raw: raw_insert_again,
     });
+    rows.extend(scanner_rows(&manager, backend, size, seconds, now)?);
     Ok(rows)
+}
+
+/// The SLA scanner over a city whose every report is open: a pass when
+/// nothing is due (against the bare query for due reports), then a pass
+/// over 1 % of them falling due at once (reports handled per second,
+/// against selecting the same reports).
+fn scanner_rows(
+    manager: &ConnectionManager,
+    backend: &str,
+    size: usize,
+    seconds: f64,
+    now: NaiveDateTime,
+) -> Result<Vec<Row>, String> {
+    use gorod::db::schema::reports;
+    let mut conn = manager.connect().map_err(|e| e.to_string())?;
+    diesel::update(reports::table)
+        .set((
+            reports::status.eq("assigned"),
+            reports::next_sla_at.eq(Some(now + TimeDelta::days(1))),
+        ))
+        .execute(&mut conn)
+        .map_err(|e| e.to_string())?;
+    diesel::sql_query("ANALYZE")
+        .execute(&mut conn)
+        .map_err(|e| e.to_string())?;
+    let snapshot = Arc::new(catalog::load_snapshot(&mut conn).map_err(|e| e.to_string())?);
+    let due_query = move |conn: &mut DbConnection| -> Result<Vec<String>, String> {
+        reports::table
+            .filter(reports::next_sla_at.le(now))
+            .order(reports::next_sla_at)
+            .select(reports::id)
+            .load(conn)
+            .map_err(|e| e.to_string())
+    };
+    let shared = snapshot.clone();
+    let idle_app = sql_load(manager, 1, seconds, move |conn, _| {
+        let summary = gorod::db::sla::scan(conn, &shared, now).map_err(|e| e.to_string())?;
+        match summary.looked_at {
+            0 => Ok(()),
+            n => Err(format!("{n} reports were due")),
+        }
+    })?;
+    let idle_raw = sql_load(manager, 1, seconds, move |conn, _| due_query(conn).map(|_| ()))?;
+
+    let due = diesel::sql_query("UPDATE reports SET next_sla_at = created_at WHERE number % 100 = 0")
+        .execute(&mut conn)
+        .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let selected = due_query(&mut conn)?.len();
+    let raw_time = started.elapsed();
+    let started = Instant::now();
+    let pass = gorod::db::sla::scan(&mut conn, &snapshot, now).map_err(|e| e.to_string())?;
+    let app_time = started.elapsed();
+    if pass.looked_at != due || selected != due {
+        return Err(format!(
+            "{due} reports were due; the scan looked at {}, the query found {selected}",
+            pass.looked_at
+        ));
+    }
+    eprintln!(
+        "   scanner: {} reports due, {} marks recorded in {:.2} s",
+        due,
+        pass.marks,
+        app_time.as_secs_f64()
+    );
+    let once = |count: usize, time: Duration| Measure {
+        count,
+        seconds: time.as_secs_f64(),
+        latencies: vec![time],
+    };
+    Ok(vec![
+        Row {
+            backend: backend.into(),
+            size,
+            operation: "SLA scan pass, nothing due",
+            app: idle_app,
+            raw: idle_raw,
+        },
+        Row {
+            backend: backend.into(),
+            size,
+            operation: "SLA scan, 1 % due (reports/s)",
+            app: once(pass.looked_at, app_time),
+            raw: once(selected, raw_time),
+        },
+    ])
 }
 
 /// Reads the whole answer; anything but `status` is an error with its body.
