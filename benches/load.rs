@@ -420,11 +420,14 @@ fn scanner_rows(
             n => Err(format!("{n} reports were due")),
         }
     })?;
-    let idle_raw = sql_load(manager, 1, seconds, move |conn, _| due_query(conn).map(|_| ()))?;
+    let idle_raw = sql_load(manager, 1, seconds, move |conn, _| {
+        due_query(conn).map(|_| ())
+    })?;
 
-    let due = diesel::sql_query("UPDATE reports SET next_sla_at = created_at WHERE number % 100 = 0")
-        .execute(&mut conn)
-        .map_err(|e| e.to_string())?;
+    let due =
+        diesel::sql_query("UPDATE reports SET next_sla_at = created_at WHERE number % 100 = 0")
+            .execute(&mut conn)
+            .map_err(|e| e.to_string())?;
     let started = Instant::now();
     let selected = due_query(&mut conn)?.len();
     let raw_time = started.elapsed();

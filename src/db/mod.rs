@@ -30,6 +30,24 @@ macro_rules! insert_batches {
     }};
 }
 
+/// `INSERT … ON CONFLICT DO NOTHING` of one row, on either backend (the
+/// clause does not compile through the multi-backend connection); the
+/// number of rows inserted, 0 when the row was already there.
+macro_rules! insert_or_ignore {
+    ($conn:expr, $table:expr, $row:expr) => {
+        match &mut *$conn {
+            $crate::db::DbConnection::Postgres(c) => diesel::insert_into($table)
+                .values($row)
+                .on_conflict_do_nothing()
+                .execute(c)?,
+            $crate::db::DbConnection::Sqlite(c) => diesel::insert_into($table)
+                .values($row)
+                .on_conflict_do_nothing()
+                .execute(c)?,
+        }
+    };
+}
+
 pub mod access;
 pub mod catalog;
 pub mod outbox;

@@ -159,8 +159,8 @@ pub fn look_again(
     now: chrono::NaiveDateTime,
 ) -> Result<usize, DbError> {
     use super::rows::{ReportEventRow, SlaMarkRow};
-    use super::schema::{report_events, reports, sla_marks};
-    use super::workflow::{look_at, plan_of, store_clocks};
+    use super::schema::{report_events, sla_marks};
+    use super::workflow::{look_at, plan_of, save_clocks, store_clocks};
     use crate::sla::schedule::{level_name, Mark};
     use crate::workflow::Audience;
 
@@ -176,16 +176,7 @@ pub fn look_again(
             due_at: *due_at,
             recorded_at: now,
         };
-        let inserted = match conn {
-            DbConnection::Postgres(c) => diesel::insert_into(sla_marks::table)
-                .values(&row)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_into(sla_marks::table)
-                .values(&row)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-        };
+        let inserted = insert_or_ignore!(conn, sla_marks::table, &row);
         if inserted == 0 {
             continue; // another scanner recorded it
         }
@@ -246,16 +237,7 @@ pub fn look_again(
     }
     store_clocks(report, &look, now);
     report.next_sla_at = look.next;
-    diesel::update(reports::table.find(&report.id))
-        .set((
-            reports::escalation_level.eq(report.escalation_level),
-            reports::moderation_due_at.eq(report.moderation_due_at),
-            reports::answer_due_at.eq(report.answer_due_at),
-            reports::fix_due_at.eq(report.fix_due_at),
-            reports::check_due_at.eq(report.check_due_at),
-            reports::next_sla_at.eq(report.next_sla_at),
-        ))
-        .execute(conn)?;
+    save_clocks(conn, report)?;
     Ok(recorded)
 }
 

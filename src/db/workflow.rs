@@ -173,6 +173,21 @@ pub fn store_clocks(report: &mut ReportRow, look: &Look, now: NaiveDateTime) {
     };
 }
 
+/// Writes a report's deadlines, escalation level and next look.
+pub fn save_clocks(conn: &mut DbConnection, report: &ReportRow) -> Result<(), DbError> {
+    diesel::update(reports::table.find(&report.id))
+        .set((
+            reports::escalation_level.eq(report.escalation_level),
+            reports::moderation_due_at.eq(report.moderation_due_at),
+            reports::answer_due_at.eq(report.answer_due_at),
+            reports::fix_due_at.eq(report.fix_due_at),
+            reports::check_due_at.eq(report.check_due_at),
+            reports::next_sla_at.eq(report.next_sla_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The plan of a report's category.
 pub fn plan_of<'a>(snapshot: &'a Snapshot, report: &ReportRow) -> Result<&'a SlaPlan, DbError> {
     snapshot
@@ -305,16 +320,11 @@ pub fn apply(
                 report.duplicate_of = Some(original.id.clone());
                 // The original's followers gain the reporter.
                 if let Some(reporter) = &report.reporter_id {
-                    let joined = match conn {
-                        DbConnection::Postgres(c) => diesel::insert_into(subscriptions::table)
-                            .values(follower(&original.id, reporter, now))
-                            .on_conflict_do_nothing()
-                            .execute(c)?,
-                        DbConnection::Sqlite(c) => diesel::insert_into(subscriptions::table)
-                            .values(follower(&original.id, reporter, now))
-                            .on_conflict_do_nothing()
-                            .execute(c)?,
-                    };
+                    let joined = insert_or_ignore!(
+                        conn,
+                        subscriptions::table,
+                        follower(&original.id, reporter, now)
+                    );
                     if joined > 0 {
                         diesel::update(reports::table.find(&original.id))
                             .set(reports::support_count.eq(reports::support_count + 1))
@@ -345,14 +355,9 @@ pub fn apply(
                 reports::closed_at.eq(report.closed_at),
                 reports::cycle.eq(report.cycle),
                 reports::cycle_started_at.eq(report.cycle_started_at),
-                reports::escalation_level.eq(report.escalation_level),
-                reports::moderation_due_at.eq(report.moderation_due_at),
-                reports::answer_due_at.eq(report.answer_due_at),
-                reports::fix_due_at.eq(report.fix_due_at),
-                reports::check_due_at.eq(report.check_due_at),
-                reports::next_sla_at.eq(report.next_sla_at),
             ))
             .execute(conn)?;
+        save_clocks(conn, &report)?;
         diesel::insert_into(report_events::table)
             .values(ReportEventRow {
                 id: event_id.clone(),
