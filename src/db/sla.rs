@@ -142,103 +142,162 @@ fn scan_batch(
             .load(c)?,
         DbConnection::Sqlite(c) => due().select(ReportRow::as_select()).load(c)?,
     };
-    let mut marks = 0;
-    for mut report in batch.iter().cloned() {
-        marks += look_again(conn, snapshot, &mut report, now)?;
-    }
+    let mut batch = batch;
+    let marks = look_again(conn, snapshot, &mut batch, now)?;
     Ok((batch.len(), marks))
 }
 
-/// Records a report's due marks and stores its clocks; returns how many
-/// marks were new. The scanner calls it, and so does every move before it
-/// changes the report, so a deadline missed between passes is on record.
+/// Records the due marks of reports (locked by the caller: the scanner's
+/// batch, or the report a move is about to change) and stores their clocks;
+/// returns how many marks were new. Each mark gets its history event and its
+/// messages; what is read and written is read and written once for the
+/// whole batch, except each report's own clocks.
 pub fn look_again(
     conn: &mut DbConnection,
     snapshot: &super::catalog::Snapshot,
-    report: &mut super::rows::ReportRow,
+    reports: &mut [super::rows::ReportRow],
     now: chrono::NaiveDateTime,
 ) -> Result<usize, DbError> {
-    use super::rows::{ReportEventRow, SlaMarkRow};
-    use super::schema::{report_events, sla_marks};
-    use super::workflow::{look_at, plan_of, save_clocks, store_clocks};
-    use crate::sla::schedule::{level_name, Mark};
+    use super::rows::{ReportEventRow, ReportPauseRow, SlaMarkRow};
+    use super::schema::{report_events, report_pauses, sla_marks};
+    use super::workflow::{facts, plan_of, save_clocks, store_clocks};
+    use crate::sla::schedule::{self, level_name, Mark};
     use crate::workflow::Audience;
+    use std::collections::HashSet;
 
-    let plan = plan_of(snapshot, report)?;
-    let look = look_at(conn, report, plan, now)?;
-    let mut recorded = 0;
-    for (stage, mark, due_at) in &look.marks {
-        let row = SlaMarkRow {
-            report_id: report.id.clone(),
-            cycle: report.cycle,
-            stage: stage.as_str().into(),
-            mark: mark.code(),
-            due_at: *due_at,
-            recorded_at: now,
-        };
-        let inserted = insert_or_ignore!(conn, sla_marks::table, &row);
-        if inserted == 0 {
-            continue; // another scanner recorded it
+    let ids: Vec<&str> = reports.iter().map(|r| r.id.as_str()).collect();
+    let mut pauses: HashMap<String, Vec<ReportPauseRow>> = HashMap::new();
+    let mut recorded: HashSet<(String, i32, String, String)> = HashSet::new();
+    for chunk in ids.chunks(1000) {
+        for pause in report_pauses::table
+            .filter(report_pauses::report_id.eq_any(chunk))
+            .order(report_pauses::started_at)
+            .select(ReportPauseRow::as_select())
+            .load(conn)?
+        {
+            pauses
+                .entry(pause.report_id.clone())
+                .or_default()
+                .push(pause);
         }
-        recorded += 1;
-        let note = match mark {
-            Mark::Warning(p) => format!("{p}% of the {} target used", stage.as_str()),
-            Mark::Breach => format!("the {} deadline passed at {due_at}", stage.as_str()),
-            Mark::Escalation(level) => {
-                report.escalation_level = report.escalation_level.max(*level as i32);
-                format!(
-                    "{} overdue: escalated to level {level}, {}",
-                    stage.as_str(),
-                    level_name(*level)
-                )
-            }
-        };
-        let event_id = super::new_id();
-        diesel::insert_into(report_events::table)
-            .values(ReportEventRow {
-                id: event_id.clone(),
+        recorded.extend(
+            sla_marks::table
+                .filter(sla_marks::report_id.eq_any(chunk))
+                .select((
+                    sla_marks::report_id,
+                    sla_marks::cycle,
+                    sla_marks::stage,
+                    sla_marks::mark,
+                ))
+                .load::<(String, i32, String, String)>(conn)?,
+        );
+    }
+    let assignees: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| r.assignee_id.as_deref())
+        .collect();
+    let people = outbox::People::load(conn, &assignees)?;
+    let tree = snapshot.map.departments();
+    let (mut marks, mut events, mut messages) = (Vec::new(), Vec::new(), Vec::new());
+    for report in reports.iter_mut() {
+        let plan = plan_of(snapshot, report)?;
+        let cycle_pauses: Vec<ReportPauseRow> = pauses
+            .get(&report.id)
+            .map(|all| {
+                all.iter()
+                    .filter(|p| p.cycle == report.cycle)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let look = schedule::look(
+            &plan.policy,
+            &plan.calendar,
+            &facts(report, &cycle_pauses)?,
+            now,
+            |stage, mark| {
+                let key = (
+                    report.id.clone(),
+                    report.cycle,
+                    stage.as_str().to_string(),
+                    mark.code(),
+                );
+                recorded.contains(&key)
+            },
+        );
+        for (stage, mark, due_at) in &look.marks {
+            marks.push(SlaMarkRow {
+                report_id: report.id.clone(),
+                cycle: report.cycle,
+                stage: stage.as_str().into(),
+                mark: mark.code(),
+                due_at: *due_at,
+                recorded_at: now,
+            });
+            let note = match mark {
+                Mark::Warning(p) => format!("{p}% of the {} target used", stage.as_str()),
+                Mark::Breach => format!("the {} deadline passed at {due_at}", stage.as_str()),
+                Mark::Escalation(level) => {
+                    report.escalation_level = report.escalation_level.max(*level as i32);
+                    format!(
+                        "{} overdue: escalated to level {level}, {}",
+                        stage.as_str(),
+                        level_name(*level)
+                    )
+                }
+            };
+            let event_id = super::new_id();
+            let recipients = match mark {
+                Mark::Warning(_) | Mark::Breach => {
+                    let mut to = people.of(report, Audience::Assignee, tree);
+                    to.extend(people.of(report, Audience::Department, tree));
+                    to
+                }
+                Mark::Escalation(1) => people.of(report, Audience::Supervisors, tree),
+                Mark::Escalation(_) => {
+                    people.supervisors(report.department_id.as_deref(), tree, true)
+                }
+            };
+            let payload = serde_json::json!({
+                "report": report.number,
+                "event": mark.event(),
+                "stage": stage.as_str(),
+                "mark": mark.code(),
+                "due_at": due_at,
+                "note": note,
+            });
+            messages.extend(outbox::messages(
+                &event_id,
+                mark.event(),
+                recipients,
+                &payload,
+                now,
+            ));
+            events.push(ReportEventRow {
+                id: event_id,
                 report_id: report.id.clone(),
                 actor_id: None,
                 actor_role: "system".into(),
                 kind: mark.event().into(),
                 from_status: Some(report.status.clone()),
                 to_status: report.status.clone(),
-                note: Some(note.clone()),
+                note: Some(note),
                 public: matches!(mark, Mark::Breach),
                 created_at: now,
-            })
-            .execute(conn)?;
-        let tree = snapshot.map.departments();
-        let people = match mark {
-            Mark::Warning(_) | Mark::Breach => {
-                let mut people = outbox::recipients(conn, report, Audience::Assignee, tree)?;
-                people.extend(outbox::recipients(
-                    conn,
-                    report,
-                    Audience::Department,
-                    tree,
-                )?);
-                people
-            }
-            Mark::Escalation(1) => outbox::recipients(conn, report, Audience::Supervisors, tree)?,
-            Mark::Escalation(_) => {
-                outbox::supervisors(conn, report.department_id.as_deref(), tree, true)?
-            }
-        };
-        let payload = serde_json::json!({
-            "report": report.number,
-            "event": mark.event(),
-            "stage": stage.as_str(),
-            "mark": mark.code(),
-            "due_at": due_at,
-            "note": note,
-        });
-        outbox::enqueue(conn, &event_id, mark.event(), people, &payload, now)?;
+            });
+        }
+        store_clocks(report, &look, now);
+        report.next_sla_at = look.next;
     }
-    store_clocks(report, &look, now);
-    report.next_sla_at = look.next;
-    save_clocks(conn, report)?;
-    Ok(recorded)
+    // The reports are locked, so no one else records their marks meanwhile;
+    // the primary key would refuse a second copy all the same.
+    insert_batches!(conn, sla_marks::table, &marks);
+    insert_batches!(conn, report_events::table, &events);
+    outbox::enqueue(conn, &messages)?;
+    for report in reports.iter() {
+        save_clocks(conn, report)?;
+    }
+    Ok(marks.len())
 }
 
 /// Open reports whose clocks a catalogue change may move: the scanner looks

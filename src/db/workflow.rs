@@ -18,7 +18,7 @@ use crate::reports::ReportStatus;
 use crate::sla::calendar::Interval;
 use crate::sla::schedule::{self, Facts, Look, Mark, Stage};
 use crate::sla::SlaPlan;
-use crate::workflow::{self, Action, Actor, Case, ClockEffect, Command, Refusal};
+use crate::workflow::{self, Action, Actor, Audience, Case, ClockEffect, Command, Refusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MoveError {
@@ -230,7 +230,12 @@ pub fn apply(
             departments,
         )?;
         // Whatever fell due before this move is recorded first.
-        super::sla::look_again(conn, snapshot, &mut report, request.now)?;
+        super::sla::look_again(
+            conn,
+            snapshot,
+            std::slice::from_mut(&mut report),
+            request.now,
+        )?;
         (request.store_photos)()
             .map_err(|e| DbError::Unavailable(format!("cannot store a photo: {e}")))?;
         let now = request.now;
@@ -390,9 +395,13 @@ pub fn apply(
             })
             .collect();
         insert_batches!(conn, attachments::table, &photos);
+        let staff = outbox::People::load(conn, &[report.assignee_id.as_deref().unwrap_or("")])?;
         let mut people = Vec::new();
         for audience in transition.rule.notify {
-            people.extend(outbox::recipients(conn, &report, *audience, departments)?);
+            people.extend(match audience {
+                Audience::Residents => outbox::residents(conn, &report)?,
+                staff_audience => staff.of(&report, *staff_audience, departments),
+            });
         }
         let payload = json!({
             "report": report.number,
@@ -401,14 +410,8 @@ pub fn apply(
             "note": note,
             "answer_due_at": report.answer_due_at,
         });
-        outbox::enqueue(
-            conn,
-            &event_id,
-            transition.rule.event,
-            people,
-            &payload,
-            now,
-        )?;
+        let messages = outbox::messages(&event_id, transition.rule.event, people, &payload, now);
+        outbox::enqueue(conn, &messages)?;
         Ok(Moved {
             number: report.number,
             from,
