@@ -165,6 +165,9 @@ pub fn look_again(
     use crate::workflow::Audience;
     use std::collections::HashSet;
 
+    if reports.is_empty() {
+        return Ok(0);
+    }
     let ids: Vec<&str> = reports.iter().map(|r| r.id.as_str()).collect();
     let mut pauses: HashMap<String, Vec<ReportPauseRow>> = HashMap::new();
     let mut recorded: HashSet<(String, i32, String, String)> = HashSet::new();
