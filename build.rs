@@ -1,0 +1,5 @@
+// The migrations are compiled into the binary (`embed_migrations!`): rebuild
+// when they change.
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}
