@@ -40,6 +40,39 @@ pub struct StoredPhoto {
     pub bytes: usize,
 }
 
+impl StoredPhoto {
+    pub fn of(photo: &crate::media::CleanPhoto) -> StoredPhoto {
+        StoredPhoto {
+            hash: photo.hash.clone(),
+            width: photo.width,
+            height: photo.height,
+            bytes: photo.jpeg.len(),
+        }
+    }
+
+    /// The photo attached to a report by one of its events.
+    pub fn attachment(
+        &self,
+        report_id: &str,
+        event_id: &str,
+        position: usize,
+        now: NaiveDateTime,
+    ) -> AttachmentRow {
+        AttachmentRow {
+            id: new_id(),
+            report_id: report_id.to_string(),
+            event_id: Some(event_id.to_string()),
+            position: i32::try_from(position).unwrap_or(i32::MAX),
+            content_hash: self.hash.clone(),
+            mime: "image/jpeg".into(),
+            width: i32::try_from(self.width).unwrap_or(i32::MAX),
+            height: i32::try_from(self.height).unwrap_or(i32::MAX),
+            bytes: i64::try_from(self.bytes).unwrap_or(i64::MAX),
+            created_at: now,
+        }
+    }
+}
+
 /// A filing, checked and routed, owned so that it can wait for the writer.
 #[derive(Debug, Clone)]
 pub struct FilingRecord {
@@ -127,18 +160,7 @@ pub fn insert_filings(
             created_at: filing.now,
         };
         for (position, photo) in filing.photos.iter().enumerate() {
-            photos.push(AttachmentRow {
-                id: new_id(),
-                report_id: row.id.clone(),
-                event_id: Some(event.id.clone()),
-                position: i32::try_from(position).unwrap_or(i32::MAX),
-                content_hash: photo.hash.clone(),
-                mime: "image/jpeg".into(),
-                width: i32::try_from(photo.width).unwrap_or(i32::MAX),
-                height: i32::try_from(photo.height).unwrap_or(i32::MAX),
-                bytes: i64::try_from(photo.bytes).unwrap_or(i64::MAX),
-                created_at: filing.now,
-            });
+            photos.push(photo.attachment(&row.id, &event.id, position, filing.now));
         }
         if let Some(user_id) = reporter_id {
             followers.push(SubscriptionRow {

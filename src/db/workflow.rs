@@ -190,10 +190,11 @@ pub fn save_clocks(conn: &mut DbConnection, report: &ReportRow) -> Result<(), Db
 
 /// The plan of a report's category.
 pub fn plan_of<'a>(snapshot: &'a Snapshot, report: &ReportRow) -> Result<&'a SlaPlan, DbError> {
+    let id = uuid::Uuid::parse_str(&report.category_id).ok();
     snapshot
         .categories
         .values()
-        .find(|c| c.routing.id.to_string() == report.category_id)
+        .find(|c| Some(c.routing.id) == id)
         .map(|c| c.sla.as_ref())
         .ok_or_else(|| DbError::Corrupt(format!("report {} has no active category", report.number)))
 }
@@ -381,18 +382,7 @@ pub fn apply(
             .photos
             .iter()
             .enumerate()
-            .map(|(i, p)| AttachmentRow {
-                id: new_id(),
-                report_id: report.id.clone(),
-                event_id: Some(event_id.clone()),
-                position: i32::try_from(i).unwrap_or(i32::MAX),
-                content_hash: p.hash.clone(),
-                mime: "image/jpeg".into(),
-                width: i32::try_from(p.width).unwrap_or(i32::MAX),
-                height: i32::try_from(p.height).unwrap_or(i32::MAX),
-                bytes: i64::try_from(p.bytes).unwrap_or(i64::MAX),
-                created_at: now,
-            })
+            .map(|(i, p)| p.attachment(&report.id, &event_id, i, now))
             .collect();
         insert_batches!(conn, attachments::table, &photos);
         let staff = outbox::People::load(conn, &[report.assignee_id.as_deref().unwrap_or("")])?;

@@ -136,15 +136,7 @@ pub async fn file(
             answers,
             decision,
             source: channel.source,
-            photos: photos
-                .iter()
-                .map(|p| StoredPhoto {
-                    hash: p.hash.clone(),
-                    width: p.width,
-                    height: p.height,
-                    bytes: p.jpeg.len(),
-                })
-                .collect(),
+            photos: photos.iter().map(StoredPhoto::of).collect(),
         };
         Ok((record, candidates))
     })

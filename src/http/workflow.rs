@@ -158,15 +158,7 @@ pub async fn act(
                 .try_for_each(|p| app.media.store(p))
                 .map_err(|e| e.to_string())
         };
-        let stored: Vec<StoredPhoto> = photos
-            .iter()
-            .map(|p| StoredPhoto {
-                hash: p.hash.clone(),
-                width: p.width,
-                height: p.height,
-                bytes: p.jpeg.len(),
-            })
-            .collect();
+        let stored: Vec<StoredPhoto> = photos.iter().map(StoredPhoto::of).collect();
         Ok(workflow_db::apply(
             conn,
             &snapshot,
