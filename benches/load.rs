@@ -4,7 +4,7 @@
 //!
 //! Run it with `scripts/bench` (which finds or starts PostgreSQL), or
 //! `cargo bench --bench load -- [--backends sqlite,postgres] [--sizes 100000,1000000]
-//! [--seconds 5] [--clients 8] [--postgres-url URL]`.
+//! [--seconds 5] [--clients 8] [--only map,filing,scanner] [--postgres-url URL]`.
 //!
 //! The dataset: a city-wide service area (Moscow inside the ring road,
 //! approximated in `benches/moscow_mkad.geojson`) on top of the demo city,
@@ -47,7 +47,15 @@ struct Args {
     sizes: Vec<usize>,
     seconds: f64,
     clients: usize,
+    /// Which measures to run: `map`, `filing`, `scanner`.
+    only: Vec<String>,
     postgres_url: Option<String>,
+}
+
+impl Args {
+    fn runs(&self, measure: &str) -> bool {
+        self.only.iter().any(|m| m == measure)
+    }
 }
 
 fn parse_args() -> Args {
@@ -56,6 +64,7 @@ fn parse_args() -> Args {
         sizes: vec![100_000, 1_000_000],
         seconds: 5.0,
         clients: 8,
+        only: vec!["map".into(), "filing".into(), "scanner".into()],
         postgres_url: std::env::var("BENCH_POSTGRES_URL").ok(),
     };
     let mut given = std::env::args().skip(1);
@@ -75,6 +84,7 @@ fn parse_args() -> Args {
             }
             "--seconds" => args.seconds = value().parse().expect("seconds"),
             "--clients" => args.clients = value().parse().expect("clients"),
+            "--only" => args.only = value().split(',').map(str::to_string).collect(),
             "--postgres-url" => args.postgres_url = Some(value()),
             "--bench" => {}
             other => panic!("unknown argument {other}"),
@@ -242,7 +252,13 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         let mut conn = manager.connect().map_err(|e| e.to_string())?;
         let drafts = routing::parse_areas(AREA).map_err(|e| e.to_string())?;
         catalog::import_areas(&mut conn, &drafts).map_err(|e| e.to_string())?;
-        generate(&mut conn, size, now)?
+        let points = generate(&mut conn, size, now)?;
+        if let DbConnection::Sqlite(c) = &mut conn {
+            diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(c)
+                .map_err(|e| e.to_string())?;
+        }
+        points
     };
     eprintln!("   generated in {:.1} s", started.elapsed().as_secs_f64());
     drop(pool);
@@ -275,108 +291,115 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         );
     }
 
-    // Map: the public map's view, open reports in random neighbourhood
-    // viewports (1024 × 768 px at zoom 16).
-    let viewports: Arc<Vec<(f64, f64, f64, f64)>> = Arc::new(
-        points
-            .iter()
-            .map(|&(lat, lon)| {
-                let width = 360.0 / f64::from(1u32 << 16) * 4.0;
-                let height = width * 0.75 * lat.to_radians().cos();
-                (
-                    lon - width / 2.0,
-                    lat - height / 2.0,
-                    lon + width / 2.0,
-                    lat + height / 2.0,
-                )
-            })
-            .collect(),
-    );
-    let (map_views, base) = (viewports.clone(), address.clone());
-    let app_map = http_load(clients, seconds, move |client, i| {
-        let (a, b, c, d) = map_views[i % map_views.len()];
-        let url = format!("{base}/api/v1/map?bbox={a},{b},{c},{d}&zoom=16&status={OPEN}");
-        async move { expect(client.get(url).send().await, 200).await }
-    });
-    let app_map = app_map.await?;
-    let raw_map = sql_load(&manager, clients, seconds, {
-        let views = viewports.clone();
-        move |conn, i| raw_map_query(conn, views[i % views.len()])
-    })?;
-    rows.push(Row {
-        backend: backend.into(),
-        size,
-        operation: "map, open reports, zoom 16",
-        app: app_map,
-        raw: raw_map,
-    });
-
-    // Filing through the JSON API and through Open311, beside a plain INSERT.
-    let categories = Arc::new(filing_categories(&manager)?);
-    let sample_points = Arc::new(points);
-    let (cats, pts, base) = (categories.clone(), sample_points.clone(), address.clone());
-    let app_post = http_load(clients, seconds, move |client, i| {
-        let (code, answers) = cats[i % cats.len()].clone();
-        let (lat, lon) = near(pts[(i * 7919) % pts.len()], i);
-        let body = json!({
-            "category": code, "lat": lat, "lon": lon, "answers": answers,
-            "description": "Глубокая яма у перехода, машины объезжают по встречной.",
-            // Mostly residents who filed before, some new ones.
-            "reporter": {"email": resident_email((i * 31) % (residents(size) * 5 / 4))}
+    if args.runs("map") {
+        // Map: the public map's view, open reports in random neighbourhood
+        // viewports (1024 × 768 px at zoom 16).
+        let viewports: Arc<Vec<(f64, f64, f64, f64)>> = Arc::new(
+            points
+                .iter()
+                .map(|&(lat, lon)| {
+                    let width = 360.0 / f64::from(1u32 << 16) * 4.0;
+                    let height = width * 0.75 * lat.to_radians().cos();
+                    (
+                        lon - width / 2.0,
+                        lat - height / 2.0,
+                        lon + width / 2.0,
+                        lat + height / 2.0,
+                    )
+                })
+                .collect(),
+        );
+        let (map_views, base) = (viewports.clone(), address.clone());
+        let app_map = http_load(clients, seconds, move |client, i| {
+            let (a, b, c, d) = map_views[i % map_views.len()];
+            let url = format!("{base}/api/v1/map?bbox={a},{b},{c},{d}&zoom=16&status={OPEN}");
+            async move { expect(client.get(url).send().await, 200).await }
         });
-        let url = format!("{base}/api/v1/reports");
-        async move { expect(client.post(url).json(&body).send().await, 201).await }
-    })
-    .await?;
-    let raw_post = sql_load(&manager, clients, seconds, move |conn, _| {
-        raw_insert(conn, now)
-    })?;
-    let (cats, pts, base) = (categories.clone(), sample_points.clone(), address.clone());
-    let app_open311 = http_load(clients, seconds, move |client, i| {
-        let (code, answers) = cats[i % cats.len()].clone();
-        let (lat, lon) = near(pts[(i * 104_729) % pts.len()], i);
-        let mut form = vec![
-            ("api_key".to_string(), "demo-open311-key".to_string()),
-            ("service_code".to_string(), code),
-            ("lat".to_string(), lat.to_string()),
-            ("long".to_string(), lon.to_string()),
-            (
-                "description".to_string(),
-                "Не горит фонарь во дворе".to_string(),
-            ),
-        ];
-        if let Some(answers) = answers.as_object() {
-            for (k, v) in answers {
-                form.push((
-                    format!("attribute[{k}]"),
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string()),
-                ));
+        let app_map = app_map.await?;
+        let raw_map = sql_load(&manager, clients, seconds, {
+            let views = viewports.clone();
+            move |conn, i| raw_map_query(conn, views[i % views.len()])
+        })?;
+        rows.push(Row {
+            backend: backend.into(),
+            size,
+            operation: "map, open reports, zoom 16",
+            app: app_map,
+            raw: raw_map,
+        });
+    }
+    if args.runs("filing") {
+        // Filing through the JSON API and through Open311, beside a plain INSERT.
+        let categories = Arc::new(filing_categories(&manager)?);
+        let sample_points = Arc::new(points);
+        let (cats, pts, base) = (categories.clone(), sample_points.clone(), address.clone());
+        let app_post = http_load(clients, seconds, move |client, i| {
+            let (code, answers) = cats[i % cats.len()].clone();
+            let (lat, lon) = near(pts[(i * 7919) % pts.len()], i);
+            let body = json!({
+                "category": code, "lat": lat, "lon": lon, "answers": answers,
+                "description": "Глубокая яма у перехода, машины объезжают по встречной.",
+                // Mostly residents who filed before, some new ones.
+                "reporter": {"email": resident_email((i * 31) % (residents(size) * 5 / 4))}
+            });
+            let url = format!("{base}/api/v1/reports");
+            async move { expect(client.post(url).json(&body).send().await, 201).await }
+        })
+        .await?;
+        let refs = Arc::new(raw_refs(&manager)?);
+        let raw_refs = refs.clone();
+        let raw_post = sql_load(&manager, clients, seconds, move |conn, i| {
+            raw_insert(conn, now, &raw_refs[i % raw_refs.len()])
+        })?;
+        let (cats, pts, base) = (categories.clone(), sample_points.clone(), address.clone());
+        let app_open311 = http_load(clients, seconds, move |client, i| {
+            let (code, answers) = cats[i % cats.len()].clone();
+            let (lat, lon) = near(pts[(i * 104_729) % pts.len()], i);
+            let mut form = vec![
+                ("api_key".to_string(), "demo-open311-key".to_string()),
+                ("service_code".to_string(), code),
+                ("lat".to_string(), lat.to_string()),
+                ("long".to_string(), lon.to_string()),
+                (
+                    "description".to_string(),
+                    "Не горит фонарь во дворе".to_string(),
+                ),
+            ];
+            if let Some(answers) = answers.as_object() {
+                for (k, v) in answers {
+                    form.push((
+                        format!("attribute[{k}]"),
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    ));
+                }
             }
-        }
-        let url = format!("{base}/open311/v2/requests.json");
-        async move { expect(client.post(url).form(&form).send().await, 200).await }
-    })
-    .await?;
-    let raw_insert_again = sql_load(&manager, clients, seconds, move |conn, _| {
-        raw_insert(conn, now)
-    })?;
-    rows.push(Row {
-        backend: backend.into(),
-        size,
-        operation: "POST /api/v1/reports",
-        app: app_post,
-        raw: raw_post,
-    });
-    rows.push(Row {
-        backend: backend.into(),
-        size,
-        operation: "POST open311 requests",
-        app: app_open311,
-        raw: raw_insert_again,
-    });
-    rows.extend(scanner_rows(&manager, backend, size, seconds, now)?);
+            let url = format!("{base}/open311/v2/requests.json");
+            async move { expect(client.post(url).form(&form).send().await, 200).await }
+        })
+        .await?;
+        let raw_insert_again = sql_load(&manager, clients, seconds, move |conn, i| {
+            raw_insert(conn, now, &refs[i % refs.len()])
+        })?;
+        rows.push(Row {
+            backend: backend.into(),
+            size,
+            operation: "POST /api/v1/reports",
+            app: app_post,
+            raw: raw_post,
+        });
+        rows.push(Row {
+            backend: backend.into(),
+            size,
+            operation: "POST open311 requests",
+            app: app_open311,
+            raw: raw_insert_again,
+        });
+    }
+    if args.runs("scanner") {
+        rows.extend(scanner_rows(&manager, backend, size, seconds, now)?);
+    }
     Ok(rows)
 }
 
@@ -657,17 +680,51 @@ fn raw_map_query(
 static RAW_NUMBERS: std::sync::atomic::AtomicI64 =
     std::sync::atomic::AtomicI64::new(10_000_000_000);
 
-/// One report row through a plain single-row INSERT, in its own transaction.
-fn raw_insert(conn: &mut DbConnection, now: NaiveDateTime) -> Result<(), String> {
+/// What a filed report refers to (category, service area, department,
+/// reporter), taken from generated reports, so that the plain INSERT writes
+/// the same kind of row as filing does, with the same foreign keys to check.
+#[derive(Clone, QueryableByName)]
+struct RawRefs {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    category_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    service_area_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    department_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    reporter_id: String,
+}
+
+fn raw_refs(manager: &ConnectionManager) -> Result<Vec<RawRefs>, String> {
+    let sql = "SELECT category_id, service_area_id, department_id, reporter_id FROM reports \
+               WHERE service_area_id IS NOT NULL AND department_id IS NOT NULL \
+               AND reporter_id IS NOT NULL LIMIT 1000";
+    let refs = match manager.connect().map_err(|e| e.to_string())? {
+        DbConnection::Sqlite(mut c) => diesel::sql_query(sql).load::<RawRefs>(&mut c),
+        DbConnection::Postgres(mut c) => diesel::sql_query(sql).load::<RawRefs>(&mut c),
+    }
+    .map_err(|e| e.to_string())?;
+    if refs.is_empty() {
+        return Err("the generated city has no routed reports with reporters".into());
+    }
+    Ok(refs)
+}
+
+/// One report row, as filing writes it (routed, with a reporter, deadlines
+/// and the scanner's next look), through a plain single-row INSERT in its own
+/// transaction.
+fn raw_insert(conn: &mut DbConnection, now: NaiveDateTime, refs: &RawRefs) -> Result<(), String> {
     let sql = |p: &dyn Fn(usize) -> String| {
         format!(
             "INSERT INTO reports (id, number, category_id, lat, lon, address, description, answers, source, \
              support_count, status, service_area_id, department_id, routing_rule, assignee_id, reporter_id, \
              reporter_name_public, duplicate_of, created_at, updated_at, moderation_due_at, answer_due_at, \
-             resolved_at, closed_at) \
-             SELECT {}, {}, id, 55.75, 37.62, NULL, {}, '{{}}', 'api', 1, 'moderation', NULL, NULL, '', \
-             NULL, NULL, FALSE, NULL, {}, {}, NULL, NULL, NULL, NULL FROM categories WHERE code = 'graffiti'",
-            p(1), p(2), p(3), p(4), p(5)
+             resolved_at, closed_at, cycle, cycle_started_at, moderated_at, responded_at, fix_due_at, \
+             check_due_at, escalation_level, next_sla_at) \
+             VALUES ({}, {}, {}, 55.75, 37.62, NULL, {}, '{{}}', 'api', 1, 'moderation', {}, {}, \
+             'area route', NULL, {}, FALSE, NULL, {}, {}, {}, {}, NULL, NULL, 0, {}, NULL, NULL, NULL, \
+             NULL, 0, {})",
+            p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(8), p(9), p(10), p(8), p(11)
         )
     };
     use diesel::sql_types::{BigInt, Text, Timestamp};
@@ -676,21 +733,29 @@ fn raw_insert(conn: &mut DbConnection, now: NaiveDateTime) -> Result<(), String>
     // Numbers far above the app's, so the two never collide.
     let number = RAW_NUMBERS.fetch_add(1, Ordering::Relaxed);
     let description = "Глубокая яма у перехода, машины объезжают по встречной.";
+    let (moderation, answer) = (now + TimeDelta::days(1), now + TimeDelta::days(12));
+    let next = now + TimeDelta::hours(20);
+    macro_rules! bound {
+        ($query:expr) => {
+            $query
+                .bind::<Text, _>(&id)
+                .bind::<BigInt, _>(number)
+                .bind::<Text, _>(&refs.category_id)
+                .bind::<Text, _>(description)
+                .bind::<Text, _>(&refs.service_area_id)
+                .bind::<Text, _>(&refs.department_id)
+                .bind::<Text, _>(&refs.reporter_id)
+                .bind::<Timestamp, _>(now)
+                .bind::<Timestamp, _>(moderation)
+                .bind::<Timestamp, _>(answer)
+                .bind::<Timestamp, _>(next)
+        };
+    }
     let done = match conn {
-        DbConnection::Sqlite(c) => diesel::sql_query(sql(&|_| "?".to_string()))
-            .bind::<Text, _>(&id)
-            .bind::<BigInt, _>(number)
-            .bind::<Text, _>(description)
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(now)
-            .execute(c),
-        DbConnection::Postgres(c) => diesel::sql_query(sql(&|n| format!("${n}")))
-            .bind::<Text, _>(&id)
-            .bind::<BigInt, _>(number)
-            .bind::<Text, _>(description)
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(now)
-            .execute(c),
+        DbConnection::Sqlite(c) => bound!(diesel::sql_query(sql(&|n| format!("?{n}")))).execute(c),
+        DbConnection::Postgres(c) => {
+            bound!(diesel::sql_query(sql(&|n| format!("${n}")))).execute(c)
+        }
     };
     done.map(|_| ()).map_err(|e| e.to_string())
 }

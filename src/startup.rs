@@ -15,6 +15,7 @@ use utoipa_actix_web::AppExt;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::checkpoint::Checkpointer;
 use crate::db::writer::FilingWriter;
 use crate::db::{self, DatabaseUrl, DbError, Pool};
 use crate::demo::{self, DemoError};
@@ -71,6 +72,7 @@ impl Application {
             catalog: Default::default(),
             writer: FilingWriter::start(pool.clone(), filing_writers(&settings.database))
                 .map_err(StartupError::Writer)?,
+            _checkpointer: Checkpointer::start(&pool)?,
             time_zone,
             city_name: settings.city.name.clone(),
             contact: settings.city.contact.clone(),

@@ -1,13 +1,14 @@
-//! Group commit: filings written together, and one bad filing in a batch
-//! does not sink the others.
+//! Group commit: filings checked and written together, one bad filing in a
+//! batch does not sink the others, and the batch's duplicate candidates,
+//! found in one statement, are those each filing would find on its own.
 
 mod common;
 
 use std::collections::BTreeMap;
 
-use gorod::db::reports::FilingRecord;
+use gorod::db::reports::{self as report_db, FilingRecord, Probe};
 use gorod::db::writer::FilingWriter;
-use gorod::db::{catalog, DbConnection};
+use gorod::db::{catalog, DbConnection, DbError};
 use gorod::reports::{NewReport, ReportInput, ReporterInput};
 
 fn record(conn: &mut DbConnection, email: &str, category_exists: bool) -> FilingRecord {
@@ -48,13 +49,14 @@ fn record(conn: &mut DbConnection, email: &str, category_exists: bool) -> Filing
         photos: Vec::new(),
         due: Default::default(),
         next_sla_at: None,
+        duplicate_radius_m: 50.0,
     }
 }
 
 #[tokio::test]
 async fn a_failing_filing_fails_alone_and_the_rest_of_its_batch_is_written() {
     let app = common::spawn_app().await;
-    let writer = FilingWriter::start(app.pool.clone(), 4).unwrap();
+    let writer = FilingWriter::<DbError>::start(app.pool.clone(), 4).unwrap();
     let records: Vec<FilingRecord> = {
         let mut pooled = app.conn();
         let conn: &mut DbConnection = &mut pooled;
@@ -62,35 +64,56 @@ async fn a_failing_filing_fails_alone_and_the_rest_of_its_batch_is_written() {
             .map(|i| record(conn, &format!("r{i}@example.ru"), i != 7))
             .collect()
     };
-    let filings = records.into_iter().map(|r| {
+    // Filing 7 breaks at insert, 11 is refused by its check and 19's check
+    // panics; the writer answers each and writes the other 27.
+    let filings = records.into_iter().enumerate().map(|(i, r)| {
         let writer = writer.clone();
-        tokio::spawn(async move { writer.file(r).await })
+        tokio::spawn(async move {
+            writer
+                .file(move |_| match i {
+                    11 => Err(DbError::Corrupt("refused by its check".into())),
+                    19 => panic!("a check that panics"),
+                    _ => Ok(r),
+                })
+                .await
+        })
     });
     let mut results = Vec::new();
     for filing in filings.collect::<Vec<_>>() {
         results.push(filing.await.unwrap());
     }
     for (i, result) in results.iter().enumerate() {
-        assert_eq!(result.is_ok(), i != 7, "filing {i}: {result:?}");
+        assert_eq!(
+            result.is_ok(),
+            ![7, 11, 19].contains(&i),
+            "filing {i}: {result:?}"
+        );
     }
+    assert!(matches!(&results[11], Err(DbError::Corrupt(m)) if m == "refused by its check"));
     let mut numbers: Vec<i64> = results
         .iter()
         .filter_map(|r| r.as_ref().ok())
-        .map(|f| f.number)
+        .map(|(filed, _)| filed.number)
         .collect();
     numbers.sort();
     numbers.dedup();
-    assert_eq!(numbers.len(), 29, "every written filing has its own number");
-    assert_eq!(app.count_rows("reports"), 29);
-    assert_eq!(app.count_rows("report_events"), 29);
-    assert_eq!(app.count_rows("subscriptions"), 29);
+    assert_eq!(numbers.len(), 27, "every written filing has its own number");
+    assert_eq!(app.count_rows("reports"), 27);
+    assert_eq!(app.count_rows("report_events"), 27);
+    assert_eq!(app.count_rows("subscriptions"), 27);
+    // The writer lives on after a panicking check.
+    let mut pooled = app.conn();
+    let again = record(&mut pooled, "after@example.ru", true);
+    drop(pooled);
+    writer.file(move |_| Ok(again)).await.expect("written");
+    assert_eq!(app.count_rows("reports"), 28);
 }
 
 #[tokio::test]
 async fn parallel_writers_filing_for_the_same_new_resident_create_them_once() {
     let app = common::spawn_app().await;
     let residents_before = app.count_rows("users");
-    let writer = FilingWriter::start(app.pool.clone(), 4).unwrap();
+    let writer = FilingWriter::<DbError>::start(app.pool.clone(), 4).unwrap();
     let records: Vec<FilingRecord> = {
         let mut pooled = app.conn();
         let conn: &mut DbConnection = &mut pooled;
@@ -102,7 +125,7 @@ async fn parallel_writers_filing_for_the_same_new_resident_create_them_once() {
         .into_iter()
         .map(|r| {
             let writer = writer.clone();
-            tokio::spawn(async move { writer.file(r).await })
+            tokio::spawn(async move { writer.file(move |_| Ok(r)).await })
         })
         .collect();
     for filing in filings {
@@ -111,4 +134,49 @@ async fn parallel_writers_filing_for_the_same_new_resident_create_them_once() {
     assert_eq!(app.count_rows("reports"), 40);
     assert_eq!(app.count_rows("users"), residents_before + 1);
     assert_eq!(app.count_rows("subscriptions"), 40);
+}
+
+#[tokio::test]
+async fn a_batch_finds_the_same_duplicate_candidates_as_each_filing_alone() {
+    let app = common::spawn_app().await;
+    let writer = FilingWriter::<DbError>::start(app.pool.clone(), 1).unwrap();
+    // Open reports of one category spread over a few hundred metres.
+    let mut pooled = app.conn();
+    let template = record(&mut pooled, "spread@example.ru", true);
+    drop(pooled);
+    for i in 0..40 {
+        let mut r = template.clone();
+        let (lat, lon) = (
+            55.77 + f64::from(i % 8) * 0.0002,
+            37.605 + f64::from(i / 8) * 0.0003,
+        );
+        r.report.location = gorod::reports::Location::parse(lat, lon).unwrap();
+        writer.file(move |_| Ok(r)).await.expect("written");
+    }
+    let category_id = template.category_id.to_string();
+    let probes: Vec<Probe> = (0..12)
+        .map(|i| Probe {
+            category_id: if i == 5 {
+                uuid::Uuid::new_v4().to_string()
+            } else {
+                category_id.clone()
+            },
+            lat: 55.7695 + f64::from(i) * 0.00017,
+            lon: 37.6048 + f64::from(i % 5) * 0.0004,
+            radius_m: if i % 3 == 0 { 25.0 } else { 60.0 },
+        })
+        .collect();
+    let mut pooled = app.conn();
+    let together = report_db::nearby_open_all(&mut pooled, &probes).unwrap();
+    assert_eq!(together.len(), probes.len());
+    let mut found = 0;
+    for (probe, batch) in probes.iter().zip(&together) {
+        let alone = report_db::nearby_open(&mut pooled, probe).unwrap();
+        let ids =
+            |n: &[report_db::Nearby]| n.iter().map(|n| n.report.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(batch), ids(&alone), "{probe:?}");
+        found += alone.len();
+    }
+    assert!(found > 20, "the probes find candidates ({found})");
+    assert!(together[5].is_empty(), "another category finds none");
 }

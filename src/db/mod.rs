@@ -50,6 +50,7 @@ macro_rules! insert_or_ignore {
 
 pub mod access;
 pub mod catalog;
+pub mod checkpoint;
 pub mod outbox;
 pub mod reports;
 pub mod rows;
@@ -198,8 +199,14 @@ impl ConnectionManager {
                 let mut conn = diesel::SqliteConnection::establish(&path).map_err(connect_error)?;
                 conn.batch_execute(
                     "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;",
                 )
+                .map_err(DbError::Pragmas)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA wal_autocheckpoint = {};",
+                    checkpoint::AUTOCHECKPOINT_PAGES
+                ))
                 .map_err(DbError::Pragmas)?;
                 Ok(DbConnection::Sqlite(conn))
             }

@@ -88,6 +88,21 @@ pub struct FilingRecord {
     /// first look at the report.
     pub due: Due,
     pub next_sla_at: Option<NaiveDateTime>,
+    /// How far from the report open ones of its category count as
+    /// duplicate candidates.
+    pub duplicate_radius_m: f64,
+}
+
+impl FilingRecord {
+    /// Where its duplicate candidates are looked for.
+    pub fn probe(&self) -> Probe {
+        Probe {
+            category_id: self.category_id.to_string(),
+            lat: self.report.location.lat(),
+            lon: self.report.location.lon(),
+            radius_m: self.duplicate_radius_m,
+        }
+    }
 }
 
 /// Files reports: their reporters (found or created as residents), the
@@ -433,43 +448,108 @@ pub struct Nearby {
 /// handful, and a hotspot must not make every filing drag hundreds along.
 pub const MAX_CANDIDATES: usize = 20;
 
+/// Where to look for duplicate candidates: open reports of a category
+/// within `radius_m` of a point.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub category_id: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+}
+
+impl Probe {
+    fn bounding_box(&self) -> (f64, f64, f64, f64) {
+        nearby::bounding_box(self.lat, self.lon, self.radius_m)
+    }
+
+    /// The reports among `candidates` that this probe finds, nearest first.
+    fn pick(&self, candidates: &[ReportRow]) -> Vec<Nearby> {
+        let mut found: Vec<Nearby> = candidates
+            .iter()
+            .filter(|r| r.category_id == self.category_id)
+            .map(|report| Nearby {
+                distance_m: nearby::distance_m(self.lat, self.lon, report.lat, report.lon),
+                report: report.clone(),
+            })
+            .filter(|n| n.distance_m <= self.radius_m)
+            .collect();
+        // Nearest first; at equal distance, by id, so that the same reports
+        // always come in the same order.
+        found.sort_by(|a, b| {
+            (a.distance_m.total_cmp(&b.distance_m)).then_with(|| a.report.id.cmp(&b.report.id))
+        });
+        found.truncate(MAX_CANDIDATES);
+        found
+    }
+}
+
 /// Open reports of a category within `radius_m` of a point, the nearest
 /// `MAX_CANDIDATES` first: a bounding box in SQL on the indexed columns, the
 /// exact distance in Rust.
-pub fn nearby_open(
-    conn: &mut DbConnection,
-    category_id: &str,
-    lat: f64,
-    lon: f64,
-    radius_m: f64,
-) -> Result<Vec<Nearby>, DbError> {
-    let (min_lat, min_lon, max_lat, max_lon) = nearby::bounding_box(lat, lon, radius_m);
-    let open: Vec<&str> = ReportStatus::ALL
-        .into_iter()
-        .filter(|s| s.is_open())
-        .map(ReportStatus::as_str)
-        .collect();
+pub fn nearby_open(conn: &mut DbConnection, probe: &Probe) -> Result<Vec<Nearby>, DbError> {
+    let (min_lat, min_lon, max_lat, max_lon) = probe.bounding_box();
+    // Spelled out rather than `NOT IN (…)`, so that the statement is the same
+    // every time and stays prepared.
+    let [a, b, c, d] = ReportStatus::DONE.map(ReportStatus::as_str);
     let candidates = reports::table
-        .filter(reports::category_id.eq(category_id))
+        .filter(reports::category_id.eq(&probe.category_id))
         .filter(reports::lat.between(min_lat, max_lat))
         .filter(reports::lon.between(min_lon, max_lon))
-        .filter(reports::status.eq_any(open))
+        .filter(reports::status.ne(a))
+        .filter(reports::status.ne(b))
+        .filter(reports::status.ne(c))
+        .filter(reports::status.ne(d))
         .order(reports::created_at.desc())
         .limit(CANDIDATE_SCAN)
         .select(ReportRow::as_select())
         .load(conn)?;
-    let mut found: Vec<Nearby> = candidates
-        .into_iter()
-        .map(|report| Nearby {
-            distance_m: nearby::distance_m(lat, lon, report.lat, report.lon),
-            report,
-        })
-        .filter(|n| n.distance_m <= radius_m)
-        .collect();
-    found.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
-    found.truncate(MAX_CANDIDATES);
-    Ok(found)
+    Ok(probe.pick(&candidates))
 }
+
+/// [`nearby_open`] for several points at once, in one statement (the boxes
+/// joined by OR); the candidates of each probe, in order.
+pub fn nearby_open_all(
+    conn: &mut DbConnection,
+    probes: &[Probe],
+) -> Result<Vec<Vec<Nearby>>, DbError> {
+    let [probe] = probes else {
+        if probes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let candidates = match conn {
+            DbConnection::Postgres(c) => nearby_all_query!(diesel::pg::Pg, probes).load(c)?,
+            DbConnection::Sqlite(c) => nearby_all_query!(diesel::sqlite::Sqlite, probes).load(c)?,
+        };
+        return Ok(probes.iter().map(|p| p.pick(&candidates)).collect());
+    };
+    Ok(vec![nearby_open(conn, probe)?])
+}
+
+/// The statement of [`nearby_open_all`] for one concrete backend (boxed
+/// queries do not compile through the multi-backend connection).
+macro_rules! nearby_all_query {
+    ($backend:ty, $probes:expr) => {{
+        // The boxes joined by OR, then (grouped) AND the open statuses.
+        let mut query = reports::table
+            .select(ReportRow::as_select())
+            .into_boxed::<$backend>();
+        for probe in $probes {
+            let (min_lat, min_lon, max_lat, max_lon) = probe.bounding_box();
+            query = query.or_filter(
+                reports::category_id
+                    .eq(&probe.category_id)
+                    .and(reports::lat.between(min_lat, max_lat))
+                    .and(reports::lon.between(min_lon, max_lon)),
+            );
+        }
+        query
+            .filter(reports::status.ne_all(ReportStatus::DONE.map(ReportStatus::as_str)))
+            .order(reports::created_at.desc())
+            .limit(CANDIDATE_SCAN * $probes.len() as i64)
+    }};
+}
+use nearby_all_query;
 
 /// How many of the newest open reports in the box are weighed at most.
 const CANDIDATE_SCAN: i64 = 500;

@@ -1,42 +1,67 @@
 //! Group commit for filings. Reports arrive concurrently; one writer thread
-//! per instance takes whatever filings are waiting (up to `MAX_BATCH`) and
-//! writes them in one transaction with multi-row statements, so a busy
-//! moment costs a handful of statements and one commit instead of a dozen
-//! statements and a commit per report. Each filing is answered only after its
-//! transaction committed. If a batch fails, its filings are retried one by
-//! one, so one bad filing never sinks the others.
+//! per instance takes whatever filings are waiting (up to `MAX_BATCH`), runs
+//! each one's checks on its own connection (those that may still refuse it,
+//! against the catalogue), looks for the duplicate candidates of all of them
+//! in one statement, and writes the accepted ones in one transaction with
+//! multi-row statements. A busy
+//! moment so costs a handful of statements and one commit instead of a dozen
+//! statements and a commit per report, and a filing crosses threads once:
+//! from the request to the writer and back. Each filing is answered only
+//! after its transaction committed. If a batch fails, its filings are written
+//! one by one, so one bad filing never sinks the others.
 //!
 //! SQLite has one writer at a time, so one thread is all it can use. On
-//! PostgreSQL several threads (`database.writers`) take batches from the same
-//! queue and commit in parallel: report numbers come from a sequence, and a
-//! batch that collides with another (both creating the same new resident)
-//! fails and is written one by one, which then finds the resident.
+//! PostgreSQL several threads (`database.filing_writers`) take batches from
+//! the same queue and commit in parallel: report numbers come from a
+//! sequence, and a batch that collides with another (both creating the same
+//! new resident) fails and is written one by one, which then finds the
+//! resident.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::reports::{insert_filings, FiledReport, FilingRecord};
-use super::{write_transaction, DbError, Pool};
+use super::reports::{insert_filings, nearby_open_all, FiledReport, FilingRecord, Nearby, Probe};
+use super::{write_transaction, DbConnection, DbError, Pool};
 
 pub const MAX_BATCH: usize = 64;
 
-struct Job {
+/// A filing's checks: on the writer's connection, they either refuse it
+/// (with the caller's own error) or give the record to write.
+pub type Check<E> = Box<dyn FnOnce(&mut DbConnection) -> Result<FilingRecord, E> + Send>;
+
+type Answer<E> = Result<(FiledReport, Vec<Nearby>), E>;
+
+struct Job<E> {
+    check: Check<E>,
+    reply: oneshot::Sender<Answer<E>>,
+}
+
+/// A checked filing waiting for its batch's commit.
+struct Accepted<E> {
     record: FilingRecord,
-    reply: oneshot::Sender<Result<FiledReport, DbError>>,
+    reply: oneshot::Sender<Answer<E>>,
 }
 
-/// The queue to this instance's filing writer. The thread ends when the last
-/// handle is dropped.
-#[derive(Clone)]
-pub struct FilingWriter {
-    jobs: mpsc::Sender<Job>,
+/// The queue to this instance's filing writers; `E` is the error a refused
+/// filing is answered with. The threads end when the last handle is dropped.
+pub struct FilingWriter<E> {
+    jobs: mpsc::Sender<Job<E>>,
 }
 
-impl FilingWriter {
+impl<E> Clone for FilingWriter<E> {
+    fn clone(&self) -> Self {
+        FilingWriter {
+            jobs: self.jobs.clone(),
+        }
+    }
+}
+
+impl<E: From<DbError> + Send + 'static> FilingWriter<E> {
     /// Starts `threads` writer threads (at least one) over one queue.
-    pub fn start(pool: Pool, threads: usize) -> std::io::Result<FilingWriter> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+    pub fn start(pool: Pool, threads: usize) -> std::io::Result<FilingWriter<E>> {
+        let (jobs, queue) = mpsc::channel::<Job<E>>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..threads.max(1) {
             let (pool, queue) = (pool.clone(), queue.clone());
@@ -51,22 +76,26 @@ impl FilingWriter {
         Ok(FilingWriter { jobs })
     }
 
-    /// Writes one filing (with whatever others are waiting) and returns it
-    /// once committed.
-    pub async fn file(&self, record: FilingRecord) -> Result<FiledReport, DbError> {
+    /// Checks one filing and writes it (with whatever others are waiting);
+    /// answers once it is committed, with its duplicate candidates, or with
+    /// the check's refusal.
+    pub async fn file(
+        &self,
+        check: impl FnOnce(&mut DbConnection) -> Result<FilingRecord, E> + Send + 'static,
+    ) -> Answer<E> {
+        let stopped = || E::from(DbError::Unavailable("the filing writer has stopped".into()));
         let (reply, answer) = oneshot::channel();
+        let check: Check<E> = Box::new(check);
         self.jobs
-            .send(Job { record, reply })
-            .map_err(|_| DbError::Unavailable("the filing writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| DbError::Unavailable("the filing writer has stopped".into()))?
+            .send(Job { check, reply })
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }
 
 /// Waits for a filing and takes whatever others are waiting with it; `None`
 /// once every handle is gone.
-fn next_batch(queue: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
+fn next_batch<E>(queue: &Mutex<mpsc::Receiver<Job<E>>>) -> Option<Vec<Job<E>>> {
     // A thread that panicked while holding the queue left it intact.
     let queue = queue
         .lock()
@@ -81,43 +110,80 @@ fn next_batch(queue: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
     Some(batch)
 }
 
-fn write(pool: &Pool, batch: Vec<Job>) {
+fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
     let mut conn = match pool.get() {
         Ok(conn) => conn,
         Err(e) => {
             let message = e.to_string();
             for job in batch {
-                let _ = job.reply.send(Err(DbError::Unavailable(message.clone())));
+                let _ = job
+                    .reply
+                    .send(Err(DbError::Unavailable(message.clone()).into()));
             }
             return;
         }
     };
-    let records: Vec<&FilingRecord> = batch.iter().map(|j| &j.record).collect();
-    match write_transaction(&mut conn, |conn| insert_filings(conn, &records)) {
-        Ok(filed) => {
-            for (job, filed) in batch.into_iter().zip(filed) {
-                let _ = job.reply.send(Ok(filed));
+    let mut accepted = Vec::with_capacity(batch.len());
+    for Job { check, reply } in batch {
+        // A check that panics refuses its own filing, not the writer.
+        match catch_unwind(AssertUnwindSafe(|| check(&mut conn))) {
+            Ok(Ok(record)) => accepted.push(Accepted { record, reply }),
+            Ok(Err(refusal)) => {
+                let _ = reply.send(Err(refusal));
+            }
+            Err(_) => {
+                let _ = reply.send(Err(DbError::Corrupt(
+                    "checking the filing failed unexpectedly".into(),
+                )
+                .into()));
             }
         }
-        Err(error) if batch.len() == 1 => {
-            if let Some(job) = batch.into_iter().next() {
-                let _ = job.reply.send(Err(error));
+    }
+    if accepted.is_empty() {
+        return;
+    }
+    let records: Vec<&FilingRecord> = accepted.iter().map(|a| &a.record).collect();
+    let probes: Vec<Probe> = records.iter().map(|r| r.probe()).collect();
+    let candidates = match nearby_open_all(&mut conn, &probes) {
+        Ok(candidates) => candidates,
+        Err(error) => {
+            let message = error.to_string();
+            for one in accepted {
+                let _ = one
+                    .reply
+                    .send(Err(DbError::Unavailable(message.clone()).into()));
+            }
+            return;
+        }
+    };
+    drop(probes);
+    match write_transaction(&mut conn, |conn| insert_filings(conn, &records)) {
+        Ok(filed) => {
+            for ((one, filed), candidates) in accepted.into_iter().zip(filed).zip(candidates) {
+                let _ = one.reply.send(Ok((filed, candidates)));
+            }
+        }
+        Err(error) if accepted.len() == 1 => {
+            if let Some(one) = accepted.into_iter().next() {
+                let _ = one.reply.send(Err(error.into()));
             }
         }
         Err(error) => {
             log::warn!(
                 "a batch of {} filings failed ({error}); writing them one by one",
-                batch.len()
+                accepted.len()
             );
-            for job in batch {
+            for (one, candidates) in accepted.into_iter().zip(candidates) {
                 let single =
-                    write_transaction(&mut conn, |conn| insert_filings(conn, &[&job.record]))
+                    write_transaction(&mut conn, |conn| insert_filings(conn, &[&one.record]))
                         .and_then(|mut filed| {
                             filed
                                 .pop()
                                 .ok_or_else(|| DbError::Corrupt("nothing was filed".into()))
                         });
-                let _ = job.reply.send(single);
+                let _ = one
+                    .reply
+                    .send(single.map(|f| (f, candidates)).map_err(E::from));
             }
         }
     }

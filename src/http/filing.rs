@@ -1,16 +1,18 @@
 //! Filing a report, shared by the JSON API and Open311: clean the photos;
-//! check the category and its questions, route by the city map and find
-//! duplicate candidates (reads only); store the photos; then hand the report
-//! to the instance's filing writer, which commits it together with whatever
-//! other filings are waiting (`db::writer`). Any refusal happens before
-//! anything is written.
+//! then hand the report to the instance's filing writer (`db::writer`),
+//! which on its own connection checks the category and its questions,
+//! routes by the city map, finds duplicate candidates (reads only), stores
+//! the photos and counts the deadlines, and commits the report together with
+//! whatever other filings are waiting. Any refusal happens before anything
+//! is written.
 
 use std::collections::BTreeMap;
 
 use actix_web::web;
 
-use super::{db, ApiError, AppState};
-use crate::db::reports::{self as report_db, FiledReport, FilingRecord, Nearby, StoredPhoto};
+use super::{ApiError, AppState};
+use crate::db::reports::{FiledReport, FilingRecord, Nearby, StoredPhoto};
+use crate::db::DbConnection;
 use crate::media::{self, CleanPhoto};
 use crate::reports::questions::{check_answers, Answer, UnknownAnswers};
 use crate::reports::{NewReport, ReportStatus};
@@ -77,70 +79,93 @@ pub async fn file(
     uploads: Vec<Upload>,
     channel: Channel,
 ) -> Result<Filed, ApiError> {
+    file_with(state, move |_, _| Ok(report), uploads, channel).await
+}
+
+/// As [`file`], with the report taken from `admit`, which runs first on the
+/// writer's connection: a channel's own checks that need the database (an
+/// Open311 key) cost no extra trip between threads.
+pub async fn file_with(
+    state: &web::Data<AppState>,
+    admit: impl FnOnce(&AppState, &mut DbConnection) -> Result<NewReport, ApiError> + Send + 'static,
+    uploads: Vec<Upload>,
+    channel: Channel,
+) -> Result<Filed, ApiError> {
     let photos = clean_photos(state, uploads, channel.photo_field).await?;
 
     let now = state.clock.now();
     let app = state.clone();
-    let (record, candidates) = db(state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        let code = &report.category_code;
-        let category = snapshot.categories.get(code).ok_or_else(|| {
+    let (report, candidates) = state
+        .writer
+        .file(move |conn| {
+            let report = admit(&app, conn)?;
+            check(&app, conn, report, photos, channel, now)
+        })
+        .await?;
+    Ok(Filed { report, candidates })
+}
+
+/// The checks a filing passes on the writer's connection, and what they give:
+/// the record to write and the duplicate candidates.
+fn check(
+    app: &AppState,
+    conn: &mut DbConnection,
+    report: NewReport,
+    photos: Vec<CleanPhoto>,
+    channel: Channel,
+    now: chrono::NaiveDateTime,
+) -> Result<FilingRecord, ApiError> {
+    let snapshot = app.catalog_snapshot(conn)?;
+    let code = &report.category_code;
+    let category = snapshot.categories.get(code).ok_or_else(|| {
+        ApiError::invalid(
+            "category",
+            format!("'{code}' is not a category of this city; GET /api/v1/categories lists them"),
+        )
+    })?;
+    let answers: BTreeMap<String, Answer> = check_answers(
+        &category.questions,
+        report.raw_answers.clone(),
+        channel.unknown_answers,
+        channel.answer_field,
+    )?;
+    let (lat, lon) = (report.location.lat(), report.location.lon());
+    let decision = snapshot
+        .map
+        .route(&category.routing, lat, lon)
+        .ok_or_else(|| {
             ApiError::invalid(
-                "category",
-                format!(
-                    "'{code}' is not a category of this city; GET /api/v1/categories lists them"
-                ),
+                "location",
+                format!("the point ({lat}, {lon}) is outside the city's service areas"),
             )
         })?;
-        let answers: BTreeMap<String, Answer> = check_answers(
-            &category.questions,
-            report.raw_answers.clone(),
-            channel.unknown_answers,
-            channel.answer_field,
-        )?;
-        let (lat, lon) = (report.location.lat(), report.location.lon());
-        let decision = snapshot
-            .map
-            .route(&category.routing, lat, lon)
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "location",
-                    format!("the point ({lat}, {lon}) is outside the city's service areas"),
-                )
-            })?;
-        let category_id = category.routing.id.to_string();
-        let candidates =
-            report_db::nearby_open(conn, &category_id, lat, lon, category.duplicate_radius_m)?;
-        // Every check has passed: only now do the photos reach the store.
-        for photo in &photos {
-            app.media
-                .store(photo)
-                .map_err(|e| ApiError::Internal(format!("cannot store a photo: {e}").into()))?;
-        }
-        let sla = &category.sla;
-        let facts = Facts {
-            status: ReportStatus::Moderation,
-            created_at: now,
-            cycle_started_at: now,
-            responded_at: None,
-            resolved_at: None,
-            pauses: Vec::new(),
-        };
-        let clocks = schedule::look(&sla.policy, &sla.calendar, &facts, now, |_, _| false);
-        let record = FilingRecord {
-            now,
-            due: clocks.due,
-            next_sla_at: clocks.next,
-            category_id: category.routing.id,
-            report,
-            answers,
-            decision,
-            source: channel.source,
-            photos: photos.iter().map(StoredPhoto::of).collect(),
-        };
-        Ok((record, candidates))
-    })
-    .await?;
-    let report = state.writer.file(record).await?;
-    Ok(Filed { report, candidates })
+    // Every check has passed: only now do the photos reach the store.
+    for photo in &photos {
+        app.media
+            .store(photo)
+            .map_err(|e| ApiError::Internal(format!("cannot store a photo: {e}").into()))?;
+    }
+    let sla = &category.sla;
+    let facts = Facts {
+        status: ReportStatus::Moderation,
+        created_at: now,
+        cycle_started_at: now,
+        responded_at: None,
+        resolved_at: None,
+        pauses: Vec::new(),
+    };
+    let clocks = schedule::look(&sla.policy, &sla.calendar, &facts, now, |_, _| false);
+    let record = FilingRecord {
+        now,
+        due: clocks.due,
+        next_sla_at: clocks.next,
+        category_id: category.routing.id,
+        report,
+        answers,
+        decision,
+        source: channel.source,
+        photos: photos.iter().map(StoredPhoto::of).collect(),
+        duplicate_radius_m: category.duplicate_radius_m,
+    };
+    Ok(record)
 }

@@ -39,7 +39,9 @@ pub struct AppState {
     /// The catalogue as filing needs it, rebuilt when it changes.
     pub catalog: Versioned<Snapshot>,
     /// Commits filings in groups.
-    pub writer: FilingWriter,
+    pub writer: FilingWriter<ApiError>,
+    /// SQLite's log checkpoints, kept off the writer (`None` on PostgreSQL).
+    pub _checkpointer: Option<crate::db::checkpoint::Checkpointer>,
     /// The city's time zone (Open311 times are given in it).
     pub time_zone: chrono_tz::Tz,
     pub city_name: String,

@@ -254,45 +254,27 @@ pub async fn post_resource(
         .ok_or_else(|| Open311Error::new(format, StatusCode::FORBIDDEN, "api_key is required"))?;
     let digest = api_key_digest(&key);
     let code = field("service_code");
-    // The key and the service in one trip to the database.
-    let (app, wanted) = (state.clone(), code.clone());
-    let (known, category) = db(&state, move |conn| {
+    // The key, the service and the report are checked on the filing writer,
+    // without another trip between threads.
+    let admit = move |app: &AppState, conn: &mut DbConnection| {
         if !access_db::open311_key_exists(conn, &digest)? {
-            return Ok((false, None));
+            return Err(ApiError::Forbidden("api_key is not valid".into()));
         }
-        let category = match wanted {
-            Some(code) => service_in(&app, conn, &code)?,
-            None => None,
-        };
-        Ok((true, category))
-    })
-    .await
-    .map_err(|e| Open311Error::from_api(format, e))?;
-    if !known {
-        return Err(Open311Error::new(
-            format,
-            StatusCode::FORBIDDEN,
-            "api_key is not valid",
-        ));
-    }
-    let code = code.ok_or_else(|| Open311Error::bad(format, "service_code: is required"))?;
-    let category =
-        category.ok_or_else(|| no_service(format, "service_code: there is no service", &code))?;
-    let report = new_report(&pairs, &category.routing.code)
+        let code = code.ok_or_else(|| ApiError::invalid("service_code", "is required"))?;
+        let category = service_in(app, conn, &code)?.ok_or_else(|| {
+            ApiError::NotFound(format!("service_code: there is no service '{code}'"))
+        })?;
+        new_report(&pairs, &category.routing.code)
+    };
+    let channel = Channel {
+        source: "open311",
+        unknown_answers: UnknownAnswers::Ignore,
+        answer_field: |code| format!("attribute[{code}]"),
+        photo_field: |i| format!("media[{i}]"),
+    };
+    let filed = filing::file_with(&state, admit, Vec::new(), channel)
+        .await
         .map_err(|e| Open311Error::from_api(format, e))?;
-    let filed = filing::file(
-        &state,
-        report,
-        Vec::new(),
-        Channel {
-            source: "open311",
-            unknown_answers: UnknownAnswers::Ignore,
-            answer_field: |code| format!("attribute[{code}]"),
-            photo_field: |i| format!("media[{i}]"),
-        },
-    )
-    .await
-    .map_err(|e| Open311Error::from_api(format, e))?;
     let value = json!([{
         "service_request_id": filed.report.number.to_string(),
         "service_notice": Value::Null,

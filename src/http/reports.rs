@@ -286,13 +286,13 @@ pub async fn nearby(
                 format!("'{code}' is not a category of this city"),
             )
         })?;
-        Ok(report_db::nearby_open(
-            conn,
-            &category.routing.id.to_string(),
-            location.lat(),
-            location.lon(),
-            category.duplicate_radius_m,
-        )?)
+        let probe = report_db::Probe {
+            category_id: category.routing.id.to_string(),
+            lat: location.lat(),
+            lon: location.lon(),
+            radius_m: category.duplicate_radius_m,
+        };
+        Ok(report_db::nearby_open(conn, &probe)?)
     })
     .await?;
     let views: Vec<CandidateView> = found

@@ -52,15 +52,17 @@ impl ReportStatus {
         }
     }
 
+    /// The statuses in which the city owes the resident nothing more.
+    pub const DONE: [ReportStatus; 4] = [
+        ReportStatus::Confirmed,
+        ReportStatus::Closed,
+        ReportStatus::Rejected,
+        ReportStatus::Duplicate,
+    ];
+
     /// Whether the city still owes the resident something on this report.
     pub fn is_open(self) -> bool {
-        !matches!(
-            self,
-            ReportStatus::Confirmed
-                | ReportStatus::Closed
-                | ReportStatus::Rejected
-                | ReportStatus::Duplicate
-        )
+        !ReportStatus::DONE.contains(&self)
     }
 }
 

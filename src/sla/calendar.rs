@@ -273,7 +273,19 @@ impl WorkCalendar {
         percent: u32,
         pauses: &[Interval],
     ) -> Option<NaiveDateTime> {
-        let budget = self.budget(from, target)?;
+        self.point_within(from, target, self.budget(from, target)?, percent, pauses)
+    }
+
+    /// As [`WorkCalendar::point`], with the target's budget from `from`
+    /// already counted, for several points of one target.
+    pub fn point_within(
+        &self,
+        from: NaiveDateTime,
+        target: Target,
+        budget: TimeDelta,
+        percent: u32,
+        pauses: &[Interval],
+    ) -> Option<NaiveDateTime> {
         let part = TimeDelta::microseconds(
             (budget.num_microseconds()? as i128 * percent as i128 / 100) as i64,
         );

@@ -158,14 +158,18 @@ pub fn running(policy: &Policy, calendar: &WorkCalendar, facts: &Facts) -> Vec<S
     stages
         .into_iter()
         .map(|(stage, started_at, target, pauses)| {
-            let at = |percent| calendar.point(started_at, target, percent, pauses);
+            let budget = calendar.budget(started_at, target);
+            let at = |percent| {
+                budget.and_then(|b| calendar.point_within(started_at, target, b, percent, pauses))
+            };
+            let deadline = at(100);
             let mut marks: Vec<(Mark, Option<NaiveDateTime>)> = policy
                 .warn_percents
                 .iter()
                 .filter(|p| **p < 100)
                 .map(|p| (Mark::Warning(*p), at(*p)))
                 .collect();
-            marks.push((Mark::Breach, at(100)));
+            marks.push((Mark::Breach, deadline));
             for (i, p) in policy.escalation_percents.iter().enumerate() {
                 marks.push((Mark::Escalation(i as u32 + 1), at(*p)));
             }
@@ -173,7 +177,7 @@ pub fn running(policy: &Policy, calendar: &WorkCalendar, facts: &Facts) -> Vec<S
                 stage,
                 started_at,
                 target,
-                deadline: at(100),
+                deadline,
                 marks,
             }
         })
@@ -182,8 +186,13 @@ pub fn running(policy: &Policy, calendar: &WorkCalendar, facts: &Facts) -> Vec<S
 
 /// The deadlines of the running clocks, and the resident check's.
 pub fn due(policy: &Policy, calendar: &WorkCalendar, facts: &Facts) -> Due {
+    due_of(&running(policy, calendar, facts), policy, calendar, facts)
+}
+
+/// The deadlines, given the running clocks.
+fn due_of(clocks: &[StageClock], policy: &Policy, calendar: &WorkCalendar, facts: &Facts) -> Due {
     let mut due = Due::default();
-    for clock in running(policy, calendar, facts) {
+    for clock in clocks {
         match clock.stage {
             Stage::Moderation => due.moderation = clock.deadline,
             Stage::Answer => due.answer = clock.deadline,
@@ -247,7 +256,7 @@ pub fn look(
     let (marks, next) = marks_due(&clocks, now, recorded);
     Look {
         running: clocks.iter().map(|c| c.stage).collect(),
-        due: due(policy, calendar, facts),
+        due: due_of(&clocks, policy, calendar, facts),
         marks,
         next,
     }
