@@ -253,11 +253,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         let drafts = routing::parse_areas(AREA).map_err(|e| e.to_string())?;
         catalog::import_areas(&mut conn, &drafts).map_err(|e| e.to_string())?;
         let points = generate(&mut conn, size, now)?;
-        if let DbConnection::Sqlite(c) = &mut conn {
-            diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(c)
-                .map_err(|e| e.to_string())?;
-        }
+        settle(&mut conn)?;
         points
     };
     eprintln!("   generated in {:.1} s", started.elapsed().as_secs_f64());
@@ -967,10 +963,24 @@ fn generate(
         }
         seed::insert_reports(conn, &rows, &events).map_err(|e| e.to_string())?;
     }
-    diesel::sql_query("ANALYZE")
-        .execute(conn)
-        .map_err(|e| e.to_string())?;
     Ok(sample)
+}
+
+/// Brings the freshly generated city to the state a city's database is in
+/// after its bulk load has been digested, so that the measures do not pay
+/// for the load: statistics gathered, and on PostgreSQL the tables vacuumed
+/// (hint bits and visibility map set) and a checkpoint taken; on SQLite the
+/// write-ahead log copied back and truncated.
+fn settle(conn: &mut DbConnection) -> Result<(), String> {
+    let done = match conn {
+        DbConnection::Postgres(c) => diesel::sql_query("VACUUM ANALYZE")
+            .execute(c)
+            .and_then(|_| diesel::sql_query("CHECKPOINT").execute(c)),
+        DbConnection::Sqlite(c) => diesel::sql_query("ANALYZE")
+            .execute(c)
+            .and_then(|_| diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(c)),
+    };
+    done.map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// How many residents a generated city of `size` reports has.

@@ -2,7 +2,8 @@
 //! `DbConnection` over SQLite and PostgreSQL, chosen at run time from the URL
 //! scheme; the pool; migrations per backend; and the queries the rest of the
 //! program calls. Diesel is synchronous, so handlers reach it only through
-//! [`run`], which moves the work onto actix's blocking thread pool.
+//! [`run`], which moves the work onto actix's blocking thread pool, or, when
+//! filing, through the filing writer's own threads ([`writer`]).
 
 /// Rows per INSERT statement: well under PostgreSQL's 65,535 bind parameters
 /// for the widest table.

@@ -3,10 +3,9 @@
 //! each one's checks on its own connection (those that may still refuse it,
 //! against the catalogue), looks for the duplicate candidates of all of them
 //! in one statement, and writes the accepted ones in one transaction with
-//! multi-row statements. A busy
-//! moment so costs a handful of statements and one commit instead of a dozen
-//! statements and a commit per report, and a filing crosses threads once:
-//! from the request to the writer and back. Each filing is answered only
+//! multi-row statements. A busy moment so costs a handful of statements and
+//! one commit instead of a dozen statements and a commit per report, and a
+//! filing crosses threads once: from the request to the writer and back. Each filing is answered only
 //! after its transaction committed. If a batch fails, its filings are written
 //! one by one, so one bad filing never sinks the others.
 //!
@@ -113,15 +112,7 @@ fn next_batch<E>(queue: &Mutex<mpsc::Receiver<Job<E>>>) -> Option<Vec<Job<E>>> {
 fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
     let mut conn = match pool.get() {
         Ok(conn) => conn,
-        Err(e) => {
-            let message = e.to_string();
-            for job in batch {
-                let _ = job
-                    .reply
-                    .send(Err(DbError::Unavailable(message.clone()).into()));
-            }
-            return;
-        }
+        Err(e) => return unavailable(batch.into_iter().map(|job| job.reply), &e.to_string()),
     };
     let mut accepted = Vec::with_capacity(batch.len());
     for Job { check, reply } in batch {
@@ -146,17 +137,8 @@ fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
     let probes: Vec<Probe> = records.iter().map(|r| r.probe()).collect();
     let candidates = match nearby_open_all(&mut conn, &probes) {
         Ok(candidates) => candidates,
-        Err(error) => {
-            let message = error.to_string();
-            for one in accepted {
-                let _ = one
-                    .reply
-                    .send(Err(DbError::Unavailable(message.clone()).into()));
-            }
-            return;
-        }
+        Err(e) => return unavailable(accepted.into_iter().map(|a| a.reply), &e.to_string()),
     };
-    drop(probes);
     match write_transaction(&mut conn, |conn| insert_filings(conn, &records)) {
         Ok(filed) => {
             for ((one, filed), candidates) in accepted.into_iter().zip(filed).zip(candidates) {
@@ -186,5 +168,15 @@ fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
                     .send(single.map(|f| (f, candidates)).map_err(E::from));
             }
         }
+    }
+}
+
+/// Answers each of `replies` that the database could not be used.
+fn unavailable<E: From<DbError>>(
+    replies: impl Iterator<Item = oneshot::Sender<Answer<E>>>,
+    message: &str,
+) {
+    for reply in replies {
+        let _ = reply.send(Err(DbError::Unavailable(message.to_string()).into()));
     }
 }
