@@ -513,17 +513,19 @@ pub fn nearby_open_all(
     conn: &mut DbConnection,
     probes: &[Probe],
 ) -> Result<Vec<Vec<Nearby>>, DbError> {
-    let [probe] = probes else {
-        if probes.is_empty() {
-            return Ok(Vec::new());
+    match probes {
+        [] => Ok(Vec::new()),
+        [probe] => Ok(vec![nearby_open(conn, probe)?]),
+        _ => {
+            let candidates = match conn {
+                DbConnection::Postgres(c) => nearby_all_query!(diesel::pg::Pg, probes).load(c)?,
+                DbConnection::Sqlite(c) => {
+                    nearby_all_query!(diesel::sqlite::Sqlite, probes).load(c)?
+                }
+            };
+            Ok(probes.iter().map(|p| p.pick(&candidates)).collect())
         }
-        let candidates = match conn {
-            DbConnection::Postgres(c) => nearby_all_query!(diesel::pg::Pg, probes).load(c)?,
-            DbConnection::Sqlite(c) => nearby_all_query!(diesel::sqlite::Sqlite, probes).load(c)?,
-        };
-        return Ok(probes.iter().map(|p| p.pick(&candidates)).collect());
-    };
-    Ok(vec![nearby_open(conn, probe)?])
+    }
 }
 
 /// The statement of [`nearby_open_all`] for one concrete backend (boxed

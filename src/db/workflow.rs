@@ -173,17 +173,25 @@ pub fn store_clocks(report: &mut ReportRow, look: &Look, now: NaiveDateTime) {
     };
 }
 
+/// The assignments of a report's deadlines, escalation level and next look,
+/// for an UPDATE's `set` (alone, or beside a move's other changes).
+macro_rules! clock_changes {
+    ($report:expr) => {
+        (
+            reports::escalation_level.eq($report.escalation_level),
+            reports::moderation_due_at.eq($report.moderation_due_at),
+            reports::answer_due_at.eq($report.answer_due_at),
+            reports::fix_due_at.eq($report.fix_due_at),
+            reports::check_due_at.eq($report.check_due_at),
+            reports::next_sla_at.eq($report.next_sla_at),
+        )
+    };
+}
+
 /// Writes a report's deadlines, escalation level and next look.
 pub fn save_clocks(conn: &mut DbConnection, report: &ReportRow) -> Result<(), DbError> {
     diesel::update(reports::table.find(&report.id))
-        .set((
-            reports::escalation_level.eq(report.escalation_level),
-            reports::moderation_due_at.eq(report.moderation_due_at),
-            reports::answer_due_at.eq(report.answer_due_at),
-            reports::fix_due_at.eq(report.fix_due_at),
-            reports::check_due_at.eq(report.check_due_at),
-            reports::next_sla_at.eq(report.next_sla_at),
-        ))
+        .set(clock_changes!(report))
         .execute(conn)?;
     Ok(())
 }
@@ -348,22 +356,25 @@ pub fn apply(
         report.updated_at = now;
         let look = look_at(conn, &report, plan, now)?;
         store_clocks(&mut report, &look, now);
+        // The move's changes and the clocks it set, in one UPDATE.
         diesel::update(reports::table.find(&report.id))
             .set((
-                reports::status.eq(&report.status),
-                reports::updated_at.eq(report.updated_at),
-                reports::department_id.eq(&report.department_id),
-                reports::assignee_id.eq(&report.assignee_id),
-                reports::duplicate_of.eq(&report.duplicate_of),
-                reports::moderated_at.eq(report.moderated_at),
-                reports::responded_at.eq(report.responded_at),
-                reports::resolved_at.eq(report.resolved_at),
-                reports::closed_at.eq(report.closed_at),
-                reports::cycle.eq(report.cycle),
-                reports::cycle_started_at.eq(report.cycle_started_at),
+                (
+                    reports::status.eq(&report.status),
+                    reports::updated_at.eq(report.updated_at),
+                    reports::department_id.eq(&report.department_id),
+                    reports::assignee_id.eq(&report.assignee_id),
+                    reports::duplicate_of.eq(&report.duplicate_of),
+                    reports::moderated_at.eq(report.moderated_at),
+                    reports::responded_at.eq(report.responded_at),
+                    reports::resolved_at.eq(report.resolved_at),
+                    reports::closed_at.eq(report.closed_at),
+                    reports::cycle.eq(report.cycle),
+                    reports::cycle_started_at.eq(report.cycle_started_at),
+                ),
+                clock_changes!(report),
             ))
             .execute(conn)?;
-        save_clocks(conn, &report)?;
         diesel::insert_into(report_events::table)
             .values(ReportEventRow {
                 id: event_id.clone(),
