@@ -134,6 +134,27 @@ async fn parallel_writers_filing_for_the_same_new_resident_create_them_once() {
     assert_eq!(app.count_rows("reports"), 40);
     assert_eq!(app.count_rows("users"), residents_before + 1);
     assert_eq!(app.count_rows("subscriptions"), 40);
+    // Every report and its first event name the one account.
+    use diesel::prelude::*;
+    use gorod::db::schema::{report_events, reports, users};
+    let mut pooled = app.conn();
+    let conn: &mut DbConnection = &mut pooled;
+    let resident: String = users::table
+        .filter(users::email.eq("same.new.resident@example.ru"))
+        .select(users::id)
+        .first(conn)
+        .unwrap();
+    let reporters: i64 = reports::table
+        .filter(reports::reporter_id.eq(&resident))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    let actors: i64 = report_events::table
+        .filter(report_events::actor_id.eq(&resident))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!((reporters, actors), (40, 40));
 }
 
 #[tokio::test]

@@ -53,6 +53,7 @@ pub mod access;
 pub mod catalog;
 pub mod checkpoint;
 pub mod outbox;
+mod pg_filing;
 pub mod reports;
 pub mod rows;
 pub mod schema;

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use uuid::Uuid;
 
@@ -16,7 +16,7 @@ use super::schema::{
     attachments, categories, counters, departments, report_events, reports, service_areas,
     subscriptions, users,
 };
-use super::{new_id, DbConnection, DbError};
+use super::{new_id, pg_filing, write_transaction, DbConnection, DbError};
 use crate::reports::questions::Answer;
 use crate::reports::{nearby, NewReport, ReportStatus, Reporter};
 use crate::routing::RoutingDecision;
@@ -105,27 +105,82 @@ impl FilingRecord {
     }
 }
 
-/// Files reports: their reporters (found or created as residents), the
-/// reports, their first history events, photos and the reporters'
-/// subscriptions, with one multi-row statement per table. Call inside a
-/// write transaction.
-pub fn insert_filings(
+/// The rows one batch of filings writes.
+pub struct FilingRows {
+    pub reports: Vec<ReportRow>,
+    pub events: Vec<ReportEventRow>,
+    pub photos: Vec<AttachmentRow>,
+    pub followers: Vec<SubscriptionRow>,
+}
+
+/// Files a batch of reports: their reporters (found, or created as
+/// residents), the reports, their first history events, photos and the
+/// reporters' subscriptions, all of them or none. On SQLite in one write
+/// transaction with one multi-row statement per table; on PostgreSQL in one
+/// statement after the reporters' ([`super::pg_filing`]).
+pub fn file_batch(
     conn: &mut DbConnection,
     filings: &[&FilingRecord],
 ) -> Result<Vec<FiledReport>, DbError> {
-    let residents = residents_by_email(conn, filings)?;
-    let numbers = next_numbers(conn, filings.len())?;
+    let accounts = reporter_accounts(filings);
+    match conn {
+        DbConnection::Postgres(pg) => {
+            // The rows name reporters by email, and the numbers are drawn
+            // from the sequence: the statement fills both in.
+            let by_email = |reporter: &Reporter| Some(reporter.email.as_str().to_string());
+            let rows = filing_rows(filings, by_email, &vec![0; filings.len()])?;
+            let numbers = pg_filing::insert(pg, &accounts, &rows)?;
+            rows.reports
+                .into_iter()
+                .map(|r| match numbers.get(&r.id) {
+                    Some(&number) => Ok(FiledReport {
+                        id: r.id,
+                        number,
+                        status: ReportStatus::Moderation,
+                    }),
+                    None => Err(DbError::Corrupt(format!("report {} got no number", r.id))),
+                })
+                .collect()
+        }
+        DbConnection::Sqlite(_) => write_transaction(conn, |conn| {
+            let residents = residents_by_email(conn, accounts)?;
+            let numbers = next_numbers(conn, filings.len())?;
+            let account = |reporter: &Reporter| residents.get(reporter.email.as_str()).cloned();
+            let rows = filing_rows(filings, account, &numbers)?;
+            insert_batches!(conn, reports::table, &rows.reports);
+            insert_batches!(conn, report_events::table, &rows.events);
+            insert_batches!(conn, attachments::table, &rows.photos);
+            insert_batches!(conn, subscriptions::table, &rows.followers);
+            Ok(rows
+                .reports
+                .into_iter()
+                .map(|r| FiledReport {
+                    id: r.id,
+                    number: r.number,
+                    status: ReportStatus::Moderation,
+                })
+                .collect())
+        }),
+    }
+}
+
+/// The rows that file these reports, with these numbers, naming each
+/// reporter as `reporter` says.
+fn filing_rows(
+    filings: &[&FilingRecord],
+    reporter: impl Fn(&Reporter) -> Option<String>,
+    numbers: &[i64],
+) -> Result<FilingRows, DbError> {
     let status = ReportStatus::Moderation;
-    let mut report_rows = Vec::with_capacity(filings.len());
-    let mut events = Vec::with_capacity(filings.len());
-    let mut photos = Vec::new();
-    let mut followers = Vec::with_capacity(filings.len());
-    for (filing, &number) in filings.iter().zip(&numbers) {
+    let mut rows = FilingRows {
+        reports: Vec::with_capacity(filings.len()),
+        events: Vec::with_capacity(filings.len()),
+        photos: Vec::new(),
+        followers: Vec::with_capacity(filings.len()),
+    };
+    for (filing, &number) in filings.iter().zip(numbers) {
         let report = &filing.report;
-        let reporter_id = report
-            .reporter
-            .as_ref()
-            .and_then(|r| residents.get(r.email.as_str()).cloned());
+        let reporter_id = report.reporter.as_ref().and_then(&reporter);
         let answers = serde_json::to_string(&filing.answers)
             .map_err(|e| DbError::Corrupt(format!("answers do not serialise: {e}")))?;
         let row = ReportRow {
@@ -175,10 +230,11 @@ pub fn insert_filings(
             created_at: filing.now,
         };
         for (position, photo) in filing.photos.iter().enumerate() {
-            photos.push(photo.attachment(&row.id, &event.id, position, filing.now));
+            rows.photos
+                .push(photo.attachment(&row.id, &event.id, position, filing.now));
         }
         if let Some(user_id) = reporter_id {
-            followers.push(SubscriptionRow {
+            rows.followers.push(SubscriptionRow {
                 id: new_id(),
                 report_id: row.id.clone(),
                 user_id,
@@ -187,56 +243,49 @@ pub fn insert_filings(
                 unsubscribed_at: None,
             });
         }
-        report_rows.push(row);
-        events.push(event);
+        rows.reports.push(row);
+        rows.events.push(event);
     }
-    insert_batches!(conn, reports::table, &report_rows);
-    insert_batches!(conn, report_events::table, &events);
-    insert_batches!(conn, attachments::table, &photos);
-    insert_batches!(conn, subscriptions::table, &followers);
-    Ok(report_rows
-        .into_iter()
-        .map(|r| FiledReport {
-            id: r.id,
-            number: r.number,
-            status,
-        })
-        .collect())
+    Ok(rows)
 }
 
-/// The residents behind these filings by email, creating the new ones.
-fn residents_by_email(
-    conn: &mut DbConnection,
-    filings: &[&FilingRecord],
-) -> Result<HashMap<String, String>, DbError> {
-    let reporters: Vec<(&Reporter, NaiveDateTime)> = filings
+/// A new resident account for each distinct reporter of these filings, to
+/// be created if their email has none yet.
+fn reporter_accounts(filings: &[&FilingRecord]) -> Vec<UserRow> {
+    let mut seen = HashSet::new();
+    filings
         .iter()
         .filter_map(|f| f.report.reporter.as_ref().map(|r| (r, f.now)))
-        .collect();
-    if reporters.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let emails: Vec<&str> = reporters.iter().map(|(r, _)| r.email.as_str()).collect();
-    let found: Vec<(String, String)> = match emails[..] {
+        .filter(|(reporter, _)| seen.insert(reporter.email.as_str()))
+        .map(|(reporter, now)| new_resident(reporter, now))
+        .collect()
+}
+
+/// The account ids of these residents by email, creating those who have
+/// none yet.
+fn residents_by_email(
+    conn: &mut DbConnection,
+    accounts: Vec<UserRow>,
+) -> Result<HashMap<String, String>, DbError> {
+    let found: Vec<(String, String)> = match &accounts[..] {
+        [] => return Ok(HashMap::new()),
         // One email: the plain equality, whose prepared statement is cached.
-        [email] => users::table
-            .filter(users::email.eq(email))
+        [one] => users::table
+            .filter(users::email.eq(&one.email))
             .select((users::email, users::id))
             .load(conn)?,
         _ => users::table
-            .filter(users::email.eq_any(&emails))
+            .filter(users::email.eq_any(accounts.iter().map(|a| a.email.as_str())))
             .select((users::email, users::id))
             .load(conn)?,
     };
     let mut known: HashMap<String, String> = found.into_iter().collect();
-    let mut new_users: Vec<UserRow> = Vec::new();
-    for (reporter, now) in reporters {
-        if known.contains_key(reporter.email.as_str()) {
-            continue;
-        }
-        let user = new_resident(reporter, now);
+    let new_users: Vec<UserRow> = accounts
+        .into_iter()
+        .filter(|a| !known.contains_key(&a.email))
+        .collect();
+    for user in &new_users {
         known.insert(user.email.clone(), user.id.clone());
-        new_users.push(user);
     }
     insert_batches!(conn, users::table, &new_users);
     Ok(known)
@@ -275,34 +324,18 @@ fn subscribe(
     Ok(())
 }
 
-/// The next `count` public report numbers, ascending. SQLite: the counter
-/// row, inside the write transaction that holds the only write lock, so
-/// numbers are gapless. PostgreSQL: a sequence, so concurrent filings never
-/// queue for a number.
+/// The next `count` public report numbers on SQLite, ascending: from the
+/// counter row, inside the write transaction that holds the only write
+/// lock, so numbers are gapless. (PostgreSQL draws them from a sequence, so
+/// that concurrent filings never queue for a number.)
 fn next_numbers(conn: &mut DbConnection, count: usize) -> Result<Vec<i64>, DbError> {
     let count = i64::try_from(count).unwrap_or(i64::MAX);
-    match conn {
-        DbConnection::Postgres(pg) => {
-            let mut numbers: Vec<i64> = diesel::sql_query(
-                "SELECT nextval('report_numbers') AS value FROM generate_series(1, $1)",
-            )
-            .bind::<diesel::sql_types::BigInt, _>(count)
-            .load::<LastValue>(pg)?
-            .into_iter()
-            .map(|n| n.value)
-            .collect();
-            numbers.sort_unstable();
-            Ok(numbers)
-        }
-        DbConnection::Sqlite(_) => {
-            let counter = counters::table.find(REPORT_NUMBER_COUNTER);
-            diesel::update(counter)
-                .set(counters::value.eq(counters::value + count))
-                .execute(conn)?;
-            let last: i64 = counter.select(counters::value).first(conn)?;
-            Ok((last - count + 1..=last).collect())
-        }
-    }
+    let counter = counters::table.find(REPORT_NUMBER_COUNTER);
+    diesel::update(counter)
+        .set(counters::value.eq(counters::value + count))
+        .execute(conn)?;
+    let last: i64 = counter.select(counters::value).first(conn)?;
+    Ok((last - count + 1..=last).collect())
 }
 
 diesel::define_sql_function! {
@@ -507,51 +540,56 @@ pub fn nearby_open(conn: &mut DbConnection, probe: &Probe) -> Result<Vec<Nearby>
     Ok(probe.pick(&candidates))
 }
 
-/// [`nearby_open`] for several points at once, in one statement (the boxes
-/// joined by OR); the candidates of each probe, in order.
+/// [`nearby_open`] for several points at once, in one statement; the
+/// candidates of each probe, in order. PostgreSQL: each box's newest open
+/// reports, as [`nearby_open`] weighs them, through one prepared statement.
+/// SQLite: the boxes joined by OR.
 pub fn nearby_open_all(
     conn: &mut DbConnection,
     probes: &[Probe],
 ) -> Result<Vec<Vec<Nearby>>, DbError> {
-    match probes {
-        [] => Ok(Vec::new()),
-        [probe] => Ok(vec![nearby_open(conn, probe)?]),
-        _ => {
-            let candidates = match conn {
-                DbConnection::Postgres(c) => nearby_all_query!(diesel::pg::Pg, probes).load(c)?,
-                DbConnection::Sqlite(c) => {
-                    nearby_all_query!(diesel::sqlite::Sqlite, probes).load(c)?
-                }
-            };
-            Ok(probes.iter().map(|p| p.pick(&candidates)).collect())
+    let candidates = match (probes, conn) {
+        ([], _) => return Ok(Vec::new()),
+        ([probe], conn) => return Ok(vec![nearby_open(conn, probe)?]),
+        (_, DbConnection::Postgres(pg)) => {
+            let boxes: Vec<pg_filing::CandidateBox> = probes
+                .iter()
+                .map(|probe| {
+                    let (min_lat, min_lon, max_lat, max_lon) = probe.bounding_box();
+                    pg_filing::CandidateBox {
+                        category_id: &probe.category_id,
+                        min_lat,
+                        max_lat,
+                        min_lon,
+                        max_lon,
+                    }
+                })
+                .collect();
+            pg_filing::candidates(pg, &boxes, CANDIDATE_SCAN)?
         }
-    }
-}
-
-/// The statement of [`nearby_open_all`] for one concrete backend (boxed
-/// queries do not compile through the multi-backend connection).
-macro_rules! nearby_all_query {
-    ($backend:ty, $probes:expr) => {{
-        // The boxes joined by OR, then (grouped) AND the open statuses.
-        let mut query = reports::table
-            .select(ReportRow::as_select())
-            .into_boxed::<$backend>();
-        for probe in $probes {
-            let (min_lat, min_lon, max_lat, max_lon) = probe.bounding_box();
-            query = query.or_filter(
-                reports::category_id
-                    .eq(&probe.category_id)
-                    .and(reports::lat.between(min_lat, max_lat))
-                    .and(reports::lon.between(min_lon, max_lon)),
-            );
+        (_, DbConnection::Sqlite(sqlite)) => {
+            // The boxes joined by OR, then (grouped) AND the open statuses.
+            let mut query = reports::table
+                .select(ReportRow::as_select())
+                .into_boxed::<diesel::sqlite::Sqlite>();
+            for probe in probes {
+                let (min_lat, min_lon, max_lat, max_lon) = probe.bounding_box();
+                query = query.or_filter(
+                    reports::category_id
+                        .eq(&probe.category_id)
+                        .and(reports::lat.between(min_lat, max_lat))
+                        .and(reports::lon.between(min_lon, max_lon)),
+                );
+            }
+            query
+                .filter(reports::status.ne_all(ReportStatus::DONE.map(ReportStatus::as_str)))
+                .order(reports::created_at.desc())
+                .limit(CANDIDATE_SCAN * probes.len() as i64)
+                .load(sqlite)?
         }
-        query
-            .filter(reports::status.ne_all(ReportStatus::DONE.map(ReportStatus::as_str)))
-            .order(reports::created_at.desc())
-            .limit(CANDIDATE_SCAN * $probes.len() as i64)
-    }};
+    };
+    Ok(probes.iter().map(|p| p.pick(&candidates)).collect())
 }
-use nearby_all_query;
 
 /// How many of the newest open reports in the box are weighed at most.
 const CANDIDATE_SCAN: i64 = 500;

@@ -1,9 +1,12 @@
 //! Row types, one per table, used both to insert and to load. Ids are UUIDs
 //! in their hyphenated text form (the portable representation); conversion
-//! to `uuid::Uuid` happens where rows become domain values.
+//! to `uuid::Uuid` happens where rows become domain values. The rows that
+//! filing writes also serialise to JSON, the form in which PostgreSQL takes a
+//! whole batch of them as one parameter (`pg_filing`).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use serde::Serialize;
 
 use super::schema::*;
 
@@ -100,7 +103,7 @@ pub struct ServiceAreaRouteRow {
     pub department_id: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: String,
@@ -132,7 +135,7 @@ pub struct CounterRow {
     pub value: i64,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = reports)]
 pub struct ReportRow {
     pub id: String,
@@ -197,7 +200,7 @@ pub struct SlaMarkRow {
     pub recorded_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = report_events)]
 pub struct ReportEventRow {
     pub id: String,
@@ -212,7 +215,7 @@ pub struct ReportEventRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = attachments)]
 pub struct AttachmentRow {
     pub id: String,
@@ -227,7 +230,7 @@ pub struct AttachmentRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = subscriptions)]
 pub struct SubscriptionRow {
     pub id: String,

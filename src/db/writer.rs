@@ -21,8 +21,8 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::reports::{insert_filings, nearby_open_all, FiledReport, FilingRecord, Nearby, Probe};
-use super::{write_transaction, DbConnection, DbError, Pool};
+use super::reports::{file_batch, nearby_open_all, FiledReport, FilingRecord, Nearby, Probe};
+use super::{DbConnection, DbError, Pool};
 
 pub const MAX_BATCH: usize = 64;
 
@@ -139,7 +139,7 @@ fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
         Ok(candidates) => candidates,
         Err(e) => return unavailable(accepted.into_iter().map(|a| a.reply), &e.to_string()),
     };
-    match write_transaction(&mut conn, |conn| insert_filings(conn, &records)) {
+    match file_batch(&mut conn, &records) {
         Ok(filed) => {
             for ((one, filed), candidates) in accepted.into_iter().zip(filed).zip(candidates) {
                 let _ = one.reply.send(Ok((filed, candidates)));
@@ -156,13 +156,11 @@ fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
                 accepted.len()
             );
             for (one, candidates) in accepted.into_iter().zip(candidates) {
-                let single =
-                    write_transaction(&mut conn, |conn| insert_filings(conn, &[&one.record]))
-                        .and_then(|mut filed| {
-                            filed
-                                .pop()
-                                .ok_or_else(|| DbError::Corrupt("nothing was filed".into()))
-                        });
+                let single = file_batch(&mut conn, &[&one.record]).and_then(|mut filed| {
+                    filed
+                        .pop()
+                        .ok_or_else(|| DbError::Corrupt("nothing was filed".into()))
+                });
                 let _ = one
                     .reply
                     .send(single.map(|f| (f, candidates)).map_err(E::from));
