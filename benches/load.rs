@@ -47,7 +47,7 @@ struct Args {
     sizes: Vec<usize>,
     seconds: f64,
     clients: usize,
-    /// Which measures to run: `map`, `filing`, `scanner`.
+    /// Which measures to run: `map`, `filing`, `scanner`, `mail`.
     only: Vec<String>,
     postgres_url: Option<String>,
 }
@@ -64,7 +64,12 @@ fn parse_args() -> Args {
         sizes: vec![100_000, 1_000_000],
         seconds: 5.0,
         clients: 8,
-        only: vec!["map".into(), "filing".into(), "scanner".into()],
+        only: vec![
+            "map".into(),
+            "filing".into(),
+            "scanner".into(),
+            "mail".into(),
+        ],
         postgres_url: std::env::var("BENCH_POSTGRES_URL").ok(),
     };
     let mut given = std::env::args().skip(1);
@@ -235,8 +240,9 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
     settings.database.pool_size = (args.clients + 2) as u32;
     settings.seed.demo = true;
     settings.seed.demo_reports = 0;
-    // The scanner is measured on its own below.
+    // The scanner and the mail dispatcher are measured on their own below.
     settings.sla.scan_interval_secs = 0;
+    settings.mail.poll_ms = 0;
     settings.media.dir = db._dir.path().join("media");
     let now = NaiveDateTime::parse_from_str("2026-11-20 09:00:00", "%Y-%m-%d %H:%M:%S")
         .map_err(|e| e.to_string())?;
@@ -395,6 +401,10 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
     }
     if args.runs("scanner") {
         rows.extend(scanner_rows(&manager, backend, size, seconds, now)?);
+    }
+    // Mail does not depend on the city's size: measured once per backend.
+    if args.runs("mail") && Some(&size) == args.sizes.first() {
+        rows.push(mail_row(&db.url, backend, size, now)?);
     }
     Ok(rows)
 }
@@ -997,4 +1007,174 @@ fn gaussian(rng: &mut StdRng) -> f64 {
     let u: f64 = rng.random_range(f64::EPSILON..1.0);
     let v: f64 = rng.random_range(0.0..1.0);
     (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+}
+
+/// Messages from the outbox to a local SMTP server (the test suite's
+/// aiosmtpd server) through the dispatcher, beside the same messages sent
+/// by a bare lettre client over as many connections, in the same run.
+fn mail_row(url: &str, backend: &str, size: usize, now: NaiveDateTime) -> Result<Row, String> {
+    use gorod::notify::dispatcher::{self, Pace, Sender};
+    use gorod::notify::transport::Mailer;
+    use gorod::notify::unsubscribe::Signer;
+    const MESSAGES: usize = 2000;
+    let server = LocalSmtp::start()?;
+    let mut settings = gorod::config::Settings::load_with_env(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
+        Default::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    settings.mail.transport = "smtp".into();
+    settings.mail.smtp.port = server.port;
+    let mailer = Mailer::from_settings(&settings.mail).map_err(|e| e.to_string())?;
+    let sender = Sender {
+        mailer: mailer.clone(),
+        from: settings.mail.from.parse().map_err(|e| format!("{e}"))?,
+        signer: Signer::new(b"bench"),
+        public_url: "http://127.0.0.1:8080".into(),
+        time_zone: chrono_tz::Europe::Moscow,
+    };
+    let pace = Pace::from_settings(&settings.mail);
+    let pool = gorod::db::connect_and_migrate(url, 4, Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    let rows: Vec<_> = (0..MESSAGES)
+        .flat_map(|i| {
+            let payload = serde_json::json!({"report": i, "report_id": format!("r{i}"),
+                "answer_due_at": now, "note": "Яма заделана"});
+            gorod::db::outbox::messages(
+                &gorod::db::new_id(),
+                "answered",
+                vec![(format!("resident{i}@example.ru"), "ru".into())],
+                &payload,
+                now,
+            )
+        })
+        .collect();
+    {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        // The bench's rows have no events behind them.
+        if let DbConnection::Postgres(pg) = &mut *conn {
+            diesel::sql_query("ALTER TABLE outbox DROP CONSTRAINT IF EXISTS outbox_event_id_fkey")
+                .execute(pg)
+                .map_err(|e| e.to_string())?;
+        }
+        gorod::db::outbox::enqueue(&mut conn, &rows).map_err(|e| e.to_string())?;
+    }
+    // The same messages, built once, for the bare client.
+    let built: Vec<lettre::Message> = rows
+        .iter()
+        .map(|row| sender.outgoing(row))
+        .map(|o| {
+            lettre::Message::builder()
+                .from(sender.from.clone())
+                .to(o.to.parse().expect("an address"))
+                .subject(o.rendered.subject)
+                .message_id(Some(o.message_id))
+                .multipart(lettre::message::MultiPart::alternative_plain_html(
+                    o.rendered.text,
+                    o.rendered.html,
+                ))
+                .expect("a message")
+        })
+        .collect();
+
+    let started = Instant::now();
+    let mut sent = 0;
+    loop {
+        let taken = dispatcher::round(&pool, &sender, &pace).map_err(|e| e.to_string())?;
+        if taken == 0 {
+            break;
+        }
+        sent += taken;
+    }
+    let app = Measure {
+        count: sent,
+        seconds: started.elapsed().as_secs_f64(),
+        latencies: Vec::new(),
+    };
+
+    let raw_client = lettre::SmtpTransport::builder_dangerous("127.0.0.1")
+        .port(server.port)
+        .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(pace.workers as u32))
+        .build();
+    let queue = std::sync::Mutex::new(built.into_iter());
+    let latencies = std::sync::Mutex::new(Vec::new());
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..pace.workers {
+            scope.spawn(|| loop {
+                let next = queue.lock().expect("the queue").next();
+                let Some(message) = next else { break };
+                let t = Instant::now();
+                use lettre::Transport;
+                raw_client.send(&message).expect("the server accepts");
+                latencies.lock().expect("latencies").push(t.elapsed());
+            });
+        }
+    });
+    let mut latencies = latencies.into_inner().map_err(|e| e.to_string())?;
+    latencies.sort();
+    let raw = Measure {
+        count: latencies.len(),
+        seconds: started.elapsed().as_secs_f64(),
+        latencies,
+    };
+    let received = server.count();
+    if received != sent * 2 {
+        return Err(format!(
+            "the SMTP server received {received} of {}",
+            sent * 2
+        ));
+    }
+    Ok(Row {
+        backend: backend.into(),
+        size,
+        operation: "mail, outbox to SMTP",
+        app,
+        raw,
+    })
+}
+
+/// The test suite's SMTP server (`tests/smtp_server.py`), for the bench.
+struct LocalSmtp {
+    port: u16,
+    store: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl LocalSmtp {
+    fn start() -> Result<LocalSmtp, String> {
+        use std::io::BufRead;
+        let store = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let mut child = std::process::Command::new("/usr/bin/python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py"))
+            .args(["--port", "0", "--store"])
+            .arg(store.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("the SMTP server (python3-aiosmtpd): {e}"))?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        let port = line
+            .trim()
+            .strip_prefix("ready ")
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| format!("the SMTP server said {line:?}"))?;
+        Ok(LocalSmtp { port, store, child })
+    }
+
+    fn count(&self) -> usize {
+        std::fs::read_to_string(self.store.path().join("messages.jsonl"))
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for LocalSmtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

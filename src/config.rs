@@ -19,6 +19,38 @@ pub struct Settings {
     pub media: MediaSettings,
     pub seed: SeedSettings,
     pub sla: SlaSettings,
+    pub mail: MailSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    /// `file`, `smtp` or `memory`.
+    pub transport: String,
+    pub from: String,
+    /// Where the `file` transport writes.
+    pub dir: std::path::PathBuf,
+    /// Messages leased at a time, and how many are sent at once.
+    pub batch: usize,
+    pub workers: usize,
+    pub lease_secs: u64,
+    /// Milliseconds between looks at the outbox when nothing was due; 0
+    /// turns the dispatcher off.
+    pub poll_ms: u64,
+    pub max_attempts: i32,
+    pub backoff_base_secs: u64,
+    pub backoff_max_secs: u64,
+    pub check_reminder_hours: i64,
+    pub digest_hour: u32,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub tls: String,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

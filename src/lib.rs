@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod http;
 pub mod media;
+pub mod notify;
 pub mod open311;
 pub mod reports;
 pub mod routing;

@@ -21,6 +21,11 @@ use crate::db::{self, DatabaseUrl, DbError, Pool};
 use crate::demo::{self, DemoError};
 use crate::http::{self, AppState, Metrics};
 use crate::media::{MediaStore, PhotoLimits};
+use crate::notify::dispatcher::{Dispatcher, Pace, Sender};
+use crate::notify::transport::{Mailer, MailerError, MemoryBox};
+use crate::notify::unsubscribe::Signer;
+use chrono::Timelike;
+use lettre::message::Mailbox;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -32,6 +37,10 @@ pub enum StartupError {
     TimeZone(String),
     #[error("cannot start the filing writer: {0}")]
     Writer(#[source] std::io::Error),
+    #[error(transparent)]
+    Mail(#[from] MailerError),
+    #[error("cannot start the mail dispatcher: {0}")]
+    Dispatcher(#[source] std::io::Error),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -43,6 +52,7 @@ pub struct Application {
     port: u16,
     pool: Pool,
     server: Server,
+    mailbox: Option<MemoryBox>,
 }
 
 impl Application {
@@ -62,13 +72,42 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { address, source })?
             .port();
+        let public_url = match settings.server.public_url.trim_end_matches('/') {
+            "" => format!("http://{}:{port}", settings.server.host),
+            configured => configured.to_string(),
+        };
+        let mail = &settings.mail;
+        let mailer = Mailer::from_settings(mail)?;
+        let from: Mailbox = mail
+            .from
+            .parse()
+            .map_err(|_| MailerError::From(mail.from.clone()))?;
+        let signer = Signer::new(mail_key(&pool, clock.as_ref())?.as_bytes());
+        let dispatcher = match mail.poll_ms {
+            0 => None,
+            _ => Some(
+                Dispatcher::start(
+                    pool.clone(),
+                    Sender {
+                        mailer: mailer.clone(),
+                        from,
+                        signer: signer.clone(),
+                        public_url: public_url.clone(),
+                        time_zone,
+                    },
+                    Pace::from_settings(mail),
+                )
+                .map_err(StartupError::Dispatcher)?,
+            ),
+        };
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             clock,
-            public_url: match settings.server.public_url.trim_end_matches('/') {
-                "" => format!("http://{}:{port}", settings.server.host),
-                configured => configured.to_string(),
-            },
+            public_url,
+            signer,
+            _dispatcher: dispatcher,
+            check_reminder: chrono::TimeDelta::hours(mail.check_reminder_hours.max(0)),
+            digest_hour: mail.digest_hour,
             catalog: Default::default(),
             writer: FilingWriter::start(pool.clone(), filing_writers(&settings.database))
                 .map_err(StartupError::Writer)?,
@@ -105,7 +144,17 @@ impl Application {
             source,
         })?
         .run();
-        Ok(Application { port, pool, server })
+        Ok(Application {
+            port,
+            pool,
+            server,
+            mailbox: mailer.kept(),
+        })
+    }
+
+    /// What the `memory` mail transport has sent (`None` with the others).
+    pub fn mailbox(&self) -> Option<MemoryBox> {
+        self.mailbox.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -146,6 +195,22 @@ pub fn prepare_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, 
     Ok(pool)
 }
 
+/// The key that signs unsubscribe links: the one this installation stored
+/// (shared by all its instances), or a fresh random one stored now.
+fn mail_key(pool: &Pool, clock: &dyn Clock) -> Result<String, StartupError> {
+    use rand::Rng;
+    let fresh: String = (0..32)
+        .map(|_| format!("{:02x}", rand::rng().random::<u8>()))
+        .collect();
+    let mut conn = pool.get().map_err(DbError::from)?;
+    Ok(db::outbox::secret(
+        &mut conn,
+        "mail_signing_key",
+        fresh,
+        clock.now(),
+    )?)
+}
+
 /// SQLite has one writer at a time; PostgreSQL takes as many as configured.
 fn filing_writers(database: &crate::config::DatabaseSettings) -> usize {
     match DatabaseUrl::parse(&database.url) {
@@ -163,27 +228,45 @@ fn start_scanner(state: &web::Data<AppState>, interval_secs: u64) {
     let weak = Arc::downgrade(&state.clone().into_inner());
     let spawned = std::thread::Builder::new()
         .name("gorod-sla-scanner".into())
-        .spawn(move || loop {
-            let Some(state) = weak.upgrade() else { break };
-            let pass = state
-                .pool
-                .get()
-                .map_err(DbError::from)
-                .and_then(|mut conn| {
-                    let snapshot = state.catalog_snapshot(&mut conn)?;
-                    db::sla::scan(&mut conn, &snapshot, state.clock.now())
-                });
-            match pass {
-                Ok(summary) if summary.marks > 0 => log::info!(
-                    "SLA scanner: {} reports looked at, {} marks recorded",
-                    summary.looked_at,
-                    summary.marks
-                ),
-                Ok(_) => {}
-                Err(e) => log::error!("SLA scanner pass failed: {e}"),
+        .spawn(move || {
+            let mut digest_done: Option<chrono::NaiveDate> = None;
+            loop {
+                let Some(state) = weak.upgrade() else { break };
+                let pass = state
+                    .pool
+                    .get()
+                    .map_err(DbError::from)
+                    .and_then(|mut conn| {
+                        let snapshot = state.catalog_snapshot(&mut conn)?;
+                        let now = state.clock.now();
+                        let summary = db::sla::scan(&mut conn, &snapshot, now)?;
+                        db::outbox::remind_checks(&mut conn, now, state.check_reminder)?;
+                        // The supervisors' digest, once a day from the set hour.
+                        let local = now.and_utc().with_timezone(&state.time_zone);
+                        let today = local.date_naive();
+                        if local.hour() >= state.digest_hour && digest_done != Some(today) {
+                            db::outbox::queue_digests(
+                                &mut conn,
+                                today,
+                                snapshot.map.departments(),
+                                now,
+                            )?;
+                            digest_done = Some(today);
+                        }
+                        Ok(summary)
+                    });
+                match pass {
+                    Ok(summary) if summary.marks > 0 => log::info!(
+                        "SLA scanner: {} reports looked at, {} marks recorded",
+                        summary.looked_at,
+                        summary.marks
+                    ),
+                    Ok(_) => {}
+                    Err(e) => log::error!("SLA scanner pass failed: {e}"),
+                }
+                drop(state);
+                std::thread::sleep(Duration::from_secs(interval_secs));
             }
-            drop(state);
-            std::thread::sleep(Duration::from_secs(interval_secs));
         });
     if let Err(e) = spawned {
         log::error!("the SLA scanner could not start: {e}");

@@ -68,6 +68,7 @@ pub fn insert(
         events: to_json(&rows.events)?,
         photos: to_json(&rows.photos)?,
         followers: to_json(&rows.followers)?,
+        receipts: to_json(&rows.receipts)?,
     };
     let numbers: Vec<(String, i64)> = statement.load(conn)?;
     if numbers.len() != rows.reports.len() {
@@ -87,6 +88,7 @@ struct FilingStatement {
     events: String,
     photos: String,
     followers: String,
+    receipts: String,
 }
 
 prepared!(FilingStatement, (Text, BigInt));
@@ -97,9 +99,9 @@ impl QueryFragment<Pg> for FilingStatement {
         out.push_bind_param::<Text, _>(&self.accounts)?;
         out.push_sql(
             " AS json))), created AS (INSERT INTO users SELECT * FROM wanted \
-             ON CONFLICT (email) DO NOTHING RETURNING email, id), \
-             who AS (SELECT email, id FROM created \
-             UNION ALL SELECT email, id FROM users WHERE email = ANY(",
+             ON CONFLICT (email) DO NOTHING RETURNING email, id, locale), \
+             who AS (SELECT email, id, locale FROM created \
+             UNION ALL SELECT email, id, locale FROM users WHERE email = ANY(",
         );
         // The emails again, as an array: an index lookup each, where a join
         // with the rows would be planned as a scan of every account.
@@ -122,7 +124,25 @@ impl QueryFragment<Pg> for FilingStatement {
         out.push_bind_param::<Text, _>(&self.photos)?;
         out.push_sql(" AS json))), followers AS (");
         insert_naming_reporters(&mut out, "subscriptions", "user_id", &self.followers, "")?;
-        out.push_sql(") SELECT id, number FROM filed");
+        // Each receipt gets its report's number and its reader's language,
+        // unless the reader wants no mail at all.
+        out.push_sql(
+            "), receipts AS (INSERT INTO outbox SELECT o.* \
+             FROM jsonb_array_elements(CAST(",
+        );
+        out.push_bind_param::<Text, _>(&self.receipts)?;
+        out.push_sql(
+            " AS jsonb)) AS given(row) \
+             JOIN filed ON filed.id = CAST(given.row->>'payload' AS jsonb)->>'report_id' \
+             LEFT JOIN who ON who.email = given.row->>'recipient', \
+             LATERAL jsonb_populate_record(NULL::outbox, given.row || jsonb_build_object(\
+             'locale', COALESCE(who.locale, given.row->>'locale'), \
+             'payload', CAST(CAST(given.row->>'payload' AS jsonb) \
+             || jsonb_build_object('report', filed.number) AS text))) AS o \
+             WHERE NOT EXISTS (SELECT 1 FROM mail_opt_outs \
+             WHERE mail_opt_outs.email = given.row->>'recipient' AND mail_opt_outs.scope = '*')) \
+             SELECT id, number FROM filed",
+        );
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::sla::schedule::Due;
 
+use super::rows::OutboxRow;
 use super::rows::{
     AttachmentRow, CategoryRow, DepartmentRow, ReportEventRow, ReportRow, SubscriptionRow, UserRow,
 };
@@ -16,7 +17,7 @@ use super::schema::{
     attachments, categories, counters, departments, report_events, reports, service_areas,
     subscriptions, users,
 };
-use super::{new_id, pg_filing, write_transaction, DbConnection, DbError};
+use super::{new_id, outbox, pg_filing, write_transaction, DbConnection, DbError};
 use crate::reports::questions::Answer;
 use crate::reports::{nearby, NewReport, ReportStatus, Reporter};
 use crate::routing::RoutingDecision;
@@ -111,6 +112,8 @@ pub struct FilingRows {
     pub events: Vec<ReportEventRow>,
     pub photos: Vec<AttachmentRow>,
     pub followers: Vec<SubscriptionRow>,
+    /// The reporters' receipts, queued for the mail dispatcher.
+    pub receipts: Vec<OutboxRow>,
 }
 
 /// Files a batch of reports: their reporters (found, or created as
@@ -126,8 +129,10 @@ pub fn file_batch(
     match conn {
         DbConnection::Postgres(pg) => {
             // The rows name reporters by email, and the numbers are drawn
-            // from the sequence: the statement fills both in.
-            let by_email = |reporter: &Reporter| Some(reporter.email.as_str().to_string());
+            // from the sequence: the statement fills in both, and the
+            // receipts' language from the reporter's account.
+            let by_email =
+                |reporter: &Reporter| Some((reporter.email.as_str().to_string(), "ru".to_string()));
             let rows = filing_rows(filings, by_email, &vec![0; filings.len()])?;
             let numbers = pg_filing::insert(pg, &accounts, &rows)?;
             rows.reports
@@ -151,6 +156,7 @@ pub fn file_batch(
             insert_batches!(conn, report_events::table, &rows.events);
             insert_batches!(conn, attachments::table, &rows.photos);
             insert_batches!(conn, subscriptions::table, &rows.followers);
+            outbox::enqueue(conn, &rows.receipts)?;
             Ok(rows
                 .reports
                 .into_iter()
@@ -165,10 +171,10 @@ pub fn file_batch(
 }
 
 /// The rows that file these reports, with these numbers, naming each
-/// reporter as `reporter` says.
+/// reporter (and the language of their receipt) as `reporter` says.
 fn filing_rows(
     filings: &[&FilingRecord],
-    reporter: impl Fn(&Reporter) -> Option<String>,
+    reporter: impl Fn(&Reporter) -> Option<(String, String)>,
     numbers: &[i64],
 ) -> Result<FilingRows, DbError> {
     let status = ReportStatus::Moderation;
@@ -177,10 +183,12 @@ fn filing_rows(
         events: Vec::with_capacity(filings.len()),
         photos: Vec::new(),
         followers: Vec::with_capacity(filings.len()),
+        receipts: Vec::with_capacity(filings.len()),
     };
     for (filing, &number) in filings.iter().zip(numbers) {
         let report = &filing.report;
-        let reporter_id = report.reporter.as_ref().and_then(&reporter);
+        let account = report.reporter.as_ref().and_then(&reporter);
+        let (reporter_id, locale) = account.map_or((None, None), |(id, l)| (Some(id), Some(l)));
         let answers = serde_json::to_string(&filing.answers)
             .map_err(|e| DbError::Corrupt(format!("answers do not serialise: {e}")))?;
         let row = ReportRow {
@@ -233,6 +241,17 @@ fn filing_rows(
             rows.photos
                 .push(photo.attachment(&row.id, &event.id, position, filing.now));
         }
+        if let (Some(locale), Some(reporter)) = (locale, &report.reporter) {
+            let receipt = serde_json::json!({
+                "report": number,
+                "report_id": row.id,
+                "answer_due_at": row.answer_due_at,
+            });
+            let to = vec![(reporter.email.as_str().to_string(), locale)];
+            rows.receipts.extend(outbox::messages(
+                &event.id, "filed", to, &receipt, filing.now,
+            ));
+        }
         if let Some(user_id) = reporter_id {
             rows.followers.push(SubscriptionRow {
                 id: new_id(),
@@ -261,31 +280,34 @@ fn reporter_accounts(filings: &[&FilingRecord]) -> Vec<UserRow> {
         .collect()
 }
 
-/// The account ids of these residents by email, creating those who have
-/// none yet.
+/// The account ids and languages of these residents by email, creating
+/// those who have no account yet.
 fn residents_by_email(
     conn: &mut DbConnection,
     accounts: Vec<UserRow>,
-) -> Result<HashMap<String, String>, DbError> {
-    let found: Vec<(String, String)> = match &accounts[..] {
+) -> Result<HashMap<String, (String, String)>, DbError> {
+    let found: Vec<(String, String, String)> = match &accounts[..] {
         [] => return Ok(HashMap::new()),
         // One email: the plain equality, whose prepared statement is cached.
         [one] => users::table
             .filter(users::email.eq(&one.email))
-            .select((users::email, users::id))
+            .select((users::email, users::id, users::locale))
             .load(conn)?,
         _ => users::table
             .filter(users::email.eq_any(accounts.iter().map(|a| a.email.as_str())))
-            .select((users::email, users::id))
+            .select((users::email, users::id, users::locale))
             .load(conn)?,
     };
-    let mut known: HashMap<String, String> = found.into_iter().collect();
+    let mut known: HashMap<String, (String, String)> = found
+        .into_iter()
+        .map(|(email, id, locale)| (email, (id, locale)))
+        .collect();
     let new_users: Vec<UserRow> = accounts
         .into_iter()
         .filter(|a| !known.contains_key(&a.email))
         .collect();
     for user in &new_users {
-        known.insert(user.email.clone(), user.id.clone());
+        known.insert(user.email.clone(), (user.id.clone(), user.locale.clone()));
     }
     insert_batches!(conn, users::table, &new_users);
     Ok(known)

@@ -241,7 +241,7 @@ pub struct SubscriptionRow {
     pub unsubscribed_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
     pub id: String,

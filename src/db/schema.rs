@@ -286,6 +286,32 @@ diesel::joinable!(subscriptions -> reports (report_id));
 diesel::joinable!(subscriptions -> users (user_id));
 diesel::joinable!(ledger_entries -> reports (report_id));
 
+diesel::table! {
+    mail_opt_outs (email, scope) {
+        email -> Text,
+        scope -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_reminders (report_id, cycle) {
+        report_id -> Text,
+        cycle -> Integer,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(report_reminders -> reports (report_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     calendars,
     calendar_days,
@@ -305,4 +331,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_entries,
     report_pauses,
     sla_marks,
+    mail_opt_outs,
+    secrets,
+    report_reminders,
 );

@@ -9,6 +9,7 @@ pub mod error;
 pub mod filing;
 pub mod filters;
 pub mod health;
+pub mod mail;
 pub mod map;
 pub mod media;
 pub mod metrics;
@@ -36,6 +37,14 @@ pub struct AppState {
     pub pool: Pool,
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
+    /// Signs and checks the unsubscribe links in messages.
+    pub signer: crate::notify::unsubscribe::Signer,
+    /// Sends what the outbox holds (`None` when `mail.poll_ms` is 0).
+    pub _dispatcher: Option<crate::notify::dispatcher::Dispatcher>,
+    /// How long before the resident-check window closes reporters are
+    /// reminded, and the local hour of the supervisors' digest.
+    pub check_reminder: chrono::TimeDelta,
+    pub digest_hour: u32,
     /// The catalogue as filing needs it, rebuilt when it changes.
     pub catalog: Versioned<Snapshot>,
     /// Commits filings in groups.
@@ -120,6 +129,11 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(workflow::scan)
         .service(supervisor::watch)
         .service(supervisor::stats)
+        .service(mail::unsubscribe_page)
+        .service(mail::unsubscribe_one_click)
+        .service(mail::list_outbox)
+        .service(mail::requeue)
+        .service(mail::queue_digest)
         .service(openapi_json);
 }
 

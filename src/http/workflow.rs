@@ -189,6 +189,8 @@ pub struct ScanView {
     pub looked_at: usize,
     /// Warnings, breaches and escalations recorded
     pub marks: usize,
+    /// Reporters reminded to confirm or refute an answer
+    pub reminders: usize,
 }
 
 /// Runs one pass of the SLA scanner now (it also runs in the background).
@@ -209,13 +211,16 @@ pub async fn scan(
     auth::admin(&state, &request).await?;
     let now = state.clock.now();
     let app = state.clone();
-    let summary = db(&state, move |conn| {
+    let (summary, reminders) = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
-        Ok(crate::db::sla::scan(conn, &snapshot, now)?)
+        let summary = crate::db::sla::scan(conn, &snapshot, now)?;
+        let reminders = crate::db::outbox::remind_checks(conn, now, app.check_reminder)?;
+        Ok((summary, reminders))
     })
     .await?;
     Ok(HttpResponse::Ok().json(ScanView {
         looked_at: summary.looked_at,
         marks: summary.marks,
+        reminders,
     }))
 }

@@ -3,6 +3,8 @@
 //! `TEST_DATABASE_URL` names a PostgreSQL server.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -101,6 +103,9 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.seed.demo_reports = 0;
     // Tests run the SLA scanner themselves, after moving the clock.
     settings.sla.scan_interval_secs = 0;
+    // Mail stays in the process unless a test sends it somewhere.
+    settings.mail.transport = "memory".into();
+    settings.mail.poll_ms = 50;
     settings
 }
 
@@ -111,6 +116,8 @@ pub struct TestApp {
     pub clock: SettableClock,
     pub pool: Pool,
     pub db: TestDatabase,
+    /// What the `memory` mail transport sent (the tests' default).
+    pub mailbox: Option<gorod::notify::transport::MemoryBox>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -130,6 +137,7 @@ pub async fn spawn_app_on(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) 
     let app = Application::build(&settings, Arc::new(clock.clone())).expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool().clone();
+    let mailbox = app.mailbox();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -138,6 +146,7 @@ pub async fn spawn_app_on(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) 
         clock,
         pool,
         db,
+        mailbox,
     }
 }
 

@@ -1,0 +1,263 @@
+//! Mail as people touch it: the one-click unsubscribe links in every
+//! message (GET from the link, POST from a mail client's one-click button,
+//! RFC 8058), and the admins' view of the outbox: dead letters with their
+//! reason, and putting one back in the queue.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::ErrorBody;
+use super::{auth, db, ApiError, AppState};
+use crate::db::outbox as outbox_db;
+use crate::db::rows::OutboxRow;
+use crate::notify::templates::escape;
+use crate::notify::unsubscribe::OptOut;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnsubscribedView {
+    /// `report`: no more mail about that report; `all`: no more mail.
+    scope: String,
+    report_id: Option<String>,
+}
+
+async fn unsubscribe(state: &web::Data<AppState>, token: &str) -> Result<OptOut, ApiError> {
+    let opt_out = state
+        .signer
+        .check(token)
+        .map_err(|e| ApiError::invalid("token", e.to_string()))?;
+    let now = state.clock.now();
+    let recorded = opt_out.clone();
+    db(state, move |conn| {
+        Ok(outbox_db::opt_out(
+            conn,
+            &recorded.email,
+            recorded.report_id.as_deref(),
+            now,
+        )?)
+    })
+    .await?;
+    Ok(opt_out)
+}
+
+/// Unsubscribe by the link in a message (from one report, or from all).
+/// Following it again changes nothing.
+#[utoipa::path(
+    tag = "mail",
+    params(("token" = String, Path, description = "The signed token from the link")),
+    responses(
+        (status = 200, description = "Unsubscribed: a page saying from what", content_type = "text/html"),
+        (status = 400, description = "The link is damaged or forged", body = ErrorBody),
+    )
+)]
+#[get("/unsubscribe/{token}")]
+pub async fn unsubscribe_page(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let opt_out = unsubscribe(&state, &token).await?;
+    let (ru, en) = match &opt_out.report_id {
+        Some(_) => (
+            "Вы больше не будете получать писем об этом обращении.",
+            "You will get no more email about this report.",
+        ),
+        None => (
+            "Вы больше не будете получать писем от Gorod.",
+            "You will get no more email from Gorod.",
+        ),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Gorod</title></head>\
+             <body><p>{}</p><p>{}</p><p><small>{}</small></p></body></html>",
+            escape(ru),
+            escape(en),
+            escape(&opt_out.email)
+        )))
+}
+
+/// One-click unsubscribe (RFC 8058), as mail clients send it.
+#[utoipa::path(
+    tag = "mail",
+    params(("token" = String, Path, description = "The signed token from the link")),
+    responses(
+        (status = 200, description = "Unsubscribed", body = UnsubscribedView),
+        (status = 400, description = "The link is damaged or forged", body = ErrorBody),
+    )
+)]
+#[post("/unsubscribe/{token}")]
+pub async fn unsubscribe_one_click(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let opt_out = unsubscribe(&state, &token).await?;
+    Ok(HttpResponse::Ok().json(UnsubscribedView {
+        scope: if opt_out.report_id.is_some() {
+            "report"
+        } else {
+            "all"
+        }
+        .into(),
+        report_id: opt_out.report_id,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OutboxQuery {
+    /// `pending`, `sent` or `dead` (the default).
+    status: Option<String>,
+    /// At most this many, newest first (default 100, at most 1000).
+    limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxView {
+    id: String,
+    recipient: String,
+    template: String,
+    locale: String,
+    message_id: String,
+    status: String,
+    attempts: i32,
+    next_attempt_at: chrono::NaiveDateTime,
+    /// Why the last attempt failed (for a dead letter: why it was given up).
+    last_error: Option<String>,
+    created_at: chrono::NaiveDateTime,
+    sent_at: Option<chrono::NaiveDateTime>,
+}
+
+impl From<OutboxRow> for OutboxView {
+    fn from(row: OutboxRow) -> OutboxView {
+        OutboxView {
+            id: row.id,
+            recipient: row.recipient,
+            template: row.template,
+            locale: row.locale,
+            message_id: row.message_id,
+            status: row.status,
+            attempts: row.attempts,
+            next_attempt_at: row.next_attempt_at,
+            last_error: row.last_error,
+            created_at: row.created_at,
+            sent_at: row.sent_at,
+        }
+    }
+}
+
+/// Messages in the outbox by state; dead letters by default (admins).
+#[utoipa::path(
+    tag = "admin",
+    params(OutboxQuery),
+    responses(
+        (status = 200, description = "The messages, newest first", body = [OutboxView]),
+        (status = 400, description = "Unknown status", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+#[get("/admin/outbox")]
+pub async fn list_outbox(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    query: web::Query<OutboxQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth::admin(&state, &request).await?;
+    let status = query.status.clone().unwrap_or_else(|| "dead".into());
+    if !["pending", "sent", "dead"].contains(&status.as_str()) {
+        return Err(ApiError::invalid(
+            "status",
+            format!("'{status}' is not one of pending, sent, dead"),
+        ));
+    }
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = db(&state, move |conn| {
+        Ok(outbox_db::list(conn, &status, limit)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(OutboxView::from).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequeuedView {
+    id: String,
+    status: String,
+}
+
+/// Put a dead letter back in the queue, due now (admins).
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path, description = "The message's id")),
+    responses(
+        (status = 200, description = "Queued again", body = RequeuedView),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No dead letter with that id", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+#[post("/admin/outbox/{id}/requeue")]
+pub async fn requeue(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth::admin(&state, &request).await?;
+    let id = id.into_inner();
+    let now = state.clock.now();
+    let wanted = id.clone();
+    let requeued = db(&state, move |conn| {
+        Ok(outbox_db::requeue(conn, &wanted, now)?)
+    })
+    .await?;
+    if !requeued {
+        return Err(ApiError::NotFound(format!("no dead letter {id}")));
+    }
+    Ok(HttpResponse::Ok().json(RequeuedView {
+        id,
+        status: "pending".into(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DigestView {
+    /// The local date the digests are for.
+    day: chrono::NaiveDate,
+    /// Digests queued now (0 when today's were already queued).
+    queued: usize,
+}
+
+/// Queue today's digest for every supervisor now, instead of waiting for
+/// `mail.digest_hour`; a supervisor gets one digest a day however often
+/// this is called (admins).
+#[utoipa::path(
+    tag = "admin",
+    responses(
+        (status = 200, description = "Queued", body = DigestView),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+#[post("/admin/mail/digest")]
+pub async fn queue_digest(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    auth::admin(&state, &request).await?;
+    let now = state.clock.now();
+    let day = now.and_utc().with_timezone(&state.time_zone).date_naive();
+    let app = state.clone();
+    let queued = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        Ok(outbox_db::queue_digests(
+            conn,
+            day,
+            snapshot.map.departments(),
+            now,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(DigestView { day, queued }))
+}

@@ -1,0 +1,252 @@
+//! The dispatcher: a background thread per instance that takes due messages
+//! from the outbox under a lease, sends them over several connections at
+//! once, and records what became of each.
+//!
+//! - A message is taken for `mail.lease_secs`; if the instance dies while
+//!   holding it, the lease lapses and the message is due again. The SMTP
+//!   timeout is shorter than the lease (checked at start), so a message
+//!   still being sent is never taken by another instance.
+//! - `mail.workers` messages are sent at once: a server that never answers
+//!   holds one worker until its timeout, not the others.
+//! - A temporary failure is retried after an exponential backoff with
+//!   jitter; a permanent one, or the last attempt, dead-letters the message
+//!   with its reason, for an admin to read and requeue.
+//! - Messages are rendered when they are sent; each keeps the Message-ID
+//!   derived from (event, recipient) when it was queued, so a message sent
+//!   again after a crash is recognisably the same.
+//!
+//! Retry and lease times are the wall clock's: they are about this machine's
+//! work, not about the city's records.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta, Utc};
+use lettre::message::Mailbox;
+use rand::Rng;
+use serde_json::Value;
+
+use super::templates::{self, Context, Locale};
+use super::transport::{Mailer, Outgoing, SendError};
+use super::unsubscribe::{OptOut, Signer};
+use crate::config::MailSettings;
+use crate::db::outbox::{self, Outcome};
+use crate::db::rows::OutboxRow;
+use crate::db::{DbError, Pool};
+
+/// What sending needs besides the database.
+#[derive(Clone)]
+pub struct Sender {
+    pub mailer: Mailer,
+    pub from: Mailbox,
+    pub signer: Signer,
+    pub public_url: String,
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl Sender {
+    /// The message an outbox row stands for.
+    pub fn outgoing(&self, row: &OutboxRow) -> Outgoing {
+        let payload: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
+        let report_id = payload
+            .get("report_id")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let link = |report_id: Option<String>| {
+            let token = self.signer.token(&OptOut {
+                email: row.recipient.clone(),
+                report_id,
+            });
+            format!("{}/api/v1/unsubscribe/{token}", self.public_url)
+        };
+        let unsubscribe_report = report_id.clone().map(|id| link(Some(id)));
+        let unsubscribe_all = link(None);
+        let rendered = templates::render(&Context {
+            template: &row.template,
+            locale: Locale::parse(&row.locale),
+            payload: &payload,
+            time_zone: self.time_zone,
+            public_url: &self.public_url,
+            unsubscribe_report: unsubscribe_report.clone(),
+            unsubscribe_all: unsubscribe_all.clone(),
+        });
+        Outgoing {
+            message_id: row.message_id.clone(),
+            to: row.recipient.clone(),
+            rendered,
+            unsubscribe: unsubscribe_report.unwrap_or(unsubscribe_all),
+        }
+    }
+}
+
+/// How the dispatcher paces itself.
+#[derive(Debug, Clone)]
+pub struct Pace {
+    pub batch: usize,
+    pub workers: usize,
+    pub lease: Duration,
+    pub poll: Duration,
+    pub max_attempts: i32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Pace {
+    pub fn from_settings(mail: &MailSettings) -> Pace {
+        Pace {
+            batch: mail.batch.max(1),
+            workers: mail.workers.max(1),
+            lease: Duration::from_secs(mail.lease_secs.max(1)),
+            poll: Duration::from_millis(mail.poll_ms.max(1)),
+            max_attempts: mail.max_attempts.max(1),
+            backoff_base: Duration::from_secs(mail.backoff_base_secs),
+            backoff_max: Duration::from_secs(mail.backoff_max_secs),
+        }
+    }
+}
+
+/// The wait before attempt `attempt + 1` after `attempt` failed ones:
+/// `base · 2^(attempt-1)`, at most `max`, scaled by `jitter` in [0.5, 1]
+/// so that messages that failed together do not return together.
+pub fn backoff(attempt: i32, base: Duration, max: Duration, jitter: f64) -> Duration {
+    let doublings = u32::try_from(attempt.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+    let full = base.saturating_mul(2u32.saturating_pow(doublings)).min(max);
+    full.mul_f64(jitter.clamp(0.5, 1.0))
+}
+
+/// The running dispatcher; it stops (after its current round) when dropped.
+pub struct Dispatcher {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Dispatcher {
+    pub fn start(pool: Pool, sender: Sender, pace: Pace) -> std::io::Result<Dispatcher> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("gorod-mail".into())
+            .spawn(move || {
+                while !stopping.load(Ordering::Relaxed) {
+                    match round(&pool, &sender, &pace) {
+                        // A full batch: more may be waiting.
+                        Ok(taken) if taken == pace.batch => {}
+                        Ok(_) => std::thread::sleep(pace.poll),
+                        Err(e) => {
+                            log::error!("mail dispatcher: {e}");
+                            std::thread::sleep(pace.poll.max(Duration::from_secs(1)));
+                        }
+                    }
+                }
+            })?;
+        Ok(Dispatcher {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn wall_clock() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+fn later(now: NaiveDateTime, by: Duration) -> NaiveDateTime {
+    now + TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX)
+}
+
+/// One round: take due messages, send them, record each outcome as it
+/// comes. How many messages were taken.
+pub fn round(pool: &Pool, sender: &Sender, pace: &Pace) -> Result<usize, DbError> {
+    let mut conn = pool.get()?;
+    let now = wall_clock();
+    let batch = i64::try_from(pace.batch).unwrap_or(i64::MAX);
+    let taken = outbox::lease(&mut conn, now, later(now, pace.lease), batch)?;
+    let count = taken.len();
+    if count == 0 {
+        return Ok(0);
+    }
+    let queue = Mutex::new(taken.into_iter());
+    let (done, outcomes) = mpsc::channel::<(String, Outcome)>();
+    std::thread::scope(|scope| {
+        for _ in 0..pace.workers.min(count) {
+            let done = done.clone();
+            let queue = &queue;
+            scope.spawn(move || loop {
+                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                let Some(row) = next else { break };
+                let outcome = attempt(sender, pace, &row);
+                if done.send((row.id, outcome)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done);
+        // Outcomes are recorded as they arrive, a few at a time, so a slow
+        // send does not hold back the record of the others.
+        let mut failed = None;
+        while let Ok(first) = outcomes.recv() {
+            let mut group = vec![first];
+            group.extend(outcomes.try_iter());
+            if let Err(e) = outbox::record(&mut conn, &group, wall_clock()) {
+                failed = Some(e);
+            }
+        }
+        failed.map_or(Ok(count), Err)
+    })
+}
+
+/// Sends one message: its outcome.
+fn attempt(sender: &Sender, pace: &Pace, row: &OutboxRow) -> Outcome {
+    let message = sender.outgoing(row);
+    match sender.mailer.send(&sender.from, &message) {
+        Ok(()) => Outcome::Sent,
+        Err(SendError::Permanent(error)) => Outcome::Dead { error },
+        Err(SendError::Temporary(error)) => {
+            let attempts = row.attempts + 1;
+            if attempts >= pace.max_attempts {
+                Outcome::Dead {
+                    error: format!("gave up after {attempts} attempts: {error}"),
+                }
+            } else {
+                let jitter = rand::rng().random_range(0.5..=1.0);
+                let wait = backoff(attempts, pace.backoff_base, pace.backoff_max, jitter);
+                Outcome::Retry {
+                    at: later(wall_clock(), wait),
+                    error,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_ceiling_and_jitter_only_shortens_it() {
+        let (base, max) = (Duration::from_secs(30), Duration::from_secs(3600));
+        let waits: Vec<u64> = (1..=9)
+            .map(|a| backoff(a, base, max, 1.0).as_secs())
+            .collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(backoff(2, base, max, 0.5).as_secs(), 30);
+        assert_eq!(
+            backoff(2, base, max, 0.1).as_secs(),
+            30,
+            "jitter is at least half"
+        );
+        assert_eq!(backoff(1000, base, max, 1.0).as_secs(), 3600);
+    }
+}

@@ -1,0 +1,416 @@
+//! The words of every email, in Russian and English, plain text and HTML.
+//! A message is rendered when it is sent, from what its outbox row keeps:
+//! the template (the event that caused it), the recipient's language and a
+//! payload (the report's number and id, its deadline, the event's note, and
+//! for a digest its lists). Every message carries the report's number and
+//! link, its current deadline when it has one, and the one-click
+//! unsubscribe links. Pure: no database, no transport.
+
+use chrono::NaiveDateTime;
+use serde_json::Value;
+
+/// A message's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locale {
+    Ru,
+    En,
+}
+
+impl Locale {
+    /// `en` is English; anything else is the city's language, Russian.
+    pub fn parse(code: &str) -> Locale {
+        if code.eq_ignore_ascii_case("en") {
+            Locale::En
+        } else {
+            Locale::Ru
+        }
+    }
+}
+
+/// Everything a message is made of besides its row.
+pub struct Context<'a> {
+    pub template: &'a str,
+    pub locale: Locale,
+    pub payload: &'a Value,
+    /// The city's time zone, for the deadlines shown.
+    pub time_zone: chrono_tz::Tz,
+    /// Base of the links, without a trailing slash.
+    pub public_url: &'a str,
+    /// One-click unsubscribe links: from this report (when the message is
+    /// about one) and from everything.
+    pub unsubscribe_report: Option<String>,
+    pub unsubscribe_all: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// What a template says: the subject's tail and the opening sentence.
+struct Words {
+    subject: &'static str,
+    opening: &'static str,
+}
+
+fn words(template: &str, locale: Locale) -> Words {
+    let (ru, en) = match template {
+        "filed" => (
+            ("принято к рассмотрению", "Ваше обращение зарегистрировано. Мы сообщим о каждом изменении."),
+            ("received", "Your report is registered. We will tell you about every change."),
+        ),
+        "accepted" => (
+            ("прошло модерацию", "Обращение прошло модерацию и передано исполнителю."),
+            ("accepted", "The report passed moderation and went to the department responsible."),
+        ),
+        "rejected" => (
+            ("отклонено", "Обращение отклонено модератором."),
+            ("rejected", "The report was rejected by a moderator."),
+        ),
+        "marked_duplicate" => (
+            ("объединено с другим", "Обращение объединено с другим обращением о той же проблеме; вы будете получать новости по нему."),
+            ("merged", "The report was merged into another report of the same problem; you will hear about that one."),
+        ),
+        "assigned" => (
+            ("назначен исполнитель", "Обращение назначено подразделению."),
+            ("assigned", "The report was assigned to a department."),
+        ),
+        "taken" => (
+            ("в работе", "Исполнитель взял обращение в работу."),
+            ("in progress", "A crew has taken the report in hand."),
+        ),
+        "paused" => (
+            ("приостановлено", "Работа по обращению приостановлена; срок не идёт, пока она стоит."),
+            ("paused", "Work on the report is paused; the deadline does not run meanwhile."),
+        ),
+        "resumed" => (
+            ("работа возобновлена", "Работа по обращению возобновлена."),
+            ("resumed", "Work on the report has resumed."),
+        ),
+        "answered" => (
+            ("получен ответ", "По обращению дан ответ. Подтвердите, что проблема решена, или опровергните ответ."),
+            ("answered", "The city has answered the report. Please confirm the fix or refute it."),
+        ),
+        "returned" => (
+            ("возвращено как ошибочно направленное", "Исполнитель вернул обращение как направленное не по адресу."),
+            ("returned as misrouted", "The crew returned the report as misrouted."),
+        ),
+        "confirmed" => (
+            ("решение подтверждено", "Заявитель подтвердил, что проблема решена."),
+            ("fix confirmed", "The reporter confirmed the fix."),
+        ),
+        "refuted" => (
+            ("открыто повторно", "Заявитель опроверг ответ; обращение открыто повторно с новым сроком."),
+            ("reopened", "The reporter refuted the answer; the report is open again with a new deadline."),
+        ),
+        "auto_confirmed" => (
+            ("закрыто", "Срок проверки истёк без ответа заявителя; решение считается подтверждённым."),
+            ("confirmed", "The check window closed without an answer; the fix counts as confirmed."),
+        ),
+        "closed" => (
+            ("закрыто", "Обращение закрыто."),
+            ("closed", "The report is closed."),
+        ),
+        "sla_warning" => (
+            ("срок подходит к концу", "Срок по обращению подходит к концу."),
+            ("deadline approaching", "The report's deadline is approaching."),
+        ),
+        "sla_breached" => (
+            ("срок нарушен", "Срок по обращению нарушен."),
+            ("deadline breached", "The report's deadline has passed."),
+        ),
+        "escalated" => (
+            ("эскалация", "Обращение эскалировано: срок нарушен, и оно передано на уровень выше."),
+            ("escalated", "The report is escalated: its deadline passed and it went one level up."),
+        ),
+        "check_reminder" => (
+            ("подтвердите решение", "Скоро истекает срок, в который можно подтвердить или опровергнуть ответ. Без ответа решение будет считаться подтверждённым."),
+            ("please confirm the fix", "The time to confirm or refute the answer ends soon. Without an answer the fix will count as confirmed."),
+        ),
+        "digest" => (
+            ("сводка по срокам", "Обращения ваших подразделений, срок по которым на исходе или нарушен."),
+            ("deadline digest", "Your departments' reports whose deadline is near or has passed."),
+        ),
+        _ => (
+            ("изменение", "Обращение изменилось."),
+            ("update", "The report has changed."),
+        ),
+    };
+    let (subject, opening) = match locale {
+        Locale::Ru => ru,
+        Locale::En => en,
+    };
+    Words { subject, opening }
+}
+
+struct Labels {
+    report: &'static str,
+    note: &'static str,
+    deadline: &'static str,
+    link: &'static str,
+    leave_report: &'static str,
+    leave_all: &'static str,
+    at_risk: &'static str,
+    breached: &'static str,
+    nothing: &'static str,
+}
+
+fn labels(locale: Locale) -> Labels {
+    match locale {
+        Locale::Ru => Labels {
+            report: "Обращение №",
+            note: "Комментарий",
+            deadline: "Срок",
+            link: "Подробнее",
+            leave_report: "Не присылать писем об этом обращении",
+            leave_all: "Не присылать никаких писем",
+            at_risk: "Срок на исходе",
+            breached: "Срок нарушен",
+            nothing: "нет",
+        },
+        Locale::En => Labels {
+            report: "Report No.",
+            note: "Note",
+            deadline: "Deadline",
+            link: "Details",
+            leave_report: "No more emails about this report",
+            leave_all: "No more emails at all",
+            at_risk: "Deadline near",
+            breached: "Deadline passed",
+            nothing: "none",
+        },
+    }
+}
+
+/// The lines of a message: (label, value, is a link).
+type Line = (String, String, bool);
+
+/// Renders one message.
+pub fn render(context: &Context) -> Rendered {
+    let labels = labels(context.locale);
+    let words = words(context.template, context.locale);
+    let number = context.payload.get("report").and_then(Value::as_i64);
+    let subject = match number {
+        Some(n) => format!("{} {n}: {}", labels.report, words.subject),
+        None => capitalised(words.subject),
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(note) = text(context.payload, "note") {
+        lines.push((labels.note.into(), note, false));
+    }
+    if let Some(due) =
+        text(context.payload, "due_at").or_else(|| text(context.payload, "answer_due_at"))
+    {
+        if let Some(local) = local_time(&due, context.time_zone) {
+            lines.push((labels.deadline.into(), local, false));
+        }
+    }
+    if let Some(n) = number {
+        lines.push((labels.link.into(), report_link(context.public_url, n), true));
+    }
+    let mut lists: Vec<(String, Vec<(i64, String)>)> = Vec::new();
+    if context.template == "digest" {
+        for (key, title) in [("at_risk", labels.at_risk), ("breached", labels.breached)] {
+            let items = context
+                .payload
+                .get(key)
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| {
+                            let n = i.get("report")?.as_i64()?;
+                            let due = text(i, "due_at")
+                                .and_then(|d| local_time(&d, context.time_zone))
+                                .unwrap_or_default();
+                            Some((n, due))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            lists.push((title.to_string(), items));
+        }
+    }
+    let mut leave: Vec<(String, String)> = Vec::new();
+    if let Some(url) = &context.unsubscribe_report {
+        leave.push((labels.leave_report.into(), url.clone()));
+    }
+    leave.push((labels.leave_all.into(), context.unsubscribe_all.clone()));
+
+    let mut text_body = format!("{}\n\n", words.opening);
+    let mut html = format!(
+        "<!DOCTYPE html><html><body><p>{}</p>",
+        escape(words.opening)
+    );
+    if !lines.is_empty() {
+        html.push_str("<table>");
+    }
+    for (label, value, link) in &lines {
+        text_body.push_str(&format!("{label}: {value}\n"));
+        let value = if *link {
+            format!("<a href=\"{0}\">{0}</a>", escape(value))
+        } else {
+            escape(value)
+        };
+        html.push_str(&format!(
+            "<tr><th align=\"left\">{}</th><td>{value}</td></tr>",
+            escape(label)
+        ));
+    }
+    if !lines.is_empty() {
+        html.push_str("</table>");
+    }
+    for (title, items) in &lists {
+        text_body.push_str(&format!("\n{title}:\n"));
+        html.push_str(&format!("<h3>{}</h3><ul>", escape(title)));
+        if items.is_empty() {
+            text_body.push_str(&format!("  {}\n", labels.nothing));
+            html.push_str(&format!("<li>{}</li>", labels.nothing));
+        }
+        for (n, due) in items {
+            let link = report_link(context.public_url, *n);
+            text_body.push_str(&format!("  {} {n} ({due}): {link}\n", labels.report));
+            html.push_str(&format!(
+                "<li><a href=\"{}\">{} {n}</a> ({})</li>",
+                escape(&link),
+                escape(labels.report),
+                escape(due)
+            ));
+        }
+        html.push_str("</ul>");
+    }
+    text_body.push_str("\n-- \n");
+    html.push_str("<hr><p><small>");
+    for (i, (label, url)) in leave.iter().enumerate() {
+        text_body.push_str(&format!("{label}: {url}\n"));
+        if i > 0 {
+            html.push_str(" · ");
+        }
+        html.push_str(&format!(
+            "<a href=\"{}\">{}</a>",
+            escape(url),
+            escape(label)
+        ));
+    }
+    html.push_str("</small></p></body></html>");
+    Rendered {
+        subject,
+        text: text_body,
+        html,
+    }
+}
+
+/// The public page of a report.
+pub fn report_link(public_url: &str, number: i64) -> String {
+    format!("{public_url}/reports/{number}")
+}
+
+fn text(payload: &Value, key: &str) -> Option<String> {
+    payload
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A stored UTC time as the city's local time, e.g. `2026-11-30 18:00 MSK`.
+fn local_time(stored: &str, time_zone: chrono_tz::Tz) -> Option<String> {
+    let utc = NaiveDateTime::parse_from_str(stored, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+    Some(
+        utc.and_utc()
+            .with_timezone(&time_zone)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+    )
+}
+
+fn capitalised(words: &str) -> String {
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Text made safe to put in HTML, inside elements and quoted attributes.
+pub fn escape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn context<'a>(template: &'a str, locale: Locale, payload: &'a Value) -> Context<'a> {
+        Context {
+            template,
+            locale,
+            payload,
+            time_zone: chrono_tz::Europe::Moscow,
+            public_url: "https://gorod.example",
+            unsubscribe_report: Some("https://gorod.example/u/r".into()),
+            unsubscribe_all: "https://gorod.example/u/all".into(),
+        }
+    }
+
+    #[test]
+    fn a_receipt_names_the_report_its_link_and_its_deadline_in_local_time() {
+        let payload = json!({"report": 42, "answer_due_at": "2026-11-30T15:00:00"});
+        let ru = render(&context("filed", Locale::Ru, &payload));
+        assert_eq!(ru.subject, "Обращение № 42: принято к рассмотрению");
+        assert!(
+            ru.text.contains("Срок: 2026-11-30 18:00 MSK"),
+            "{}",
+            ru.text
+        );
+        assert!(ru.text.contains("https://gorod.example/reports/42"));
+        assert!(ru.text.contains("https://gorod.example/u/r"));
+        assert!(ru.text.contains("https://gorod.example/u/all"));
+        let en = render(&context("filed", Locale::En, &payload));
+        assert_eq!(en.subject, "Report No. 42: received");
+        assert!(en
+            .html
+            .contains("<a href=\"https://gorod.example/reports/42\">"));
+    }
+
+    #[test]
+    fn notes_are_escaped_in_html_and_kept_in_text() {
+        let payload = json!({"report": 7, "note": "<script>alert(1)</script> & co"});
+        let message = render(&context("rejected", Locale::En, &payload));
+        assert!(message
+            .text
+            .contains("Note: <script>alert(1)</script> & co"));
+        assert!(message
+            .html
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
+        assert!(!message.html.contains("<script>"));
+    }
+
+    #[test]
+    fn a_digest_lists_reports_at_risk_and_breached() {
+        let payload = json!({
+            "at_risk": [{"report": 5, "due_at": "2026-11-30T15:00:00"}],
+            "breached": [],
+        });
+        let message = render(&context("digest", Locale::Ru, &payload));
+        assert_eq!(message.subject, "Сводка по срокам");
+        assert!(message
+            .text
+            .contains("Обращение № 5 (2026-11-30 18:00 MSK): https://gorod.example/reports/5"));
+        assert!(message.text.contains("Срок нарушен:\n  нет"));
+    }
+}

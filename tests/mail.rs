@@ -1,0 +1,526 @@
+//! Email through the outbox, against a real SMTP server process (aiosmtpd):
+//! who gets what, in which language, with which headers and links; and the
+//! faults — the server down for a minute, a 5xx, a 4xx, a server that never
+//! answers.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use common::smtp::{Received, SmtpServer};
+use diesel::prelude::*;
+use gorod::config::Settings;
+use gorod::db::schema::{outbox, users};
+use gorod::db::DbConnection;
+use serde_json::{json, Value};
+
+/// Settings that send through `server`, retrying quickly.
+fn through(server: &SmtpServer) -> impl FnOnce(&mut Settings) + '_ {
+    move |settings: &mut Settings| {
+        settings.mail.transport = "smtp".into();
+        settings.mail.smtp.port = server.port;
+        settings.mail.smtp.timeout_secs = 2;
+        settings.mail.lease_secs = 20;
+        settings.mail.backoff_base_secs = 1;
+        settings.mail.backoff_max_secs = 4;
+        settings.mail.max_attempts = 1000;
+        settings.mail.poll_ms = 50;
+    }
+}
+
+async fn file_for(app: &common::TestApp, email: &str) -> (String, i64, String) {
+    let mut body = common::valid_report();
+    body["reporter"] = json!({"email": email, "name": "Анна Петрова"});
+    let (status, filed) = app.post_json("/api/v1/reports", &body).await;
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["id"].as_str().unwrap().to_string();
+    let number = filed["number"].as_i64().unwrap();
+    let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    let department = report["department"]["code"].as_str().unwrap().to_string();
+    (id, number, department)
+}
+
+async fn act(app: &common::TestApp, token: &str, id: &str, body: Value) {
+    let (status, answer) = app
+        .post_as(
+            token,
+            &format!("/api/v1/reports/{id}/actions"),
+            &body.to_string(),
+        )
+        .await;
+    assert_eq!(status, 200, "{body} → {answer}");
+}
+
+/// The outbox's rows by status.
+fn outbox_rows(app: &common::TestApp) -> Vec<(String, String, i32, Option<String>, String)> {
+    let mut pooled = app.conn();
+    let conn: &mut DbConnection = &mut pooled;
+    outbox::table
+        .select((
+            outbox::message_id,
+            outbox::status,
+            outbox::attempts,
+            outbox::last_error,
+            outbox::recipient,
+        ))
+        .load(conn)
+        .unwrap()
+}
+
+/// Waits (up to `limit`) until nothing in the outbox is pending.
+async fn drained(app: &common::TestApp, limit: Duration) {
+    let started = Instant::now();
+    loop {
+        let pending = outbox_rows(app)
+            .iter()
+            .filter(|(_, status, ..)| status == "pending")
+            .count();
+        if pending == 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{pending} messages still pending after {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn to<'a>(received: &'a [Received], email: &str) -> Vec<&'a Received> {
+    received
+        .iter()
+        .filter(|r| r.to.iter().any(|t| t.eq_ignore_ascii_case(email)))
+        .collect()
+}
+
+/// The subjects, sorted.
+fn subjects(received: &[&Received]) -> Vec<String> {
+    sorted(received.iter().map(|r| r.subject()))
+}
+
+fn sorted(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut items: Vec<String> = items.into_iter().collect();
+    items.sort();
+    items
+}
+
+#[tokio::test]
+async fn a_report_moved_through_its_workflow_mails_reporter_follower_crew_and_supervisor_in_their_language(
+) {
+    let server = SmtpServer::start();
+    let app = common::spawn_app_with(through(&server)).await;
+    let (id, number, dept) = file_for(&app, "anna.petrova@example.ru").await;
+    // A follower whose account is in English.
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/reports/{id}/support"),
+            &json!({"email": "boris@example.ru"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    {
+        let mut pooled = app.conn();
+        let conn: &mut DbConnection = &mut pooled;
+        diesel::update(users::table.filter(users::email.eq("boris@example.ru")))
+            .set(users::locale.eq("en"))
+            .execute(conn)
+            .unwrap();
+    }
+    let supervisor = format!("supervisor.{dept}@demo.gorod.local");
+    let crew = format!("crew1.{dept}@demo.gorod.local");
+    act(
+        &app,
+        &format!("demo-token-supervisor.{dept}"),
+        &id,
+        json!({"action": "accept"}),
+    )
+    .await;
+    act(
+        &app,
+        &format!("demo-token-crew1.{dept}"),
+        &id,
+        json!({"action": "take"}),
+    )
+    .await;
+    act(
+        &app,
+        &format!("demo-token-crew1.{dept}"),
+        &id,
+        json!({"action": "pause", "pause_reason": "third_party", "resume_on": "2026-03-06",
+               "reason": "Ждём подрядчика"}),
+    )
+    .await;
+    drained(&app, Duration::from_secs(20)).await;
+    let received = server.received();
+
+    // Messages due together are sent over several connections at once, so
+    // they arrive in no particular order.
+    let anna = to(&received, "anna.petrova@example.ru");
+    assert_eq!(
+        subjects(&anna),
+        sorted([
+            format!("Обращение № {number}: в работе"),
+            format!("Обращение № {number}: приостановлено"),
+            format!("Обращение № {number}: принято к рассмотрению"),
+            format!("Обращение № {number}: прошло модерацию"),
+        ])
+    );
+    let boris = to(&received, "boris@example.ru");
+    assert_eq!(
+        subjects(&boris),
+        sorted([
+            format!("Report No. {number}: accepted"),
+            format!("Report No. {number}: in progress"),
+            format!("Report No. {number}: paused"),
+        ])
+    );
+    assert_eq!(
+        subjects(&to(&received, &crew)),
+        [format!("Обращение № {number}: в работе")]
+    );
+    assert_eq!(
+        subjects(&to(&received, &supervisor)),
+        [format!("Обращение № {number}: приостановлено")]
+    );
+
+    // The receipt: number, link, deadline, the pause's reason, unsubscribe
+    // links in both parts and in the headers; the Message-ID the outbox keeps.
+    let by_subject = |subject: &str| {
+        *anna
+            .iter()
+            .find(|r| r.subject().ends_with(subject))
+            .expect("the message")
+    };
+    let receipt = by_subject("принято к рассмотрению");
+    let link = format!("{}/reports/{number}", app.address);
+    assert!(receipt.text().contains(&link), "{}", receipt.text());
+    assert!(receipt.html().contains(&link));
+    assert!(receipt.text().contains("Срок: 2026-"), "{}", receipt.text());
+    let paused = by_subject("приостановлено");
+    assert!(
+        paused.text().contains("Ждём подрядчика"),
+        "{}",
+        paused.text()
+    );
+    let unsubscribe = receipt
+        .header("List-Unsubscribe")
+        .expect("List-Unsubscribe");
+    assert_eq!(
+        receipt.header("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let unsubscribe = unsubscribe
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_string();
+    assert!(unsubscribe.starts_with(&format!("{}/api/v1/unsubscribe/", app.address)));
+    assert!(receipt.text().contains(&unsubscribe));
+    let sent_ids: HashSet<String> = outbox_rows(&app).into_iter().map(|r| r.0).collect();
+    for message in &received {
+        assert!(
+            sent_ids.contains(&message.message_id()),
+            "{}",
+            message.message_id()
+        );
+    }
+
+    // Boris leaves this report (twice: the second time changes nothing);
+    // Anna leaves everything; the next change reaches neither.
+    let boris_link = boris[0]
+        .header("List-Unsubscribe")
+        .unwrap()
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_string();
+    for _ in 0..2 {
+        let page = app.client.get(&boris_link).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+    }
+    let everything = receipt
+        .text()
+        .lines()
+        .filter_map(|l| l.split(": ").nth(1))
+        .rfind(|url| url.contains("/api/v1/unsubscribe/"))
+        .expect("the link for everything")
+        .to_string();
+    assert_ne!(everything, unsubscribe);
+    let one_click = app.client.post(&everything).send().await.unwrap();
+    assert_eq!(one_click.status(), 200);
+    assert_eq!(app.count_rows("mail_opt_outs"), 2);
+    let forged = format!("{}x", &everything[..everything.len() - 1]);
+    let refused = app.client.get(&forged).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+
+    act(
+        &app,
+        &format!("demo-token-crew1.{dept}"),
+        &id,
+        json!({"action": "resume"}),
+    )
+    .await;
+    drained(&app, Duration::from_secs(20)).await;
+    let after = server.received();
+    assert_eq!(to(&after, "anna.petrova@example.ru").len(), 4);
+    assert_eq!(to(&after, "boris@example.ru").len(), 3);
+}
+
+#[tokio::test]
+async fn the_server_down_for_a_minute_during_500_status_changes_loses_nothing_and_sends_nothing_twice(
+) {
+    let mut server = SmtpServer::start();
+    let app = common::spawn_app_with(through(&server)).await;
+    server.stop();
+    let down = Instant::now();
+    let mut changes = 0;
+    for n in 0..100 {
+        let (id, _, dept) = file_for(&app, &format!("resident{n}@example.ru")).await;
+        let crew = format!("demo-token-crew1.{dept}");
+        act(
+            &app,
+            &format!("demo-token-supervisor.{dept}"),
+            &id,
+            json!({"action": "accept"}),
+        )
+        .await;
+        act(&app, &crew, &id, json!({"action": "take"})).await;
+        act(
+            &app,
+            &crew,
+            &id,
+            json!({"action": "pause", "pause_reason": "procurement", "resume_on": "2026-03-20"}),
+        )
+        .await;
+        act(&app, &crew, &id, json!({"action": "resume"})).await;
+        act(
+            &app,
+            &crew,
+            &id,
+            json!({"action": "answer", "answer": "Сделано"}),
+        )
+        .await;
+        changes += 5;
+    }
+    assert_eq!(changes, 500);
+    let queued = outbox_rows(&app);
+    assert!(
+        queued.iter().all(|(_, status, ..)| status == "pending"),
+        "nothing is sent while the server is down"
+    );
+    tokio::time::sleep(Duration::from_secs(60).saturating_sub(down.elapsed())).await;
+    server.restart();
+    drained(&app, Duration::from_secs(60)).await;
+
+    let rows = outbox_rows(&app);
+    assert!(rows.len() >= changes, "{} messages", rows.len());
+    assert!(rows.iter().all(|(_, status, ..)| status == "sent"));
+    assert!(
+        rows.iter().any(|(_, _, attempts, ..)| *attempts > 1),
+        "some were retried"
+    );
+    let received = server.received();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for message in &received {
+        *seen.entry(message.message_id()).or_default() += 1;
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent twice: {twice:?}");
+    let expected: HashSet<String> = rows.into_iter().map(|r| r.0).collect();
+    let arrived: HashSet<String> = seen.into_keys().collect();
+    assert_eq!(arrived, expected);
+}
+
+#[tokio::test]
+async fn a_5xx_reply_dead_letters_after_one_attempt_and_an_admin_can_requeue_it() {
+    let server = SmtpServer::start();
+    let app = common::spawn_app_with(through(&server)).await;
+    file_for(&app, "bounce-nobody@example.ru").await;
+    drained(&app, Duration::from_secs(20)).await;
+    let rows = outbox_rows(&app);
+    let (_, status, attempts, error, _) = &rows[0];
+    assert_eq!((status.as_str(), *attempts), ("dead", 1));
+    assert!(
+        error.as_deref().unwrap_or_default().contains("550"),
+        "{error:?}"
+    );
+    assert!(server.received().is_empty());
+
+    let listed = app
+        .client
+        .get(app.url("/api/v1/admin/outbox"))
+        .bearer_auth("demo-token-admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let listed: Value = listed.json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["recipient"], "bounce-nobody@example.ru");
+    assert!(listed[0]["last_error"].as_str().unwrap().contains("550"));
+    let id = listed[0]["id"].as_str().unwrap();
+
+    let (status, body) = app
+        .post_as(
+            "demo-token-admin",
+            &format!("/api/v1/admin/outbox/{id}/requeue"),
+            "",
+        )
+        .await;
+    assert_eq!((status, body["status"].clone()), (200, json!("pending")));
+    drained(&app, Duration::from_secs(20)).await;
+    assert_eq!(outbox_rows(&app)[0].1, "dead", "bounced again");
+    let (status, _) = app
+        .post_as("demo-token-admin", "/api/v1/admin/outbox/nope/requeue", "")
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .post_as(
+            "demo-token-crew1.roads",
+            &format!("/api/v1/admin/outbox/{id}/requeue"),
+            "",
+        )
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn a_4xx_reply_is_retried_and_delivered() {
+    let server = SmtpServer::start();
+    let app = common::spawn_app_with(through(&server)).await;
+    file_for(&app, "later-anna@example.ru").await;
+    drained(&app, Duration::from_secs(20)).await;
+    let rows = outbox_rows(&app);
+    let (_, status, attempts, error, _) = &rows[0];
+    assert_eq!((status.as_str(), *attempts), ("sent", 2));
+    assert_eq!(error, &None);
+    assert_eq!(to(&server.received(), "later-anna@example.ru").len(), 1);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_without_holding_up_other_messages() {
+    let server = SmtpServer::start_with(1);
+    let app = common::spawn_app_with(through(&server)).await;
+    for n in 0..8 {
+        file_for(&app, &format!("r{n}@example.ru")).await;
+    }
+    drained(&app, Duration::from_secs(30)).await;
+    let rows = outbox_rows(&app);
+    assert_eq!(rows.len(), 8);
+    assert!(rows.iter().all(|(_, status, ..)| status == "sent"));
+    // One message met the silent connection: it timed out and went again;
+    // every other one went at the first attempt.
+    let mut attempts: Vec<i32> = rows.iter().map(|r| r.2).collect();
+    attempts.sort();
+    assert_eq!(attempts, [1, 1, 1, 1, 1, 1, 1, 2]);
+    assert_eq!(server.received().len(), 8);
+}
+
+#[tokio::test]
+async fn with_the_default_file_transport_messages_are_eml_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mail_dir = dir.path().join("mail");
+    let wanted = mail_dir.clone();
+    let app = common::spawn_app_with(move |settings| {
+        settings.mail.transport = "file".into();
+        settings.mail.dir = wanted;
+    })
+    .await;
+    let (_, number, _) = file_for(&app, "anna.petrova@example.ru").await;
+    drained(&app, Duration::from_secs(20)).await;
+    let files: Vec<_> = std::fs::read_dir(&mail_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    assert_eq!(files.len(), 1);
+    let raw = std::fs::read_to_string(&files[0]).unwrap();
+    let message = Received { to: vec![], raw };
+    assert_eq!(
+        message.subject(),
+        format!("Обращение № {number}: принято к рассмотрению")
+    );
+    assert_eq!(message.message_id(), outbox_rows(&app)[0].0);
+}
+
+#[tokio::test]
+async fn reporters_are_reminded_once_before_the_check_window_closes_and_supervisors_get_one_digest_a_day(
+) {
+    let app = common::spawn_app().await;
+    let (id, number, dept) = file_for(&app, "anna.petrova@example.ru").await;
+    let crew = format!("demo-token-crew1.{dept}");
+    act(
+        &app,
+        &format!("demo-token-supervisor.{dept}"),
+        &id,
+        json!({"action": "accept"}),
+    )
+    .await;
+    act(&app, &crew, &id, json!({"action": "take"})).await;
+    act(
+        &app,
+        &crew,
+        &id,
+        json!({"action": "answer", "answer": "Сделано"}),
+    )
+    .await;
+    let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    let check_due = chrono::NaiveDateTime::parse_from_str(
+        report["deadline"]["deadline"]
+            .as_str()
+            .expect("a check deadline"),
+        "%Y-%m-%dT%H:%M:%S",
+    )
+    .unwrap();
+    let scan = || async {
+        let (status, body) = app
+            .post_as("demo-token-admin", "/api/v1/admin/sla/scan", "")
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["reminders"].as_i64().unwrap()
+    };
+    app.clock.set(check_due - chrono::TimeDelta::hours(72));
+    assert_eq!(scan().await, 0, "not yet");
+    app.clock.set(check_due - chrono::TimeDelta::hours(47));
+    assert_eq!(scan().await, 1);
+    assert_eq!(scan().await, 0, "once");
+
+    let (status, digest) = app
+        .post_as("demo-token-admin", "/api/v1/admin/mail/digest", "")
+        .await;
+    assert_eq!(status, 200, "{digest}");
+    assert!(digest["queued"].as_i64().unwrap() > 0);
+    let (_, again) = app
+        .post_as("demo-token-admin", "/api/v1/admin/mail/digest", "")
+        .await;
+    assert_eq!(again["queued"], 0, "one a day");
+
+    drained(&app, Duration::from_secs(20)).await;
+    let kept = app
+        .mailbox
+        .as_ref()
+        .expect("the memory transport")
+        .lock()
+        .unwrap()
+        .clone();
+    let reminders: Vec<_> = kept
+        .iter()
+        .filter(|k| k.to == "anna.petrova@example.ru")
+        .map(|k| Received {
+            to: vec![k.to.clone()],
+            raw: k.raw.clone(),
+        })
+        .filter(|r| r.subject() == format!("Обращение № {number}: подтвердите решение"))
+        .collect();
+    assert_eq!(reminders.len(), 1);
+    let digests = kept
+        .iter()
+        .filter(|k| k.to.starts_with("supervisor."))
+        .map(|k| Received {
+            to: vec![k.to.clone()],
+            raw: k.raw.clone(),
+        })
+        .filter(|r| r.subject() == "Сводка по срокам")
+        .count();
+    assert_eq!(
+        i64::try_from(digests).unwrap(),
+        digest["queued"].as_i64().unwrap()
+    );
+}
