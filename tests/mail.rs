@@ -52,6 +52,19 @@ async fn act(app: &common::TestApp, token: &str, id: &str, body: Value) {
     assert_eq!(status, 200, "{body} → {answer}");
 }
 
+/// Moves a report of `dept` through `actions`: the supervisor accepts, the
+/// first crew member does the rest.
+async fn moves(app: &common::TestApp, id: &str, dept: &str, actions: &[Value]) {
+    for action in actions {
+        let who = if action["action"] == "accept" {
+            format!("demo-token-supervisor.{dept}")
+        } else {
+            format!("demo-token-crew1.{dept}")
+        };
+        act(app, &who, id, action.clone()).await;
+    }
+}
+
 /// The outbox's rows by status.
 fn outbox_rows(app: &common::TestApp) -> Vec<(String, String, i32, Option<String>, String)> {
     let mut pooled = app.conn();
@@ -129,28 +142,14 @@ async fn a_report_moved_through_its_workflow_mails_reporter_follower_crew_and_su
     }
     let supervisor = format!("supervisor.{dept}@demo.gorod.local");
     let crew = format!("crew1.{dept}@demo.gorod.local");
-    act(
-        &app,
-        &format!("demo-token-supervisor.{dept}"),
-        &id,
+    let pause = json!({"action": "pause", "pause_reason": "third_party",
+        "resume_on": "2026-03-06", "reason": "Ждём подрядчика"});
+    let steps = [
         json!({"action": "accept"}),
-    )
-    .await;
-    act(
-        &app,
-        &format!("demo-token-crew1.{dept}"),
-        &id,
         json!({"action": "take"}),
-    )
-    .await;
-    act(
-        &app,
-        &format!("demo-token-crew1.{dept}"),
-        &id,
-        json!({"action": "pause", "pause_reason": "third_party", "resume_on": "2026-03-06",
-               "reason": "Ждём подрядчика"}),
-    )
-    .await;
+        pause,
+    ];
+    moves(&app, &id, &dept, &steps).await;
     drained(&app, Duration::from_secs(20)).await;
     let received = server.received();
 
@@ -250,13 +249,7 @@ async fn a_report_moved_through_its_workflow_mails_reporter_follower_crew_and_su
     let refused = app.client.get(&forged).send().await.unwrap();
     assert_eq!(refused.status(), 400);
 
-    act(
-        &app,
-        &format!("demo-token-crew1.{dept}"),
-        &id,
-        json!({"action": "resume"}),
-    )
-    .await;
+    moves(&app, &id, &dept, &[json!({"action": "resume"})]).await;
     drained(&app, Duration::from_secs(20)).await;
     let after = server.received();
     assert_eq!(to(&after, "anna.petrova@example.ru").len(), 4);
@@ -273,31 +266,15 @@ async fn the_server_down_for_a_minute_during_500_status_changes_loses_nothing_an
     let mut changes = 0;
     for n in 0..100 {
         let (id, _, dept) = file_for(&app, &format!("resident{n}@example.ru")).await;
-        let crew = format!("demo-token-crew1.{dept}");
-        act(
-            &app,
-            &format!("demo-token-supervisor.{dept}"),
-            &id,
+        let steps = [
             json!({"action": "accept"}),
-        )
-        .await;
-        act(&app, &crew, &id, json!({"action": "take"})).await;
-        act(
-            &app,
-            &crew,
-            &id,
+            json!({"action": "take"}),
             json!({"action": "pause", "pause_reason": "procurement", "resume_on": "2026-03-20"}),
-        )
-        .await;
-        act(&app, &crew, &id, json!({"action": "resume"})).await;
-        act(
-            &app,
-            &crew,
-            &id,
+            json!({"action": "resume"}),
             json!({"action": "answer", "answer": "Сделано"}),
-        )
-        .await;
-        changes += 5;
+        ];
+        moves(&app, &id, &dept, &steps).await;
+        changes += steps.len();
     }
     assert_eq!(changes, 500);
     let queued = outbox_rows(&app);
@@ -445,22 +422,12 @@ async fn reporters_are_reminded_once_before_the_check_window_closes_and_supervis
 ) {
     let app = common::spawn_app().await;
     let (id, number, dept) = file_for(&app, "anna.petrova@example.ru").await;
-    let crew = format!("demo-token-crew1.{dept}");
-    act(
-        &app,
-        &format!("demo-token-supervisor.{dept}"),
-        &id,
+    let steps = [
         json!({"action": "accept"}),
-    )
-    .await;
-    act(&app, &crew, &id, json!({"action": "take"})).await;
-    act(
-        &app,
-        &crew,
-        &id,
+        json!({"action": "take"}),
         json!({"action": "answer", "answer": "Сделано"}),
-    )
-    .await;
+    ];
+    moves(&app, &id, &dept, &steps).await;
     let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
     let check_due = chrono::NaiveDateTime::parse_from_str(
         report["deadline"]["deadline"]
