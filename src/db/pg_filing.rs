@@ -55,7 +55,8 @@ fn to_json<T: serde::Serialize>(rows: &[T]) -> Result<String, DbError> {
 /// A reporter whose account another writer is creating at the same moment
 /// is not seen by this statement (its snapshot predates that commit): the
 /// reporter's subscription then has no account, which its `NOT NULL`
-/// refuses, so the whole batch fails, and is written again one by one.
+/// refuses, so nothing is written; the statement is then run once more,
+/// and the new run's snapshot sees the account, committed meanwhile.
 pub fn insert(
     conn: &mut PgConnection,
     accounts: &[UserRow],
@@ -70,7 +71,10 @@ pub fn insert(
         followers: to_json(&rows.followers)?,
         receipts: to_json(&rows.receipts)?,
     };
-    let numbers: Vec<(String, i64)> = statement.load(conn)?;
+    let numbers: Vec<(String, i64)> = match statement.clone().load(conn) {
+        Err(e) if is_account_race(&e) => statement.load(conn)?,
+        other => other?,
+    };
     if numbers.len() != rows.reports.len() {
         return Err(DbError::Corrupt(format!(
             "{} reports were written of {}",
@@ -81,6 +85,15 @@ pub fn insert(
     Ok(numbers.into_iter().collect())
 }
 
+/// Whether a filing statement failed because a reporter's account was being
+/// created by another writer (see [`insert`]).
+fn is_account_race(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(error, Error::DatabaseError(DatabaseErrorKind::NotNullViolation, info)
+        if info.table_name() == Some("subscriptions") && info.column_name() == Some("user_id"))
+}
+
+#[derive(Clone)]
 struct FilingStatement {
     accounts: String,
     emails: Vec<String>,
