@@ -107,6 +107,18 @@ fn to<'a>(received: &'a [Received], email: &str) -> Vec<&'a Received> {
         .collect()
 }
 
+/// What the memory transport kept.
+fn kept(app: &common::TestApp) -> Vec<Received> {
+    let kept = app.mailbox.as_ref().expect("the memory transport");
+    let kept = kept.lock().unwrap();
+    kept.iter()
+        .map(|k| Received {
+            to: vec![k.to.clone()],
+            raw: k.raw.clone(),
+        })
+        .collect()
+}
+
 /// The subjects, sorted.
 fn subjects(received: &[&Received]) -> Vec<String> {
     sorted(received.iter().map(|r| r.subject()))
@@ -460,34 +472,158 @@ async fn reporters_are_reminded_once_before_the_check_window_closes_and_supervis
     assert_eq!(again["queued"], 0, "one a day");
 
     drained(&app, Duration::from_secs(20)).await;
-    let kept = app
-        .mailbox
-        .as_ref()
-        .expect("the memory transport")
-        .lock()
-        .unwrap()
-        .clone();
-    let reminders: Vec<_> = kept
-        .iter()
-        .filter(|k| k.to == "anna.petrova@example.ru")
-        .map(|k| Received {
-            to: vec![k.to.clone()],
-            raw: k.raw.clone(),
-        })
+    let kept = kept(&app);
+    let reminders: Vec<_> = to(&kept, "anna.petrova@example.ru")
+        .into_iter()
         .filter(|r| r.subject() == format!("Обращение № {number}: подтвердите решение"))
         .collect();
     assert_eq!(reminders.len(), 1);
     let digests = kept
         .iter()
-        .filter(|k| k.to.starts_with("supervisor."))
-        .map(|k| Received {
-            to: vec![k.to.clone()],
-            raw: k.raw.clone(),
-        })
+        .filter(|r| r.to[0].starts_with("supervisor."))
         .filter(|r| r.subject() == "Сводка по срокам")
         .count();
     assert_eq!(
         i64::try_from(digests).unwrap(),
         digest["queued"].as_i64().unwrap()
     );
+}
+
+#[tokio::test]
+async fn a_new_residents_receipt_is_in_the_language_the_report_was_filed_in() {
+    let app = common::spawn_app().await;
+    let file = |email: &str, locale: Option<&str>, accept: Option<&str>| {
+        let mut body = common::valid_report();
+        body["reporter"] = json!({"email": email});
+        if let Some(locale) = locale {
+            body["reporter"]["locale"] = json!(locale);
+        }
+        let mut request = app.client.post(app.url("/api/v1/reports")).json(&body);
+        if let Some(accept) = accept {
+            request = request.header("Accept-Language", accept);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            (status, body)
+        }
+    };
+    let (status, chosen) = file("jane@example.com", Some("en"), Some("ru")).await;
+    assert_eq!(status, 201, "{chosen}");
+    let (status, by_header) = file("john@example.com", None, Some("de, en-GB;q=0.8")).await;
+    assert_eq!(status, 201, "{by_header}");
+    let (status, default) = file("olga@example.ru", None, None).await;
+    assert_eq!(status, 201, "{default}");
+    // An account keeps its language whatever a later report says.
+    let (status, later) = file("jane@example.com", Some("ru"), None).await;
+    assert_eq!(status, 201, "{later}");
+    let reports = app.count_rows("reports");
+    let (status, wrong) = file("ivan@example.ru", Some("de"), None).await;
+    assert_eq!(status, 400, "{wrong}");
+    assert_eq!(wrong["field"], "reporter.locale", "{wrong}");
+    assert_eq!(app.count_rows("reports"), reports, "nothing written");
+    // Open311 has no language field: the header decides.
+    let form = [
+        ("api_key", "demo-open311-key"),
+        ("service_code", "graffiti"),
+        ("lat", "55.7701"),
+        ("long", "37.6051"),
+        ("description", "Tags on the wall"),
+        ("email", "mary@example.com"),
+    ];
+    let response = app
+        .client
+        .post(app.url("/open311/v2/requests.json"))
+        .header("Accept-Language", "en-US,en;q=0.9")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let open311: Value = response.json().await.unwrap();
+    let open311_number: i64 = open311[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    drained(&app, Duration::from_secs(20)).await;
+    let kept = kept(&app);
+    let subject_to = |email: &str, number: &Value| {
+        let number = number.as_i64().unwrap_or_else(|| panic!("{number}"));
+        let found: Vec<String> = to(&kept, email)
+            .iter()
+            .map(|r| r.subject())
+            .filter(|s| s.contains(&format!(" {number}:")))
+            .collect();
+        assert_eq!(found.len(), 1, "{email}: {found:?}");
+        found[0].clone()
+    };
+    let n = |filed: &Value| filed["number"].clone();
+    assert_eq!(
+        subject_to("jane@example.com", &n(&chosen)),
+        format!("Report No. {}: received", n(&chosen))
+    );
+    assert_eq!(
+        subject_to("john@example.com", &n(&by_header)),
+        format!("Report No. {}: received", n(&by_header))
+    );
+    assert_eq!(
+        subject_to("olga@example.ru", &n(&default)),
+        format!("Обращение № {}: принято к рассмотрению", n(&default))
+    );
+    assert_eq!(
+        subject_to("jane@example.com", &n(&later)),
+        format!("Report No. {}: received", n(&later))
+    );
+    assert_eq!(
+        subject_to("mary@example.com", &json!(open311_number)),
+        format!("Report No. {open311_number}: received")
+    );
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_share_the_outbox_and_send_each_message_once() {
+    let server = SmtpServer::start_slow(10);
+    let instance = |name: &'static str| {
+        let through = through(&server);
+        move |settings: &mut Settings| {
+            through(settings);
+            settings.mail.from = format!("Gorod <{name}@gorod.test>");
+            settings.mail.batch = 8;
+        }
+    };
+    let one = common::spawn_app_with(instance("one")).await;
+    let two = common::spawn_app_on(one.db.shared(), instance("two")).await;
+    // Filed and moved on both instances while both dispatchers run.
+    for n in 0..40 {
+        let app = if n % 2 == 0 { &one } else { &two };
+        let (id, _, dept) = file_for(app, &format!("resident{n}@example.ru")).await;
+        let steps = [json!({"action": "accept"}), json!({"action": "take"})];
+        moves(app, &id, &dept, &steps).await;
+    }
+    drained(&one, Duration::from_secs(60)).await;
+
+    let rows = outbox_rows(&one);
+    assert!(rows.len() >= 120, "{} messages", rows.len());
+    assert!(rows
+        .iter()
+        .all(|(_, status, attempts, ..)| status == "sent" && *attempts == 1));
+    let received = server.received();
+    let mut sent_by: HashMap<String, usize> = HashMap::new();
+    let mut seen = HashSet::new();
+    for message in &received {
+        assert!(
+            seen.insert(message.message_id()),
+            "sent twice: {}",
+            message.message_id()
+        );
+        let from = message.header("From").unwrap_or_default();
+        *sent_by.entry(from).or_default() += 1;
+    }
+    let expected: HashSet<String> = rows.into_iter().map(|r| r.0).collect();
+    assert_eq!(seen, expected);
+    assert_eq!(sent_by.len(), 2, "both instances sent: {sent_by:?}");
 }

@@ -2,7 +2,7 @@
 """A real SMTP server for Gorod's mail tests (aiosmtpd), storing what it
 receives, with the faults the tests need.
 
-    smtp_server.py --port PORT --store DIR [--hang-first N]
+    smtp_server.py --port PORT --store DIR [--hang-first N] [--delay-ms MS]
 
 Each accepted message is appended to DIR/messages.jsonl as
 {"mail_from", "rcpt_tos", "data"}. Recipients choose a fault by their local
@@ -12,6 +12,8 @@ part:
               afterwards (temporary).
 With --hang-first N, the first N connections are accepted and never answered
 (no greeting), as a stuck server would; later ones are served normally.
+With --delay-ms MS, each message is accepted MS milliseconds after its data
+arrives, as a busy relay would.
 Prints "ready PORT" on stdout once it listens.
 """
 
@@ -26,9 +28,10 @@ from aiosmtpd.controller import Controller
 
 
 class Store:
-    def __init__(self, directory):
+    def __init__(self, directory, delay_ms):
         self.path = os.path.join(directory, "messages.jsonl")
         self.deferred = set()
+        self.delay = delay_ms / 1000
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
@@ -41,6 +44,8 @@ class Store:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         record = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
@@ -70,6 +75,7 @@ async def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--store", required=True)
     parser.add_argument("--hang-first", type=int, default=0)
+    parser.add_argument("--delay-ms", type=int, default=0)
     args = parser.parse_args()
     os.makedirs(args.store, exist_ok=True)
 
@@ -79,7 +85,7 @@ async def main():
     probe.bind(("127.0.0.1", 0))
     inner_port = probe.getsockname()[1]
     probe.close()
-    controller = Controller(Store(args.store), hostname="127.0.0.1", port=inner_port)
+    controller = Controller(Store(args.store, args.delay_ms), hostname="127.0.0.1", port=inner_port)
     controller.start()
     held = []
     remaining = [args.hang_first]

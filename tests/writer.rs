@@ -24,6 +24,7 @@ fn record(conn: &mut DbConnection, email: &str, category_exists: bool) -> Filing
             name: None,
             phone: None,
             show_name: false,
+            locale: None,
         },
     })
     .unwrap();

@@ -18,6 +18,7 @@ use super::schema::{
     subscriptions, users,
 };
 use super::{new_id, outbox, pg_filing, write_transaction, DbConnection, DbError};
+use crate::locale::Locale;
 use crate::reports::questions::Answer;
 use crate::reports::{nearby, NewReport, ReportStatus, Reporter};
 use crate::routing::RoutingDecision;
@@ -321,7 +322,7 @@ fn new_resident(reporter: &Reporter, now: NaiveDateTime) -> UserRow {
         phone: reporter.phone.clone(),
         role: "resident".into(),
         department_id: None,
-        locale: "ru".into(),
+        locale: reporter.locale.unwrap_or(Locale::Ru).code().into(),
         created_at: now,
     }
 }

@@ -196,6 +196,15 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     ))
 }
 
+/// The language the request's `Accept-Language` prefers, if Gorod speaks it.
+pub fn accept_language(request: &actix_web::HttpRequest) -> Option<crate::locale::Locale> {
+    request
+        .headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::locale::Locale::from_accept_language)
+}
+
 /// Parses a JSON body into `T`, naming the offending field in the error:
 /// `lat` for a wrong type, `reporter.email` for a missing nested field,
 /// `body` when the text is not JSON at all.

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use serde_json::{json, Value};
 
@@ -238,9 +238,11 @@ fn attribute(q: &Question) -> Value {
 pub async fn post_resource(
     state: web::Data<AppState>,
     name: web::Path<String>,
+    request: HttpRequest,
     body: web::Bytes,
 ) -> Answer {
     let (resource, format) = split(&name)?;
+    let locale = super::accept_language(&request);
     if resource != "requests" {
         return Err(Open311Error::new(
             format,
@@ -264,7 +266,7 @@ pub async fn post_resource(
         let category = service_in(app, conn, &code)?.ok_or_else(|| {
             ApiError::NotFound(format!("service_code: there is no service '{code}'"))
         })?;
-        new_report(&pairs, &category.routing.code)
+        Ok(new_report(&pairs, &category.routing.code)?.in_language(locale))
     };
     let channel = Channel {
         source: "open311",
@@ -319,6 +321,7 @@ fn new_report(pairs: &[(String, String)], code: &str) -> Result<NewReport, ApiEr
                 name: Some(name).filter(|n| !n.is_empty()),
                 phone: field("phone"),
                 show_name: false,
+                locale: None,
             },
             "",
         )?),

@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::accept_language;
 use super::error::ErrorBody;
 use super::filing::{self, Channel, Upload};
 use super::filters::{non_empty, parse_count, FilterParams};
@@ -56,6 +57,10 @@ pub struct ResidentDoc {
     name: Option<String>,
     phone: Option<String>,
     show_name: Option<bool>,
+    /// `ru` or `en`: the language of the emails about this report when the
+    /// resident has no account yet (default: the request's Accept-Language,
+    /// else Russian)
+    locale: Option<String>,
 }
 
 /// The outcome of "me too".
@@ -125,7 +130,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let (body, uploads) = read_submission(&state, &request, payload, "report").await?;
     let input: ReportInput = parse_json(&body)?;
-    let report = NewReport::parse(input)?;
+    let report = NewReport::parse(input)?.in_language(accept_language(&request));
     let filed = filing::file(
         &state,
         report,

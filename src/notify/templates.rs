@@ -9,23 +9,7 @@
 use chrono::NaiveDateTime;
 use serde_json::Value;
 
-/// A message's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Locale {
-    Ru,
-    En,
-}
-
-impl Locale {
-    /// `en` is English; anything else is the city's language, Russian.
-    pub fn parse(code: &str) -> Locale {
-        if code.eq_ignore_ascii_case("en") {
-            Locale::En
-        } else {
-            Locale::Ru
-        }
-    }
-}
+pub use crate::locale::Locale;
 
 /// Everything a message is made of besides its row.
 pub struct Context<'a> {

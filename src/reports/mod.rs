@@ -11,6 +11,7 @@ pub use status::ReportStatus;
 
 use std::collections::BTreeMap;
 
+use crate::locale::Locale;
 use serde::Deserialize;
 
 use questions::RawAnswer;
@@ -67,6 +68,9 @@ pub struct ReporterInput {
     /// Whether the reporter agrees to show their name on the public report.
     #[serde(default)]
     pub show_name: bool,
+    /// The language of the report, `ru` or `en`: a new account takes it.
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 /// A report that passed every check that needs no database.
@@ -88,6 +92,8 @@ pub struct Reporter {
     pub name: Option<String>,
     pub phone: Option<String>,
     pub show_name: bool,
+    /// The language the report was filed in, when it is known.
+    pub locale: Option<Locale>,
 }
 
 impl Reporter {
@@ -98,6 +104,17 @@ impl Reporter {
             name: optional_text(&field("name"), input.name, MAX_NAME_CHARS)?,
             phone: parse_phone(&field("phone"), input.phone)?,
             show_name: input.show_name,
+            locale: input
+                .locale
+                .map(|code| {
+                    Locale::exact(&code).ok_or_else(|| {
+                        ValidationError::new(
+                            field("locale"),
+                            format!("'{code}' is not a language of this city: 'ru' or 'en'"),
+                        )
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -122,6 +139,14 @@ fn parse_phone(field: &str, phone: Option<String>) -> Result<Option<String>, Val
 }
 
 impl NewReport {
+    /// The report, in this language unless its reporter named one.
+    pub fn in_language(mut self, locale: Option<Locale>) -> NewReport {
+        if let Some(reporter) = &mut self.reporter {
+            reporter.locale = reporter.locale.or(locale);
+        }
+        self
+    }
+
     pub fn parse(input: ReportInput) -> Result<NewReport, ValidationError> {
         let category_code = input.category.trim().to_string();
         if category_code.is_empty() {
@@ -274,6 +299,7 @@ mod tests {
                 name: None,
                 phone: Some("+7 (495) 777-77-77".into()),
                 show_name: false,
+                locale: None,
             },
         }
     }

@@ -47,7 +47,12 @@ pub struct TestDatabase {
 
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, schema: String },
+    Postgres {
+        admin_url: String,
+        schema: String,
+    },
+    /// Another [`TestDatabase`] owns it.
+    Shared,
 }
 
 impl TestDatabase {
@@ -72,6 +77,16 @@ impl TestDatabase {
                     cleanup: Cleanup::Sqlite(dir),
                 }
             }
+        }
+    }
+
+    /// The same database, for a second app instance; the original removes
+    /// it.
+    #[allow(dead_code)]
+    pub fn shared(&self) -> TestDatabase {
+        TestDatabase {
+            url: self.url.clone(),
+            cleanup: Cleanup::Shared,
         }
     }
 

@@ -16,6 +16,7 @@ pub struct SmtpServer {
     pub port: u16,
     store: tempfile::TempDir,
     hang_first: u32,
+    delay_ms: u32,
     child: Option<Child>,
 }
 
@@ -67,10 +68,22 @@ impl SmtpServer {
 
     /// A server whose first `hang_first` connections are never answered.
     pub fn start_with(hang_first: u32) -> SmtpServer {
+        SmtpServer::launched(hang_first, 0)
+    }
+
+    /// A server that takes `delay_ms` to accept each message, as a busy
+    /// relay does.
+    #[allow(dead_code)]
+    pub fn start_slow(delay_ms: u32) -> SmtpServer {
+        SmtpServer::launched(0, delay_ms)
+    }
+
+    fn launched(hang_first: u32, delay_ms: u32) -> SmtpServer {
         let mut server = SmtpServer {
             port: 0,
             store: tempfile::tempdir().expect("a store for the SMTP server"),
             hang_first,
+            delay_ms,
             child: None,
         };
         server.launch();
@@ -85,6 +98,7 @@ impl SmtpServer {
             .arg("--store")
             .arg(self.store.path())
             .args(["--hang-first", &self.hang_first.to_string()])
+            .args(["--delay-ms", &self.delay_ms.to_string()])
             .stdout(Stdio::piped())
             .spawn()
             .expect("the SMTP server starts (python3-aiosmtpd installed?)");
