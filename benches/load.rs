@@ -1013,6 +1013,7 @@ fn gaussian(rng: &mut StdRng) -> f64 {
 /// aiosmtpd server) through the dispatcher, beside the same messages sent
 /// by a bare lettre client over as many connections, in the same run.
 fn mail_row(url: &str, backend: &str, size: usize, now: NaiveDateTime) -> Result<Row, String> {
+    use gorod::db::schema::{report_events, reports};
     use gorod::notify::dispatcher::{self, Pace, Sender};
     use gorod::notify::transport::Mailer;
     use gorod::notify::unsubscribe::Signer;
@@ -1036,29 +1037,30 @@ fn mail_row(url: &str, backend: &str, size: usize, now: NaiveDateTime) -> Result
     let pace = Pace::from_settings(&settings.mail);
     let pool = gorod::db::connect_and_migrate(url, 4, Duration::from_secs(10))
         .map_err(|e| e.to_string())?;
-    let rows: Vec<_> = (0..MESSAGES)
-        .flat_map(|i| {
-            let payload = serde_json::json!({"report": i, "report_id": format!("r{i}"),
-                "answer_due_at": now, "note": "Яма заделана"});
-            gorod::db::outbox::messages(
-                &gorod::db::new_id(),
-                "answered",
-                vec![(format!("resident{i}@example.ru"), "ru".into())],
-                &payload,
-                now,
-            )
-        })
-        .collect();
-    {
+    let rows: Vec<_> = {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
-        // The bench's rows have no events behind them.
-        if let DbConnection::Postgres(pg) = &mut *conn {
-            diesel::sql_query("ALTER TABLE outbox DROP CONSTRAINT IF EXISTS outbox_event_id_fkey")
-                .execute(pg)
-                .map_err(|e| e.to_string())?;
-        }
+        // Two recipients of each of the first events: the generated reports'.
+        let events: Vec<(String, String, i64)> = report_events::table
+            .inner_join(reports::table)
+            .select((report_events::id, reports::id, reports::number))
+            .order(reports::number)
+            .limit(MESSAGES as i64 / 2)
+            .load(&mut *conn)
+            .map_err(|e| e.to_string())?;
+        let rows: Vec<_> = events
+            .iter()
+            .flat_map(|(event, report, number)| {
+                let payload = serde_json::json!({"report": number, "report_id": report,
+                    "answer_due_at": now, "note": "Яма заделана"});
+                let to = (0..2)
+                    .map(|k| (format!("resident{number}.{k}@example.ru"), "ru".to_string()))
+                    .collect();
+                gorod::db::outbox::messages(event, "answered", to, &payload, now)
+            })
+            .collect();
         gorod::db::outbox::enqueue(&mut conn, &rows).map_err(|e| e.to_string())?;
-    }
+        rows
+    };
     // The same messages, built once, for the bare client.
     let built: Vec<lettre::Message> = rows
         .iter()
