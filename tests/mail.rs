@@ -627,3 +627,36 @@ async fn two_instances_on_one_database_share_the_outbox_and_send_each_message_on
     assert_eq!(seen, expected);
     assert_eq!(sent_by.len(), 2, "both instances sent: {sent_by:?}");
 }
+
+#[tokio::test]
+async fn a_lapsed_lease_makes_a_message_due_again_and_a_released_one_costs_no_attempt() {
+    use gorod::db::outbox::{self, Outcome};
+    // No dispatcher in this instance: the test takes the messages itself.
+    let app = common::spawn_app_with(|settings| settings.mail.poll_ms = 0).await;
+    file_for(&app, "anna.petrova@example.ru").await;
+    let mut pooled = app.conn();
+    let conn: &mut DbConnection = &mut pooled;
+    let now = chrono::Utc::now().naive_utc();
+    let at = |secs: i64| now + chrono::TimeDelta::seconds(secs);
+    let taken = outbox::lease(conn, at(0), at(20), 10).unwrap();
+    assert_eq!(taken.len(), 1);
+    assert!(
+        outbox::lease(conn, at(10), at(30), 10).unwrap().is_empty(),
+        "held while its lease runs"
+    );
+    // The instance that took it died: after the lease it is due again,
+    // the same message.
+    let again = outbox::lease(conn, at(21), at(41), 10).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].message_id, taken[0].message_id);
+    outbox::record(conn, &[(again[0].id.clone(), Outcome::Released)], at(22)).unwrap();
+    let released = outbox::lease(conn, at(22), at(42), 10).unwrap();
+    assert_eq!(released.len(), 1, "released: due at once");
+    assert_eq!(released[0].attempts, 0, "no attempt counted");
+    outbox::record(conn, &[(released[0].id.clone(), Outcome::Sent)], at(23)).unwrap();
+    assert!(outbox::lease(conn, at(100), at(120), 10)
+        .unwrap()
+        .is_empty());
+    let rows = outbox_rows(&app);
+    assert_eq!((rows[0].1.as_str(), rows[0].2), ("sent", 1));
+}

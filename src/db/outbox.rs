@@ -272,6 +272,9 @@ pub enum Outcome {
     Dead {
         error: String,
     },
+    /// Not tried: too little of the lease was left to be sure of finishing
+    /// within it. Due again at once, with no attempt counted.
+    Released,
 }
 
 /// Takes up to `limit` due messages for this instance until `until`: due
@@ -337,9 +340,19 @@ pub fn record(
                 ))
                 .execute(conn)?;
         }
+        let released: Vec<&str> = outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Released))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        for chunk in released.chunks(500) {
+            diesel::update(outbox::table.filter(outbox::id.eq_any(chunk)))
+                .set(outbox::lease_until.eq(None::<NaiveDateTime>))
+                .execute(conn)?;
+        }
         for (id, outcome) in outcomes {
             let (status, at, error) = match outcome {
-                Outcome::Sent => continue,
+                Outcome::Sent | Outcome::Released => continue,
                 Outcome::Retry { at, error } => ("pending", *at, error),
                 Outcome::Dead { error } => ("dead", now, error),
             };

@@ -4,8 +4,12 @@
 //!
 //! - A message is taken for `mail.lease_secs`; if the instance dies while
 //!   holding it, the lease lapses and the message is due again. The SMTP
-//!   timeout is shorter than the lease (checked at start), so a message
-//!   still being sent is never taken by another instance.
+//!   timeout is shorter than the lease (checked at start), and a worker
+//!   starts a message only while a whole timeout is left of its lease; the
+//!   rest of the batch is released, due again at once with no attempt
+//!   counted. So a message still being sent is not taken by another
+//!   instance (unless a server stalls for a whole timeout at several steps
+//!   of one session; such a repeat keeps its Message-ID).
 //! - `mail.workers` messages are sent at once: a server that never answers
 //!   holds one worker until its timeout, not the others.
 //! - A temporary failure is retried after an exponential backoff with
@@ -21,7 +25,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use lettre::message::Mailbox;
@@ -87,6 +91,9 @@ pub struct Pace {
     pub batch: usize,
     pub workers: usize,
     pub lease: Duration,
+    /// The longest a send may take: messages are started only while this
+    /// much of their lease is left.
+    pub send_budget: Duration,
     pub poll: Duration,
     pub max_attempts: i32,
     pub backoff_base: Duration,
@@ -99,11 +106,20 @@ impl Pace {
             batch: mail.batch.max(1),
             workers: mail.workers.max(1),
             lease: Duration::from_secs(mail.lease_secs.max(1)),
+            send_budget: Duration::from_secs(mail.smtp.timeout_secs),
             poll: Duration::from_millis(mail.poll_ms.max(1)),
             max_attempts: mail.max_attempts.max(1),
             backoff_base: Duration::from_secs(mail.backoff_base_secs),
             backoff_max: Duration::from_secs(mail.backoff_max_secs),
         }
+    }
+}
+
+impl Pace {
+    /// Whether a send may start this long after its lease began: only if
+    /// it would end within the lease however long it takes.
+    pub fn may_start(&self, into_lease: Duration) -> bool {
+        into_lease + self.send_budget < self.lease
     }
 }
 
@@ -170,6 +186,7 @@ fn later(now: NaiveDateTime, by: Duration) -> NaiveDateTime {
 pub fn round(pool: &Pool, sender: &Sender, pace: &Pace) -> Result<usize, DbError> {
     let mut conn = pool.get()?;
     let now = wall_clock();
+    let leased = Instant::now();
     let batch = i64::try_from(pace.batch).unwrap_or(i64::MAX);
     let taken = outbox::lease(&mut conn, now, later(now, pace.lease), batch)?;
     let count = taken.len();
@@ -185,7 +202,11 @@ pub fn round(pool: &Pool, sender: &Sender, pace: &Pace) -> Result<usize, DbError
             scope.spawn(move || loop {
                 let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
                 let Some(row) = next else { break };
-                let outcome = attempt(sender, pace, &row);
+                let outcome = if pace.may_start(leased.elapsed()) {
+                    attempt(sender, pace, &row)
+                } else {
+                    Outcome::Released
+                };
                 if done.send((row.id, outcome)).is_err() {
                     break;
                 }
@@ -248,5 +269,23 @@ mod tests {
             "jitter is at least half"
         );
         assert_eq!(backoff(1000, base, max, 1.0).as_secs(), 3600);
+    }
+
+    #[test]
+    fn a_send_starts_only_while_a_whole_budget_is_left_of_the_lease() {
+        let pace = Pace {
+            batch: 32,
+            workers: 4,
+            lease: Duration::from_secs(60),
+            send_budget: Duration::from_secs(10),
+            poll: Duration::from_millis(500),
+            max_attempts: 12,
+            backoff_base: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(3600),
+        };
+        assert!(pace.may_start(Duration::ZERO));
+        assert!(pace.may_start(Duration::from_secs(49)));
+        assert!(!pace.may_start(Duration::from_secs(50)));
+        assert!(!pace.may_start(Duration::from_secs(75)));
     }
 }
