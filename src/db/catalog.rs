@@ -137,6 +137,8 @@ pub(crate) fn bump_catalog_version(conn: &mut DbConnection) -> Result<(), DbErro
 pub struct Snapshot {
     pub map: CityMap,
     pub categories: HashMap<String, FilingCategory>,
+    /// Category codes by id.
+    pub codes: HashMap<String, String>,
 }
 
 pub fn load_snapshot(conn: &mut DbConnection) -> Result<Snapshot, DbError> {
@@ -149,9 +151,14 @@ pub fn load_snapshot(conn: &mut DbConnection) -> Result<Snapshot, DbError> {
         .iter()
         .map(|c| Ok((c.code.clone(), filing_category(c, &plans)?)))
         .collect::<Result<HashMap<_, _>, DbError>>()?;
+    let codes = categories
+        .iter()
+        .map(|(code, c)| (c.routing.id.to_string(), code.clone()))
+        .collect();
     Ok(Snapshot {
         map: load_city_map(conn)?,
         categories,
+        codes,
     })
 }
 

@@ -7,8 +7,7 @@
 use std::collections::HashMap;
 
 use actix_web::{get, web, HttpResponse};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::error::ErrorBody;
 use super::filters::{non_empty, FilterParams};
@@ -26,9 +25,70 @@ pub struct MapQuery {
     format: Option<String>,
 }
 
-enum Item<'a> {
-    Cluster { count: usize, lat: f64, lon: f64 },
-    Report(&'a MapPoint),
+fn report_item<'a>(p: &'a MapPoint, codes: &'a HashMap<String, String>) -> Item<'a> {
+    Item {
+        lat: p.lat,
+        lon: p.lon,
+        properties: Properties::Report {
+            id: &p.id,
+            number: p.number,
+            status: &p.status,
+            category: codes.get(&p.category_id).map(String::as_str),
+        },
+    }
+}
+
+/// A cluster or a report on the map, where it is.
+#[derive(Serialize)]
+struct Item<'a> {
+    #[serde(flatten)]
+    properties: Properties<'a>,
+    lat: f64,
+    lon: f64,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Properties<'a> {
+    Cluster {
+        count: usize,
+    },
+    Report {
+        id: &'a str,
+        number: i64,
+        status: &'a str,
+        category: Option<&'a str>,
+    },
+}
+
+#[derive(Serialize)]
+struct MapView<'a> {
+    zoom: u8,
+    clustered: bool,
+    total: usize,
+    items: Vec<Item<'a>>,
+}
+
+#[derive(Serialize)]
+struct FeatureCollection<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    features: Vec<Feature<'a>>,
+}
+
+#[derive(Serialize)]
+struct Feature<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    geometry: Geometry,
+    properties: &'a Properties<'a>,
+}
+
+#[derive(Serialize)]
+struct Geometry {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    coordinates: [f64; 2],
 }
 
 /// The reports in a viewport, clustered by zoom (points from zoom 16 on).
@@ -87,11 +147,6 @@ pub async fn map(
         Ok((points, snapshot))
     })
     .await?;
-    let codes: HashMap<String, &str> = snapshot
-        .categories
-        .iter()
-        .map(|(code, c)| (c.routing.id.to_string(), code.as_str()))
-        .collect();
     if points.len() as i64 > MAX_MAP_REPORTS {
         return Err(ApiError::invalid(
             "bbox",
@@ -99,64 +154,51 @@ pub async fn map(
         ));
     }
     let clustered = zoom < POINTS_ZOOM;
+    let report = |p| report_item(p, &snapshot.codes);
     let items: Vec<Item> = if clustered {
         let coordinates: Vec<(f64, f64)> = points.iter().map(|p| (p.lat, p.lon)).collect();
         cluster(&coordinates, cell_degrees(zoom))
             .into_iter()
             .map(|c| match c.members[..] {
-                [only] => Item::Report(&points[only]),
-                _ => Item::Cluster {
-                    count: c.members.len(),
+                [only] => report(&points[only]),
+                _ => Item {
                     lat: c.lat,
                     lon: c.lon,
+                    properties: Properties::Cluster {
+                        count: c.members.len(),
+                    },
                 },
             })
             .collect()
     } else {
-        points.iter().map(Item::Report).collect()
+        points.iter().map(report).collect()
     };
-    let properties = |item: &Item| match item {
-        Item::Cluster { count, .. } => json!({"type": "cluster", "count": count}),
-        Item::Report(p) => json!({
-            "type": "report",
-            "id": p.id,
-            "number": p.number,
-            "status": p.status,
-            "category": codes.get(&p.category_id),
-        }),
-    };
-    let position = |item: &Item| match item {
-        Item::Cluster { lat, lon, .. } => (*lat, *lon),
-        Item::Report(p) => (p.lat, p.lon),
-    };
-    let body = if geojson {
-        let features: Vec<Value> = items
+    let (content_type, body) = if geojson {
+        let features: Vec<Feature> = items
             .iter()
-            .map(|item| {
-                let (lat, lon) = position(item);
-                json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": properties(item)})
+            .map(|item| Feature {
+                kind: "Feature",
+                geometry: Geometry {
+                    kind: "Point",
+                    coordinates: [item.lon, item.lat],
+                },
+                properties: &item.properties,
             })
             .collect();
-        json!({"type": "FeatureCollection", "features": features})
+        let collection = FeatureCollection {
+            kind: "FeatureCollection",
+            features,
+        };
+        ("application/geo+json", serde_json::to_string(&collection))
     } else {
-        let items: Vec<Value> = items
-            .iter()
-            .map(|item| {
-                let (lat, lon) = position(item);
-                let mut value = properties(item);
-                value["lat"] = json!(lat);
-                value["lon"] = json!(lon);
-                value
-            })
-            .collect();
-        json!({"zoom": zoom, "clustered": clustered, "total": points.len(), "items": items})
+        let view = MapView {
+            zoom,
+            clustered,
+            total: points.len(),
+            items,
+        };
+        ("application/json", serde_json::to_string(&view))
     };
-    let content_type = if geojson {
-        "application/geo+json"
-    } else {
-        "application/json"
-    };
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .body(body.to_string()))
+    let body = body.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    Ok(HttpResponse::Ok().content_type(content_type).body(body))
 }
