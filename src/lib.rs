@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod http;
+pub mod ledger;
 pub mod locale;
 pub mod media;
 pub mod notify;
