@@ -103,6 +103,14 @@ fn subproof(m: usize, leaves: &[Hash], complete: bool) -> Vec<Hash> {
     }
 }
 
+/// Right-shifts both indexes until `f`'s lowest bit is set or `f` is 0.
+fn shift_to_set_bit(f: &mut u64, s: &mut u64) {
+    while *f & 1 == 0 && *f != 0 {
+        *f >>= 1;
+        *s >>= 1;
+    }
+}
+
 /// Whether `proof` shows the leaf with hash `leaf` at `index` in a tree of
 /// `size` leaves whose root is `root` (RFC 9162 §2.1.3.2).
 pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
@@ -117,12 +125,7 @@ pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root
         }
         if f_n & 1 == 1 || f_n == s_n {
             r = node_hash(p, &r);
-            if f_n & 1 == 0 {
-                while f_n & 1 == 0 && f_n != 0 {
-                    f_n >>= 1;
-                    s_n >>= 1;
-                }
-            }
+            shift_to_set_bit(&mut f_n, &mut s_n);
         } else {
             r = node_hash(&r, p);
         }
@@ -175,12 +178,7 @@ pub fn verify_consistency(
         if f_n & 1 == 1 || f_n == s_n {
             f_r = node_hash(c, &f_r);
             s_r = node_hash(c, &s_r);
-            if f_n & 1 == 0 {
-                while f_n & 1 == 0 && f_n != 0 {
-                    f_n >>= 1;
-                    s_n >>= 1;
-                }
-            }
+            shift_to_set_bit(&mut f_n, &mut s_n);
         } else {
             s_r = node_hash(&s_r, c);
         }
