@@ -113,9 +113,7 @@ impl Pace {
             backoff_max: Duration::from_secs(mail.backoff_max_secs),
         }
     }
-}
 
-impl Pace {
     /// Whether a send may start this long after its lease began: only if
     /// it would end within the lease however long it takes.
     pub fn may_start(&self, into_lease: Duration) -> bool {
