@@ -318,10 +318,10 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         // Warm-up, not measured: the pages the viewports touch are read
         // into memory before either side is timed, so neither pays for the
         // cold cache the bulk load left.
-        sql_load(&manager, clients, 1.0, {
-            let views = viewports.clone();
-            move |conn, i| raw_map_query(conn, views[i % views.len()])
-        })?;
+        let raw_view = |views: Arc<Vec<(f64, f64, f64, f64)>>| {
+            move |conn: &mut DbConnection, i: usize| raw_map_query(conn, views[i % views.len()])
+        };
+        sql_load(&manager, clients, 1.0, raw_view(viewports.clone()))?;
         let (map_views, base) = (viewports.clone(), address.clone());
         let app_map = http_load(clients, seconds, move |client, i| {
             let (a, b, c, d) = map_views[i % map_views.len()];
@@ -329,10 +329,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
             async move { expect(client.get(url).send().await, 200).await }
         });
         let app_map = app_map.await?;
-        let raw_map = sql_load(&manager, clients, seconds, {
-            let views = viewports.clone();
-            move |conn, i| raw_map_query(conn, views[i % views.len()])
-        })?;
+        let raw_map = sql_load(&manager, clients, seconds, raw_view(viewports.clone()))?;
         rows.push(Row {
             backend: backend.into(),
             size,

@@ -42,13 +42,7 @@ async fn file_for(app: &common::TestApp, email: &str) -> (String, i64, String) {
 }
 
 async fn act(app: &common::TestApp, token: &str, id: &str, body: Value) {
-    let (status, answer) = app
-        .post_as(
-            token,
-            &format!("/api/v1/reports/{id}/actions"),
-            &body.to_string(),
-        )
-        .await;
+    let (status, answer) = app.act(token, id, &body).await;
     assert_eq!(status, 200, "{body} → {answer}");
 }
 

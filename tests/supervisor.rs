@@ -25,13 +25,7 @@ async fn file_at(app: &common::TestApp, at: &str) -> (String, String) {
 
 async fn act(app: &common::TestApp, token: &str, id: &str, at: &str, body: Value) {
     app.clock.set(utc(at));
-    let (status, answer) = app
-        .post_as(
-            token,
-            &format!("/api/v1/reports/{id}/actions"),
-            &body.to_string(),
-        )
-        .await;
+    let (status, answer) = app.act(token, id, &body).await;
     assert_eq!(status, 200, "{body}: {answer}");
 }
 

@@ -24,12 +24,7 @@ async fn file(app: &common::TestApp) -> (String, String) {
 }
 
 async fn act(app: &common::TestApp, token: &str, id: &str, body: Value) -> (u16, Value) {
-    app.post_as(
-        token,
-        &format!("/api/v1/reports/{id}/actions"),
-        &body.to_string(),
-    )
-    .await
+    app.act(token, id, &body).await
 }
 
 async fn report(app: &common::TestApp, id: &str) -> Value {

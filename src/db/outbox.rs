@@ -324,12 +324,14 @@ pub fn record(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     super::write_transaction(conn, |conn| {
-        let sent: Vec<&str> = outcomes
-            .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Sent))
-            .map(|(id, _)| id.as_str())
-            .collect();
-        for chunk in sent.chunks(500) {
+        let ids = |wanted: fn(&Outcome) -> bool| -> Vec<&str> {
+            outcomes
+                .iter()
+                .filter(|(_, o)| wanted(o))
+                .map(|(id, _)| id.as_str())
+                .collect()
+        };
+        for chunk in ids(|o| matches!(o, Outcome::Sent)).chunks(500) {
             diesel::update(outbox::table.filter(outbox::id.eq_any(chunk)))
                 .set((
                     outbox::status.eq("sent"),
@@ -340,12 +342,7 @@ pub fn record(
                 ))
                 .execute(conn)?;
         }
-        let released: Vec<&str> = outcomes
-            .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Released))
-            .map(|(id, _)| id.as_str())
-            .collect();
-        for chunk in released.chunks(500) {
+        for chunk in ids(|o| matches!(o, Outcome::Released)).chunks(500) {
             diesel::update(outbox::table.filter(outbox::id.eq_any(chunk)))
                 .set(outbox::lease_until.eq(None::<NaiveDateTime>))
                 .execute(conn)?;

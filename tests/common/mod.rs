@@ -206,6 +206,22 @@ impl TestApp {
         status_and_json(response).await
     }
 
+    /// A workflow action on a report, as `token`'s holder.
+    #[allow(dead_code)]
+    pub async fn act(
+        &self,
+        token: &str,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        self.post_as(
+            token,
+            &format!("/api/v1/reports/{id}/actions"),
+            &body.to_string(),
+        )
+        .await
+    }
+
     pub async fn post_raw(&self, path: &str, body: &str) -> (u16, serde_json::Value) {
         let response = self
             .client
