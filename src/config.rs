@@ -20,6 +20,27 @@ pub struct Settings {
     pub seed: SeedSettings,
     pub sla: SlaSettings,
     pub mail: MailSettings,
+    pub workflow: WorkflowSettings,
+    pub ledger: LedgerSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkflowSettings {
+    /// How many answers a reporter may refute; the refutation that reaches
+    /// it hands the report to a supervisor.
+    pub refutation_limit: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LedgerSettings {
+    /// The Ed25519 secret key (32-byte seed, hex) that signs checkpoints;
+    /// empty: the key generated on first start and kept in the database.
+    pub signing_key: String,
+    /// Public keys (hex) of earlier signing keys whose checkpoints still
+    /// count, after the key was changed.
+    pub trusted_public_keys: Vec<String>,
+    /// Seconds between checkpoints the scanner signs (when the ledger grew).
+    pub checkpoint_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

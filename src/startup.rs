@@ -20,6 +20,7 @@ use crate::db::writer::FilingWriter;
 use crate::db::{self, DatabaseUrl, DbError, Pool};
 use crate::demo::{self, DemoError};
 use crate::http::{self, AppState, Metrics};
+use crate::ledger::LedgerKeys;
 use crate::media::{MediaStore, PhotoLimits};
 use crate::notify::dispatcher::{Dispatcher, Pace, Sender};
 use crate::notify::transport::{Mailer, MailerError, MemoryBox};
@@ -83,6 +84,7 @@ impl Application {
             .parse()
             .map_err(|_| MailerError::From(mail.from.clone()))?;
         let signer = Signer::new(mail_key(&pool, clock.as_ref())?.as_bytes());
+        let ledger_keys = ledger_keys(&pool, settings, clock.as_ref())?;
         let dispatcher = match mail.poll_ms {
             0 => None,
             _ => Some(
@@ -123,6 +125,11 @@ impl Application {
                 max_pixels: settings.media.max_pixels,
             },
             max_photos: settings.media.max_photos,
+            refutation_limit: settings.workflow.refutation_limit,
+            ledger_keys,
+            checkpoint_interval: chrono::TimeDelta::seconds(
+                i64::try_from(settings.ledger.checkpoint_interval_secs).unwrap_or(i64::MAX),
+            ),
         });
         start_scanner(&state, settings.sla.scan_interval_secs);
         let metrics = web::Data::new(Metrics::new());
@@ -211,6 +218,18 @@ fn mail_key(pool: &Pool, clock: &dyn Clock) -> Result<String, StartupError> {
     )?)
 }
 
+/// The key that signs ledger checkpoints (configured, or generated on first
+/// start and kept for every instance) and the keys whose checkpoints count.
+pub fn ledger_keys(
+    pool: &Pool,
+    settings: &Settings,
+    clock: &dyn Clock,
+) -> Result<LedgerKeys, StartupError> {
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let signing = db::ledger::signing_keys(&mut conn, &settings.ledger.signing_key, clock.now())?;
+    Ok(LedgerKeys::new(signing, &settings.ledger.trusted_public_keys))
+}
+
 /// SQLite has one writer at a time; PostgreSQL takes as many as configured.
 fn filing_writers(database: &crate::config::DatabaseSettings) -> usize {
     match DatabaseUrl::parse(&database.url) {
@@ -241,6 +260,20 @@ fn start_scanner(state: &web::Data<AppState>, interval_secs: u64) {
                         let now = state.clock.now();
                         let summary = db::sla::scan(&mut conn, &snapshot, now)?;
                         db::outbox::remind_checks(&mut conn, now, state.check_reminder)?;
+                        db::workflow::auto_confirm_due(&mut conn, &snapshot, now)?;
+                        let keys = &state.ledger_keys;
+                        match db::ledger::checkpoint_if_due(
+                            &mut conn,
+                            &keys.signing,
+                            &keys.trusted,
+                            now,
+                            state.checkpoint_interval,
+                        ) {
+                            Ok(Some(c)) => log::info!("ledger checkpoint signed at {} entries", c.size),
+                            Ok(None) => {}
+                            Err(db::ledger::CheckpointError::Db(e)) => return Err(e),
+                            Err(broken) => log::error!("{broken}"),
+                        }
                         // The supervisors' digest, once a day from the set hour.
                         let local = now.and_utc().with_timezone(&state.time_zone);
                         let today = local.date_naive();

@@ -52,6 +52,7 @@ macro_rules! insert_or_ignore {
 pub mod access;
 pub mod catalog;
 pub mod checkpoint;
+pub mod ledger;
 pub mod outbox;
 mod pg_filing;
 pub mod reports;

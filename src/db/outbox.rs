@@ -403,6 +403,10 @@ pub fn secret(
     fresh: String,
     now: NaiveDateTime,
 ) -> Result<String, DbError> {
+    let stored = || secrets::table.find(name).select(secrets::value);
+    if let Some(value) = stored().first(conn).optional()? {
+        return Ok(value);
+    }
     insert_or_ignore!(
         conn,
         secrets::table,
@@ -412,10 +416,7 @@ pub fn secret(
             secrets::created_at.eq(now),
         )
     );
-    Ok(secrets::table
-        .find(name)
-        .select(secrets::value)
-        .first(conn)?)
+    Ok(stored().first(conn)?)
 }
 
 /// Queues a reminder to each reporter whose answered report's check window

@@ -274,3 +274,25 @@ pub struct LedgerEntryRow {
     pub prev_hash: String,
     pub hash: String,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ledger_checkpoints)]
+pub struct LedgerCheckpointRow {
+    pub size: i64,
+    pub head_hash: String,
+    pub root_hash: String,
+    pub signed_at: NaiveDateTime,
+    pub public_key: String,
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = report_checks)]
+pub struct ReportCheckRow {
+    pub report_id: String,
+    pub cycle: i32,
+    pub user_id: String,
+    pub fixed: bool,
+    pub reason: Option<String>,
+    pub created_at: NaiveDateTime,
+}

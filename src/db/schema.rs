@@ -312,6 +312,31 @@ diesel::table! {
 
 diesel::joinable!(report_reminders -> reports (report_id));
 
+diesel::table! {
+    ledger_checkpoints (size) {
+        size -> BigInt,
+        head_hash -> Text,
+        root_hash -> Text,
+        signed_at -> Timestamp,
+        public_key -> Text,
+        signature -> Text,
+    }
+}
+
+diesel::table! {
+    report_checks (report_id, cycle, user_id) {
+        report_id -> Text,
+        cycle -> Integer,
+        user_id -> Text,
+        fixed -> Bool,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(report_checks -> reports (report_id));
+diesel::joinable!(report_checks -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     calendars,
     calendar_days,
@@ -334,4 +359,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_opt_outs,
     secrets,
     report_reminders,
+    ledger_checkpoints,
+    report_checks,
 );

@@ -18,7 +18,8 @@ use crate::reports::ReportStatus;
 use crate::sla::calendar::Interval;
 use crate::sla::schedule::{self, Facts, Look, Mark, Stage};
 use crate::sla::SlaPlan;
-use crate::workflow::{self, Action, Actor, Audience, Case, ClockEffect, Command, Refusal};
+use crate::ledger::{Author, Draft, Kind};
+use crate::workflow::{self, Action, Actor, Audience, Case, ClockEffect, Command, Refusal, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MoveError {
@@ -47,6 +48,8 @@ pub struct Move<'a> {
     /// Puts the photos in the media store; called once the move is allowed.
     pub store_photos: &'a dyn Fn() -> Result<(), String>,
     pub now: NaiveDateTime,
+    /// How many answers a reporter may refute (`workflow.refutation_limit`).
+    pub refutation_limit: i32,
 }
 
 /// What a move did.
@@ -230,6 +233,11 @@ pub fn apply(
             paused_from: open_pause.and_then(|p| p.from_status.parse().ok()),
             fix_target: plan.policy.fix.is_some(),
             today: plan.calendar.local_date(request.now),
+            now: request.now,
+            check_due_at: report.check_due_at,
+            // Only a refutation starts a new cycle.
+            refutations: report.cycle,
+            refutation_limit: request.refutation_limit,
         };
         let transition = workflow::decide(
             &case,
@@ -317,6 +325,14 @@ pub fn apply(
                 report.responded_at = None;
                 report.resolved_at = None;
                 report.escalation_level += 1;
+                if transition.to_supervisor {
+                    report.assignee_id = None;
+                    note = Some(format!(
+                        "{} (refuted {} times, the most allowed: a supervisor answers now)",
+                        note.unwrap_or_default(),
+                        report.cycle
+                    ));
+                }
             }
             Action::MarkDuplicate => {
                 let number = request.command.original.unwrap_or_default();
@@ -396,6 +412,8 @@ pub fn apply(
             .map(|(i, p)| p.attachment(&report.id, &event_id, i, now))
             .collect();
         insert_batches!(conn, attachments::table, &photos);
+        let drafts = ledger_drafts(&report, &request, transition.rule.ledger);
+        super::ledger::append(conn, &drafts, now)?;
         let staff = outbox::People::load(conn, &[report.assignee_id.as_deref().unwrap_or("")])?;
         let mut people = Vec::new();
         for audience in transition.rule.notify {
@@ -406,6 +424,8 @@ pub fn apply(
         }
         let payload = json!({
             "report": report.number,
+            "report_id": report.id,
+            "cycle": report.cycle,
             "event": transition.rule.event,
             "status": report.status,
             "note": note,
@@ -422,6 +442,40 @@ pub fn apply(
     })
 }
 
+/// The ledger entries of a move: the answer or refutation with digests of
+/// its text and photos; a reopening is the system's doing.
+fn ledger_drafts(report: &ReportRow, request: &Move<'_>, kinds: &[Kind]) -> Vec<Draft> {
+    let author = match (request.actor.role, &request.actor_id) {
+        (Role::System, _) | (_, None) => Author::System,
+        (Role::Resident, Some(id)) => Author::Resident(id.clone()),
+        (_, Some(id)) => Author::Staff(id.clone()),
+    };
+    kinds
+        .iter()
+        .map(|&kind| {
+            let (author, text, photos) = match kind {
+                Kind::Reopened => (Author::System, None, Vec::new()),
+                Kind::Resolved => (author.clone(), request.command.answer.clone(), photo_digests(request)),
+                Kind::Refuted => (author.clone(), request.command.reason.clone(), photo_digests(request)),
+                _ => (author.clone(), None, Vec::new()),
+            };
+            Draft {
+                report_id: report.id.clone(),
+                report_number: report.number,
+                kind,
+                author,
+                at: request.now,
+                text,
+                photo_digests: photos,
+            }
+        })
+        .collect()
+}
+
+fn photo_digests(request: &Move<'_>) -> Vec<String> {
+    request.photos.iter().map(|p| p.hash.clone()).collect()
+}
+
 fn follower(report_id: &str, user_id: &str, now: NaiveDateTime) -> SubscriptionRow {
     SubscriptionRow {
         id: new_id(),
@@ -430,5 +484,57 @@ fn follower(report_id: &str, user_id: &str, now: NaiveDateTime) -> SubscriptionR
         kind: "follower".into(),
         created_at: now,
         unsubscribed_at: None,
+    }
+}
+
+/// Reports auto-confirmed per batch.
+const AUTO_CONFIRM_BATCH: i64 = 500;
+
+/// Confirms every answer whose check window closed without the reporter's
+/// word, one report per transaction; how many. A report the reporter (or
+/// another instance) got to first is passed over.
+pub fn auto_confirm_due(
+    conn: &mut DbConnection,
+    snapshot: &Snapshot,
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let mut confirmed = 0;
+    loop {
+        let due: Vec<String> = reports::table
+            .filter(reports::check_due_at.lt(now))
+            .filter(reports::status.eq(ReportStatus::Resolved.as_str()))
+            .order(reports::check_due_at)
+            .limit(AUTO_CONFIRM_BATCH)
+            .select(reports::id)
+            .load(conn)?;
+        for id in &due {
+            let moved = apply(
+                conn,
+                snapshot,
+                Move {
+                    report_id: id,
+                    action: Action::AutoConfirm,
+                    command: Command::default(),
+                    actor: Actor {
+                        role: Role::System,
+                        department: None,
+                        is_reporter: false,
+                    },
+                    actor_id: None,
+                    photos: Vec::new(),
+                    store_photos: &|| Ok(()),
+                    now,
+                    refutation_limit: i32::MAX,
+                },
+            );
+            match moved {
+                Ok(_) => confirmed += 1,
+                Err(MoveError::Refused(_) | MoveError::NotFound(_)) => {}
+                Err(MoveError::Db(e)) => return Err(e),
+            }
+        }
+        if (due.len() as i64) < AUTO_CONFIRM_BATCH {
+            return Ok(confirmed);
+        }
     }
 }

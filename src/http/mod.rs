@@ -58,6 +58,12 @@ pub struct AppState {
     pub media: MediaStore,
     pub photo_limits: PhotoLimits,
     pub max_photos: usize,
+    /// How many answers a reporter may refute.
+    pub refutation_limit: i32,
+    /// Signs ledger checkpoints; the keys whose checkpoints count.
+    pub ledger_keys: crate::ledger::LedgerKeys,
+    /// How often the scanner signs a checkpoint of a grown ledger.
+    pub checkpoint_interval: chrono::TimeDelta,
 }
 
 /// How stale another instance's catalogue change may look here.

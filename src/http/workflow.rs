@@ -54,7 +54,7 @@ impl From<MoveError> for ApiError {
             MoveError::Refused(Refusal::Forbidden) => {
                 ApiError::Forbidden(Refusal::Forbidden.to_string())
             }
-            MoveError::Refused(refusal @ Refusal::NotNow { .. }) => {
+            MoveError::Refused(refusal @ (Refusal::NotNow { .. } | Refusal::Closed(_))) => {
                 ApiError::Conflict(refusal.to_string())
             }
             MoveError::Refused(Refusal::Missing { field, message }) => {
@@ -171,6 +171,7 @@ pub async fn act(
                 photos: stored,
                 store_photos: &store_photos,
                 now,
+                refutation_limit: app.refutation_limit,
             },
         )?)
     })
@@ -191,6 +192,8 @@ pub struct ScanView {
     pub marks: usize,
     /// Reporters reminded to confirm or refute an answer
     pub reminders: usize,
+    /// Answers confirmed because their check window closed unanswered
+    pub auto_confirmed: usize,
 }
 
 /// Runs one pass of the SLA scanner now (it also runs in the background).
@@ -211,16 +214,18 @@ pub async fn scan(
     auth::admin(&state, &request).await?;
     let now = state.clock.now();
     let app = state.clone();
-    let (summary, reminders) = db(&state, move |conn| {
+    let (summary, reminders, auto_confirmed) = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
         let summary = crate::db::sla::scan(conn, &snapshot, now)?;
         let reminders = crate::db::outbox::remind_checks(conn, now, app.check_reminder)?;
-        Ok((summary, reminders))
+        let auto_confirmed = workflow_db::auto_confirm_due(conn, &snapshot, now)?;
+        Ok((summary, reminders, auto_confirmed))
     })
     .await?;
     Ok(HttpResponse::Ok().json(ScanView {
         looked_at: summary.looked_at,
         marks: summary.marks,
         reminders,
+        auto_confirmed,
     }))
 }

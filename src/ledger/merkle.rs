@@ -188,6 +188,45 @@ pub fn verify_consistency(
     f_r == *old_root && s_r == *new_root && s_n == 0
 }
 
+/// The root of a growing tree without keeping its leaves: the roots of the
+/// perfect subtrees the leaves so far make, largest first (at most one per
+/// bit of the size). The root at any size is their fold from the right,
+/// which is MTH because RFC 6962 splits at the largest power of two.
+#[derive(Debug, Clone, Default)]
+pub struct Accumulator {
+    subtrees: Vec<(u64, Hash)>,
+    size: u64,
+}
+
+impl Accumulator {
+    /// Adds a leaf, given by its leaf hash.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut node = (1u64, leaf);
+        while let Some(&(size, left)) = self.subtrees.last() {
+            if size != node.0 {
+                break;
+            }
+            self.subtrees.pop();
+            node = (size * 2, node_hash(&left, &node.1));
+        }
+        self.subtrees.push(node);
+        self.size += 1;
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// MTH of the leaves pushed so far.
+    pub fn root(&self) -> Hash {
+        let mut subtrees = self.subtrees.iter().rev();
+        let Some(&(_, last)) = subtrees.next() else {
+            return empty_root();
+        };
+        subtrees.fold(last, |right, (_, left)| node_hash(left, &right))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +265,19 @@ mod tests {
         "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
         "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
     ];
+
+    #[test]
+    fn the_accumulator_gives_the_root_at_every_size() {
+        let mut leaves: Vec<Hash> = leaves();
+        leaves.extend((0u8..40).map(|i| leaf_hash(&[i, 7])));
+        let mut tree = Accumulator::default();
+        assert_eq!(tree.root(), empty_root());
+        for (i, leaf) in leaves.iter().enumerate() {
+            tree.push(*leaf);
+            assert_eq!(tree.size(), i as u64 + 1);
+            assert_eq!(tree.root(), root(&leaves[..=i]), "size {}", i + 1);
+        }
+    }
 
     #[test]
     fn roots_match_the_rfc_6962_test_vectors() {

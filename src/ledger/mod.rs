@@ -24,9 +24,13 @@
 //! Every value is ASCII with no line break, so the text is unambiguous.
 //! The Merkle tree's leaf `i` is the 32 bytes of entry `i + 1`'s hash.
 
+pub mod checkpoint;
 pub mod merkle;
 
+pub use checkpoint::{Checkpoint, LedgerKeys, SigningKeys};
+
 use chrono::{NaiveDateTime, Timelike};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// The hash before the first entry.
@@ -152,7 +156,85 @@ pub fn unhex(text: &str) -> Option<merkle::Hash> {
     bytes.try_into().ok()
 }
 
-/// The first thing wrong with a chain.
+/// Who caused an entry, before residents are made pseudonymous.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Author {
+    /// A staff member, by user id.
+    Staff(String),
+    /// A resident, by user id: written as a pseudonym.
+    Resident(String),
+    System,
+}
+
+/// An entry to be appended: what happened, before it is numbered and linked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub report_id: String,
+    pub report_number: i64,
+    pub kind: Kind,
+    pub author: Author,
+    pub at: NaiveDateTime,
+    /// The answer (or the refutation's reason), digested.
+    pub text: Option<String>,
+    /// The photos' SHA-256 digests, hex.
+    pub photo_digests: Vec<String>,
+}
+
+/// Residents' pseudonyms: HMAC-SHA-256 of the user id under the
+/// installation's secret key, the first 16 bytes in hex. Stable (the same
+/// resident is the same pseudonym everywhere in the ledger), with nothing
+/// personal in it, and unlinkable to the account without the key.
+#[derive(Clone)]
+pub struct Pseudonyms {
+    key: Vec<u8>,
+}
+
+impl Pseudonyms {
+    pub fn new(key: &[u8]) -> Pseudonyms {
+        Pseudonyms { key: key.to_vec() }
+    }
+
+    /// The `actor` field for an author.
+    pub fn actor(&self, author: &Author) -> String {
+        match author {
+            Author::Staff(id) => format!("staff:{id}"),
+            Author::System => "system".into(),
+            Author::Resident(id) => {
+                let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+                    .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+                mac.update(id.as_bytes());
+                format!("resident:{}", hex(&mac.finalize().into_bytes()[..16]))
+            }
+        }
+    }
+}
+
+/// The entries `drafts` become after `head`, in order, numbered and linked.
+pub fn chain(head: Option<&Entry>, drafts: &[Draft], pseudonyms: &Pseudonyms) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let prev = entries.last().or(head);
+        let entry = Entry::next(
+            prev,
+            Entry {
+                seq: 0,
+                report_id: draft.report_id.clone(),
+                report_number: draft.report_number,
+                kind: draft.kind.as_str().into(),
+                actor: pseudonyms.actor(&draft.author),
+                recorded_at: draft.at,
+                answer_digest: draft.text.as_deref().map(|t| digest(t.as_bytes())),
+                photo_digests: draft.photo_digests.clone(),
+                prev_hash: String::new(),
+                hash: String::new(),
+            },
+        );
+        entries.push(entry);
+    }
+    entries
+}
+
+/// The first thing wrong with a ledger.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("ledger entry {seq}: {problem}")]
 pub struct Break {
@@ -162,13 +244,66 @@ pub struct Break {
     pub problem: String,
 }
 
-/// Walks entries in sequence order and checks each one's number, link and
-/// hash; returns how many there were, or the first break.
-pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Result<i64, Break> {
-    let mut prev: Option<&Entry> = None;
-    let mut count = 0;
-    for entry in entries {
-        let expected_seq = prev.map_or(1, |p| p.seq + 1);
+/// What an intact ledger holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intact {
+    pub entries: i64,
+    pub checkpoints: usize,
+    /// The last entry's hash (64 zeros when there is none).
+    pub head_hash: String,
+    /// The Merkle root over every entry, hex.
+    pub root_hash: String,
+}
+
+/// Checks a ledger entry by entry, in sequence order: each one's number,
+/// link and hash, and, at each checkpoint's size, the head hash and Merkle
+/// root it signed. Checkpoints are checked before any entry: each must be
+/// signed by a trusted key, and they must grow in size and time.
+pub struct Verifier {
+    prev: Option<Entry>,
+    tree: merkle::Accumulator,
+    /// Checkpoints still to reach, largest first.
+    pending: Vec<Checkpoint>,
+    checkpoints: usize,
+}
+
+impl Verifier {
+    /// A verifier of a ledger with these checkpoints, which must be signed
+    /// by one of `trusted_keys` (hex).
+    pub fn new(mut checkpoints: Vec<Checkpoint>, trusted_keys: &[String]) -> Result<Verifier, Break> {
+        checkpoints.sort_by_key(|c| c.size);
+        let mut last: Option<&Checkpoint> = None;
+        for c in &checkpoints {
+            let fail = |problem: String| Break {
+                seq: c.size.max(1),
+                problem: format!("the checkpoint of {} entries signed at {}: {problem}", c.size, c.signed_at),
+            };
+            if !trusted_keys.contains(&c.public_key) {
+                return Err(fail(format!("it is signed by key {}, not by this installation's", c.public_key)));
+            }
+            c.check_signature().map_err(fail)?;
+            if last.is_some_and(|l| l.signed_at > c.signed_at) {
+                return Err(fail("it is older than a checkpoint of fewer entries".into()));
+            }
+            last = Some(c);
+        }
+        let count = checkpoints.len();
+        checkpoints.reverse();
+        Ok(Verifier {
+            prev: None,
+            tree: merkle::Accumulator::default(),
+            pending: checkpoints,
+            checkpoints: count,
+        })
+    }
+
+    fn expected_seq(&self) -> i64 {
+        self.prev.as_ref().map_or(1, |p| p.seq + 1)
+    }
+
+    /// Checks the next entry.
+    pub fn push(&mut self, entry: Entry) -> Result<(), Break> {
+        let expected_seq = self.expected_seq();
         let fail = |problem: String| Break {
             seq: expected_seq,
             problem,
@@ -179,7 +314,7 @@ pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Result<
                 entry.seq
             )));
         }
-        let expected_prev = prev.map_or(GENESIS, |p| p.hash.as_str());
+        let expected_prev = self.prev.as_ref().map_or(GENESIS, |p| p.hash.as_str());
         if entry.prev_hash != expected_prev {
             return Err(fail(
                 "its previous hash is not the previous entry's hash".into(),
@@ -193,10 +328,67 @@ pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Result<
                 "its hash does not match its contents: the entry was altered".into(),
             ));
         }
-        prev = Some(entry);
-        count += 1;
+        let leaf = entry
+            .leaf()
+            .ok_or_else(|| fail("its hash is not 64 hex digits".into()))?;
+        self.tree.push(merkle::leaf_hash(&leaf));
+        self.prev = Some(entry);
+        self.reach_checkpoints()
     }
-    Ok(count)
+
+    /// Compares the checkpoints of the current size with the ledger so far.
+    fn reach_checkpoints(&mut self) -> Result<(), Break> {
+        let size = self.expected_seq() - 1;
+        while let Some(c) = self.pending.last().filter(|c| c.size == size) {
+            let head = self.prev.as_ref().map_or(GENESIS, |p| p.hash.as_str());
+            let root = hex(&self.tree.root());
+            if c.head_hash != head || c.root_hash != root {
+                return Err(Break {
+                    seq: size.max(1),
+                    problem: format!(
+                        "the entries up to {size} are not the ones the checkpoint signed at {} covers: entries were rewritten",
+                        c.signed_at
+                    ),
+                });
+            }
+            self.pending.pop();
+        }
+        Ok(())
+    }
+
+    /// Ends the walk: every checkpoint must have been reached.
+    pub fn finish(mut self) -> Result<Intact, Break> {
+        self.reach_checkpoints()?;
+        let entries = self.expected_seq() - 1;
+        if let Some(c) = self.pending.pop() {
+            return Err(Break {
+                seq: entries + 1,
+                problem: format!(
+                    "missing: the ledger ends at {entries} entries, but the checkpoint signed at {} covers {}",
+                    c.signed_at, c.size
+                ),
+            });
+        }
+        Ok(Intact {
+            entries,
+            checkpoints: self.checkpoints,
+            head_hash: self
+                .prev
+                .as_ref()
+                .map_or_else(|| GENESIS.to_string(), |p| p.hash.clone()),
+            root_hash: hex(&self.tree.root()),
+        })
+    }
+}
+
+/// Walks entries in sequence order and checks each one's number, link and
+/// hash; returns how many there were, or the first break.
+pub fn verify_chain(entries: impl IntoIterator<Item = Entry>) -> Result<i64, Break> {
+    let mut verifier = Verifier::new(Vec::new(), &[])?;
+    for entry in entries {
+        verifier.push(entry)?;
+    }
+    Ok(verifier.finish()?.entries)
 }
 
 #[cfg(test)]
@@ -250,14 +442,14 @@ mod tests {
 
     #[test]
     fn an_untouched_chain_verifies() {
-        assert_eq!(verify_chain(&chain(20)), Ok(20));
-        assert_eq!(verify_chain(&[]), Ok(0));
+        assert_eq!(verify_chain(chain(20)), Ok(20));
+        assert_eq!(verify_chain(Vec::new()), Ok(0));
     }
 
     #[test]
     fn edits_deletions_reorderings_and_insertions_are_found() {
         let entries = chain(10);
-        let first_break = |entries: &[Entry]| verify_chain(entries).unwrap_err().seq;
+        let first_break = |entries: &[Entry]| verify_chain(entries.to_vec()).unwrap_err().seq;
 
         let mut edited = entries.clone();
         edited[4].actor = "staff:someone-else".into();
@@ -286,5 +478,70 @@ mod tests {
         rehashed[4].kind = "closed".into();
         rehashed[4].hash = rehashed[4].computed_hash();
         assert_eq!(first_break(&rehashed), 6);
+    }
+
+    fn signed(keys: &SigningKeys, entries: &[Entry]) -> Checkpoint {
+        let mut tree = merkle::Accumulator::default();
+        for e in entries {
+            tree.push(merkle::leaf_hash(&e.leaf().unwrap()));
+        }
+        let head = entries.last().map_or(GENESIS, |e| e.hash.as_str());
+        keys.sign(entries.len() as i64, head, &hex(&tree.root()), entries.len().try_into().map(|n: i64| draft(n, Kind::Closed).recorded_at).unwrap())
+    }
+
+    fn verify(entries: &[Entry], checkpoints: Vec<Checkpoint>, trusted: &[String]) -> Result<Intact, Break> {
+        let mut verifier = Verifier::new(checkpoints, trusted)?;
+        for e in entries {
+            verifier.push(e.clone())?;
+        }
+        verifier.finish()
+    }
+
+    #[test]
+    fn checkpoints_catch_a_rewritten_chain_and_a_truncated_one() {
+        let keys = SigningKeys::from_hex(&SigningKeys::fresh_seed()).unwrap();
+        let trusted = [keys.public_hex()];
+        let entries = chain(12);
+        let checkpoints = vec![signed(&keys, &entries[..5]), signed(&keys, &entries)];
+        let intact = verify(&entries, checkpoints.clone(), &trusted).unwrap();
+        assert_eq!((intact.entries, intact.checkpoints), (12, 2));
+        assert_eq!(intact.head_hash, entries[11].hash);
+        assert_eq!(intact.root_hash, checkpoints[1].root_hash);
+
+        // The whole chain rebuilt from entry 3 on: every link holds, the
+        // first checkpoint after the change does not.
+        let mut rewritten: Vec<Entry> = entries[..2].to_vec();
+        for (i, e) in entries[2..].iter().enumerate() {
+            let mut forged = e.clone();
+            if i == 0 {
+                forged.actor = "staff:someone-else".into();
+            }
+            rewritten.push(Entry::next(rewritten.last(), forged));
+        }
+        assert_eq!(verify_chain(rewritten.clone()), Ok(12));
+        assert_eq!(verify(&rewritten, checkpoints.clone(), &trusted).unwrap_err().seq, 5);
+
+        // The last entries removed: the chain is whole, the checkpoint names
+        // the first missing one.
+        let err = verify(&entries[..9], checkpoints.clone(), &trusted).unwrap_err();
+        assert_eq!(err.seq, 10);
+        assert!(err.problem.contains("missing"), "{}", err.problem);
+
+        // A checkpoint by another key is not trusted, however well signed.
+        let other = SigningKeys::from_hex(&SigningKeys::fresh_seed()).unwrap();
+        let err = verify(&entries, vec![signed(&other, &entries)], &trusted).unwrap_err();
+        assert!(err.problem.contains("not by this installation"), "{}", err.problem);
+    }
+
+    #[test]
+    fn residents_are_pseudonyms_and_staff_are_ids() {
+        let pseudonyms = Pseudonyms::new(b"key");
+        let anna = pseudonyms.actor(&Author::Resident("anna-id".into()));
+        assert!(anna.starts_with("resident:") && anna.len() == "resident:".len() + 32);
+        assert!(!anna.contains("anna"));
+        assert_eq!(anna, pseudonyms.actor(&Author::Resident("anna-id".into())));
+        assert_ne!(anna, Pseudonyms::new(b"other").actor(&Author::Resident("anna-id".into())));
+        assert_eq!(pseudonyms.actor(&Author::Staff("s1".into())), "staff:s1");
+        assert_eq!(pseudonyms.actor(&Author::System), "system");
     }
 }

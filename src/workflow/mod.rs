@@ -28,7 +28,7 @@ pub mod rules;
 
 pub use rules::{Action, Audience, ClockEffect, Rule, Who, RULES};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use uuid::Uuid;
 
 use crate::reports::ReportStatus;
@@ -132,6 +132,15 @@ pub struct Case {
     pub fix_target: bool,
     /// Today in the city, for checking an expected resume date.
     pub today: NaiveDate,
+    /// Now, for the resident-check window.
+    pub now: NaiveDateTime,
+    /// When the reporter's time to confirm or refute the answer ends.
+    pub check_due_at: Option<NaiveDateTime>,
+    /// How many times the reporter has refuted an answer, and how many times
+    /// they may: the refutation that reaches the limit hands the report to a
+    /// supervisor, whose answer can no longer be refuted.
+    pub refutations: i32,
+    pub refutation_limit: i32,
 }
 
 /// An allowed move.
@@ -141,6 +150,8 @@ pub struct Transition {
     pub from: ReportStatus,
     pub to: ReportStatus,
     pub rule: &'static Rule,
+    /// A refutation that reached the limit: a supervisor now answers.
+    pub to_supervisor: bool,
 }
 
 /// Why a move is refused.
@@ -153,6 +164,10 @@ pub enum Refusal {
         status: ReportStatus,
         action: Action,
     },
+    /// The move is not possible any more (a window closed, a limit was
+    /// reached).
+    #[error("{0}")]
+    Closed(String),
     #[error("{field}: {message}")]
     Missing {
         field: &'static str,
@@ -202,6 +217,7 @@ pub fn decide(
             action,
         });
     }
+    check_limits(case, action, actor)?;
     check_needs(case, action, command, departments)?;
     let to = match action {
         Action::Resume => case.paused_from.unwrap_or(ReportStatus::Assigned),
@@ -212,7 +228,42 @@ pub fn decide(
         from: case.status,
         to,
         rule,
+        to_supervisor: action == Action::Refute && case.refutations + 1 >= case.refutation_limit,
     })
+}
+
+/// Whether residents may still answer the city's answer: until the check
+/// window closes (after that the scanner confirms it).
+pub fn check_open(case: &Case) -> Result<(), Refusal> {
+    match case.check_due_at {
+        Some(due) if case.now > due => Err(Refusal::Closed(format!(
+            "the time to confirm or refute the answer ended at {} UTC; the fix counts as confirmed",
+            due.format("%Y-%m-%d %H:%M")
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The resident check's window and the refutation limit.
+fn check_limits(case: &Case, action: Action, actor: &Actor) -> Result<(), Refusal> {
+    let limit_reached = case.refutations >= case.refutation_limit;
+    match action {
+        Action::Confirm | Action::Refute => check_open(case)?,
+        Action::Answer if limit_reached && actor.role == Role::Crew => {
+            return Err(Refusal::Closed(format!(
+                "the reporter refuted {} answers, the most allowed: a supervisor answers this report",
+                case.refutations
+            )))
+        }
+        _ => {}
+    }
+    if action == Action::Refute && limit_reached {
+        return Err(Refusal::Closed(format!(
+            "the answer was refuted {} times, the most allowed: the supervisor's answer stands; confirm it or let the window close",
+            case.refutations
+        )));
+    }
+    Ok(())
 }
 
 fn text_given(text: &Option<String>) -> bool {

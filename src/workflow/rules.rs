@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ledger::Kind;
 use crate::reports::ReportStatus::{self, *};
 
 /// What an actor may ask the workflow to do.
@@ -120,6 +121,8 @@ pub struct Rule {
     pub public: bool,
     pub clock: ClockEffect,
     pub notify: &'static [Audience],
+    /// The resolution-ledger entries the move appends, in order.
+    pub ledger: &'static [Kind],
 }
 
 use Audience::*;
@@ -140,6 +143,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Moderated,
         notify: &[Residents, Department],
+        ledger: &[],
     },
     Rule {
         action: Action::Reject,
@@ -151,6 +155,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Finished,
         notify: &[Residents],
+        ledger: &[],
     },
     Rule {
         action: Action::MarkDuplicate,
@@ -162,6 +167,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Finished,
         notify: &[Residents],
+        ledger: &[],
     },
     Rule {
         action: Action::Assign,
@@ -173,6 +179,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Moved,
         notify: &[Residents, Department],
+        ledger: &[],
     },
     Rule {
         action: Action::Take,
@@ -184,6 +191,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Responded,
         notify: &[Residents, Assignee],
+        ledger: &[],
     },
     Rule {
         action: Action::Pause,
@@ -195,6 +203,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Pause,
         notify: &[Residents, Supervisors],
+        ledger: &[],
     },
     Rule {
         action: Action::Resume,
@@ -206,6 +215,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Resume,
         notify: &[Residents],
+        ledger: &[],
     },
     Rule {
         action: Action::Answer,
@@ -217,6 +227,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Answered,
         notify: &[Residents],
+        ledger: &[Kind::Resolved],
     },
     Rule {
         action: Action::Return,
@@ -228,6 +239,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Moved,
         notify: &[Department, Supervisors],
+        ledger: &[],
     },
     Rule {
         action: Action::Confirm,
@@ -239,6 +251,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Finished,
         notify: &[Residents, Department],
+        ledger: &[Kind::Confirmed],
     },
     Rule {
         action: Action::Refute,
@@ -250,6 +263,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::NewCycle,
         notify: &[Residents, Department, Assignee, Supervisors],
+        ledger: &[Kind::Refuted, Kind::Reopened],
     },
     Rule {
         action: Action::AutoConfirm,
@@ -261,6 +275,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Finished,
         notify: &[Residents],
+        ledger: &[Kind::AutoConfirmed],
     },
     Rule {
         action: Action::Close,
@@ -272,6 +287,7 @@ pub static RULES: [Rule; 13] = [
         public: true,
         clock: ClockEffect::Finished,
         notify: &[Residents],
+        ledger: &[Kind::Closed],
     },
 ];
 

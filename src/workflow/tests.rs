@@ -45,6 +45,10 @@ fn case(status: ReportStatus, department: Uuid) -> Case {
         paused_from: (status == Paused).then_some(InProgress),
         fix_target: false,
         today: today(),
+        now: today().and_hms_opt(12, 0, 0).unwrap(),
+        check_due_at: None,
+        refutations: 0,
+        refutation_limit: 3,
     }
 }
 
@@ -474,4 +478,96 @@ fn random_sequences_of_attempts_stay_within_the_lifecycle() {
         accepted > 2000,
         "the sequences moved reports ({accepted} moves)"
     );
+}
+
+fn reporter() -> Actor {
+    Actor {
+        role: Role::Resident,
+        department: None,
+        is_reporter: true,
+    }
+}
+
+#[test]
+fn residents_answer_only_while_the_check_window_is_open() {
+    let c = city();
+    let mut answered = case(Resolved, c.district);
+    answered.check_due_at = Some(answered.now + chrono::TimeDelta::hours(1));
+    let refute = Command {
+        reason: Some("Яма на месте".into()),
+        ..Command::default()
+    };
+    assert!(decide(&answered, Action::Refute, &refute, &reporter(), &c.departments).is_ok());
+    answered.check_due_at = Some(answered.now - chrono::TimeDelta::seconds(1));
+    for action in [Action::Confirm, Action::Refute] {
+        let refusal = decide(&answered, action, &refute, &reporter(), &c.departments).unwrap_err();
+        assert!(
+            matches!(&refusal, Refusal::Closed(m) if m.contains("ended")),
+            "{refusal:?}"
+        );
+    }
+    // The scanner still confirms it.
+    let system = Actor {
+        role: Role::System,
+        department: None,
+        is_reporter: false,
+    };
+    assert!(decide(&answered, Action::AutoConfirm, &Command::default(), &system, &c.departments).is_ok());
+}
+
+#[test]
+fn the_refutation_that_reaches_the_limit_hands_the_report_to_a_supervisor() {
+    let c = city();
+    let refute = Command {
+        reason: Some("Не сделано".into()),
+        ..Command::default()
+    };
+    let mut answered = case(Resolved, c.district);
+    answered.refutations = 1;
+    let second = decide(&answered, Action::Refute, &refute, &reporter(), &c.departments).unwrap();
+    assert!(!second.to_supervisor);
+    answered.refutations = 2;
+    let third = decide(&answered, Action::Refute, &refute, &reporter(), &c.departments).unwrap();
+    assert!(third.to_supervisor);
+    assert_eq!(third.to, Reopened);
+
+    // Refuted three times: the crew may work on it, only a supervisor answers.
+    let mut reopened = case(Reopened, c.district);
+    reopened.refutations = 3;
+    let crew = Actor {
+        role: Role::Crew,
+        department: Some(c.district),
+        is_reporter: false,
+    };
+    let supervisor = Actor {
+        role: Role::Supervisor,
+        department: Some(c.housing),
+        is_reporter: false,
+    };
+    let answer = full_command(&c);
+    assert!(decide(&reopened, Action::Take, &answer, &crew, &c.departments).is_ok());
+    assert!(matches!(
+        decide(&reopened, Action::Answer, &answer, &crew, &c.departments),
+        Err(Refusal::Closed(_))
+    ));
+    assert!(decide(&reopened, Action::Answer, &answer, &supervisor, &c.departments).is_ok());
+    // And the reporter can no longer refute; confirming is still theirs.
+    answered.refutations = 3;
+    assert!(matches!(
+        decide(&answered, Action::Refute, &refute, &reporter(), &c.departments),
+        Err(Refusal::Closed(_))
+    ));
+    assert!(decide(&answered, Action::Confirm, &Command::default(), &reporter(), &c.departments).is_ok());
+}
+
+#[test]
+fn resolution_moves_name_their_ledger_entries() {
+    use crate::ledger::Kind;
+    let kinds = |a: Action| rules::rule(a).ledger.to_vec();
+    assert_eq!(kinds(Action::Answer), [Kind::Resolved]);
+    assert_eq!(kinds(Action::Refute), [Kind::Refuted, Kind::Reopened]);
+    assert_eq!(kinds(Action::Confirm), [Kind::Confirmed]);
+    assert_eq!(kinds(Action::AutoConfirm), [Kind::AutoConfirmed]);
+    assert_eq!(kinds(Action::Close), [Kind::Closed]);
+    assert!(kinds(Action::Take).is_empty() && kinds(Action::Pause).is_empty());
 }
