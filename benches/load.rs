@@ -1023,8 +1023,8 @@ fn gaussian(rng: &mut StdRng) -> f64 {
 fn mail_row(url: &str, backend: &str, size: usize, now: NaiveDateTime) -> Result<Row, String> {
     use gorod::db::schema::{report_events, reports};
     use gorod::notify::dispatcher::{self, Pace, Sender};
+    use gorod::notify::links::Signer;
     use gorod::notify::transport::Mailer;
-    use gorod::notify::unsubscribe::Signer;
     const MESSAGES: usize = 2000;
     let server = LocalSmtp::start()?;
     let mut settings = gorod::config::Settings::load_with_env(

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::access::api_key_digest;
 use crate::db::rows::*;
+use crate::ledger::{Author, Draft, Kind};
 use crate::reports::questions::{check_questions, Answer, Datatype, Question};
 use crate::reports::ReportStatus;
 use crate::routing::{
@@ -58,6 +59,8 @@ pub struct DemoCity {
     pub report_events: Vec<ReportEventRow>,
     pub subscriptions: Vec<SubscriptionRow>,
     pub report_pauses: Vec<ReportPauseRow>,
+    /// The resolution ledger's entries for the sample reports' history.
+    pub ledger: Vec<Draft>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -393,8 +396,56 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
         sampler.sample(&mut city)?;
     }
     number_in_filing_order(&mut city);
+    city.ledger = ledger_history(&city);
     city.users.extend(residents);
     Ok(city)
+}
+
+/// The ledger entries the sample reports' answers, refutations,
+/// confirmations and closures would have appended, oldest first.
+fn ledger_history(city: &DemoCity) -> Vec<Draft> {
+    let numbers: HashMap<&str, i64> = city
+        .reports
+        .iter()
+        .map(|r| (r.id.as_str(), r.number))
+        .collect();
+    let mut events: Vec<&ReportEventRow> = city.report_events.iter().collect();
+    events.sort_by_key(|e| e.created_at);
+    let mut drafts = Vec::new();
+    for event in events {
+        let author = match (event.actor_role.as_str(), &event.actor_id) {
+            ("resident", Some(id)) => Author::Resident(id.clone()),
+            (_, Some(id)) => Author::Staff(id.clone()),
+            _ => Author::System,
+        };
+        let kinds: &[Kind] = match event.kind.as_str() {
+            "answered" => &[Kind::Resolved],
+            "refuted" => &[Kind::Refuted, Kind::Reopened],
+            "confirmed" => &[Kind::Confirmed],
+            "closed" => &[Kind::Closed],
+            _ => &[],
+        };
+        for &kind in kinds {
+            let (author, text) = match kind {
+                Kind::Reopened => (Author::System, None),
+                Kind::Resolved | Kind::Refuted => (author.clone(), event.note.clone()),
+                _ => (author.clone(), None),
+            };
+            drafts.push(Draft {
+                report_id: event.report_id.clone(),
+                report_number: numbers
+                    .get(event.report_id.as_str())
+                    .copied()
+                    .unwrap_or_default(),
+                kind,
+                author,
+                at: event.created_at,
+                text,
+                photo_digests: Vec::new(),
+            });
+        }
+    }
+    drafts
 }
 
 /// The demo's service areas, read by the same parser as an admin's import.

@@ -1,5 +1,6 @@
 //! The `gorod` command: `serve` (the default) runs the service, `migrate`
-//! brings the database schema up to date and exits.
+//! brings the database schema up to date and exits, `ledger verify` checks
+//! the resolution ledger and `ledger checkpoint` signs a checkpoint of it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,9 +8,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use gorod::clock::Clock;
 use gorod::clock::SystemClock;
 use gorod::config::Settings;
-use gorod::startup::{prepare_database, Application};
+use gorod::db::ledger as ledger_db;
+use gorod::startup::{ledger_keys, prepare_database, Application};
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +34,20 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit
     Migrate,
+    /// The resolution ledger
+    Ledger {
+        #[command(subcommand)]
+        action: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Walk the chain and the checkpoints; exit 0 when intact, 1 naming the
+    /// first bad entry
+    Verify,
+    /// Sign a checkpoint of the ledger as it stands (once it verifies)
+    Checkpoint,
 }
 
 fn main() -> ExitCode {
@@ -56,7 +73,38 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Serve => serve(&settings),
+        Command::Ledger { action } => ledger(&settings, action),
     }
+}
+
+fn ledger(settings: &Settings, action: LedgerCommand) -> Result<(), String> {
+    let mut migrate_only = settings.clone();
+    migrate_only.seed.demo = false;
+    let clock = SystemClock;
+    let pool = prepare_database(&migrate_only, &clock).map_err(|e| e.to_string())?;
+    let keys = ledger_keys(&pool, settings, &clock).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    match action {
+        LedgerCommand::Verify => {
+            let intact = ledger_db::verify(&mut conn, &keys.trusted)
+                .map_err(|e| e.to_string())?
+                .map_err(|broken| broken.to_string())?;
+            println!(
+                "ledger intact: {} entries, {} checkpoints; head {}, Merkle root {}",
+                intact.entries, intact.checkpoints, intact.head_hash, intact.root_hash
+            );
+        }
+        LedgerCommand::Checkpoint => {
+            let signed =
+                ledger_db::sign_checkpoint(&mut conn, &keys.signing, &keys.trusted, clock.now())
+                    .map_err(|e| e.to_string())?;
+            println!(
+                "checkpoint of {} entries: root {}, signed by {}",
+                signed.size, signed.root_hash, signed.public_key
+            );
+        }
+    }
+    Ok(())
 }
 
 #[actix_web::main]

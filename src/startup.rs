@@ -23,8 +23,8 @@ use crate::http::{self, AppState, Metrics};
 use crate::ledger::LedgerKeys;
 use crate::media::{MediaStore, PhotoLimits};
 use crate::notify::dispatcher::{Dispatcher, Pace, Sender};
+use crate::notify::links::Signer;
 use crate::notify::transport::{Mailer, MailerError, MemoryBox};
-use crate::notify::unsubscribe::Signer;
 use chrono::Timelike;
 use lettre::message::Mailbox;
 
@@ -227,7 +227,10 @@ pub fn ledger_keys(
 ) -> Result<LedgerKeys, StartupError> {
     let mut conn = pool.get().map_err(DbError::from)?;
     let signing = db::ledger::signing_keys(&mut conn, &settings.ledger.signing_key, clock.now())?;
-    Ok(LedgerKeys::new(signing, &settings.ledger.trusted_public_keys))
+    Ok(LedgerKeys::new(
+        signing,
+        &settings.ledger.trusted_public_keys,
+    ))
 }
 
 /// SQLite has one writer at a time; PostgreSQL takes as many as configured.
@@ -269,7 +272,9 @@ fn start_scanner(state: &web::Data<AppState>, interval_secs: u64) {
                             now,
                             state.checkpoint_interval,
                         ) {
-                            Ok(Some(c)) => log::info!("ledger checkpoint signed at {} entries", c.size),
+                            Ok(Some(c)) => {
+                                log::info!("ledger checkpoint signed at {} entries", c.size)
+                            }
                             Ok(None) => {}
                             Err(db::ledger::CheckpointError::Db(e)) => return Err(e),
                             Err(broken) => log::error!("{broken}"),

@@ -29,6 +29,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/outbox"),
     ("post", "/api/v1/admin/outbox/{id}/requeue"),
     ("post", "/api/v1/admin/mail/digest"),
+    ("post", "/api/v1/reports/{id}/check"),
+    ("get", "/api/v1/check/{token}"),
+    ("post", "/api/v1/check/{token}"),
+    ("get", "/api/v1/ledger/key"),
+    ("get", "/api/v1/ledger/checkpoints"),
+    ("get", "/api/v1/ledger/checkpoints/latest"),
+    ("post", "/api/v1/admin/ledger/checkpoints"),
+    ("get", "/api/v1/ledger/inclusion"),
+    ("get", "/api/v1/ledger/consistency"),
+    ("get", "/api/v1/ledger/verify"),
+    ("get", "/api/v1/ledger/export"),
 ];
 
 #[tokio::test]

@@ -132,7 +132,7 @@ async fn every_table_round_trips_through_the_shared_schema() {
         .unwrap();
     diesel::insert_into(ledger_entries::table)
         .values(LedgerEntryRow {
-            seq: 1,
+            seq: 1_000_000,
             report_id: report.id.clone(),
             report_number: report.number,
             kind: "resolved".into(),
@@ -142,6 +142,30 @@ async fn every_table_round_trips_through_the_shared_schema() {
             photo_digests: "[]".into(),
             prev_hash: "00".repeat(32),
             hash: "11".repeat(32),
+        })
+        .execute(conn)
+        .unwrap();
+
+    diesel::insert_into(ledger_checkpoints::table)
+        .values(LedgerCheckpointRow {
+            size: 1_000_000,
+            head_hash: "11".repeat(32),
+            root_hash: "22".repeat(32),
+            signed_at: now,
+            public_key: "33".repeat(32),
+            signature: "44".repeat(64),
+        })
+        .execute(conn)
+        .unwrap();
+    let reporter: String = users::table.select(users::id).first(conn).unwrap();
+    diesel::insert_into(report_checks::table)
+        .values(ReportCheckRow {
+            report_id: report.id.clone(),
+            cycle: 0,
+            user_id: reporter,
+            fixed: false,
+            reason: Some("не сделано".into()),
+            created_at: now,
         })
         .execute(conn)
         .unwrap();
@@ -287,6 +311,22 @@ async fn every_table_round_trips_through_the_shared_schema() {
             "ledger_entries",
             ledger_entries::table
                 .select(LedgerEntryRow::as_select())
+                .load(conn)
+                .unwrap()
+                .len(),
+        ),
+        (
+            "ledger_checkpoints",
+            ledger_checkpoints::table
+                .select(LedgerCheckpointRow::as_select())
+                .load(conn)
+                .unwrap()
+                .len(),
+        ),
+        (
+            "report_checks",
+            report_checks::table
+                .select(ReportCheckRow::as_select())
                 .load(conn)
                 .unwrap()
                 .len(),

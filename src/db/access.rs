@@ -30,3 +30,12 @@ pub fn open311_key_exists(conn: &mut DbConnection, digest: &str) -> Result<bool,
         .get_result(conn)?;
     Ok(count > 0)
 }
+
+/// The id of the user with this email.
+pub fn user_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<String>, DbError> {
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(users::id)
+        .first(conn)
+        .optional()?)
+}

@@ -317,6 +317,8 @@ pub fn consistency_proof(
         .ok()
         .and_then(|old| merkle::consistency_proof(&leaves, old))
         .ok_or_else(|| {
-            DbError::Corrupt(format!("no consistency proof from {old_size} to {new_size}"))
+            DbError::Corrupt(format!(
+                "no consistency proof from {old_size} to {new_size}"
+            ))
         })
 }

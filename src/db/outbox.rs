@@ -456,6 +456,7 @@ pub fn remind_checks(
             let payload = serde_json::json!({
                 "report": report.number,
                 "report_id": report.id,
+                "cycle": report.cycle,
                 "due_at": report.check_due_at,
             });
             let key = format!("check-reminder:{}:{}", report.id, report.cycle);

@@ -932,3 +932,17 @@ pub fn map_points(
         })
         .collect())
 }
+
+/// The id of the report with this public number.
+pub fn id_of_number(conn: &mut DbConnection, number: i64) -> Result<Option<String>, DbError> {
+    Ok(reports::table
+        .filter(reports::number.eq(number))
+        .select(reports::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// A report's current answer cycle.
+pub fn cycle_of(conn: &mut DbConnection, id: &str) -> Result<i32, DbError> {
+    Ok(reports::table.find(id).select(reports::cycle).first(conn)?)
+}

@@ -40,6 +40,8 @@ pub fn load_if_empty(conn: &mut DbConnection, city: &DemoCity) -> Result<bool, D
         insert_batches!(conn, report_pauses::table, &city.report_pauses);
         let last_number = city.reports.iter().map(|r| r.number).max().unwrap_or(0);
         numbers_after(conn, last_number)?;
+        let now = city.reports.iter().map(|r| r.updated_at).max();
+        super::ledger::append(conn, &city.ledger, now.unwrap_or_default())?;
         Ok(true)
     })
 }

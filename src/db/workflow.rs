@@ -11,14 +11,18 @@ use serde_json::json;
 
 use super::catalog::Snapshot;
 use super::reports::StoredPhoto;
-use super::rows::{AttachmentRow, ReportEventRow, ReportPauseRow, ReportRow, SubscriptionRow};
-use super::schema::{attachments, report_events, report_pauses, reports, sla_marks, subscriptions};
+use super::rows::{
+    AttachmentRow, ReportCheckRow, ReportEventRow, ReportPauseRow, ReportRow, SubscriptionRow,
+};
+use super::schema::{
+    attachments, report_checks, report_events, report_pauses, reports, sla_marks, subscriptions,
+};
 use super::{new_id, outbox, write_transaction, DbConnection, DbError};
+use crate::ledger::{Author, Draft, Kind};
 use crate::reports::ReportStatus;
 use crate::sla::calendar::Interval;
 use crate::sla::schedule::{self, Facts, Look, Mark, Stage};
 use crate::sla::SlaPlan;
-use crate::ledger::{Author, Draft, Kind};
 use crate::workflow::{self, Action, Actor, Audience, Case, ClockEffect, Command, Refusal, Role};
 
 #[derive(Debug, thiserror::Error)]
@@ -455,8 +459,16 @@ fn ledger_drafts(report: &ReportRow, request: &Move<'_>, kinds: &[Kind]) -> Vec<
         .map(|&kind| {
             let (author, text, photos) = match kind {
                 Kind::Reopened => (Author::System, None, Vec::new()),
-                Kind::Resolved => (author.clone(), request.command.answer.clone(), photo_digests(request)),
-                Kind::Refuted => (author.clone(), request.command.reason.clone(), photo_digests(request)),
+                Kind::Resolved => (
+                    author.clone(),
+                    request.command.answer.clone(),
+                    photo_digests(request),
+                ),
+                Kind::Refuted => (
+                    author.clone(),
+                    request.command.reason.clone(),
+                    photo_digests(request),
+                ),
                 _ => (author.clone(), None, Vec::new()),
             };
             Draft {
@@ -537,4 +549,159 @@ pub fn auto_confirm_due(
             return Ok(confirmed);
         }
     }
+}
+
+/// A resident's answer to the city's answer.
+pub struct ResidentCheck<'a> {
+    pub report_id: &'a str,
+    /// The answer cycle the resident was asked about (from a link); a link
+    /// from an earlier answer is refused.
+    pub cycle: Option<i32>,
+    pub user_id: String,
+    pub fixed: bool,
+    pub reason: Option<String>,
+    /// A refutation's photos (the reporter's only).
+    pub photos: Vec<StoredPhoto>,
+    pub store_photos: &'a dyn Fn() -> Result<(), String>,
+    pub now: NaiveDateTime,
+    pub refutation_limit: i32,
+}
+
+/// What a resident's answer did.
+#[derive(Debug, Clone)]
+pub enum Checked {
+    /// The reporter's answer moved the report.
+    Moved(Moved),
+    /// A follower's answer, counted (their latest answer per cycle counts).
+    Counted { number: i64 },
+}
+
+/// Records a resident's answer: the reporter's confirms or refutes the
+/// answer through the workflow; a follower's is counted.
+pub fn resident_check(
+    conn: &mut DbConnection,
+    snapshot: &Snapshot,
+    check: ResidentCheck<'_>,
+) -> Result<Checked, MoveError> {
+    let report: ReportRow = reports::table
+        .find(check.report_id)
+        .select(ReportRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| MoveError::NotFound(check.report_id.into()))?;
+    if check.cycle.is_some_and(|c| c != report.cycle) {
+        return Err(Refusal::Closed(format!(
+            "this link is for an earlier answer to report {}; the report has moved on since",
+            report.number
+        ))
+        .into());
+    }
+    if report.reporter_id.as_deref() == Some(check.user_id.as_str()) {
+        let moved = apply(
+            conn,
+            snapshot,
+            Move {
+                report_id: check.report_id,
+                action: if check.fixed {
+                    Action::Confirm
+                } else {
+                    Action::Refute
+                },
+                command: Command {
+                    reason: check.reason,
+                    photos: check.photos.len(),
+                    ..Command::default()
+                },
+                actor: Actor {
+                    role: Role::Resident,
+                    department: None,
+                    is_reporter: true,
+                },
+                actor_id: Some(check.user_id),
+                photos: check.photos,
+                store_photos: check.store_photos,
+                now: check.now,
+                refutation_limit: check.refutation_limit,
+            },
+        )?;
+        return Ok(Checked::Moved(moved));
+    }
+    let follows: i64 = subscriptions::table
+        .filter(subscriptions::report_id.eq(&report.id))
+        .filter(subscriptions::user_id.eq(&check.user_id))
+        .filter(subscriptions::kind.eq("follower"))
+        .count()
+        .get_result(conn)?;
+    if follows == 0 {
+        return Err(Refusal::Forbidden.into());
+    }
+    let status: ReportStatus = report
+        .status
+        .parse()
+        .map_err(|e| DbError::Corrupt(format!("report {}: {e}", report.number)))?;
+    if status != ReportStatus::Resolved {
+        return Err(Refusal::NotNow {
+            status,
+            action: Action::Confirm,
+        }
+        .into());
+    }
+    workflow::check_open(report.check_due_at, check.now)?;
+    if !check.photos.is_empty() {
+        return Err(Refusal::Missing {
+            field: "photos",
+            message: "only the reporter's refutation takes photos".into(),
+        }
+        .into());
+    }
+    let row = ReportCheckRow {
+        report_id: report.id.clone(),
+        cycle: report.cycle,
+        user_id: check.user_id,
+        fixed: check.fixed,
+        reason: check.reason,
+        created_at: check.now,
+    };
+    let key = (
+        report_checks::report_id,
+        report_checks::cycle,
+        report_checks::user_id,
+    );
+    let latest = (
+        report_checks::fixed.eq(row.fixed),
+        report_checks::reason.eq(row.reason.clone()),
+        report_checks::created_at.eq(row.created_at),
+    );
+    match conn {
+        DbConnection::Postgres(c) => diesel::insert_into(report_checks::table)
+            .values(&row)
+            .on_conflict(key)
+            .do_update()
+            .set(latest)
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(report_checks::table)
+            .values(&row)
+            .on_conflict(key)
+            .do_update()
+            .set(latest)
+            .execute(c)?,
+    };
+    Ok(Checked::Counted {
+        number: report.number,
+    })
+}
+
+/// Followers' answers to a report's current answer: (fixed, not fixed).
+pub fn check_counts(
+    conn: &mut DbConnection,
+    report_id: &str,
+    cycle: i32,
+) -> Result<(i64, i64), DbError> {
+    let answers: Vec<bool> = report_checks::table
+        .filter(report_checks::report_id.eq(report_id))
+        .filter(report_checks::cycle.eq(cycle))
+        .select(report_checks::fixed)
+        .load(conn)?;
+    let fixed = answers.iter().filter(|f| **f).count() as i64;
+    Ok((fixed, answers.len() as i64 - fixed))
 }

@@ -11,8 +11,8 @@ use super::error::ErrorBody;
 use super::{auth, db, ApiError, AppState};
 use crate::db::outbox as outbox_db;
 use crate::db::rows::OutboxRow;
+use crate::notify::links::OptOut;
 use crate::notify::templates::escape;
-use crate::notify::unsubscribe::OptOut;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnsubscribedView {

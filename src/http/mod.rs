@@ -5,10 +5,12 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod check;
 pub mod error;
 pub mod filing;
 pub mod filters;
 pub mod health;
+pub mod ledger;
 pub mod mail;
 pub mod map;
 pub mod media;
@@ -38,7 +40,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
     /// Signs and checks the unsubscribe links in messages.
-    pub signer: crate::notify::unsubscribe::Signer,
+    pub signer: crate::notify::links::Signer,
     /// Sends what the outbox holds (`None` when `mail.poll_ms` is 0).
     pub _dispatcher: Option<crate::notify::dispatcher::Dispatcher>,
     /// How long before the resident-check window closes reporters are
@@ -140,6 +142,17 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(mail::list_outbox)
         .service(mail::requeue)
         .service(mail::queue_digest)
+        .service(check::check)
+        .service(check::link_page)
+        .service(check::link_answer)
+        .service(ledger::key)
+        .service(ledger::checkpoints)
+        .service(ledger::latest_checkpoint)
+        .service(ledger::sign)
+        .service(ledger::inclusion)
+        .service(ledger::consistency)
+        .service(ledger::verify)
+        .service(ledger::export)
         .service(openapi_json);
 }
 

@@ -1,6 +1,8 @@
 //! Filing, reading and listing reports. Public output never carries a
 //! reporter's email or phone; their name only when they chose to show it.
 
+use std::collections::HashMap;
+
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -72,7 +74,7 @@ pub struct SupportView {
 
 /// The largest JSON body a report may have (a 4,000-character description
 /// in any script, answers and contact details fit well within it).
-const MAX_JSON_BYTES: usize = 64 * 1024;
+pub(super) const MAX_JSON_BYTES: usize = 64 * 1024;
 
 #[derive(Serialize, ToSchema)]
 struct FiledView {
@@ -168,26 +170,39 @@ pub(super) async fn read_submission(
     payload: web::Payload,
     json_part: &'static str,
 ) -> Result<(Vec<u8>, Vec<Upload>), ApiError> {
-    let is_multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if is_multipart {
-        read_multipart(state, Multipart::new(request.headers(), payload), json_part).await
+    if is_multipart(request) {
+        let (mut texts, uploads) = read_parts(state, request, payload, &[json_part]).await?;
+        let json = texts.remove(json_part).ok_or_else(|| {
+            ApiError::invalid(
+                json_part,
+                format!("the multipart body has no '{json_part}' part"),
+            )
+        })?;
+        Ok((json, uploads))
     } else {
         Ok((read_body(payload, MAX_JSON_BYTES).await?, Vec::new()))
     }
 }
 
-/// Reads the `json_part` part and up to `max_photos` `photos` parts, each
-/// within its size limit; anything else is refused by name.
-async fn read_multipart(
+pub(super) fn is_multipart(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+/// Reads a multipart body: the text parts named in `fields` and up to
+/// `max_photos` `photos` parts, each within its size limit; anything else is
+/// refused by name.
+pub(super) async fn read_parts(
     state: &AppState,
-    mut parts: Multipart,
-    json_part: &'static str,
-) -> Result<(Vec<u8>, Vec<Upload>), ApiError> {
-    let mut report = None;
+    request: &HttpRequest,
+    payload: web::Payload,
+    fields: &[&'static str],
+) -> Result<(HashMap<&'static str, Vec<u8>>, Vec<Upload>), ApiError> {
+    let mut parts = Multipart::new(request.headers(), payload);
+    let mut texts = HashMap::new();
     let mut uploads = Vec::new();
     while let Some(part) = parts.next().await {
         let mut part = part.map_err(|e| {
@@ -198,13 +213,14 @@ async fn read_multipart(
             .and_then(|d| d.get_name())
             .unwrap_or("")
             .to_string();
-        let (field, limit) = match name.as_str() {
-            part if part == json_part => (json_part.to_string(), MAX_JSON_BYTES),
-            "photos" | "photo" => {
+        let text_field = fields.iter().find(|f| **f == name).copied();
+        let (field, limit) = match (text_field, name.as_str()) {
+            (Some(text), _) => (text.to_string(), MAX_JSON_BYTES),
+            (None, "photos" | "photo") => {
                 if uploads.len() >= state.max_photos {
                     return Err(ApiError::invalid(
                         format!("photos[{}]", uploads.len()),
-                        format!("at most {} photos may come with a report", state.max_photos),
+                        format!("at most {} photos may come at once", state.max_photos),
                     ));
                 }
                 (
@@ -212,11 +228,15 @@ async fn read_multipart(
                     state.photo_limits.max_bytes,
                 )
             }
-            other => {
+            (None, other) => {
+                let wanted: Vec<String> = fields.iter().map(|f| format!("'{f}'")).collect();
                 return Err(ApiError::invalid(
                     if other.is_empty() { "body" } else { other },
-                    format!("is not a part of this request: send '{json_part}' (JSON) and 'photos' (images)"),
-                ))
+                    format!(
+                        "is not a part of this request: send {} and 'photos' (images)",
+                        wanted.join(", ")
+                    ),
+                ));
             }
         };
         let content_type = part.content_type().map(|m| m.essence_str().to_string());
@@ -232,22 +252,17 @@ async fn read_multipart(
             }
             bytes.extend_from_slice(&chunk);
         }
-        if name == json_part {
-            report = Some(bytes);
-        } else {
-            uploads.push(Upload {
+        match text_field {
+            Some(text) => {
+                texts.insert(text, bytes);
+            }
+            None => uploads.push(Upload {
                 bytes,
                 content_type,
-            });
+            }),
         }
     }
-    let report = report.ok_or_else(|| {
-        ApiError::invalid(
-            json_part,
-            format!("the multipart body has no '{json_part}' part"),
-        )
-    })?;
-    Ok((report, uploads))
+    Ok((texts, uploads))
 }
 
 #[derive(Deserialize)]
@@ -399,6 +414,22 @@ struct HistoryEntry {
 struct Clocks {
     standing: Option<schedule::Standing>,
     pauses: Vec<ReportPauseRow>,
+    /// Followers' answers to the current answer: (fixed, not fixed).
+    checks: (i64, i64),
+    ledger: Vec<crate::ledger::Entry>,
+}
+
+/// The residents' check of the city's answer.
+#[derive(Serialize, ToSchema)]
+pub struct CheckView {
+    /// Until when the reporter may confirm or refute the current answer
+    window_closes_at: Option<NaiveDateTime>,
+    /// Answers refuted so far, and how many may be
+    refutations: i32,
+    refutation_limit: i32,
+    /// Followers' answers to the current answer
+    followers_fixed: i64,
+    followers_not_fixed: i64,
 }
 
 /// The public face of one report.
@@ -431,6 +462,9 @@ struct ReportView {
     /// Every pause, with its reason.
     pauses: Vec<PauseView>,
     history: Vec<HistoryEntry>,
+    check: CheckView,
+    /// The report's entries in the resolution ledger
+    ledger: Vec<super::ledger::EntryView>,
 }
 
 /// Where a report stands against its deadline. Deadlines are counted as the
@@ -520,6 +554,13 @@ impl ReportView {
                 ended_at: p.ended_at,
             })
             .collect();
+        let check = CheckView {
+            window_closes_at: r.check_due_at,
+            refutations: r.cycle,
+            refutation_limit: state.refutation_limit,
+            followers_fixed: clocks.checks.0,
+            followers_not_fixed: clocks.checks.1,
+        };
         let answers = serde_json::from_str(&r.answers)
             .map_err(|e| ApiError::Internal(format!("report {} answers: {e}", r.number).into()))?;
         Ok(ReportView {
@@ -571,6 +612,8 @@ impl ReportView {
                     note: e.note,
                 })
                 .collect(),
+            check,
+            ledger: clocks.ledger.into_iter().map(Into::into).collect(),
         })
     }
 }
@@ -609,6 +652,8 @@ pub async fn show(
         let clocks = Clocks {
             standing: schedule::standing(&plan.policy, &plan.calendar, &facts, now),
             pauses: all_pauses,
+            checks: workflow_db::check_counts(conn, &key, detail.report.cycle)?,
+            ledger: crate::db::ledger::entries_of(conn, &key)?,
         };
         Ok(Some((detail, photos, clocks)))
     })

@@ -60,7 +60,9 @@ impl Checkpoint {
             self.message().as_bytes(),
             &Signature::from_bytes(&signature),
         )
-        .map_err(|_| "its signature does not verify: it was altered or not signed by its key".into())
+        .map_err(|_| {
+            "its signature does not verify: it was altered or not signed by its key".into()
+        })
     }
 }
 
@@ -79,8 +81,8 @@ impl std::fmt::Debug for SigningKeys {
 impl SigningKeys {
     /// From a 32-byte secret seed written as 64 hex digits.
     pub fn from_hex(seed: &str) -> Result<SigningKeys, String> {
-        let bytes = unhex(seed.trim())
-            .ok_or("an Ed25519 secret key is 64 hex digits (32 bytes)")?;
+        let bytes =
+            unhex(seed.trim()).ok_or("an Ed25519 secret key is 64 hex digits (32 bytes)")?;
         Ok(SigningKeys {
             key: SigningKey::from_bytes(&bytes),
         })

@@ -270,20 +270,31 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier of a ledger with these checkpoints, which must be signed
     /// by one of `trusted_keys` (hex).
-    pub fn new(mut checkpoints: Vec<Checkpoint>, trusted_keys: &[String]) -> Result<Verifier, Break> {
+    pub fn new(
+        mut checkpoints: Vec<Checkpoint>,
+        trusted_keys: &[String],
+    ) -> Result<Verifier, Break> {
         checkpoints.sort_by_key(|c| c.size);
         let mut last: Option<&Checkpoint> = None;
         for c in &checkpoints {
             let fail = |problem: String| Break {
                 seq: c.size.max(1),
-                problem: format!("the checkpoint of {} entries signed at {}: {problem}", c.size, c.signed_at),
+                problem: format!(
+                    "the checkpoint of {} entries signed at {}: {problem}",
+                    c.size, c.signed_at
+                ),
             };
             if !trusted_keys.contains(&c.public_key) {
-                return Err(fail(format!("it is signed by key {}, not by this installation's", c.public_key)));
+                return Err(fail(format!(
+                    "it is signed by key {}, not by this installation's",
+                    c.public_key
+                )));
             }
             c.check_signature().map_err(fail)?;
             if last.is_some_and(|l| l.signed_at > c.signed_at) {
-                return Err(fail("it is older than a checkpoint of fewer entries".into()));
+                return Err(fail(
+                    "it is older than a checkpoint of fewer entries".into(),
+                ));
             }
             last = Some(c);
         }
@@ -486,10 +497,23 @@ mod tests {
             tree.push(merkle::leaf_hash(&e.leaf().unwrap()));
         }
         let head = entries.last().map_or(GENESIS, |e| e.hash.as_str());
-        keys.sign(entries.len() as i64, head, &hex(&tree.root()), entries.len().try_into().map(|n: i64| draft(n, Kind::Closed).recorded_at).unwrap())
+        keys.sign(
+            entries.len() as i64,
+            head,
+            &hex(&tree.root()),
+            entries
+                .len()
+                .try_into()
+                .map(|n: i64| draft(n, Kind::Closed).recorded_at)
+                .unwrap(),
+        )
     }
 
-    fn verify(entries: &[Entry], checkpoints: Vec<Checkpoint>, trusted: &[String]) -> Result<Intact, Break> {
+    fn verify(
+        entries: &[Entry],
+        checkpoints: Vec<Checkpoint>,
+        trusted: &[String],
+    ) -> Result<Intact, Break> {
         let mut verifier = Verifier::new(checkpoints, trusted)?;
         for e in entries {
             verifier.push(e.clone())?;
@@ -519,7 +543,12 @@ mod tests {
             rewritten.push(Entry::next(rewritten.last(), forged));
         }
         assert_eq!(verify_chain(rewritten.clone()), Ok(12));
-        assert_eq!(verify(&rewritten, checkpoints.clone(), &trusted).unwrap_err().seq, 5);
+        assert_eq!(
+            verify(&rewritten, checkpoints.clone(), &trusted)
+                .unwrap_err()
+                .seq,
+            5
+        );
 
         // The last entries removed: the chain is whole, the checkpoint names
         // the first missing one.
@@ -530,7 +559,11 @@ mod tests {
         // A checkpoint by another key is not trusted, however well signed.
         let other = SigningKeys::from_hex(&SigningKeys::fresh_seed()).unwrap();
         let err = verify(&entries, vec![signed(&other, &entries)], &trusted).unwrap_err();
-        assert!(err.problem.contains("not by this installation"), "{}", err.problem);
+        assert!(
+            err.problem.contains("not by this installation"),
+            "{}",
+            err.problem
+        );
     }
 
     #[test]
@@ -540,7 +573,10 @@ mod tests {
         assert!(anna.starts_with("resident:") && anna.len() == "resident:".len() + 32);
         assert!(!anna.contains("anna"));
         assert_eq!(anna, pseudonyms.actor(&Author::Resident("anna-id".into())));
-        assert_ne!(anna, Pseudonyms::new(b"other").actor(&Author::Resident("anna-id".into())));
+        assert_ne!(
+            anna,
+            Pseudonyms::new(b"other").actor(&Author::Resident("anna-id".into()))
+        );
         assert_eq!(pseudonyms.actor(&Author::Staff("s1".into())), "staff:s1");
         assert_eq!(pseudonyms.actor(&Author::System), "system");
     }

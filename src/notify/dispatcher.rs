@@ -32,9 +32,9 @@ use lettre::message::Mailbox;
 use rand::Rng;
 use serde_json::Value;
 
+use super::links::{CheckLink, OptOut, Signer};
 use super::templates::{self, Context, Locale};
 use super::transport::{Mailer, Outgoing, SendError};
-use super::unsubscribe::{OptOut, Signer};
 use crate::config::MailSettings;
 use crate::db::outbox::{self, Outcome};
 use crate::db::rows::OutboxRow;
@@ -67,6 +67,18 @@ impl Sender {
         };
         let unsubscribe_report = report_id.clone().map(|id| link(Some(id)));
         let unsubscribe_all = link(None);
+        let cycle = payload.get("cycle").and_then(Value::as_i64);
+        let check_link = match (row.template.as_str(), &report_id, cycle) {
+            ("answered" | "check_reminder", Some(report_id), Some(cycle)) => {
+                let token = self.signer.check_token(&CheckLink {
+                    report_id: report_id.clone(),
+                    cycle: i32::try_from(cycle).unwrap_or_default(),
+                    email: row.recipient.clone(),
+                });
+                Some(format!("{}/api/v1/check/{token}", self.public_url))
+            }
+            _ => None,
+        };
         let rendered = templates::render(&Context {
             template: &row.template,
             locale: Locale::parse(&row.locale),
@@ -75,6 +87,7 @@ impl Sender {
             public_url: &self.public_url,
             unsubscribe_report: unsubscribe_report.clone(),
             unsubscribe_all: unsubscribe_all.clone(),
+            check_link,
         });
         Outgoing {
             message_id: row.message_id.clone(),

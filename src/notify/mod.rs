@@ -2,9 +2,9 @@
 //! workflow move, an SLA mark, a filing) and written to the outbox in the
 //! same transaction (`db::outbox`); this module renders and sends it: the
 //! templates, the transports, the dispatcher that drains the outbox, and the
-//! signed one-click unsubscribe links.
+//! signed links in messages (one-click unsubscribe, the resident's check).
 
 pub mod dispatcher;
+pub mod links;
 pub mod templates;
 pub mod transport;
-pub mod unsubscribe;

@@ -24,6 +24,9 @@ pub struct Context<'a> {
     /// about one) and from everything.
     pub unsubscribe_report: Option<String>,
     pub unsubscribe_all: String,
+    /// The recipient's page to confirm or refute an answer (answers and
+    /// check reminders).
+    pub check_link: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +137,8 @@ struct Labels {
     note: &'static str,
     deadline: &'static str,
     link: &'static str,
+    fixed: &'static str,
+    not_fixed: &'static str,
     leave_report: &'static str,
     leave_all: &'static str,
     at_risk: &'static str,
@@ -148,6 +153,8 @@ fn labels(locale: Locale) -> Labels {
             note: "Комментарий",
             deadline: "Срок",
             link: "Подробнее",
+            fixed: "Проблема решена",
+            not_fixed: "Проблема не решена",
             leave_report: "Не присылать писем об этом обращении",
             leave_all: "Не присылать никаких писем",
             at_risk: "Срок на исходе",
@@ -159,6 +166,8 @@ fn labels(locale: Locale) -> Labels {
             note: "Note",
             deadline: "Deadline",
             link: "Details",
+            fixed: "Fixed: confirm",
+            not_fixed: "Not fixed: refute",
             leave_report: "No more emails about this report",
             leave_all: "No more emails at all",
             at_risk: "Deadline near",
@@ -193,6 +202,11 @@ pub fn render(context: &Context) -> Rendered {
     }
     if let Some(n) = number {
         lines.push((labels.link.into(), report_link(context.public_url, n), true));
+    }
+    if let Some(check) = &context.check_link {
+        for (label, answer) in [(labels.fixed, "fixed"), (labels.not_fixed, "not_fixed")] {
+            lines.push((label.into(), format!("{check}?answer={answer}"), true));
+        }
     }
     let mut lists: Vec<(String, Vec<(i64, String)>)> = Vec::new();
     if context.template == "digest" {
@@ -348,6 +362,7 @@ mod tests {
             public_url: "https://gorod.example",
             unsubscribe_report: Some("https://gorod.example/u/r".into()),
             unsubscribe_all: "https://gorod.example/u/all".into(),
+            check_link: None,
         }
     }
 
@@ -396,5 +411,22 @@ mod tests {
             .text
             .contains("Обращение № 5 (2026-11-30 18:00 MSK): https://gorod.example/reports/5"));
         assert!(message.text.contains("Срок нарушен:\n  нет"));
+    }
+
+    #[test]
+    fn an_answer_carries_the_links_to_confirm_or_refute_it() {
+        let payload = json!({"report": 9, "note": "Яма заделана"});
+        let mut answered = context("answered", Locale::Ru, &payload);
+        answered.check_link = Some("https://gorod.example/api/v1/check/t".into());
+        let message = render(&answered);
+        assert!(message
+            .text
+            .contains("Проблема решена: https://gorod.example/api/v1/check/t?answer=fixed"));
+        assert!(message
+            .text
+            .contains("Проблема не решена: https://gorod.example/api/v1/check/t?answer=not_fixed"));
+        assert!(message
+            .html
+            .contains("<a href=\"https://gorod.example/api/v1/check/t?answer=fixed\">"));
     }
 }

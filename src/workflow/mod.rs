@@ -234,9 +234,9 @@ pub fn decide(
 
 /// Whether residents may still answer the city's answer: until the check
 /// window closes (after that the scanner confirms it).
-pub fn check_open(case: &Case) -> Result<(), Refusal> {
-    match case.check_due_at {
-        Some(due) if case.now > due => Err(Refusal::Closed(format!(
+pub fn check_open(check_due_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Result<(), Refusal> {
+    match check_due_at {
+        Some(due) if now > due => Err(Refusal::Closed(format!(
             "the time to confirm or refute the answer ended at {} UTC; the fix counts as confirmed",
             due.format("%Y-%m-%d %H:%M")
         ))),
@@ -248,7 +248,7 @@ pub fn check_open(case: &Case) -> Result<(), Refusal> {
 fn check_limits(case: &Case, action: Action, actor: &Actor) -> Result<(), Refusal> {
     let limit_reached = case.refutations >= case.refutation_limit;
     match action {
-        Action::Confirm | Action::Refute => check_open(case)?,
+        Action::Confirm | Action::Refute => check_open(case.check_due_at, case.now)?,
         Action::Answer if limit_reached && actor.role == Role::Crew => {
             return Err(Refusal::Closed(format!(
                 "the reporter refuted {} answers, the most allowed: a supervisor answers this report",

@@ -497,7 +497,14 @@ fn residents_answer_only_while_the_check_window_is_open() {
         reason: Some("Яма на месте".into()),
         ..Command::default()
     };
-    assert!(decide(&answered, Action::Refute, &refute, &reporter(), &c.departments).is_ok());
+    assert!(decide(
+        &answered,
+        Action::Refute,
+        &refute,
+        &reporter(),
+        &c.departments
+    )
+    .is_ok());
     answered.check_due_at = Some(answered.now - chrono::TimeDelta::seconds(1));
     for action in [Action::Confirm, Action::Refute] {
         let refusal = decide(&answered, action, &refute, &reporter(), &c.departments).unwrap_err();
@@ -512,7 +519,14 @@ fn residents_answer_only_while_the_check_window_is_open() {
         department: None,
         is_reporter: false,
     };
-    assert!(decide(&answered, Action::AutoConfirm, &Command::default(), &system, &c.departments).is_ok());
+    assert!(decide(
+        &answered,
+        Action::AutoConfirm,
+        &Command::default(),
+        &system,
+        &c.departments
+    )
+    .is_ok());
 }
 
 #[test]
@@ -524,10 +538,24 @@ fn the_refutation_that_reaches_the_limit_hands_the_report_to_a_supervisor() {
     };
     let mut answered = case(Resolved, c.district);
     answered.refutations = 1;
-    let second = decide(&answered, Action::Refute, &refute, &reporter(), &c.departments).unwrap();
+    let second = decide(
+        &answered,
+        Action::Refute,
+        &refute,
+        &reporter(),
+        &c.departments,
+    )
+    .unwrap();
     assert!(!second.to_supervisor);
     answered.refutations = 2;
-    let third = decide(&answered, Action::Refute, &refute, &reporter(), &c.departments).unwrap();
+    let third = decide(
+        &answered,
+        Action::Refute,
+        &refute,
+        &reporter(),
+        &c.departments,
+    )
+    .unwrap();
     assert!(third.to_supervisor);
     assert_eq!(third.to, Reopened);
 
@@ -550,14 +578,34 @@ fn the_refutation_that_reaches_the_limit_hands_the_report_to_a_supervisor() {
         decide(&reopened, Action::Answer, &answer, &crew, &c.departments),
         Err(Refusal::Closed(_))
     ));
-    assert!(decide(&reopened, Action::Answer, &answer, &supervisor, &c.departments).is_ok());
+    assert!(decide(
+        &reopened,
+        Action::Answer,
+        &answer,
+        &supervisor,
+        &c.departments
+    )
+    .is_ok());
     // And the reporter can no longer refute; confirming is still theirs.
     answered.refutations = 3;
     assert!(matches!(
-        decide(&answered, Action::Refute, &refute, &reporter(), &c.departments),
+        decide(
+            &answered,
+            Action::Refute,
+            &refute,
+            &reporter(),
+            &c.departments
+        ),
         Err(Refusal::Closed(_))
     ));
-    assert!(decide(&answered, Action::Confirm, &Command::default(), &reporter(), &c.departments).is_ok());
+    assert!(decide(
+        &answered,
+        Action::Confirm,
+        &Command::default(),
+        &reporter(),
+        &c.departments
+    )
+    .is_ok());
 }
 
 #[test]

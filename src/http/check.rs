@@ -1,0 +1,333 @@
+//! Residents answer the city's answer: fixed (confirm) or not fixed (refute,
+//! with a reason and optionally photos), within the check window. The
+//! reporter's answer moves the report through the workflow; a follower's is
+//! counted and shown beside it. A resident proves who they are with the
+//! signed link from the answer email (`token`) or a bearer token.
+//!
+//! The link opens a small page (`GET /api/v1/check/{token}`: following a
+//! link never changes anything, so mail scanners that fetch links are
+//! harmless) whose form posts the answer back to the same address.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::ErrorBody;
+use super::filing::{clean_photos, Upload};
+use super::reports::{is_multipart, read_parts, read_submission};
+use super::{auth, db, parse_json, read_body, ApiError, AppState};
+use crate::db::reports::StoredPhoto;
+use crate::db::workflow::{self as workflow_db, Checked, ResidentCheck};
+use crate::notify::links::CheckLink;
+use crate::notify::templates::escape;
+
+/// A resident's answer to the city's answer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInput {
+    /// The token of the link in the answer email (or send a resident's
+    /// bearer token instead)
+    pub token: Option<String>,
+    /// true: it is fixed (confirm); false: it is not (refute)
+    pub fixed: bool,
+    /// What is still wrong (required to refute)
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckedView {
+    pub number: i64,
+    /// `reporter`: the answer moved the report; `follower`: it was counted
+    pub counted_as: &'static str,
+    /// The report's status now
+    pub status: String,
+    /// Followers' answers to the current answer
+    pub followers_fixed: i64,
+    pub followers_not_fixed: i64,
+}
+
+/// Who answers, and about which answer cycle (from a link).
+struct Resident {
+    user_id: String,
+    cycle: Option<i32>,
+}
+
+fn from_link(state: &AppState, token: &str) -> Result<CheckLink, ApiError> {
+    state
+        .signer
+        .open_check(token)
+        .map_err(|e| ApiError::invalid("token", e.to_string()))
+}
+
+async fn resident_of_link(state: &AppState, link: &CheckLink) -> Result<Resident, ApiError> {
+    let email = link.email.clone();
+    let user_id = db(state, move |conn| {
+        Ok(crate::db::access::user_by_email(conn, &email)?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::invalid("token", "the link's address has no account any more"))?;
+    Ok(Resident {
+        user_id,
+        cycle: Some(link.cycle),
+    })
+}
+
+/// Records the answer and says what it did.
+async fn answer(
+    state: &web::Data<AppState>,
+    report_id: String,
+    resident: Resident,
+    fixed: bool,
+    reason: Option<String>,
+    uploads: Vec<Upload>,
+) -> Result<CheckedView, ApiError> {
+    let photos = clean_photos(state, uploads, |i| format!("photos[{i}]")).await?;
+    let now = state.clock.now();
+    let app = state.clone();
+    db(state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        let store_photos = || {
+            photos
+                .iter()
+                .try_for_each(|p| app.media.store(p))
+                .map_err(|e| e.to_string())
+        };
+        let checked = workflow_db::resident_check(
+            conn,
+            &snapshot,
+            ResidentCheck {
+                report_id: &report_id,
+                cycle: resident.cycle,
+                user_id: resident.user_id,
+                fixed,
+                reason,
+                photos: photos.iter().map(StoredPhoto::of).collect(),
+                store_photos: &store_photos,
+                now,
+                refutation_limit: app.refutation_limit,
+            },
+        )?;
+        let (number, counted_as, status) = match checked {
+            Checked::Moved(moved) => (moved.number, "reporter", moved.to.as_str()),
+            Checked::Counted { number } => (number, "follower", "resolved"),
+        };
+        let cycle = crate::db::reports::cycle_of(conn, &report_id)?;
+        let (followers_fixed, followers_not_fixed) =
+            workflow_db::check_counts(conn, &report_id, cycle)?;
+        Ok(CheckedView {
+            number,
+            counted_as,
+            status: status.into(),
+            followers_fixed,
+            followers_not_fixed,
+        })
+    })
+    .await
+}
+
+/// Confirm or refute the city's answer to a report: JSON, or multipart with
+/// the JSON in a `check` part and photos in `photos` parts (a refutation's).
+#[utoipa::path(
+    tag = "reports",
+    request_body(content = CheckInput, description = "The answer; multipart with a `check` part and `photos` parts also accepted"),
+    params(("id" = String, Path, description = "The report's id")),
+    responses(
+        (status = 200, description = "Recorded", body = CheckedView),
+        (status = 400, description = "A field is missing or wrong, or the link is damaged", body = ErrorBody),
+        (status = 401, description = "Neither a link token nor a bearer token", body = ErrorBody),
+        (status = 403, description = "Neither the reporter nor a follower", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+        (status = 409, description = "Not answered, the window closed, the link is for an earlier answer, or the refutation limit is reached", body = ErrorBody),
+    )
+)]
+#[post("/reports/{id}/check")]
+pub async fn check(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let report_id = path.into_inner();
+    let (body, uploads) = read_submission(&state, &request, payload, "check").await?;
+    let input: CheckInput = parse_json(&body)?;
+    let resident = match input.token.as_deref() {
+        Some(token) => {
+            let link = from_link(&state, token)?;
+            if link.report_id != report_id {
+                return Err(ApiError::invalid("token", "the link is for another report"));
+            }
+            resident_of_link(&state, &link).await?
+        }
+        None => Resident {
+            user_id: auth::staff(&state, &request).await?.user_id,
+            cycle: None,
+        },
+    };
+    let view = answer(
+        &state,
+        report_id,
+        resident,
+        input.fixed,
+        input.reason,
+        uploads,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A small bilingual page.
+fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!DOCTYPE html><html lang=\"ru\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{0}</title></head><body><h1>{0}</h1>{body}</body></html>",
+            escape(title)
+        ))
+}
+
+fn error_page(e: &ApiError) -> HttpResponse {
+    page(
+        e.status_code(),
+        "Не получилось / Something is wrong",
+        &format!("<p role=\"alert\">{}</p>", escape(&e.to_string())),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LinkQuery {
+    answer: Option<String>,
+}
+
+/// The page a check link opens: a form to confirm or refute the answer.
+#[utoipa::path(
+    tag = "reports",
+    params(
+        ("token" = String, Path, description = "The signed token from the link"),
+        ("answer" = Option<String>, Query, description = "fixed or not_fixed: which choice the form starts with"),
+    ),
+    responses(
+        (status = 200, description = "The form", content_type = "text/html"),
+        (status = 400, description = "The link is damaged or forged", content_type = "text/html"),
+    )
+)]
+#[get("/check/{token}")]
+pub async fn link_page(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    query: web::Query<LinkQuery>,
+) -> HttpResponse {
+    let link = match from_link(&state, &token) {
+        Ok(link) => link,
+        Err(e) => return error_page(&e),
+    };
+    let id = link.report_id.clone();
+    let number = match db(&state, move |conn| Ok(crate::db::reports::find(conn, &id)?)).await {
+        Ok(Some(detail)) => detail.report.number,
+        Ok(None) => return error_page(&ApiError::NotFound("the report is gone".into())),
+        Err(e) => return error_page(&e),
+    };
+    let refuting = query.answer.as_deref() == Some("not_fixed");
+    let checked = |yes: bool| if yes { " checked" } else { "" };
+    page(
+        StatusCode::OK,
+        &format!("Обращение № {number} / Report No. {number}"),
+        &format!(
+            "<form method=\"post\" enctype=\"multipart/form-data\">\
+             <fieldset><legend>Проблема решена? / Is it fixed?</legend>\
+             <p><label><input type=\"radio\" name=\"answer\" value=\"fixed\"{}> Да, решена / Yes, fixed</label></p>\
+             <p><label><input type=\"radio\" name=\"answer\" value=\"not_fixed\"{}> Нет, не решена / No, not fixed</label></p>\
+             </fieldset>\
+             <p><label for=\"reason\">Что не так (обязательно, если не решена) / What is wrong (required when not fixed)</label><br>\
+             <textarea id=\"reason\" name=\"reason\" rows=\"4\" cols=\"50\" maxlength=\"4000\"></textarea></p>\
+             <p><label for=\"photos\">Фото / Photo</label><br>\
+             <input id=\"photos\" type=\"file\" name=\"photos\" accept=\"image/jpeg,image/png,image/webp\" multiple></p>\
+             <p><button type=\"submit\">Отправить / Send</button></p></form>",
+            checked(!refuting),
+            checked(refuting)
+        ),
+    )
+}
+
+/// The form's answer (multipart with photos, or URL-encoded).
+async fn read_form(
+    state: &AppState,
+    request: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(bool, Option<String>, Vec<Upload>), ApiError> {
+    let text = |bytes: Vec<u8>, field: &str| {
+        String::from_utf8(bytes).map_err(|_| ApiError::invalid(field, "is not UTF-8 text"))
+    };
+    let (answer, reason, uploads) = if is_multipart(request) {
+        let (mut texts, uploads) =
+            read_parts(state, request, payload, &["answer", "reason"]).await?;
+        let answer = texts
+            .remove("answer")
+            .map(|b| text(b, "answer"))
+            .transpose()?;
+        let reason = texts
+            .remove("reason")
+            .map(|b| text(b, "reason"))
+            .transpose()?;
+        (answer, reason, uploads)
+    } else {
+        #[derive(Deserialize)]
+        struct Form {
+            answer: Option<String>,
+            reason: Option<String>,
+        }
+        let body = read_body(payload, super::reports::MAX_JSON_BYTES).await?;
+        let form: Form = serde_urlencoded::from_bytes(&body)
+            .map_err(|e| ApiError::invalid("body", format!("is not a form: {e}")))?;
+        (form.answer, form.reason, Vec::new())
+    };
+    let fixed = match answer.as_deref() {
+        Some("fixed") => true,
+        Some("not_fixed") => false,
+        _ => return Err(ApiError::invalid("answer", "choose fixed or not_fixed")),
+    };
+    Ok((fixed, reason.filter(|r| !r.trim().is_empty()), uploads))
+}
+
+/// The link page's form, posted: records the answer and says so.
+#[utoipa::path(
+    tag = "reports",
+    params(("token" = String, Path, description = "The signed token from the link")),
+    responses(
+        (status = 200, description = "Recorded", content_type = "text/html"),
+        (status = 400, description = "A field is missing or wrong", content_type = "text/html"),
+        (status = 409, description = "Not possible now", content_type = "text/html"),
+    )
+)]
+#[post("/check/{token}")]
+pub async fn link_answer(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    token: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let outcome = async {
+        let link = from_link(&state, &token)?;
+        let (fixed, reason, uploads) = read_form(&state, &request, payload).await?;
+        let resident = resident_of_link(&state, &link).await?;
+        answer(&state, link.report_id, resident, fixed, reason, uploads).await
+    }
+    .await;
+    match outcome {
+        Ok(view) => {
+            let said = match (view.counted_as, view.status.as_str()) {
+                ("reporter", "confirmed") => "Вы подтвердили решение. Спасибо! / You confirmed the fix. Thank you!",
+                ("reporter", _) => "Обращение открыто повторно с новым сроком. / The report is open again with a new deadline.",
+                _ => "Ваш ответ учтён. / Your answer is counted.",
+            };
+            page(
+                StatusCode::OK,
+                &format!("Обращение № {0} / Report No. {0}", view.number),
+                &format!("<p role=\"status\">{}</p>", escape(said)),
+            )
+        }
+        Err(e) => error_page(&e),
+    }
+}

@@ -1,0 +1,187 @@
+//! Signed links in messages, which work without logging in and cannot be
+//! forged for someone else: each carries its purpose and its fields, signed
+//! with HMAC-SHA-256 under the installation's mail key.
+//!
+//! - **Unsubscribe**: who (the recipient's email) and from what (one report,
+//!   or everything). Unsubscribing is a fact recorded once; following a
+//!   link again changes nothing.
+//! - **Check**: the resident's answer to the city's answer: which report,
+//!   which answer cycle (a link from an earlier answer is refused) and whose
+//!   (the recipient's email: the reporter's answer moves the workflow, a
+//!   follower's is counted).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// What an unsubscribe link stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptOut {
+    pub email: String,
+    /// `None`: every message.
+    pub report_id: Option<String>,
+}
+
+/// A link to confirm or refute an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckLink {
+    pub report_id: String,
+    pub cycle: i32,
+    pub email: String,
+}
+
+/// Signs and checks links with one key.
+#[derive(Clone)]
+pub struct Signer {
+    key: Vec<u8>,
+}
+
+/// Why a link was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BadLink {
+    #[error("the link is damaged: it is not one Gorod made")]
+    Malformed,
+    #[error("the link's signature does not match: it was altered or is not ours")]
+    Forged,
+}
+
+impl Signer {
+    pub fn new(key: &[u8]) -> Signer {
+        Signer { key: key.to_vec() }
+    }
+
+    fn mac(&self, payload: &str) -> Hmac<Sha256> {
+        // HMAC takes a key of any length.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+        mac.update(payload.as_bytes());
+        mac
+    }
+
+    /// The token of a link: `payload.signature`, both base64url; the
+    /// payload is the purpose and the fields, one per line.
+    fn sign(&self, purpose: &str, fields: &[&str]) -> String {
+        let payload = std::iter::once(purpose)
+            .chain(fields.iter().copied())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let signature = self.mac(&payload).finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(payload.as_bytes()),
+            URL_SAFE_NO_PAD.encode(signature)
+        )
+    }
+
+    /// The `count` fields of a token we signed for `purpose`.
+    fn open(&self, purpose: &str, count: usize, token: &str) -> Result<Vec<String>, BadLink> {
+        let (payload, signature) = token.split_once('.').ok_or(BadLink::Malformed)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or(BadLink::Malformed)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| BadLink::Malformed)?;
+        self.mac(&payload)
+            .verify_slice(&signature)
+            .map_err(|_| BadLink::Forged)?;
+        let mut fields = payload.splitn(count + 1, '\n');
+        if fields.next() != Some(purpose) {
+            return Err(BadLink::Malformed);
+        }
+        let fields: Vec<String> = fields.map(str::to_string).collect();
+        if fields.len() != count {
+            return Err(BadLink::Malformed);
+        }
+        Ok(fields)
+    }
+
+    /// The token of an unsubscribe link.
+    pub fn token(&self, opt_out: &OptOut) -> String {
+        self.sign(
+            "unsubscribe",
+            &[opt_out.report_id.as_deref().unwrap_or("*"), &opt_out.email],
+        )
+    }
+
+    /// What an unsubscribe token stops, if we signed it.
+    pub fn check(&self, token: &str) -> Result<OptOut, BadLink> {
+        let fields = self.open("unsubscribe", 2, token)?;
+        Ok(OptOut {
+            email: fields[1].clone(),
+            report_id: (fields[0] != "*").then(|| fields[0].clone()),
+        })
+    }
+
+    /// The token of a check link.
+    pub fn check_token(&self, link: &CheckLink) -> String {
+        self.sign(
+            "check",
+            &[&link.report_id, &link.cycle.to_string(), &link.email],
+        )
+    }
+
+    /// Whose answer to which report a check token carries, if we signed it.
+    pub fn open_check(&self, token: &str) -> Result<CheckLink, BadLink> {
+        let fields = self.open("check", 3, token)?;
+        Ok(CheckLink {
+            report_id: fields[0].clone(),
+            cycle: fields[1].parse().map_err(|_| BadLink::Malformed)?,
+            email: fields[2].clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_link_reads_back_and_an_altered_one_is_refused() {
+        let signer = Signer::new(b"key");
+        let opt_out = OptOut {
+            email: "anna@example.ru".into(),
+            report_id: Some("0190-report".into()),
+        };
+        let token = signer.token(&opt_out);
+        assert_eq!(signer.check(&token), Ok(opt_out));
+        let everything = OptOut {
+            email: "anna@example.ru".into(),
+            report_id: None,
+        };
+        assert_eq!(signer.check(&signer.token(&everything)), Ok(everything));
+        // Someone else's address under the same signature.
+        let (_, signature) = token.split_once('.').unwrap();
+        let other = format!(
+            "{}.{signature}",
+            URL_SAFE_NO_PAD.encode("unsubscribe\n*\nboris@example.ru")
+        );
+        assert_eq!(signer.check(&other), Err(BadLink::Forged));
+        assert_eq!(
+            Signer::new(b"other key").check(&token),
+            Err(BadLink::Forged)
+        );
+        assert_eq!(signer.check("nonsense"), Err(BadLink::Malformed));
+    }
+
+    #[test]
+    fn a_check_link_is_not_an_unsubscribe_link_nor_the_reverse() {
+        let signer = Signer::new(b"key");
+        let link = CheckLink {
+            report_id: "0190-report".into(),
+            cycle: 2,
+            email: "anna@example.ru".into(),
+        };
+        let token = signer.check_token(&link);
+        assert_eq!(signer.open_check(&token), Ok(link));
+        assert_eq!(signer.check(&token), Err(BadLink::Malformed));
+        let unsubscribe = signer.token(&OptOut {
+            email: "anna@example.ru".into(),
+            report_id: None,
+        });
+        assert_eq!(signer.open_check(&unsubscribe), Err(BadLink::Malformed));
+    }
+}
