@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 use gorod::clock::Clock;
 use gorod::clock::SystemClock;
 use gorod::config::Settings;
-use gorod::db::ledger as ledger_db;
-use gorod::startup::{ledger_keys, prepare_database, Application};
+use gorod::db::{self, ledger as ledger_db};
+use gorod::startup::{ledger_keys, Application};
 
 #[derive(Parser)]
 #[command(
@@ -66,9 +66,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let settings = Settings::load(&cli.config_dir).map_err(|e| e.to_string())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => {
-            let mut migrate_only = settings.clone();
-            migrate_only.seed.demo = false;
-            prepare_database(&migrate_only, &SystemClock).map_err(|e| e.to_string())?;
+            db::connect_and_migrate_one(&settings.database.url).map_err(|e| e.to_string())?;
             println!("database is up to date");
             Ok(())
         }
@@ -78,12 +76,10 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn ledger(settings: &Settings, action: LedgerCommand) -> Result<(), String> {
-    let mut migrate_only = settings.clone();
-    migrate_only.seed.demo = false;
     let clock = SystemClock;
-    let pool = prepare_database(&migrate_only, &clock).map_err(|e| e.to_string())?;
-    let keys = ledger_keys(&pool, settings, &clock).map_err(|e| e.to_string())?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut conn =
+        db::connect_and_migrate_one(&settings.database.url).map_err(|e| e.to_string())?;
+    let keys = ledger_keys(&mut conn, settings, &clock).map_err(|e| e.to_string())?;
     match action {
         LedgerCommand::Verify => {
             let intact = ledger_db::verify(&mut conn, &keys.trusted)

@@ -84,7 +84,11 @@ impl Application {
             .parse()
             .map_err(|_| MailerError::From(mail.from.clone()))?;
         let signer = Signer::new(mail_key(&pool, clock.as_ref())?.as_bytes());
-        let ledger_keys = ledger_keys(&pool, settings, clock.as_ref())?;
+        let ledger_keys = ledger_keys(
+            &mut *pool.get().map_err(DbError::from)?,
+            settings,
+            clock.as_ref(),
+        )?;
         let dispatcher = match mail.poll_ms {
             0 => None,
             _ => Some(
@@ -178,7 +182,7 @@ impl Application {
 }
 
 /// Connects, migrates and, with `seed.demo` on and an empty database, loads
-/// the demo city. Also what `gorod migrate` runs (without the demo).
+/// the demo city.
 pub fn prepare_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, StartupError> {
     let pool = db::connect_and_migrate(
         &settings.database.url,
@@ -221,12 +225,11 @@ fn mail_key(pool: &Pool, clock: &dyn Clock) -> Result<String, StartupError> {
 /// The key that signs ledger checkpoints (configured, or generated on first
 /// start and kept for every instance) and the keys whose checkpoints count.
 pub fn ledger_keys(
-    pool: &Pool,
+    conn: &mut db::DbConnection,
     settings: &Settings,
     clock: &dyn Clock,
 ) -> Result<LedgerKeys, StartupError> {
-    let mut conn = pool.get().map_err(DbError::from)?;
-    let signing = db::ledger::signing_keys(&mut conn, &settings.ledger.signing_key, clock.now())?;
+    let signing = db::ledger::signing_keys(conn, &settings.ledger.signing_key, clock.now())?;
     Ok(LedgerKeys::new(
         signing,
         &settings.ledger.trusted_public_keys,

@@ -152,13 +152,37 @@ async fn a_refuted_answer_reopens_one_level_up_counts_as_disputed_and_the_ledger
         "{error}"
     );
 
+    // Two days later Anna refutes it, with a photo of the hole.
     app.clock.advance(chrono::TimeDelta::days(2));
-    let (status, checked) = check(
-        &app,
-        &id,
-        json!({"token": token_of(&link), "fixed": false, "reason": "Яма на месте, стало хуже"}),
-    )
-    .await;
+    let mut photo = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+        16,
+        16,
+        image::Rgb([90, 90, 90]),
+    ))
+    .write_to(&mut photo, image::ImageFormat::Jpeg)
+    .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "check",
+            json!({"token": token_of(&link), "fixed": false, "reason": "Яма на месте, стало хуже"})
+                .to_string(),
+        )
+        .part(
+            "photos",
+            reqwest::multipart::Part::bytes(photo.into_inner())
+                .mime_str("image/jpeg")
+                .unwrap(),
+        );
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/reports/{id}/check")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let checked: Value = response.json().await.unwrap();
     assert_eq!(status, 200, "{checked}");
     assert_eq!(checked["counted_as"], "reporter");
     assert_eq!(checked["status"], "reopened");
@@ -186,6 +210,11 @@ async fn a_refuted_answer_reopens_one_level_up_counts_as_disputed_and_the_ledger
     assert!(resident.starts_with("resident:"), "{resident}");
     assert!(!ledger.iter().any(|e| e.to_string().contains("anna")));
     assert_eq!(ledger[2]["actor"], "system");
+    // The refutation's photo is in the ledger by the digest it is served under.
+    let photo = ledger[1]["photo_digests"][0].as_str().unwrap();
+    let served = app.get(&format!("/media/{photo}.jpg")).await;
+    assert_eq!(served.status().as_u16(), 200);
+    assert_eq!(gorod::ledger::digest(&served.bytes().await.unwrap()), photo);
 
     // The department's statistics count it as disputed.
     let (status, stats) = app

@@ -234,6 +234,15 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// One migrated connection and no pool, for one-shot commands: a pool fills
+/// itself on background threads, which must not still be connecting when
+/// the process exits.
+pub fn connect_and_migrate_one(url: &str) -> Result<DbConnection, DbError> {
+    let mut conn = ConnectionManager::new(url)?.connect()?;
+    run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
 /// Connects once (so a bad URL, an unreachable server, a wrong password or a
 /// missing database is reported with its real reason), migrates, and builds
 /// the pool.

@@ -20,7 +20,7 @@
 use chrono::{NaiveDateTime, Timelike};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
-use super::{hex, unhex};
+use super::{decode_hex, hex, unhex};
 
 /// One signed checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,16 +137,6 @@ impl LedgerKeys {
         trusted.extend(earlier.iter().map(|k| k.trim().to_lowercase()));
         LedgerKeys { signing, trusted }
     }
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

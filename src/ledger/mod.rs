@@ -144,16 +144,20 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// 32 bytes from 64 hex digits.
 pub fn unhex(text: &str) -> Option<merkle::Hash> {
-    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    decode_hex(text)?.try_into().ok()
+}
+
+/// Bytes from hex digits (an even number of them).
+pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    let bytes: Vec<u8> = (0..64)
+    (0..text.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16))
-        .collect::<Result<_, _>>()
-        .ok()?;
-    bytes.try_into().ok()
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// Who caused an entry, before residents are made pseudonymous.
