@@ -23,14 +23,14 @@ use uuid::Uuid;
 
 use crate::access::api_key_digest;
 use crate::db::rows::*;
-use crate::ledger::{Author, Draft, Kind};
+use crate::ledger::{Author, Draft, Resolution};
 use crate::reports::questions::{check_questions, Answer, Datatype, Question};
 use crate::reports::ReportStatus;
 use crate::routing::{
     self, AreaRoute, AreaShape, CategoryRouting, CityMap, Departments, ServiceArea,
 };
 use crate::sla::DayKind;
-use crate::workflow::PauseReason;
+use crate::workflow::{PauseReason, RULES};
 
 pub const DEMO_OPEN311_KEY: &str = "demo-open311-key";
 pub const DEMO_EMAIL_DOMAIN: &str = "demo.gorod.local";
@@ -402,7 +402,8 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
 }
 
 /// The ledger entries the sample reports' answers, refutations,
-/// confirmations and closures would have appended, oldest first.
+/// confirmations and closures would have appended (as their workflow rules
+/// say), oldest first.
 fn ledger_history(city: &DemoCity) -> Vec<Draft> {
     let numbers: HashMap<&str, i64> = city
         .reports
@@ -413,37 +414,26 @@ fn ledger_history(city: &DemoCity) -> Vec<Draft> {
     events.sort_by_key(|e| e.created_at);
     let mut drafts = Vec::new();
     for event in events {
+        let Some(rule) = RULES.iter().find(|r| r.event == event.kind) else {
+            continue;
+        };
         let author = match (event.actor_role.as_str(), &event.actor_id) {
             ("resident", Some(id)) => Author::Resident(id.clone()),
             (_, Some(id)) => Author::Staff(id.clone()),
             _ => Author::System,
         };
-        let kinds: &[Kind] = match event.kind.as_str() {
-            "answered" => &[Kind::Resolved],
-            "refuted" => &[Kind::Refuted, Kind::Reopened],
-            "confirmed" => &[Kind::Confirmed],
-            "closed" => &[Kind::Closed],
-            _ => &[],
+        let resolution = Resolution {
+            report_id: event.report_id.clone(),
+            report_number: numbers
+                .get(event.report_id.as_str())
+                .copied()
+                .unwrap_or_default(),
+            author,
+            at: event.created_at,
+            text: event.note.clone(),
+            photo_digests: Vec::new(),
         };
-        for &kind in kinds {
-            let (author, text) = match kind {
-                Kind::Reopened => (Author::System, None),
-                Kind::Resolved | Kind::Refuted => (author.clone(), event.note.clone()),
-                _ => (author.clone(), None),
-            };
-            drafts.push(Draft {
-                report_id: event.report_id.clone(),
-                report_number: numbers
-                    .get(event.report_id.as_str())
-                    .copied()
-                    .unwrap_or_default(),
-                kind,
-                author,
-                at: event.created_at,
-                text,
-                photo_digests: Vec::new(),
-            });
-        }
+        drafts.extend(resolution.drafts(rule.ledger));
     }
     drafts
 }

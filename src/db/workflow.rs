@@ -18,7 +18,7 @@ use super::schema::{
     attachments, report_checks, report_events, report_pauses, reports, sla_marks, subscriptions,
 };
 use super::{new_id, outbox, write_transaction, DbConnection, DbError};
-use crate::ledger::{Author, Draft, Kind};
+use crate::ledger::{Author, Draft, Kind, Resolution};
 use crate::reports::ReportStatus;
 use crate::sla::calendar::Interval;
 use crate::sla::schedule::{self, Facts, Look, Mark, Stage};
@@ -446,46 +446,22 @@ pub fn apply(
     })
 }
 
-/// The ledger entries of a move: the answer or refutation with digests of
-/// its text and photos; a reopening is the system's doing.
+/// The ledger entries of a move.
 fn ledger_drafts(report: &ReportRow, request: &Move<'_>, kinds: &[Kind]) -> Vec<Draft> {
     let author = match (request.actor.role, &request.actor_id) {
         (Role::System, _) | (_, None) => Author::System,
         (Role::Resident, Some(id)) => Author::Resident(id.clone()),
         (_, Some(id)) => Author::Staff(id.clone()),
     };
-    kinds
-        .iter()
-        .map(|&kind| {
-            let (author, text, photos) = match kind {
-                Kind::Reopened => (Author::System, None, Vec::new()),
-                Kind::Resolved => (
-                    author.clone(),
-                    request.command.answer.clone(),
-                    photo_digests(request),
-                ),
-                Kind::Refuted => (
-                    author.clone(),
-                    request.command.reason.clone(),
-                    photo_digests(request),
-                ),
-                _ => (author.clone(), None, Vec::new()),
-            };
-            Draft {
-                report_id: report.id.clone(),
-                report_number: report.number,
-                kind,
-                author,
-                at: request.now,
-                text,
-                photo_digests: photos,
-            }
-        })
-        .collect()
-}
-
-fn photo_digests(request: &Move<'_>) -> Vec<String> {
-    request.photos.iter().map(|p| p.hash.clone()).collect()
+    Resolution {
+        report_id: report.id.clone(),
+        report_number: report.number,
+        author,
+        at: request.now,
+        text: (request.command.answer.clone()).or_else(|| request.command.reason.clone()),
+        photo_digests: request.photos.iter().map(|p| p.hash.clone()).collect(),
+    }
+    .drafts(kinds)
 }
 
 fn follower(report_id: &str, user_id: &str, now: NaiveDateTime) -> SubscriptionRow {

@@ -184,6 +184,48 @@ pub struct Draft {
     pub photo_digests: Vec<String>,
 }
 
+/// One move as the ledger sees it, before it becomes entries.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub report_id: String,
+    pub report_number: i64,
+    pub author: Author,
+    pub at: NaiveDateTime,
+    /// The answer, or the refutation's reason.
+    pub text: Option<String>,
+    pub photo_digests: Vec<String>,
+}
+
+impl Resolution {
+    /// The entries of the move's `kinds`: the answer and the refutation
+    /// carry the text and photos; a reopening is the system's doing.
+    pub fn drafts(&self, kinds: &[Kind]) -> Vec<Draft> {
+        kinds
+            .iter()
+            .map(|&kind| {
+                let (author, text, photo_digests) = match kind {
+                    Kind::Reopened => (Author::System, None, Vec::new()),
+                    Kind::Resolved | Kind::Refuted => (
+                        self.author.clone(),
+                        self.text.clone(),
+                        self.photo_digests.clone(),
+                    ),
+                    _ => (self.author.clone(), None, Vec::new()),
+                };
+                Draft {
+                    report_id: self.report_id.clone(),
+                    report_number: self.report_number,
+                    kind,
+                    author,
+                    at: self.at,
+                    text,
+                    photo_digests,
+                }
+            })
+            .collect()
+    }
+}
+
 /// Residents' pseudonyms: HMAC-SHA-256 of the user id under the
 /// installation's secret key, the first 16 bytes in hex. Stable (the same
 /// resident is the same pseudonym everywhere in the ledger), with nothing
