@@ -1,14 +1,20 @@
 //! Filing on PostgreSQL in as few round trips as it takes, each a statement
-//! that stays prepared. A batch of filings costs three statements: the
-//! duplicate candidates of all of them, the reporters (found or created),
-//! and one statement that writes the reports, their first events, photos and
-//! subscriptions and draws their numbers from the sequence. That last one is
-//! atomic on its own, so no `BEGIN`/`COMMIT` trips are needed.
+//! that stays prepared. A batch of filings costs four statements: the
+//! duplicate candidates of all of them, the reporters' accounts (found or
+//! created), the report numbers from the sequence, and one statement that
+//! writes the reports, their first events, photos, subscriptions and
+//! receipts. That last one is atomic on its own, so no `BEGIN`/`COMMIT`
+//! trips are needed; accounts are created before it, and an account created
+//! for a filing that then fails stays: it is that resident's account either
+//! way, and their next filing finds it.
 //!
 //! Rows travel as JSON arrays, one parameter per table, and PostgreSQL maps
 //! them onto the table by column name (`json_populate_recordset`): the
 //! statement text is the same for one filing or sixty, so the server parses
 //! and plans it once per connection, and it cannot drift from the schema.
+//! The rows arrive complete (account ids and numbers in place), because
+//! filling them in inside the statement (joins, JSON edits per row) cost
+//! the server more than the two short statements that find them first.
 //! (Diesel prepares `sql_query` text and multi-row `INSERT`s anew each time;
 //! these statements are therefore written as query fragments with a fixed
 //! query id, which diesel caches.)
@@ -45,58 +51,103 @@ fn to_json<T: serde::Serialize>(rows: &[T]) -> Result<String, DbError> {
     serde_json::to_string(rows).map_err(|e| DbError::Corrupt(format!("rows do not serialise: {e}")))
 }
 
-/// Writes a batch in one statement: the reporters' accounts (`accounts`
-/// holds a new row for each reporter, created only if their email has
-/// none), then the rows, which name their reporter by email (in
-/// `reporter_id`, `actor_id` and `user_id`) for the statement to put the
-/// account id in its place. Each report's id and the number the sequence
-/// gave it (the numbers in the rows are ignored).
+/// The account id and language of each of these residents by email,
+/// creating the accounts that do not exist yet.
 ///
-/// A reporter whose account another writer is creating at the same moment
-/// is not seen by this statement (its snapshot predates that commit): the
-/// reporter's subscription then has no account, which its `NOT NULL`
-/// refuses, so nothing is written; the statement is then run once more,
-/// and the new run's snapshot sees the account, committed meanwhile.
-pub fn insert(
+/// An account that another writer is creating at the same moment is not
+/// seen by the statement (its snapshot predates that commit, and `ON
+/// CONFLICT` skips the row): the statement then runs once more, and the new
+/// run's snapshot sees the account, committed meanwhile.
+pub fn residents(
     conn: &mut PgConnection,
     accounts: &[UserRow],
-    rows: &FilingRows,
-) -> Result<HashMap<String, i64>, DbError> {
-    let statement = FilingStatement {
+) -> Result<HashMap<String, (String, String)>, DbError> {
+    if accounts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let statement = ResidentStatement {
         accounts: to_json(accounts)?,
         emails: accounts.iter().map(|a| a.email.clone()).collect(),
+    };
+    let found = |rows: Vec<(String, String, String)>| -> HashMap<_, _> {
+        rows.into_iter()
+            .map(|(email, id, locale)| (email, (id, locale)))
+            .collect()
+    };
+    let all_found =
+        |found: &HashMap<String, _>| accounts.iter().all(|a| found.contains_key(&a.email));
+    let first = found(statement.clone().load(conn)?);
+    if all_found(&first) {
+        return Ok(first);
+    }
+    let again = found(statement.load(conn)?);
+    if all_found(&again) {
+        return Ok(again);
+    }
+    Err(DbError::Corrupt(
+        "a reporter's account was neither found nor created".into(),
+    ))
+}
+
+#[derive(Clone)]
+struct ResidentStatement {
+    accounts: String,
+    emails: Vec<String>,
+}
+
+prepared!(ResidentStatement, (Text, Text, Text));
+
+impl QueryFragment<Pg> for ResidentStatement {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("WITH created AS (INSERT INTO users SELECT * FROM json_populate_recordset(NULL::users, CAST(");
+        out.push_bind_param::<Text, _>(&self.accounts)?;
+        out.push_sql(
+            " AS json)) ON CONFLICT (email) DO NOTHING RETURNING email, id, locale) \
+             SELECT email, id, locale FROM created \
+             UNION ALL SELECT email, id, locale FROM users WHERE email = ANY(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.emails)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// `count` new report numbers, in order, from the sequence.
+pub fn numbers(conn: &mut PgConnection, count: usize) -> Result<Vec<i64>, DbError> {
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    Ok(NumberStatement { count }.load(conn)?)
+}
+
+struct NumberStatement {
+    count: i64,
+}
+
+prepared!(NumberStatement, BigInt);
+
+impl QueryFragment<Pg> for NumberStatement {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT nextval('report_numbers') FROM generate_series(1, ");
+        out.push_bind_param::<BigInt, _>(&self.count)?;
+        out.push_sql(") ORDER BY 1");
+        Ok(())
+    }
+}
+
+/// Writes a batch of filings' rows in one statement. A receipt to someone
+/// who wants no mail at all is left out.
+pub fn insert(conn: &mut PgConnection, rows: &FilingRows) -> Result<(), DbError> {
+    FilingStatement {
         reports: to_json(&rows.reports)?,
         events: to_json(&rows.events)?,
         photos: to_json(&rows.photos)?,
         followers: to_json(&rows.followers)?,
         receipts: to_json(&rows.receipts)?,
-    };
-    let numbers: Vec<(String, i64)> = match statement.clone().load(conn) {
-        Err(e) if is_account_race(&e) => statement.load(conn)?,
-        other => other?,
-    };
-    if numbers.len() != rows.reports.len() {
-        return Err(DbError::Corrupt(format!(
-            "{} reports were written of {}",
-            numbers.len(),
-            rows.reports.len()
-        )));
     }
-    Ok(numbers.into_iter().collect())
+    .execute(conn)?;
+    Ok(())
 }
 
-/// Whether a filing statement failed because a reporter's account was being
-/// created by another writer (see [`insert`]).
-fn is_account_race(error: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    matches!(error, Error::DatabaseError(DatabaseErrorKind::NotNullViolation, info)
-        if info.table_name() == Some("subscriptions") && info.column_name() == Some("user_id"))
-}
-
-#[derive(Clone)]
 struct FilingStatement {
-    accounts: String,
-    emails: Vec<String>,
     reports: String,
     events: String,
     photos: String,
@@ -104,82 +155,39 @@ struct FilingStatement {
     receipts: String,
 }
 
-prepared!(FilingStatement, (Text, BigInt));
+impl QueryId for FilingStatement {
+    type QueryId = FilingStatement;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl RunQueryDsl<PgConnection> for FilingStatement {}
 
 impl QueryFragment<Pg> for FilingStatement {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("WITH wanted AS (SELECT * FROM json_populate_recordset(NULL::users, CAST(");
-        out.push_bind_param::<Text, _>(&self.accounts)?;
+        let tables = [
+            ("reports", &self.reports),
+            ("report_events", &self.events),
+            ("attachments", &self.photos),
+            ("subscriptions", &self.followers),
+        ];
+        for (n, (table, rows)) in tables.into_iter().enumerate() {
+            out.push_sql(if n == 0 { "WITH " } else { ", " });
+            out.push_sql(&format!(
+                "new_{table} AS (INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, CAST("
+            ));
+            out.push_bind_param::<Text, _>(rows)?;
+            out.push_sql(" AS json)))");
+        }
         out.push_sql(
-            " AS json))), created AS (INSERT INTO users SELECT * FROM wanted \
-             ON CONFLICT (email) DO NOTHING RETURNING email, id, locale), \
-             who AS (SELECT email, id, locale FROM created \
-             UNION ALL SELECT email, id, locale FROM users WHERE email = ANY(",
-        );
-        // The emails again, as an array: an index lookup each, where a join
-        // with the rows would be planned as a scan of every account.
-        out.push_bind_param::<Array<Text>, _>(&self.emails)?;
-        // The numbers are drawn as the reports are written.
-        out.push_sql(")), filed AS (");
-        insert_naming_reporters(
-            &mut out,
-            "reports",
-            "reporter_id",
-            &self.reports,
-            ", 'number', nextval('report_numbers')",
-        )?;
-        out.push_sql(" RETURNING id, number), events AS (");
-        insert_naming_reporters(&mut out, "report_events", "actor_id", &self.events, "")?;
-        out.push_sql(
-            "), photos AS (INSERT INTO attachments SELECT * \
-             FROM json_populate_recordset(NULL::attachments, CAST(",
-        );
-        out.push_bind_param::<Text, _>(&self.photos)?;
-        out.push_sql(" AS json))), followers AS (");
-        insert_naming_reporters(&mut out, "subscriptions", "user_id", &self.followers, "")?;
-        // Each receipt gets its report's number and its reader's language,
-        // unless the reader wants no mail at all.
-        out.push_sql(
-            "), receipts AS (INSERT INTO outbox SELECT o.* \
-             FROM jsonb_array_elements(CAST(",
+            " INSERT INTO outbox SELECT * FROM json_populate_recordset(NULL::outbox, CAST(",
         );
         out.push_bind_param::<Text, _>(&self.receipts)?;
         out.push_sql(
-            " AS jsonb)) AS given(row) \
-             JOIN filed ON filed.id = CAST(given.row->>'payload' AS jsonb)->>'report_id' \
-             LEFT JOIN who ON who.email = given.row->>'recipient', \
-             LATERAL jsonb_populate_record(NULL::outbox, given.row || jsonb_build_object(\
-             'locale', COALESCE(who.locale, given.row->>'locale'), \
-             'payload', CAST(CAST(given.row->>'payload' AS jsonb) \
-             || jsonb_build_object('report', filed.number) AS text))) AS o \
-             WHERE NOT EXISTS (SELECT 1 FROM mail_opt_outs \
-             WHERE mail_opt_outs.email = given.row->>'recipient' AND mail_opt_outs.scope = '*')) \
-             SELECT id, number FROM filed",
+            " AS json)) AS o WHERE NOT EXISTS (SELECT 1 FROM mail_opt_outs \
+             WHERE mail_opt_outs.email = o.recipient AND mail_opt_outs.scope = '*')",
         );
         Ok(())
     }
-}
-
-/// `INSERT INTO {table}` the rows of the JSON array `rows`, with the account
-/// id of the email in `column` put in its place (from `who`), and the pairs
-/// of `more` (`, 'column', value…`) set too.
-fn insert_naming_reporters<'b>(
-    out: &mut AstPass<'_, 'b, Pg>,
-    table: &str,
-    column: &str,
-    rows: &'b String,
-    more: &str,
-) -> QueryResult<()> {
-    out.push_sql(&format!(
-        "INSERT INTO {table} SELECT r.* FROM jsonb_array_elements(CAST("
-    ));
-    out.push_bind_param::<Text, _>(rows)?;
-    out.push_sql(&format!(
-        " AS jsonb)) AS given(row) LEFT JOIN who ON who.email = given.row->>'{column}', \
-         LATERAL jsonb_populate_record(NULL::{table}, \
-         given.row || jsonb_build_object('{column}', who.id{more})) AS r"
-    ));
-    Ok(())
 }
 
 /// Where duplicate candidates are looked for: a category and a box.

@@ -118,56 +118,45 @@ pub struct FilingRows {
 }
 
 /// Files a batch of reports: their reporters (found, or created as
-/// residents), the reports, their first history events, photos and the
-/// reporters' subscriptions, all of them or none. On SQLite in one write
-/// transaction with one multi-row statement per table; on PostgreSQL in one
-/// statement after the reporters' ([`super::pg_filing`]).
+/// residents), the reports, their first history events, photos, the
+/// reporters' subscriptions and receipts, all of them or none. On SQLite in
+/// one write transaction with one multi-row statement per table; on
+/// PostgreSQL the rows are written by one statement, after the reporters'
+/// accounts and the numbers are drawn ([`super::pg_filing`]).
 pub fn file_batch(
     conn: &mut DbConnection,
     filings: &[&FilingRecord],
 ) -> Result<Vec<FiledReport>, DbError> {
     let accounts = reporter_accounts(filings);
-    match conn {
-        DbConnection::Postgres(pg) => {
-            // The rows name reporters by email, and the numbers are drawn
-            // from the sequence: the statement fills in both, and the
-            // receipts' language from the reporter's account.
-            let by_email =
-                |reporter: &Reporter| Some((reporter.email.as_str().to_string(), "ru".to_string()));
-            let rows = filing_rows(filings, by_email, &vec![0; filings.len()])?;
-            let numbers = pg_filing::insert(pg, &accounts, &rows)?;
-            rows.reports
-                .into_iter()
-                .map(|r| match numbers.get(&r.id) {
-                    Some(&number) => Ok(FiledReport {
-                        id: r.id,
-                        number,
-                        status: ReportStatus::Moderation,
-                    }),
-                    None => Err(DbError::Corrupt(format!("report {} got no number", r.id))),
-                })
-                .collect()
+    let write = |conn: &mut DbConnection| {
+        let residents = residents_by_email(conn, accounts)?;
+        let numbers = next_numbers(conn, filings.len())?;
+        let account = |reporter: &Reporter| residents.get(reporter.email.as_str()).cloned();
+        let rows = filing_rows(filings, account, &numbers)?;
+        match conn {
+            DbConnection::Postgres(pg) => pg_filing::insert(pg, &rows)?,
+            DbConnection::Sqlite(_) => {
+                insert_batches!(conn, reports::table, &rows.reports);
+                insert_batches!(conn, report_events::table, &rows.events);
+                insert_batches!(conn, attachments::table, &rows.photos);
+                insert_batches!(conn, subscriptions::table, &rows.followers);
+                outbox::enqueue(conn, &rows.receipts)?;
+            }
         }
-        DbConnection::Sqlite(_) => write_transaction(conn, |conn| {
-            let residents = residents_by_email(conn, accounts)?;
-            let numbers = next_numbers(conn, filings.len())?;
-            let account = |reporter: &Reporter| residents.get(reporter.email.as_str()).cloned();
-            let rows = filing_rows(filings, account, &numbers)?;
-            insert_batches!(conn, reports::table, &rows.reports);
-            insert_batches!(conn, report_events::table, &rows.events);
-            insert_batches!(conn, attachments::table, &rows.photos);
-            insert_batches!(conn, subscriptions::table, &rows.followers);
-            outbox::enqueue(conn, &rows.receipts)?;
-            Ok(rows
-                .reports
-                .into_iter()
-                .map(|r| FiledReport {
-                    id: r.id,
-                    number: r.number,
-                    status: ReportStatus::Moderation,
-                })
-                .collect())
-        }),
+        Ok(rows
+            .reports
+            .into_iter()
+            .map(|r| FiledReport {
+                id: r.id,
+                number: r.number,
+                status: ReportStatus::Moderation,
+            })
+            .collect())
+    };
+    match conn {
+        // One statement writes the rows: atomic without a transaction.
+        DbConnection::Postgres(_) => write(conn),
+        DbConnection::Sqlite(_) => write_transaction(conn, write),
     }
 }
 
@@ -282,11 +271,15 @@ fn reporter_accounts(filings: &[&FilingRecord]) -> Vec<UserRow> {
 }
 
 /// The account ids and languages of these residents by email, creating
-/// those who have no account yet.
+/// those who have no account yet (on PostgreSQL in one statement that
+/// another writer creating the same account cannot fail).
 fn residents_by_email(
     conn: &mut DbConnection,
     accounts: Vec<UserRow>,
 ) -> Result<HashMap<String, (String, String)>, DbError> {
+    if let DbConnection::Postgres(pg) = conn {
+        return pg_filing::residents(pg, &accounts);
+    }
     let found: Vec<(String, String, String)> = match &accounts[..] {
         [] => return Ok(HashMap::new()),
         // One email: the plain equality, whose prepared statement is cached.
@@ -347,11 +340,15 @@ fn subscribe(
     Ok(())
 }
 
-/// The next `count` public report numbers on SQLite, ascending: from the
+/// The next `count` public report numbers, ascending. On SQLite from the
 /// counter row, inside the write transaction that holds the only write
-/// lock, so numbers are gapless. (PostgreSQL draws them from a sequence, so
-/// that concurrent filings never queue for a number.)
+/// lock, so numbers are gapless; PostgreSQL draws them from a sequence, so
+/// that concurrent filings never queue for a number (a failed filing leaves
+/// a gap).
 fn next_numbers(conn: &mut DbConnection, count: usize) -> Result<Vec<i64>, DbError> {
+    if let DbConnection::Postgres(pg) = conn {
+        return pg_filing::numbers(pg, count);
+    }
     let count = i64::try_from(count).unwrap_or(i64::MAX);
     let counter = counters::table.find(REPORT_NUMBER_COUNTER);
     diesel::update(counter)

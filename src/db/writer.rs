@@ -12,9 +12,8 @@
 //! SQLite has one writer at a time, so one thread is all it can use. On
 //! PostgreSQL several threads (`database.filing_writers`) take batches from
 //! the same queue and commit in parallel: report numbers come from a
-//! sequence, and a batch that collides with another (both creating the same
-//! new resident) fails and is written one by one, which then finds the
-//! resident.
+//! sequence, and two batches creating the same new resident at once both
+//! end up with the one account (`pg_filing::residents`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Mutex};
