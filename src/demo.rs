@@ -370,6 +370,7 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             user_id: Some(staff.id.clone()),
             created_at: now,
             revoked_at: None,
+            scopes: "*".into(),
         });
     }
     city.api_keys.push(ApiKeyRow {
@@ -380,6 +381,7 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
         user_id: None,
         created_at: now,
         revoked_at: None,
+        scopes: "*".into(),
     });
 
     let texts: SampleTexts = parse("sample_texts.json", SAMPLE_TEXTS)?;

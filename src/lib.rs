@@ -3,6 +3,7 @@
 //! days, and keeps a verifiable record of every resolution.
 
 pub mod access;
+pub mod accounts;
 pub mod cache;
 pub mod clock;
 pub mod config;

@@ -50,6 +50,7 @@ macro_rules! insert_or_ignore {
 }
 
 pub mod access;
+pub mod accounts;
 pub mod catalog;
 pub mod checkpoint;
 pub mod ledger;

@@ -145,6 +145,29 @@ pub fn messages(
     keyed_messages(event_id, Some(event_id), template, recipients, payload, now)
 }
 
+/// An account email (address verification, password reset), queued even to
+/// someone who opted out of mail: they asked for it. `key` makes its
+/// Message-ID (the one-time token's id).
+pub fn send_account_message(
+    conn: &mut DbConnection,
+    key: &str,
+    template: &str,
+    (email, locale): (&str, &str),
+    payload: &Value,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    let rows = keyed_messages(
+        key,
+        None,
+        template,
+        vec![(email.to_string(), locale.to_string())],
+        payload,
+        now,
+    );
+    insert_batches!(conn, outbox::table, &rows);
+    Ok(())
+}
+
 /// One message per distinct recipient of what `key` names (an event, or a
 /// scheduled message such as a reminder or a digest): the same key and
 /// recipient always make the same Message-ID.

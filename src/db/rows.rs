@@ -126,6 +126,8 @@ pub struct ApiKeyRow {
     pub user_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// What the token may do: `*`, or actions separated by spaces.
+    pub scopes: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

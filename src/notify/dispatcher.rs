@@ -32,7 +32,7 @@ use lettre::message::Mailbox;
 use rand::Rng;
 use serde_json::Value;
 
-use super::links::{CheckLink, OptOut, Signer};
+use super::links::{AccountLink, CheckLink, OptOut, Signer};
 use super::templates::{self, Context, Locale};
 use super::transport::{Mailer, Outgoing, SendError};
 use crate::config::MailSettings;
@@ -79,6 +79,19 @@ impl Sender {
             }
             _ => None,
         };
+        let account_link = match (row.template.as_str(), text_of(&payload, "token_id")) {
+            (purpose @ ("verify_email" | "reset_password"), Some(token_id)) => {
+                let token = self.signer.account_token(&AccountLink {
+                    purpose: purpose.to_string(),
+                    token_id,
+                });
+                Some(format!(
+                    "{}/api/v1/account/{purpose}/{token}",
+                    self.public_url
+                ))
+            }
+            _ => None,
+        };
         let rendered = templates::render(&Context {
             template: &row.template,
             locale: Locale::parse(&row.locale),
@@ -88,6 +101,7 @@ impl Sender {
             unsubscribe_report: unsubscribe_report.clone(),
             unsubscribe_all: unsubscribe_all.clone(),
             check_link,
+            account_link,
         });
         Outgoing {
             message_id: row.message_id.clone(),
@@ -96,6 +110,10 @@ impl Sender {
             unsubscribe: unsubscribe_report.unwrap_or(unsubscribe_all),
         }
     }
+}
+
+fn text_of(payload: &Value, key: &str) -> Option<String> {
+    payload.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
 /// How the dispatcher paces itself.

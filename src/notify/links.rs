@@ -9,6 +9,9 @@
 //!   which answer cycle (a link from an earlier answer is refused) and whose
 //!   (the recipient's email: the reporter's answer moves the workflow, a
 //!   follower's is counted).
+//! - **Account**: a one-time token of an account email (verify the address,
+//!   reset the password), by its id; the database says whether it is still
+//!   good.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -29,6 +32,14 @@ pub struct CheckLink {
     pub report_id: String,
     pub cycle: i32,
     pub email: String,
+}
+
+/// A link from an account email: which one-time token, for what
+/// (`verify_email`, `reset_password`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountLink {
+    pub purpose: String,
+    pub token_id: String,
 }
 
 /// Signs and checks links with one key.
@@ -122,6 +133,20 @@ impl Signer {
             "check",
             &[&link.report_id, &link.cycle.to_string(), &link.email],
         )
+    }
+
+    /// The token of an account link.
+    pub fn account_token(&self, link: &AccountLink) -> String {
+        self.sign("account", &[&link.purpose, &link.token_id])
+    }
+
+    /// Which one-time token an account link names, if we signed it.
+    pub fn open_account(&self, token: &str) -> Result<AccountLink, BadLink> {
+        let fields = self.open("account", 2, token)?;
+        Ok(AccountLink {
+            purpose: fields[0].clone(),
+            token_id: fields[1].clone(),
+        })
     }
 
     /// Whose answer to which report a check token carries, if we signed it.

@@ -27,6 +27,9 @@ pub struct Context<'a> {
     /// The recipient's page to confirm or refute an answer (answers and
     /// check reminders).
     pub check_link: Option<String>,
+    /// The one-time link of an account email (verify the address, reset
+    /// the password).
+    pub account_link: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +47,18 @@ struct Words {
 
 fn words(template: &str, locale: Locale) -> Words {
     let (ru, en) = match template {
+        "verify_email" => (
+            ("подтвердите адрес", "Чтобы завершить регистрацию, откройте ссылку ниже. Она действует 48 часов. Если вы не регистрировались, ничего делать не нужно."),
+            ("confirm your address", "To finish registering, open the link below. It works for 48 hours. If you did not register, there is nothing to do."),
+        ),
+        "reset_password" => (
+            ("смена пароля", "Чтобы задать новый пароль, откройте ссылку ниже. Она действует 1 час и один раз. Если вы не просили сменить пароль, ничего делать не нужно."),
+            ("password reset", "To set a new password, open the link below. It works once, for 1 hour. If you did not ask for this, there is nothing to do."),
+        ),
+        "account_exists" => (
+            ("вы уже зарегистрированы", "Кто-то (возможно, вы) пытался зарегистрироваться с этим адресом, но учётная запись уже есть. Если вы забыли пароль, воспользуйтесь восстановлением пароля."),
+            ("you are already registered", "Someone (perhaps you) tried to register with this address, but the account already exists. If you forgot your password, reset it."),
+        ),
         "filed" => (
             ("принято к рассмотрению", "Ваше обращение зарегистрировано. Мы сообщим о каждом изменении."),
             ("received", "Your report is registered. We will tell you about every change."),
@@ -137,6 +152,7 @@ struct Labels {
     note: &'static str,
     deadline: &'static str,
     link: &'static str,
+    open: &'static str,
     fixed: &'static str,
     not_fixed: &'static str,
     leave_report: &'static str,
@@ -153,6 +169,7 @@ fn labels(locale: Locale) -> Labels {
             note: "Комментарий",
             deadline: "Срок",
             link: "Подробнее",
+            open: "Ссылка",
             fixed: "Проблема решена",
             not_fixed: "Проблема не решена",
             leave_report: "Не присылать писем об этом обращении",
@@ -166,6 +183,7 @@ fn labels(locale: Locale) -> Labels {
             note: "Note",
             deadline: "Deadline",
             link: "Details",
+            open: "Link",
             fixed: "Fixed: confirm",
             not_fixed: "Not fixed: refute",
             leave_report: "No more emails about this report",
@@ -202,6 +220,9 @@ pub fn render(context: &Context) -> Rendered {
     }
     if let Some(n) = number {
         lines.push((labels.link.into(), report_link(context.public_url, n), true));
+    }
+    if let Some(link) = &context.account_link {
+        lines.push((labels.open.into(), link.clone(), true));
     }
     if let Some(check) = &context.check_link {
         for (label, answer) in [(labels.fixed, "fixed"), (labels.not_fixed, "not_fixed")] {
@@ -363,6 +384,7 @@ mod tests {
             unsubscribe_report: Some("https://gorod.example/u/r".into()),
             unsubscribe_all: "https://gorod.example/u/all".into(),
             check_link: None,
+            account_link: None,
         }
     }
 

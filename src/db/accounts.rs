@@ -1,0 +1,500 @@
+//! Accounts, sessions and one-time account tokens.
+//!
+//! A session is found by the SHA-256 of its cookie value and is live while
+//! it has not ended, its idle and absolute limits have not passed and its
+//! account is not disabled. Ending "every session of an account" is one
+//! UPDATE, so logout, a password change or disabling takes effect on the
+//! next request everywhere.
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::outbox::send_account_message;
+use super::schema::{account_tokens, accounts, sessions, users};
+use super::{new_id, write_transaction, DbConnection, DbError};
+
+/// How long an emailed token works.
+pub const VERIFY_EMAIL_FOR: TimeDelta = TimeDelta::hours(48);
+pub const RESET_PASSWORD_FOR: TimeDelta = TimeDelta::hours(1);
+
+/// A person who may log in, as the login needs them.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct Login {
+    #[diesel(column_name = id)]
+    pub user_id: String,
+    pub email: String,
+    pub role: String,
+    pub department_id: Option<String>,
+    pub locale: String,
+    #[diesel(select_expression = accounts::password_hash)]
+    pub password_hash: Option<String>,
+    #[diesel(select_expression = accounts::email_verified_at)]
+    pub email_verified_at: Option<NaiveDateTime>,
+    #[diesel(select_expression = accounts::totp_secret)]
+    pub totp_secret: Option<String>,
+    #[diesel(select_expression = accounts::totp_enrolled_at)]
+    pub totp_enrolled_at: Option<NaiveDateTime>,
+    #[diesel(select_expression = accounts::totp_last_step)]
+    pub totp_last_step: Option<i64>,
+    #[diesel(select_expression = accounts::disabled_at)]
+    pub disabled_at: Option<NaiveDateTime>,
+}
+
+/// The account of this email, if it has one.
+pub fn login_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Login>, DbError> {
+    Ok(users::table
+        .inner_join(accounts::table)
+        .filter(users::email.eq(email))
+        .select(Login::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The account of this user, if they have one.
+pub fn login_by_id(conn: &mut DbConnection, user_id: &str) -> Result<Option<Login>, DbError> {
+    Ok(users::table
+        .inner_join(accounts::table)
+        .filter(users::id.eq(user_id))
+        .select(Login::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Registers a resident: their account with this password, not usable
+/// until the address is verified through the emailed link. A resident
+/// known from earlier filings keeps their user (and reports). An address
+/// whose account is already verified gets a note saying so instead, and
+/// nothing changes; the caller answers the same either way, so that
+/// registering tells no one which addresses have accounts.
+pub fn register(
+    conn: &mut DbConnection,
+    email: &str,
+    name: Option<&str>,
+    locale: &str,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        let user: Option<(String, String)> = users::table
+            .filter(users::email.eq(email))
+            .select((users::id, users::locale))
+            .first(conn)
+            .optional()?;
+        let (user_id, locale) = match user {
+            Some(found) => found,
+            None => {
+                let id = new_id();
+                diesel::insert_into(users::table)
+                    .values((
+                        users::id.eq(&id),
+                        users::email.eq(email),
+                        users::name.eq(name),
+                        users::role.eq("resident"),
+                        users::locale.eq(locale),
+                        users::created_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                (id, locale.to_string())
+            }
+        };
+        let account: Option<Option<NaiveDateTime>> = accounts::table
+            .find(&user_id)
+            .select(accounts::email_verified_at)
+            .first(conn)
+            .optional()?;
+        match account {
+            Some(Some(_verified)) => {
+                let key = new_id();
+                send_account_message(
+                    conn,
+                    &key,
+                    "account_exists",
+                    (email, &locale),
+                    &json!({}),
+                    now,
+                )?;
+                return Ok(());
+            }
+            Some(None) => {
+                diesel::update(accounts::table.find(&user_id))
+                    .set((
+                        accounts::password_hash.eq(password_hash),
+                        accounts::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
+            None => {
+                diesel::insert_into(accounts::table)
+                    .values((
+                        accounts::user_id.eq(&user_id),
+                        accounts::password_hash.eq(password_hash),
+                        accounts::created_at.eq(now),
+                        accounts::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        send_token(
+            conn,
+            "verify_email",
+            (&user_id, email, &locale),
+            now,
+            VERIFY_EMAIL_FOR,
+        )
+    })
+}
+
+/// Makes a one-time token and emails its link.
+fn send_token(
+    conn: &mut DbConnection,
+    purpose: &str,
+    (user_id, email, locale): (&str, &str, &str),
+    now: NaiveDateTime,
+    lasts: TimeDelta,
+) -> Result<(), DbError> {
+    let token_id = new_id();
+    diesel::insert_into(account_tokens::table)
+        .values((
+            account_tokens::id.eq(&token_id),
+            account_tokens::purpose.eq(purpose),
+            account_tokens::user_id.eq(user_id),
+            account_tokens::created_at.eq(now),
+            account_tokens::expires_at.eq(now + lasts),
+        ))
+        .execute(conn)?;
+    send_account_message(
+        conn,
+        &token_id,
+        purpose,
+        (email, locale),
+        &json!({ "token_id": token_id }),
+        now,
+    )
+}
+
+/// Uses a one-time token: the user it was made for, if it exists, is for
+/// this purpose, has not expired and was not used before.
+fn use_token(
+    conn: &mut DbConnection,
+    purpose: &str,
+    token_id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<String>, DbError> {
+    let used = diesel::update(
+        account_tokens::table
+            .filter(account_tokens::id.eq(token_id))
+            .filter(account_tokens::purpose.eq(purpose))
+            .filter(account_tokens::used_at.is_null())
+            .filter(account_tokens::expires_at.gt(now)),
+    )
+    .set(account_tokens::used_at.eq(now))
+    .execute(conn)?;
+    if used == 0 {
+        return Ok(None);
+    }
+    Ok(account_tokens::table
+        .find(token_id)
+        .select(account_tokens::user_id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Verifies an address by its emailed token; whether the token was good.
+pub fn verify_email(
+    conn: &mut DbConnection,
+    token_id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    write_transaction(conn, |conn| {
+        let Some(user_id) = use_token(conn, "verify_email", token_id, now)? else {
+            return Ok(false);
+        };
+        diesel::update(accounts::table.find(&user_id))
+            .set((
+                accounts::email_verified_at.eq(now),
+                accounts::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    })
+}
+
+/// Emails a password-reset link to this address if it has a live account;
+/// does nothing otherwise (the caller answers the same either way).
+pub fn request_password_reset(
+    conn: &mut DbConnection,
+    email: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        let Some(login) = login_by_email(conn, email)? else {
+            return Ok(());
+        };
+        if login.disabled_at.is_some() {
+            return Ok(());
+        }
+        send_token(
+            conn,
+            "reset_password",
+            (&login.user_id, &login.email, &login.locale),
+            now,
+            RESET_PASSWORD_FOR,
+        )
+    })
+}
+
+/// Sets a new password by an emailed reset token, which also verifies the
+/// address (the mail reached its owner); every session of the account
+/// ends. The user whose password it was, if the token was good.
+pub fn reset_password(
+    conn: &mut DbConnection,
+    token_id: &str,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<Option<String>, DbError> {
+    write_transaction(conn, |conn| {
+        let Some(user_id) = use_token(conn, "reset_password", token_id, now)? else {
+            return Ok(None);
+        };
+        diesel::update(accounts::table.find(&user_id))
+            .set((
+                accounts::password_hash.eq(password_hash),
+                accounts::email_verified_at.eq(now),
+                accounts::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        end_sessions(conn, &user_id, now)?;
+        Ok(Some(user_id))
+    })
+}
+
+/// Sets a new password; every session of the account ends.
+pub fn set_password(
+    conn: &mut DbConnection,
+    user_id: &str,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        diesel::update(accounts::table.find(user_id))
+            .set((
+                accounts::password_hash.eq(password_hash),
+                accounts::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        end_sessions(conn, user_id, now)
+    })
+}
+
+/// Creates a staff account (by an admin): the user, and an account with
+/// this password whose address counts as verified. They still enrol a
+/// second factor at their first login.
+pub fn create_staff(
+    conn: &mut DbConnection,
+    user: &super::rows::UserRow,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        diesel::insert_into(users::table)
+            .values(user)
+            .execute(conn)?;
+        diesel::insert_into(accounts::table)
+            .values((
+                accounts::user_id.eq(&user.id),
+                accounts::password_hash.eq(password_hash),
+                accounts::email_verified_at.eq(now),
+                accounts::created_at.eq(now),
+                accounts::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Disables or enables an account. Disabling ends every session at once;
+/// its API tokens stop working while it stays disabled. Whether the user
+/// has an account.
+pub fn set_disabled(
+    conn: &mut DbConnection,
+    user_id: &str,
+    disabled: bool,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    write_transaction(conn, |conn| {
+        let changed = diesel::update(accounts::table.find(user_id))
+            .set((
+                accounts::disabled_at.eq(disabled.then_some(now)),
+                accounts::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if disabled {
+            end_sessions(conn, user_id, now)?;
+        }
+        Ok(changed == 1)
+    })
+}
+
+/// Keeps a new TOTP secret, not yet enrolled (the first code confirms it).
+pub fn set_totp_secret(
+    conn: &mut DbConnection,
+    user_id: &str,
+    secret: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(accounts::table.find(user_id))
+        .set((
+            accounts::totp_secret.eq(secret),
+            accounts::totp_enrolled_at.eq(None::<NaiveDateTime>),
+            accounts::totp_last_step.eq(None::<i64>),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records that a TOTP step was used (enrolling the secret if it was not);
+/// false if that step or a later one was used already (a replayed code).
+pub fn use_totp_step(
+    conn: &mut DbConnection,
+    user_id: &str,
+    step: i64,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    write_transaction(conn, |conn| {
+        let changed = diesel::update(
+            accounts::table.find(user_id).filter(
+                accounts::totp_last_step
+                    .is_null()
+                    .or(accounts::totp_last_step.lt(step)),
+            ),
+        )
+        .set((
+            accounts::totp_last_step.eq(step),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if changed == 1 {
+            diesel::update(
+                accounts::table
+                    .find(user_id)
+                    .filter(accounts::totp_enrolled_at.is_null()),
+            )
+            .set(accounts::totp_enrolled_at.eq(now))
+            .execute(conn)?;
+        }
+        Ok(changed == 1)
+    })
+}
+
+/// A live session, as a request needs it.
+#[derive(Debug, Clone, Queryable)]
+pub struct Session {
+    pub user_id: String,
+    pub role: String,
+    pub department_id: Option<String>,
+    pub stage: String,
+    pub csrf_key: String,
+    pub last_seen_at: NaiveDateTime,
+}
+
+/// Session limits: idle and absolute.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub idle: TimeDelta,
+    pub absolute: TimeDelta,
+}
+
+/// A session to start.
+pub struct NewSession<'a> {
+    /// SHA-256 of the cookie's value.
+    pub id_hash: &'a str,
+    pub user_id: &'a str,
+    /// `full`, or `password` while a second factor is owed.
+    pub stage: &'a str,
+    pub csrf_key: &'a str,
+    pub ip: Option<&'a str>,
+}
+
+/// Starts a session; it lasts at most `limits.absolute`.
+pub fn start_session(
+    conn: &mut DbConnection,
+    new: &NewSession,
+    now: NaiveDateTime,
+    limits: Limits,
+) -> Result<(), DbError> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id_hash.eq(new.id_hash),
+            sessions::user_id.eq(new.user_id),
+            sessions::stage.eq(new.stage),
+            sessions::csrf_key.eq(new.csrf_key),
+            sessions::created_at.eq(now),
+            sessions::last_seen_at.eq(now),
+            sessions::expires_at.eq(now + limits.absolute),
+            sessions::ip.eq(new.ip),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The live session with this id hash. Its last-seen time moves on when
+/// more than a minute old (so a busy session costs one write a minute).
+pub fn session(
+    conn: &mut DbConnection,
+    id_hash: &str,
+    now: NaiveDateTime,
+    limits: Limits,
+) -> Result<Option<Session>, DbError> {
+    let found: Option<Session> = sessions::table
+        .inner_join(users::table.inner_join(accounts::table))
+        .filter(sessions::id_hash.eq(id_hash))
+        .filter(sessions::ended_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_seen_at.gt(now - limits.idle))
+        .filter(accounts::disabled_at.is_null())
+        .select((
+            users::id,
+            users::role,
+            users::department_id,
+            sessions::stage,
+            sessions::csrf_key,
+            sessions::last_seen_at,
+        ))
+        .first(conn)
+        .optional()?;
+    if let Some(session) = &found {
+        if now - session.last_seen_at > TimeDelta::minutes(1) {
+            diesel::update(sessions::table.find(id_hash))
+                .set(sessions::last_seen_at.eq(now))
+                .execute(conn)?;
+        }
+    }
+    Ok(found)
+}
+
+/// Marks a session's second factor done.
+pub fn complete_session(conn: &mut DbConnection, id_hash: &str) -> Result<(), DbError> {
+    diesel::update(sessions::table.find(id_hash))
+        .set(sessions::stage.eq("full"))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of an account.
+pub fn end_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::ended_at.is_null()),
+    )
+    .set(sessions::ended_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
