@@ -11,6 +11,8 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::outbox::send_account_message;
+use super::reports::find_or_create_user;
+use super::rows::UserRow;
 use super::schema::{account_tokens, accounts, sessions, users};
 use super::{new_id, write_transaction, DbConnection, DbError};
 
@@ -77,28 +79,17 @@ pub fn register(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     write_transaction(conn, |conn| {
-        let user: Option<(String, String)> = users::table
-            .filter(users::email.eq(email))
-            .select((users::id, users::locale))
-            .first(conn)
-            .optional()?;
-        let (user_id, locale) = match user {
-            Some(found) => found,
-            None => {
-                let id = new_id();
-                diesel::insert_into(users::table)
-                    .values((
-                        users::id.eq(&id),
-                        users::email.eq(email),
-                        users::name.eq(name),
-                        users::role.eq("resident"),
-                        users::locale.eq(locale),
-                        users::created_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                (id, locale.to_string())
-            }
+        let resident = UserRow {
+            id: new_id(),
+            email: email.to_string(),
+            name: name.map(str::to_string),
+            phone: None,
+            role: "resident".into(),
+            department_id: None,
+            locale: locale.to_string(),
+            created_at: now,
         };
+        let (user_id, locale) = find_or_create_user(conn, &resident)?;
         let account: Option<Option<NaiveDateTime>> = accounts::table
             .find(&user_id)
             .select(accounts::email_verified_at)
@@ -293,7 +284,7 @@ pub fn set_password(
 /// second factor at their first login.
 pub fn create_staff(
     conn: &mut DbConnection,
-    user: &super::rows::UserRow,
+    user: &UserRow,
     password_hash: &str,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {

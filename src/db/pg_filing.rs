@@ -1,18 +1,18 @@
 //! Filing on PostgreSQL in as few round trips as it takes, each a statement
 //! that stays prepared. A batch of filings costs four statements: the
-//! duplicate candidates of all of them, the reporters' accounts (found or
+//! duplicate candidates of all of them, the reporters' users (found or
 //! created), the report numbers from the sequence, and one statement that
 //! writes the reports, their first events, photos, subscriptions and
 //! receipts. That last one is atomic on its own, so no `BEGIN`/`COMMIT`
-//! trips are needed; accounts are created before it, and an account created
-//! for a filing that then fails stays: it is that resident's account either
-//! way, and their next filing finds it.
+//! trips are needed; reporters are created before it, and a resident
+//! created for a filing that then fails stays: it is that resident either
+//! way, and their next filing finds them.
 //!
 //! Rows travel as JSON arrays, one parameter per table, and PostgreSQL maps
 //! them onto the table by column name (`json_populate_recordset`): the
 //! statement text is the same for one filing or sixty, so the server parses
 //! and plans it once per connection, and it cannot drift from the schema.
-//! The rows arrive complete (account ids and numbers in place), because
+//! The rows arrive complete (user ids and numbers in place), because
 //! filling them in inside the statement (joins, JSON edits per row) cost
 //! the server more than the two short statements that find them first.
 //! (Diesel prepares `sql_query` text and multi-row `INSERT`s anew each time;
@@ -33,17 +33,21 @@ use super::DbError;
 use crate::reports::ReportStatus;
 
 /// Implements what diesel needs to run a hand-written statement and keep it
-/// prepared: a static query id (the text never changes) and its row type.
+/// prepared: a static query id (the text never changes) and, for one that
+/// returns rows, their type.
 macro_rules! prepared {
-    ($name:ident, $row:ty) => {
+    ($name:ident) => {
         impl QueryId for $name {
             type QueryId = $name;
             const HAS_STATIC_QUERY_ID: bool = true;
         }
+        impl RunQueryDsl<PgConnection> for $name {}
+    };
+    ($name:ident, $row:ty) => {
+        prepared!($name);
         impl Query for $name {
             type SqlType = $row;
         }
-        impl RunQueryDsl<PgConnection> for $name {}
     };
 }
 
@@ -51,47 +55,42 @@ fn to_json<T: serde::Serialize>(rows: &[T]) -> Result<String, DbError> {
     serde_json::to_string(rows).map_err(|e| DbError::Corrupt(format!("rows do not serialise: {e}")))
 }
 
-/// The account id and language of each of these residents by email,
-/// creating the accounts that do not exist yet.
+/// The user id and language of each of these residents by email, creating
+/// the users that do not exist yet.
 ///
-/// An account that another writer is creating at the same moment is not
+/// A resident that another writer is creating at the same moment is not
 /// seen by the statement (its snapshot predates that commit, and `ON
 /// CONFLICT` skips the row): the statement then runs once more, and the new
-/// run's snapshot sees the account, committed meanwhile.
+/// run's snapshot sees the resident, committed meanwhile.
 pub fn residents(
     conn: &mut PgConnection,
-    accounts: &[UserRow],
+    reporters: &[UserRow],
 ) -> Result<HashMap<String, (String, String)>, DbError> {
-    if accounts.is_empty() {
+    if reporters.is_empty() {
         return Ok(HashMap::new());
     }
     let statement = ResidentStatement {
-        accounts: to_json(accounts)?,
-        emails: accounts.iter().map(|a| a.email.clone()).collect(),
+        users: to_json(reporters)?,
+        emails: reporters.iter().map(|a| a.email.clone()).collect(),
     };
-    let found = |rows: Vec<(String, String, String)>| -> HashMap<_, _> {
-        rows.into_iter()
+    for _ in 0..2 {
+        let rows: Vec<(String, String, String)> = statement.clone().load(conn)?;
+        let found: HashMap<_, _> = rows
+            .into_iter()
             .map(|(email, id, locale)| (email, (id, locale)))
-            .collect()
-    };
-    let all_found =
-        |found: &HashMap<String, _>| accounts.iter().all(|a| found.contains_key(&a.email));
-    let first = found(statement.clone().load(conn)?);
-    if all_found(&first) {
-        return Ok(first);
-    }
-    let again = found(statement.load(conn)?);
-    if all_found(&again) {
-        return Ok(again);
+            .collect();
+        if reporters.iter().all(|r| found.contains_key(&r.email)) {
+            return Ok(found);
+        }
     }
     Err(DbError::Corrupt(
-        "a reporter's account was neither found nor created".into(),
+        "a reporter was neither found nor created".into(),
     ))
 }
 
 #[derive(Clone)]
 struct ResidentStatement {
-    accounts: String,
+    users: String,
     emails: Vec<String>,
 }
 
@@ -100,7 +99,7 @@ prepared!(ResidentStatement, (Text, Text, Text));
 impl QueryFragment<Pg> for ResidentStatement {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("WITH created AS (INSERT INTO users SELECT * FROM json_populate_recordset(NULL::users, CAST(");
-        out.push_bind_param::<Text, _>(&self.accounts)?;
+        out.push_bind_param::<Text, _>(&self.users)?;
         out.push_sql(
             " AS json)) ON CONFLICT (email) DO NOTHING RETURNING email, id, locale) \
              SELECT email, id, locale FROM created \
@@ -155,12 +154,7 @@ struct FilingStatement {
     receipts: String,
 }
 
-impl QueryId for FilingStatement {
-    type QueryId = FilingStatement;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl RunQueryDsl<PgConnection> for FilingStatement {}
+prepared!(FilingStatement);
 
 impl QueryFragment<Pg> for FilingStatement {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {

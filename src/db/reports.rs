@@ -127,9 +127,9 @@ pub fn file_batch(
     conn: &mut DbConnection,
     filings: &[&FilingRecord],
 ) -> Result<Vec<FiledReport>, DbError> {
-    let accounts = reporter_accounts(filings);
+    let reporters = new_reporters(filings);
     let write = |conn: &mut DbConnection| {
-        let residents = residents_by_email(conn, accounts)?;
+        let residents = residents_by_email(conn, reporters)?;
         let numbers = next_numbers(conn, filings.len())?;
         let account = |reporter: &Reporter| residents.get(reporter.email.as_str()).cloned();
         let rows = filing_rows(filings, account, &numbers)?;
@@ -258,9 +258,9 @@ fn filing_rows(
     Ok(rows)
 }
 
-/// A new resident account for each distinct reporter of these filings, to
-/// be created if their email has none yet.
-fn reporter_accounts(filings: &[&FilingRecord]) -> Vec<UserRow> {
+/// A new resident user for each distinct reporter of these filings, to be
+/// created if their email has none yet.
+fn new_reporters(filings: &[&FilingRecord]) -> Vec<UserRow> {
     let mut seen = HashSet::new();
     filings
         .iter()
@@ -270,17 +270,17 @@ fn reporter_accounts(filings: &[&FilingRecord]) -> Vec<UserRow> {
         .collect()
 }
 
-/// The account ids and languages of these residents by email, creating
-/// those who have no account yet (on PostgreSQL in one statement that
-/// another writer creating the same account cannot fail).
+/// The user ids and languages of these residents by email, creating those
+/// who are not known yet (on PostgreSQL in one statement that another
+/// writer creating the same user cannot fail).
 fn residents_by_email(
     conn: &mut DbConnection,
-    accounts: Vec<UserRow>,
+    reporters: Vec<UserRow>,
 ) -> Result<HashMap<String, (String, String)>, DbError> {
     if let DbConnection::Postgres(pg) = conn {
-        return pg_filing::residents(pg, &accounts);
+        return pg_filing::residents(pg, &reporters);
     }
-    let found: Vec<(String, String, String)> = match &accounts[..] {
+    let found: Vec<(String, String, String)> = match &reporters[..] {
         [] => return Ok(HashMap::new()),
         // One email: the plain equality, whose prepared statement is cached.
         [one] => users::table
@@ -288,7 +288,7 @@ fn residents_by_email(
             .select((users::email, users::id, users::locale))
             .load(conn)?,
         _ => users::table
-            .filter(users::email.eq_any(accounts.iter().map(|a| a.email.as_str())))
+            .filter(users::email.eq_any(reporters.iter().map(|a| a.email.as_str())))
             .select((users::email, users::id, users::locale))
             .load(conn)?,
     };
@@ -296,7 +296,7 @@ fn residents_by_email(
         .into_iter()
         .map(|(email, id, locale)| (email, (id, locale)))
         .collect();
-    let new_users: Vec<UserRow> = accounts
+    let new_users: Vec<UserRow> = reporters
         .into_iter()
         .filter(|a| !known.contains_key(&a.email))
         .collect();
@@ -318,6 +318,26 @@ fn new_resident(reporter: &Reporter, now: NaiveDateTime) -> UserRow {
         locale: reporter.locale.unwrap_or(Locale::Ru).code().into(),
         created_at: now,
     }
+}
+
+/// The id and language of the user with `new`'s email, creating `new` if
+/// there is none.
+pub fn find_or_create_user(
+    conn: &mut DbConnection,
+    new: &UserRow,
+) -> Result<(String, String), DbError> {
+    let existing = users::table
+        .filter(users::email.eq(&new.email))
+        .select((users::id, users::locale))
+        .first(conn)
+        .optional()?;
+    if let Some(found) = existing {
+        return Ok(found);
+    }
+    diesel::insert_into(users::table)
+        .values(new)
+        .execute(conn)?;
+    Ok((new.id.clone(), new.locale.clone()))
 }
 
 fn subscribe(
@@ -400,20 +420,7 @@ fn resident_by_email(
     now: NaiveDateTime,
     reporter: &Reporter,
 ) -> Result<String, DbError> {
-    let email = reporter.email.as_str();
-    let existing = users::table
-        .filter(users::email.eq(email))
-        .select(users::id)
-        .first::<String>(conn)
-        .optional()?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
-    let user = new_resident(reporter, now);
-    diesel::insert_into(users::table)
-        .values(&user)
-        .execute(conn)?;
-    Ok(user.id)
+    Ok(find_or_create_user(conn, &new_resident(reporter, now))?.0)
 }
 
 /// What joining a report ("me too") did.

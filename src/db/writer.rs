@@ -13,7 +13,7 @@
 //! PostgreSQL several threads (`database.filing_writers`) take batches from
 //! the same queue and commit in parallel: report numbers come from a
 //! sequence, and two batches creating the same new resident at once both
-//! end up with the one account (`pg_filing::residents`).
+//! end up with the one user (`pg_filing::residents`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Mutex};
