@@ -22,6 +22,39 @@ pub struct Settings {
     pub mail: MailSettings,
     pub workflow: WorkflowSettings,
     pub ledger: LedgerSettings,
+    pub accounts: AccountSettings,
+    pub limits: LimitSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccountSettings {
+    /// A session ends after this many minutes without a request …
+    pub session_idle_minutes: i64,
+    /// … and this many hours after login in any case.
+    pub session_absolute_hours: i64,
+    /// `auto` (Secure when `server.public_url` is https), `always` or
+    /// `never` (plain-HTTP development).
+    pub secure_cookies: String,
+    /// Reports filed without an account or API token wait until their
+    /// filer confirms them by the emailed link.
+    pub confirm_anonymous_reports: bool,
+    /// Hours a report awaiting confirmation is kept.
+    pub confirm_within_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    /// Reports one resident may file in a day (the city's local day).
+    pub reports_per_day: i64,
+    /// Failed logins, per account and per client address, in a window of
+    /// `login_window_minutes`; then logins wait until the window ends.
+    pub login_failures_per_account: i64,
+    pub login_failures_per_ip: i64,
+    pub login_window_minutes: i64,
+    /// Open311 POSTs per API key per minute.
+    pub open311_posts_per_minute: i64,
+    /// Registrations and password-reset requests per client address per hour.
+    pub account_requests_per_ip_hour: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -94,6 +127,9 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub public_url: String,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the
+    /// client; from anyone else the peer address is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -36,6 +36,11 @@ pub enum StartupError {
     Demo(#[from] DemoError),
     #[error("city.time_zone: '{0}' is not a time zone name like Europe/Moscow")]
     TimeZone(String),
+    #[error("{field}: {message}")]
+    Setting {
+        field: &'static str,
+        message: String,
+    },
     #[error("cannot start the filing writer: {0}")]
     Writer(#[source] std::io::Error),
     #[error(transparent)]
@@ -54,6 +59,41 @@ pub struct Application {
     pool: Pool,
     server: Server,
     mailbox: Option<MemoryBox>,
+}
+
+fn session_rules(
+    accounts: &crate::config::AccountSettings,
+    public_url: &str,
+) -> Result<http::SessionRules, StartupError> {
+    let secure_cookies = match accounts.secure_cookies.as_str() {
+        "auto" => public_url.starts_with("https://"),
+        "always" => true,
+        "never" => false,
+        other => {
+            return Err(StartupError::Setting {
+                field: "accounts.secure_cookies",
+                message: format!("'{other}' is not auto, always or never"),
+            })
+        }
+    };
+    Ok(http::SessionRules {
+        limits: crate::db::accounts::Limits {
+            idle: chrono::TimeDelta::minutes(accounts.session_idle_minutes.max(1)),
+            absolute: chrono::TimeDelta::hours(accounts.session_absolute_hours.max(1)),
+        },
+        secure_cookies,
+    })
+}
+
+fn trusted_proxies(list: &[String]) -> Result<Vec<std::net::IpAddr>, StartupError> {
+    list.iter()
+        .map(|a| {
+            a.trim().parse().map_err(|_| StartupError::Setting {
+                field: "server.trusted_proxies",
+                message: format!("'{a}' is not an IP address"),
+            })
+        })
+        .collect()
 }
 
 impl Application {
@@ -77,6 +117,7 @@ impl Application {
             "" => format!("http://{}:{port}", settings.server.host),
             configured => configured.to_string(),
         };
+        let sessions = session_rules(&settings.accounts, &public_url)?;
         let mail = &settings.mail;
         let mailer = Mailer::from_settings(mail)?;
         let from: Mailbox = mail
@@ -134,11 +175,19 @@ impl Application {
             checkpoint_interval: chrono::TimeDelta::seconds(
                 i64::try_from(settings.ledger.checkpoint_interval_secs).unwrap_or(i64::MAX),
             ),
+            sessions,
+            confirm_anonymous: settings
+                .accounts
+                .confirm_anonymous_reports
+                .then(|| chrono::TimeDelta::hours(settings.accounts.confirm_within_hours.max(1))),
+            limits: settings.limits.clone(),
+            trusted_proxies: trusted_proxies(&settings.server.trusted_proxies)?,
         });
         start_scanner(&state, settings.sla.scan_interval_secs);
         let metrics = web::Data::new(Metrics::new());
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
+                .wrap(http::security_headers())
                 .wrap(from_fn(http::metrics::track))
                 .wrap(Logger::new("%r %s %b %Dms"))
                 .app_data(state.clone())

@@ -18,6 +18,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
+use hmac::Mac;
 use rand::RngCore;
 
 /// Argon2id memory (KiB), passes and lanes: OWASP's minimum configuration.
@@ -99,6 +100,29 @@ pub fn new_secret() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A session's CSRF token: HMAC-SHA-256 of the session's id hash under the
+/// session's own CSRF key, so it is worth nothing for any other session and
+/// cannot be made without the server's record of this one.
+pub fn csrf_token(csrf_key: &str, session_id_hash: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(csrf_mac(csrf_key, session_id_hash).finalize().into_bytes())
+}
+
+/// Whether `given` is this session's CSRF token (compared in constant time).
+pub fn csrf_token_matches(csrf_key: &str, session_id_hash: &str, given: &str) -> bool {
+    match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(given.trim()) {
+        Ok(bytes) => csrf_mac(csrf_key, session_id_hash).verify_slice(&bytes).is_ok(),
+        Err(_) => false,
+    }
+}
+
+fn csrf_mac(csrf_key: &str, session_id_hash: &str) -> hmac::Hmac<sha2::Sha256> {
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(csrf_key.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+    mac.update(b"csrf\n");
+    mac.update(session_id_hash.as_bytes());
+    mac
+}
+
 /// The stored form of a secret: lowercase hex SHA-256.
 pub fn secret_digest(secret: &str) -> String {
     crate::access::api_key_digest(secret)
@@ -107,6 +131,15 @@ pub fn secret_digest(secret: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_csrf_token_is_bound_to_its_session() {
+        let token = csrf_token("key", "session-a");
+        assert!(csrf_token_matches("key", "session-a", &token));
+        assert!(!csrf_token_matches("key", "session-b", &token));
+        assert!(!csrf_token_matches("other key", "session-a", &token));
+        assert!(!csrf_token_matches("key", "session-a", "not base64 !"));
+    }
 
     #[test]
     fn a_password_hash_is_argon2id_with_the_owasp_parameters_and_verifies() {

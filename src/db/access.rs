@@ -5,19 +5,26 @@ use diesel::prelude::*;
 use super::schema::{accounts, api_keys, users};
 use super::{DbConnection, DbError};
 
-/// (user id, role, department id) of the user behind a live API token; a
-/// token of a disabled account is not live.
-pub fn staff_by_token(
-    conn: &mut DbConnection,
-    digest: &str,
-) -> Result<Option<(String, String, Option<String>)>, DbError> {
+/// The user behind a live API token, and what the token may do.
+#[derive(Debug, Clone, Queryable)]
+pub struct TokenHolder {
+    pub user_id: String,
+    pub role: String,
+    pub department_id: Option<String>,
+    /// `*`, or the policy actions it may do, comma-separated.
+    pub scopes: String,
+}
+
+/// The holder of a live API token; a token of a disabled account is not
+/// live.
+pub fn staff_by_token(conn: &mut DbConnection, digest: &str) -> Result<Option<TokenHolder>, DbError> {
     Ok(api_keys::table
         .inner_join(users::table.left_join(accounts::table))
         .filter(api_keys::key_hash.eq(digest))
         .filter(api_keys::kind.eq("api"))
         .filter(api_keys::revoked_at.is_null())
         .filter(accounts::disabled_at.is_null())
-        .select((users::id, users::role, users::department_id))
+        .select((users::id, users::role, users::department_id, api_keys::scopes))
         .first(conn)
         .optional()?)
 }

@@ -192,6 +192,33 @@ fn use_token(
         .optional()?)
 }
 
+/// The email of the account a one-time token is for, while the token is
+/// still good (nothing is used up).
+pub fn token_email(
+    conn: &mut DbConnection,
+    purpose: &str,
+    token_id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<String>, DbError> {
+    Ok(account_tokens::table
+        .inner_join(users::table)
+        .filter(account_tokens::id.eq(token_id))
+        .filter(account_tokens::purpose.eq(purpose))
+        .filter(account_tokens::used_at.is_null())
+        .filter(account_tokens::expires_at.gt(now))
+        .select(users::email)
+        .first(conn)
+        .optional()?)
+}
+
+/// Ends one session (its cookie is replaced at login).
+pub fn end_session(conn: &mut DbConnection, id_hash: &str, now: NaiveDateTime) -> Result<(), DbError> {
+    diesel::update(sessions::table.find(id_hash).filter(sessions::ended_at.is_null()))
+        .set(sessions::ended_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Verifies an address by its emailed token; whether the token was good.
 pub fn verify_email(
     conn: &mut DbConnection,

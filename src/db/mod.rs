@@ -34,6 +34,28 @@ macro_rules! insert_batches {
 /// `INSERT … ON CONFLICT DO NOTHING` of one row, on either backend (the
 /// clause does not compile through the multi-backend connection); the
 /// number of rows inserted, 0 when the row was already there.
+/// Inserts a row, or on a conflict of `key` updates the existing one with
+/// `set` (the same `ON CONFLICT … DO UPDATE` on both backends, which the
+/// one-connection type cannot spell once); the count of rows written.
+macro_rules! upsert {
+    ($conn:expr, $table:expr, $row:expr, $key:expr, $set:expr) => {
+        match &mut *$conn {
+            $crate::db::DbConnection::Postgres(c) => diesel::insert_into($table)
+                .values($row)
+                .on_conflict($key)
+                .do_update()
+                .set($set)
+                .execute(c)?,
+            $crate::db::DbConnection::Sqlite(c) => diesel::insert_into($table)
+                .values($row)
+                .on_conflict($key)
+                .do_update()
+                .set($set)
+                .execute(c)?,
+        }
+    };
+}
+
 macro_rules! insert_or_ignore {
     ($conn:expr, $table:expr, $row:expr) => {
         match &mut *$conn {
@@ -51,7 +73,10 @@ macro_rules! insert_or_ignore {
 
 pub mod access;
 pub mod accounts;
+pub mod admin;
+pub mod audit;
 pub mod catalog;
+pub mod limits;
 pub mod checkpoint;
 pub mod ledger;
 pub mod outbox;

@@ -950,3 +950,39 @@ pub fn id_of_number(conn: &mut DbConnection, number: i64) -> Result<Option<Strin
 pub fn cycle_of(conn: &mut DbConnection, id: &str) -> Result<i32, DbError> {
     Ok(reports::table.find(id).select(reports::cycle).first(conn)?)
 }
+
+/// A report's department, and whether `user_id` filed or follows it
+/// (`None`: no such report).
+pub fn involvement(
+    conn: &mut DbConnection,
+    report_id: &str,
+    user_id: &str,
+) -> Result<Option<(Option<String>, bool)>, DbError> {
+    let Some((department, reporter)) = reports::table
+        .find(report_id)
+        .select((reports::department_id, reports::reporter_id))
+        .first::<(Option<String>, Option<String>)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    if reporter.as_deref() == Some(user_id) {
+        return Ok(Some((department, true)));
+    }
+    let follows: i64 = subscriptions::table
+        .filter(subscriptions::report_id.eq(report_id))
+        .filter(subscriptions::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    Ok(Some((department, follows > 0)))
+}
+
+/// How many reports the resident with this email filed since `since`.
+pub fn filed_since(conn: &mut DbConnection, email: &str, since: NaiveDateTime) -> Result<i64, DbError> {
+    Ok(reports::table
+        .inner_join(users::table.on(reports::reporter_id.eq(users::id.nullable())))
+        .filter(users::email.eq(email))
+        .filter(reports::created_at.ge(since))
+        .count()
+        .get_result(conn)?)
+}

@@ -22,7 +22,7 @@ pub struct CalendarRow {
     pub work_ends: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = calendar_days)]
 pub struct CalendarDayRow {
     pub calendar_id: String,
@@ -31,7 +31,7 @@ pub struct CalendarDayRow {
     pub note: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = sla_policies)]
 pub struct SlaPolicyRow {
     pub id: String,
@@ -49,7 +49,7 @@ pub struct SlaPolicyRow {
     pub escalation_percents: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = departments)]
 pub struct DepartmentRow {
     pub id: String,
@@ -63,7 +63,7 @@ pub struct DepartmentRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = categories)]
 pub struct CategoryRow {
     pub id: String,
@@ -116,10 +116,11 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKeyRow {
     pub id: String,
+    #[serde(skip)]
     pub key_hash: String,
     pub name: String,
     pub kind: String,

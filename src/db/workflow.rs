@@ -648,20 +648,7 @@ pub fn resident_check(
         report_checks::reason.eq(row.reason.clone()),
         report_checks::created_at.eq(row.created_at),
     );
-    match conn {
-        DbConnection::Postgres(c) => diesel::insert_into(report_checks::table)
-            .values(&row)
-            .on_conflict(key)
-            .do_update()
-            .set(latest)
-            .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(report_checks::table)
-            .values(&row)
-            .on_conflict(key)
-            .do_update()
-            .set(latest)
-            .execute(c)?,
-    };
+    upsert!(conn, report_checks::table, &row, key, latest);
     Ok(Checked::Counted {
         number: report.number,
     })

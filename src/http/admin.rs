@@ -2,9 +2,12 @@
 
 use actix_web::{delete, post, put, web, HttpRequest, HttpResponse};
 
+use super::auth::Caller;
 use super::error::ErrorBody;
-use super::{auth, db, parse_json, read_body, ApiError, AppState, MAX_AREAS_BYTES};
+use super::{audit, auth, db, parse_json, read_body, ApiError, AppState, MAX_AREAS_BYTES};
+use crate::db::admin as admin_db;
 use crate::db::catalog::{self, ImportFailure};
+use crate::policy::Action;
 use crate::routing;
 use crate::sla::calendar::Target;
 use crate::sla::schedule::{parse_percents, Policy};
@@ -33,7 +36,7 @@ pub async fn import_service_areas(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    auth::admin(&state, &request).await?;
+    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
     let body = read_body(payload, MAX_AREAS_BYTES).await?;
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::invalid("body", "is not UTF-8 text"))?;
@@ -46,6 +49,8 @@ pub async fn import_service_areas(
     })
     .await?;
     state.catalog.invalidate();
+    let after = serde_json::to_value(&summary).ok();
+    audit::record(&state, &request, &caller, "service_areas.import", ("service_areas", None), None, after).await?;
     Ok(HttpResponse::Ok().json(summary))
 }
 
@@ -157,15 +162,28 @@ pub async fn update_policy(
     code: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    auth::admin(&state, &request).await?;
+    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
     let body = read_body(payload, 64 << 10).await?;
     let policy = parse_json::<PolicyInput>(&body)?.check()?;
     let now = state.clock.now();
     let code = code.into_inner();
-    let marked = db(&state, move |conn| {
-        crate::db::sla::update_policy(conn, &code, &policy, now)?
-            .ok_or_else(|| ApiError::NotFound(format!("there is no SLA policy '{code}'")))
+    let key = code.clone();
+    let (marked, before, after) = db(&state, move |conn| {
+        let before = admin_db::sla_policy(conn, &key)?;
+        let marked = crate::db::sla::update_policy(conn, &key, &policy, now)?
+            .ok_or_else(|| ApiError::NotFound(format!("there is no SLA policy '{key}'")))?;
+        Ok((marked, before, admin_db::sla_policy(conn, &key)?))
     })
+    .await?;
+    audit::record(
+        &state,
+        &request,
+        &caller,
+        "sla_policy.update",
+        ("sla_policy", Some(code)),
+        as_json(&before),
+        as_json(&after),
+    )
     .await?;
     recount(&state, marked).await
 }
@@ -186,17 +204,36 @@ fn calendar_day(path: &(String, String)) -> Result<chrono::NaiveDate, ApiError> 
 
 async fn change_day(
     state: &web::Data<AppState>,
+    (request, caller): (&HttpRequest, &Caller),
     calendar: String,
     day: chrono::NaiveDate,
     entry: Option<(DayKind, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let marked = db(state, move |conn| {
-        crate::db::sla::set_calendar_day(conn, &calendar, day, entry, now)?
-            .ok_or_else(|| ApiError::NotFound(format!("there is no calendar '{calendar}'")))
+    let code = calendar.clone();
+    let (marked, before, after) = db(state, move |conn| {
+        let before = admin_db::calendar_day(conn, &code, day)?;
+        let marked = crate::db::sla::set_calendar_day(conn, &code, day, entry, now)?
+            .ok_or_else(|| ApiError::NotFound(format!("there is no calendar '{code}'")))?;
+        Ok((marked, before, admin_db::calendar_day(conn, &code, day)?))
     })
     .await?;
+    audit::record(
+        state,
+        request,
+        caller,
+        "calendar_day.set",
+        ("calendar_day", Some(format!("{calendar}/{day}"))),
+        as_json(&before),
+        as_json(&after),
+    )
+    .await?;
     recount(state, marked).await
+}
+
+/// A row as the audit log keeps it (`None`: there was none).
+pub(super) fn as_json<T: serde::Serialize>(row: &Option<T>) -> Option<serde_json::Value> {
+    row.as_ref().and_then(|r| serde_json::to_value(r).ok())
 }
 
 /// Declare a day a holiday, a day off, a working day or a shortened day in
@@ -224,7 +261,7 @@ pub async fn put_calendar_day(
     path: web::Path<(String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    auth::admin(&state, &request).await?;
+    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
     let day = calendar_day(&path)?;
     let body = read_body(payload, 16 << 10).await?;
     let input: CalendarDayInput = parse_json(&body)?;
@@ -233,7 +270,7 @@ pub async fn put_calendar_day(
         .parse()
         .map_err(|e: String| ApiError::invalid("kind", e))?;
     let note = input.note.unwrap_or_default();
-    change_day(&state, path.into_inner().0, day, Some((kind, note))).await
+    change_day(&state, (&request, &caller), path.into_inner().0, day, Some((kind, note))).await
 }
 
 /// Remove a dated exception from a calendar (admins).
@@ -258,7 +295,250 @@ pub async fn delete_calendar_day(
     request: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    auth::admin(&state, &request).await?;
+    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
     let day = calendar_day(&path)?;
-    change_day(&state, path.into_inner().0, day, None).await
+    change_day(&state, (&request, &caller), path.into_inner().0, day, None).await
+}
+
+/// A code as the catalogue spells them: 1–64 lowercase letters, digits, `_`
+/// or `-`.
+fn catalog_code(code: &str) -> Result<(), ApiError> {
+    let good = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if good {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "code",
+            format!("'{code}' is not a code: 1–64 lowercase letters, digits, _ or -"),
+        ))
+    }
+}
+
+fn name(field: &str, text: &str) -> Result<String, ApiError> {
+    crate::reports::optional_text(field, Some(text.to_string()), 200)?
+        .ok_or_else(|| ApiError::invalid(field, "is required"))
+}
+
+/// A department, created or replaced by its code.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentInput {
+    name_ru: String,
+    name_en: String,
+    /// The code of the department above it
+    parent: Option<String>,
+    /// Where its mail goes
+    email: Option<String>,
+    /// The code of its working calendar
+    calendar: String,
+}
+
+/// Create or replace a department (admins); routing uses it at once.
+#[utoipa::path(
+    tag = "admin",
+    params(("code" = String, Path, description = "The department's code")),
+    request_body = DepartmentInput,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Replaced", body = Object),
+        (status = 201, description = "Created", body = Object),
+        (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+#[put("/admin/departments/{code}")]
+pub async fn put_department(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    code: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
+    let code = code.into_inner();
+    catalog_code(&code)?;
+    let input: DepartmentInput = parse_json(&read_body(payload, 16 << 10).await?)?;
+    let (name_ru, name_en) = (name("name_ru", &input.name_ru)?, name("name_en", &input.name_en)?);
+    let email = match input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => Some(crate::reports::EmailAddress::parse("email", e)?.as_str().to_string()),
+        None => None,
+    };
+    let now = state.clock.now();
+    let app = state.clone();
+    let key = code.clone();
+    let (before, after) = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        let tree = snapshot.map.departments();
+        let before = admin_db::department(conn, &key)?;
+        let parent_id = match input.parent.as_deref().filter(|p| !p.is_empty()) {
+            None => None,
+            Some(parent) => {
+                let id = tree.id_of(parent).ok_or_else(|| {
+                    ApiError::invalid("parent", format!("'{parent}' is not a department"))
+                })?;
+                let own = before.as_ref().and_then(|b| b.id.parse().ok());
+                if own.is_some_and(|own| tree.depth_below(id, own).is_some()) {
+                    return Err(ApiError::invalid(
+                        "parent",
+                        format!("'{parent}' is '{key}' or below it: departments cannot form a loop"),
+                    ));
+                }
+                Some(id.to_string())
+            }
+        };
+        let calendar_id = admin_db::calendar_id(conn, &input.calendar)?.ok_or_else(|| {
+            ApiError::invalid("calendar", format!("'{}' is not a calendar", input.calendar))
+        })?;
+        let row = crate::db::rows::DepartmentRow {
+            id: before.as_ref().map_or_else(crate::db::new_id, |b| b.id.clone()),
+            code: key.clone(),
+            name_ru,
+            name_en,
+            parent_id,
+            email,
+            calendar_id,
+            is_triage: before.as_ref().is_some_and(|b| b.is_triage),
+            created_at: before.as_ref().map_or(now, |b| b.created_at),
+        };
+        admin_db::put_department(conn, &row, before.is_some())?;
+        Ok((before, row))
+    })
+    .await?;
+    state.catalog.invalidate();
+    let created = before.is_none();
+    audit::record(
+        &state,
+        &request,
+        &caller,
+        if created { "department.create" } else { "department.update" },
+        ("department", Some(code)),
+        as_json(&before),
+        serde_json::to_value(&after).ok(),
+    )
+    .await?;
+    Ok(if created {
+        HttpResponse::Created().json(after)
+    } else {
+        HttpResponse::Ok().json(after)
+    })
+}
+
+/// A category, created or replaced by its code.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    /// The group it is listed under
+    group: String,
+    name_ru: String,
+    name_en: String,
+    description_ru: Option<String>,
+    description_en: Option<String>,
+    /// The questions residents answer (Open311 attributes), default none
+    #[schema(value_type = Option<Vec<Object>>)]
+    questions: Option<serde_json::Value>,
+    /// The department its reports go to where no service area says otherwise
+    default_department: Option<String>,
+    /// The code of its SLA policy
+    sla_policy: String,
+    /// Metres within which open reports are offered as duplicates (1–1000, default 50)
+    duplicate_radius_m: Option<f64>,
+    /// Whether residents can file it (default true)
+    active: Option<bool>,
+    sort_order: Option<i32>,
+}
+
+/// Create or replace a category (admins); filing uses it at once.
+#[utoipa::path(
+    tag = "admin",
+    params(("code" = String, Path, description = "The category's code")),
+    request_body = CategoryInput,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Replaced", body = Object),
+        (status = 201, description = "Created", body = Object),
+        (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+#[put("/admin/categories/{code}")]
+pub async fn put_category(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    code: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    use crate::reports::questions::{check_questions, Question};
+    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
+    let code = code.into_inner();
+    catalog_code(&code)?;
+    let input: CategoryInput = parse_json(&read_body(payload, 64 << 10).await?)?;
+    let (name_ru, name_en) = (name("name_ru", &input.name_ru)?, name("name_en", &input.name_en)?);
+    let group = name("group", &input.group)?;
+    let questions: Vec<Question> = match input.questions {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(value) => serde_json::from_value(value)
+            .map_err(|e| ApiError::invalid("questions", e.to_string()))?,
+    };
+    check_questions(&questions).map_err(|e| ApiError::invalid("questions", e))?;
+    let attributes = serde_json::to_string(&questions)
+        .map_err(|e| ApiError::invalid("questions", e.to_string()))?;
+    let radius = input.duplicate_radius_m.unwrap_or(50.0);
+    if !(1.0..=1000.0).contains(&radius) {
+        return Err(ApiError::invalid("duplicate_radius_m", "must be from 1 to 1000"));
+    }
+    let app = state.clone();
+    let key = code.clone();
+    let (before, after) = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        let default_department_id = match input.default_department.as_deref().filter(|d| !d.is_empty()) {
+            None => None,
+            Some(d) => Some(snapshot.map.departments().id_of(d).ok_or_else(|| {
+                ApiError::invalid("default_department", format!("'{d}' is not a department"))
+            })?.to_string()),
+        };
+        let policy = admin_db::sla_policy(conn, &input.sla_policy)?.ok_or_else(|| {
+            ApiError::invalid("sla_policy", format!("'{}' is not an SLA policy", input.sla_policy))
+        })?;
+        let before = admin_db::category(conn, &key)?;
+        let row = crate::db::rows::CategoryRow {
+            id: before.as_ref().map_or_else(crate::db::new_id, |b| b.id.clone()),
+            code: key.clone(),
+            group_code: group,
+            name_ru,
+            name_en,
+            description_ru: input.description_ru.unwrap_or_default(),
+            description_en: input.description_en.unwrap_or_default(),
+            attributes,
+            default_department_id,
+            sla_policy_id: policy.id,
+            duplicate_radius_m: radius,
+            active: input.active.unwrap_or(true),
+            sort_order: input.sort_order.unwrap_or(0),
+        };
+        admin_db::put_category(conn, &row, before.is_some())?;
+        Ok((before, row))
+    })
+    .await?;
+    state.catalog.invalidate();
+    let created = before.is_none();
+    audit::record(
+        &state,
+        &request,
+        &caller,
+        if created { "category.create" } else { "category.update" },
+        ("category", Some(code)),
+        as_json(&before),
+        serde_json::to_value(&after).ok(),
+    )
+    .await?;
+    Ok(if created {
+        HttpResponse::Created().json(after)
+    } else {
+        HttpResponse::Ok().json(after)
+    })
 }

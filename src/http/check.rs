@@ -9,18 +9,21 @@
 //! harmless) whose form posts the answer back to the same address.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::filing::{clean_photos, Upload};
 use super::reports::{is_multipart, read_parts, read_submission};
+use super::html::{error_page, page};
 use super::{auth, db, parse_json, read_body, ApiError, AppState};
 use crate::db::reports::StoredPhoto;
 use crate::db::workflow::{self as workflow_db, Checked, ResidentCheck};
 use crate::notify::links::CheckLink;
 use crate::notify::templates::escape;
+use crate::policy::{Action, Target};
+use crate::routing::Departments;
 
 /// A resident's answer to the city's answer.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -159,10 +162,31 @@ pub async fn check(
             }
             resident_of_link(&state, &link).await?
         }
-        None => Resident {
-            user_id: auth::staff(&state, &request).await?.user_id,
-            cycle: None,
-        },
+        None => {
+            let caller = auth::caller(&state, &request).await?;
+            let user_id = caller.user_id()?.to_string();
+            let key = report_id.clone();
+            let (department, involved) = db(&state, {
+                let user_id = user_id.clone();
+                move |conn| {
+                    crate::db::reports::involvement(conn, &key, &user_id)?
+                        .ok_or_else(|| ApiError::NotFound(format!("there is no report {key}")))
+                }
+            })
+            .await?;
+            caller.require(
+                Action::CheckAnswer,
+                Target::Report {
+                    department: department.as_deref().and_then(|d| d.parse().ok()),
+                    involves_caller: involved,
+                },
+                &Departments::default(),
+            )?;
+            Resident {
+                user_id,
+                cycle: None,
+            }
+        }
     };
     let view = answer(
         &state,
@@ -174,26 +198,6 @@ pub async fn check(
     )
     .await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-/// A small bilingual page.
-fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(format!(
-            "<!DOCTYPE html><html lang=\"ru\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{0}</title></head><body><h1>{0}</h1>{body}</body></html>",
-            escape(title)
-        ))
-}
-
-fn error_page(e: &ApiError) -> HttpResponse {
-    page(
-        e.status_code(),
-        "Не получилось / Something is wrong",
-        &format!("<p role=\"alert\">{}</p>", escape(&e.to_string())),
-    )
 }
 
 #[derive(Debug, Deserialize)]

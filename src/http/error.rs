@@ -8,6 +8,8 @@
 //! | `NotFound` | 404 | `{code, message}` |
 //! | `Forbidden` | 403 | `{code, message}`; never says whether another department's object exists |
 //! | `Conflict` | 409 | `{code, message}` |
+//! | `Refused` (a login step owed, a CSRF check failed) | 401 or 403 | `{code, message}` with its own code |
+//! | `TooMany` (a rate limit) | 429 | `{code: "rate_limited", message, retry_at, retry_after_seconds}`, with `Retry-After` |
 //! | `Unavailable` (no database connection) | 503 | `{code, message}` |
 //! | `Internal` (anything unexpected) | 500 | an opaque `{code: "internal", message}`; the whole cause chain goes to the log |
 //!
@@ -35,6 +37,18 @@ pub enum ApiError {
     NotFound(String),
     Forbidden(String),
     Conflict(String),
+    /// Refused with a status and code of its own (401 or 403).
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    /// A rate limit: try again at `retry_at` (UTC), `retry_after` from now.
+    TooMany {
+        message: String,
+        retry_at: chrono::NaiveDateTime,
+        retry_after: chrono::TimeDelta,
+    },
     Unavailable(String),
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -55,6 +69,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
+            ApiError::Refused { code, .. } => code,
+            ApiError::TooMany { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -69,7 +85,9 @@ impl fmt::Display for ApiError {
             | ApiError::NotFound(m)
             | ApiError::Forbidden(m)
             | ApiError::Conflict(m)
-            | ApiError::Unavailable(m) => f.write_str(m),
+            | ApiError::Unavailable(m)
+            | ApiError::Refused { message: m, .. }
+            | ApiError::TooMany { message: m, .. } => f.write_str(m),
             ApiError::Internal(e) => {
                 write!(f, "{e}")?;
                 let mut source = e.source();
@@ -95,6 +113,12 @@ pub struct ErrorBody<'a> {
     /// The offending field, for invalid input
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// When a rate-limited request may be made again (UTC)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    retry_at: Option<chrono::NaiveDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_seconds: Option<i64>,
 }
 
 impl ResponseError for ApiError {
@@ -105,6 +129,8 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Refused { status, .. } => *status,
+            ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -134,10 +160,25 @@ impl ResponseError for ApiError {
         if let ApiError::Unauthorized(_) = self {
             response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
         }
+        let (retry_at, retry_after_seconds) = match self {
+            ApiError::TooMany {
+                retry_at,
+                retry_after,
+                ..
+            } => {
+                // Whole seconds, rounded up: retrying sooner is refused.
+                let seconds = (retry_after.num_milliseconds().max(0) + 999) / 1000;
+                response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+                (Some(*retry_at), Some(seconds))
+            }
+            _ => (None, None),
+        };
         response.json(ErrorBody {
             code: self.code(),
             message,
             field,
+            retry_at,
+            retry_after_seconds,
         })
     }
 }

@@ -5,6 +5,12 @@
 //! the photos and counts the deadlines, and commits the report together with
 //! whatever other filings are waiting. Any refusal happens before anything
 //! is written.
+//!
+//! A resident files at most `limits.reports_per_day` reports in the city's
+//! local day, counted from the reports themselves when a filing is checked
+//! (so every instance agrees); the next one gets a 429 naming the local
+//! midnight when they may file again. Filings by one resident that are in
+//! flight in the same batch are counted once written.
 
 use std::collections::BTreeMap;
 
@@ -115,6 +121,20 @@ fn check(
     channel: Channel,
     now: chrono::NaiveDateTime,
 ) -> Result<FilingRecord, ApiError> {
+    if let Some(reporter) = &report.reporter {
+        let today = crate::limits::local_day(now, app.time_zone);
+        let filed = crate::db::reports::filed_since(conn, reporter.email.as_str(), today.start)?;
+        if filed >= app.limits.reports_per_day {
+            return Err(super::throttle::too_many(
+                app,
+                &format!(
+                    "{} reports a day is the most one resident may file",
+                    app.limits.reports_per_day
+                ),
+                today,
+            ));
+        }
+    }
     let snapshot = app.catalog_snapshot(conn)?;
     let code = &report.category_code;
     let category = snapshot.categories.get(code).ok_or_else(|| {

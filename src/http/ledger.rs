@@ -151,7 +151,7 @@ pub async fn sign(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    auth::admin(&state, &request).await?;
+    let caller = auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
     let now = state.clock.now();
     let app = state.clone();
     let signed = db(&state, move |conn| {
@@ -163,7 +163,10 @@ pub async fn sign(
         }
     })
     .await?;
-    Ok(HttpResponse::Ok().json(CheckpointView::from(signed)))
+    let view = CheckpointView::from(signed);
+    let after = serde_json::to_value(&view).ok();
+    super::audit::record(&state, &request, &caller, "ledger.sign", ("ledger", None), None, after).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -163,7 +163,7 @@ pub async fn list_outbox(
     request: HttpRequest,
     query: web::Query<OutboxQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    auth::admin(&state, &request).await?;
+    auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
     let status = query.status.clone().unwrap_or_else(|| "dead".into());
     if !["pending", "sent", "dead"].contains(&status.as_str()) {
         return Err(ApiError::invalid(
@@ -203,7 +203,7 @@ pub async fn requeue(
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    auth::admin(&state, &request).await?;
+    let caller = auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
     let id = id.into_inner();
     let now = state.clock.now();
     let wanted = id.clone();
@@ -214,6 +214,9 @@ pub async fn requeue(
     if !requeued {
         return Err(ApiError::NotFound(format!("no dead letter {id}")));
     }
+    let after = Some(serde_json::json!({ "status": "pending" }));
+    let before = Some(serde_json::json!({ "status": "dead" }));
+    super::audit::record(&state, &request, &caller, "outbox.requeue", ("outbox", Some(id.clone())), before, after).await?;
     Ok(HttpResponse::Ok().json(RequeuedView {
         id,
         status: "pending".into(),
@@ -245,7 +248,7 @@ pub async fn queue_digest(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    auth::admin(&state, &request).await?;
+    let caller = auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
     let now = state.clock.now();
     let day = now.and_utc().with_timezone(&state.time_zone).date_naive();
     let app = state.clone();
@@ -259,5 +262,7 @@ pub async fn queue_digest(
         )?)
     })
     .await?;
+    let after = Some(serde_json::json!({ "day": day, "queued": queued }));
+    super::audit::record(&state, &request, &caller, "digest.queue", ("digest", None), None, after).await?;
     Ok(HttpResponse::Ok().json(DigestView { day, queued }))
 }

@@ -2,7 +2,10 @@
 //! names, and thin handlers that parse input into domain types, call the
 //! domain and `db`, and shape the answer. Nothing here knows SQL.
 
+pub mod access;
+pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod check;
@@ -10,6 +13,7 @@ pub mod error;
 pub mod filing;
 pub mod filters;
 pub mod health;
+pub mod html;
 pub mod ledger;
 pub mod mail;
 pub mod map;
@@ -18,6 +22,7 @@ pub mod metrics;
 pub mod open311;
 pub mod reports;
 pub mod supervisor;
+pub mod throttle;
 pub mod workflow;
 
 use std::sync::Arc;
@@ -66,6 +71,20 @@ pub struct AppState {
     pub ledger_keys: crate::ledger::LedgerKeys,
     /// How often the scanner signs a checkpoint of a grown ledger.
     pub checkpoint_interval: chrono::TimeDelta,
+    pub sessions: SessionRules,
+    /// How long an anonymous filing waits for its emailed confirmation
+    /// (`None`: anonymous filings need none).
+    pub confirm_anonymous: Option<chrono::TimeDelta>,
+    pub limits: crate::config::LimitSettings,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// Session timeouts and the cookie's Secure flag.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionRules {
+    pub limits: crate::db::accounts::Limits,
+    pub secure_cookies: bool,
 }
 
 /// How stale another instance's catalogue change may look here.
@@ -121,7 +140,20 @@ impl utoipa::Modify for BearerToken {
 /// is in the OpenAPI document. Order matters: `/reports/nearby` before
 /// `/reports/{id}`.
 pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(reports::create)
+    cfg.service(account::register)
+        .service(account::verify_page)
+        .service(account::verify)
+        .service(account::log_in)
+        .service(account::me)
+        .service(account::log_out)
+        .service(account::change_password)
+        .service(account::request_reset)
+        .service(account::reset_page)
+        .service(account::reset)
+        .service(account::totp_enrol)
+        .service(account::totp_confirm)
+        .service(audit::list)
+        .service(reports::create)
         .service(reports::list)
         .service(reports::nearby)
         .service(reports::show)
@@ -133,6 +165,15 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(admin::update_policy)
         .service(admin::put_calendar_day)
         .service(admin::delete_calendar_day)
+        .service(admin::put_department)
+        .service(admin::put_category)
+        .service(access::list_staff)
+        .service(access::create_staff)
+        .service(access::disable)
+        .service(access::enable)
+        .service(access::list_keys)
+        .service(access::create_key)
+        .service(access::revoke_key)
         .service(workflow::act)
         .service(workflow::scan)
         .service(supervisor::watch)
@@ -224,6 +265,57 @@ pub fn accept_language(request: &actix_web::HttpRequest) -> Option<crate::locale
         .and_then(crate::locale::Locale::from_accept_language)
 }
 
+/// The deepest nesting of arrays and objects a JSON body may have (no
+/// request of this API needs more than four).
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// How deeply a JSON text nests arrays and objects (brackets inside
+/// strings do not count).
+fn json_depth(text: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Security headers on every answer: nothing from other origins runs or
+/// frames this site, types are not sniffed, links carry no referrer (some
+/// addresses hold a signed token).
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: https:; object-src 'none'; \
+             base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add((
+            "Permissions-Policy",
+            "geolocation=(self), camera=(), microphone=()",
+        ))
+}
+
 /// Parses a JSON body into `T`, naming the offending field in the error:
 /// `lat` for a wrong type, `reporter.email` for a missing nested field,
 /// `body` when the text is not JSON at all.
@@ -233,6 +325,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             code: "invalid_json",
             field: "body".into(),
             message: "the request body is empty; send a JSON object".into(),
+        });
+    }
+    if json_depth(body) > MAX_JSON_DEPTH {
+        return Err(ApiError::Validation {
+            code: "invalid_json",
+            field: "body".into(),
+            message: format!("the JSON nests deeper than {MAX_JSON_DEPTH} levels"),
         });
     }
     // Syntax first, so that a broken body is reported as such rather than as

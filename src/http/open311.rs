@@ -65,7 +65,10 @@ impl Open311Error {
     fn from_api(format: Format, e: ApiError) -> Open311Error {
         let status = match &e {
             ApiError::Validation { .. } | ApiError::Conflict(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Unauthorized(_) | ApiError::Forbidden(_) | ApiError::Refused { .. } => {
+                StatusCode::FORBIDDEN
+            }
+            ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) | ApiError::Internal(_) => {
                 // The shared policy logs the cause and keeps the body opaque.

@@ -19,7 +19,7 @@ use crate::db::catalog::Snapshot;
 use crate::db::reports::ReportFilter;
 use crate::db::supervisor::{self as supervisor_db, group_by, Risk, Watched};
 use crate::sla::stats::{aggregate, Aggregate};
-use crate::workflow::Role;
+use crate::policy::{self, Action, Principal};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct WatchQuery {
@@ -43,17 +43,11 @@ pub struct WatchQuery {
 /// with the department, category and district ids.
 fn scope_filter(
     snapshot: &Snapshot,
-    role: Role,
-    own: Option<Uuid>,
+    who: &Principal,
     query: &WatchQuery,
 ) -> Result<ReportFilter, ApiError> {
     let tree = snapshot.map.departments();
-    let scope: Option<Vec<Uuid>> = match (role, own) {
-        (Role::Admin, _) => None,
-        (Role::Supervisor, Some(own)) => Some(tree.subtree(own)),
-        (Role::Crew, Some(own)) => Some(vec![own]),
-        _ => return Err(ApiError::Forbidden("only staff see this".into())),
-    };
+    let scope = policy::departments_in_scope(who, Action::WatchSla, tree);
     let mut departments = scope.clone();
     if let Some(code) = non_empty(query.department.clone()) {
         let id = tree.id_of(&code).ok_or_else(|| {
@@ -232,7 +226,7 @@ pub async fn watch(
     request: HttpRequest,
     query: web::Query<WatchQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let staff = auth::staff(&state, &request).await?;
+    let staff = auth::authorize(&state, &request, Action::WatchSla).await?;
     let query = query.into_inner();
     let risk = match non_empty(query.risk.clone()).as_deref() {
         None => None,
@@ -258,12 +252,7 @@ pub async fn watch(
     let app = state.clone();
     let watched = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
-        let filter = scope_filter(
-            &snapshot,
-            role(&staff.role),
-            own(&staff.department_id),
-            &query,
-        )?;
+        let filter = scope_filter(&snapshot, &staff.who, &query)?;
         Ok(supervisor_db::watched(conn, &filter)?)
     })
     .await?;
@@ -330,17 +319,12 @@ pub async fn stats(
     request: HttpRequest,
     query: web::Query<WatchQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let staff = auth::staff(&state, &request).await?;
+    let staff = auth::authorize(&state, &request, Action::WatchSla).await?;
     let query = query.into_inner();
     let app = state.clone();
     let counted = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
-        let filter = scope_filter(
-            &snapshot,
-            role(&staff.role),
-            own(&staff.department_id),
-            &query,
-        )?;
+        let filter = scope_filter(&snapshot, &staff.who, &query)?;
         Ok(supervisor_db::outcomes(conn, &filter)?)
     })
     .await?;
@@ -356,12 +340,4 @@ pub async fn stats(
         by_department: summarise(group_by(&counted, |c| c.department.clone())),
         by_category: summarise(group_by(&counted, |c| Some(c.category.clone()))),
     }))
-}
-
-fn role(text: &str) -> Role {
-    Role::parse(text).unwrap_or(Role::Resident)
-}
-
-fn own(department: &Option<String>) -> Option<Uuid> {
-    department.as_deref().and_then(|d| d.parse().ok())
 }

@@ -88,7 +88,7 @@ pub async fn act(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let staff = auth::staff(&state, &request).await?;
+    let staff = auth::authorize(&state, &request, crate::policy::Action::MoveReport).await?;
     let (body, uploads) = read_submission(&state, &request, payload, "action").await?;
     let input: ActionInput = parse_json(&body)?;
     let action = Action::parse(&input.action)
@@ -125,13 +125,16 @@ pub async fn act(
         .transpose()?;
     let photos = clean_photos(&state, uploads, |i| format!("photos[{i}]")).await?;
     let actor = Actor {
-        role: Role::parse(&staff.role).unwrap_or(Role::Resident),
-        department: staff.department_id.as_deref().and_then(|d| d.parse().ok()),
+        role: staff.role().unwrap_or(Role::Resident),
+        department: staff.who.department,
         is_reporter: false,
     };
+    let actor_id = staff.user_id()?.to_string();
+    let audit_actor = staff.audit_actor(&state, &request);
     let now = state.clock.now();
     let app = state.clone();
     let report_id = path.into_inner();
+    let action_name = input.action.clone();
     let moved = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
         let department = match input.department.as_deref() {
@@ -159,7 +162,7 @@ pub async fn act(
                 .map_err(|e| e.to_string())
         };
         let stored: Vec<StoredPhoto> = photos.iter().map(StoredPhoto::of).collect();
-        Ok(workflow_db::apply(
+        let moved = workflow_db::apply(
             conn,
             &snapshot,
             Move {
@@ -167,13 +170,26 @@ pub async fn act(
                 action,
                 command,
                 actor,
-                actor_id: Some(staff.user_id),
+                actor_id: Some(actor_id),
                 photos: stored,
                 store_photos: &store_photos,
                 now,
                 refutation_limit: app.refutation_limit,
             },
-        )?)
+        )?;
+        crate::db::audit::record(
+            conn,
+            &audit_actor,
+            crate::db::audit::Entry {
+                action: &format!("report.{action_name}"),
+                object_type: "report",
+                object_id: Some(&report_id),
+                before: Some(serde_json::json!({ "status": moved.from.as_str() })),
+                after: Some(serde_json::json!({ "status": moved.to.as_str(), "event_id": moved.event_id })),
+            },
+            now,
+        )?;
+        Ok(moved)
     })
     .await?;
     Ok(HttpResponse::Ok().json(MovedView {
@@ -211,7 +227,7 @@ pub async fn scan(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    auth::admin(&state, &request).await?;
+    let caller = auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
     let now = state.clock.now();
     let app = state.clone();
     let (summary, reminders, auto_confirmed) = db(&state, move |conn| {
@@ -222,10 +238,13 @@ pub async fn scan(
         Ok((summary, reminders, auto_confirmed))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(ScanView {
+    let view = ScanView {
         looked_at: summary.looked_at,
         marks: summary.marks,
         reminders,
         auto_confirmed,
-    }))
+    };
+    let after = serde_json::to_value(&view).ok();
+    super::audit::record(&state, &request, &caller, "sla.scan", ("sla_scan", None), None, after).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

@@ -176,16 +176,15 @@ pub enum Refusal {
 }
 
 /// Whether `actor` acts within their scope on a report of `department`.
+/// The reach is the policy's (`policy::Action::MoveReport`).
 pub fn in_scope(actor: &Actor, department: Option<Uuid>, departments: &Departments) -> bool {
-    match actor.role {
-        Role::Admin | Role::System => true,
-        Role::Resident => false,
-        Role::Crew => department.is_some() && department == actor.department,
-        Role::Supervisor => match (department, actor.department) {
-            (Some(report), Some(own)) => departments.depth_below(report, own).is_some(),
-            _ => false,
-        },
-    }
+    use crate::policy::{reaches, scope, Action};
+    reaches(
+        scope(Some(actor.role), Action::MoveReport),
+        actor.department,
+        department,
+        departments,
+    )
 }
 
 fn allowed(who: &[Who], actor: &Actor, scoped: bool) -> bool {

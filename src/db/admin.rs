@@ -1,0 +1,189 @@
+//! What the admin API reads and writes: catalogue rows by code, staff
+//! accounts, API keys.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::catalog::bump_catalog_version;
+use super::rows::{ApiKeyRow, CalendarDayRow, CategoryRow, DepartmentRow, SlaPolicyRow};
+use super::schema::{
+    accounts, api_keys, calendar_days, calendars, categories, departments, sla_policies, users,
+};
+use super::{write_transaction, DbConnection, DbError};
+
+pub fn department(conn: &mut DbConnection, code: &str) -> Result<Option<DepartmentRow>, DbError> {
+    Ok(departments::table
+        .filter(departments::code.eq(code))
+        .select(DepartmentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Creates or replaces a department (by id).
+pub fn put_department(conn: &mut DbConnection, row: &DepartmentRow, exists: bool) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        if exists {
+            diesel::update(departments::table.find(&row.id))
+                .set((
+                    departments::name_ru.eq(&row.name_ru),
+                    departments::name_en.eq(&row.name_en),
+                    departments::parent_id.eq(&row.parent_id),
+                    departments::email.eq(&row.email),
+                    departments::calendar_id.eq(&row.calendar_id),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::insert_into(departments::table).values(row).execute(conn)?;
+        }
+        bump_catalog_version(conn)
+    })
+}
+
+pub fn category(conn: &mut DbConnection, code: &str) -> Result<Option<CategoryRow>, DbError> {
+    Ok(categories::table
+        .filter(categories::code.eq(code))
+        .select(CategoryRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Creates or replaces a category (by id).
+pub fn put_category(conn: &mut DbConnection, row: &CategoryRow, exists: bool) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        if exists {
+            diesel::update(categories::table.find(&row.id))
+                .set((
+                    categories::group_code.eq(&row.group_code),
+                    categories::name_ru.eq(&row.name_ru),
+                    categories::name_en.eq(&row.name_en),
+                    categories::description_ru.eq(&row.description_ru),
+                    categories::description_en.eq(&row.description_en),
+                    categories::attributes.eq(&row.attributes),
+                    categories::default_department_id.eq(&row.default_department_id),
+                    categories::sla_policy_id.eq(&row.sla_policy_id),
+                    categories::duplicate_radius_m.eq(row.duplicate_radius_m),
+                    categories::active.eq(row.active),
+                    categories::sort_order.eq(row.sort_order),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::insert_into(categories::table).values(row).execute(conn)?;
+        }
+        bump_catalog_version(conn)
+    })
+}
+
+pub fn calendar_id(conn: &mut DbConnection, code: &str) -> Result<Option<String>, DbError> {
+    Ok(calendars::table
+        .filter(calendars::code.eq(code))
+        .select(calendars::id)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn sla_policy(conn: &mut DbConnection, code: &str) -> Result<Option<SlaPolicyRow>, DbError> {
+    Ok(sla_policies::table
+        .filter(sla_policies::code.eq(code))
+        .select(SlaPolicyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn calendar_day(
+    conn: &mut DbConnection,
+    calendar_code: &str,
+    day: chrono::NaiveDate,
+) -> Result<Option<CalendarDayRow>, DbError> {
+    Ok(calendar_days::table
+        .inner_join(calendars::table)
+        .filter(calendars::code.eq(calendar_code))
+        .filter(calendar_days::day.eq(day))
+        .select(CalendarDayRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A staff member as admins see them.
+#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+pub struct StaffRow {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: String,
+    pub department_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub totp_enrolled_at: Option<NaiveDateTime>,
+    #[schema(value_type = Option<String>)]
+    pub disabled_at: Option<NaiveDateTime>,
+}
+
+/// Every user who is not a resident.
+pub fn staff(conn: &mut DbConnection) -> Result<Vec<StaffRow>, DbError> {
+    Ok(users::table
+        .left_join(accounts::table)
+        .filter(users::role.ne("resident"))
+        .order(users::email)
+        .select((
+            users::id,
+            users::email,
+            users::name,
+            users::role,
+            users::department_id,
+            accounts::totp_enrolled_at.nullable(),
+            accounts::disabled_at.nullable(),
+        ))
+        .load(conn)?)
+}
+
+/// One user with an account, as admins see them.
+pub fn staff_member(conn: &mut DbConnection, user_id: &str) -> Result<Option<StaffRow>, DbError> {
+    Ok(users::table
+        .inner_join(accounts::table)
+        .filter(users::id.eq(user_id))
+        .select((
+            users::id,
+            users::email,
+            users::name,
+            users::role,
+            users::department_id,
+            accounts::totp_enrolled_at,
+            accounts::disabled_at,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn api_keys(conn: &mut DbConnection) -> Result<Vec<ApiKeyRow>, DbError> {
+    Ok(api_keys::table
+        .order(api_keys::created_at)
+        .select(ApiKeyRow::as_select())
+        .load(conn)?)
+}
+
+pub fn create_api_key(conn: &mut DbConnection, row: &ApiKeyRow) -> Result<(), DbError> {
+    diesel::insert_into(api_keys::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Revokes a key; the key as it was, if there is one.
+pub fn revoke_api_key(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<ApiKeyRow>, DbError> {
+    write_transaction(conn, |conn| {
+        let Some(before) = api_keys::table
+            .find(id)
+            .select(ApiKeyRow::as_select())
+            .first(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        diesel::update(api_keys::table.find(id).filter(api_keys::revoked_at.is_null()))
+            .set(api_keys::revoked_at.eq(now))
+            .execute(conn)?;
+        Ok(Some(before))
+    })
+}

@@ -1,0 +1,776 @@
+//! Accounts over HTTP: registration, address verification, login (with a
+//! TOTP code for staff), logout, the caller's own account, password change
+//! and reset, second-factor enrolment.
+//!
+//! - Registering and asking for a password reset always answer 202 and say
+//!   the same thing, so neither tells anyone which addresses have accounts.
+//! - Logging in starts a new session (a new id, whatever cookie came with
+//!   the request is ended) and sets it as an `HttpOnly`, `SameSite=Lax`
+//!   cookie; the answer carries the session's CSRF token for the requests
+//!   that change something.
+//! - Staff must use a second factor. One who has not enrolled yet logs in
+//!   to a session that can only enrol (`POST /account/totp`, then
+//!   `/account/totp/confirm` with the first code); one who has sends the
+//!   current code with the password.
+//! - Logging out, changing or resetting the password, and an admin
+//!   disabling the account end every session of the account at once.
+//! - Failed logins are counted per account and per client address; past
+//!   the limit the login waits for the window to end (429). Registrations
+//!   and reset requests are counted per client address.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::{self, Caller, Via};
+use super::error::ErrorBody;
+use super::html::{error_page, page};
+use super::{db, parse_json, read_body, throttle, ApiError, AppState};
+use crate::accounts::{self, totp, NewPassword};
+use crate::db::accounts::{self as accounts_db, Login, NewSession};
+use crate::limits;
+use crate::locale::Locale;
+use crate::notify::links::AccountLink;
+use crate::policy::Action;
+use crate::reports::EmailAddress;
+use crate::workflow::Role;
+
+const MAX_BODY: usize = 16 * 1024;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterInput {
+    email: String,
+    /// 10 to 128 characters, not the email
+    password: String,
+    name: Option<String>,
+    /// ru or en (default: the request's Accept-Language, else ru)
+    locale: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    message: &'static str,
+}
+
+fn password(text: &str, email: &str, field: &str) -> Result<NewPassword, ApiError> {
+    NewPassword::parse(text, email).map_err(|e| ApiError::invalid(field, e.to_string()))
+}
+
+/// Hashes on the blocking pool: Argon2id takes tens of milliseconds.
+async fn hashed(new: NewPassword) -> Result<String, ApiError> {
+    web::block(move || new.hash())
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))
+}
+
+async fn verified(given: String, stored: String) -> Result<bool, ApiError> {
+    web::block(move || accounts::verify_password(&given, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))
+}
+
+/// Counts an account request (registration, reset) of the client's address.
+async fn spend_account_request(state: &AppState, request: &HttpRequest) -> Result<(), ApiError> {
+    let ip = auth::client_ip(state, request).map_or("unknown".into(), |ip| ip.to_string());
+    let window = limits::fixed(state.clock.now(), chrono::TimeDelta::hours(1));
+    throttle::spend(
+        state,
+        format!("account-ip:{ip}"),
+        state.limits.account_requests_per_ip_hour,
+        window,
+        "too many account requests from this address",
+    )
+    .await
+}
+
+/// Register a resident account.
+///
+/// The address must be verified through the emailed link before the
+/// account can log in. The answer is the same whether or not the address
+/// already has an account (its owner gets an email saying so).
+#[utoipa::path(
+    tag = "account",
+    request_body = RegisterInput,
+    responses(
+        (status = 202, description = "A verification link was emailed", body = Accepted),
+        (status = 400, description = "A field is wrong", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
+    )
+)]
+#[post("/account/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let input: RegisterInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
+    let email = EmailAddress::parse("email", &input.email)?;
+    let new = password(&input.password, email.as_str(), "password")?;
+    let name = crate::reports::optional_text("name", input.name, 200)?;
+    let locale = match input.locale.as_deref() {
+        Some(code) => Locale::exact(code)
+            .ok_or_else(|| ApiError::invalid("locale", format!("'{code}' is not ru or en")))?,
+        None => super::accept_language(&request).unwrap_or(Locale::Ru),
+    };
+    spend_account_request(&state, &request).await?;
+    let hash = hashed(new).await?;
+    let now = state.clock.now();
+    db(&state, move |conn| {
+        Ok(accounts_db::register(
+            conn,
+            email.as_str(),
+            name.as_deref(),
+            locale.code(),
+            &hash,
+            now,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(Accepted {
+        message: "check your mailbox: the link in our email completes the registration",
+    }))
+}
+
+/// The one-time token a signed account link names, for `purpose`.
+fn account_link(state: &AppState, token: &str, purpose: &str) -> Result<String, ApiError> {
+    match state.signer.open_account(token) {
+        Ok(AccountLink {
+            purpose: p,
+            token_id,
+        }) if p == purpose => Ok(token_id),
+        Ok(_) => Err(ApiError::invalid("token", "the link is for something else")),
+        Err(e) => Err(ApiError::invalid("token", e.to_string())),
+    }
+}
+
+fn gone() -> ApiError {
+    ApiError::Conflict("the link was used already or has expired; ask for a new one".into())
+}
+
+/// The page an address-verification link opens (following it changes
+/// nothing; the button does).
+#[utoipa::path(
+    tag = "account",
+    params(("token" = String, Path, description = "The signed token from the link")),
+    responses((status = 200, description = "The form", content_type = "text/html"))
+)]
+#[get("/account/verify_email/{token}")]
+pub async fn verify_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    if let Err(e) = account_link(&state, &token, "verify_email") {
+        return error_page(&e);
+    }
+    page(
+        StatusCode::OK,
+        "Подтверждение адреса / Confirm your address",
+        "<form method=\"post\"><p><button type=\"submit\">Подтвердить / Confirm</button></p></form>",
+    )
+}
+
+/// Verify the address (the link's form, posted).
+#[utoipa::path(
+    tag = "account",
+    params(("token" = String, Path, description = "The signed token from the link")),
+    responses(
+        (status = 200, description = "Verified", content_type = "text/html"),
+        (status = 400, description = "The link is damaged", content_type = "text/html"),
+        (status = 409, description = "Used already or expired", content_type = "text/html"),
+    )
+)]
+#[post("/account/verify_email/{token}")]
+pub async fn verify(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    let outcome = async {
+        let token_id = account_link(&state, &token, "verify_email")?;
+        let now = state.clock.now();
+        let good = db(&state, move |conn| {
+            Ok(accounts_db::verify_email(conn, &token_id, now)?)
+        })
+        .await?;
+        if good {
+            Ok(())
+        } else {
+            Err(gone())
+        }
+    }
+    .await;
+    match outcome {
+        Ok(()) => page(
+            StatusCode::OK,
+            "Адрес подтверждён / Address confirmed",
+            "<p role=\"status\">Теперь можно войти. / You can log in now.</p>",
+        ),
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    email: String,
+    password: String,
+    /// The authenticator app's current code (staff who have enrolled)
+    totp: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    user_id: String,
+    email: String,
+    role: String,
+    /// The department's code (staff)
+    department: Option<String>,
+    email_verified: bool,
+    totp_enrolled: bool,
+    /// Staff who must enrol a second factor before anything else
+    second_factor_pending: bool,
+    /// Send it as X-CSRF-Token with every request that changes something
+    /// (cookie sessions only)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf_token: Option<String>,
+}
+
+/// The failure counters of a login.
+struct LoginKeys {
+    account: String,
+    ip: String,
+    window: limits::Window,
+}
+
+impl LoginKeys {
+    fn new(state: &AppState, request: &HttpRequest, email: &str) -> LoginKeys {
+        let ip = auth::client_ip(state, request).map_or("unknown".into(), |ip| ip.to_string());
+        LoginKeys {
+            account: format!("login:{email}"),
+            ip: format!("login-ip:{ip}"),
+            window: limits::fixed(
+                state.clock.now(),
+                chrono::TimeDelta::minutes(state.limits.login_window_minutes.max(1)),
+            ),
+        }
+    }
+
+    async fn refuse_if_spent(&self, state: &AppState) -> Result<(), ApiError> {
+        throttle::refuse_if_spent(
+            state,
+            vec![
+                (self.account.clone(), state.limits.login_failures_per_account),
+                (self.ip.clone(), state.limits.login_failures_per_ip),
+            ],
+            self.window,
+            "too many failed logins",
+        )
+        .await
+    }
+
+    /// Counts a failure; the error to answer with.
+    async fn failed(&self, state: &AppState, error: ApiError) -> ApiError {
+        match throttle::count(state, vec![self.account.clone(), self.ip.clone()], self.window).await
+        {
+            Ok(()) => error,
+            Err(e) => e,
+        }
+    }
+}
+
+fn wrong_login() -> ApiError {
+    ApiError::Unauthorized("the email or the password is wrong".into())
+}
+
+/// Log in: starts a session and sets its cookie.
+#[utoipa::path(
+    tag = "account",
+    request_body = LoginInput,
+    responses(
+        (status = 200, description = "Logged in (the cookie is set)", body = SessionView),
+        (status = 400, description = "A field is wrong", body = ErrorBody),
+        (status = 401, description = "Wrong email, password or code; or the code is missing (code totp_required)", body = ErrorBody),
+        (status = 403, description = "The address is not verified, or the account is disabled", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for the account or from the address", body = ErrorBody),
+    )
+)]
+#[post("/account/login")]
+pub async fn log_in(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let input: LoginInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
+    let email = EmailAddress::parse("email", &input.email)?;
+    let keys = LoginKeys::new(&state, &request, email.as_str());
+    keys.refuse_if_spent(&state).await?;
+    let address = email.as_str().to_string();
+    let found = db(&state, move |conn| {
+        Ok(accounts_db::login_by_email(conn, &address)?)
+    })
+    .await?;
+    let stored = found
+        .as_ref()
+        .and_then(|l| l.password_hash.clone())
+        .unwrap_or_else(|| accounts::decoy_hash().to_string());
+    let matches = verified(input.password, stored).await?;
+    let login = match found {
+        Some(login) if matches => login,
+        _ => return Err(keys.failed(&state, wrong_login()).await),
+    };
+    if login.disabled_at.is_some() {
+        return Err(ApiError::Refused {
+            status: StatusCode::FORBIDDEN,
+            code: "account_disabled",
+            message: "this account is disabled".into(),
+        });
+    }
+    if login.email_verified_at.is_none() {
+        return Err(ApiError::Refused {
+            status: StatusCode::FORBIDDEN,
+            code: "email_not_verified",
+            message: "confirm your address first: follow the link in our email".into(),
+        });
+    }
+    let staff = Role::parse(&login.role).is_some_and(|r| r != Role::Resident);
+    let full = match (&login.totp_secret, login.totp_enrolled_at) {
+        (Some(secret), Some(_)) => {
+            let Some(code) = input.totp.as_deref().filter(|c| !c.trim().is_empty()) else {
+                return Err(ApiError::Refused {
+                    status: StatusCode::UNAUTHORIZED,
+                    code: "totp_required",
+                    message: "totp: send the current code of your authenticator app".into(),
+                });
+            };
+            if !use_code(&state, &login, secret, code).await? {
+                return Err(keys
+                    .failed(
+                        &state,
+                        ApiError::Unauthorized("totp: the code is wrong or was used already".into()),
+                    )
+                    .await);
+            }
+            true
+        }
+        // Residents may enrol a second factor; staff must.
+        _ => !staff,
+    };
+    let window_start = keys.window.start;
+    let account_key = keys.account.clone();
+    db(&state, move |conn| {
+        Ok(crate::db::limits::clear(conn, &account_key, window_start)?)
+    })
+    .await?;
+    start_session(&state, &request, login, full).await
+}
+
+/// Checks a TOTP code and uses up its step.
+async fn use_code(
+    state: &AppState,
+    login: &Login,
+    secret: &str,
+    code: &str,
+) -> Result<bool, ApiError> {
+    let now = state.clock.now();
+    let Some(step) = totp::accept(secret, code, now.and_utc().timestamp(), login.totp_last_step)
+    else {
+        return Ok(false);
+    };
+    let user_id = login.user_id.clone();
+    db(state, move |conn| {
+        Ok(accounts_db::use_totp_step(conn, &user_id, step, now)?)
+    })
+    .await
+}
+
+/// Starts a session for `login` (ending the one the request came with) and
+/// answers with it and its cookie.
+async fn start_session(
+    state: &web::Data<AppState>,
+    request: &HttpRequest,
+    login: Login,
+    full: bool,
+) -> Result<HttpResponse, ApiError> {
+    let secret = accounts::new_secret();
+    let id_hash = accounts::secret_digest(&secret);
+    let csrf_key = accounts::new_secret();
+    let previous = request
+        .cookie(auth::SESSION_COOKIE)
+        .map(|c| accounts::secret_digest(c.value()));
+    let ip = auth::client_ip(state, request).map(|ip| ip.to_string());
+    let now = state.clock.now();
+    let limits = state.sessions.limits;
+    let (user_id, key, hash) = (login.user_id.clone(), csrf_key.clone(), id_hash.clone());
+    db(state, move |conn| {
+        if let Some(previous) = previous {
+            accounts_db::end_session(conn, &previous, now)?;
+        }
+        accounts_db::start_session(
+            conn,
+            &NewSession {
+                id_hash: &hash,
+                user_id: &user_id,
+                stage: if full { "full" } else { "password" },
+                csrf_key: &key,
+                ip: ip.as_deref(),
+            },
+            now,
+            limits,
+        )?;
+        Ok(())
+    })
+    .await?;
+    let view = session_view(
+        state,
+        &login,
+        !full,
+        Some(accounts::csrf_token(&csrf_key, &id_hash)),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .cookie(auth::session_cookie(state, Some(&secret)))
+        .json(view))
+}
+
+async fn session_view(
+    state: &web::Data<AppState>,
+    login: &Login,
+    second_factor_pending: bool,
+    csrf_token: Option<String>,
+) -> Result<SessionView, ApiError> {
+    let app = state.clone();
+    let department_id = login.department_id.clone();
+    let department = db(state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        Ok(department_id
+            .as_deref()
+            .and_then(|d| d.parse().ok())
+            .map(|id| snapshot.map.departments().code(id).to_string()))
+    })
+    .await?;
+    Ok(SessionView {
+        user_id: login.user_id.clone(),
+        email: login.email.clone(),
+        role: login.role.clone(),
+        department,
+        email_verified: login.email_verified_at.is_some(),
+        totp_enrolled: login.totp_enrolled_at.is_some(),
+        second_factor_pending,
+        csrf_token,
+    })
+}
+
+/// The caller with an account, for the account's own steps.
+async fn own_account(
+    state: &web::Data<AppState>,
+    request: &HttpRequest,
+) -> Result<(Caller, Login), ApiError> {
+    let caller = auth::authorize(state, request, Action::ManageOwnAccount).await?;
+    let user_id = caller.user_id()?.to_string();
+    let login = db(state, move |conn| Ok(accounts_db::login_by_id(conn, &user_id)?))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;
+    Ok((caller, login))
+}
+
+/// The caller's account, with the session's CSRF token.
+#[utoipa::path(
+    tag = "account",
+    responses(
+        (status = 200, description = "The account", body = SessionView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+    )
+)]
+#[get("/account/me")]
+pub async fn me(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (caller, login) = own_account(&state, &request).await?;
+    let (pending, csrf) = match &caller.via {
+        Via::Session(s) => (
+            s.second_factor_owed,
+            Some(accounts::csrf_token(&s.csrf_key, &s.id_hash)),
+        ),
+        _ => (false, None),
+    };
+    Ok(HttpResponse::Ok().json(session_view(&state, &login, pending, csrf).await?))
+}
+
+/// Log out: ends every session of the account, on every device.
+#[utoipa::path(
+    tag = "account",
+    responses(
+        (status = 204, description = "Logged out everywhere"),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The CSRF token is missing or wrong", body = ErrorBody),
+    )
+)]
+#[post("/account/logout")]
+pub async fn log_out(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let caller = auth::authorize(&state, &request, Action::ManageOwnAccount).await?;
+    let user_id = caller.user_id()?.to_string();
+    let now = state.clock.now();
+    db(&state, move |conn| {
+        Ok(accounts_db::end_sessions(conn, &user_id, now)?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent()
+        .cookie(auth::session_cookie(&state, None))
+        .finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordInput {
+    current_password: String,
+    new_password: String,
+}
+
+/// Change the password: every session of the account ends, and this
+/// device gets a new one.
+#[utoipa::path(
+    tag = "account",
+    request_body = PasswordInput,
+    responses(
+        (status = 200, description = "Changed; a new session cookie is set", body = SessionView),
+        (status = 400, description = "The new password is not good enough", body = ErrorBody),
+        (status = 401, description = "The current password is wrong", body = ErrorBody),
+        (status = 403, description = "The CSRF token is missing or wrong", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts", body = ErrorBody),
+    )
+)]
+#[post("/account/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (caller, login) = own_account(&state, &request).await?;
+    let input: PasswordInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
+    let new = password(&input.new_password, &login.email, "new_password")?;
+    let keys = LoginKeys::new(&state, &request, &login.email);
+    keys.refuse_if_spent(&state).await?;
+    let stored = login.password_hash.clone().unwrap_or_default();
+    if !verified(input.current_password, stored).await? {
+        let wrong = ApiError::invalid("current_password", "is wrong");
+        return Err(keys.failed(&state, wrong).await);
+    }
+    let hash = hashed(new).await?;
+    let now = state.clock.now();
+    let user_id = login.user_id.clone();
+    db(&state, move |conn| {
+        Ok(accounts_db::set_password(conn, &user_id, &hash, now)?)
+    })
+    .await?;
+    let full = match &caller.via {
+        Via::Session(s) => !s.second_factor_owed,
+        _ => true,
+    };
+    start_session(&state, &request, login, full).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequestInput {
+    email: String,
+}
+
+/// Ask for a password-reset link (valid for an hour, once). The answer is
+/// the same whether or not the address has an account.
+#[utoipa::path(
+    tag = "account",
+    request_body = ResetRequestInput,
+    responses(
+        (status = 202, description = "If the address has an account, a link was emailed", body = Accepted),
+        (status = 400, description = "Not an email address", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
+    )
+)]
+#[post("/account/password-reset")]
+pub async fn request_reset(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let input: ResetRequestInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
+    let email = EmailAddress::parse("email", &input.email)?;
+    spend_account_request(&state, &request).await?;
+    let now = state.clock.now();
+    db(&state, move |conn| {
+        Ok(accounts_db::request_password_reset(
+            conn,
+            email.as_str(),
+            now,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(Accepted {
+        message: "if this address has an account, a link to set a new password is on its way",
+    }))
+}
+
+/// The page a password-reset link opens: a form for the new password.
+#[utoipa::path(
+    tag = "account",
+    params(("token" = String, Path, description = "The signed token from the link")),
+    responses((status = 200, description = "The form", content_type = "text/html"))
+)]
+#[get("/account/reset_password/{token}")]
+pub async fn reset_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    if let Err(e) = account_link(&state, &token, "reset_password") {
+        return error_page(&e);
+    }
+    page(
+        StatusCode::OK,
+        "Новый пароль / New password",
+        "<form method=\"post\"><p><label for=\"password\">Новый пароль (от 10 символов) / New password (10 characters or more)</label><br>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" maxlength=\"128\" required></p>\
+         <p><button type=\"submit\">Сохранить / Save</button></p></form>",
+    )
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetInput {
+    password: String,
+}
+
+/// Set the new password (the link's form, posted, or JSON): the address
+/// counts as verified and every session of the account ends.
+#[utoipa::path(
+    tag = "account",
+    params(("token" = String, Path, description = "The signed token from the link")),
+    request_body(content = ResetInput, description = "A form (password=…) or JSON"),
+    responses(
+        (status = 200, description = "Changed", content_type = "text/html"),
+        (status = 400, description = "The password is not good enough, or the link is damaged", content_type = "text/html"),
+        (status = 409, description = "Used already or expired", content_type = "text/html"),
+    )
+)]
+#[post("/account/reset_password/{token}")]
+pub async fn reset(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    token: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let outcome = async {
+        let token_id = account_link(&state, &token, "reset_password")?;
+        let body = read_body(payload, MAX_BODY).await?;
+        let input: ResetInput = if super::reports::is_multipart(&request) {
+            return Err(ApiError::invalid("body", "send a form or JSON"));
+        } else if body.trim_ascii_start().starts_with(b"{") {
+            parse_json(&body)?
+        } else {
+            serde_urlencoded::from_bytes(&body)
+                .map_err(|e| ApiError::invalid("password", format!("is missing: {e}")))?
+        };
+        let now = state.clock.now();
+        let id = token_id.clone();
+        let email = db(&state, move |conn| {
+            Ok(accounts_db::token_email(conn, "reset_password", &id, now)?)
+        })
+        .await?
+        .ok_or_else(gone)?;
+        let hash = hashed(password(&input.password, &email, "password")?).await?;
+        db(&state, move |conn| {
+            Ok(accounts_db::reset_password(conn, &token_id, &hash, now)?)
+        })
+        .await?
+        .ok_or_else(gone)
+    }
+    .await;
+    match outcome {
+        Ok(_) => page(
+            StatusCode::OK,
+            "Пароль изменён / Password changed",
+            "<p role=\"status\">Войдите с новым паролем. / Log in with the new password.</p>",
+        ),
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpSecretView {
+    /// Base32; type it into the authenticator app, or use the URI
+    secret: String,
+    otpauth_uri: String,
+}
+
+/// Start enrolling a second factor: a new TOTP secret for the
+/// authenticator app. It counts once the first code is confirmed.
+#[utoipa::path(
+    tag = "account",
+    responses(
+        (status = 200, description = "The secret", body = TotpSecretView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 409, description = "A second factor is enrolled already", body = ErrorBody),
+    )
+)]
+#[post("/account/totp")]
+pub async fn totp_enrol(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (_, login) = own_account(&state, &request).await?;
+    if login.totp_enrolled_at.is_some() {
+        return Err(ApiError::Conflict(
+            "a second factor is enrolled already".into(),
+        ));
+    }
+    let secret = totp::new_secret();
+    let uri = totp::provisioning_uri(&state.city_name, &login.email, &secret);
+    let now = state.clock.now();
+    let (user_id, kept) = (login.user_id.clone(), secret.clone());
+    db(&state, move |conn| {
+        Ok(accounts_db::set_totp_secret(conn, &user_id, &kept, now)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(TotpSecretView {
+        secret,
+        otpauth_uri: uri,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCodeInput {
+    code: String,
+}
+
+/// Confirm the second factor with the app's current code: it is enrolled,
+/// and a session that owed it becomes a full one.
+#[utoipa::path(
+    tag = "account",
+    request_body = TotpCodeInput,
+    responses(
+        (status = 200, description = "Enrolled", body = SessionView),
+        (status = 400, description = "The code is wrong or was used", body = ErrorBody),
+        (status = 409, description = "No secret to confirm: POST /account/totp first", body = ErrorBody),
+    )
+)]
+#[post("/account/totp/confirm")]
+pub async fn totp_confirm(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (caller, login) = own_account(&state, &request).await?;
+    let input: TotpCodeInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
+    let secret = login
+        .totp_secret
+        .clone()
+        .ok_or_else(|| ApiError::Conflict("no secret to confirm: POST /api/v1/account/totp first".into()))?;
+    if !use_code(&state, &login, &secret, &input.code).await? {
+        return Err(ApiError::invalid("code", "is wrong or was used already"));
+    }
+    let csrf = match &caller.via {
+        Via::Session(s) => {
+            let id_hash = s.id_hash.clone();
+            db(&state, move |conn| {
+                Ok(accounts_db::complete_session(conn, &id_hash)?)
+            })
+            .await?;
+            Some(accounts::csrf_token(&s.csrf_key, &s.id_hash))
+        }
+        _ => None,
+    };
+    let mut login = login;
+    login.totp_enrolled_at = Some(login.totp_enrolled_at.unwrap_or(state.clock.now()));
+    Ok(HttpResponse::Ok().json(session_view(&state, &login, false, csrf).await?))
+}

@@ -1,0 +1,70 @@
+//! Rate limits as handlers use them: counters in the database
+//! (`db::limits`), so that every instance counts the same hits, and a 429
+//! that says when to come back.
+
+use super::{db, ApiError, AppState};
+use crate::db::limits;
+use crate::limits::Window;
+
+/// The 429 for a limit whose window ends at `window.end`.
+pub fn too_many(state: &AppState, what: &str, window: Window) -> ApiError {
+    let now = state.clock.now();
+    ApiError::TooMany {
+        message: format!(
+            "{what}; try again after {} UTC",
+            window.end.format("%Y-%m-%d %H:%M:%S")
+        ),
+        retry_at: window.end,
+        retry_after: window.end - now,
+    }
+}
+
+/// Counts one hit of `key`; refused (429) when it is past `max` in the
+/// window.
+pub async fn spend(
+    state: &AppState,
+    key: String,
+    max: i64,
+    window: Window,
+    what: &str,
+) -> Result<(), ApiError> {
+    let hits = db(state, move |conn| Ok(limits::hit(conn, &key, window.start)?)).await?;
+    if hits > max {
+        return Err(too_many(state, what, window));
+    }
+    Ok(())
+}
+
+/// Refused (429) when `key` already has `max` hits in the window; counts
+/// nothing (failures are counted by [`count`]).
+pub async fn refuse_if_spent(
+    state: &AppState,
+    keys: Vec<(String, i64)>,
+    window: Window,
+    what: &str,
+) -> Result<(), ApiError> {
+    let spent = db(state, move |conn| {
+        for (key, max) in &keys {
+            if limits::hits(conn, key, window.start)? >= *max {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    })
+    .await?;
+    if spent {
+        return Err(too_many(state, what, window));
+    }
+    Ok(())
+}
+
+/// Counts one hit of each key.
+pub async fn count(state: &AppState, keys: Vec<String>, window: Window) -> Result<(), ApiError> {
+    db(state, move |conn| {
+        for key in &keys {
+            limits::hit(conn, key, window.start)?;
+        }
+        Ok(())
+    })
+    .await
+}
