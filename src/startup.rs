@@ -316,6 +316,10 @@ fn start_scanner(state: &web::Data<AppState>, interval_secs: u64) {
                         let summary = db::sla::scan(&mut conn, &snapshot, now)?;
                         db::outbox::remind_checks(&mut conn, now, state.check_reminder)?;
                         db::workflow::auto_confirm_due(&mut conn, &snapshot, now)?;
+                        // Rate-limit windows end within a day; held reports
+                        // whose link expired are not coming.
+                        db::limits::forget_before(&mut conn, now - chrono::TimeDelta::days(2))?;
+                        db::pending::forget_expired(&mut conn, now)?;
                         let keys = &state.ledger_keys;
                         match db::ledger::checkpoint_if_due(
                             &mut conn,

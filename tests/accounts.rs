@@ -187,10 +187,10 @@ async fn a_disabled_account_loses_its_sessions_and_api_tokens_at_once() {
     let conn: &mut DbConnection = &mut pooled;
     let now = common::start_time();
     // A demo crew member with an API token, given an account by an admin.
-    let (crew_id, _, _) =
-        access::staff_by_token(conn, &accounts::secret_digest("demo-token-crew1.roads"))
-            .unwrap()
-            .expect("the demo crew token");
+    let crew_id = access::staff_by_token(conn, &accounts::secret_digest("demo-token-crew1.roads"))
+        .unwrap()
+        .expect("the demo crew token")
+        .user_id;
     diesel::insert_into(accounts_table::table)
         .values((
             accounts_table::user_id.eq(&crew_id),

@@ -80,6 +80,7 @@ pub mod limits;
 pub mod checkpoint;
 pub mod ledger;
 pub mod outbox;
+pub mod pending;
 mod pg_filing;
 pub mod reports;
 pub mod rows;

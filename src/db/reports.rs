@@ -34,7 +34,7 @@ pub struct FiledReport {
 }
 
 /// A photo already cleaned and stored in the media store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StoredPhoto {
     pub hash: String,
     pub width: u32,

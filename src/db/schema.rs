@@ -400,11 +400,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pending_reports (id) {
+        id -> Text,
+        email -> Text,
+        locale -> Text,
+        report -> Text,
+        photos -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        report_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(pending_reports -> reports (report_id));
 diesel::joinable!(accounts -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    pending_reports,
     accounts,
     sessions,
     account_tokens,

@@ -41,6 +41,13 @@ pub struct Channel {
     pub photo_field: fn(usize) -> String,
 }
 
+/// A filing's photos: cleaned now (stored once the filing passes its
+/// checks), or cleaned and stored before (a held report's).
+pub enum Photos {
+    Clean(Vec<CleanPhoto>),
+    Stored(Vec<StoredPhoto>),
+}
+
 pub struct Filed {
     pub report: FiledReport,
     /// Open reports of the same category nearby, nearest first.
@@ -97,8 +104,17 @@ pub async fn file_with(
     uploads: Vec<Upload>,
     channel: Channel,
 ) -> Result<Filed, ApiError> {
-    let photos = clean_photos(state, uploads, channel.photo_field).await?;
+    let photos = Photos::Clean(clean_photos(state, uploads, channel.photo_field).await?);
+    file_photos(state, admit, photos, channel).await
+}
 
+/// As [`file_with`], with the photos at hand.
+pub async fn file_photos(
+    state: &web::Data<AppState>,
+    admit: impl FnOnce(&AppState, &mut DbConnection) -> Result<NewReport, ApiError> + Send + 'static,
+    photos: Photos,
+    channel: Channel,
+) -> Result<Filed, ApiError> {
     let now = state.clock.now();
     let app = state.clone();
     let (report, candidates) = state
@@ -113,11 +129,11 @@ pub async fn file_with(
 
 /// The checks a filing passes on the writer's connection, and what they give:
 /// the record to write and the duplicate candidates.
-fn check(
+pub fn check(
     app: &AppState,
     conn: &mut DbConnection,
     report: NewReport,
-    photos: Vec<CleanPhoto>,
+    photos: Photos,
     channel: Channel,
     now: chrono::NaiveDateTime,
 ) -> Result<FilingRecord, ApiError> {
@@ -160,11 +176,17 @@ fn check(
             )
         })?;
     // Every check has passed: only now do the photos reach the store.
-    for photo in &photos {
-        app.media
-            .store(photo)
-            .map_err(|e| ApiError::Internal(format!("cannot store a photo: {e}").into()))?;
-    }
+    let photos = match photos {
+        Photos::Clean(photos) => {
+            for photo in &photos {
+                app.media
+                    .store(photo)
+                    .map_err(|e| ApiError::Internal(format!("cannot store a photo: {e}").into()))?;
+            }
+            photos.iter().map(StoredPhoto::of).collect()
+        }
+        Photos::Stored(photos) => photos,
+    };
     let sla = &category.sla;
     let facts = Facts {
         status: ReportStatus::Moderation,
@@ -184,7 +206,7 @@ fn check(
         answers,
         decision,
         source: channel.source,
-        photos: photos.iter().map(StoredPhoto::of).collect(),
+        photos,
         duplicate_radius_m: category.duplicate_radius_m,
     };
     Ok(record)

@@ -20,6 +20,7 @@ pub mod map;
 pub mod media;
 pub mod metrics;
 pub mod open311;
+pub mod pending;
 pub mod reports;
 pub mod supervisor;
 pub mod throttle;
@@ -152,6 +153,8 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(account::reset)
         .service(account::totp_enrol)
         .service(account::totp_confirm)
+        .service(pending::confirm_page)
+        .service(pending::confirm)
         .service(audit::list)
         .service(reports::create)
         .service(reports::list)

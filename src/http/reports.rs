@@ -13,7 +13,9 @@ use utoipa::ToSchema;
 
 use super::accept_language;
 use super::error::ErrorBody;
-use super::filing::{self, Channel, Upload};
+use super::auth::{self, Caller};
+use super::filing::{self, Upload};
+use super::pending;
 use super::filters::{non_empty, parse_count, FilterParams};
 use super::{db, parse_json, read_body, ApiError, AppState};
 use crate::db::reports::{Nearby, ReportDetail, ReportListing, Support};
@@ -21,7 +23,8 @@ use crate::db::rows::{AttachmentRow, ReportPauseRow};
 use crate::db::workflow as workflow_db;
 use crate::db::{catalog, reports as report_db, write_transaction};
 use crate::media::Variant;
-use crate::reports::questions::UnknownAnswers;
+use crate::policy::Action;
+use crate::workflow::Role;
 use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
 use crate::sla::schedule;
 
@@ -121,7 +124,10 @@ impl CandidateView {
     request_body(content = ReportInputDoc, description = "The report; or multipart/form-data with parts 'report' (this JSON) and 'photos'"),
     responses(
         (status = 201, description = "Filed", body = FiledView),
+        (status = 202, description = "Held until the filer confirms it through the emailed link (filed without logging in)", body = pending::HeldView),
         (status = 400, description = "A field is wrong; nothing was written", body = ErrorBody),
+        (status = 403, description = "A cookie session without its CSRF token", body = ErrorBody),
+        (status = 429, description = "The resident's reports of the day are used up; retry_at says when", body = ErrorBody),
     )
 )]
 #[post("/reports")]
@@ -130,21 +136,18 @@ pub async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = auth::authorize(&state, &request, Action::FileReport).await?;
     let (body, uploads) = read_submission(&state, &request, payload, "report").await?;
     let input: ReportInput = parse_json(&body)?;
     let report = NewReport::parse(input)?.in_language(accept_language(&request));
-    let filed = filing::file(
-        &state,
-        report,
-        uploads,
-        Channel {
-            source: "api",
-            unknown_answers: UnknownAnswers::Reject,
-            answer_field: |code| format!("answers.{code}"),
-            photo_field: |i| format!("photos[{i}]"),
-        },
-    )
-    .await?;
+    if caller.role() == Some(Role::Resident) {
+        own_address(&state, &caller, &report).await?;
+    }
+    if let (true, Some(lasts)) = (caller.is_anonymous(), state.confirm_anonymous) {
+        let photos = filing::clean_photos(&state, uploads, |i| format!("photos[{i}]")).await?;
+        return pending::hold(&state, body, report, photos, lasts).await;
+    }
+    let filed = filing::file(&state, report, uploads, pending::api_channel()).await?;
     let url = format!("{}/api/v1/reports/{}", state.public_url, filed.report.id);
     let candidates = filed
         .candidates
@@ -160,6 +163,22 @@ pub async fn create(
             url,
             duplicate_candidates: candidates,
         }))
+}
+
+/// A logged-in resident files as themselves.
+async fn own_address(state: &AppState, caller: &Caller, report: &NewReport) -> Result<(), ApiError> {
+    let user_id = caller.user_id()?.to_string();
+    let own = db(state, move |conn| {
+        Ok(crate::db::accounts::login_by_id(conn, &user_id)?.map(|l| l.email))
+    })
+    .await?;
+    match (&report.reporter, own) {
+        (Some(reporter), Some(own)) if reporter.email.as_str() != own => Err(ApiError::invalid(
+            "reporter.email",
+            format!("you are logged in as {own}: file as yourself"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A JSON body, or a multipart body with the JSON in the part named

@@ -1,0 +1,2 @@
+DROP TABLE pending_reports;
+DROP INDEX reports_reporter_day;

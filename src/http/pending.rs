@@ -1,0 +1,185 @@
+//! Reports filed without an account (and without an API token) wait for
+//! their filer's confirmation: the report is checked in full (category,
+//! answers, place, photos, the daily limit), held, and a link is emailed;
+//! following it shows a page whose button files the report as any other
+//! is filed. Until then it is published nowhere and routed nowhere; after
+//! `accounts.confirm_within_hours` the link stops working.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::filing::{self, Channel, Photos};
+use super::html::{error_page, page};
+use super::{db, parse_json, ApiError, AppState};
+use crate::db::pending::{self as pending_db, PendingRow};
+use crate::db::reports::StoredPhoto;
+use crate::locale::Locale;
+use crate::media::CleanPhoto;
+use crate::notify::links::AccountLink;
+use crate::notify::templates::escape;
+use crate::reports::questions::UnknownAnswers;
+use crate::reports::{NewReport, ReportInput};
+
+/// The answer to a held filing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldView {
+    /// awaiting_confirmation
+    status: &'static str,
+    message: &'static str,
+    #[schema(value_type = String)]
+    expires_at: chrono::NaiveDateTime,
+}
+
+/// How the JSON API's filings name things.
+pub fn api_channel() -> Channel {
+    Channel {
+        source: "api",
+        unknown_answers: UnknownAnswers::Reject,
+        answer_field: |code| format!("answers.{code}"),
+        photo_field: |i| format!("photos[{i}]"),
+    }
+}
+
+/// Checks a report as filing would, keeps it and its photos, and emails
+/// the link that confirms it.
+pub async fn hold(
+    state: &web::Data<AppState>,
+    body: Vec<u8>,
+    report: NewReport,
+    photos: Vec<CleanPhoto>,
+    lasts: chrono::TimeDelta,
+) -> Result<HttpResponse, ApiError> {
+    let reporter = report
+        .reporter
+        .clone()
+        .ok_or_else(|| ApiError::invalid("reporter", "is required"))?;
+    let text = String::from_utf8(body).map_err(|_| ApiError::invalid("body", "is not UTF-8 text"))?;
+    let now = state.clock.now();
+    let app = state.clone();
+    let expires_at = now + lasts;
+    db(state, move |conn| {
+        let email = reporter.email.as_str();
+        let today = crate::limits::local_day(now, app.time_zone);
+        let held = pending_db::held_since(conn, email, today.start)?;
+        let filed = crate::db::reports::filed_since(conn, email, today.start)?;
+        if held + filed >= app.limits.reports_per_day {
+            return Err(super::throttle::too_many(
+                &app,
+                &format!(
+                    "{} reports a day is the most one resident may file",
+                    app.limits.reports_per_day
+                ),
+                today,
+            ));
+        }
+        // The checks filing makes, so that confirming cannot fail on the
+        // report itself; the record they give is not written.
+        let record = filing::check(&app, conn, report, Photos::Clean(photos), api_channel(), now)?;
+        let photos = serde_json::to_string(&record.photos)
+            .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        pending_db::hold(
+            conn,
+            &PendingRow {
+                id: crate::db::new_id(),
+                email: email.to_string(),
+                locale: reporter.locale.map_or("ru", Locale::code).to_string(),
+                report: text,
+                photos,
+                created_at: now,
+                expires_at,
+                confirmed_at: None,
+                report_id: None,
+            },
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(HeldView {
+        status: "awaiting_confirmation",
+        message: "check your mailbox: the report is filed once you confirm it through the link in our email",
+        expires_at,
+    }))
+}
+
+fn held_id(state: &AppState, token: &str) -> Result<String, ApiError> {
+    match state.signer.open_account(token) {
+        Ok(AccountLink { purpose, token_id }) if purpose == "confirm_report" => Ok(token_id),
+        Ok(_) => Err(ApiError::invalid("token", "the link is for something else")),
+        Err(e) => Err(ApiError::invalid("token", e.to_string())),
+    }
+}
+
+/// The page a confirmation link opens (following it changes nothing).
+#[utoipa::path(
+    tag = "reports",
+    params(("token" = String, Path, description = "The signed token from the link")),
+    responses((status = 200, description = "The form", content_type = "text/html"))
+)]
+#[get("/account/confirm_report/{token}")]
+pub async fn confirm_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    if let Err(e) = held_id(&state, &token) {
+        return error_page(&e);
+    }
+    page(
+        StatusCode::OK,
+        "Подтверждение обращения / Confirm your report",
+        "<form method=\"post\"><p><button type=\"submit\">Подтвердить и отправить / Confirm and send</button></p></form>",
+    )
+}
+
+/// File a held report (the link's form, posted).
+#[utoipa::path(
+    tag = "reports",
+    params(("token" = String, Path, description = "The signed token from the link")),
+    responses(
+        (status = 201, description = "Filed", content_type = "text/html"),
+        (status = 400, description = "The link is damaged", content_type = "text/html"),
+        (status = 409, description = "Confirmed already, or expired", content_type = "text/html"),
+    )
+)]
+#[post("/account/confirm_report/{token}")]
+pub async fn confirm(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    match file_held(&state, &token).await {
+        Ok((number, url)) => {
+            let body = format!(
+                "<p role=\"status\">Обращение № {number} зарегистрировано. / Report No. {number} is filed.</p>\
+                 <p><a href=\"{0}\">{0}</a></p>",
+                escape(&url)
+            );
+            page(StatusCode::CREATED, &format!("№ {number}"), &body)
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn file_held(state: &web::Data<AppState>, token: &str) -> Result<(i64, String), ApiError> {
+    let id = held_id(state, token)?;
+    let now = state.clock.now();
+    let key = id.clone();
+    let held = db(state, move |conn| Ok(pending_db::claim(conn, &key, now)?))
+        .await?
+        .ok_or_else(|| ApiError::Conflict("the report was confirmed already, or the link has expired".into()))?;
+    let filed = async {
+        let input: ReportInput = parse_json(held.report.as_bytes())?;
+        let report = NewReport::parse(input)?.in_language(Locale::exact(&held.locale));
+        let photos: Vec<StoredPhoto> = serde_json::from_str(&held.photos)
+            .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        filing::file_photos(state, move |_, _| Ok(report), Photos::Stored(photos), api_channel()).await
+    }
+    .await;
+    let key = id.clone();
+    match filed {
+        Ok(filed) => {
+            let report_id = filed.report.id.clone();
+            db(state, move |conn| Ok(pending_db::settle(conn, &key, &report_id)?)).await?;
+            let url = format!("{}/api/v1/reports/{}", state.public_url, filed.report.id);
+            Ok((filed.report.number, url))
+        }
+        Err(e) => {
+            db(state, move |conn| Ok(pending_db::release(conn, &key)?)).await?;
+            Err(e)
+        }
+    }
+}
