@@ -1,5 +1,8 @@
 //! Who may do what, in one place: a table of role × action → scope, and one
-//! function, [`allows`], that every handler calls before it acts.
+//! function, [`allows`], that every handler calls before it acts (through
+//! `http::auth::Caller::require`). Public reads that take no credentials
+//! (the map, the catalogue, the ledger) are `ReadPublic`, everyone's, and
+//! skip the call; links from emails carry their own signed proof.
 //!
 //! Scopes: **own** (the caller's own account, or a report they filed or
 //! follow), **department** (reports routed to the caller's department),

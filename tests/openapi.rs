@@ -64,6 +64,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/api-keys"),
     ("post", "/api/v1/admin/api-keys"),
     ("delete", "/api/v1/admin/api-keys/{id}"),
+    ("post", "/api/v1/reports/{id}/notes"),
 ];
 
 #[tokio::test]

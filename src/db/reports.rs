@@ -986,3 +986,38 @@ pub fn filed_since(conn: &mut DbConnection, email: &str, since: NaiveDateTime) -
         .count()
         .get_result(conn)?)
 }
+
+/// Adds a staff member's internal note to a report's history (seen only
+/// by staff whose scope holds the report); the event's id.
+pub fn add_note(
+    conn: &mut DbConnection,
+    report_id: &str,
+    (actor_id, actor_role): (&str, &str),
+    note: &str,
+    now: NaiveDateTime,
+) -> Result<Option<String>, DbError> {
+    let Some(status) = reports::table
+        .find(report_id)
+        .select(reports::status)
+        .first::<String>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let id = new_id();
+    diesel::insert_into(report_events::table)
+        .values(ReportEventRow {
+            id: id.clone(),
+            report_id: report_id.to_string(),
+            actor_id: Some(actor_id.to_string()),
+            actor_role: actor_role.to_string(),
+            kind: "note".into(),
+            from_status: Some(status.clone()),
+            to_status: status,
+            note: Some(note.to_string()),
+            public: false,
+            created_at: now,
+        })
+        .execute(conn)?;
+    Ok(Some(id))
+}

@@ -178,6 +178,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(access::create_key)
         .service(access::revoke_key)
         .service(workflow::act)
+        .service(workflow::note)
         .service(workflow::scan)
         .service(supervisor::watch)
         .service(supervisor::stats)

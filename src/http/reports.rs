@@ -23,7 +23,7 @@ use crate::db::rows::{AttachmentRow, ReportPauseRow};
 use crate::db::workflow as workflow_db;
 use crate::db::{catalog, reports as report_db, write_transaction};
 use crate::media::Variant;
-use crate::policy::Action;
+use crate::policy::{Action, Target};
 use crate::workflow::Role;
 use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
 use crate::sla::schedule;
@@ -360,9 +360,11 @@ pub async fn nearby(
 #[post("/reports/{id}/support")]
 pub async fn support(
     state: web::Data<AppState>,
+    request: HttpRequest,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    auth::authorize(&state, &request, Action::FileReport).await?;
     let id = report_id(&id)?;
     let input: ReporterInput = parse_json(&body)?;
     let resident = Reporter::parse(input, "")?;
@@ -427,6 +429,9 @@ struct HistoryEntry {
     from_status: Option<String>,
     to_status: String,
     note: Option<String>,
+    /// Staff-only history (shown to staff whose scope holds the report)
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    internal: bool,
 }
 
 /// A report's clocks, worked out at the time of the request.
@@ -436,6 +441,9 @@ struct Clocks {
     /// Followers' answers to the current answer: (fixed, not fixed).
     checks: (i64, i64),
     ledger: Vec<crate::ledger::Entry>,
+    /// Whether the caller sees the internal history too (the policy's
+    /// `ReadInternal` for this report).
+    internal_history: bool,
 }
 
 /// The residents' check of the city's answer.
@@ -621,8 +629,9 @@ impl ReportView {
             history: d
                 .events
                 .into_iter()
-                .filter(|e| e.public)
+                .filter(|e| e.public || clocks.internal_history)
                 .map(|e| HistoryEntry {
+                    internal: !e.public,
                     at: e.created_at,
                     kind: e.kind,
                     actor_role: e.actor_role,
@@ -649,8 +658,10 @@ impl ReportView {
 #[get("/reports/{id}")]
 pub async fn show(
     state: web::Data<AppState>,
+    request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = auth::authorize(&state, &request, Action::ReadPublic).await?;
     let key = report_id(&id)?;
     let now = state.clock.now();
     let app = state.clone();
@@ -673,6 +684,16 @@ pub async fn show(
             pauses: all_pauses,
             checks: workflow_db::check_counts(conn, &key, detail.report.cycle)?,
             ledger: crate::db::ledger::entries_of(conn, &key)?,
+            internal_history: caller
+                .require(
+                    Action::ReadInternal,
+                    Target::Report {
+                        department: detail.report.department_id.as_deref().and_then(|d| d.parse().ok()),
+                        involves_caller: false,
+                    },
+                    snapshot.map.departments(),
+                )
+                .is_ok(),
         };
         Ok(Some((detail, photos, clocks)))
     })

@@ -248,3 +248,69 @@ pub async fn scan(
     super::audit::record(&state, &request, &caller, "sla.scan", ("sla_scan", None), None, after).await?;
     Ok(HttpResponse::Ok().json(view))
 }
+
+/// An internal note.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteInput {
+    /// At most 4,000 characters
+    pub note: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteView {
+    pub event_id: String,
+}
+
+/// Add an internal note to a report (staff whose scope holds it); only
+/// such staff see it in the report's history.
+#[utoipa::path(
+    tag = "workflow",
+    request_body = NoteInput,
+    params(("id" = String, Path, description = "The report's id")),
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "Added", body = NoteView),
+        (status = 400, description = "The note is empty or too long", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not yours to annotate", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+    )
+)]
+#[post("/reports/{id}/notes")]
+pub async fn note(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = auth::caller(&state, &request).await?;
+    let report_id = path.into_inner();
+    let input: NoteInput = parse_json(&super::read_body(payload, 64 << 10).await?)?;
+    let note = crate::reports::optional_text("note", Some(input.note), 4000)?
+        .ok_or_else(|| ApiError::invalid("note", "is empty"))?;
+    let user_id = caller.user_id()?.to_string();
+    let role = caller.role_name();
+    let now = state.clock.now();
+    let app = state.clone();
+    let (key, who) = (report_id.clone(), caller.clone());
+    let event_id = db(&state, move |conn| {
+        let (department, _) = crate::db::reports::involvement(conn, &key, &user_id)?
+            .ok_or_else(|| ApiError::NotFound(format!("there is no report {key}")))?;
+        let snapshot = app.catalog_snapshot(conn)?;
+        who.require(
+            crate::policy::Action::MoveReport,
+            crate::policy::Target::Report {
+                department: department.as_deref().and_then(|d| d.parse().ok()),
+                involves_caller: false,
+            },
+            snapshot.map.departments(),
+        )?;
+        crate::db::reports::add_note(conn, &key, (&user_id, role), &note, now)?
+            .ok_or_else(|| ApiError::NotFound(format!("there is no report {key}")))
+    })
+    .await?;
+    let after = Some(serde_json::json!({ "event_id": event_id }));
+    super::audit::record(&state, &request, &caller, "report.note", ("report", Some(report_id)), None, after).await?;
+    Ok(HttpResponse::Created().json(NoteView { event_id }))
+}
