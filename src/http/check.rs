@@ -151,6 +151,7 @@ pub async fn check(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = auth::caller(&state, &request).await?;
     let report_id = path.into_inner();
     let (body, uploads) = read_submission(&state, &request, payload, "check").await?;
     let input: CheckInput = parse_json(&body)?;
@@ -163,7 +164,6 @@ pub async fn check(
             resident_of_link(&state, &link).await?
         }
         None => {
-            let caller = auth::caller(&state, &request).await?;
             let user_id = caller.user_id()?.to_string();
             let key = report_id.clone();
             let (department, involved) = db(&state, {

@@ -1,0 +1,314 @@
+//! Accounts as people use them over HTTP: register and verify by the
+//! emailed link, log in (staff with a second factor), sessions on two
+//! devices that end together, disabled accounts, password reset, CSRF on
+//! every state-changing cookie route, rate limits, and anonymous reports
+//! held until confirmed.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use gorod::accounts::totp;
+use serde_json::{json, Value};
+
+/// The first link under `path` in the mail `email` got, waiting for it.
+async fn emailed_link(app: &common::TestApp, email: &str, path: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let found = {
+            let kept = app.mailbox.as_ref().expect("the memory transport");
+            let kept = kept.lock().unwrap();
+            kept.iter()
+                .filter(|k| k.to.eq_ignore_ascii_case(email))
+                .filter_map(|k| {
+                    let message = mail_parser::MessageParser::default().parse(&k.raw)?;
+                    let text = message.body_text(0)?.to_string();
+                    let at = text.find(path)?;
+                    let start = text[..at].rfind("http")?;
+                    let link: String = text[start..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace())
+                        .collect();
+                    Some(link)
+                })
+                .last()
+        };
+        if let Some(link) = found {
+            return link;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no {path} mail to {email}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A browser: its own cookie jar.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).build().unwrap()
+}
+
+async fn send(client: &reqwest::Client, app: &common::TestApp, method: &str, path: &str, body: Value, csrf: Option<&str>) -> (u16, Value) {
+    let mut request = client
+        .request(method.parse().unwrap(), app.url(path))
+        .json(&body);
+    if let Some(csrf) = csrf {
+        request = request.header("X-CSRF-Token", csrf);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn register_and_verify(app: &common::TestApp, email: &str, password: &str) {
+    let (status, body) = send(&app.client, app, "POST", "/api/v1/account/register", json!({"email": email, "password": password}), None).await;
+    assert_eq!(status, 202, "{body}");
+    let link = emailed_link(app, email, "/api/v1/account/verify_email/").await;
+    // Following the link changes nothing; its form's button verifies.
+    let page = app.client.get(&link).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let verified = app.client.post(&link).send().await.unwrap();
+    assert_eq!(verified.status().as_u16(), 200);
+    let again = app.client.post(&link).send().await.unwrap();
+    assert_eq!(again.status().as_u16(), 409, "a link works once");
+}
+
+async fn log_in(client: &reqwest::Client, app: &common::TestApp, email: &str, password: &str, code: Option<String>) -> (u16, Value) {
+    let mut body = json!({"email": email, "password": password});
+    if let Some(code) = code {
+        body["totp"] = json!(code);
+    }
+    send(client, app, "POST", "/api/v1/account/login", body, None).await
+}
+
+#[tokio::test]
+async fn logging_out_on_one_device_ends_the_session_on_the_other() {
+    let app = common::spawn_app().await;
+    let (email, password) = ("vera@example.org", "a long enough password");
+    // Not verified yet: no login.
+    send(&app.client, &app, "POST", "/api/v1/account/register", json!({"email": email, "password": password}), None).await;
+    let (status, body) = log_in(&browser(), &app, email, password, None).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("email_not_verified")), "{body}");
+    register_and_verify(&app, email, password).await;
+
+    let (phone, laptop) = (browser(), browser());
+    let (status, on_phone) = log_in(&phone, &app, email, password, None).await;
+    assert_eq!(status, 200, "{on_phone}");
+    let (_, on_laptop) = log_in(&laptop, &app, email, password, None).await;
+    for (client, session) in [(&phone, &on_phone), (&laptop, &on_laptop)] {
+        let (status, me) = send(client, &app, "GET", "/api/v1/account/me", json!({}), None).await;
+        assert_eq!((status, me["email"].as_str()), (200, Some(email)));
+        assert_eq!(me["csrf_token"], session["csrf_token"]);
+    }
+    // The cookie is HttpOnly and SameSite=Lax.
+    let response = app.client.post(app.url("/api/v1/account/login")).json(&json!({"email": email, "password": password})).send().await.unwrap();
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+
+    // Logging out without the CSRF token is refused; with it, it ends both.
+    let (status, body) = send(&phone, &app, "POST", "/api/v1/account/logout", json!({}), None).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("csrf")));
+    let (status, _) = send(&phone, &app, "POST", "/api/v1/account/logout", json!({}), on_phone["csrf_token"].as_str()).await;
+    assert_eq!(status, 204);
+    let (status, _) = send(&laptop, &app, "GET", "/api/v1/account/me", json!({}), None).await;
+    assert_eq!(status, 401, "the laptop's session ended with the phone's logout");
+
+    // Wrong passwords: five are answered 401, then the account waits (429).
+    for _ in 0..5 {
+        assert_eq!(log_in(&browser(), &app, email, "not the password at all", None).await.0, 401);
+    }
+    let (status, body) = log_in(&browser(), &app, email, password, None).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body["retry_after_seconds"].as_i64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn staff_enrol_a_second_factor_and_need_it_and_a_disabled_account_stops_at_once() {
+    let app = common::spawn_app().await;
+    let admin = "demo-token-admin";
+    let password = "crew password 2026";
+    let (status, created) = app
+        .post_as(admin, "/api/v1/admin/users", &json!({"email": "pavel@roads.example", "role": "crew", "department": "roads", "password": password}).to_string())
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let user_id = created["id"].as_str().unwrap().to_string();
+
+    // The first login owes the second factor: nothing but enrolment works.
+    let device = browser();
+    let (status, session) = log_in(&device, &app, "pavel@roads.example", password, None).await;
+    assert_eq!(status, 200, "{session}");
+    assert_eq!(session["second_factor_pending"], true);
+    let csrf = session["csrf_token"].as_str().unwrap().to_string();
+    let (status, body) = send(&device, &app, "GET", "/api/v1/supervisor/reports", json!({}), None).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("second_factor_required")));
+    let (status, enrol) = send(&device, &app, "POST", "/api/v1/account/totp", json!({}), Some(&csrf)).await;
+    assert_eq!(status, 200, "{enrol}");
+    let secret = enrol["secret"].as_str().unwrap().to_string();
+    let now = common::start_time().and_utc().timestamp();
+    let code = |offset: i64| totp::code(&secret, totp::step_at(now) + offset).unwrap();
+    let (status, _) = send(&device, &app, "POST", "/api/v1/account/totp/confirm", json!({"code": "000000"}), Some(&csrf)).await;
+    assert_eq!(status, 400);
+    let (status, done) = send(&device, &app, "POST", "/api/v1/account/totp/confirm", json!({"code": code(0)}), Some(&csrf)).await;
+    assert_eq!((status, done["second_factor_pending"].as_bool()), (200, Some(false)), "{done}");
+    let (status, _) = send(&device, &app, "GET", "/api/v1/supervisor/reports", json!({}), None).await;
+    assert_eq!(status, 200);
+
+    // From now on the code is part of the login, and each code works once.
+    let other = browser();
+    let (status, body) = log_in(&other, &app, "pavel@roads.example", password, None).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("totp_required")));
+    let (status, _) = log_in(&other, &app, "pavel@roads.example", password, Some(code(0))).await;
+    assert_eq!(status, 401, "the step was used at enrolment");
+    let (status, _) = log_in(&other, &app, "pavel@roads.example", password, Some(code(1))).await;
+    assert_eq!(status, 200);
+
+    // An admin disables the account: both sessions stop at once.
+    let (status, _) = app.post_as(admin, &format!("/api/v1/admin/users/{user_id}/disable"), "").await;
+    assert_eq!(status, 200);
+    for client in [&device, &other] {
+        let (status, _) = send(client, &app, "GET", "/api/v1/account/me", json!({}), None).await;
+        assert_eq!(status, 401);
+    }
+    let (status, body) = log_in(&browser(), &app, "pavel@roads.example", password, Some(code(2))).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("account_disabled")));
+    // The audit log has both admin actions, with the values before and after.
+    let audit: Value = app.client.get(app.url(&format!("/api/v1/admin/audit?object_id={user_id}"))).bearer_auth(admin).send().await.unwrap().json().await.unwrap();
+    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["user.disable", "user.create"]);
+    let disable = &audit["entries"][0];
+    assert!(disable["before"].as_str().unwrap().contains("\"disabled_at\":null"));
+    assert!(!disable["after"].as_str().unwrap().contains("\"disabled_at\":null"));
+}
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_once_by_the_emailed_link() {
+    let app = common::spawn_app().await;
+    let email = "oleg@example.org";
+    register_and_verify(&app, email, "the first password").await;
+    let device = browser();
+    assert_eq!(log_in(&device, &app, email, "the first password", None).await.0, 200);
+    // The answer is the same for an unknown address.
+    for address in [email, "nobody@example.org"] {
+        let (status, _) = send(&app.client, &app, "POST", "/api/v1/account/password-reset", json!({"email": address}), None).await;
+        assert_eq!(status, 202);
+    }
+    let link = emailed_link(&app, email, "/api/v1/account/reset_password/").await;
+    let short = app.client.post(&link).form(&[("password", "short")]).send().await.unwrap();
+    assert_eq!(short.status().as_u16(), 400);
+    let reset = app.client.post(&link).form(&[("password", "the second password")]).send().await.unwrap();
+    assert_eq!(reset.status().as_u16(), 200);
+    let again = app.client.post(&link).form(&[("password", "the third password!")]).send().await.unwrap();
+    assert_eq!(again.status().as_u16(), 409);
+    let (status, _) = send(&device, &app, "GET", "/api/v1/account/me", json!({}), None).await;
+    assert_eq!(status, 401, "a reset ends every session");
+    assert_eq!(log_in(&browser(), &app, email, "the first password", None).await.0, 401);
+    assert_eq!(log_in(&browser(), &app, email, "the second password", None).await.0, 200);
+}
+
+/// Every route that changes something refuses a cookie session without its
+/// CSRF token, or from another site, and accepts it with both.
+#[tokio::test]
+async fn every_state_changing_cookie_route_needs_the_csrf_token() {
+    let app = common::spawn_app().await;
+    let spec: Value = app.get_json("/api/v1/openapi.json").await.1;
+    let email = "nina@example.org";
+    register_and_verify(&app, email, "nina's password").await;
+    let device = browser();
+    let (_, session) = log_in(&device, &app, email, "nina's password", None).await;
+    let csrf = session["csrf_token"].as_str().unwrap().to_string();
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if method == "get" {
+                continue;
+            }
+            let method = method.to_uppercase();
+            let url = path
+                .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{code}", "standard")
+                .replace("{day}", "2026-01-01")
+                .replace("{token}", "not-a-token");
+            // Links from emails prove themselves; logging in starts a session.
+            let cookie_free = path.contains("{token}") || path.ends_with("/login") || path.ends_with("/register") || path.ends_with("/password-reset");
+            if cookie_free {
+                continue;
+            }
+            let (status, body) = send(&device, &app, &method, &url, json!({}), None).await;
+            assert_eq!((status, body["code"].as_str()), (403, Some("csrf")), "{method} {path} without a token: {body}");
+            let request = device
+                .request(method.parse().unwrap(), app.url(&url))
+                .header("X-CSRF-Token", &csrf)
+                .header("Origin", "https://evil.example")
+                .json(&json!({}));
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 403, "{method} {path} from another origin");
+            checked += 1;
+            if path.ends_with("/logout") {
+                continue; // with the token it works: the test above shows it
+            }
+            let (status, body) = send(&device, &app, &method, &url, json!({}), Some(&csrf)).await;
+            assert_ne!(body["code"].as_str(), Some("csrf"), "{method} {path} with the token: {status}");
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+}
+
+#[tokio::test]
+async fn the_21st_report_of_the_day_gets_a_429_that_says_when() {
+    let app = common::spawn_app_with(|s| {
+        let defaults = gorod::config::Settings::load_with_env(&common::config_dir(), Default::default()).unwrap();
+        s.limits.reports_per_day = defaults.limits.reports_per_day;
+    })
+    .await;
+    for n in 0..20 {
+        let mut report = common::valid_report();
+        report["description"] = json!(format!("Яма номер {n} у перехода на Тверской"));
+        let (status, body) = app.post_json("/api/v1/reports", &report).await;
+        assert_eq!(status, 201, "report {n}: {body}");
+    }
+    let (status, body) = app.post_json("/api/v1/reports", &common::valid_report()).await;
+    assert_eq!(status, 429, "{body}");
+    // Moscow's next midnight: 21:00 UTC.
+    assert!(body["retry_at"].as_str().unwrap().ends_with("T21:00:00"), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("20 reports a day"), "{body}");
+    let before = app.count_rows("reports");
+    // Another resident still files; the next local day, so does this one.
+    let mut other = common::valid_report();
+    other["reporter"]["email"] = json!("someone.else@example.org");
+    assert_eq!(app.post_json("/api/v1/reports", &other).await.0, 201);
+    app.clock.advance(chrono::TimeDelta::days(1));
+    assert_eq!(app.post_json("/api/v1/reports", &common::valid_report()).await.0, 201);
+    assert_eq!(app.count_rows("reports"), before + 2);
+}
+
+#[tokio::test]
+async fn a_report_filed_without_an_account_waits_for_its_confirmation() {
+    let app = common::spawn_app_with(|s| s.accounts.confirm_anonymous_reports = true).await;
+    let email = "anna.petrova@example.ru";
+    let (status, held) = app.post_json("/api/v1/reports", &common::valid_report()).await;
+    assert_eq!((status, held["status"].as_str()), (202, Some("awaiting_confirmation")), "{held}");
+    assert_eq!(app.count_rows("reports"), 0, "not published, not routed");
+    // Bad input is refused at once, and nothing is held.
+    let mut bad = common::valid_report();
+    bad["category"] = json!("no-such-category");
+    assert_eq!(app.post_json("/api/v1/reports", &bad).await.0, 400);
+    assert_eq!(app.count_rows("pending_reports"), 1);
+
+    let link = emailed_link(&app, email, "/api/v1/account/confirm_report/").await;
+    assert_eq!(app.client.get(&link).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(app.count_rows("reports"), 0, "following the link changes nothing");
+    let confirmed = app.client.post(&link).send().await.unwrap();
+    assert_eq!(confirmed.status().as_u16(), 201);
+    assert_eq!(app.count_rows("reports"), 1);
+    let (_, list) = app.get_json("/api/v1/reports").await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(app.client.post(&link).send().await.unwrap().status().as_u16(), 409, "once");
+    assert_eq!(app.count_rows("reports"), 1);
+
+    // A logged-in resident's report is filed at once.
+    register_and_verify(&app, "ivan@example.org", "ivan's password").await;
+    let device = browser();
+    let (_, session) = log_in(&device, &app, "ivan@example.org", "ivan's password", None).await;
+    let mut own = common::valid_report();
+    own["reporter"]["email"] = json!("ivan@example.org");
+    let (status, body) = send(&device, &app, "POST", "/api/v1/reports", own, session["csrf_token"].as_str()).await;
+    assert_eq!(status, 201, "{body}");
+}
