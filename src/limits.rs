@@ -54,7 +54,13 @@ mod tests {
     #[test]
     fn fixed_windows_start_on_multiples_of_their_length() {
         let w = fixed(at(10, 17), TimeDelta::minutes(15));
-        assert_eq!((w.start, w.end), (at(10, 15) - TimeDelta::seconds(7), at(10, 30) - TimeDelta::seconds(7)));
+        assert_eq!(
+            (w.start, w.end),
+            (
+                at(10, 15) - TimeDelta::seconds(7),
+                at(10, 30) - TimeDelta::seconds(7)
+            )
+        );
     }
 
     #[test]

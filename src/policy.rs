@@ -241,7 +241,12 @@ mod tests {
         let supervisor = staff(Role::Supervisor, roads);
         let crew = staff(Role::Crew, roads);
         assert!(allows(&supervisor, Action::MoveReport, report(yard), &tree));
-        assert!(!allows(&supervisor, Action::MoveReport, report(parks), &tree));
+        assert!(!allows(
+            &supervisor,
+            Action::MoveReport,
+            report(parks),
+            &tree
+        ));
         assert!(allows(&crew, Action::MoveReport, report(roads), &tree));
         assert!(!allows(&crew, Action::MoveReport, report(yard), &tree));
         let resident = Principal {
@@ -255,7 +260,12 @@ mod tests {
             involves_caller: true,
         };
         assert!(allows(&resident, Action::CheckAnswer, own, &tree));
-        assert!(!allows(&resident, Action::CheckAnswer, report(roads), &tree));
+        assert!(!allows(
+            &resident,
+            Action::CheckAnswer,
+            report(roads),
+            &tree
+        ));
         assert_eq!(
             departments_in_scope(&supervisor, Action::WatchSla, &tree).map(|d| d.len()),
             Some(2)

@@ -45,25 +45,53 @@ async fn admins_create_and_change_departments_and_categories_that_routing_uses_a
         ("email", json!({"email": "not an email"})),
     ] {
         let mut body = department.clone();
-        body.as_object_mut().unwrap().extend(bad.as_object().unwrap().clone());
+        body.as_object_mut()
+            .unwrap()
+            .extend(bad.as_object().unwrap().clone());
         let (status, answer) = put(&app, ADMIN, "/api/v1/admin/departments/bridges", &body).await;
-        assert_eq!((status, answer["field"].as_str()), (400, Some(field)), "{answer}");
+        assert_eq!(
+            (status, answer["field"].as_str()),
+            (400, Some(field)),
+            "{answer}"
+        );
     }
-    let (status, _) = put(&app, ADMIN, "/api/v1/admin/departments/Bad Code", &department).await;
+    let (status, _) = put(
+        &app,
+        ADMIN,
+        "/api/v1/admin/departments/Bad Code",
+        &department,
+    )
+    .await;
     assert_eq!(status, 400);
     let (_, listed) = app.get_json("/api/v1/departments").await;
     assert!(!listed.to_string().contains("bridges"));
     // A crew member may not.
-    let (status, _) = put(&app, "demo-token-crew1.roads", "/api/v1/admin/departments/bridges", &department).await;
+    let (status, _) = put(
+        &app,
+        "demo-token-crew1.roads",
+        "/api/v1/admin/departments/bridges",
+        &department,
+    )
+    .await;
     assert_eq!(status, 403);
 
-    let (status, created) = put(&app, ADMIN, "/api/v1/admin/departments/bridges", &department).await;
+    let (status, created) = put(
+        &app,
+        ADMIN,
+        "/api/v1/admin/departments/bridges",
+        &department,
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     let (_, listed) = app.get_json("/api/v1/departments").await;
     assert!(listed.to_string().contains("bridges"), "{listed}");
     // A loop is refused: roads cannot sit below its own child.
     let (status, answer) = put(&app, ADMIN, "/api/v1/admin/departments/roads", &json!({"name_ru": "Дороги", "name_en": "Roads", "parent": "bridges", "calendar": "ru-moscow"})).await;
-    assert_eq!((status, answer["field"].as_str()), (400, Some("parent")), "{answer}");
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (400, Some("parent")),
+        "{answer}"
+    );
 
     // A category routed to the new department by default.
     let category = json!({
@@ -72,16 +100,38 @@ async fn admins_create_and_change_departments_and_categories_that_routing_uses_a
         "questions": [{"code": "span", "datatype": "string", "required": true, "order": 1, "description": "Какой пролёт?"}]
     });
     let mut broken = category.clone();
-    broken["questions"] = json!([{"code": "span", "datatype": "string", "order": 0, "description": "?"}]);
-    let (status, answer) = put(&app, ADMIN, "/api/v1/admin/categories/bridge_crack", &broken).await;
-    assert_eq!((status, answer["field"].as_str()), (400, Some("questions")), "{answer}");
-    let (status, _) = put(&app, ADMIN, "/api/v1/admin/categories/bridge_crack", &category).await;
+    broken["questions"] =
+        json!([{"code": "span", "datatype": "string", "order": 0, "description": "?"}]);
+    let (status, answer) = put(
+        &app,
+        ADMIN,
+        "/api/v1/admin/categories/bridge_crack",
+        &broken,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (400, Some("questions")),
+        "{answer}"
+    );
+    let (status, _) = put(
+        &app,
+        ADMIN,
+        "/api/v1/admin/categories/bridge_crack",
+        &category,
+    )
+    .await;
     assert_eq!(status, 201);
     let mut report = common::report_at("bridge_crack", 55.7712, 37.6041);
     report["answers"] = json!({"span": "третий"});
     let (status, filed) = app.post_json("/api/v1/reports", &report).await;
     assert_eq!(status, 201, "{filed}");
-    let (_, shown) = app.get_json(&format!("/api/v1/reports/{}", filed["id"].as_str().unwrap())).await;
+    let (_, shown) = app
+        .get_json(&format!(
+            "/api/v1/reports/{}",
+            filed["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(shown["category"]["code"], "bridge_crack");
 
     // Switched off, it takes no more reports.
@@ -92,11 +142,25 @@ async fn admins_create_and_change_departments_and_categories_that_routing_uses_a
     assert_eq!(app.post_json("/api/v1/reports", &report).await.0, 400);
 
     let entries = audit(&app, "object_type=category").await;
-    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["category.update", "category.create"]);
-    assert!(entries[0]["before"].as_str().unwrap().contains("\"active\":true"));
-    assert!(entries[0]["after"].as_str().unwrap().contains("\"active\":false"));
-    assert_eq!(audit(&app, "object_type=department&object_id=bridges").await.len(), 1);
+    assert!(entries[0]["before"]
+        .as_str()
+        .unwrap()
+        .contains("\"active\":true"));
+    assert!(entries[0]["after"]
+        .as_str()
+        .unwrap()
+        .contains("\"active\":false"));
+    assert_eq!(
+        audit(&app, "object_type=department&object_id=bridges")
+            .await
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -104,7 +168,10 @@ async fn api_keys_are_shown_once_scoped_and_revoked_at_once() {
     let app = common::spawn_app().await;
     let create = |body: Value| {
         let app = &app;
-        async move { app.post_as(ADMIN, "/api/v1/admin/api-keys", &body.to_string()).await }
+        async move {
+            app.post_as(ADMIN, "/api/v1/admin/api-keys", &body.to_string())
+                .await
+        }
     };
     let (status, answer) = create(json!({"name": "x", "kind": "api", "user": "crew1.roads@demo.gorod.local", "scopes": ["fly"]})).await;
     assert_eq!((status, answer["field"].as_str()), (400, Some("scopes")));
@@ -126,17 +193,44 @@ async fn api_keys_are_shown_once_scoped_and_revoked_at_once() {
     };
     assert_eq!(watch(token.clone()).await, 200);
     // Its scope does not reach workflow moves, though its user's role would.
-    let (_, filed) = app.post_json("/api/v1/reports", &common::valid_report()).await;
-    let (status, _) = app.act(&token, filed["id"].as_str().unwrap(), &json!({"action": "accept"})).await;
+    let (_, filed) = app
+        .post_json("/api/v1/reports", &common::valid_report())
+        .await;
+    let (status, _) = app
+        .act(
+            &token,
+            filed["id"].as_str().unwrap(),
+            &json!({"action": "accept"}),
+        )
+        .await;
     assert_eq!(status, 403);
     // Listed without the key itself; revoked, it stops at once.
-    let listed: Value = app.client.get(app.url("/api/v1/admin/api-keys")).bearer_auth(ADMIN).send().await.unwrap().json().await.unwrap();
+    let listed: Value = app
+        .client
+        .get(app.url("/api/v1/admin/api-keys"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(!listed.to_string().contains(&token));
     let id = key["id"].as_str().unwrap();
-    let revoked = app.client.delete(app.url(&format!("/api/v1/admin/api-keys/{id}"))).bearer_auth(ADMIN).send().await.unwrap();
+    let revoked = app
+        .client
+        .delete(app.url(&format!("/api/v1/admin/api-keys/{id}")))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(revoked.status().as_u16(), 204);
     assert_eq!(watch(token).await, 401);
-    let actions: Vec<String> = audit(&app, &format!("object_id={id}")).await.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    let actions: Vec<String> = audit(&app, &format!("object_id={id}"))
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(actions, ["api_key.revoke", "api_key.create"]);
 }
 
@@ -153,11 +247,23 @@ async fn an_open311_key_posting_past_its_limit_gets_429() {
     ];
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        let response = app.client.post(app.url("/open311/v2/requests.json")).form(&form).send().await.unwrap();
+        let response = app
+            .client
+            .post(app.url("/open311/v2/requests.json"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 429]);
     app.clock.advance(chrono::TimeDelta::minutes(1));
-    let response = app.client.post(app.url("/open311/v2/requests.json")).form(&form).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/open311/v2/requests.json"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
 }

@@ -83,14 +83,20 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
 
     let (_, shown) = app.get_json(&format!("/api/v1/reports/{report}")).await;
     let department_code = shown["department"]["code"].as_str().unwrap().to_string();
-    let other_code = if department_code == "parks" { "waste" } else { "parks" };
+    let other_code = if department_code == "parks" {
+        "waste"
+    } else {
+        "parks"
+    };
 
     let mut pooled = app.conn();
     let conn: &mut DbConnection = &mut pooled;
     let snapshot = gorod::db::catalog::load_snapshot(conn).unwrap();
     let tree: &Departments = snapshot.map.departments();
     let department = tree.id_of(&department_code).unwrap();
-    let parent_code = tree.code(tree.parent(department).expect("a parent")).to_string();
+    let parent_code = tree
+        .code(tree.parent(department).expect("a parent"))
+        .to_string();
 
     let mut callers = vec![Caller {
         name: "anonymous",
@@ -101,18 +107,36 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
     let people = [
         ("resident", "r1@example.org".to_string()),
         ("another resident", "r2@example.org".to_string()),
-        ("crew of the department", format!("crew1.{department_code}@demo.gorod.local")),
-        ("crew of another department", format!("crew1.{other_code}@demo.gorod.local")),
-        ("supervisor", format!("supervisor.{department_code}@demo.gorod.local")),
-        ("supervisor of the department above", format!("supervisor.{parent_code}@demo.gorod.local")),
-        ("supervisor of another department", format!("supervisor.{other_code}@demo.gorod.local")),
+        (
+            "crew of the department",
+            format!("crew1.{department_code}@demo.gorod.local"),
+        ),
+        (
+            "crew of another department",
+            format!("crew1.{other_code}@demo.gorod.local"),
+        ),
+        (
+            "supervisor",
+            format!("supervisor.{department_code}@demo.gorod.local"),
+        ),
+        (
+            "supervisor of the department above",
+            format!("supervisor.{parent_code}@demo.gorod.local"),
+        ),
+        (
+            "supervisor of another department",
+            format!("supervisor.{other_code}@demo.gorod.local"),
+        ),
         ("admin", "admin@demo.gorod.local".to_string()),
     ];
     for (name, email) in people {
         let user_id = access::user_by_email(conn, &email).unwrap().expect(&email);
         let (role, department): (String, Option<String>) = gorod::db::schema::users::table
             .find(&user_id)
-            .select((gorod::db::schema::users::role, gorod::db::schema::users::department_id))
+            .select((
+                gorod::db::schema::users::role,
+                gorod::db::schema::users::department_id,
+            ))
             .first(conn)
             .unwrap();
         callers.push(Caller {
@@ -141,10 +165,15 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
     };
     let routes = |caller: &Caller| {
         let mut filing = common::report_at("pothole", 55.7695, 37.6062);
-        filing["reporter"]["email"] = json!(caller.email.clone().unwrap_or("walk-in@example.org".into()));
+        filing["reporter"]["email"] =
+            json!(caller.email.clone().unwrap_or("walk-in@example.org".into()));
         vec![
             plain("GET", "/api/v1/reports", Action::ReadPublic),
-            plain("GET", &format!("/api/v1/reports/{report}"), Action::ReadPublic),
+            plain(
+                "GET",
+                &format!("/api/v1/reports/{report}"),
+                Action::ReadPublic,
+            ),
             Route {
                 body: filing,
                 ..plain("POST", "/api/v1/reports", Action::FileReport)
@@ -153,21 +182,37 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             Route {
                 body: json!({"fixed": true}),
                 target: report_target(is_reporter(caller)),
-                ..plain("POST", &format!("/api/v1/reports/{report}/check"), Action::CheckAnswer)
+                ..plain(
+                    "POST",
+                    &format!("/api/v1/reports/{report}/check"),
+                    Action::CheckAnswer,
+                )
             },
             Route {
                 body: json!({"email": caller.email.clone().unwrap_or("walk-in@example.org".into())}),
-                ..plain("POST", &format!("/api/v1/reports/{report}/support"), Action::FileReport)
+                ..plain(
+                    "POST",
+                    &format!("/api/v1/reports/{report}/support"),
+                    Action::FileReport,
+                )
             },
             Route {
                 body: json!({"action": "resume"}),
                 target: report_target(false),
-                ..plain("POST", &format!("/api/v1/reports/{report}/actions"), Action::MoveReport)
+                ..plain(
+                    "POST",
+                    &format!("/api/v1/reports/{report}/actions"),
+                    Action::MoveReport,
+                )
             },
             Route {
                 body: json!({"note": "internal"}),
                 target: report_target(false),
-                ..plain("POST", &format!("/api/v1/reports/{report}/notes"), Action::MoveReport)
+                ..plain(
+                    "POST",
+                    &format!("/api/v1/reports/{report}/notes"),
+                    Action::MoveReport,
+                )
             },
             plain("GET", "/api/v1/supervisor/reports", Action::WatchSla),
             Route {
@@ -185,9 +230,17 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             plain("POST", "/api/v1/admin/ledger/checkpoints", Action::Operate),
             Route {
                 body: json!({"name_ru": "Проверка", "name_en": "Check", "calendar": "moscow"}),
-                ..plain("PUT", "/api/v1/admin/departments/matrix", Action::ManageCatalog)
+                ..plain(
+                    "PUT",
+                    "/api/v1/admin/departments/matrix",
+                    Action::ManageCatalog,
+                )
             },
-            plain("PUT", "/api/v1/admin/sla-policies/standard", Action::ManageCatalog),
+            plain(
+                "PUT",
+                "/api/v1/admin/sla-policies/standard",
+                Action::ManageCatalog,
+            ),
             plain("GET", "/api/v1/admin/users", Action::ManageAccess),
             plain("GET", "/api/v1/admin/api-keys", Action::ManageAccess),
             plain("GET", "/api/v1/admin/audit", Action::ReadAudit),
@@ -213,7 +266,11 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             let response = request.send().await.unwrap();
             let status = response.status().as_u16();
             let body = response.text().await.unwrap_or_default();
-            assert_ne!(status, 500, "{} {} {}: {body}", caller.name, route.method, route.path);
+            assert_ne!(
+                status, 500,
+                "{} {} {}: {body}",
+                caller.name, route.method, route.path
+            );
             let refused = matches!(status, 401 | 403);
             checked += 1;
             if refused == allowed {
@@ -228,7 +285,12 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         }
     }
     assert!(checked >= 9 * 20, "{checked}");
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 /// Staff in scope see a report's internal history; residents and staff of
@@ -236,7 +298,9 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
 #[tokio::test]
 async fn internal_history_is_for_the_departments_staff_only() {
     let app = common::spawn_app().await;
-    let (_, filed) = app.post_json("/api/v1/reports", &common::valid_report()).await;
+    let (_, filed) = app
+        .post_json("/api/v1/reports", &common::valid_report())
+        .await;
     let report = filed["id"].as_str().unwrap().to_string();
     let (_, shown) = app.get_json(&format!("/api/v1/reports/{report}")).await;
     let code = shown["department"]["code"].as_str().unwrap().to_string();
@@ -245,7 +309,9 @@ async fn internal_history_is_for_the_departments_staff_only() {
         let app = &app;
         let report = report.clone();
         async move {
-            let mut request = app.client.get(app.url(&format!("/api/v1/reports/{report}")));
+            let mut request = app
+                .client
+                .get(app.url(&format!("/api/v1/reports/{report}")));
             if let Some(token) = token {
                 request = request.bearer_auth(token);
             }
@@ -256,7 +322,11 @@ async fn internal_history_is_for_the_departments_staff_only() {
         }
     };
     let (status, _) = app
-        .post_as(&format!("demo-token-crew1.{code}"), &format!("/api/v1/reports/{report}/notes"), r#"{"note": "Яма глубже, чем кажется: нужен асфальтовый каток"}"#)
+        .post_as(
+            &format!("demo-token-crew1.{code}"),
+            &format!("/api/v1/reports/{report}/notes"),
+            r#"{"note": "Яма глубже, чем кажется: нужен асфальтовый каток"}"#,
+        )
         .await;
     assert_eq!(status, 201);
     let internal = |h: &[Value]| h.iter().filter(|e| e["internal"] == true).count();

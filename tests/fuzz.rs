@@ -11,11 +11,33 @@ use serde_json::{json, Map, Value};
 
 fn random_text(rng: &mut StdRng) -> String {
     const PIECES: &[&str] = &[
-        "", "a", "яма", "0", "-1", "1e309", "NaN", "null", "\u{0}", "\u{202e}", "<script>", "'; DROP TABLE reports; --",
-        "../../etc/passwd", "%00", "😀", "pothole", "55.77", "37.6", "@", "a@b.c", "true", " ",
+        "",
+        "a",
+        "яма",
+        "0",
+        "-1",
+        "1e309",
+        "NaN",
+        "null",
+        "\u{0}",
+        "\u{202e}",
+        "<script>",
+        "'; DROP TABLE reports; --",
+        "../../etc/passwd",
+        "%00",
+        "😀",
+        "pothole",
+        "55.77",
+        "37.6",
+        "@",
+        "a@b.c",
+        "true",
+        " ",
     ];
     let n = rng.random_range(0..4);
-    let mut text: String = (0..n).map(|_| PIECES[rng.random_range(0..PIECES.len())]).collect();
+    let mut text: String = (0..n)
+        .map(|_| PIECES[rng.random_range(0..PIECES.len())])
+        .collect();
     if rng.random_bool(0.1) {
         text.push_str(&"x".repeat(rng.random_range(0..10_000)));
     }
@@ -29,7 +51,11 @@ fn random_json(rng: &mut StdRng, depth: u32) -> Value {
         2 => json!(rng.random_range(-1e12..1e12)),
         3 => json!(rng.random::<i64>()),
         4 => json!(random_text(rng)),
-        5 => Value::Array((0..rng.random_range(0..4)).map(|_| random_json(rng, depth + 1)).collect()),
+        5 => Value::Array(
+            (0..rng.random_range(0..4))
+                .map(|_| random_json(rng, depth + 1))
+                .collect(),
+        ),
         _ => {
             let mut map = Map::new();
             for _ in 0..rng.random_range(0..5) {
@@ -49,7 +75,14 @@ fn mutate(rng: &mut StdRng, value: &Value) -> Value {
             0 if !keys.is_empty() => {
                 let key = &keys[rng.random_range(0..keys.len())];
                 let inner = mutate(rng, &map[key]);
-                map.insert(key.clone(), if rng.random_bool(0.5) { inner } else { random_json(rng, 1) });
+                map.insert(
+                    key.clone(),
+                    if rng.random_bool(0.5) {
+                        inner
+                    } else {
+                        random_json(rng, 1)
+                    },
+                );
             }
             1 if !keys.is_empty() => {
                 map.remove(&keys[rng.random_range(0..keys.len())]);
@@ -66,16 +99,41 @@ fn mutate(rng: &mut StdRng, value: &Value) -> Value {
 
 fn random_body(rng: &mut StdRng, valid: &Value) -> Vec<u8> {
     match rng.random_range(0..4) {
-        0 => (0..rng.random_range(0..300)).map(|_| rng.random::<u8>()).collect(),
+        0 => (0..rng.random_range(0..300))
+            .map(|_| rng.random::<u8>())
+            .collect(),
         1 => random_json(rng, 0).to_string().into_bytes(),
         // Deep nesting.
-        2 => format!("{}{}", "[".repeat(rng.random_range(1..5000)), "]".repeat(rng.random_range(0..5000))).into_bytes(),
+        2 => format!(
+            "{}{}",
+            "[".repeat(rng.random_range(1..5000)),
+            "]".repeat(rng.random_range(0..5000))
+        )
+        .into_bytes(),
         _ => mutate(rng, valid).to_string().into_bytes(),
     }
 }
 
 fn random_query(rng: &mut StdRng) -> String {
-    const KEYS: &[&str] = &["lat", "lon", "category", "status", "department", "bbox", "zoom", "page", "per_page", "from", "to", "district", "report", "seq", "size", "answer", "q"];
+    const KEYS: &[&str] = &[
+        "lat",
+        "lon",
+        "category",
+        "status",
+        "department",
+        "bbox",
+        "zoom",
+        "page",
+        "per_page",
+        "from",
+        "to",
+        "district",
+        "report",
+        "seq",
+        "size",
+        "answer",
+        "q",
+    ];
     (0..rng.random_range(0..5))
         .map(|_| {
             let value: String = url_escape(&random_text(rng));
@@ -86,26 +144,71 @@ fn random_query(rng: &mut StdRng) -> String {
 }
 
 fn url_escape(text: &str) -> String {
-    text.bytes().take(200).map(|b| format!("%{b:02X}")).collect()
+    text.bytes()
+        .take(200)
+        .map(|b| format!("%{b:02X}"))
+        .collect()
 }
 
 #[tokio::test]
 async fn public_endpoints_never_answer_500_to_random_input() {
     let app = common::spawn_app().await;
-    let (_, filed) = app.post_json("/api/v1/reports", &common::valid_report()).await;
+    let (_, filed) = app
+        .post_json("/api/v1/reports", &common::valid_report())
+        .await;
     let report = filed["id"].as_str().unwrap().to_string();
     let valid_report = common::valid_report();
     let posts: Vec<(String, Value, &str)> = vec![
-        ("/api/v1/reports".into(), valid_report.clone(), "application/json"),
-        (format!("/api/v1/reports/{report}/support"), json!({"email": "a@example.org"}), "application/json"),
-        (format!("/api/v1/reports/{report}/check"), json!({"fixed": false, "reason": "нет", "token": "x.y"}), "application/json"),
-        ("/api/v1/account/register".into(), json!({"email": "z@example.org", "password": "0123456789ab"}), "application/json"),
-        ("/api/v1/account/login".into(), json!({"email": "z@example.org", "password": "0123456789ab"}), "application/json"),
-        ("/api/v1/account/password-reset".into(), json!({"email": "z@example.org"}), "application/json"),
-        ("/api/v1/reports".into(), valid_report.clone(), "multipart/form-data; boundary=XyZ"),
-        ("/api/v1/check/AAAA.BBBB".into(), json!({}), "application/x-www-form-urlencoded"),
-        ("/api/v1/account/reset_password/AAAA.BBBB".into(), json!({"password": "0123456789ab"}), "application/json"),
-        ("/open311/v2/requests.json".into(), json!({}), "application/x-www-form-urlencoded"),
+        (
+            "/api/v1/reports".into(),
+            valid_report.clone(),
+            "application/json",
+        ),
+        (
+            format!("/api/v1/reports/{report}/support"),
+            json!({"email": "a@example.org"}),
+            "application/json",
+        ),
+        (
+            format!("/api/v1/reports/{report}/check"),
+            json!({"fixed": false, "reason": "нет", "token": "x.y"}),
+            "application/json",
+        ),
+        (
+            "/api/v1/account/register".into(),
+            json!({"email": "z@example.org", "password": "0123456789ab"}),
+            "application/json",
+        ),
+        (
+            "/api/v1/account/login".into(),
+            json!({"email": "z@example.org", "password": "0123456789ab"}),
+            "application/json",
+        ),
+        (
+            "/api/v1/account/password-reset".into(),
+            json!({"email": "z@example.org"}),
+            "application/json",
+        ),
+        (
+            "/api/v1/reports".into(),
+            valid_report.clone(),
+            "multipart/form-data; boundary=XyZ",
+        ),
+        (
+            "/api/v1/check/AAAA.BBBB".into(),
+            json!({}),
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "/api/v1/account/reset_password/AAAA.BBBB".into(),
+            json!({"password": "0123456789ab"}),
+            "application/json",
+        ),
+        (
+            "/open311/v2/requests.json".into(),
+            json!({}),
+            "application/x-www-form-urlencoded",
+        ),
     ];
     let gets = [
         "/api/v1/reports",
@@ -117,7 +220,10 @@ async fn public_endpoints_never_answer_500_to_random_input() {
         "/open311/v2/services.xml",
         "/open311/v2/discovery.json",
     ];
-    let seed: u64 = std::env::var("FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261123);
+    let seed: u64 = std::env::var("FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261123);
     let mut rng = StdRng::seed_from_u64(seed);
     let mut sent = 0;
     for round in 0..60 {
@@ -136,7 +242,11 @@ async fn public_endpoints_never_answer_500_to_random_input() {
                 .await
                 .unwrap();
             let status = response.status().as_u16();
-            assert!(status < 500, "seed {seed}, round {round}: POST {path} answered {status} to {:?}", String::from_utf8_lossy(&body));
+            assert!(
+                status < 500,
+                "seed {seed}, round {round}: POST {path} answered {status} to {:?}",
+                String::from_utf8_lossy(&body)
+            );
             sent += 1;
         }
         for path in gets {
@@ -148,25 +258,49 @@ async fn public_endpoints_never_answer_500_to_random_input() {
     }
     assert!(sent >= 1000);
     // Still working.
-    let (status, _) = app.post_json("/api/v1/reports", &common::report_at("pothole", 55.7712, 37.6041)).await;
+    let (status, _) = app
+        .post_json(
+            "/api/v1/reports",
+            &common::report_at("pothole", 55.7712, 37.6041),
+        )
+        .await;
     assert!(status == 201 || status == 429, "{status}");
-    assert_eq!(app.get_json(&format!("/api/v1/reports/{report}")).await.0, 200);
+    assert_eq!(
+        app.get_json(&format!("/api/v1/reports/{report}")).await.0,
+        200
+    );
 }
 
 #[tokio::test]
 async fn every_answer_carries_the_security_headers() {
     let app = common::spawn_app().await;
-    for path in ["/", "/api/v1/reports", "/api/v1/nowhere", "/api/v1/check/not-a-token"] {
+    for path in [
+        "/",
+        "/api/v1/reports",
+        "/api/v1/nowhere",
+        "/api/v1/check/not-a-token",
+    ] {
         let response = app.get(path).await;
         let headers = response.headers();
-        let csp = headers.get("content-security-policy").unwrap().to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"), "{path}: {csp}");
+        let csp = headers
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"),
+            "{path}: {csp}"
+        );
         assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
         assert_eq!(headers.get("referrer-policy").unwrap(), "no-referrer");
     }
     // JSON nested past the limit is refused by name.
     let deep = format!("{{\"a\":{}1{}}}", "[".repeat(40), "]".repeat(40));
     let (status, body) = app.post_raw("/api/v1/reports", &deep).await;
-    assert_eq!((status, body["field"].as_str()), (400, Some("body")), "{body}");
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("body")),
+        "{body}"
+    );
     assert!(body["message"].as_str().unwrap().contains("deeper"));
 }

@@ -19,6 +19,7 @@ async fn emailed_link(app: &common::TestApp, email: &str, path: &str) -> String 
             let kept = app.mailbox.as_ref().expect("the memory transport");
             let kept = kept.lock().unwrap();
             kept.iter()
+                .rev()
                 .filter(|k| k.to.eq_ignore_ascii_case(email))
                 .filter_map(|k| {
                     let message = mail_parser::MessageParser::default().parse(&k.raw)?;
@@ -31,22 +32,35 @@ async fn emailed_link(app: &common::TestApp, email: &str, path: &str) -> String 
                         .collect();
                     Some(link)
                 })
-                .last()
+                .next()
         };
         if let Some(link) = found {
             return link;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "no {path} mail to {email}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no {path} mail to {email}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 /// A browser: its own cookie jar.
 fn browser() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
 }
 
-async fn send(client: &reqwest::Client, app: &common::TestApp, method: &str, path: &str, body: Value, csrf: Option<&str>) -> (u16, Value) {
+async fn send(
+    client: &reqwest::Client,
+    app: &common::TestApp,
+    method: &str,
+    path: &str,
+    body: Value,
+    csrf: Option<&str>,
+) -> (u16, Value) {
     let mut request = client
         .request(method.parse().unwrap(), app.url(path))
         .json(&body);
@@ -59,7 +73,15 @@ async fn send(client: &reqwest::Client, app: &common::TestApp, method: &str, pat
 }
 
 async fn register_and_verify(app: &common::TestApp, email: &str, password: &str) {
-    let (status, body) = send(&app.client, app, "POST", "/api/v1/account/register", json!({"email": email, "password": password}), None).await;
+    let (status, body) = send(
+        &app.client,
+        app,
+        "POST",
+        "/api/v1/account/register",
+        json!({"email": email, "password": password}),
+        None,
+    )
+    .await;
     assert_eq!(status, 202, "{body}");
     let link = emailed_link(app, email, "/api/v1/account/verify_email/").await;
     // Following the link changes nothing; its form's button verifies.
@@ -71,7 +93,13 @@ async fn register_and_verify(app: &common::TestApp, email: &str, password: &str)
     assert_eq!(again.status().as_u16(), 409, "a link works once");
 }
 
-async fn log_in(client: &reqwest::Client, app: &common::TestApp, email: &str, password: &str, code: Option<String>) -> (u16, Value) {
+async fn log_in(
+    client: &reqwest::Client,
+    app: &common::TestApp,
+    email: &str,
+    password: &str,
+    code: Option<String>,
+) -> (u16, Value) {
     let mut body = json!({"email": email, "password": password});
     if let Some(code) = code {
         body["totp"] = json!(code);
@@ -84,9 +112,21 @@ async fn logging_out_on_one_device_ends_the_session_on_the_other() {
     let app = common::spawn_app().await;
     let (email, password) = ("vera@example.org", "a long enough password");
     // Not verified yet: no login.
-    send(&app.client, &app, "POST", "/api/v1/account/register", json!({"email": email, "password": password}), None).await;
+    send(
+        &app.client,
+        &app,
+        "POST",
+        "/api/v1/account/register",
+        json!({"email": email, "password": password}),
+        None,
+    )
+    .await;
     let (status, body) = log_in(&browser(), &app, email, password, None).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("email_not_verified")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("email_not_verified")),
+        "{body}"
+    );
     register_and_verify(&app, email, password).await;
 
     let (phone, laptop) = (browser(), browser());
@@ -99,21 +139,60 @@ async fn logging_out_on_one_device_ends_the_session_on_the_other() {
         assert_eq!(me["csrf_token"], session["csrf_token"]);
     }
     // The cookie is HttpOnly and SameSite=Lax.
-    let response = app.client.post(app.url("/api/v1/account/login")).json(&json!({"email": email, "password": password})).send().await.unwrap();
-    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let response = app
+        .client
+        .post(app.url("/api/v1/account/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
 
     // Logging out without the CSRF token is refused; with it, it ends both.
-    let (status, body) = send(&phone, &app, "POST", "/api/v1/account/logout", json!({}), None).await;
+    let (status, body) = send(
+        &phone,
+        &app,
+        "POST",
+        "/api/v1/account/logout",
+        json!({}),
+        None,
+    )
+    .await;
     assert_eq!((status, body["code"].as_str()), (403, Some("csrf")));
-    let (status, _) = send(&phone, &app, "POST", "/api/v1/account/logout", json!({}), on_phone["csrf_token"].as_str()).await;
+    let (status, _) = send(
+        &phone,
+        &app,
+        "POST",
+        "/api/v1/account/logout",
+        json!({}),
+        on_phone["csrf_token"].as_str(),
+    )
+    .await;
     assert_eq!(status, 204);
     let (status, _) = send(&laptop, &app, "GET", "/api/v1/account/me", json!({}), None).await;
-    assert_eq!(status, 401, "the laptop's session ended with the phone's logout");
+    assert_eq!(
+        status, 401,
+        "the laptop's session ended with the phone's logout"
+    );
 
     // Wrong passwords: five are answered 401, then the account waits (429).
     for _ in 0..5 {
-        assert_eq!(log_in(&browser(), &app, email, "not the password at all", None).await.0, 401);
+        assert_eq!(
+            log_in(&browser(), &app, email, "not the password at all", None)
+                .await
+                .0,
+            401
+        );
     }
     let (status, body) = log_in(&browser(), &app, email, password, None).await;
     assert_eq!(status, 429, "{body}");
@@ -137,45 +216,127 @@ async fn staff_enrol_a_second_factor_and_need_it_and_a_disabled_account_stops_at
     assert_eq!(status, 200, "{session}");
     assert_eq!(session["second_factor_pending"], true);
     let csrf = session["csrf_token"].as_str().unwrap().to_string();
-    let (status, body) = send(&device, &app, "GET", "/api/v1/supervisor/reports", json!({}), None).await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("second_factor_required")));
-    let (status, enrol) = send(&device, &app, "POST", "/api/v1/account/totp", json!({}), Some(&csrf)).await;
+    let (status, body) = send(
+        &device,
+        &app,
+        "GET",
+        "/api/v1/supervisor/reports",
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("second_factor_required"))
+    );
+    let (status, enrol) = send(
+        &device,
+        &app,
+        "POST",
+        "/api/v1/account/totp",
+        json!({}),
+        Some(&csrf),
+    )
+    .await;
     assert_eq!(status, 200, "{enrol}");
     let secret = enrol["secret"].as_str().unwrap().to_string();
     let now = common::start_time().and_utc().timestamp();
     let code = |offset: i64| totp::code(&secret, totp::step_at(now) + offset).unwrap();
-    let (status, _) = send(&device, &app, "POST", "/api/v1/account/totp/confirm", json!({"code": "000000"}), Some(&csrf)).await;
+    let (status, _) = send(
+        &device,
+        &app,
+        "POST",
+        "/api/v1/account/totp/confirm",
+        json!({"code": "000000"}),
+        Some(&csrf),
+    )
+    .await;
     assert_eq!(status, 400);
-    let (status, done) = send(&device, &app, "POST", "/api/v1/account/totp/confirm", json!({"code": code(0)}), Some(&csrf)).await;
-    assert_eq!((status, done["second_factor_pending"].as_bool()), (200, Some(false)), "{done}");
-    let (status, _) = send(&device, &app, "GET", "/api/v1/supervisor/reports", json!({}), None).await;
+    let (status, done) = send(
+        &device,
+        &app,
+        "POST",
+        "/api/v1/account/totp/confirm",
+        json!({"code": code(0)}),
+        Some(&csrf),
+    )
+    .await;
+    assert_eq!(
+        (status, done["second_factor_pending"].as_bool()),
+        (200, Some(false)),
+        "{done}"
+    );
+    let (status, _) = send(
+        &device,
+        &app,
+        "GET",
+        "/api/v1/supervisor/reports",
+        json!({}),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
 
     // From now on the code is part of the login, and each code works once.
     let other = browser();
     let (status, body) = log_in(&other, &app, "pavel@roads.example", password, None).await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("totp_required")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("totp_required"))
+    );
     let (status, _) = log_in(&other, &app, "pavel@roads.example", password, Some(code(0))).await;
     assert_eq!(status, 401, "the step was used at enrolment");
     let (status, _) = log_in(&other, &app, "pavel@roads.example", password, Some(code(1))).await;
     assert_eq!(status, 200);
 
     // An admin disables the account: both sessions stop at once.
-    let (status, _) = app.post_as(admin, &format!("/api/v1/admin/users/{user_id}/disable"), "").await;
+    let (status, _) = app
+        .post_as(admin, &format!("/api/v1/admin/users/{user_id}/disable"), "")
+        .await;
     assert_eq!(status, 200);
     for client in [&device, &other] {
         let (status, _) = send(client, &app, "GET", "/api/v1/account/me", json!({}), None).await;
         assert_eq!(status, 401);
     }
-    let (status, body) = log_in(&browser(), &app, "pavel@roads.example", password, Some(code(2))).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("account_disabled")));
+    let (status, body) = log_in(
+        &browser(),
+        &app,
+        "pavel@roads.example",
+        password,
+        Some(code(2)),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("account_disabled"))
+    );
     // The audit log has both admin actions, with the values before and after.
-    let audit: Value = app.client.get(app.url(&format!("/api/v1/admin/audit?object_id={user_id}"))).bearer_auth(admin).send().await.unwrap().json().await.unwrap();
-    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let audit: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/admin/audit?object_id={user_id}")))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["user.disable", "user.create"]);
     let disable = &audit["entries"][0];
-    assert!(disable["before"].as_str().unwrap().contains("\"disabled_at\":null"));
-    assert!(!disable["after"].as_str().unwrap().contains("\"disabled_at\":null"));
+    assert!(disable["before"]
+        .as_str()
+        .unwrap()
+        .contains("\"disabled_at\":null"));
+    assert!(!disable["after"]
+        .as_str()
+        .unwrap()
+        .contains("\"disabled_at\":null"));
 }
 
 #[tokio::test]
@@ -184,23 +345,64 @@ async fn a_forgotten_password_is_reset_once_by_the_emailed_link() {
     let email = "oleg@example.org";
     register_and_verify(&app, email, "the first password").await;
     let device = browser();
-    assert_eq!(log_in(&device, &app, email, "the first password", None).await.0, 200);
+    assert_eq!(
+        log_in(&device, &app, email, "the first password", None)
+            .await
+            .0,
+        200
+    );
     // The answer is the same for an unknown address.
     for address in [email, "nobody@example.org"] {
-        let (status, _) = send(&app.client, &app, "POST", "/api/v1/account/password-reset", json!({"email": address}), None).await;
+        let (status, _) = send(
+            &app.client,
+            &app,
+            "POST",
+            "/api/v1/account/password-reset",
+            json!({"email": address}),
+            None,
+        )
+        .await;
         assert_eq!(status, 202);
     }
     let link = emailed_link(&app, email, "/api/v1/account/reset_password/").await;
-    let short = app.client.post(&link).form(&[("password", "short")]).send().await.unwrap();
+    let short = app
+        .client
+        .post(&link)
+        .form(&[("password", "short")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(short.status().as_u16(), 400);
-    let reset = app.client.post(&link).form(&[("password", "the second password")]).send().await.unwrap();
+    let reset = app
+        .client
+        .post(&link)
+        .form(&[("password", "the second password")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(reset.status().as_u16(), 200);
-    let again = app.client.post(&link).form(&[("password", "the third password!")]).send().await.unwrap();
+    let again = app
+        .client
+        .post(&link)
+        .form(&[("password", "the third password!")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status().as_u16(), 409);
     let (status, _) = send(&device, &app, "GET", "/api/v1/account/me", json!({}), None).await;
     assert_eq!(status, 401, "a reset ends every session");
-    assert_eq!(log_in(&browser(), &app, email, "the first password", None).await.0, 401);
-    assert_eq!(log_in(&browser(), &app, email, "the second password", None).await.0, 200);
+    assert_eq!(
+        log_in(&browser(), &app, email, "the first password", None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        log_in(&browser(), &app, email, "the second password", None)
+            .await
+            .0,
+        200
+    );
 }
 
 /// Every route that changes something refuses a cookie session without its
@@ -227,25 +429,40 @@ async fn every_state_changing_cookie_route_needs_the_csrf_token() {
                 .replace("{day}", "2026-01-01")
                 .replace("{token}", "not-a-token");
             // Links from emails prove themselves; logging in starts a session.
-            let cookie_free = path.contains("{token}") || path.ends_with("/login") || path.ends_with("/register") || path.ends_with("/password-reset");
+            let cookie_free = path.contains("{token}")
+                || path.ends_with("/login")
+                || path.ends_with("/register")
+                || path.ends_with("/password-reset");
             if cookie_free {
                 continue;
             }
             let (status, body) = send(&device, &app, &method, &url, json!({}), None).await;
-            assert_eq!((status, body["code"].as_str()), (403, Some("csrf")), "{method} {path} without a token: {body}");
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (403, Some("csrf")),
+                "{method} {path} without a token: {body}"
+            );
             let request = device
                 .request(method.parse().unwrap(), app.url(&url))
                 .header("X-CSRF-Token", &csrf)
                 .header("Origin", "https://evil.example")
                 .json(&json!({}));
             let response = request.send().await.unwrap();
-            assert_eq!(response.status().as_u16(), 403, "{method} {path} from another origin");
+            assert_eq!(
+                response.status().as_u16(),
+                403,
+                "{method} {path} from another origin"
+            );
             checked += 1;
             if path.ends_with("/logout") {
                 continue; // with the token it works: the test above shows it
             }
             let (status, body) = send(&device, &app, &method, &url, json!({}), Some(&csrf)).await;
-            assert_ne!(body["code"].as_str(), Some("csrf"), "{method} {path} with the token: {status}");
+            assert_ne!(
+                body["code"].as_str(),
+                Some("csrf"),
+                "{method} {path} with the token: {status}"
+            );
         }
     }
     assert!(checked >= 20, "{checked}");
@@ -254,7 +471,9 @@ async fn every_state_changing_cookie_route_needs_the_csrf_token() {
 #[tokio::test]
 async fn the_21st_report_of_the_day_gets_a_429_that_says_when() {
     let app = common::spawn_app_with(|s| {
-        let defaults = gorod::config::Settings::load_with_env(&common::config_dir(), Default::default()).unwrap();
+        let defaults =
+            gorod::config::Settings::load_with_env(&common::config_dir(), Default::default())
+                .unwrap();
         s.limits.reports_per_day = defaults.limits.reports_per_day;
     })
     .await;
@@ -264,18 +483,34 @@ async fn the_21st_report_of_the_day_gets_a_429_that_says_when() {
         let (status, body) = app.post_json("/api/v1/reports", &report).await;
         assert_eq!(status, 201, "report {n}: {body}");
     }
-    let (status, body) = app.post_json("/api/v1/reports", &common::valid_report()).await;
+    let (status, body) = app
+        .post_json("/api/v1/reports", &common::valid_report())
+        .await;
     assert_eq!(status, 429, "{body}");
     // Moscow's next midnight: 21:00 UTC.
-    assert!(body["retry_at"].as_str().unwrap().ends_with("T21:00:00"), "{body}");
-    assert!(body["message"].as_str().unwrap().contains("20 reports a day"), "{body}");
+    assert!(
+        body["retry_at"].as_str().unwrap().ends_with("T21:00:00"),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("20 reports a day"),
+        "{body}"
+    );
     let before = app.count_rows("reports");
     // Another resident still files; the next local day, so does this one.
     let mut other = common::valid_report();
     other["reporter"]["email"] = json!("someone.else@example.org");
     assert_eq!(app.post_json("/api/v1/reports", &other).await.0, 201);
     app.clock.advance(chrono::TimeDelta::days(1));
-    assert_eq!(app.post_json("/api/v1/reports", &common::valid_report()).await.0, 201);
+    assert_eq!(
+        app.post_json("/api/v1/reports", &common::valid_report())
+            .await
+            .0,
+        201
+    );
     assert_eq!(app.count_rows("reports"), before + 2);
 }
 
@@ -283,8 +518,14 @@ async fn the_21st_report_of_the_day_gets_a_429_that_says_when() {
 async fn a_report_filed_without_an_account_waits_for_its_confirmation() {
     let app = common::spawn_app_with(|s| s.accounts.confirm_anonymous_reports = true).await;
     let email = "anna.petrova@example.ru";
-    let (status, held) = app.post_json("/api/v1/reports", &common::valid_report()).await;
-    assert_eq!((status, held["status"].as_str()), (202, Some("awaiting_confirmation")), "{held}");
+    let (status, held) = app
+        .post_json("/api/v1/reports", &common::valid_report())
+        .await;
+    assert_eq!(
+        (status, held["status"].as_str()),
+        (202, Some("awaiting_confirmation")),
+        "{held}"
+    );
     assert_eq!(app.count_rows("reports"), 0, "not published, not routed");
     // Bad input is refused at once, and nothing is held.
     let mut bad = common::valid_report();
@@ -293,14 +534,37 @@ async fn a_report_filed_without_an_account_waits_for_its_confirmation() {
     assert_eq!(app.count_rows("pending_reports"), 1);
 
     let link = emailed_link(&app, email, "/api/v1/account/confirm_report/").await;
-    assert_eq!(app.client.get(&link).send().await.unwrap().status().as_u16(), 200);
-    assert_eq!(app.count_rows("reports"), 0, "following the link changes nothing");
+    assert_eq!(
+        app.client
+            .get(&link)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        app.count_rows("reports"),
+        0,
+        "following the link changes nothing"
+    );
     let confirmed = app.client.post(&link).send().await.unwrap();
     assert_eq!(confirmed.status().as_u16(), 201);
     assert_eq!(app.count_rows("reports"), 1);
     let (_, list) = app.get_json("/api/v1/reports").await;
     assert_eq!(list["total"], 1);
-    assert_eq!(app.client.post(&link).send().await.unwrap().status().as_u16(), 409, "once");
+    assert_eq!(
+        app.client
+            .post(&link)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        409,
+        "once"
+    );
     assert_eq!(app.count_rows("reports"), 1);
 
     // A logged-in resident's report is filed at once.
@@ -309,6 +573,14 @@ async fn a_report_filed_without_an_account_waits_for_its_confirmation() {
     let (_, session) = log_in(&device, &app, "ivan@example.org", "ivan's password", None).await;
     let mut own = common::valid_report();
     own["reporter"]["email"] = json!("ivan@example.org");
-    let (status, body) = send(&device, &app, "POST", "/api/v1/reports", own, session["csrf_token"].as_str()).await;
+    let (status, body) = send(
+        &device,
+        &app,
+        "POST",
+        "/api/v1/reports",
+        own,
+        session["csrf_token"].as_str(),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
 }

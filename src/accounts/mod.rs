@@ -104,13 +104,16 @@ pub fn new_secret() -> String {
 /// session's own CSRF key, so it is worth nothing for any other session and
 /// cannot be made without the server's record of this one.
 pub fn csrf_token(csrf_key: &str, session_id_hash: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(csrf_mac(csrf_key, session_id_hash).finalize().into_bytes())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(csrf_mac(csrf_key, session_id_hash).finalize().into_bytes())
 }
 
 /// Whether `given` is this session's CSRF token (compared in constant time).
 pub fn csrf_token_matches(csrf_key: &str, session_id_hash: &str, given: &str) -> bool {
     match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(given.trim()) {
-        Ok(bytes) => csrf_mac(csrf_key, session_id_hash).verify_slice(&bytes).is_ok(),
+        Ok(bytes) => csrf_mac(csrf_key, session_id_hash)
+            .verify_slice(&bytes)
+            .is_ok(),
         Err(_) => false,
     }
 }

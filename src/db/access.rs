@@ -17,14 +17,22 @@ pub struct TokenHolder {
 
 /// The holder of a live API token; a token of a disabled account is not
 /// live.
-pub fn staff_by_token(conn: &mut DbConnection, digest: &str) -> Result<Option<TokenHolder>, DbError> {
+pub fn staff_by_token(
+    conn: &mut DbConnection,
+    digest: &str,
+) -> Result<Option<TokenHolder>, DbError> {
     Ok(api_keys::table
         .inner_join(users::table.left_join(accounts::table))
         .filter(api_keys::key_hash.eq(digest))
         .filter(api_keys::kind.eq("api"))
         .filter(api_keys::revoked_at.is_null())
         .filter(accounts::disabled_at.is_null())
-        .select((users::id, users::role, users::department_id, api_keys::scopes))
+        .select((
+            users::id,
+            users::role,
+            users::department_id,
+            api_keys::scopes,
+        ))
         .first(conn)
         .optional()?)
 }

@@ -212,10 +212,18 @@ pub fn token_email(
 }
 
 /// Ends one session (its cookie is replaced at login).
-pub fn end_session(conn: &mut DbConnection, id_hash: &str, now: NaiveDateTime) -> Result<(), DbError> {
-    diesel::update(sessions::table.find(id_hash).filter(sessions::ended_at.is_null()))
-        .set(sessions::ended_at.eq(now))
-        .execute(conn)?;
+pub fn end_session(
+    conn: &mut DbConnection,
+    id_hash: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(
+        sessions::table
+            .find(id_hash)
+            .filter(sessions::ended_at.is_null()),
+    )
+    .set(sessions::ended_at.eq(now))
+    .execute(conn)?;
     Ok(())
 }
 

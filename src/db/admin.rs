@@ -21,7 +21,11 @@ pub fn department(conn: &mut DbConnection, code: &str) -> Result<Option<Departme
 }
 
 /// Creates or replaces a department (by id).
-pub fn put_department(conn: &mut DbConnection, row: &DepartmentRow, exists: bool) -> Result<(), DbError> {
+pub fn put_department(
+    conn: &mut DbConnection,
+    row: &DepartmentRow,
+    exists: bool,
+) -> Result<(), DbError> {
     write_transaction(conn, |conn| {
         if exists {
             diesel::update(departments::table.find(&row.id))
@@ -34,7 +38,9 @@ pub fn put_department(conn: &mut DbConnection, row: &DepartmentRow, exists: bool
                 ))
                 .execute(conn)?;
         } else {
-            diesel::insert_into(departments::table).values(row).execute(conn)?;
+            diesel::insert_into(departments::table)
+                .values(row)
+                .execute(conn)?;
         }
         bump_catalog_version(conn)
     })
@@ -49,7 +55,11 @@ pub fn category(conn: &mut DbConnection, code: &str) -> Result<Option<CategoryRo
 }
 
 /// Creates or replaces a category (by id).
-pub fn put_category(conn: &mut DbConnection, row: &CategoryRow, exists: bool) -> Result<(), DbError> {
+pub fn put_category(
+    conn: &mut DbConnection,
+    row: &CategoryRow,
+    exists: bool,
+) -> Result<(), DbError> {
     write_transaction(conn, |conn| {
         if exists {
             diesel::update(categories::table.find(&row.id))
@@ -68,7 +78,9 @@ pub fn put_category(conn: &mut DbConnection, row: &CategoryRow, exists: bool) ->
                 ))
                 .execute(conn)?;
         } else {
-            diesel::insert_into(categories::table).values(row).execute(conn)?;
+            diesel::insert_into(categories::table)
+                .values(row)
+                .execute(conn)?;
         }
         bump_catalog_version(conn)
     })
@@ -162,7 +174,9 @@ pub fn api_keys(conn: &mut DbConnection) -> Result<Vec<ApiKeyRow>, DbError> {
 }
 
 pub fn create_api_key(conn: &mut DbConnection, row: &ApiKeyRow) -> Result<(), DbError> {
-    diesel::insert_into(api_keys::table).values(row).execute(conn)?;
+    diesel::insert_into(api_keys::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -181,9 +195,13 @@ pub fn revoke_api_key(
         else {
             return Ok(None);
         };
-        diesel::update(api_keys::table.find(id).filter(api_keys::revoked_at.is_null()))
-            .set(api_keys::revoked_at.eq(now))
-            .execute(conn)?;
+        diesel::update(
+            api_keys::table
+                .find(id)
+                .filter(api_keys::revoked_at.is_null()),
+        )
+        .set(api_keys::revoked_at.eq(now))
+        .execute(conn)?;
         Ok(Some(before))
     })
 }

@@ -9,7 +9,11 @@ use super::schema::rate_counters;
 use super::{DbConnection, DbError};
 
 /// Hits of `key` in the window so far.
-pub fn hits(conn: &mut DbConnection, key: &str, window_start: NaiveDateTime) -> Result<i64, DbError> {
+pub fn hits(
+    conn: &mut DbConnection,
+    key: &str,
+    window_start: NaiveDateTime,
+) -> Result<i64, DbError> {
     let hits: Option<i32> = rate_counters::table
         .find((key, window_start))
         .select(rate_counters::hits)
@@ -20,7 +24,11 @@ pub fn hits(conn: &mut DbConnection, key: &str, window_start: NaiveDateTime) -> 
 
 /// Counts one more hit of `key` (atomically, whichever instance counts);
 /// the hits so far, this one included.
-pub fn hit(conn: &mut DbConnection, key: &str, window_start: NaiveDateTime) -> Result<i64, DbError> {
+pub fn hit(
+    conn: &mut DbConnection,
+    key: &str,
+    window_start: NaiveDateTime,
+) -> Result<i64, DbError> {
     upsert!(
         conn,
         rate_counters::table,
@@ -37,13 +45,19 @@ pub fn hit(conn: &mut DbConnection, key: &str, window_start: NaiveDateTime) -> R
 
 /// Forgets a key's hits in a window (a successful login clears its
 /// account's failures).
-pub fn clear(conn: &mut DbConnection, key: &str, window_start: NaiveDateTime) -> Result<(), DbError> {
+pub fn clear(
+    conn: &mut DbConnection,
+    key: &str,
+    window_start: NaiveDateTime,
+) -> Result<(), DbError> {
     diesel::delete(rate_counters::table.find((key, window_start))).execute(conn)?;
     Ok(())
 }
 
 /// Drops the counters of windows that started before `before`.
 pub fn forget_before(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, DbError> {
-    Ok(diesel::delete(rate_counters::table.filter(rate_counters::window_start.lt(before)))
-        .execute(conn)?)
+    Ok(
+        diesel::delete(rate_counters::table.filter(rate_counters::window_start.lt(before)))
+            .execute(conn)?,
+    )
 }

@@ -44,7 +44,11 @@ pub fn hold(conn: &mut DbConnection, row: &PendingRow) -> Result<(), DbError> {
 }
 
 /// How many reports this address had held since `since`.
-pub fn held_since(conn: &mut DbConnection, email: &str, since: NaiveDateTime) -> Result<i64, DbError> {
+pub fn held_since(
+    conn: &mut DbConnection,
+    email: &str,
+    since: NaiveDateTime,
+) -> Result<i64, DbError> {
     Ok(pending_reports::table
         .filter(pending_reports::email.eq(email))
         .filter(pending_reports::created_at.ge(since))
@@ -54,7 +58,11 @@ pub fn held_since(conn: &mut DbConnection, email: &str, since: NaiveDateTime) ->
 
 /// Takes a held report for filing, once: `None` when there is none, it
 /// was confirmed already or it expired.
-pub fn claim(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<Option<PendingRow>, DbError> {
+pub fn claim(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<PendingRow>, DbError> {
     let claimed = diesel::update(
         pending_reports::table
             .find(id)

@@ -978,7 +978,11 @@ pub fn involvement(
 }
 
 /// How many reports the resident with this email filed since `since`.
-pub fn filed_since(conn: &mut DbConnection, email: &str, since: NaiveDateTime) -> Result<i64, DbError> {
+pub fn filed_since(
+    conn: &mut DbConnection,
+    email: &str,
+    since: NaiveDateTime,
+) -> Result<i64, DbError> {
     Ok(reports::table
         .inner_join(users::table.on(reports::reporter_id.eq(users::id.nullable())))
         .filter(users::email.eq(email))

@@ -77,7 +77,10 @@ pub async fn create_staff(
     let role = Role::parse(&input.role)
         .filter(|r| matches!(r, Role::Crew | Role::Supervisor | Role::Admin))
         .ok_or_else(|| {
-            ApiError::invalid("role", format!("'{}' is not crew, supervisor or admin", input.role))
+            ApiError::invalid(
+                "role",
+                format!("'{}' is not crew, supervisor or admin", input.role),
+            )
         })?;
     let name = crate::reports::optional_text("name", input.name, 200)?;
     let locale = match input.locale.as_deref() {
@@ -129,7 +132,16 @@ pub async fn create_staff(
     .await?;
     let after = serde_json::to_value(&created).ok();
     let object = ("user", Some(created.id.clone()));
-    audit::record(&state, &request, &caller, "user.create", object, None, after).await?;
+    audit::record(
+        &state,
+        &request,
+        &caller,
+        "user.create",
+        object,
+        None,
+        after,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -141,7 +153,9 @@ async fn set_disabled(
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, Action::ManageAccess).await?;
     if disabled && caller.user_id()? == id {
-        return Err(ApiError::Conflict("you cannot disable your own account".into()));
+        return Err(ApiError::Conflict(
+            "you cannot disable your own account".into(),
+        ));
     }
     let now = state.clock.now();
     let key = id.clone();
@@ -152,10 +166,22 @@ async fn set_disabled(
         Ok((before, admin_db::staff_member(conn, &key)?))
     })
     .await?;
-    let action = if disabled { "user.disable" } else { "user.enable" };
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
     let before = serde_json::to_value(&before).ok();
-    audit::record(&state, &request, &caller, action, ("user", Some(id)), before, as_json(&after))
-        .await?;
+    audit::record(
+        &state,
+        &request,
+        &caller,
+        action,
+        ("user", Some(id)),
+        before,
+        as_json(&after),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(after))
 }
 
@@ -256,20 +282,34 @@ pub async fn create_key(
     let name = crate::reports::optional_text("name", Some(input.name), 200)?
         .ok_or_else(|| ApiError::invalid("name", "is required"))?;
     if !matches!(input.kind.as_str(), "api" | "open311") {
-        return Err(ApiError::invalid("kind", format!("'{}' is not api or open311", input.kind)));
+        return Err(ApiError::invalid(
+            "kind",
+            format!("'{}' is not api or open311", input.kind),
+        ));
     }
     let scopes = match input.scopes {
         None => "*".to_string(),
         Some(list) => {
-            if let Some(bad) = list.iter().find(|s| !Action::ALL.iter().any(|a| a.as_str() == s.as_str())) {
-                return Err(ApiError::invalid("scopes", format!("'{bad}' is not an action")));
+            if let Some(bad) = list
+                .iter()
+                .find(|s| !Action::ALL.iter().any(|a| a.as_str() == s.as_str()))
+            {
+                return Err(ApiError::invalid(
+                    "scopes",
+                    format!("'{bad}' is not an action"),
+                ));
             }
             list.join(",")
         }
     };
     let user = match (input.kind.as_str(), input.user.as_deref()) {
         ("api", Some(email)) => Some(EmailAddress::parse("user", email)?),
-        ("api", None) => return Err(ApiError::invalid("user", "an api token acts as a user: name them")),
+        ("api", None) => {
+            return Err(ApiError::invalid(
+                "user",
+                "an api token acts as a user: name them",
+            ))
+        }
         (_, _) => None,
     };
     let key = accounts::new_secret();
@@ -278,9 +318,11 @@ pub async fn create_key(
     let row = db(&state, move |conn| {
         let user_id = match user {
             None => None,
-            Some(email) => Some(crate::db::access::user_by_email(conn, email.as_str())?.ok_or_else(|| {
-                ApiError::invalid("user", format!("{} is not a user", email.as_str()))
-            })?),
+            Some(email) => Some(
+                crate::db::access::user_by_email(conn, email.as_str())?.ok_or_else(|| {
+                    ApiError::invalid("user", format!("{} is not a user", email.as_str()))
+                })?,
+            ),
         };
         let row = ApiKeyRow {
             id: crate::db::new_id(),
@@ -297,7 +339,16 @@ pub async fn create_key(
     })
     .await?;
     let after = serde_json::to_value(&row).ok();
-    audit::record(&state, &request, &caller, "api_key.create", ("api_key", Some(row.id.clone())), None, after).await?;
+    audit::record(
+        &state,
+        &request,
+        &caller,
+        "api_key.create",
+        ("api_key", Some(row.id.clone())),
+        None,
+        after,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(NewKeyView { id: row.id, key }))
 }
 
@@ -328,6 +379,15 @@ pub async fn revoke_key(
     .await?;
     let after = Some(serde_json::json!({ "revoked_at": now }));
     let before = serde_json::to_value(&before).ok();
-    audit::record(&state, &request, &caller, "api_key.revoke", ("api_key", Some(id)), before, after).await?;
+    audit::record(
+        &state,
+        &request,
+        &caller,
+        "api_key.revoke",
+        ("api_key", Some(id)),
+        before,
+        after,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

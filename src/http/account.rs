@@ -254,7 +254,10 @@ impl LoginKeys {
         throttle::refuse_if_spent(
             state,
             vec![
-                (self.account.clone(), state.limits.login_failures_per_account),
+                (
+                    self.account.clone(),
+                    state.limits.login_failures_per_account,
+                ),
                 (self.ip.clone(), state.limits.login_failures_per_ip),
             ],
             self.window,
@@ -265,7 +268,12 @@ impl LoginKeys {
 
     /// Counts a failure; the error to answer with.
     async fn failed(&self, state: &AppState, error: ApiError) -> ApiError {
-        match throttle::count(state, vec![self.account.clone(), self.ip.clone()], self.window).await
+        match throttle::count(
+            state,
+            vec![self.account.clone(), self.ip.clone()],
+            self.window,
+        )
+        .await
         {
             Ok(()) => error,
             Err(e) => e,
@@ -341,7 +349,9 @@ pub async fn log_in(
                 return Err(keys
                     .failed(
                         &state,
-                        ApiError::Unauthorized("totp: the code is wrong or was used already".into()),
+                        ApiError::Unauthorized(
+                            "totp: the code is wrong or was used already".into(),
+                        ),
                     )
                     .await);
             }
@@ -367,8 +377,12 @@ async fn use_code(
     code: &str,
 ) -> Result<bool, ApiError> {
     let now = state.clock.now();
-    let Some(step) = totp::accept(secret, code, now.and_utc().timestamp(), login.totp_last_step)
-    else {
+    let Some(step) = totp::accept(
+        secret,
+        code,
+        now.and_utc().timestamp(),
+        login.totp_last_step,
+    ) else {
         return Ok(false);
     };
     let user_id = login.user_id.clone();
@@ -462,9 +476,11 @@ async fn own_account(
 ) -> Result<(Caller, Login), ApiError> {
     let caller = auth::authorize(state, request, Action::ManageOwnAccount).await?;
     let user_id = caller.user_id()?.to_string();
-    let login = db(state, move |conn| Ok(accounts_db::login_by_id(conn, &user_id)?))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;
+    let login = db(state, move |conn| {
+        Ok(accounts_db::login_by_id(conn, &user_id)?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;
     Ok((caller, login))
 }
 
@@ -477,7 +493,10 @@ async fn own_account(
     )
 )]
 #[get("/account/me")]
-pub async fn me(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn me(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let (caller, login) = own_account(&state, &request).await?;
     let (pending, csrf) = match &caller.via {
         Via::Session(s) => (
@@ -752,10 +771,9 @@ pub async fn totp_confirm(
 ) -> Result<HttpResponse, ApiError> {
     let (caller, login) = own_account(&state, &request).await?;
     let input: TotpCodeInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
-    let secret = login
-        .totp_secret
-        .clone()
-        .ok_or_else(|| ApiError::Conflict("no secret to confirm: POST /api/v1/account/totp first".into()))?;
+    let secret = login.totp_secret.clone().ok_or_else(|| {
+        ApiError::Conflict("no secret to confirm: POST /api/v1/account/totp first".into())
+    })?;
     if !use_code(&state, &login, &secret, &input.code).await? {
         return Err(ApiError::invalid("code", "is wrong or was used already"));
     }

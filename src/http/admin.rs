@@ -50,7 +50,16 @@ pub async fn import_service_areas(
     .await?;
     state.catalog.invalidate();
     let after = serde_json::to_value(&summary).ok();
-    audit::record(&state, &request, &caller, "service_areas.import", ("service_areas", None), None, after).await?;
+    audit::record(
+        &state,
+        &request,
+        &caller,
+        "service_areas.import",
+        ("service_areas", None),
+        None,
+        after,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(summary))
 }
 
@@ -270,7 +279,14 @@ pub async fn put_calendar_day(
         .parse()
         .map_err(|e: String| ApiError::invalid("kind", e))?;
     let note = input.note.unwrap_or_default();
-    change_day(&state, (&request, &caller), path.into_inner().0, day, Some((kind, note))).await
+    change_day(
+        &state,
+        (&request, &caller),
+        path.into_inner().0,
+        day,
+        Some((kind, note)),
+    )
+    .await
 }
 
 /// Remove a dated exception from a calendar (admins).
@@ -362,9 +378,21 @@ pub async fn put_department(
     let code = code.into_inner();
     catalog_code(&code)?;
     let input: DepartmentInput = parse_json(&read_body(payload, 16 << 10).await?)?;
-    let (name_ru, name_en) = (name("name_ru", &input.name_ru)?, name("name_en", &input.name_en)?);
-    let email = match input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-        Some(e) => Some(crate::reports::EmailAddress::parse("email", e)?.as_str().to_string()),
+    let (name_ru, name_en) = (
+        name("name_ru", &input.name_ru)?,
+        name("name_en", &input.name_en)?,
+    );
+    let email = match input
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(e) => Some(
+            crate::reports::EmailAddress::parse("email", e)?
+                .as_str()
+                .to_string(),
+        ),
         None => None,
     };
     let now = state.clock.now();
@@ -384,17 +412,24 @@ pub async fn put_department(
                 if own.is_some_and(|own| tree.depth_below(id, own).is_some()) {
                     return Err(ApiError::invalid(
                         "parent",
-                        format!("'{parent}' is '{key}' or below it: departments cannot form a loop"),
+                        format!(
+                            "'{parent}' is '{key}' or below it: departments cannot form a loop"
+                        ),
                     ));
                 }
                 Some(id.to_string())
             }
         };
         let calendar_id = admin_db::calendar_id(conn, &input.calendar)?.ok_or_else(|| {
-            ApiError::invalid("calendar", format!("'{}' is not a calendar", input.calendar))
+            ApiError::invalid(
+                "calendar",
+                format!("'{}' is not a calendar", input.calendar),
+            )
         })?;
         let row = crate::db::rows::DepartmentRow {
-            id: before.as_ref().map_or_else(crate::db::new_id, |b| b.id.clone()),
+            id: before
+                .as_ref()
+                .map_or_else(crate::db::new_id, |b| b.id.clone()),
             code: key.clone(),
             name_ru,
             name_en,
@@ -414,7 +449,11 @@ pub async fn put_department(
         &state,
         &request,
         &caller,
-        if created { "department.create" } else { "department.update" },
+        if created {
+            "department.create"
+        } else {
+            "department.update"
+        },
         ("department", Some(code)),
         as_json(&before),
         serde_json::to_value(&after).ok(),
@@ -477,7 +516,10 @@ pub async fn put_category(
     let code = code.into_inner();
     catalog_code(&code)?;
     let input: CategoryInput = parse_json(&read_body(payload, 64 << 10).await?)?;
-    let (name_ru, name_en) = (name("name_ru", &input.name_ru)?, name("name_en", &input.name_en)?);
+    let (name_ru, name_en) = (
+        name("name_ru", &input.name_ru)?,
+        name("name_en", &input.name_en)?,
+    );
     let group = name("group", &input.group)?;
     let questions: Vec<Question> = match input.questions {
         None | Some(serde_json::Value::Null) => Vec::new(),
@@ -489,24 +531,46 @@ pub async fn put_category(
         .map_err(|e| ApiError::invalid("questions", e.to_string()))?;
     let radius = input.duplicate_radius_m.unwrap_or(50.0);
     if !(1.0..=1000.0).contains(&radius) {
-        return Err(ApiError::invalid("duplicate_radius_m", "must be from 1 to 1000"));
+        return Err(ApiError::invalid(
+            "duplicate_radius_m",
+            "must be from 1 to 1000",
+        ));
     }
     let app = state.clone();
     let key = code.clone();
     let (before, after) = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
-        let default_department_id = match input.default_department.as_deref().filter(|d| !d.is_empty()) {
+        let default_department_id = match input
+            .default_department
+            .as_deref()
+            .filter(|d| !d.is_empty())
+        {
             None => None,
-            Some(d) => Some(snapshot.map.departments().id_of(d).ok_or_else(|| {
-                ApiError::invalid("default_department", format!("'{d}' is not a department"))
-            })?.to_string()),
+            Some(d) => Some(
+                snapshot
+                    .map
+                    .departments()
+                    .id_of(d)
+                    .ok_or_else(|| {
+                        ApiError::invalid(
+                            "default_department",
+                            format!("'{d}' is not a department"),
+                        )
+                    })?
+                    .to_string(),
+            ),
         };
         let policy = admin_db::sla_policy(conn, &input.sla_policy)?.ok_or_else(|| {
-            ApiError::invalid("sla_policy", format!("'{}' is not an SLA policy", input.sla_policy))
+            ApiError::invalid(
+                "sla_policy",
+                format!("'{}' is not an SLA policy", input.sla_policy),
+            )
         })?;
         let before = admin_db::category(conn, &key)?;
         let row = crate::db::rows::CategoryRow {
-            id: before.as_ref().map_or_else(crate::db::new_id, |b| b.id.clone()),
+            id: before
+                .as_ref()
+                .map_or_else(crate::db::new_id, |b| b.id.clone()),
             code: key.clone(),
             group_code: group,
             name_ru,
@@ -530,7 +594,11 @@ pub async fn put_category(
         &state,
         &request,
         &caller,
-        if created { "category.create" } else { "category.update" },
+        if created {
+            "category.create"
+        } else {
+            "category.update"
+        },
         ("category", Some(code)),
         as_json(&before),
         serde_json::to_value(&after).ok(),

@@ -30,7 +30,9 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub enum Via {
     Anonymous,
     /// A bearer API token that may do `scopes` (`*`: all its holder may).
-    Token { scopes: String },
+    Token {
+        scopes: String,
+    },
     Session(SessionRef),
 }
 
@@ -161,7 +163,10 @@ fn bearer(request: &HttpRequest) -> Option<Result<String, ApiError>> {
 /// Who is calling. A bad bearer token is a 401; a cookie whose session has
 /// ended counts as no cookie. A cookie-authenticated request that changes
 /// something is refused (403) without its CSRF token or from another site.
-pub async fn caller(state: &web::Data<AppState>, request: &HttpRequest) -> Result<Caller, ApiError> {
+pub async fn caller(
+    state: &web::Data<AppState>,
+    request: &HttpRequest,
+) -> Result<Caller, ApiError> {
     if let Some(token) = bearer(request) {
         let digest = api_key_digest(&token?);
         let holder = db(state, move |conn| {
@@ -234,7 +239,11 @@ fn csrf_refused(message: &str) -> ApiError {
 
 /// A cookie-authenticated change must come from this site and carry the
 /// session's CSRF token.
-fn check_csrf(state: &AppState, request: &HttpRequest, session: &SessionRef) -> Result<(), ApiError> {
+fn check_csrf(
+    state: &AppState,
+    request: &HttpRequest,
+    session: &SessionRef,
+) -> Result<(), ApiError> {
     let header_text = |name: &str| {
         request
             .headers()
@@ -322,7 +331,13 @@ pub fn client_ip(state: &AppState, request: &HttpRequest) -> Option<IpAddr> {
 mod tests {
     #[test]
     fn the_origin_of_a_url() {
-        assert_eq!(super::origin_of("https://gorod.example/x/y"), "https://gorod.example");
-        assert_eq!(super::origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(
+            super::origin_of("https://gorod.example/x/y"),
+            "https://gorod.example"
+        );
+        assert_eq!(
+            super::origin_of("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080"
+        );
     }
 }

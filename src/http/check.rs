@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::filing::{clean_photos, Upload};
-use super::reports::{is_multipart, read_parts, read_submission};
 use super::html::{error_page, page};
+use super::reports::{is_multipart, read_parts, read_submission};
 use super::{auth, db, parse_json, read_body, ApiError, AppState};
 use crate::db::reports::StoredPhoto;
 use crate::db::workflow::{self as workflow_db, Checked, ResidentCheck};

@@ -26,4 +26,3 @@ pub fn error_page(e: &ApiError) -> HttpResponse {
         &format!("<p role=\"alert\">{}</p>", escape(&e.to_string())),
     )
 }
-

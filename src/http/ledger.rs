@@ -165,7 +165,16 @@ pub async fn sign(
     .await?;
     let view = CheckpointView::from(signed);
     let after = serde_json::to_value(&view).ok();
-    super::audit::record(&state, &request, &caller, "ledger.sign", ("ledger", None), None, after).await?;
+    super::audit::record(
+        &state,
+        &request,
+        &caller,
+        "ledger.sign",
+        ("ledger", None),
+        None,
+        after,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

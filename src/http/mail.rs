@@ -216,7 +216,16 @@ pub async fn requeue(
     }
     let after = Some(serde_json::json!({ "status": "pending" }));
     let before = Some(serde_json::json!({ "status": "dead" }));
-    super::audit::record(&state, &request, &caller, "outbox.requeue", ("outbox", Some(id.clone())), before, after).await?;
+    super::audit::record(
+        &state,
+        &request,
+        &caller,
+        "outbox.requeue",
+        ("outbox", Some(id.clone())),
+        before,
+        after,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(RequeuedView {
         id,
         status: "pending".into(),
@@ -263,6 +272,15 @@ pub async fn queue_digest(
     })
     .await?;
     let after = Some(serde_json::json!({ "day": day, "queued": queued }));
-    super::audit::record(&state, &request, &caller, "digest.queue", ("digest", None), None, after).await?;
+    super::audit::record(
+        &state,
+        &request,
+        &caller,
+        "digest.queue",
+        ("digest", None),
+        None,
+        after,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(DigestView { day, queued }))
 }

@@ -268,7 +268,11 @@ pub async fn post_resource(
         let minute = crate::limits::fixed(app.clock.now(), chrono::TimeDelta::minutes(1));
         let posts = crate::db::limits::hit(conn, &format!("open311:{digest}"), minute.start)?;
         if posts > app.limits.open311_posts_per_minute {
-            return Err(super::throttle::too_many(app, "this api_key posted too often", minute));
+            return Err(super::throttle::too_many(
+                app,
+                "this api_key posted too often",
+                minute,
+            ));
         }
         let code = code.ok_or_else(|| ApiError::invalid("service_code", "is required"))?;
         let category = service_in(app, conn, &code)?.ok_or_else(|| {

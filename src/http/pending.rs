@@ -55,7 +55,8 @@ pub async fn hold(
         .reporter
         .clone()
         .ok_or_else(|| ApiError::invalid("reporter", "is required"))?;
-    let text = String::from_utf8(body).map_err(|_| ApiError::invalid("body", "is not UTF-8 text"))?;
+    let text =
+        String::from_utf8(body).map_err(|_| ApiError::invalid("body", "is not UTF-8 text"))?;
     let now = state.clock.now();
     let app = state.clone();
     let expires_at = now + lasts;
@@ -76,9 +77,16 @@ pub async fn hold(
         }
         // The checks filing makes, so that confirming cannot fail on the
         // report itself; the record they give is not written.
-        let record = filing::check(&app, conn, report, Photos::Clean(photos), api_channel(), now)?;
-        let photos = serde_json::to_string(&record.photos)
-            .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        let record = filing::check(
+            &app,
+            conn,
+            report,
+            Photos::Clean(photos),
+            api_channel(),
+            now,
+        )?;
+        let photos =
+            serde_json::to_string(&record.photos).map_err(|e| ApiError::Internal(Box::new(e)))?;
         pending_db::hold(
             conn,
             &PendingRow {
@@ -160,20 +168,31 @@ async fn file_held(state: &web::Data<AppState>, token: &str) -> Result<(i64, Str
     let key = id.clone();
     let held = db(state, move |conn| Ok(pending_db::claim(conn, &key, now)?))
         .await?
-        .ok_or_else(|| ApiError::Conflict("the report was confirmed already, or the link has expired".into()))?;
+        .ok_or_else(|| {
+            ApiError::Conflict("the report was confirmed already, or the link has expired".into())
+        })?;
     let filed = async {
         let input: ReportInput = parse_json(held.report.as_bytes())?;
         let report = NewReport::parse(input)?.in_language(Locale::exact(&held.locale));
-        let photos: Vec<StoredPhoto> = serde_json::from_str(&held.photos)
-            .map_err(|e| ApiError::Internal(Box::new(e)))?;
-        filing::file_photos(state, move |_, _| Ok(report), Photos::Stored(photos), api_channel()).await
+        let photos: Vec<StoredPhoto> =
+            serde_json::from_str(&held.photos).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        filing::file_photos(
+            state,
+            move |_, _| Ok(report),
+            Photos::Stored(photos),
+            api_channel(),
+        )
+        .await
     }
     .await;
     let key = id.clone();
     match filed {
         Ok(filed) => {
             let report_id = filed.report.id.clone();
-            db(state, move |conn| Ok(pending_db::settle(conn, &key, &report_id)?)).await?;
+            db(state, move |conn| {
+                Ok(pending_db::settle(conn, &key, &report_id)?)
+            })
+            .await?;
             let url = format!("{}/api/v1/reports/{}", state.public_url, filed.report.id);
             Ok((filed.report.number, url))
         }

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::accept_language;
-use super::error::ErrorBody;
 use super::auth::{self, Caller};
+use super::error::ErrorBody;
 use super::filing::{self, Upload};
-use super::pending;
 use super::filters::{non_empty, parse_count, FilterParams};
+use super::pending;
 use super::{db, parse_json, read_body, ApiError, AppState};
 use crate::db::reports::{Nearby, ReportDetail, ReportListing, Support};
 use crate::db::rows::{AttachmentRow, ReportPauseRow};
@@ -24,9 +24,9 @@ use crate::db::workflow as workflow_db;
 use crate::db::{catalog, reports as report_db, write_transaction};
 use crate::media::Variant;
 use crate::policy::{Action, Target};
-use crate::workflow::Role;
 use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
 use crate::sla::schedule;
+use crate::workflow::Role;
 
 pub const MAX_PER_PAGE: i64 = 200;
 pub const DEFAULT_PER_PAGE: i64 = 50;
@@ -166,7 +166,11 @@ pub async fn create(
 }
 
 /// A logged-in resident files as themselves.
-async fn own_address(state: &AppState, caller: &Caller, report: &NewReport) -> Result<(), ApiError> {
+async fn own_address(
+    state: &AppState,
+    caller: &Caller,
+    report: &NewReport,
+) -> Result<(), ApiError> {
     let user_id = caller.user_id()?.to_string();
     let own = db(state, move |conn| {
         Ok(crate::db::accounts::login_by_id(conn, &user_id)?.map(|l| l.email))
@@ -688,7 +692,11 @@ pub async fn show(
                 .require(
                     Action::ReadInternal,
                     Target::Report {
-                        department: detail.report.department_id.as_deref().and_then(|d| d.parse().ok()),
+                        department: detail
+                            .report
+                            .department_id
+                            .as_deref()
+                            .and_then(|d| d.parse().ok()),
                         involves_caller: false,
                     },
                     snapshot.map.departments(),

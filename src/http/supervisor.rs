@@ -18,8 +18,8 @@ use super::{auth, db, ApiError, AppState};
 use crate::db::catalog::Snapshot;
 use crate::db::reports::ReportFilter;
 use crate::db::supervisor::{self as supervisor_db, group_by, Risk, Watched};
-use crate::sla::stats::{aggregate, Aggregate};
 use crate::policy::{self, Action, Principal};
+use crate::sla::stats::{aggregate, Aggregate};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct WatchQuery {

@@ -28,7 +28,10 @@ pub async fn spend(
     window: Window,
     what: &str,
 ) -> Result<(), ApiError> {
-    let hits = db(state, move |conn| Ok(limits::hit(conn, &key, window.start)?)).await?;
+    let hits = db(state, move |conn| {
+        Ok(limits::hit(conn, &key, window.start)?)
+    })
+    .await?;
     if hits > max {
         return Err(too_many(state, what, window));
     }

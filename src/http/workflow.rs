@@ -185,7 +185,9 @@ pub async fn act(
                 object_type: "report",
                 object_id: Some(&report_id),
                 before: Some(serde_json::json!({ "status": moved.from.as_str() })),
-                after: Some(serde_json::json!({ "status": moved.to.as_str(), "event_id": moved.event_id })),
+                after: Some(
+                    serde_json::json!({ "status": moved.to.as_str(), "event_id": moved.event_id }),
+                ),
             },
             now,
         )?;
@@ -245,7 +247,16 @@ pub async fn scan(
         auto_confirmed,
     };
     let after = serde_json::to_value(&view).ok();
-    super::audit::record(&state, &request, &caller, "sla.scan", ("sla_scan", None), None, after).await?;
+    super::audit::record(
+        &state,
+        &request,
+        &caller,
+        "sla.scan",
+        ("sla_scan", None),
+        None,
+        after,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -311,6 +322,15 @@ pub async fn note(
     })
     .await?;
     let after = Some(serde_json::json!({ "event_id": event_id }));
-    super::audit::record(&state, &request, &caller, "report.note", ("report", Some(report_id)), None, after).await?;
+    super::audit::record(
+        &state,
+        &request,
+        &caller,
+        "report.note",
+        ("report", Some(report_id)),
+        None,
+        after,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(NoteView { event_id }))
 }
