@@ -339,4 +339,32 @@ async fn internal_history_is_for_the_departments_staff_only() {
     assert!(internal(&own) > 0, "{own:?}");
     assert_eq!(internal(&own), internal(&admin));
     assert_eq!(public.len(), foreign.len());
+    // Lists and exports carry neither notes nor contact data, for anyone.
+    let tokens = [
+        format!("demo-token-crew1.{other}"),
+        format!("demo-token-crew1.{code}"),
+        "demo-token-admin".to_string(),
+    ];
+    let paths = [
+        "/api/v1/reports",
+        "/api/v1/supervisor/reports",
+        "/api/v1/supervisor/reports?format=csv",
+        "/api/v1/map?format=geojson&zoom=17&bbox=37.5,55.7,37.7,55.8",
+    ];
+    for token in &tokens {
+        for path in paths {
+            let response = app
+                .client
+                .get(app.url(path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let text = response.text().await.unwrap();
+            assert!(
+                !text.contains("асфальтовый каток") && !text.contains("anna.petrova"),
+                "{path} as {token}: {text}"
+            );
+        }
+    }
 }

@@ -185,14 +185,19 @@ async fn logging_out_on_one_device_ends_the_session_on_the_other() {
         "the laptop's session ended with the phone's logout"
     );
 
-    // Wrong passwords: five are answered 401, then the account waits (429).
-    for _ in 0..5 {
-        assert_eq!(
-            log_in(&browser(), &app, email, "not the password at all", None)
-                .await
-                .0,
-            401
-        );
+    // Wrong passwords: five are answered 401, ever more slowly (from the
+    // third, a pause that doubles), then the account waits (429).
+    for n in 1..=5 {
+        let started = Instant::now();
+        let (status, _) = log_in(&browser(), &app, email, "not the password at all", None).await;
+        assert_eq!(status, 401);
+        if n == 5 {
+            assert!(
+                started.elapsed() >= Duration::from_millis(1000),
+                "{:?}",
+                started.elapsed()
+            );
+        }
     }
     let (status, body) = log_in(&browser(), &app, email, password, None).await;
     assert_eq!(status, 429, "{body}");
@@ -583,4 +588,98 @@ async fn a_report_filed_without_an_account_waits_for_its_confirmation() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions_and_keeps_this_device() {
+    let app = common::spawn_app().await;
+    let email = "lev@example.org";
+    register_and_verify(&app, email, "lev's first password").await;
+    let (this, other) = (browser(), browser());
+    let (_, session) = log_in(&this, &app, email, "lev's first password", None).await;
+    log_in(&other, &app, email, "lev's first password", None).await;
+    let csrf = session["csrf_token"].as_str().unwrap();
+    let wrong =
+        json!({"current_password": "wrong one here", "new_password": "lev's second password"});
+    let (status, body) = send(
+        &this,
+        &app,
+        "POST",
+        "/api/v1/account/password",
+        wrong,
+        Some(csrf),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("current_password"))
+    );
+    let right = json!({"current_password": "lev's first password", "new_password": "lev's second password"});
+    let (status, renewed) = send(
+        &this,
+        &app,
+        "POST",
+        "/api/v1/account/password",
+        right,
+        Some(csrf),
+    )
+    .await;
+    assert_eq!(status, 200, "{renewed}");
+    assert_ne!(
+        renewed["csrf_token"], session["csrf_token"],
+        "a new session"
+    );
+    assert_eq!(
+        send(&this, &app, "GET", "/api/v1/account/me", json!({}), None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        send(&other, &app, "GET", "/api/v1/account/me", json!({}), None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        log_in(&browser(), &app, email, "lev's second password", None)
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn registrations_from_one_address_are_limited() {
+    let app = common::spawn_app().await;
+    let mut statuses = Vec::new();
+    for n in 0..21 {
+        let body = json!({"email": format!("r{n}@example.org"), "password": "a good password"});
+        statuses.push(
+            send(
+                &app.client,
+                &app,
+                "POST",
+                "/api/v1/account/register",
+                body,
+                None,
+            )
+            .await
+            .0,
+        );
+    }
+    assert_eq!(&statuses[..20], &[202; 20]);
+    assert_eq!(statuses[20], 429);
+    // A reset request from the same address is counted with them.
+    let reset = json!({"email": "r1@example.org"});
+    let (status, _) = send(
+        &app.client,
+        &app,
+        "POST",
+        "/api/v1/account/password-reset",
+        reset,
+        None,
+    )
+    .await;
+    assert_eq!(status, 429);
 }

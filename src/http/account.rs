@@ -14,7 +14,8 @@
 //!   current code with the password.
 //! - Logging out, changing or resetting the password, and an admin
 //!   disabling the account end every session of the account at once.
-//! - Failed logins are counted per account and per client address; past
+//! - Failed logins are counted per account and per client address; from
+//!   the third, each failure is answered after a doubling pause, and past
 //!   the limit the login waits for the window to end (429). Registrations
 //!   and reset requests are counted per client address.
 
@@ -266,16 +267,20 @@ impl LoginKeys {
         .await
     }
 
-    /// Counts a failure; the error to answer with.
+    /// Counts a failure and answers it after a pause that doubles with
+    /// each failure past the second (0.25 s, 0.5 s, 1 s … at most 4 s), so
+    /// guessing slows down well before the limit refuses it outright.
     async fn failed(&self, state: &AppState, error: ApiError) -> ApiError {
-        match throttle::count(
-            state,
-            vec![self.account.clone(), self.ip.clone()],
-            self.window,
-        )
-        .await
-        {
-            Ok(()) => error,
+        let keys = vec![self.account.clone(), self.ip.clone()];
+        match throttle::count(state, keys, self.window).await {
+            Ok(failures) => {
+                if failures > 2 {
+                    let doublings = u32::try_from(failures - 3).unwrap_or(u32::MAX).min(4);
+                    let pause = std::time::Duration::from_millis(250) * 2u32.pow(doublings);
+                    actix_web::rt::time::sleep(pause).await;
+                }
+                error
+            }
             Err(e) => e,
         }
     }

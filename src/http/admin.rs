@@ -316,6 +316,41 @@ pub async fn delete_calendar_day(
     change_day(&state, (&request, &caller), path.into_inner().0, day, None).await
 }
 
+/// The answer to a create-or-replace of a catalogue row, once the caches
+/// are told and the audit log has it: 201 with the row, or 200.
+async fn put_answer<T: serde::Serialize>(
+    state: &web::Data<AppState>,
+    (request, caller): (&HttpRequest, &Caller),
+    (kind, code): (&'static str, String),
+    before: Option<T>,
+    after: T,
+) -> Result<HttpResponse, ApiError> {
+    state.catalog.invalidate();
+    let created = before.is_none();
+    let action = match (kind, created) {
+        ("department", true) => "department.create",
+        ("department", false) => "department.update",
+        (_, true) => "category.create",
+        (_, false) => "category.update",
+    };
+    let after = serde_json::to_value(&after).ok();
+    audit::record(
+        state,
+        request,
+        caller,
+        action,
+        (kind, Some(code)),
+        as_json(&before),
+        after.clone(),
+    )
+    .await?;
+    Ok(if created {
+        HttpResponse::Created().json(after)
+    } else {
+        HttpResponse::Ok().json(after)
+    })
+}
+
 /// A code as the catalogue spells them: 1–64 lowercase letters, digits, `_`
 /// or `-`.
 fn catalog_code(code: &str) -> Result<(), ApiError> {
@@ -443,27 +478,14 @@ pub async fn put_department(
         Ok((before, row))
     })
     .await?;
-    state.catalog.invalidate();
-    let created = before.is_none();
-    audit::record(
+    put_answer(
         &state,
-        &request,
-        &caller,
-        if created {
-            "department.create"
-        } else {
-            "department.update"
-        },
-        ("department", Some(code)),
-        as_json(&before),
-        serde_json::to_value(&after).ok(),
+        (&request, &caller),
+        ("department", code),
+        before,
+        after,
     )
-    .await?;
-    Ok(if created {
-        HttpResponse::Created().json(after)
-    } else {
-        HttpResponse::Ok().json(after)
-    })
+    .await
 }
 
 /// A category, created or replaced by its code.
@@ -588,25 +610,12 @@ pub async fn put_category(
         Ok((before, row))
     })
     .await?;
-    state.catalog.invalidate();
-    let created = before.is_none();
-    audit::record(
+    put_answer(
         &state,
-        &request,
-        &caller,
-        if created {
-            "category.create"
-        } else {
-            "category.update"
-        },
-        ("category", Some(code)),
-        as_json(&before),
-        serde_json::to_value(&after).ok(),
+        (&request, &caller),
+        ("category", code),
+        before,
+        after,
     )
-    .await?;
-    Ok(if created {
-        HttpResponse::Created().json(after)
-    } else {
-        HttpResponse::Ok().json(after)
-    })
+    .await
 }

@@ -308,27 +308,58 @@ pub fn session_cookie(state: &AppState, value: Option<&str>) -> Cookie<'static> 
 /// the last address in `X-Forwarded-For` that is not one.
 pub fn client_ip(state: &AppState, request: &HttpRequest) -> Option<IpAddr> {
     let peer = request.peer_addr()?.ip();
-    if !state.trusted_proxies.contains(&peer) {
-        return Some(peer);
-    }
     let forwarded = request
         .headers()
         .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.to_str().ok());
+    Some(client_address(peer, forwarded, &state.trusted_proxies))
+}
+
+/// The client behind `peer`: itself unless it is a trusted proxy, else the
+/// nearest untrusted hop `X-Forwarded-For` names (hops further out could be
+/// made up by the client).
+fn client_address<'a>(
+    peer: IpAddr,
+    forwarded: impl Iterator<Item = &'a str>,
+    trusted: &[IpAddr],
+) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = forwarded
         .flat_map(|v| v.split(','))
         .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-        .collect::<Vec<_>>();
-    Some(
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|a| !state.trusted_proxies.contains(a))
-            .unwrap_or(peer),
-    )
+        .collect();
+    hops.into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = [ip("10.0.0.2")];
+        let forwarded = ["198.51.100.7, 203.0.113.9"];
+        // An untrusted peer's header is ignored.
+        assert_eq!(
+            super::client_address(ip("192.0.2.1"), forwarded.into_iter(), &proxy),
+            ip("192.0.2.1")
+        );
+        // Behind the proxy: the nearest hop it saw, not what the client wrote.
+        assert_eq!(
+            super::client_address(ip("10.0.0.2"), forwarded.into_iter(), &proxy),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            super::client_address(ip("10.0.0.2"), [].into_iter(), &proxy),
+            ip("10.0.0.2")
+        );
+    }
     #[test]
     fn the_origin_of_a_url() {
         assert_eq!(

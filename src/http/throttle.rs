@@ -61,13 +61,14 @@ pub async fn refuse_if_spent(
     Ok(())
 }
 
-/// Counts one hit of each key.
-pub async fn count(state: &AppState, keys: Vec<String>, window: Window) -> Result<(), ApiError> {
+/// Counts one hit of each key; the most hits any of them has now.
+pub async fn count(state: &AppState, keys: Vec<String>, window: Window) -> Result<i64, ApiError> {
     db(state, move |conn| {
+        let mut most = 0;
         for key in &keys {
-            limits::hit(conn, key, window.start)?;
+            most = most.max(limits::hit(conn, key, window.start)?);
         }
-        Ok(())
+        Ok(most)
     })
     .await
 }

@@ -121,9 +121,11 @@ pub fn test_settings(database_url: &str) -> Settings {
     // Mail stays in the process unless a test sends it somewhere.
     settings.mail.transport = "memory".into();
     settings.mail.poll_ms = 50;
-    // Tests file many reports from one address and as anonymous filers;
+    // Tests file many reports from one address, replay real records through
+    // one Open311 key and file as anonymous filers;
     // the tests of those rules set them back to the defaults.
     settings.limits.reports_per_day = 100_000;
+    settings.limits.open311_posts_per_minute = 100_000;
     settings.accounts.confirm_anonymous_reports = false;
     settings
 }
