@@ -182,6 +182,7 @@ impl Application {
                 .then(|| chrono::TimeDelta::hours(settings.accounts.confirm_within_hours.max(1))),
             limits: settings.limits.clone(),
             trusted_proxies: trusted_proxies(&settings.server.trusted_proxies)?,
+            open311_posts: Default::default(),
         });
         start_scanner(&state, settings.sla.scan_interval_secs);
         let metrics = web::Data::new(Metrics::new());

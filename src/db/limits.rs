@@ -29,13 +29,24 @@ pub fn hit(
     key: &str,
     window_start: NaiveDateTime,
 ) -> Result<i64, DbError> {
+    add(conn, key, window_start, 1)
+}
+
+/// Counts `n` more hits of `key` at once; the hits so far.
+pub fn add(
+    conn: &mut DbConnection,
+    key: &str,
+    window_start: NaiveDateTime,
+    n: i64,
+) -> Result<i64, DbError> {
+    let n = i32::try_from(n).unwrap_or(i32::MAX);
     upsert!(
         conn,
         rate_counters::table,
         (
             rate_counters::key.eq(key),
             rate_counters::window_start.eq(window_start),
-            rate_counters::hits.eq(1),
+            rate_counters::hits.eq(n),
         ),
         (rate_counters::key, rate_counters::window_start),
         rate_counters::hits.eq(rate_counters::hits + excluded(rate_counters::hits))

@@ -79,6 +79,8 @@ pub struct AppState {
     pub limits: crate::config::LimitSettings,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Open311 POSTs per key, counted here before they reach the database.
+    pub open311_posts: throttle::Tally,
 }
 
 /// Session timeouts and the cookie's Secure flag.

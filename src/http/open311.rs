@@ -266,8 +266,8 @@ pub async fn post_resource(
             return Err(ApiError::Forbidden("api_key is not valid".into()));
         }
         let minute = crate::limits::fixed(app.clock.now(), chrono::TimeDelta::minutes(1));
-        let posts = crate::db::limits::hit(conn, &format!("open311:{digest}"), minute.start)?;
-        if posts > app.limits.open311_posts_per_minute {
+        let key = format!("open311:{digest}");
+        if app.open311_posts.hit(conn, &key, minute, app.limits.open311_posts_per_minute)? {
             return Err(super::throttle::too_many(
                 app,
                 "this api_key posted too often",
