@@ -267,3 +267,120 @@ async fn an_open311_key_posting_past_its_limit_gets_429() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn admins_create_sla_policies_and_move_staff_between_departments() {
+    let app = common::spawn_app().await;
+    let targets = json!({
+        "moderation": {"unit": "working_hours", "value": 4},
+        "answer": {"unit": "working_days", "value": 3},
+        "fix": null,
+        "resident_check_days": 10,
+        "warn_percents": [50, 80],
+        "escalation_percents": [100, 150]
+    });
+    // Creating needs a name and a calendar, each named when missing.
+    let (status, answer) = put(&app, ADMIN, "/api/v1/admin/sla-policies/express", &targets).await;
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (400, Some("name")),
+        "{answer}"
+    );
+    let mut full = targets.clone();
+    full["name"] = json!("Express");
+    full["calendar"] = json!("mars");
+    let (status, answer) = put(&app, ADMIN, "/api/v1/admin/sla-policies/express", &full).await;
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (400, Some("calendar")),
+        "{answer}"
+    );
+    full["calendar"] = json!("ru-moscow");
+    assert_eq!(
+        put(&app, ADMIN, "/api/v1/admin/sla-policies/express", &full)
+            .await
+            .0,
+        201
+    );
+    assert_eq!(
+        put(&app, ADMIN, "/api/v1/admin/sla-policies/express", &targets)
+            .await
+            .0,
+        200
+    );
+    let category = json!({"group": "roads", "name_ru": "Срочно", "name_en": "Urgent fix", "sla_policy": "express", "default_department": "roads"});
+    assert_eq!(
+        put(
+            &app,
+            ADMIN,
+            "/api/v1/admin/categories/express_fix",
+            &category
+        )
+        .await
+        .0,
+        201
+    );
+    let actions: Vec<String> = audit(&app, "object_type=sla_policy")
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(actions, ["sla_policy.update", "sla_policy.create"]);
+
+    // A crew member moves to parks: their token now reaches parks' reports only.
+    let staff: Value = app
+        .client
+        .get(app.url("/api/v1/admin/users"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let crew = staff
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "crew1.roads@demo.gorod.local")
+        .unwrap();
+    let id = crew["id"].as_str().unwrap();
+    let (status, answer) = put(
+        &app,
+        ADMIN,
+        &format!("/api/v1/admin/users/{id}"),
+        &json!({"role": "crew"}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (400, Some("department"))
+    );
+    let (status, moved) = put(
+        &app,
+        ADMIN,
+        &format!("/api/v1/admin/users/{id}"),
+        &json!({"role": "crew", "department": "parks"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    let (_, filed) = app
+        .post_json("/api/v1/reports", &common::valid_report())
+        .await;
+    let report = filed["id"].as_str().unwrap();
+    let (_, shown) = app.get_json(&format!("/api/v1/reports/{report}")).await;
+    assert_eq!(shown["department"]["code"], "roads");
+    let (status, _) = app
+        .act("demo-token-crew1.roads", report, &json!({"action": "take"}))
+        .await;
+    assert_eq!(status, 403);
+    // Disabling someone known only by their API token stops the token.
+    let (status, _) = app
+        .post_as(ADMIN, &format!("/api/v1/admin/users/{id}/disable"), "")
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .act("demo-token-crew1.roads", report, &json!({"action": "take"}))
+        .await;
+    assert_eq!(status, 401);
+}

@@ -59,6 +59,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/admin/categories/{code}"),
     ("get", "/api/v1/admin/users"),
     ("post", "/api/v1/admin/users"),
+    ("put", "/api/v1/admin/users/{id}"),
     ("post", "/api/v1/admin/users/{id}/disable"),
     ("post", "/api/v1/admin/users/{id}/enable"),
     ("get", "/api/v1/admin/api-keys"),

@@ -294,7 +294,26 @@ async fn staff_enrol_a_second_factor_and_need_it_and_a_disabled_account_stops_at
     let (status, _) = log_in(&other, &app, "pavel@roads.example", password, Some(code(1))).await;
     assert_eq!(status, 200);
 
-    // An admin disables the account: both sessions stop at once.
+    // An API token of the account, for the disabling to stop too.
+    let (status, key) = app
+        .post_as(
+            admin,
+            "/api/v1/admin/api-keys",
+            &json!({"name": "Pavel's tablet", "kind": "api", "user": "pavel@roads.example"})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{key}");
+    let token = key["key"].as_str().unwrap().to_string();
+    let with_token = || {
+        app.client
+            .get(app.url("/api/v1/supervisor/reports"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(with_token().await.unwrap().status().as_u16(), 200);
+
+    // An admin disables the account: both sessions and the token stop at once.
     let (status, _) = app
         .post_as(admin, &format!("/api/v1/admin/users/{user_id}/disable"), "")
         .await;
@@ -315,6 +334,7 @@ async fn staff_enrol_a_second_factor_and_need_it_and_a_disabled_account_stops_at
         (status, body["code"].as_str()),
         (403, Some("account_disabled"))
     );
+    assert_eq!(with_token().await.unwrap().status().as_u16(), 401);
     // The audit log has both admin actions, with the values before and after.
     let audit: Value = app
         .client

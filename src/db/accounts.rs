@@ -340,9 +340,9 @@ pub fn create_staff(
     })
 }
 
-/// Disables or enables an account. Disabling ends every session at once;
-/// its API tokens stop working while it stays disabled. Whether the user
-/// has an account.
+/// Disables or enables a user's account (made for the purpose if they
+/// have none yet). Disabling ends every session at once; their API tokens
+/// stop working while it stays disabled. Whether the user exists.
 pub fn set_disabled(
     conn: &mut DbConnection,
     user_id: &str,
@@ -350,7 +350,22 @@ pub fn set_disabled(
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
     write_transaction(conn, |conn| {
-        let changed = diesel::update(accounts::table.find(user_id))
+        let exists: i64 = users::table.find(user_id).count().get_result(conn)?;
+        if exists == 0 {
+            return Ok(false);
+        }
+        // A user known only by an API token gets an account row to hold
+        // the mark (no password: it cannot log in).
+        insert_or_ignore!(
+            conn,
+            accounts::table,
+            (
+                accounts::user_id.eq(user_id),
+                accounts::created_at.eq(now),
+                accounts::updated_at.eq(now),
+            )
+        );
+        diesel::update(accounts::table.find(user_id))
             .set((
                 accounts::disabled_at.eq(disabled.then_some(now)),
                 accounts::updated_at.eq(now),
@@ -359,7 +374,7 @@ pub fn set_disabled(
         if disabled {
             end_sessions(conn, user_id, now)?;
         }
-        Ok(changed == 1)
+        Ok(true)
     })
 }
 

@@ -148,19 +148,24 @@ pub fn staff(conn: &mut DbConnection) -> Result<Vec<StaffRow>, DbError> {
         .load(conn)?)
 }
 
-/// One user with an account, as admins see them.
+/// One staff member, or a resident with an account, as admins see them.
 pub fn staff_member(conn: &mut DbConnection, user_id: &str) -> Result<Option<StaffRow>, DbError> {
     Ok(users::table
-        .inner_join(accounts::table)
+        .left_join(accounts::table)
         .filter(users::id.eq(user_id))
+        .filter(
+            users::role
+                .ne("resident")
+                .or(accounts::user_id.is_not_null()),
+        )
         .select((
             users::id,
             users::email,
             users::name,
             users::role,
             users::department_id,
-            accounts::totp_enrolled_at,
-            accounts::disabled_at,
+            accounts::totp_enrolled_at.nullable(),
+            accounts::disabled_at.nullable(),
         ))
         .first(conn)
         .optional()?)
@@ -204,4 +209,21 @@ pub fn revoke_api_key(
         .execute(conn)?;
         Ok(Some(before))
     })
+}
+
+/// Gives a staff member another role or department; whether they exist.
+pub fn set_role(
+    conn: &mut DbConnection,
+    user_id: &str,
+    role: &str,
+    department_id: Option<&str>,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::role.ne("resident")),
+    )
+    .set((users::role.eq(role), users::department_id.eq(department_id)))
+    .execute(conn)?
+        == 1)
 }

@@ -329,6 +329,47 @@ fn recount(
     .execute(conn)?)
 }
 
+fn joined(list: &[u32]) -> String {
+    list.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn target_value(t: Target) -> i32 {
+    i32::try_from(t.value()).unwrap_or(i32::MAX)
+}
+
+/// Creates a policy with these targets on the calendar with this id.
+pub fn create_policy(
+    conn: &mut DbConnection,
+    code: &str,
+    name: &str,
+    calendar_id: &str,
+    policy: &Policy,
+) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        diesel::insert_into(sla_policies::table)
+            .values(SlaPolicyRow {
+                id: super::new_id(),
+                code: code.to_string(),
+                name: name.to_string(),
+                calendar_id: calendar_id.to_string(),
+                moderation_days: target_value(policy.moderation),
+                answer_days: target_value(policy.answer),
+                fix_days: policy.fix.map(target_value),
+                resident_check_days: target_value(policy.resident_check),
+                warn_percents: joined(&policy.warn_percents),
+                moderation_unit: policy.moderation.unit().to_string(),
+                answer_unit: policy.answer.unit().to_string(),
+                fix_unit: policy.fix.map_or("working_days", Target::unit).to_string(),
+                escalation_percents: joined(&policy.escalation_percents),
+            })
+            .execute(conn)?;
+        super::catalog::bump_catalog_version(conn)
+    })
+}
+
 /// Replaces a policy's targets; `None` when there is no such policy, else
 /// how many open reports will have their deadlines worked out again.
 pub fn update_policy(
@@ -337,13 +378,7 @@ pub fn update_policy(
     policy: &Policy,
     now: chrono::NaiveDateTime,
 ) -> Result<Option<usize>, DbError> {
-    let join = |list: &[u32]| {
-        list.iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    let value = |t: Target| i32::try_from(t.value()).unwrap_or(i32::MAX);
+    let (join, value) = (joined, target_value);
     write_transaction(conn, |conn| {
         let Some(id) = sla_policies::table
             .filter(sla_policies::code.eq(code))

@@ -3,7 +3,7 @@
 //! and enabling accounts, and API keys (bearer tokens for integrations,
 //! Open311 keys for apps), shown once at creation and stored as SHA-256.
 
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -74,14 +74,7 @@ pub async fn create_staff(
     let caller = auth::authorize(&state, &request, Action::ManageAccess).await?;
     let input: StaffInput = parse_json(&read_body(payload, 16 << 10).await?)?;
     let email = EmailAddress::parse("email", &input.email)?;
-    let role = Role::parse(&input.role)
-        .filter(|r| matches!(r, Role::Crew | Role::Supervisor | Role::Admin))
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "role",
-                format!("'{}' is not crew, supervisor or admin", input.role),
-            )
-        })?;
+    let role = staff_role(&input.role)?;
     let name = crate::reports::optional_text("name", input.name, 200)?;
     let locale = match input.locale.as_deref() {
         None => crate::locale::Locale::Ru,
@@ -97,18 +90,7 @@ pub async fn create_staff(
     let app = state.clone();
     let created = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
-        let department_id = match (role, input.department.as_deref().filter(|d| !d.is_empty())) {
-            (_, Some(code)) => Some(snapshot.map.departments().id_of(code).ok_or_else(|| {
-                ApiError::invalid("department", format!("'{code}' is not a department"))
-            })?),
-            (Role::Admin, None) => None,
-            (_, None) => {
-                return Err(ApiError::invalid(
-                    "department",
-                    "crew and supervisors belong to a department",
-                ))
-            }
-        };
+        let department_id = staff_department(&snapshot, role, input.department.as_deref())?;
         if crate::db::access::user_by_email(conn, email.as_str())?.is_some() {
             return Err(ApiError::Conflict(format!(
                 "{} has a user already",
@@ -143,6 +125,95 @@ pub async fn create_staff(
     )
     .await?;
     Ok(HttpResponse::Created().json(created))
+}
+
+fn staff_role(text: &str) -> Result<Role, ApiError> {
+    Role::parse(text)
+        .filter(|r| matches!(r, Role::Crew | Role::Supervisor | Role::Admin))
+        .ok_or_else(|| {
+            ApiError::invalid("role", format!("'{text}' is not crew, supervisor or admin"))
+        })
+}
+
+/// The department a staff member of `role` belongs to: crew and
+/// supervisors need one.
+fn staff_department(
+    snapshot: &crate::db::catalog::Snapshot,
+    role: Role,
+    code: Option<&str>,
+) -> Result<Option<uuid::Uuid>, ApiError> {
+    match (role, code.filter(|d| !d.is_empty())) {
+        (_, Some(code)) => Ok(Some(snapshot.map.departments().id_of(code).ok_or_else(
+            || ApiError::invalid("department", format!("'{code}' is not a department")),
+        )?)),
+        (Role::Admin, None) => Ok(None),
+        (_, None) => Err(ApiError::invalid(
+            "department",
+            "crew and supervisors belong to a department",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleInput {
+    /// crew, supervisor or admin
+    role: String,
+    /// A department code (crew and supervisors)
+    department: Option<String>,
+}
+
+/// Give a staff member another role or department (admins); it applies to
+/// their sessions and tokens at once.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path, description = "The user's id")),
+    request_body = RoleInput,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Changed", body = admin_db::StaffRow),
+        (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
+        (status = 404, description = "No such staff member", body = ErrorBody),
+    )
+)]
+#[put("/admin/users/{id}")]
+pub async fn set_role(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = auth::authorize(&state, &request, Action::ManageAccess).await?;
+    let input: RoleInput = parse_json(&read_body(payload, 16 << 10).await?)?;
+    let role = staff_role(&input.role)?;
+    let id = id.into_inner();
+    let (app, key) = (state.clone(), id.clone());
+    let (before, after) = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        let department = staff_department(&snapshot, role, input.department.as_deref())?;
+        let before = admin_db::staff_member(conn, &key)?
+            .ok_or_else(|| ApiError::NotFound(format!("there is no staff account {key}")))?;
+        let department = department.map(|d| d.to_string());
+        if !admin_db::set_role(conn, &key, role.as_str(), department.as_deref())? {
+            return Err(ApiError::NotFound(format!(
+                "there is no staff account {key}"
+            )));
+        }
+        Ok((before, admin_db::staff_member(conn, &key)?))
+    })
+    .await?;
+    let before = serde_json::to_value(&before).ok();
+    audit::record(
+        &state,
+        &request,
+        &caller,
+        "user.role",
+        ("user", Some(id)),
+        before,
+        as_json(&after),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(after))
 }
 
 async fn set_disabled(

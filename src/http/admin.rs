@@ -76,6 +76,10 @@ pub struct TargetInput {
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
+    /// Its name (required to create a policy)
+    name: Option<String>,
+    /// The code of its working calendar (required to create a policy)
+    calendar: Option<String>,
     moderation: TargetInput,
     answer: TargetInput,
     /// A fix target (work on the ground), or null
@@ -149,18 +153,18 @@ async fn recount(state: &web::Data<AppState>, marked: usize) -> Result<HttpRespo
     }))
 }
 
-/// Replace an SLA policy's targets (admins); the deadlines of open reports
-/// of its categories are worked out again at once.
+/// Create an SLA policy, or replace its targets (admins); the deadlines of
+/// open reports of its categories are worked out again at once.
 #[utoipa::path(
     tag = "admin",
     params(("code" = String, Path, description = "The policy's code")),
     request_body = PolicyInput,
     responses(
         (status = 200, description = "Changed", body = RecountView),
+        (status = 201, description = "Created", body = RecountView),
         (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
         (status = 401, description = "No valid API token", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 404, description = "No such policy", body = ErrorBody),
     ),
     security(("token" = []))
 )]
@@ -173,27 +177,56 @@ pub async fn update_policy(
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
     let body = read_body(payload, 64 << 10).await?;
-    let policy = parse_json::<PolicyInput>(&body)?.check()?;
+    let input = parse_json::<PolicyInput>(&body)?;
+    let name = crate::reports::optional_text("name", input.name.clone(), 200)?;
+    let calendar = input.calendar.clone();
+    let policy = input.check()?;
     let now = state.clock.now();
     let code = code.into_inner();
     let key = code.clone();
     let (marked, before, after) = db(&state, move |conn| {
         let before = admin_db::sla_policy(conn, &key)?;
-        let marked = crate::db::sla::update_policy(conn, &key, &policy, now)?
-            .ok_or_else(|| ApiError::NotFound(format!("there is no SLA policy '{key}'")))?;
+        let marked = match &before {
+            Some(_) => crate::db::sla::update_policy(conn, &key, &policy, now)?.unwrap_or(0),
+            None => {
+                catalog_code(&key)?;
+                let name = name
+                    .ok_or_else(|| ApiError::invalid("name", "is required to create a policy"))?;
+                let calendar = calendar.ok_or_else(|| {
+                    ApiError::invalid("calendar", "is required to create a policy")
+                })?;
+                let calendar_id = admin_db::calendar_id(conn, &calendar)?.ok_or_else(|| {
+                    ApiError::invalid("calendar", format!("'{calendar}' is not a calendar"))
+                })?;
+                crate::db::sla::create_policy(conn, &key, &name, &calendar_id, &policy)?;
+                0
+            }
+        };
         Ok((marked, before, admin_db::sla_policy(conn, &key)?))
     })
     .await?;
+    let created = before.is_none();
     audit::record(
         &state,
         &request,
         &caller,
-        "sla_policy.update",
+        if created {
+            "sla_policy.create"
+        } else {
+            "sla_policy.update"
+        },
         ("sla_policy", Some(code)),
         as_json(&before),
         as_json(&after),
     )
     .await?;
+    if created {
+        state.catalog.invalidate();
+        return Ok(HttpResponse::Created().json(RecountView {
+            reports_recounted: 0,
+            marks: 0,
+        }));
+    }
     recount(&state, marked).await
 }
 

@@ -174,6 +174,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(admin::put_category)
         .service(access::list_staff)
         .service(access::create_staff)
+        .service(access::set_role)
         .service(access::disable)
         .service(access::enable)
         .service(access::list_keys)

@@ -267,7 +267,10 @@ pub async fn post_resource(
         }
         let minute = crate::limits::fixed(app.clock.now(), chrono::TimeDelta::minutes(1));
         let key = format!("open311:{digest}");
-        if app.open311_posts.hit(conn, &key, minute, app.limits.open311_posts_per_minute)? {
+        if app
+            .open311_posts
+            .hit(conn, &key, minute, app.limits.open311_posts_per_minute)?
+        {
             return Err(super::throttle::too_many(
                 app,
                 "this api_key posted too often",

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use chrono::NaiveDateTime;
 
 use super::{db, ApiError, AppState};
-use crate::db::{DbConnection, DbError};
 use crate::db::limits;
+use crate::db::{DbConnection, DbError};
 use crate::limits::Window;
 
 /// The 429 for a limit whose window ends at `window.end`.
@@ -104,9 +104,10 @@ impl Tally {
     ) -> Result<bool, DbError> {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         counts.retain(|_, (start, _, _)| *start >= window.start);
-        let (start, unwritten, total) = counts
-            .entry(key.to_string())
-            .or_insert((window.start, 0, 0));
+        let (start, unwritten, total) =
+            counts
+                .entry(key.to_string())
+                .or_insert((window.start, 0, 0));
         if *start != window.start {
             (*start, *unwritten, *total) = (window.start, 0, 0);
         }
