@@ -279,7 +279,37 @@ async fn admins_create_sla_policies_and_move_staff_between_departments() {
         "warn_percents": [50, 80],
         "escalation_percents": [100, 150]
     });
-    // Creating needs a name and a calendar, each named when missing.
+    // A calendar of its own: a six-day week.
+    let week = json!({"name": "Шестидневка", "time_zone": "Europe/Moscow", "weekly_days_off": [7], "work_starts": "08:00", "work_ends": "20:00"});
+    for (field, bad) in [
+        ("time_zone", json!({"time_zone": "Mars/Olympus"})),
+        ("weekly_days_off", json!({"weekly_days_off": [8]})),
+        ("work_starts", json!({"work_starts": "8 am"})),
+    ] {
+        let mut body = week.clone();
+        body.as_object_mut()
+            .unwrap()
+            .extend(bad.as_object().unwrap().clone());
+        let (status, answer) = put(&app, ADMIN, "/api/v1/admin/calendars/six-day", &body).await;
+        assert_eq!(
+            (status, answer["field"].as_str()),
+            (400, Some(field)),
+            "{answer}"
+        );
+    }
+    assert_eq!(
+        put(&app, ADMIN, "/api/v1/admin/calendars/six-day", &week)
+            .await
+            .0,
+        201
+    );
+    assert_eq!(
+        put(&app, ADMIN, "/api/v1/admin/calendars/six-day", &week)
+            .await
+            .0,
+        200
+    );
+    // Creating a policy needs a name and a calendar, each named when missing.
     let (status, answer) = put(&app, ADMIN, "/api/v1/admin/sla-policies/express", &targets).await;
     assert_eq!(
         (status, answer["field"].as_str()),
@@ -295,7 +325,7 @@ async fn admins_create_sla_policies_and_move_staff_between_departments() {
         (400, Some("calendar")),
         "{answer}"
     );
-    full["calendar"] = json!("ru-moscow");
+    full["calendar"] = json!("six-day");
     assert_eq!(
         put(&app, ADMIN, "/api/v1/admin/sla-policies/express", &full)
             .await

@@ -56,6 +56,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/account/confirm_report/{token}"),
     ("get", "/api/v1/admin/audit"),
     ("put", "/api/v1/admin/departments/{code}"),
+    ("put", "/api/v1/admin/calendars/{code}"),
     ("put", "/api/v1/admin/categories/{code}"),
     ("get", "/api/v1/admin/users"),
     ("post", "/api/v1/admin/users"),

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::schema::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = calendars)]
 pub struct CalendarRow {
     pub id: String,

@@ -406,6 +406,49 @@ pub fn update_policy(
     })
 }
 
+/// The calendar with this code.
+pub fn calendar(conn: &mut DbConnection, code: &str) -> Result<Option<CalendarRow>, DbError> {
+    Ok(calendars::table
+        .filter(calendars::code.eq(code))
+        .select(CalendarRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Creates a calendar or replaces its week (by id); how many open reports
+/// will have their deadlines worked out again.
+pub fn put_calendar(
+    conn: &mut DbConnection,
+    row: &CalendarRow,
+    exists: bool,
+    now: chrono::NaiveDateTime,
+) -> Result<usize, DbError> {
+    write_transaction(conn, |conn| {
+        if !exists {
+            diesel::insert_into(calendars::table)
+                .values(row)
+                .execute(conn)?;
+            super::catalog::bump_catalog_version(conn)?;
+            return Ok(0);
+        }
+        diesel::update(calendars::table.find(&row.id))
+            .set((
+                calendars::name.eq(&row.name),
+                calendars::time_zone.eq(&row.time_zone),
+                calendars::weekly_days_off.eq(&row.weekly_days_off),
+                calendars::work_starts.eq(&row.work_starts),
+                calendars::work_ends.eq(&row.work_ends),
+            ))
+            .execute(conn)?;
+        super::catalog::bump_catalog_version(conn)?;
+        let policies: Vec<String> = sla_policies::table
+            .filter(sla_policies::calendar_id.eq(&row.id))
+            .select(sla_policies::id)
+            .load(conn)?;
+        recount(conn, &policies, now)
+    })
+}
+
 /// Sets (or with `None` removes) a dated exception in a calendar; `None`
 /// when there is no such calendar, else how many open reports will have
 /// their deadlines worked out again.

@@ -230,6 +230,120 @@ pub async fn update_policy(
     recount(&state, marked).await
 }
 
+/// A working calendar's week, created or replaced by its code.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarInput {
+    name: String,
+    /// e.g. Europe/Moscow
+    time_zone: String,
+    /// ISO weekday numbers, 1 = Monday … 7 = Sunday
+    weekly_days_off: Vec<u8>,
+    /// HH:MM
+    work_starts: String,
+    /// HH:MM
+    work_ends: String,
+}
+
+/// Create a working calendar or replace its week (admins); the deadlines of
+/// open reports on it are worked out again. Dated exceptions are set one by
+/// one below.
+#[utoipa::path(
+    tag = "admin",
+    params(("code" = String, Path, description = "The calendar's code")),
+    request_body = CalendarInput,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Replaced", body = RecountView),
+        (status = 201, description = "Created", body = RecountView),
+        (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+#[put("/admin/calendars/{code}")]
+pub async fn put_calendar(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    code: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
+    let code = code.into_inner();
+    catalog_code(&code)?;
+    let input: CalendarInput = parse_json(&read_body(payload, 16 << 10).await?)?;
+    let mut row = crate::db::rows::CalendarRow {
+        id: String::new(),
+        code: code.clone(),
+        name: name("name", &input.name)?,
+        time_zone: input.time_zone.trim().to_string(),
+        weekly_days_off: input
+            .weekly_days_off
+            .iter()
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        work_starts: input.work_starts.trim().to_string(),
+        work_ends: input.work_ends.trim().to_string(),
+    };
+    // The checks the deadlines' arithmetic makes, each naming its field.
+    if row.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(ApiError::invalid(
+            "time_zone",
+            format!(
+                "'{}' is not a time zone name like Europe/Moscow",
+                row.time_zone
+            ),
+        ));
+    }
+    crate::sla::parse_weekdays(&row.weekly_days_off)
+        .map_err(|e| ApiError::invalid("weekly_days_off", e))?;
+    for (field, time) in [
+        ("work_starts", &row.work_starts),
+        ("work_ends", &row.work_ends),
+    ] {
+        chrono::NaiveTime::parse_from_str(time, "%H:%M")
+            .map_err(|_| ApiError::invalid(field, format!("'{time}' is not a time (HH:MM)")))?;
+    }
+    crate::db::sla::work_calendar(&row, &[]).map_err(|e| ApiError::invalid("work_ends", e))?;
+    let now = state.clock.now();
+    let key = code.clone();
+    let (marked, before, after) = db(&state, move |conn| {
+        let before = crate::db::sla::calendar(conn, &key)?;
+        row.id = before
+            .as_ref()
+            .map_or_else(crate::db::new_id, |b| b.id.clone());
+        let marked = crate::db::sla::put_calendar(conn, &row, before.is_some(), now)?;
+        Ok((marked, before, row))
+    })
+    .await?;
+    let created = before.is_none();
+    let action = if created {
+        "calendar.create"
+    } else {
+        "calendar.update"
+    };
+    let after = serde_json::to_value(&after).ok();
+    audit::record(
+        &state,
+        &request,
+        &caller,
+        action,
+        ("calendar", Some(code)),
+        as_json(&before),
+        after,
+    )
+    .await?;
+    if created {
+        state.catalog.invalidate();
+        return Ok(HttpResponse::Created().json(RecountView {
+            reports_recounted: 0,
+            marks: 0,
+        }));
+    }
+    recount(&state, marked).await
+}
+
 /// A dated calendar exception.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

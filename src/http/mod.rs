@@ -168,6 +168,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(catalog::departments)
         .service(admin::import_service_areas)
         .service(admin::update_policy)
+        .service(admin::put_calendar)
         .service(admin::put_calendar_day)
         .service(admin::delete_calendar_day)
         .service(admin::put_department)
