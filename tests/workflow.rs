@@ -378,13 +378,18 @@ async fn changing_a_policy_or_the_calendar_recounts_the_deadlines_of_open_report
         (400, json!("kind")),
         "{body}"
     );
-    let (status, _) = admin_put(
+    // An unknown code would create a policy, which needs a name first.
+    let (status, body) = admin_put(
         &app,
         "/api/v1/admin/sla-policies/nonexistent",
         policy(8, vec![70]),
     )
     .await;
-    assert_eq!(status, 404);
+    assert_eq!(
+        (status, body["field"].clone()),
+        (400, json!("name")),
+        "{body}"
+    );
     assert_eq!(
         report(&app, &id).await["answer_due_at"],
         "2026-03-10T15:00:00"
