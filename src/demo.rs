@@ -11,6 +11,11 @@
 //! `demo-token-<the part of their email before @>`, e.g. `demo-token-admin`,
 //! `demo-token-crew1.roads`. The Open311 API key `demo-open311-key` exists only
 //! in the demo.
+//!
+//! Everyone (staff and the residents `resident<n>@demo.gorod.local`) logs in
+//! with the password [`DEMO_PASSWORD`]; staff give a code of the TOTP secret
+//! [`DEMO_TOTP_SECRET`] too (e.g. `oathtool --totp -b <secret>`). Public
+//! knowledge, like the tokens: a demo only.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -43,6 +48,11 @@ const SERVICE_AREAS: &str = include_str!("../config/demo/service_areas.geojson")
 const PEOPLE: &str = include_str!("../config/demo/people.json");
 const SAMPLE_TEXTS: &str = include_str!("../config/demo/sample_texts.json");
 
+/// Every demo person's password.
+pub const DEMO_PASSWORD: &str = "demo-password-2026";
+/// Every demo staff member's second factor (base32).
+pub const DEMO_TOTP_SECRET: &str = "GORODDEMOGORODDEMOGORODDEMO23456";
+
 /// Every row of the demo city, ready to insert.
 #[derive(Debug, Default)]
 pub struct DemoCity {
@@ -55,6 +65,7 @@ pub struct DemoCity {
     pub service_area_routes: Vec<ServiceAreaRouteRow>,
     pub users: Vec<UserRow>,
     pub api_keys: Vec<ApiKeyRow>,
+    pub accounts: Vec<AccountRow>,
     pub reports: Vec<ReportRow>,
     pub report_events: Vec<ReportEventRow>,
     pub subscriptions: Vec<SubscriptionRow>,
@@ -400,7 +411,33 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
     number_in_filing_order(&mut city);
     city.ledger = ledger_history(&city);
     city.users.extend(residents);
+    city.accounts = demo_accounts(&city.users, now);
     Ok(city)
+}
+
+/// Logins for every demo person: one password, and for staff one enrolled
+/// second factor.
+fn demo_accounts(users: &[UserRow], now: NaiveDateTime) -> Vec<AccountRow> {
+    let hash = crate::accounts::NewPassword::parse(DEMO_PASSWORD, "")
+        .map(|p| p.hash())
+        .ok();
+    users
+        .iter()
+        .map(|u| {
+            let staff = u.role != "resident";
+            AccountRow {
+                user_id: u.id.clone(),
+                password_hash: hash.clone(),
+                email_verified_at: Some(now),
+                totp_secret: staff.then(|| DEMO_TOTP_SECRET.to_string()),
+                totp_enrolled_at: staff.then_some(now),
+                totp_last_step: None,
+                disabled_at: None,
+                created_at: now,
+                updated_at: now,
+            }
+        })
+        .collect()
 }
 
 /// The ledger entries the sample reports' answers, refutations,

@@ -9,7 +9,7 @@ use chrono::TimeDelta;
 use diesel::prelude::*;
 use gorod::accounts::{self, NewPassword};
 use gorod::db::accounts::{self as account_db, Limits, NewSession};
-use gorod::db::schema::{accounts as accounts_table, outbox};
+use gorod::db::schema::outbox;
 use gorod::db::{access, DbConnection};
 
 const LIMITS: Limits = Limits {
@@ -186,19 +186,11 @@ async fn a_disabled_account_loses_its_sessions_and_api_tokens_at_once() {
     let mut pooled = app.conn();
     let conn: &mut DbConnection = &mut pooled;
     let now = common::start_time();
-    // A demo crew member with an API token, given an account by an admin.
+    // A demo crew member: an API token and a demo account.
     let crew_id = access::staff_by_token(conn, &accounts::secret_digest("demo-token-crew1.roads"))
         .unwrap()
         .expect("the demo crew token")
         .user_id;
-    diesel::insert_into(accounts_table::table)
-        .values((
-            accounts_table::user_id.eq(&crew_id),
-            accounts_table::created_at.eq(now),
-            accounts_table::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .unwrap();
     let cookie = session(conn, &crew_id, now);
     assert!(live(conn, &cookie, now));
 

@@ -703,3 +703,36 @@ async fn registrations_from_one_address_are_limited() {
     .await;
     assert_eq!(status, 429);
 }
+
+#[tokio::test]
+async fn the_demo_people_log_in_with_the_documented_password_and_code() {
+    let app = common::spawn_app().await;
+    let password = gorod::demo::DEMO_PASSWORD;
+    let (status, me) = log_in(
+        &browser(),
+        &app,
+        "resident1@demo.gorod.local",
+        password,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, me["role"].as_str()),
+        (200, Some("resident")),
+        "{me}"
+    );
+    let now = common::start_time().and_utc().timestamp();
+    let code = totp::code(gorod::demo::DEMO_TOTP_SECRET, totp::step_at(now)).unwrap();
+    let admin = "admin@demo.gorod.local";
+    let (status, body) = log_in(&browser(), &app, admin, password, None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("totp_required"))
+    );
+    let (status, me) = log_in(&browser(), &app, admin, password, Some(code)).await;
+    assert_eq!(
+        (status, me["second_factor_pending"].as_bool()),
+        (200, Some(false)),
+        "{me}"
+    );
+}

@@ -116,6 +116,21 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
 }
 
+/// What lets a user log in.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct AccountRow {
+    pub user_id: String,
+    pub password_hash: Option<String>,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub totp_secret: Option<String>,
+    pub totp_enrolled_at: Option<NaiveDateTime>,
+    pub totp_last_step: Option<i64>,
+    pub disabled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKeyRow {

@@ -33,6 +33,7 @@ pub fn load_if_empty(conn: &mut DbConnection, city: &DemoCity) -> Result<bool, D
         insert_batches!(conn, service_area_routes::table, &city.service_area_routes);
         insert_batches!(conn, users::table, &city.users);
         insert_batches!(conn, api_keys::table, &city.api_keys);
+        insert_batches!(conn, accounts::table, &city.accounts);
         // Duplicates point at earlier reports, so insertion order is enough.
         insert_batches!(conn, reports::table, &city.reports);
         insert_batches!(conn, report_events::table, &city.report_events);
