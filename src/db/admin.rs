@@ -116,8 +116,9 @@ pub fn calendar_day(
         .optional()?)
 }
 
-/// A staff member as admins see them.
-#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+/// A staff member as admins see them (their account, if they have one).
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = users)]
 pub struct StaffRow {
     pub id: String,
     pub email: String,
@@ -125,8 +126,10 @@ pub struct StaffRow {
     pub role: String,
     pub department_id: Option<String>,
     #[schema(value_type = Option<String>)]
+    #[diesel(select_expression = accounts::totp_enrolled_at.nullable())]
     pub totp_enrolled_at: Option<NaiveDateTime>,
     #[schema(value_type = Option<String>)]
+    #[diesel(select_expression = accounts::disabled_at.nullable())]
     pub disabled_at: Option<NaiveDateTime>,
 }
 
@@ -136,15 +139,7 @@ pub fn staff(conn: &mut DbConnection) -> Result<Vec<StaffRow>, DbError> {
         .left_join(accounts::table)
         .filter(users::role.ne("resident"))
         .order(users::email)
-        .select((
-            users::id,
-            users::email,
-            users::name,
-            users::role,
-            users::department_id,
-            accounts::totp_enrolled_at.nullable(),
-            accounts::disabled_at.nullable(),
-        ))
+        .select(StaffRow::as_select())
         .load(conn)?)
 }
 

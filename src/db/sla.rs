@@ -378,7 +378,6 @@ pub fn update_policy(
     policy: &Policy,
     now: chrono::NaiveDateTime,
 ) -> Result<Option<usize>, DbError> {
-    let (join, value) = (joined, target_value);
     write_transaction(conn, |conn| {
         let Some(id) = sla_policies::table
             .filter(sla_policies::code.eq(code))
@@ -391,14 +390,14 @@ pub fn update_policy(
         diesel::update(sla_policies::table.find(&id))
             .set((
                 sla_policies::moderation_unit.eq(policy.moderation.unit()),
-                sla_policies::moderation_days.eq(value(policy.moderation)),
+                sla_policies::moderation_days.eq(target_value(policy.moderation)),
                 sla_policies::answer_unit.eq(policy.answer.unit()),
-                sla_policies::answer_days.eq(value(policy.answer)),
+                sla_policies::answer_days.eq(target_value(policy.answer)),
                 sla_policies::fix_unit.eq(policy.fix.map_or("working_days", Target::unit)),
-                sla_policies::fix_days.eq(policy.fix.map(value)),
-                sla_policies::resident_check_days.eq(value(policy.resident_check)),
-                sla_policies::warn_percents.eq(join(&policy.warn_percents)),
-                sla_policies::escalation_percents.eq(join(&policy.escalation_percents)),
+                sla_policies::fix_days.eq(policy.fix.map(target_value)),
+                sla_policies::resident_check_days.eq(target_value(policy.resident_check)),
+                sla_policies::warn_percents.eq(joined(&policy.warn_percents)),
+                sla_policies::escalation_percents.eq(joined(&policy.escalation_percents)),
             ))
             .execute(conn)?;
         super::catalog::bump_catalog_version(conn)?;

@@ -7,10 +7,11 @@ use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::account::{hashed, locale, password};
 use super::admin::as_json;
 use super::error::ErrorBody;
 use super::{audit, auth, db, parse_json, read_body, ApiError, AppState};
-use crate::accounts::{self, NewPassword};
+use crate::accounts;
 use crate::db::admin as admin_db;
 use crate::db::rows::{ApiKeyRow, UserRow};
 use crate::policy::Action;
@@ -76,16 +77,8 @@ pub async fn create_staff(
     let email = EmailAddress::parse("email", &input.email)?;
     let role = staff_role(&input.role)?;
     let name = crate::reports::optional_text("name", input.name, 200)?;
-    let locale = match input.locale.as_deref() {
-        None => crate::locale::Locale::Ru,
-        Some(code) => crate::locale::Locale::exact(code)
-            .ok_or_else(|| ApiError::invalid("locale", format!("'{code}' is not ru or en")))?,
-    };
-    let password = NewPassword::parse(&input.password, email.as_str())
-        .map_err(|e| ApiError::invalid("password", e.to_string()))?;
-    let hash = web::block(move || password.hash())
-        .await
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let locale = locale(input.locale.as_deref(), crate::locale::Locale::Ru)?;
+    let hash = hashed(password(&input.password, email.as_str(), "password")?).await?;
     let now = state.clock.now();
     let app = state.clone();
     let created = db(&state, move |conn| {

@@ -55,12 +55,21 @@ pub struct Accepted {
     message: &'static str,
 }
 
-fn password(text: &str, email: &str, field: &str) -> Result<NewPassword, ApiError> {
+pub(super) fn password(text: &str, email: &str, field: &str) -> Result<NewPassword, ApiError> {
     NewPassword::parse(text, email).map_err(|e| ApiError::invalid(field, e.to_string()))
 }
 
+/// The language asked for (`locale`), or `default`.
+pub(super) fn locale(code: Option<&str>, default: Locale) -> Result<Locale, ApiError> {
+    match code {
+        None => Ok(default),
+        Some(code) => Locale::exact(code)
+            .ok_or_else(|| ApiError::invalid("locale", format!("'{code}' is not ru or en"))),
+    }
+}
+
 /// Hashes on the blocking pool: Argon2id takes tens of milliseconds.
-async fn hashed(new: NewPassword) -> Result<String, ApiError> {
+pub(super) async fn hashed(new: NewPassword) -> Result<String, ApiError> {
     web::block(move || new.hash())
         .await
         .map_err(|e| ApiError::Internal(Box::new(e)))
@@ -110,11 +119,8 @@ pub async fn register(
     let email = EmailAddress::parse("email", &input.email)?;
     let new = password(&input.password, email.as_str(), "password")?;
     let name = crate::reports::optional_text("name", input.name, 200)?;
-    let locale = match input.locale.as_deref() {
-        Some(code) => Locale::exact(code)
-            .ok_or_else(|| ApiError::invalid("locale", format!("'{code}' is not ru or en")))?,
-        None => super::accept_language(&request).unwrap_or(Locale::Ru),
-    };
+    let default = super::accept_language(&request).unwrap_or(Locale::Ru);
+    let locale = locale(input.locale.as_deref(), default)?;
     spend_account_request(&state, &request).await?;
     let hash = hashed(new).await?;
     let now = state.clock.now();
@@ -135,7 +141,11 @@ pub async fn register(
 }
 
 /// The one-time token a signed account link names, for `purpose`.
-fn account_link(state: &AppState, token: &str, purpose: &str) -> Result<String, ApiError> {
+pub(super) fn account_link(
+    state: &AppState,
+    token: &str,
+    purpose: &str,
+) -> Result<String, ApiError> {
     match state.signer.open_account(token) {
         Ok(AccountLink {
             purpose: p,

@@ -205,29 +205,16 @@ pub async fn update_policy(
         Ok((marked, before, admin_db::sla_policy(conn, &key)?))
     })
     .await?;
-    let created = before.is_none();
-    audit::record(
+    let object = ("sla_policy", code);
+    let created = audit_put(
         &state,
-        &request,
-        &caller,
-        if created {
-            "sla_policy.create"
-        } else {
-            "sla_policy.update"
-        },
-        ("sla_policy", Some(code)),
+        (&request, &caller),
+        object,
         as_json(&before),
         as_json(&after),
     )
     .await?;
-    if created {
-        state.catalog.invalidate();
-        return Ok(HttpResponse::Created().json(RecountView {
-            reports_recounted: 0,
-            marks: 0,
-        }));
-    }
-    recount(&state, marked).await
+    recounted(&state, created, marked).await
 }
 
 /// A working calendar's week, created or replaced by its code.
@@ -317,31 +304,10 @@ pub async fn put_calendar(
         Ok((marked, before, row))
     })
     .await?;
-    let created = before.is_none();
-    let action = if created {
-        "calendar.create"
-    } else {
-        "calendar.update"
-    };
     let after = serde_json::to_value(&after).ok();
-    audit::record(
-        &state,
-        &request,
-        &caller,
-        action,
-        ("calendar", Some(code)),
-        as_json(&before),
-        after,
-    )
-    .await?;
-    if created {
-        state.catalog.invalidate();
-        return Ok(HttpResponse::Created().json(RecountView {
-            reports_recounted: 0,
-            marks: 0,
-        }));
-    }
-    recount(&state, marked).await
+    let object = ("calendar", code);
+    let created = audit_put(&state, (&request, &caller), object, as_json(&before), after).await?;
+    recounted(&state, created, marked).await
 }
 
 /// A dated calendar exception.
@@ -463,34 +429,59 @@ pub async fn delete_calendar_day(
     change_day(&state, (&request, &caller), path.into_inner().0, day, None).await
 }
 
-/// The answer to a create-or-replace of a catalogue row, once the caches
-/// are told and the audit log has it: 201 with the row, or 200.
-async fn put_answer<T: serde::Serialize>(
+/// Records a create-or-replace by code in the audit log (`kind.create` or
+/// `kind.update`); whether it created.
+async fn audit_put(
     state: &web::Data<AppState>,
     (request, caller): (&HttpRequest, &Caller),
     (kind, code): (&'static str, String),
-    before: Option<T>,
-    after: T,
-) -> Result<HttpResponse, ApiError> {
-    state.catalog.invalidate();
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<bool, ApiError> {
     let created = before.is_none();
-    let action = match (kind, created) {
-        ("department", true) => "department.create",
-        ("department", false) => "department.update",
-        (_, true) => "category.create",
-        (_, false) => "category.update",
-    };
-    let after = serde_json::to_value(&after).ok();
+    let action = format!("{kind}.{}", if created { "create" } else { "update" });
     audit::record(
         state,
         request,
         caller,
         action,
         (kind, Some(code)),
-        as_json(&before),
-        after.clone(),
+        before,
+        after,
     )
     .await?;
+    Ok(created)
+}
+
+/// The answer to a changed SLA policy or calendar: a new one (no report
+/// uses it yet) is 201, a changed one recounts the open reports on it.
+async fn recounted(
+    state: &web::Data<AppState>,
+    created: bool,
+    marked: usize,
+) -> Result<HttpResponse, ApiError> {
+    if !created {
+        return recount(state, marked).await;
+    }
+    state.catalog.invalidate();
+    Ok(HttpResponse::Created().json(RecountView {
+        reports_recounted: 0,
+        marks: 0,
+    }))
+}
+
+/// The answer to a create-or-replace of a department or category, once the
+/// caches are told and the audit log has it: 201 with the row, or 200.
+async fn put_answer<T: serde::Serialize>(
+    state: &web::Data<AppState>,
+    who: (&HttpRequest, &Caller),
+    object: (&'static str, String),
+    before: Option<T>,
+    after: T,
+) -> Result<HttpResponse, ApiError> {
+    state.catalog.invalidate();
+    let after = serde_json::to_value(&after).ok();
+    let created = audit_put(state, who, object, as_json(&before), after.clone()).await?;
     Ok(if created {
         HttpResponse::Created().json(after)
     } else {

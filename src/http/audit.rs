@@ -18,19 +18,20 @@ pub async fn record(
     state: &AppState,
     request: &HttpRequest,
     caller: &Caller,
-    action: &'static str,
+    action: impl Into<String>,
     object: (&'static str, Option<String>),
     before: Option<Value>,
     after: Option<Value>,
 ) -> Result<(), ApiError> {
     let actor = caller.audit_actor(state, request);
+    let action = action.into();
     let now = state.clock.now();
     db(state, move |conn| {
         Ok(audit_db::record(
             conn,
             &actor,
             Entry {
-                action,
+                action: &action,
                 object_type: object.0,
                 object_id: object.1.as_deref(),
                 before,

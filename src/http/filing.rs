@@ -127,6 +127,31 @@ pub async fn file_photos(
     Ok(Filed { report, candidates })
 }
 
+/// Refused (429, naming the next local midnight) when the resident with
+/// this email has filed, with `held` reports awaiting confirmation, their
+/// reports of the day.
+pub fn within_daily_limit(
+    app: &AppState,
+    conn: &mut DbConnection,
+    email: &str,
+    held: i64,
+    now: chrono::NaiveDateTime,
+) -> Result<(), ApiError> {
+    let today = crate::limits::local_day(now, app.time_zone);
+    let filed = crate::db::reports::filed_since(conn, email, today.start)?;
+    if held + filed < app.limits.reports_per_day {
+        return Ok(());
+    }
+    Err(super::throttle::too_many(
+        app,
+        &format!(
+            "{} reports a day is the most one resident may file",
+            app.limits.reports_per_day
+        ),
+        today,
+    ))
+}
+
 /// The checks a filing passes on the writer's connection, and what they give:
 /// the record to write and the duplicate candidates.
 pub fn check(
@@ -138,18 +163,7 @@ pub fn check(
     now: chrono::NaiveDateTime,
 ) -> Result<FilingRecord, ApiError> {
     if let Some(reporter) = &report.reporter {
-        let today = crate::limits::local_day(now, app.time_zone);
-        let filed = crate::db::reports::filed_since(conn, reporter.email.as_str(), today.start)?;
-        if filed >= app.limits.reports_per_day {
-            return Err(super::throttle::too_many(
-                app,
-                &format!(
-                    "{} reports a day is the most one resident may file",
-                    app.limits.reports_per_day
-                ),
-                today,
-            ));
-        }
+        within_daily_limit(app, conn, reporter.email.as_str(), 0, now)?;
     }
     let snapshot = app.catalog_snapshot(conn)?;
     let code = &report.category_code;

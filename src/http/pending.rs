@@ -17,7 +17,6 @@ use crate::db::pending::{self as pending_db, PendingRow};
 use crate::db::reports::StoredPhoto;
 use crate::locale::Locale;
 use crate::media::CleanPhoto;
-use crate::notify::links::AccountLink;
 use crate::notify::templates::escape;
 use crate::reports::questions::UnknownAnswers;
 use crate::reports::{NewReport, ReportInput};
@@ -64,17 +63,7 @@ pub async fn hold(
         let email = reporter.email.as_str();
         let today = crate::limits::local_day(now, app.time_zone);
         let held = pending_db::held_since(conn, email, today.start)?;
-        let filed = crate::db::reports::filed_since(conn, email, today.start)?;
-        if held + filed >= app.limits.reports_per_day {
-            return Err(super::throttle::too_many(
-                &app,
-                &format!(
-                    "{} reports a day is the most one resident may file",
-                    app.limits.reports_per_day
-                ),
-                today,
-            ));
-        }
+        filing::within_daily_limit(&app, conn, email, held, now)?;
         // The checks filing makes, so that confirming cannot fail on the
         // report itself; the record they give is not written.
         let record = filing::check(
@@ -112,11 +101,7 @@ pub async fn hold(
 }
 
 fn held_id(state: &AppState, token: &str) -> Result<String, ApiError> {
-    match state.signer.open_account(token) {
-        Ok(AccountLink { purpose, token_id }) if purpose == "confirm_report" => Ok(token_id),
-        Ok(_) => Err(ApiError::invalid("token", "the link is for something else")),
-        Err(e) => Err(ApiError::invalid("token", e.to_string())),
-    }
+    super::account::account_link(state, token, "confirm_report")
 }
 
 /// The page a confirmation link opens (following it changes nothing).
