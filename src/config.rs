@@ -24,6 +24,21 @@ pub struct Settings {
     pub ledger: LedgerSettings,
     pub accounts: AccountSettings,
     pub limits: LimitSettings,
+    pub web: WebSettings,
+}
+
+/// The web pages.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebSettings {
+    /// The map's tile layer (`{z}`, `{x}`, `{y}`, optional `{s}`); empty:
+    /// no tiles, the map shows the reports (and takes pins) on a blank
+    /// background.
+    pub tile_url: String,
+    /// The tiles' attribution, shown on the map.
+    pub tile_attribution: String,
+    /// Where `scripts/build-web` puts the front-end libraries (Leaflet,
+    /// its clustering plugin, Chart.js), served at `/vendor/`.
+    pub vendor_dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -183,6 +183,7 @@ impl Application {
             limits: settings.limits.clone(),
             trusted_proxies: trusted_proxies(&settings.server.trusted_proxies)?,
             open311_posts: Default::default(),
+            web: settings.web.clone(),
         });
         start_scanner(&state, settings.sla.scan_interval_secs);
         let metrics = web::Data::new(Metrics::new());

@@ -539,3 +539,67 @@ pub fn end_sessions(
     .execute(conn)?;
     Ok(())
 }
+
+/// What a resident chose about their mail: the language, and whether they
+/// get any message at all (an opt-out from everything, the same one the
+/// "unsubscribe from all" link records).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    pub locale: String,
+    pub email_notifications: bool,
+}
+
+/// The mail settings of this user (`None`: no such user).
+pub fn mail_settings(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> Result<Option<MailSettings>, DbError> {
+    use super::schema::mail_opt_outs;
+    let Some((email, locale)) = users::table
+        .find(user_id)
+        .select((users::email, users::locale))
+        .first::<(String, String)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let opted_out: i64 = mail_opt_outs::table
+        .filter(mail_opt_outs::email.eq(&email))
+        .filter(mail_opt_outs::scope.eq(super::outbox::ALL))
+        .count()
+        .get_result(conn)?;
+    Ok(Some(MailSettings {
+        locale,
+        email_notifications: opted_out == 0,
+    }))
+}
+
+/// Changes a user's mail settings; from the next queued message on.
+pub fn set_mail_settings(
+    conn: &mut DbConnection,
+    user_id: &str,
+    settings: &MailSettings,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    use super::schema::mail_opt_outs;
+    write_transaction(conn, |conn| {
+        let email: String = users::table
+            .find(user_id)
+            .select(users::email)
+            .first(conn)?;
+        diesel::update(users::table.find(user_id))
+            .set(users::locale.eq(&settings.locale))
+            .execute(conn)?;
+        if settings.email_notifications {
+            diesel::delete(
+                mail_opt_outs::table
+                    .filter(mail_opt_outs::email.eq(&email))
+                    .filter(mail_opt_outs::scope.eq(super::outbox::ALL)),
+            )
+            .execute(conn)?;
+        } else {
+            super::outbox::opt_out(conn, &email, None, now)?;
+        }
+        Ok(())
+    })
+}

@@ -813,7 +813,7 @@ pub fn list(
 }
 
 /// The listings of these reports, in the order of `ids`.
-fn listings(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<ReportListing>, DbError> {
+pub(crate) fn listings(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<ReportListing>, DbError> {
     let rows = reports::table
         .inner_join(categories::table)
         .left_join(departments::table)
@@ -838,6 +838,29 @@ fn listings(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<ReportListing
         })
         .collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// The reports a resident filed or follows, newest first (at most `limit`).
+pub fn of_resident(
+    conn: &mut DbConnection,
+    user_id: &str,
+    limit: i64,
+) -> Result<Vec<ReportListing>, DbError> {
+    let followed = subscriptions::table
+        .filter(subscriptions::user_id.eq(user_id.to_string()))
+        .filter(subscriptions::kind.ne("staff"))
+        .select(subscriptions::report_id);
+    let ids: Vec<String> = reports::table
+        .filter(
+            reports::reporter_id
+                .eq(user_id)
+                .or(reports::id.nullable().eq_any(followed.nullable())),
+        )
+        .order((reports::created_at.desc(), reports::number.desc()))
+        .limit(limit)
+        .select(reports::id)
+        .load(conn)?;
+    listings(conn, &ids)
 }
 
 /// The first photo of each of these reports, by report id.

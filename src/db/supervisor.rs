@@ -13,7 +13,7 @@ use chrono::NaiveDateTime;
 use diesel::dsl::min;
 use diesel::prelude::*;
 
-use super::reports::{filtered, ReportFilter};
+use super::reports::{filtered, listings, ReportFilter, ReportListing};
 use super::rows::ReportRow;
 use super::schema::{categories, departments, report_events, reports, service_areas, sla_marks};
 use super::{DbConnection, DbError};
@@ -119,6 +119,100 @@ pub fn watched(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Wat
             .then(a.report.number.cmp(&b.report.number))
     });
     Ok(list)
+}
+
+/// The deadline of the stage a report is in: moderation while in
+/// moderation, else the fix target when the policy has one, else the answer.
+pub fn current_due(report: &ReportRow) -> Option<NaiveDateTime> {
+    if report.status == ReportStatus::Moderation.as_str() {
+        report.moderation_due_at
+    } else {
+        report.fix_due_at.or(report.answer_due_at)
+    }
+}
+
+/// A department's work list: the open reports matching `filter` in the
+/// city's hands, soonest deadline first (paused ones, with no deadline,
+/// last), at most `limit`, with each one's risk where it has one.
+pub fn queue(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    limit: usize,
+) -> Result<Vec<(ReportListing, Option<Risk>)>, DbError> {
+    let mut filter = filter.clone();
+    filter.statuses = IN_HAND.to_vec();
+    let mut rows: Vec<ReportRow> = filtered(&filter)
+        .select(ReportRow::as_select())
+        .load(conn)?;
+    rows.sort_by_key(|r| (current_due(r).is_none(), current_due(r), r.number));
+    rows.truncate(limit);
+    let ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
+    let risks: HashMap<String, Risk> = watched(conn, &filter)?
+        .into_iter()
+        .map(|w| (w.report.id, w.risk))
+        .collect();
+    Ok(listings(conn, &ids)?
+        .into_iter()
+        .map(|l| {
+            let risk = risks.get(&l.report.id).copied();
+            (l, risk)
+        })
+        .collect())
+}
+
+/// Open reports matching `filter` that went up an escalation level (a
+/// refuted answer, or a deadline long past), highest level first.
+pub fn escalated(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+) -> Result<Vec<ReportListing>, DbError> {
+    let mut filter = filter.clone();
+    filter.statuses = IN_HAND.to_vec();
+    let ids: Vec<String> = filtered(&filter)
+        .filter(reports::escalation_level.gt(0))
+        .order((
+            reports::escalation_level.desc(),
+            reports::updated_at.desc(),
+        ))
+        .limit(500)
+        .select(reports::id)
+        .load(conn)?;
+    listings(conn, &ids)
+}
+
+/// When each warning and breach of the reports matching `filter` was
+/// recorded since `since` (escalations follow breaches and are left out).
+pub fn marks_since(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    since: NaiveDateTime,
+) -> Result<Vec<(NaiveDateTime, Risk)>, DbError> {
+    let marks: Vec<(String, NaiveDateTime, String)> = sla_marks::table
+        .filter(sla_marks::recorded_at.ge(since))
+        .select((sla_marks::report_id, sla_marks::recorded_at, sla_marks::mark))
+        .load(conn)?;
+    let ids: Vec<String> = marks.iter().map(|m| m.0.clone()).collect();
+    let mut wanted: HashSet<String> = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        wanted.extend(
+            filtered(filter)
+                .filter(reports::id.eq_any(chunk))
+                .select(reports::id)
+                .load::<String>(conn)?,
+        );
+    }
+    let rows = marks
+        .into_iter()
+        .filter(|(id, _, _)| wanted.contains(id))
+        .map(|(_, at, mark)| (at, mark));
+    Ok(rows
+        .into_iter()
+        .filter_map(|(at, mark)| match mark.as_str() {
+            "breach" => Some((at, Risk::Breached)),
+            m if m.starts_with("warning_") => Some((at, Risk::AtRisk)),
+            _ => None,
+        })
+        .collect())
 }
 
 /// Codes of categories, departments and service areas, by id.

@@ -214,6 +214,33 @@ pub fn plan_of<'a>(snapshot: &'a Snapshot, report: &ReportRow) -> Result<&'a Sla
         .ok_or_else(|| DbError::Corrupt(format!("report {} has no active category", report.number)))
 }
 
+/// Where a report stands, as the workflow judges it (`pauses`: its current
+/// cycle's).
+pub fn case_of(
+    report: &ReportRow,
+    plan: &SlaPlan,
+    pauses: &[ReportPauseRow],
+    now: NaiveDateTime,
+    refutation_limit: i32,
+) -> Result<Case, DbError> {
+    let open_pause = pauses.iter().find(|p| p.ended_at.is_none());
+    Ok(Case {
+        status: report
+            .status
+            .parse()
+            .map_err(|e| DbError::Corrupt(format!("report {}: {e}", report.number)))?,
+        department: report.department_id.as_deref().and_then(|d| d.parse().ok()),
+        paused_from: open_pause.and_then(|p| p.from_status.parse().ok()),
+        fix_target: plan.policy.fix.is_some(),
+        today: plan.calendar.local_date(now),
+        now,
+        check_due_at: report.check_due_at,
+        // Only a refutation starts a new cycle.
+        refutations: report.cycle,
+        refutation_limit,
+    })
+}
+
 /// Applies one move.
 pub fn apply(
     conn: &mut DbConnection,
@@ -227,22 +254,8 @@ pub fn apply(
         let departments = snapshot.map.departments();
         let pauses = pauses_of(conn, &report)?;
         let open_pause = pauses.iter().find(|p| p.ended_at.is_none());
-        let from: ReportStatus = report
-            .status
-            .parse()
-            .map_err(|e| DbError::Corrupt(format!("report {}: {e}", report.number)))?;
-        let case = Case {
-            status: from,
-            department: report.department_id.as_deref().and_then(|d| d.parse().ok()),
-            paused_from: open_pause.and_then(|p| p.from_status.parse().ok()),
-            fix_target: plan.policy.fix.is_some(),
-            today: plan.calendar.local_date(request.now),
-            now: request.now,
-            check_due_at: report.check_due_at,
-            // Only a refutation starts a new cycle.
-            refutations: report.cycle,
-            refutation_limit: request.refutation_limit,
-        };
+        let case = case_of(&report, plan, &pauses, request.now, request.refutation_limit)?;
+        let from = case.status;
         let transition = workflow::decide(
             &case,
             request.action,

@@ -20,7 +20,7 @@
 //!   and reset requests are counted per client address.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -806,4 +806,76 @@ pub async fn totp_confirm(
     let mut login = login;
     login.totp_enrolled_at = Some(login.totp_enrolled_at.unwrap_or(state.clock.now()));
     Ok(HttpResponse::Ok().json(session_view(&state, &login, false, csrf).await?))
+}
+
+/// A resident's mail settings.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsInput {
+    /// ru or en: the language of messages (and of the pages, once logged in)
+    locale: String,
+    /// false: no messages at all (as the "unsubscribe from everything" link)
+    email_notifications: bool,
+}
+
+/// The account's mail settings.
+#[utoipa::path(
+    tag = "account",
+    responses(
+        (status = 200, description = "The settings", body = SettingsInput),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+    )
+)]
+#[get("/account/settings")]
+pub async fn settings(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (_, login) = own_account(&state, &request).await?;
+    let found = db(&state, move |conn| {
+        Ok(accounts_db::mail_settings(conn, &login.user_id)?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;
+    Ok(HttpResponse::Ok().json(SettingsInput {
+        locale: found.locale,
+        email_notifications: found.email_notifications,
+    }))
+}
+
+/// Change the account's mail settings: the language of messages, and
+/// whether any are sent. From the next queued message on.
+#[utoipa::path(
+    tag = "account",
+    request_body = SettingsInput,
+    responses(
+        (status = 200, description = "Changed", body = SettingsInput),
+        (status = 400, description = "A field is wrong", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The CSRF token is missing or wrong", body = ErrorBody),
+    )
+)]
+#[put("/account/settings")]
+pub async fn change_settings(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (_, login) = own_account(&state, &request).await?;
+    let input: SettingsInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
+    let chosen = accounts_db::MailSettings {
+        locale: locale(Some(&input.locale), Locale::Ru)?.code().to_string(),
+        email_notifications: input.email_notifications,
+    };
+    let now = state.clock.now();
+    db(&state, move |conn| {
+        Ok(accounts_db::set_mail_settings(
+            conn,
+            &login.user_id,
+            &chosen,
+            now,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(input))
 }

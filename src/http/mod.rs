@@ -19,6 +19,7 @@ pub mod mail;
 pub mod map;
 pub mod media;
 pub mod metrics;
+pub mod pages;
 pub mod open311;
 pub mod pending;
 pub mod reports;
@@ -81,6 +82,7 @@ pub struct AppState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Open311 POSTs per key, counted here before they reach the database.
     pub open311_posts: throttle::Tally,
+    pub web: crate::config::WebSettings,
 }
 
 /// Session timeouts and the cookie's Secure flag.
@@ -155,6 +157,8 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(account::reset)
         .service(account::totp_enrol)
         .service(account::totp_confirm)
+        .service(account::settings)
+        .service(account::change_settings)
         .service(pending::confirm_page)
         .service(pending::confirm)
         .service(audit::list)
@@ -232,7 +236,7 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8
 
 /// Everything outside `/api/v1`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
+    cfg.configure(pages::routes)
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::render))
@@ -250,12 +254,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(open311::not_found)),
         )
         .default_service(web::to(not_found));
-}
-
-async fn index() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(include_str!("index.html"))
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -407,35 +407,48 @@ fn report_id(id: &str) -> Result<String, ApiError> {
         .map_err(|_| no_such_report(id))
 }
 
-#[derive(Serialize, ToSchema)]
-struct Names {
-    ru: String,
-    en: String,
+impl Names {
+    /// The English name for `en` (when there is one), else the Russian.
+    pub fn pick(&self, lang: &str) -> &str {
+        if lang == "en" && !self.en.is_empty() {
+            &self.en
+        } else {
+            &self.ru
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
-struct DepartmentRef {
-    code: String,
-    name: Names,
+pub(crate) struct Names {
+    pub(crate) ru: String,
+    pub(crate) en: String,
 }
 
 #[derive(Serialize, ToSchema)]
-struct CategoryRef {
-    code: String,
-    name: Names,
+pub(crate) struct DepartmentRef {
+    pub(crate) code: String,
+    pub(crate) name: Names,
 }
 
 #[derive(Serialize, ToSchema)]
-struct HistoryEntry {
-    at: NaiveDateTime,
-    kind: String,
-    actor_role: String,
-    from_status: Option<String>,
-    to_status: String,
-    note: Option<String>,
+pub(crate) struct CategoryRef {
+    pub(crate) code: String,
+    pub(crate) name: Names,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct HistoryEntry {
+    /// The event's id (photos attached to it name it)
+    pub(crate) id: String,
+    pub(crate) at: NaiveDateTime,
+    pub(crate) kind: String,
+    pub(crate) actor_role: String,
+    pub(crate) from_status: Option<String>,
+    pub(crate) to_status: String,
+    pub(crate) note: Option<String>,
     /// Staff-only history (shown to staff whose scope holds the report)
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    internal: bool,
+    pub(crate) internal: bool,
 }
 
 /// A report's clocks, worked out at the time of the request.
@@ -454,48 +467,48 @@ struct Clocks {
 #[derive(Serialize, ToSchema)]
 pub struct CheckView {
     /// Until when the reporter may confirm or refute the current answer
-    window_closes_at: Option<NaiveDateTime>,
+    pub(crate) window_closes_at: Option<NaiveDateTime>,
     /// Answers refuted so far, and how many may be
-    refutations: i32,
-    refutation_limit: i32,
+    pub(crate) refutations: i32,
+    pub(crate) refutation_limit: i32,
     /// Followers' answers to the current answer
-    followers_fixed: i64,
-    followers_not_fixed: i64,
+    pub(crate) followers_fixed: i64,
+    pub(crate) followers_not_fixed: i64,
 }
 
 /// The public face of one report.
 #[derive(Serialize, ToSchema)]
-struct ReportView {
-    id: String,
-    number: i64,
-    status: String,
-    category: CategoryRef,
-    lat: f64,
-    lon: f64,
-    address: Option<String>,
-    description: String,
-    service_area: Option<String>,
-    department: Option<DepartmentRef>,
-    reporter_name: Option<String>,
+pub(crate) struct ReportView {
+    pub(crate) id: String,
+    pub(crate) number: i64,
+    pub(crate) status: String,
+    pub(crate) category: CategoryRef,
+    pub(crate) lat: f64,
+    pub(crate) lon: f64,
+    pub(crate) address: Option<String>,
+    pub(crate) description: String,
+    pub(crate) service_area: Option<String>,
+    pub(crate) department: Option<DepartmentRef>,
+    pub(crate) reporter_name: Option<String>,
     #[schema(value_type = Object)]
-    answers: serde_json::Value,
-    photos: Vec<PhotoView>,
-    support_count: i32,
-    duplicate_of: Option<String>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    moderation_due_at: Option<NaiveDateTime>,
-    answer_due_at: Option<NaiveDateTime>,
-    resolved_at: Option<NaiveDateTime>,
-    closed_at: Option<NaiveDateTime>,
+    pub(crate) answers: serde_json::Value,
+    pub(crate) photos: Vec<PhotoView>,
+    pub(crate) support_count: i32,
+    pub(crate) duplicate_of: Option<String>,
+    pub(crate) created_at: NaiveDateTime,
+    pub(crate) updated_at: NaiveDateTime,
+    pub(crate) moderation_due_at: Option<NaiveDateTime>,
+    pub(crate) answer_due_at: Option<NaiveDateTime>,
+    pub(crate) resolved_at: Option<NaiveDateTime>,
+    pub(crate) closed_at: Option<NaiveDateTime>,
     /// The current stage and its deadline; null once no clock runs.
-    deadline: Option<DeadlineView>,
+    pub(crate) deadline: Option<DeadlineView>,
     /// Every pause, with its reason.
-    pauses: Vec<PauseView>,
-    history: Vec<HistoryEntry>,
-    check: CheckView,
+    pub(crate) pauses: Vec<PauseView>,
+    pub(crate) history: Vec<HistoryEntry>,
+    pub(crate) check: CheckView,
     /// The report's entries in the resolution ledger
-    ledger: Vec<super::ledger::EntryView>,
+    pub(crate) ledger: Vec<super::ledger::EntryView>,
 }
 
 /// Where a report stands against its deadline. Deadlines are counted as the
@@ -503,40 +516,43 @@ struct ReportView {
 #[derive(Serialize, ToSchema)]
 pub struct DeadlineView {
     /// moderation, answer, fix or resident_check
-    stage: &'static str,
+    pub(crate) stage: &'static str,
     /// e.g. {"unit": "working_days", "value": 8}
     #[schema(value_type = Object)]
-    target: crate::sla::calendar::Target,
-    started_at: NaiveDateTime,
+    pub(crate) target: crate::sla::calendar::Target,
+    pub(crate) started_at: NaiveDateTime,
     /// null while the report is paused
-    deadline: Option<NaiveDateTime>,
+    pub(crate) deadline: Option<NaiveDateTime>,
     /// Working days (calendar days for the resident check) used so far
-    days_used: u32,
+    pub(crate) days_used: u32,
     /// Working days (calendar days for the resident check) left
-    days_left: u32,
-    breached: bool,
-    paused: bool,
+    pub(crate) days_left: u32,
+    pub(crate) breached: bool,
+    pub(crate) paused: bool,
     /// 0 from filing; one more after each refuted answer
-    cycle: i32,
+    pub(crate) cycle: i32,
     /// 0: the crew; 1: the department's supervisors; 2: the city's
-    escalation_level: i32,
+    pub(crate) escalation_level: i32,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct PauseView {
     /// waiting_for_resident, seasonal_work, third_party or procurement
-    reason: String,
-    note: Option<String>,
+    pub(crate) reason: String,
+    pub(crate) note: Option<String>,
     /// The date work is expected to resume
-    resume_on: chrono::NaiveDate,
-    started_at: NaiveDateTime,
+    pub(crate) resume_on: chrono::NaiveDate,
+    pub(crate) started_at: NaiveDateTime,
     /// null while paused
-    ended_at: Option<NaiveDateTime>,
+    pub(crate) ended_at: Option<NaiveDateTime>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct PhotoView {
     pub url: String,
+    /// The history event the photo came with (an answer, a refutation);
+    /// null for the report's own photos
+    pub event_id: Option<String>,
     pub thumbnail_url: String,
     pub width: i32,
     pub height: i32,
@@ -546,6 +562,7 @@ impl PhotoView {
     pub fn new(state: &AppState, photo: &AttachmentRow) -> PhotoView {
         PhotoView {
             url: state.photo_url(&photo.content_hash, Variant::Full),
+            event_id: photo.event_id.clone(),
             thumbnail_url: state.photo_url(&photo.content_hash, Variant::Thumbnail),
             width: photo.width,
             height: photo.height,
@@ -635,6 +652,7 @@ impl ReportView {
                 .into_iter()
                 .filter(|e| e.public || clocks.internal_history)
                 .map(|e| HistoryEntry {
+                    id: e.id,
                     internal: !e.public,
                     at: e.created_at,
                     kind: e.kind,
@@ -666,10 +684,22 @@ pub async fn show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, Action::ReadPublic).await?;
-    let key = report_id(&id)?;
+    let view = view_of(&state, &caller, report_id(&id)?)
+        .await?
+        .ok_or_else(|| no_such_report(&id))?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// One report as `caller` may see it (`None`: no such report).
+pub(crate) async fn view_of(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    key: String,
+) -> Result<Option<ReportView>, ApiError> {
     let now = state.clock.now();
     let app = state.clone();
-    let found = db(&state, move |conn| {
+    let caller = caller.clone();
+    let found = db(state, move |conn| {
         let Some(detail) = report_db::find(conn, &key)? else {
             return Ok(None);
         };
@@ -706,8 +736,9 @@ pub async fn show(
         Ok(Some((detail, photos, clocks)))
     })
     .await?;
-    let (detail, photos, clocks) = found.ok_or_else(|| no_such_report(&id))?;
-    Ok(HttpResponse::Ok().json(ReportView::new(&state, detail, photos, clocks)?))
+    found
+        .map(|(detail, photos, clocks)| ReportView::new(state, detail, photos, clocks))
+        .transpose()
 }
 
 #[derive(Deserialize)]

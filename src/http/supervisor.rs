@@ -21,7 +21,7 @@ use crate::db::supervisor::{self as supervisor_db, group_by, Risk, Watched};
 use crate::policy::{self, Action, Principal};
 use crate::sla::stats::{aggregate, Aggregate};
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct WatchQuery {
     /// A department code: it and the departments below it
     department: Option<String>,
@@ -39,9 +39,25 @@ pub struct WatchQuery {
     to: Option<String>,
 }
 
+impl WatchQuery {
+    /// A query narrowed to a department, category and district.
+    pub fn narrowed(
+        department: Option<String>,
+        category: Option<String>,
+        district: Option<String>,
+    ) -> WatchQuery {
+        WatchQuery {
+            department,
+            category,
+            district,
+            ..WatchQuery::default()
+        }
+    }
+}
+
 /// The reports a staff member may watch, narrowed by the query: a filter
 /// with the department, category and district ids.
-fn scope_filter(
+pub(crate) fn scope_filter(
     snapshot: &Snapshot,
     who: &Principal,
     query: &WatchQuery,

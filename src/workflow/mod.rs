@@ -231,6 +231,23 @@ pub fn decide(
     })
 }
 
+/// The moves `actor` may make on the report now, in the table's order: the
+/// buttons a page offers. Each still goes through [`decide`] with what the
+/// person fills in (a reason, an answer, a department).
+pub fn available(case: &Case, actor: &Actor, departments: &Departments) -> Vec<Action> {
+    let scoped = in_scope(actor, case.department, departments);
+    Action::ALL
+        .into_iter()
+        .filter(|&action| {
+            let rule = rules::rule(action);
+            !rule.who.iter().all(|w| *w == Who::System)
+                && allowed(rule.who, actor, scoped)
+                && rule.from.contains(&case.status)
+                && check_limits(case, action, actor).is_ok()
+        })
+        .collect()
+}
+
 /// Whether residents may still answer the city's answer: until the check
 /// window closes (after that the scanner confirms it).
 pub fn check_open(check_due_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Result<(), Refusal> {

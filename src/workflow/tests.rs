@@ -619,3 +619,43 @@ fn resolution_moves_name_their_ledger_entries() {
     assert_eq!(kinds(Action::Close), [Kind::Closed]);
     assert!(kinds(Action::Take).is_empty() && kinds(Action::Pause).is_empty());
 }
+
+/// The buttons a page offers are exactly the moves `decide` allows with
+/// everything filled in, for every status and actor.
+#[test]
+fn available_moves_are_the_ones_decide_allows() {
+    let c = city();
+    let command = full_command(&c);
+    let mut reporter = actor(Role::Resident, None);
+    reporter.is_reporter = true;
+    let actors = [
+        actor(Role::Crew, Some(c.roads)),
+        actor(Role::Crew, Some(c.housing)),
+        actor(Role::Supervisor, Some(c.city)),
+        actor(Role::Supervisor, Some(c.housing)),
+        actor(Role::Admin, None),
+        actor(Role::Resident, None),
+        reporter,
+    ];
+    for status in ReportStatus::ALL {
+        for a in &actors {
+            let mut case = case(status, c.roads);
+            case.check_due_at = Some(case.now + chrono::TimeDelta::days(3));
+            let offered = available(&case, a, &c.departments);
+            let allowed: Vec<Action> = Action::ALL
+                .into_iter()
+                .filter(|&action| action != Action::AutoConfirm)
+                .filter(|&action| decide(&case, action, &command, a, &c.departments).is_ok())
+                .collect();
+            assert_eq!(offered, allowed, "{status:?} for {a:?}");
+        }
+    }
+    // A crew member of the department is offered the crew's moves.
+    let assigned = case(Assigned, c.roads);
+    let crew = available(&assigned, &actors[0], &c.departments);
+    assert_eq!(
+        crew,
+        vec![Action::Take, Action::Pause, Action::Answer, Action::Return]
+    );
+    assert!(available(&assigned, &actors[1], &c.departments).is_empty());
+}

@@ -1,0 +1,298 @@
+//! The words of the web pages in Russian and English. Each text is a field
+//! of [`Texts`], so a template that names a missing one does not compile.
+
+use crate::locale::Locale;
+
+macro_rules! texts {
+    ($($key:ident: $ru:literal, $en:literal;)*) => {
+        /// Every text of the pages in one language.
+        pub struct Texts {
+            $(pub $key: &'static str,)*
+        }
+        pub const RU: Texts = Texts { $($key: $ru,)* };
+        pub const EN: Texts = Texts { $($key: $en,)* };
+    };
+}
+
+texts! {
+    lang: "ru", "en";
+    site: "Наш город", "Our city";
+    skip: "К содержанию", "Skip to content";
+    nav_map: "Карта", "Map";
+    nav_file: "Сообщить о проблеме", "Report a problem";
+    nav_my: "Мои сообщения", "My reports";
+    nav_settings: "Настройки", "Settings";
+    nav_queue: "Очередь", "Queue";
+    nav_dashboard: "Сроки", "Deadlines";
+    nav_stats: "Статистика", "Statistics";
+    nav_login: "Войти", "Log in";
+    nav_register: "Регистрация", "Register";
+    nav_logout: "Выйти", "Log out";
+    language: "Язык", "Language";
+    map_title: "Проблемы на карте", "Problems on the map";
+    map_hint: "Приблизьте карту, чтобы увидеть отдельные сообщения; число в кружке — сколько их рядом.", "Zoom in to see single reports; a number in a circle is how many are nearby.";
+    filters: "Фильтры", "Filters";
+    status: "Статус", "Status";
+    any_open: "Все открытые", "All open";
+    any_status: "Любой", "Any";
+    category: "Категория", "Category";
+    any_category: "Все категории", "All categories";
+    apply: "Показать", "Show";
+    file_title: "Сообщить о проблеме", "Report a problem";
+    step_place: "Где", "Where";
+    place_hint: "Нажмите на карту, чтобы поставить метку, или укажите координаты.", "Click the map to place a pin, or enter the coordinates.";
+    my_location: "Моё местоположение", "My location";
+    locating: "Определяем местоположение…", "Finding your location…";
+    no_location: "Не удалось определить местоположение", "Your location could not be found";
+    lat: "Широта", "Latitude";
+    lon: "Долгота", "Longitude";
+    address: "Адрес (необязательно)", "Address (optional)";
+    step_what: "Что случилось", "What is wrong";
+    search_category: "Найти категорию", "Find a category";
+    search_hint: "Начните вводить: «яма», «освещение»…", "Start typing: “pothole”, “lighting”…";
+    description: "Описание", "Description";
+    photos: "Фотографии", "Photos";
+    photos_hint: "JPEG, PNG или WebP; место съёмки и прочие метаданные удаляются.", "JPEG, PNG or WebP; location and other metadata are removed.";
+    step_who: "Кто сообщает", "Who reports";
+    email: "Эл. почта", "Email";
+    name: "Имя (необязательно)", "Name (optional)";
+    show_name: "Показывать моё имя в сообщении", "Show my name on the report";
+    anonymous_hint: "Без входа мы пришлём на почту ссылку для подтверждения сообщения.", "Without logging in, we email you a link to confirm the report.";
+    filing_as: "Вы сообщаете как", "You report as";
+    duplicates_title: "Рядом уже сообщили", "Already reported nearby";
+    duplicates_hint: "Если это та же проблема, присоединитесь — так её решат быстрее.", "If it is the same problem, join it — that gets it fixed sooner.";
+    me_too: "У меня то же", "Me too";
+    joined: "Вы присоединились", "You joined";
+    submit_report: "Отправить", "Send";
+    held: "Почти готово: подтвердите сообщение по ссылке из письма.", "Almost done: confirm the report with the link in the email.";
+    report: "Сообщение", "Report";
+    filed: "Подано", "Filed";
+    department: "Ответственный", "Responsible";
+    area: "Район", "District";
+    supporters: "Поддержали", "Supported by";
+    deadline: "Срок", "Deadline";
+    stage: "Этап", "Stage";
+    working_days_used: "Рабочих дней прошло", "Working days used";
+    working_days_left: "Рабочих дней осталось", "Working days left";
+    days_used: "Дней прошло", "Days used";
+    days_left: "Дней осталось", "Days left";
+    overdue: "Срок нарушен", "Overdue";
+    paused_now: "Приостановлено: срок не идёт", "Paused: the clock is stopped";
+    pauses: "Приостановки", "Pauses";
+    pause_reason: "Причина", "Reason";
+    resume_on: "Возобновить", "Resume on";
+    until_now: "до сих пор", "ongoing";
+    history: "История", "History";
+    internal: "внутреннее", "internal";
+    answers_title: "Подробности", "Details";
+    the_answer: "Ответ города", "The city's answer";
+    check_title: "Проблема решена?", "Is it fixed?";
+    check_until: "Ответить можно до", "You can answer until";
+    confirm: "Да, решена", "Yes, it is fixed";
+    refute: "Нет, не решена", "No, it is not fixed";
+    refute_reason: "Что не так", "What is wrong";
+    followers_said: "Поддержавшие ответили", "Supporters answered";
+    fixed: "решена", "fixed";
+    not_fixed: "не решена", "not fixed";
+    ledger: "Реестр решений", "Resolution ledger";
+    ledger_proof: "Доказательство включения", "Inclusion proof";
+    actions: "Действия", "Actions";
+    note: "Комментарий", "Note";
+    internal_note: "Внутренняя заметка", "Internal note";
+    add_note: "Добавить заметку", "Add note";
+    reason: "Причина", "Reason";
+    answer_text: "Ответ жителю", "Answer to the resident";
+    photo_required: "Фото выполненной работы", "Photo of the work done";
+    to_department: "Подразделение", "Department";
+    original_number: "Номер исходного сообщения", "Number of the original report";
+    act_accept: "Принять в работу", "Accept";
+    act_reject: "Отклонить", "Reject";
+    act_mark_duplicate: "Отметить как повтор", "Mark as duplicate";
+    act_assign: "Передать", "Reassign";
+    act_take: "Взять в работу", "Take";
+    act_pause: "Приостановить", "Pause";
+    act_resume: "Возобновить работу", "Resume";
+    act_answer: "Ответить", "Answer";
+    act_return: "Вернуть: не наше", "Return as misrouted";
+    act_close: "Закрыть", "Close";
+    act_escalate: "Эскалировать", "Escalate";
+    pr_waiting_for_resident: "ждём ответа жителя", "waiting for the resident";
+    pr_seasonal_work: "сезонные работы", "seasonal work";
+    pr_third_party: "работы другой организации", "work by a third party";
+    pr_procurement: "закупка", "procurement";
+    my_title: "Мои сообщения", "My reports";
+    my_empty: "Вы ещё ничего не сообщили.", "You have not reported anything yet.";
+    number: "Номер", "Number";
+    settings_title: "Настройки", "Settings";
+    mail_language: "Язык писем и страниц", "Language of emails and pages";
+    email_notifications: "Присылать письма об изменениях моих сообщений", "Email me when my reports change";
+    save: "Сохранить", "Save";
+    saved: "Сохранено", "Saved";
+    password_title: "Сменить пароль", "Change password";
+    current_password: "Текущий пароль", "Current password";
+    new_password: "Новый пароль", "New password";
+    password_hint: "От 10 до 128 символов.", "10 to 128 characters.";
+    login_title: "Вход", "Log in";
+    password: "Пароль", "Password";
+    totp: "Код из приложения", "Authenticator code";
+    totp_hint: "Сотрудникам: шесть цифр из приложения-аутентификатора.", "Staff: the six digits from your authenticator app.";
+    forgot: "Забыли пароль?", "Forgot your password?";
+    no_account: "Нет учётной записи?", "No account?";
+    register_title: "Регистрация", "Register";
+    registered: "Мы отправили письмо со ссылкой для подтверждения адреса.", "We sent you an email with a link to confirm your address.";
+    reset_title: "Восстановление пароля", "Reset your password";
+    reset_sent: "Если такой адрес зарегистрирован, мы отправили на него ссылку.", "If the address is registered, we sent it a link.";
+    send_link: "Прислать ссылку", "Send the link";
+    enrol_title: "Второй фактор", "Second factor";
+    enrol_hint: "Добавьте этот ключ в приложение-аутентификатор и введите код из него.", "Add this key to your authenticator app and enter its code.";
+    queue_title: "Очередь подразделения", "Department queue";
+    queue_hint: "Открытые сообщения, ближайший срок — сверху.", "Open reports, nearest deadline first.";
+    queue_empty: "Открытых сообщений нет.", "No open reports.";
+    risk: "Риск", "Risk";
+    risk_ok: "в срок", "on track";
+    risk_at_risk: "под угрозой", "at risk";
+    risk_breached: "просрочено", "breached";
+    dashboard_title: "Соблюдение сроков", "Deadlines";
+    any_department: "Все подразделения", "All departments";
+    any_district: "Все районы", "All districts";
+    district: "Район", "District";
+    at_risk_and_breached: "Под угрозой и просроченные", "At risk and breached";
+    by_department: "По подразделениям", "By department";
+    by_category: "По категориям", "By category";
+    trend_title: "Предупреждения и нарушения по дням", "Warnings and breaches per day";
+    export_csv: "Выгрузить CSV", "Export CSV";
+    escalated_title: "Эскалированные и переоткрытые", "Escalated and reopened";
+    level: "Уровень", "Level";
+    nothing_here: "Нет таких сообщений.", "No such reports.";
+    stats_title: "Как отвечает город", "How the city answers";
+    stats_hint: "Сообщения за последние 365 дней.", "Reports filed in the last 365 days.";
+    total: "Всего", "Total";
+    reports_count: "Сообщений", "Reports";
+    answered: "С ответом", "Answered";
+    on_time: "В срок", "On time";
+    median_answer: "Медиана до ответа, ч", "Median hours to answer";
+    disputed: "Оспорено", "Disputed";
+    ledger_verify: "Проверить реестр решений", "Verify the resolution ledger";
+    ledger_export: "Выгрузить реестр", "Export the ledger";
+    ledger_checkpoints: "Подписанные контрольные точки", "Signed checkpoints";
+    error_title: "Не получилось", "Something is wrong";
+    not_found_title: "Такой страницы нет", "There is no such page";
+    login_needed: "Войдите, чтобы открыть эту страницу.", "Log in to open this page.";
+    st_moderation: "на модерации", "in moderation";
+    st_assigned: "назначено", "assigned";
+    st_in_progress: "в работе", "in progress";
+    st_paused: "приостановлено", "paused";
+    st_resolved: "решено, ждёт проверки", "answered, awaiting check";
+    st_confirmed: "решение подтверждено", "fix confirmed";
+    st_reopened: "переоткрыто", "reopened";
+    st_returned: "возвращено", "returned";
+    st_rejected: "отклонено", "rejected";
+    st_duplicate: "повтор", "duplicate";
+    st_closed: "закрыто", "closed";
+    stage_moderation: "модерация", "moderation";
+    stage_answer: "ответ", "answer";
+    stage_fix: "устранение", "fix";
+    stage_resident_check: "проверка жителем", "resident check";
+}
+
+pub fn texts(locale: Locale) -> &'static Texts {
+    match locale {
+        Locale::Ru => &RU,
+        Locale::En => &EN,
+    }
+}
+
+impl Texts {
+    /// A status's name.
+    pub fn status(&self, code: &str) -> &'static str {
+        match code {
+            "moderation" => self.st_moderation,
+            "assigned" => self.st_assigned,
+            "in_progress" => self.st_in_progress,
+            "paused" => self.st_paused,
+            "resolved" => self.st_resolved,
+            "confirmed" => self.st_confirmed,
+            "reopened" => self.st_reopened,
+            "returned" => self.st_returned,
+            "rejected" => self.st_rejected,
+            "duplicate" => self.st_duplicate,
+            "closed" => self.st_closed,
+            _ => "—",
+        }
+    }
+
+    /// A deadline stage's name.
+    pub fn stage(&self, code: &str) -> &'static str {
+        match code {
+            "moderation" => self.stage_moderation,
+            "answer" => self.stage_answer,
+            "fix" => self.stage_fix,
+            "resident_check" => self.stage_resident_check,
+            _ => "—",
+        }
+    }
+
+    /// A pause reason's name.
+    pub fn pause_reason(&self, code: &str) -> &'static str {
+        match code {
+            "waiting_for_resident" => self.pr_waiting_for_resident,
+            "seasonal_work" => self.pr_seasonal_work,
+            "third_party" => self.pr_third_party,
+            "procurement" => self.pr_procurement,
+            _ => "—",
+        }
+    }
+
+    /// A workflow action's button.
+    pub fn action(&self, code: &str) -> &'static str {
+        match code {
+            "accept" => self.act_accept,
+            "reject" => self.act_reject,
+            "mark_duplicate" => self.act_mark_duplicate,
+            "assign" => self.act_assign,
+            "take" => self.act_take,
+            "pause" => self.act_pause,
+            "resume" => self.act_resume,
+            "answer" => self.act_answer,
+            "return" => self.act_return,
+            "confirm" => self.confirm,
+            "refute" => self.refute,
+            "close" => self.act_close,
+            _ => "—",
+        }
+    }
+
+    /// A risk's name.
+    pub fn risk(&self, code: &str) -> &'static str {
+        match code {
+            "at_risk" => self.risk_at_risk,
+            "breached" => self.risk_breached,
+            _ => self.risk_ok,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_stage_and_reason_has_a_name_in_both_languages() {
+        for t in [&RU, &EN] {
+            for s in crate::reports::ReportStatus::ALL {
+                assert_ne!(t.status(s.as_str()), "—", "{}", s.as_str());
+            }
+            for a in crate::workflow::Action::ALL {
+                if a != crate::workflow::Action::AutoConfirm {
+                    assert_ne!(t.action(a.as_str()), "—", "{a}");
+                }
+            }
+            for r in crate::workflow::PauseReason::ALL {
+                assert_ne!(t.pause_reason(r.as_str()), "—");
+            }
+            for s in ["moderation", "answer", "fix", "resident_check"] {
+                assert_ne!(t.stage(s), "—");
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+// Gorod's pages: forms with a data-api attribute are sent to the JSON API
+// (with the session's CSRF token), and each error the API names a field of
+// is shown next to that field. Works with the keyboard: these are ordinary
+// forms with labels; the script only changes how they are sent.
+"use strict";
+
+const Gorod = (() => {
+  const csrf = () => {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : null;
+  };
+
+  function setCsrf(token) {
+    let meta = document.querySelector('meta[name="csrf-token"]');
+    if (!meta) {
+      meta = document.createElement("meta");
+      meta.name = "csrf-token";
+      document.head.appendChild(meta);
+    }
+    meta.content = token;
+  }
+
+  // Sends a request to the API; resolves to {status, body}.
+  async function api(method, url, payload) {
+    const headers = { Accept: "application/json" };
+    const token = csrf();
+    if (token) headers["X-CSRF-Token"] = token;
+    let body;
+    if (payload instanceof FormData) {
+      body = payload;
+    } else if (payload !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(payload);
+    }
+    const response = await fetch(url, { method, headers, body, credentials: "same-origin" });
+    let data = null;
+    const text = await response.text();
+    try { data = text ? JSON.parse(text) : null; } catch (_) { data = { message: text }; }
+    return { status: response.status, body: data };
+  }
+
+  function setPath(target, path, value) {
+    const parts = path.split(".");
+    let node = target;
+    for (const part of parts.slice(0, -1)) {
+      node[part] = node[part] || {};
+      node = node[part];
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+
+  function localWithOffset(value) {
+    // A datetime-local value in the device's zone, with its offset.
+    const date = new Date(value);
+    const offset = -date.getTimezoneOffset();
+    const sign = offset >= 0 ? "+" : "-";
+    const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, "0");
+    return `${value.length === 16 ? value + ":00" : value}${sign}${pad(offset / 60)}:${pad(offset % 60)}`;
+  }
+
+  // The form's fields as the API's JSON: dotted names nest, data-type says
+  // numbers, booleans, lists and local times; empty optional fields are left out.
+  function collect(form) {
+    const json = {};
+    const files = [];
+    for (const el of form.elements) {
+      if (!el.name || el.disabled || el.closest("fieldset[disabled]")) continue;
+      if (el.type === "file") { for (const f of el.files) files.push([el.name, f]); continue; }
+      const type = el.dataset.type;
+      if (type === "bool") {
+        setPath(json, el.name, el.type === "checkbox" ? el.checked : el.value === "true");
+        continue;
+      }
+      if (type === "list") {
+        if (el.checked) {
+          const parts = el.name.split(".");
+          let node = json;
+          for (const p of parts.slice(0, -1)) node = node[p] = node[p] || {};
+          const key = parts[parts.length - 1];
+          (node[key] = node[key] || []).push(el.value);
+        }
+        continue;
+      }
+      if ((el.type === "radio" || el.type === "checkbox") && !el.checked) continue;
+      const value = el.value.trim();
+      if (value === "") continue;
+      if (type === "number") setPath(json, el.name, Number(value.replace(",", ".")));
+      else if (type === "datetime") setPath(json, el.name, localWithOffset(value));
+      else setPath(json, el.name, el.value);
+    }
+    return { json, files };
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll("[data-error-for]").forEach((e) => { e.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+  }
+
+  // Puts the API's message next to the field it names (photos[2] → photos,
+  // answers.size → answers.size), else at the top of the form.
+  function showError(form, error) {
+    const field = (error && error.field) || "body";
+    const candidates = [field, field.replace(/\[\d+\]/g, ""), field.split(".")[0], "body"];
+    let slot = null;
+    for (const name of candidates) {
+      slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+      if (slot) break;
+    }
+    const message = (error && error.message) || "Error";
+    if (slot) {
+      slot.textContent = message;
+      const input = form.querySelector(`[name="${CSS.escape(field.replace(/\[\d+\]/g, ""))}"]`);
+      if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+      else slot.scrollIntoView({ block: "center" });
+    } else {
+      alert(message);
+    }
+  }
+
+  async function submit(form, extra) {
+    clearErrors(form);
+    const { json, files } = collect(form);
+    Object.assign(json, extra || {});
+    let payload = json;
+    if (files.length > 0 && form.dataset.jsonPart) {
+      payload = new FormData();
+      payload.append(form.dataset.jsonPart, new Blob([JSON.stringify(json)], { type: "application/json" }));
+      for (const [name, file] of files) payload.append(name, file, file.name);
+    }
+    const button = form.querySelector('button[type="submit"]');
+    if (button) button.disabled = true;
+    try {
+      const { status, body } = await api(form.dataset.method || "POST", form.dataset.api, payload);
+      form.dispatchEvent(new CustomEvent("gorod:answer", { detail: { status, body } }));
+      if (status >= 400) { showError(form, body); return; }
+      if (body && body.csrf_token) setCsrf(body.csrf_token);
+      if (body && body.second_factor_pending) { await enrol(); return; }
+      const statusSlot = form.querySelector(".form-status");
+      if (body && body.status === "awaiting_confirmation" && form.dataset.held) {
+        statusSlot.textContent = form.dataset.held;
+        form.reset();
+        return;
+      }
+      if (form.dataset.then === "reload") { location.reload(); return; }
+      if (form.dataset.then) {
+        location.assign(form.dataset.then.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(body[k])));
+        return;
+      }
+      if (statusSlot) statusSlot.textContent = form.dataset.done || "OK";
+    } catch (e) {
+      showError(form, { message: String(e) });
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!form.dataset || !form.dataset.api || form.dataset.custom) return;
+    event.preventDefault();
+    submit(form);
+  });
+
+  // Logging out: the API ends every session; then the front page.
+  document.addEventListener("click", async (event) => {
+    if (event.target.id !== "logout") return;
+    await api("POST", "/api/v1/account/logout");
+    location.assign("/");
+  });
+
+  // A staff login that owes the second factor shows the enrolment step:
+  // the new secret to type into the app, and a form for its first code.
+  async function enrol() {
+    const section = document.getElementById("enrol");
+    const { status, body } = await api("POST", "/api/v1/account/totp");
+    if (!section || status !== 200) return;
+    document.getElementById("enrol-secret").textContent = body.secret;
+    section.hidden = false;
+    document.getElementById("enrol-code").focus();
+  }
+
+  return { api, submit, showError, clearErrors, collect };
+})();
