@@ -18,7 +18,7 @@
   } else {
     map.fitBounds(setup.bounds);
   }
-  const points = L.markerClusterGroup({ showCoverageOnHover: false });
+  const points = L.markerClusterGroup({ showCoverageOnHover: false, disableClusteringAtZoom: 18 });
   const clusters = L.layerGroup();
   points.addTo(map);
   clusters.addTo(map);

@@ -463,6 +463,8 @@ pub struct ReportPage {
     /// Whether they filed or follow it.
     involved: bool,
     departments: Vec<DepartmentItem>,
+    /// The answers to the category's questions: prompt and answer, as read.
+    details: Vec<(String, String)>,
     pause_reasons: Vec<&'static str>,
     /// Today in the city, the earliest expected resume date.
     tomorrow: String,
@@ -478,11 +480,18 @@ impl ReportPage {
             .collect()
     }
 
+    /// The photos the report was filed with.
     pub fn own_photos(&self) -> Vec<&super::reports::PhotoView> {
+        let filed = self
+            .report
+            .history
+            .iter()
+            .find(|e| e.kind == "filed")
+            .map(|e| e.id.as_str());
         self.report
             .photos
             .iter()
-            .filter(|p| p.event_id.is_none())
+            .filter(|p| p.event_id.is_none() || p.event_id.as_deref() == filed)
             .collect()
     }
 
@@ -537,7 +546,8 @@ async fn report_page(
     let app = state.clone();
     let who = caller.clone();
     let now = state.clock.now();
-    let (actions, involved, may_note, departments, today) = db(&state, move |conn| {
+    let report_code = report.category.code.clone();
+    let (actions, involved, may_note, departments, questions, today) = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
         let Some(detail) = crate::db::reports::find(conn, &id)? else {
             return Err(not_found());
@@ -552,6 +562,11 @@ async fn report_page(
                 .is_some_and(|(_, involved)| involved),
             None => false,
         };
+        let questions = snapshot
+            .categories
+            .get(&report_code)
+            .map(|c| c.questions.clone())
+            .unwrap_or_default();
         let tree = snapshot.map.departments();
         let department = row.department_id.as_deref().and_then(|d| d.parse().ok());
         let actions = match who.role() {
@@ -580,10 +595,12 @@ async fn report_page(
             involved,
             may_note,
             departments(conn)?,
+            questions,
             case.today,
         ))
     })
     .await?;
+    let details = details(&ctx, &questions, &report.answers);
     html(&ReportPage {
         ctx,
         report,
@@ -591,12 +608,41 @@ async fn report_page(
         may_note,
         involved,
         departments,
+        details,
         pause_reasons: workflow::PauseReason::ALL
             .iter()
             .map(|r| r.as_str())
             .collect(),
         tomorrow: (today + TimeDelta::days(1)).format("%Y-%m-%d").to_string(),
     })
+}
+
+/// A report's answers as people read them: each question's prompt, and
+/// the chosen values' names.
+fn details(ctx: &Ctx, questions: &[Question], answers: &serde_json::Value) -> Vec<(String, String)> {
+    let Some(answers) = answers.as_object() else {
+        return Vec::new();
+    };
+    answers
+        .iter()
+        .map(|(code, value)| {
+            let question = questions.iter().find(|q| &q.code == code);
+            let name = |v: &serde_json::Value| {
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                question
+                    .and_then(|q| q.values.iter().find(|c| c.key == text))
+                    .map_or(text, |c| c.name.clone())
+            };
+            let shown = match value {
+                serde_json::Value::Array(items) => {
+                    items.iter().map(name).collect::<Vec<_>>().join(", ")
+                }
+                other => name(other),
+            };
+            let prompt = question.map_or(code.as_str(), |q| ctx.prompt(q));
+            (prompt.to_string(), shown)
+        })
+        .collect()
 }
 
 /// A report in a table.

@@ -1,0 +1,218 @@
+// The browser test: Debian's headless Chromium, driven by playwright-core,
+// walks the web pages of a running Gorod (GOROD_URL) as its people would.
+// A resident files a report with a photo on a phone-sized screen and finds
+// it on the map; the roads supervisor accepts it; a crew member takes it
+// from the queue and answers with a photo; the resident refutes the answer
+// and the report reopens; the supervisor's dashboard shows it escalated.
+// Screenshots of every page go to ARTIFACTS (default target/browser).
+import { chromium } from "playwright-core";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import assert from "node:assert/strict";
+
+const base = process.env.GOROD_URL || "http://127.0.0.1:8080";
+const out = process.env.ARTIFACTS || "target/browser";
+const password = "demo-password-2026";
+const totpSecret = "GORODDEMOGORODDEMOGORODDEMO23456";
+fs.mkdirSync(out, { recursive: true });
+
+// RFC 6238 with the demo staff's secret: the code of the current step.
+function totp(secret, at = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30000)));
+  const mac = crypto.createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+});
+const problems = [];
+let shot = 0;
+
+async function person(name, options) {
+  const context = await browser.newContext({ baseURL: base, ...options });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => problems.push(`${name}: script error: ${e.message}`));
+  page.on("console", (m) => {
+    // Map tiles cannot load on a machine without the internet; that is
+    // expected and the map must work without them.
+    if (m.type() === "error" && !/Failed to load resource|ERR_NAME_NOT_RESOLVED|ERR_INTERNET|tile\.openstreetmap/.test(m.text())) {
+      problems.push(`${name}: console: ${m.text()}`);
+    }
+  });
+  page.snap = async (what) => {
+    shot += 1;
+    await page.screenshot({ path: path.join(out, `${String(shot).padStart(2, "0")}-${name}-${what}.png`), fullPage: true });
+  };
+  return page;
+}
+
+// Logs in through the login page; staff give the authenticator's code (a
+// code is taken once: if this step's was just used, the next step's).
+async function logIn(page, email, staff) {
+  await page.goto("/login", { waitUntil: "domcontentloaded" });
+  await page.getByLabel(/Эл. почта|Email/).fill(email);
+  await page.getByLabel(/^(Пароль|Password)$/).fill(password);
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    if (staff) {
+      await page.locator("#login-form").getByLabel(/Код из приложения|Authenticator code/).fill(totp(totpSecret));
+    }
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/api/v1/account/login")),
+      page.getByRole("button", { name: /Войти|Log in/ }).last().click(),
+    ]);
+    if (response.status() === 200) {
+      await page.waitForURL((u) => u.pathname === "/");
+      return;
+    }
+    await page.waitForTimeout(30000 - (Date.now() % 30000) + 500);
+  }
+  assert.fail(`${email} could not log in`);
+}
+
+// Presses a button that sends its form to the API and reloads the page;
+// an error answer fails the test with the API's words.
+async function send(page, button) {
+  const navigated = page.waitForEvent("framenavigated");
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/api/v1/") && r.request().method() !== "GET"),
+    button.click(),
+  ]);
+  if (response.status() >= 400) {
+    assert.fail(`${response.url()}: ${response.status()} ${await response.text()}`);
+  }
+  await navigated;
+  await page.waitForLoadState("load");
+}
+
+async function act(page, action, fill) {
+  const form = page.locator(`#action-${action}`);
+  if (fill) await fill(form);
+  await send(page, form.locator('button[type="submit"]'));
+}
+
+// 1. A resident on a phone: logs in, files a pothole with a photo.
+const resident = await person("resident", {
+  viewport: { width: 390, height: 844 },
+  locale: "ru-RU",
+  isMobile: true,
+  hasTouch: true,
+});
+await resident.goto("/", { waitUntil: "domcontentloaded" });
+await resident.waitForSelector("#map[data-loaded]");
+await resident.snap("map");
+await logIn(resident, "resident1@demo.gorod.local");
+
+await resident.goto("/new", { waitUntil: "domcontentloaded" });
+assert.equal(await resident.locator("h1").textContent(), "Сообщить о проблеме");
+// A pin by tapping the map (no tiles load here): the coordinates fill in.
+await resident.locator("#pick-map").click({ position: { x: 180, y: 150 } });
+assert.match(await resident.locator("#lat").inputValue(), /^\d+\.\d{6}$/);
+// Then typed by hand, to a point in the Tverskoy district.
+await resident.locator("#lat").fill("55.770400");
+await resident.locator("#lon").fill("37.605100");
+await resident.locator("#lon").press("Tab");
+// The searchable category picker: typing narrows it, Enter takes the first.
+await resident.getByLabel("Найти категорию").fill("яма на дор");
+assert.equal(await resident.locator("#cat-list .choice:not([hidden])").count(), 1);
+await resident.getByLabel("Найти категорию").press("Enter");
+await resident.locator("fieldset[data-questions-for=pothole]").waitFor({ state: "visible" });
+// Sending without the required answer shows the error next to the field.
+await resident.getByLabel("Описание *").fill("Глубокая яма у перехода, машины объезжают по встречной");
+await resident.getByRole("button", { name: "Отправить" }).click();
+await resident.locator('[data-error-for="answers.size"]:not(:empty)').waitFor();
+await resident.snap("file-error");
+await resident.getByLabel("Размер ямы *").selectOption("medium");
+const photo = path.join(out, "pothole.jpg");
+fs.writeFileSync(photo, await resident.screenshot({ type: "jpeg", quality: 80 }));
+await resident.getByLabel("Фотографии").setInputFiles(photo);
+await resident.snap("file");
+await Promise.all([
+  resident.waitForURL(/\/reports\/\d+$/),
+  resident.getByRole("button", { name: "Отправить" }).click(),
+]);
+const number = Number(resident.url().match(/\/reports\/(\d+)$/)[1]);
+assert.match(await resident.locator("#status").textContent(), /на модерации/);
+assert.equal(await resident.locator(".photos img").count(), 1);
+assert.match(await resident.locator("#days-left").textContent(), /^\d+$/);
+assert.match(await resident.locator(".facts").nth(1).textContent(), /Размер ямы\s*30–100 см/);
+await resident.snap("report-filed");
+
+// It is on the map, close up.
+await resident.goto("/?lat=55.7704&lon=37.6051&zoom=18", { waitUntil: "domcontentloaded" });
+await resident.locator(`.leaflet-marker-icon[title="№ ${number}"]`).waitFor();
+await resident.snap("map-with-report");
+
+// 2. The roads supervisor at a desk: accepts it.
+const supervisor = await person("supervisor", { viewport: { width: 1280, height: 900 }, locale: "ru-RU" });
+await logIn(supervisor, "supervisor.roads@demo.gorod.local", true);
+await supervisor.goto(`/reports/${number}`, { waitUntil: "domcontentloaded" });
+await act(supervisor, "accept");
+assert.match(await supervisor.locator("#status").textContent(), /назначено/);
+
+// 3. A roads crew member in the field: the queue, take, answer with a photo.
+const crew = await person("crew", { viewport: { width: 412, height: 915 }, locale: "en-GB", isMobile: true });
+await logIn(crew, "crew1.roads@demo.gorod.local", true);
+await crew.goto("/queue", { waitUntil: "domcontentloaded" });
+assert.equal(await crew.locator("h1").textContent(), "Department queue");
+const row = crew.locator(`tr[data-number="${number}"]`);
+await row.waitFor();
+await crew.snap("queue");
+await Promise.all([crew.waitForURL(`**/reports/${number}`), row.getByRole("link").click()]);
+// Exactly the moves the workflow allows the crew now.
+const offered = await crew.locator("form.action").evaluateAll((fs) => fs.map((f) => f.id));
+assert.deepEqual(offered, ["action-take", "action-pause", "action-answer", "action-return", "note-form"]);
+await crew.snap("report-crew");
+await act(crew, "take");
+assert.match(await crew.locator("#status").textContent(), /in progress/);
+await crew.getByLabel("Note *").fill("Asphalt crew booked for tomorrow morning");
+await send(crew, crew.getByRole("button", { name: "Add note" }));
+await act(crew, "answer", async (form) => {
+  await form.getByLabel("Answer to the resident *").fill("The pothole was filled with hot asphalt.");
+  await form.getByLabel("Photo of the work done").setInputFiles(photo);
+});
+assert.match(await crew.locator("#status").textContent(), /answered/);
+assert.equal(await crew.locator(".answer .photos img").count(), 1);
+await crew.snap("report-answered");
+
+// 4. The resident refutes the answer: the report reopens.
+await resident.goto(`/reports/${number}`, { waitUntil: "domcontentloaded" });
+assert.match(await resident.locator("#answer-text").textContent(), /hot asphalt/);
+// The internal note is not shown to the resident.
+assert.equal(await resident.getByText("Asphalt crew booked").count(), 0);
+await resident.snap("report-check");
+await resident.getByLabel("Что не так *").fill("Яму засыпали щебнем, асфальта нет");
+await send(resident, resident.getByRole("button", { name: "Нет, не решена" }));
+assert.match(await resident.locator("#status").textContent(), /переоткрыто/);
+await resident.snap("report-reopened");
+await resident.goto("/my", { waitUntil: "domcontentloaded" });
+await resident.locator(`tr[data-number="${number}"]`).waitFor();
+await resident.snap("my-reports");
+
+// 5. The supervisor's dashboard shows it among the escalated and reopened.
+await supervisor.goto("/dashboard", { waitUntil: "domcontentloaded" });
+await supervisor.locator(`#escalated tr[data-number="${number}"]`).waitFor();
+await supervisor.locator("#trend[data-drawn]").waitFor();
+const csv = await supervisor.request.get(await supervisor.locator("a[download]").getAttribute("href"));
+assert.equal(csv.status(), 200);
+assert.match(await csv.text(), /^number,status,risk,stage/);
+await supervisor.snap("dashboard");
+
+// 6. Public statistics, in English through the switcher.
+await resident.goto("/stats", { waitUntil: "domcontentloaded" });
+await Promise.all([resident.waitForURL("**/stats"), resident.getByRole("link", { name: "EN" }).click()]);
+assert.equal(await resident.locator("h1").textContent(), "How the city answers");
+assert.ok((await resident.locator("#stats tbody tr").count()) > 0);
+await resident.snap("stats");
+
+await browser.close();
+assert.deepEqual(problems, [], problems.join("\n"));
+console.log(`browser test passed: report № ${number} filed, answered, refuted and reopened; ${shot} screenshots in ${out}`);
