@@ -52,6 +52,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/account/reset_password/{token}"),
     ("post", "/api/v1/account/totp"),
     ("post", "/api/v1/account/totp/confirm"),
+    ("get", "/api/v1/account/settings"),
+    ("put", "/api/v1/account/settings"),
     ("get", "/api/v1/account/confirm_report/{token}"),
     ("post", "/api/v1/account/confirm_report/{token}"),
     ("get", "/api/v1/admin/audit"),

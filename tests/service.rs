@@ -72,9 +72,11 @@ async fn categories_and_departments_are_listed_with_both_languages() {
 }
 
 #[tokio::test]
-async fn the_front_page_points_to_the_api() {
+async fn the_front_page_is_the_map_of_reports() {
     let app = spawn_app().await;
     let response = app.get("/").await;
     assert_eq!(response.status(), 200);
-    assert!(response.text().await.unwrap().contains("/api/v1/reports"));
+    let body = response.text().await.unwrap();
+    assert!(body.contains(r#"id="map""#) && body.contains("/vendor/leaflet/leaflet.js"));
+    assert!(body.contains(r#"href="/new""#));
 }

@@ -399,3 +399,61 @@ async fn changing_a_policy_or_the_calendar_recounts_the_deadlines_of_open_report
         .await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn a_supervisor_escalates_a_report_one_level_up_and_the_supervisors_above_hear_of_it() {
+    let app = common::spawn_app().await;
+    let (id, department) = file(&app).await;
+    assert_eq!(department, "roads");
+    // Crew may not escalate; a reason is required.
+    let (status, body) = act(
+        &app,
+        "demo-token-crew1.roads",
+        &id,
+        json!({"action": "escalate", "reason": "no asphalt"}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = act(
+        &app,
+        "demo-token-supervisor.roads",
+        &id,
+        json!({"action": "escalate"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("reason")),
+        "{body}"
+    );
+    let (status, moved) = act(
+        &app,
+        "demo-token-supervisor.roads",
+        &id,
+        json!({"action": "escalate", "reason": "the contractor has no asphalt until spring"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(
+        (moved["from"].as_str(), moved["status"].as_str()),
+        (Some("moderation"), Some("moderation"))
+    );
+    let after = report(&app, &id).await;
+    assert_eq!(after["deadline"]["escalation_level"], 1);
+    // Internal: not in the public history, but recorded with its reason.
+    assert!(!kinds(&after).contains(&"escalated_by_supervisor".to_string()));
+    assert_eq!(
+        events(&app, &id, "escalated_by_supervisor"),
+        vec!["the contractor has no asphalt until spring".to_string()]
+    );
+    // Roads sits under the city department: its supervisors are told.
+    use diesel::prelude::*;
+    use gorod::db::schema::outbox;
+    let mut conn = app.conn();
+    let told: Vec<String> = outbox::table
+        .filter(outbox::template.eq("escalated_by_supervisor"))
+        .select(outbox::recipient)
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(told, vec!["supervisor.city@demo.gorod.local".to_string()]);
+}

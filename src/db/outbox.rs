@@ -116,6 +116,11 @@ impl People {
                 .into_iter()
                 .collect(),
             Audience::Supervisors => self.supervisors(report.department_id.as_deref(), tree, false),
+            Audience::SupervisorsAbove => {
+                let department = report.department_id.as_deref().and_then(|d| d.parse().ok());
+                let above = department.and_then(|d| tree.parent(d)).or(department);
+                self.supervisors(above.map(|d| d.to_string()).as_deref(), tree, false)
+            }
         }
     }
 }

@@ -813,7 +813,10 @@ pub fn list(
 }
 
 /// The listings of these reports, in the order of `ids`.
-pub(crate) fn listings(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<ReportListing>, DbError> {
+pub(crate) fn listings(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<ReportListing>, DbError> {
     let rows = reports::table
         .inner_join(categories::table)
         .left_join(departments::table)

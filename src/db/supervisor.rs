@@ -170,10 +170,7 @@ pub fn escalated(
     filter.statuses = IN_HAND.to_vec();
     let ids: Vec<String> = filtered(&filter)
         .filter(reports::escalation_level.gt(0))
-        .order((
-            reports::escalation_level.desc(),
-            reports::updated_at.desc(),
-        ))
+        .order((reports::escalation_level.desc(), reports::updated_at.desc()))
         .limit(500)
         .select(reports::id)
         .load(conn)?;
@@ -189,7 +186,11 @@ pub fn marks_since(
 ) -> Result<Vec<(NaiveDateTime, Risk)>, DbError> {
     let marks: Vec<(String, NaiveDateTime, String)> = sla_marks::table
         .filter(sla_marks::recorded_at.ge(since))
-        .select((sla_marks::report_id, sla_marks::recorded_at, sla_marks::mark))
+        .select((
+            sla_marks::report_id,
+            sla_marks::recorded_at,
+            sla_marks::mark,
+        ))
         .load(conn)?;
     let ids: Vec<String> = marks.iter().map(|m| m.0.clone()).collect();
     let mut wanted: HashSet<String> = HashSet::new();

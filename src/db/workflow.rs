@@ -254,7 +254,13 @@ pub fn apply(
         let departments = snapshot.map.departments();
         let pauses = pauses_of(conn, &report)?;
         let open_pause = pauses.iter().find(|p| p.ended_at.is_none());
-        let case = case_of(&report, plan, &pauses, request.now, request.refutation_limit)?;
+        let case = case_of(
+            &report,
+            plan,
+            &pauses,
+            request.now,
+            request.refutation_limit,
+        )?;
         let from = case.status;
         let transition = workflow::decide(
             &case,
@@ -380,6 +386,7 @@ pub fn apply(
                 }
                 note = Some(format!("duplicate of report {number}"));
             }
+            Action::Escalate => report.escalation_level += 1,
             Action::Reject | Action::Confirm | Action::AutoConfirm | Action::Close => {}
         }
         if transition.rule.clock == ClockEffect::Finished && !transition.to.is_open() {

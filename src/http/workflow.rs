@@ -21,9 +21,9 @@ use crate::workflow::{Action, Actor, Command, PauseReason, Refusal, Role};
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
     /// accept, reject, mark_duplicate, assign, take, pause, resume, answer,
-    /// return, close
+    /// return, close, escalate
     pub action: String,
-    /// Why (reject, return, and optionally pause)
+    /// Why (reject, return, escalate, and optionally pause)
     pub reason: Option<String>,
     /// The answer to the resident (answer)
     pub answer: Option<String>,
@@ -97,7 +97,7 @@ pub async fn act(
             ApiError::invalid(
                 "action",
                 format!(
-                    "'{}' is not a staff action; use accept, reject, mark_duplicate, assign, take, pause, resume, answer, return or close",
+                    "'{}' is not a staff action; use accept, reject, mark_duplicate, assign, take, pause, resume, answer, return, close or escalate",
                     input.action
                 ),
             )

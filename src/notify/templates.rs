@@ -131,6 +131,10 @@ fn words(template: &str, locale: Locale) -> Words {
             ("эскалация", "Обращение эскалировано: срок нарушен, и оно передано на уровень выше."),
             ("escalated", "The report is escalated: its deadline passed and it went one level up."),
         ),
+        "escalated_by_supervisor" => (
+            ("передано на уровень выше", "Руководитель подразделения передал обращение на уровень выше."),
+            ("escalated by a supervisor", "The department's supervisor escalated the report one level up."),
+        ),
         "check_reminder" => (
             ("подтвердите решение", "Скоро истекает срок, в который можно подтвердить или опровергнуть ответ. Без ответа решение будет считаться подтверждённым."),
             ("please confirm the fix", "The time to confirm or refute the answer ends soon. Without an answer the fix will count as confirmed."),

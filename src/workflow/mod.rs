@@ -18,6 +18,7 @@
 //! | `refute` | resolved | reopened | the reporter | reason |
 //! | `auto_confirm` | resolved | confirmed | the system | — |
 //! | `close` | confirmed | closed | supervisor, admin, the system | — |
+//! | `escalate` | any status in the city's hands | the same, one escalation level up | supervisor, admin | reason; the supervisors above hear of it |
 //!
 //! Scope: crew act on their own department's reports, supervisors on their
 //! department's and its children's, admins on all. Anyone else gets the same
@@ -220,6 +221,7 @@ pub fn decide(
     check_needs(case, action, command, departments)?;
     let to = match action {
         Action::Resume => case.paused_from.unwrap_or(ReportStatus::Assigned),
+        Action::Escalate => case.status,
         _ => rule.to,
     };
     Ok(Transition {
@@ -310,7 +312,9 @@ fn check_needs(
         }
     }
     match action {
-        Action::Reject | Action::Return | Action::Refute if !text_given(&command.reason) => {
+        Action::Reject | Action::Return | Action::Refute | Action::Escalate
+            if !text_given(&command.reason) =>
+        {
             missing("reason", "is required: say why")
         }
         Action::Answer if !text_given(&command.answer) => {

@@ -24,10 +24,11 @@ pub enum Action {
     Refute,
     AutoConfirm,
     Close,
+    Escalate,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Accept,
         Action::Reject,
         Action::MarkDuplicate,
@@ -41,6 +42,7 @@ impl Action {
         Action::Refute,
         Action::AutoConfirm,
         Action::Close,
+        Action::Escalate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -104,6 +106,9 @@ pub enum Audience {
     Assignee,
     /// The department's supervisors.
     Supervisors,
+    /// The supervisors one level above the department's (the nearest
+    /// department up the tree that has any).
+    SupervisorsAbove,
 }
 
 /// One row of the table.
@@ -132,7 +137,7 @@ const STAFF: &[Who] = &[Crew, Supervisor, Admin];
 const MODERATORS: &[Who] = &[Supervisor, Admin];
 const WORKING: &[ReportStatus] = &[Assigned, InProgress, Reopened];
 
-pub static RULES: [Rule; 13] = [
+pub static RULES: [Rule; 14] = [
     Rule {
         action: Action::Accept,
         name: "accept",
@@ -288,6 +293,19 @@ pub static RULES: [Rule; 13] = [
         clock: ClockEffect::Finished,
         notify: &[Residents],
         ledger: &[Kind::Closed],
+    },
+    Rule {
+        action: Action::Escalate,
+        name: "escalate",
+        from: &[Moderation, Assigned, InProgress, Paused, Returned, Reopened],
+        // The report stays in its status; it goes one level up.
+        to: Assigned,
+        who: MODERATORS,
+        event: "escalated_by_supervisor",
+        public: false,
+        clock: ClockEffect::None,
+        notify: &[SupervisorsAbove],
+        ledger: &[],
     },
 ];
 

@@ -100,6 +100,12 @@ const EDGES: &[(&str, &str, &str)] = &[
     ("resolved", "refute", "reopened"),
     ("resolved", "auto_confirm", "confirmed"),
     ("confirmed", "close", "closed"),
+    ("moderation", "escalate", "moderation"),
+    ("assigned", "escalate", "assigned"),
+    ("in_progress", "escalate", "in_progress"),
+    ("paused", "escalate", "paused"),
+    ("returned", "escalate", "returned"),
+    ("reopened", "escalate", "reopened"),
 ];
 
 fn edge(from: ReportStatus, action: Action) -> Option<&'static str> {
@@ -210,9 +216,11 @@ fn each_role_acts_only_within_its_scope() {
     ];
     let expected = |action: Action| -> Vec<&str> {
         match action {
-            Action::Accept | Action::Reject | Action::MarkDuplicate | Action::Assign => {
-                moderators.to_vec()
-            }
+            Action::Accept
+            | Action::Reject
+            | Action::MarkDuplicate
+            | Action::Assign
+            | Action::Escalate => moderators.to_vec(),
             Action::Take | Action::Pause | Action::Resume | Action::Answer | Action::Return => {
                 staff.to_vec()
             }

@@ -205,6 +205,16 @@ const csv = await supervisor.request.get(await supervisor.locator("a[download]")
 assert.equal(csv.status(), 200);
 assert.match(await csv.text(), /^number,status,risk,stage/);
 await supervisor.snap("dashboard");
+// From the dashboard to the report: the supervisor escalates it further.
+await Promise.all([
+  supervisor.waitForURL(`**/reports/${number}`),
+  supervisor.locator(`#escalated tr[data-number="${number}"] a`).click(),
+]);
+assert.equal(await supervisor.locator("#escalation-level").textContent(), "1");
+await act(supervisor, "escalate", (form) => form.getByLabel("Причина *").fill("Повторная жалоба, нужен контроль"));
+assert.equal(await supervisor.locator("#escalation-level").textContent(), "2");
+assert.ok((await supervisor.locator("#action-assign").count()) === 1, "a supervisor may reassign a reopened report");
+await supervisor.snap("report-escalated");
 
 // 6. Public statistics, in English through the switcher.
 await resident.goto("/stats", { waitUntil: "domcontentloaded" });

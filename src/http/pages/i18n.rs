@@ -47,6 +47,7 @@ texts! {
     lat: "Широта", "Latitude";
     lon: "Долгота", "Longitude";
     address: "Адрес (необязательно)", "Address (optional)";
+    address_col: "Адрес", "Address";
     step_what: "Что случилось", "What is wrong";
     search_category: "Найти категорию", "Find a category";
     search_hint: "Начните вводить: «яма», «освещение»…", "Start typing: “pothole”, “lighting”…";
@@ -162,7 +163,7 @@ texts! {
     trend_title: "Предупреждения и нарушения по дням", "Warnings and breaches per day";
     export_csv: "Выгрузить CSV", "Export CSV";
     escalated_title: "Эскалированные и переоткрытые", "Escalated and reopened";
-    level: "Уровень", "Level";
+    level: "Уровень эскалации", "Escalation level";
     nothing_here: "Нет таких сообщений.", "No such reports.";
     stats_title: "Как отвечает город", "How the city answers";
     stats_hint: "Сообщения за последние 365 дней.", "Reports filed in the last 365 days.";
@@ -258,6 +259,7 @@ impl Texts {
             "confirm" => self.confirm,
             "refute" => self.refute,
             "close" => self.act_close,
+            "escalate" => self.act_escalate,
             _ => "—",
         }
     }

@@ -143,11 +143,15 @@ impl Ctx {
 
     /// A percentage, or a dash when there is nothing to count.
     pub fn percent(&self, value: impl Value<Option<f64>>) -> String {
-        value.get().map_or_else(|| "—".into(), |v| format!("{v:.1} %"))
+        value
+            .get()
+            .map_or_else(|| "—".into(), |v| format!("{v:.1} %"))
     }
 
     pub fn hours(&self, value: impl Value<Option<f64>>) -> String {
-        value.get().map_or_else(|| "—".into(), |v| format!("{v:.1}"))
+        value
+            .get()
+            .map_or_else(|| "—".into(), |v| format!("{v:.1}"))
     }
 }
 
@@ -285,9 +289,7 @@ impl ResponseError for PageError {
 type Page = Result<HttpResponse, PageError>;
 
 fn html(page: &impl Template) -> Page {
-    let body = page
-        .render()
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let body = page.render().map_err(|e| ApiError::Internal(Box::new(e)))?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -555,8 +557,7 @@ async fn report_page(
         let row = detail.report;
         let plan = crate::db::workflow::plan_of(&snapshot, &row)?;
         let pauses = crate::db::workflow::pauses_of(conn, &row)?;
-        let case =
-            crate::db::workflow::case_of(&row, plan, &pauses, now, app.refutation_limit)?;
+        let case = crate::db::workflow::case_of(&row, plan, &pauses, now, app.refutation_limit)?;
         let involved = match who.who.user_id.as_deref() {
             Some(user) => crate::db::reports::involvement(conn, &row.id, user)?
                 .is_some_and(|(_, involved)| involved),
@@ -619,7 +620,11 @@ async fn report_page(
 
 /// A report's answers as people read them: each question's prompt, and
 /// the chosen values' names.
-fn details(ctx: &Ctx, questions: &[Question], answers: &serde_json::Value) -> Vec<(String, String)> {
+fn details(
+    ctx: &Ctx,
+    questions: &[Question],
+    answers: &serde_json::Value,
+) -> Vec<(String, String)> {
     let Some(answers) = answers.as_object() else {
         return Vec::new();
     };
@@ -683,10 +688,7 @@ impl Row {
                 .as_ref()
                 .map(|d| d.name_ru.clone())
                 .unwrap_or_default(),
-            department_en: listing
-                .department
-                .map(|d| d.name_en)
-                .unwrap_or_default(),
+            department_en: listing.department.map(|d| d.name_en).unwrap_or_default(),
             address: r.address.unwrap_or_default(),
             created_at: r.created_at,
             deadline,
@@ -906,7 +908,9 @@ async fn dashboard_page(
         Some("at_risk") => Some(Risk::AtRisk),
         Some("breached") => Some(Risk::Breached),
         Some(other) => {
-            return Err(ApiError::invalid("risk", format!("'{other}' is not at_risk or breached")).into())
+            return Err(
+                ApiError::invalid("risk", format!("'{other}' is not at_risk or breached")).into(),
+            )
         }
     };
     let csv_url = format!(
@@ -954,7 +958,10 @@ async fn dashboard_page(
     let mut by_department: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut by_category: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut rows = Vec::new();
-    for w in watched.into_iter().filter(|w| risk.is_none_or(|r| r == w.risk)) {
+    for w in watched
+        .into_iter()
+        .filter(|w| risk.is_none_or(|r| r == w.risk))
+    {
         let department = departments
             .iter()
             .find(|d| Some(&d.code) == w.department.as_ref())
@@ -963,7 +970,10 @@ async fn dashboard_page(
             .iter()
             .find(|c| c.code == w.category)
             .map_or("—", |c| ctx.name(&c.name_ru, &c.name_en));
-        for (map, key) in [(&mut by_department, department), (&mut by_category, category)] {
+        for (map, key) in [
+            (&mut by_department, department),
+            (&mut by_category, category),
+        ] {
             let entry = map.entry(key.to_string()).or_default();
             match w.risk {
                 Risk::AtRisk => entry.0 += 1,
@@ -1042,10 +1052,7 @@ async fn stats_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
             created_from: Some(since),
             ..ReportFilter::default()
         };
-        Ok((
-            supervisor_db::outcomes(conn, &filter)?,
-            departments(conn)?,
-        ))
+        Ok((supervisor_db::outcomes(conn, &filter)?, departments(conn)?))
     })
     .await?;
     use crate::sla::stats::aggregate;
@@ -1101,11 +1108,31 @@ async fn switch_language(
 
 /// The pages' own script and style, compiled into the binary.
 const STATIC: &[(&str, &str, &str)] = &[
-    ("gorod.css", "text/css; charset=utf-8", include_str!("../../../web/static/gorod.css")),
-    ("gorod.js", "text/javascript; charset=utf-8", include_str!("../../../web/static/gorod.js")),
-    ("map.js", "text/javascript; charset=utf-8", include_str!("../../../web/static/map.js")),
-    ("file.js", "text/javascript; charset=utf-8", include_str!("../../../web/static/file.js")),
-    ("dashboard.js", "text/javascript; charset=utf-8", include_str!("../../../web/static/dashboard.js")),
+    (
+        "gorod.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../web/static/gorod.css"),
+    ),
+    (
+        "gorod.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/static/gorod.js"),
+    ),
+    (
+        "map.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/static/map.js"),
+    ),
+    (
+        "file.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/static/file.js"),
+    ),
+    (
+        "dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/static/dashboard.js"),
+    ),
 ];
 
 async fn static_file(name: web::Path<String>) -> Result<HttpResponse, ApiError> {

@@ -1,0 +1,331 @@
+//! The web pages over HTTP (the browser test walks them in Chromium): the
+//! language, escaping, who may open which page, the moves a report page
+//! offers, the files served, and the mail settings behind the settings page.
+
+mod common;
+
+use serde_json::{json, Value};
+
+async fn page(app: &common::TestApp, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut request = app.client.get(app.url(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn file(app: &common::TestApp, report: Value) -> (String, i64) {
+    let (status, filed) = app.post_json("/api/v1/reports", &report).await;
+    assert_eq!(status, 201, "{filed}");
+    (
+        filed["id"].as_str().unwrap().to_string(),
+        filed["number"].as_i64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn pages_speak_the_language_of_the_switcher_then_of_the_browser() {
+    let app = common::spawn_app().await;
+    let (status, ru) = page(&app, "/", &[]).await;
+    assert_eq!(status, 200);
+    assert!(ru.contains(r#"<html lang="ru">"#) && ru.contains("Проблемы на карте"));
+    let (_, en) = page(&app, "/", &[("Accept-Language", "en-GB,en;q=0.9,ru;q=0.5")]).await;
+    assert!(en.contains(r#"<html lang="en">"#) && en.contains("Problems on the map"));
+
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let switched = no_redirects
+        .get(app.url("/lang/en?back=/stats"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status().as_u16(), 303);
+    assert_eq!(switched.headers()["location"], "/stats");
+    let cookie = switched.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("gorod_lang=en"), "{cookie}");
+    // The switcher's choice wins over the browser's.
+    let (_, chosen) = page(
+        &app,
+        "/stats",
+        &[("Cookie", "gorod_lang=en"), ("Accept-Language", "ru")],
+    )
+    .await;
+    assert!(chosen.contains("How the city answers"), "{chosen}");
+    // It only ever sends people back to this site.
+    let away = no_redirects
+        .get(app.url("/lang/ru?back=//evil.example/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(away.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn what_residents_write_is_shown_as_text() {
+    let app = common::spawn_app().await;
+    let mut report = common::valid_report();
+    report["description"] = json!("<script>alert('описание')</script>");
+    report["address"] = json!(r#""><img src=x onerror=alert(1)>"#);
+    report["reporter"]["name"] = json!("<b>Анна</b>");
+    report["reporter"]["show_name"] = json!(true);
+    let (_, number) = file(&app, report).await;
+    let response = app
+        .client
+        .get(app.url(&format!("/reports/{number}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'self'"));
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("&#60;script&#62;") || body.contains("&lt;script&gt;"),
+        "{body}"
+    );
+    assert!(!body.contains("<script>alert"));
+    assert!(!body.contains("<img src=x"));
+    assert!(!body.contains("<b>Анна</b>"));
+}
+
+#[tokio::test]
+async fn staff_pages_send_everyone_else_to_log_in() {
+    let app = common::spawn_app().await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in ["/queue", "/dashboard", "/my", "/settings"] {
+        let response = no_redirects.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 303, "{path}");
+        assert_eq!(
+            response.headers()["location"],
+            format!("/login?next=%2F{}", &path[1..]).as_str()
+        );
+    }
+    let (_, number) = file(&app, common::valid_report()).await;
+    let dashboard = app
+        .client
+        .get(app.url("/dashboard?department=roads"))
+        .bearer_auth("demo-token-supervisor.roads")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dashboard.status().as_u16(), 200);
+    let body = dashboard.text().await.unwrap();
+    assert!(body.contains("Соблюдение сроков") && body.contains(r#"id="trend""#));
+    let csv = body
+        .split(r#"href=""#)
+        .find(|s| s.starts_with("/api/v1/supervisor/reports?"))
+        .and_then(|s| s.split('"').next())
+        .unwrap();
+    assert_eq!(csv, "/api/v1/supervisor/reports?format=csv&#38;department=roads");
+    // A department outside the supervisor's scope is refused, as in the API.
+    let other = app
+        .client
+        .get(app.url("/dashboard?department=lighting"))
+        .bearer_auth("demo-token-supervisor.roads")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 403);
+    // The queue lists the department's open report.
+    let queue = app
+        .client
+        .get(app.url("/queue"))
+        .bearer_auth("demo-token-crew1.roads")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        queue.contains(&format!(r#"data-number="{number}""#)),
+        "{queue}"
+    );
+    let elsewhere = app
+        .client
+        .get(app.url("/queue"))
+        .bearer_auth("demo-token-crew1.lighting")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!elsewhere.contains(&format!(r#"data-number="{number}""#)));
+}
+
+/// The ids of the action forms a report page offers to `token`'s holder.
+async fn offered(app: &common::TestApp, number: i64, token: Option<&str>) -> Vec<String> {
+    let mut request = app.client.get(app.url(&format!("/reports/{number}")));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let body = request.send().await.unwrap().text().await.unwrap();
+    body.match_indices(r#"<form class="action" id=""#)
+        .map(|(at, found)| {
+            let rest = &body[at + found.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_report_page_offers_each_person_exactly_the_moves_the_workflow_allows() {
+    let app = common::spawn_app().await;
+    let (id, number) = file(&app, common::valid_report()).await;
+    assert!(offered(&app, number, None).await.is_empty());
+    assert_eq!(
+        offered(&app, number, Some("demo-token-crew1.roads")).await,
+        vec!["note-form"]
+    );
+    assert_eq!(
+        offered(&app, number, Some("demo-token-supervisor.roads")).await,
+        vec![
+            "action-accept",
+            "action-reject",
+            "action-mark_duplicate",
+            "action-escalate",
+            "note-form"
+        ]
+    );
+    let (status, body) = app
+        .act(
+            "demo-token-supervisor.roads",
+            &id,
+            &json!({"action": "accept"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        offered(&app, number, Some("demo-token-crew1.roads")).await,
+        vec![
+            "action-take",
+            "action-pause",
+            "action-answer",
+            "action-return",
+            "note-form"
+        ]
+    );
+    assert!(offered(&app, number, Some("demo-token-crew1.lighting"))
+        .await
+        .is_empty());
+    let (status, missing) = page(&app, "/reports/999999", &[]).await;
+    assert_eq!(status, 404);
+    assert!(missing.contains("999999"));
+}
+
+#[tokio::test]
+async fn the_pages_own_files_are_served_and_nothing_else() {
+    let app = common::spawn_app().await;
+    let script = app.get("/static/gorod.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    for path in [
+        "/static/nothing.js",
+        "/vendor/../Cargo.toml",
+        "/vendor/%2e%2e/Cargo.toml",
+        "/vendor/leaflet/.hidden.js",
+        "/vendor/leaflet/missing.js",
+    ] {
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn mail_settings_choose_the_language_and_turn_messages_off_and_on() {
+    let app = common::spawn_app().await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let email = "resident1@demo.gorod.local";
+    let login = client
+        .post(app.url("/api/v1/account/login"))
+        .json(&json!({"email": email, "password": gorod::demo::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 200);
+    let csrf = login.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let put = |body: Value| {
+        client
+            .put(app.url("/api/v1/account/settings"))
+            .header("X-CSRF-Token", &csrf)
+            .json(&body)
+            .send()
+    };
+    let wrong = put(json!({"locale": "de", "email_notifications": true}))
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 400);
+    assert_eq!(wrong.json::<Value>().await.unwrap()["field"], "locale");
+    let off = put(json!({"locale": "en", "email_notifications": false}))
+        .await
+        .unwrap();
+    assert_eq!(off.status().as_u16(), 200);
+    let now: Value = client
+        .get(app.url("/api/v1/account/settings"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now, json!({"locale": "en", "email_notifications": false}));
+    // The same opt-out as the "unsubscribe from everything" link.
+    use diesel::prelude::*;
+    use gorod::db::schema::mail_opt_outs;
+    let opted_out = || {
+        mail_opt_outs::table
+            .filter(mail_opt_outs::email.eq(email))
+            .filter(mail_opt_outs::scope.eq("*"))
+            .count()
+            .get_result::<i64>(&mut *app.conn())
+            .unwrap()
+    };
+    assert_eq!(opted_out(), 1);
+    // The settings page shows it, in the account's pages.
+    let settings = client
+        .get(app.url("/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        settings.contains(r#"<option value="en" selected>"#),
+        "{settings}"
+    );
+    assert!(!settings.contains("data-type=\"bool\" checked"));
+    let on = put(json!({"locale": "ru", "email_notifications": true}))
+        .await
+        .unwrap();
+    assert_eq!(on.status().as_u16(), 200);
+    assert_eq!(opted_out(), 0);
+    // Without the CSRF token nothing changes.
+    let forged = client
+        .put(app.url("/api/v1/account/settings"))
+        .json(&json!({"locale": "en", "email_notifications": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert_eq!(opted_out(), 0);
+}
