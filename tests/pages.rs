@@ -126,7 +126,10 @@ async fn staff_pages_send_everyone_else_to_log_in() {
         .find(|s| s.starts_with("/api/v1/supervisor/reports?"))
         .and_then(|s| s.split('"').next())
         .unwrap();
-    assert_eq!(csv, "/api/v1/supervisor/reports?format=csv&#38;department=roads");
+    assert_eq!(
+        csv,
+        "/api/v1/supervisor/reports?format=csv&#38;department=roads"
+    );
     // A department outside the supervisor's scope is refused, as in the API.
     let other = app
         .client

@@ -151,12 +151,36 @@ await resident.goto("/?lat=55.7704&lon=37.6051&zoom=18", { waitUntil: "domconten
 await resident.locator(`.leaflet-marker-icon[title="№ ${number}"]`).waitFor();
 await resident.snap("map-with-report");
 
+// A neighbour without an account starts filing the same pothole: the form
+// shows the report already filed there, and "me too" joins it instead.
+const neighbour = await person("neighbour", { viewport: { width: 360, height: 740 }, locale: "ru-RU", isMobile: true });
+await neighbour.goto("/new", { waitUntil: "domcontentloaded" });
+await neighbour.locator("#lat").fill("55.770450");
+await neighbour.locator("#lon").fill("37.605150");
+await neighbour.locator("#lon").press("Tab");
+await neighbour.getByLabel("Найти категорию").fill("pothole");
+await neighbour.getByLabel("Найти категорию").press("Enter");
+const candidate = neighbour.locator("#duplicates li", { hasText: `№ ${number}` });
+await candidate.waitFor();
+await neighbour.getByLabel("Эл. почта *").fill("neighbour@example.org");
+await candidate.getByRole("button", { name: "У меня то же" }).click();
+await candidate.getByRole("button", { name: "Вы присоединились" }).waitFor();
+await neighbour.snap("file-me-too");
+// And registers: the page says a confirmation link is on its way.
+await neighbour.goto("/register", { waitUntil: "domcontentloaded" });
+await neighbour.getByLabel("Эл. почта").fill("neighbour@example.org");
+await neighbour.getByLabel("Пароль").fill("a long enough password");
+await neighbour.getByRole("button", { name: "Регистрация" }).last().click();
+await neighbour.locator(".form-status", { hasText: "Мы отправили письмо" }).waitFor();
+await neighbour.snap("register");
+
 // 2. The roads supervisor at a desk: accepts it.
 const supervisor = await person("supervisor", { viewport: { width: 1280, height: 900 }, locale: "ru-RU" });
 await logIn(supervisor, "supervisor.roads@demo.gorod.local", true);
 await supervisor.goto(`/reports/${number}`, { waitUntil: "domcontentloaded" });
 await act(supervisor, "accept");
 assert.match(await supervisor.locator("#status").textContent(), /назначено/);
+assert.match(await supervisor.locator("main").textContent(), /Поддержали: 2/);
 
 // 3. A roads crew member in the field: the queue, take, answer with a photo.
 const crew = await person("crew", { viewport: { width: 412, height: 915 }, locale: "en-GB", isMobile: true });

@@ -321,8 +321,8 @@ impl CategoryItem {
 
 /// The active categories, in the catalogue's order.
 fn categories(conn: &mut crate::db::DbConnection) -> Result<Vec<CategoryItem>, ApiError> {
-    let snapshot_codes = crate::db::catalog::list_categories(conn)?;
-    Ok(snapshot_codes
+    let listed = crate::db::catalog::list_categories(conn)?;
+    Ok(listed
         .into_iter()
         .map(|c| {
             let questions = serde_json::from_str(&c.category.attributes).unwrap_or_default();
@@ -387,14 +387,21 @@ pub struct MapPage {
     statuses: Vec<&'static str>,
 }
 
-async fn map_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
-    let (_, ctx) = context(&state, &request).await?;
+/// The map's setup and the categories, for the pages with a map.
+async fn map_and_categories(
+    state: &web::Data<AppState>,
+) -> Result<(MapSetup, Vec<CategoryItem>), ApiError> {
     let app = state.clone();
-    let (setup, categories) = db(&state, move |conn| {
+    db(state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
         Ok((map_setup(&app, &snapshot), categories(conn)?))
     })
-    .await?;
+    .await
+}
+
+async fn map_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
+    let (_, ctx) = context(&state, &request).await?;
+    let (setup, categories) = map_and_categories(&state).await?;
     html(&MapPage {
         ctx,
         setup,
@@ -416,12 +423,7 @@ pub struct FilePage {
 
 async fn file_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
     let (_, ctx) = context(&state, &request).await?;
-    let app = state.clone();
-    let (setup, categories) = db(&state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        Ok((map_setup(&app, &snapshot), categories(conn)?))
-    })
-    .await?;
+    let (setup, categories) = map_and_categories(&state).await?;
     html(&FilePage {
         ctx,
         setup,
@@ -570,6 +572,7 @@ async fn report_page(
             .unwrap_or_default();
         let tree = snapshot.map.departments();
         let department = row.department_id.as_deref().and_then(|d| d.parse().ok());
+        // A staff session still owing its second factor may do nothing yet.
         let actions = match who.role() {
             Some(role) if who.require_any(Action::ReadPublic).is_ok() => {
                 let actor = Actor {
@@ -787,11 +790,7 @@ async fn login_page(
     query: web::Query<Next>,
 ) -> Page {
     let (_, ctx) = context(&state, &request).await?;
-    let next = query
-        .next
-        .clone()
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/".into());
+    let next = local_path(query.next.clone());
     html(&LoginPage { ctx, next })
 }
 
@@ -1075,6 +1074,12 @@ async fn stats_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
     })
 }
 
+/// A path on this site to go on to (anything else, and nothing, is `/`).
+fn local_path(path: Option<String>) -> String {
+    path.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
+        .unwrap_or_else(|| "/".into())
+}
+
 #[derive(Deserialize)]
 pub struct Back {
     back: Option<String>,
@@ -1082,18 +1087,9 @@ pub struct Back {
 
 /// The language switcher: remembers the choice in a cookie (a year) and goes
 /// back to the page.
-async fn switch_language(
-    request: HttpRequest,
-    code: web::Path<String>,
-    query: web::Query<Back>,
-) -> HttpResponse {
+async fn switch_language(code: web::Path<String>, query: web::Query<Back>) -> HttpResponse {
     let locale = Locale::exact(&code).unwrap_or(Locale::Ru);
-    let back = query
-        .back
-        .clone()
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .unwrap_or_else(|| "/".into());
-    let _ = request;
+    let back = local_path(query.back.clone());
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, back))
         .cookie(
@@ -1147,7 +1143,8 @@ async fn static_file(name: web::Path<String>) -> Result<HttpResponse, ApiError> 
 }
 
 /// A file of the front-end libraries. Only plain names below the folder are
-/// served (letters, digits, `-`, `_`, `.`, one `/` deep, no `..`).
+/// served (letters, digits, `-`, `_`, `.`; at most two folders deep; no
+/// name starting with a dot).
 async fn vendor_file(
     state: web::Data<AppState>,
     path: web::Path<String>,
