@@ -5,7 +5,7 @@
 //! Run it with `scripts/bench` (which finds or starts PostgreSQL), or
 //! `cargo bench --bench load -- [--backends sqlite,postgres] [--sizes 100000,1000000]
 //! [--seconds 5] [--map-clients 4] [--filing-clients 16] [--clients N (both)]
-//! [--only map,filing,scanner,mail] [--postgres-url URL]`.
+//! [--only map,pages,filing,scanner,mail] [--postgres-url URL]`.
 //!
 //! Each operation runs at the concurrency that saturates both its sides on
 //! a two-core machine shared by the load generator, the server and the
@@ -57,7 +57,7 @@ struct Args {
     seconds: f64,
     map_clients: usize,
     filing_clients: usize,
-    /// Which measures to run: `map`, `filing`, `scanner`, `mail`.
+    /// Which measures to run: `map`, `pages`, `filing`, `scanner`, `mail`.
     only: Vec<String>,
     postgres_url: Option<String>,
 }
@@ -77,6 +77,7 @@ fn parse_args() -> Args {
         filing_clients: 16,
         only: vec![
             "map".into(),
+            "pages".into(),
             "filing".into(),
             "scanner".into(),
             "mail".into(),
@@ -365,6 +366,38 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
             clients,
             app: app_map,
             raw: raw_map,
+        });
+    }
+    if args.runs("pages") {
+        let clients = args.map_clients;
+        // A report's web page, beside the same report from the JSON API it
+        // is built on (the baseline here is the API, not SQL): what the
+        // template, the moves offered and the names looked up cost.
+        let mut conn = manager.connect().map_err(|e| e.to_string())?;
+        let sample: Arc<Vec<IdNumber>> = Arc::new(
+            diesel::sql_query("SELECT id, number FROM reports ORDER BY number LIMIT 2000")
+                .load(&mut conn)
+                .map_err(|e| e.to_string())?,
+        );
+        let (reports, base) = (sample.clone(), address.clone());
+        let page = http_load(clients, seconds, move |client, i| {
+            let url = format!("{base}/reports/{}", reports[i % reports.len()].number);
+            async move { expect(client.get(url).send().await, 200).await }
+        })
+        .await?;
+        let (reports, base) = (sample.clone(), address.clone());
+        let json = http_load(clients, seconds, move |client, i| {
+            let url = format!("{base}/api/v1/reports/{}", reports[i % reports.len()].id);
+            async move { expect(client.get(url).send().await, 200).await }
+        })
+        .await?;
+        rows.push(Row {
+            backend: backend.into(),
+            size,
+            operation: "report page (raw: its JSON)",
+            clients,
+            app: page,
+            raw: json,
         });
     }
     if args.runs("filing") {
@@ -674,6 +707,14 @@ where
         seconds: elapsed,
         latencies,
     })
+}
+
+#[derive(QueryableByName)]
+struct IdNumber {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    number: i64,
 }
 
 #[derive(QueryableByName)]
