@@ -19,7 +19,7 @@ use super::filters::{non_empty, parse_count, FilterParams};
 use super::pending;
 use super::{db, parse_json, read_body, ApiError, AppState};
 use crate::db::reports::{Nearby, ReportDetail, ReportListing, Support};
-use crate::db::rows::{AttachmentRow, ReportPauseRow};
+use crate::db::rows::{AttachmentRow, ReportPauseRow, ReportRow};
 use crate::db::workflow as workflow_db;
 use crate::db::{catalog, reports as report_db, write_transaction};
 use crate::media::Variant;
@@ -696,6 +696,16 @@ pub(crate) async fn view_of(
     caller: &Caller,
     key: String,
 ) -> Result<Option<ReportView>, ApiError> {
+    Ok(view_and_row(state, caller, key).await?.map(|(view, _, _)| view))
+}
+
+/// One report as `caller` may see it, with its row and its current
+/// cycle's pauses (what the workflow judges a move by).
+pub(crate) async fn view_and_row(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    key: String,
+) -> Result<Option<(ReportView, ReportRow, Vec<ReportPauseRow>)>, ApiError> {
     let now = state.clock.now();
     let app = state.clone();
     let caller = caller.clone();
@@ -733,11 +743,14 @@ pub(crate) async fn view_of(
                 )
                 .is_ok(),
         };
-        Ok(Some((detail, photos, clocks)))
+        Ok(Some((detail, photos, clocks, current)))
     })
     .await?;
     found
-        .map(|(detail, photos, clocks)| ReportView::new(state, detail, photos, clocks))
+        .map(|(detail, photos, clocks, current)| {
+            let row = detail.report.clone();
+            ReportView::new(state, detail, photos, clocks).map(|view| (view, row, current))
+        })
         .transpose()
 }
 

@@ -31,7 +31,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use serde::Deserialize;
 
 use super::auth::{self, Caller, Via};
-use super::reports::{view_of, ReportView};
+use super::reports::{view_and_row, ReportView};
 use super::{db, ApiError, AppState};
 use crate::accounts;
 use crate::db::catalog::Snapshot;
@@ -544,7 +544,7 @@ async fn report_page(
     })
     .await?
     .ok_or_else(&not_found)?;
-    let report = view_of(&state, &caller, id.clone())
+    let (report, row, pauses) = view_and_row(&state, &caller, id)
         .await?
         .ok_or_else(&not_found)?;
     let app = state.clone();
@@ -553,13 +553,9 @@ async fn report_page(
     let report_code = report.category.code.clone();
     let (actions, involved, may_note, departments, questions, today) = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
-        let Some(detail) = crate::db::reports::find(conn, &id)? else {
-            return Err(not_found());
-        };
-        let row = detail.report;
         let plan = crate::db::workflow::plan_of(&snapshot, &row)?;
-        let pauses = crate::db::workflow::pauses_of(conn, &row)?;
-        let case = crate::db::workflow::case_of(&row, plan, &pauses, now, app.refutation_limit)?;
+        let case =
+            crate::db::workflow::case_of(&row, plan, &pauses, now, app.refutation_limit)?;
         let involved = match who.who.user_id.as_deref() {
             Some(user) => crate::db::reports::involvement(conn, &row.id, user)?
                 .is_some_and(|(_, involved)| involved),
@@ -594,11 +590,17 @@ async fn report_page(
                 tree,
             )
             .is_ok();
+        // The departments to reassign to, only for whoever may.
+        let departments = if actions.contains(&workflow::Action::Assign) {
+            departments(conn)?
+        } else {
+            Vec::new()
+        };
         Ok((
             actions,
             involved,
             may_note,
-            departments(conn)?,
+            departments,
             questions,
             case.today,
         ))
