@@ -111,15 +111,8 @@ async fn staff_pages_send_everyone_else_to_log_in() {
         );
     }
     let (_, number) = file(&app, common::valid_report()).await;
-    let dashboard = app
-        .client
-        .get(app.url("/dashboard?department=roads"))
-        .bearer_auth("demo-token-supervisor.roads")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(dashboard.status().as_u16(), 200);
-    let body = dashboard.text().await.unwrap();
+    let (status, body) = page_as(&app, "/dashboard?department=roads", "supervisor.roads").await;
+    assert_eq!(status, 200);
     assert!(body.contains("Соблюдение сроков") && body.contains(r#"id="trend""#));
     let csv = body
         .split(r#"href=""#)
@@ -131,49 +124,36 @@ async fn staff_pages_send_everyone_else_to_log_in() {
         "/api/v1/supervisor/reports?format=csv&#38;department=roads"
     );
     // A department outside the supervisor's scope is refused, as in the API.
-    let other = app
-        .client
-        .get(app.url("/dashboard?department=lighting"))
-        .bearer_auth("demo-token-supervisor.roads")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(other.status().as_u16(), 403);
-    // The queue lists the department's open report.
-    let queue = app
-        .client
-        .get(app.url("/queue"))
-        .bearer_auth("demo-token-crew1.roads")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        queue.contains(&format!(r#"data-number="{number}""#)),
-        "{queue}"
-    );
-    let elsewhere = app
-        .client
-        .get(app.url("/queue"))
-        .bearer_auth("demo-token-crew1.lighting")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(!elsewhere.contains(&format!(r#"data-number="{number}""#)));
+    let (status, _) = page_as(&app, "/dashboard?department=lighting", "supervisor.roads").await;
+    assert_eq!(status, 403);
+    // The queue lists the department's open report, and no other's.
+    let row = format!(r#"data-number="{number}""#);
+    let (_, queue) = page_as(&app, "/queue", "crew1.roads").await;
+    assert!(queue.contains(&row), "{queue}");
+    let (_, elsewhere) = page_as(&app, "/queue", "crew1.lighting").await;
+    assert!(!elsewhere.contains(&row));
 }
 
-/// The ids of the action forms a report page offers to `token`'s holder.
-async fn offered(app: &common::TestApp, number: i64, token: Option<&str>) -> Vec<String> {
-    let mut request = app.client.get(app.url(&format!("/reports/{number}")));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let body = request.send().await.unwrap().text().await.unwrap();
+/// A page as the demo staff member `who` sees it (with their API token).
+async fn page_as(app: &common::TestApp, path: &str, who: &str) -> (u16, String) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(format!("demo-token-{who}"))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The ids of the action forms a report page offers to the demo staff
+/// member `who` (or to anyone, without).
+async fn offered(app: &common::TestApp, number: i64, who: Option<&str>) -> Vec<String> {
+    let path = format!("/reports/{number}");
+    let body = match who {
+        Some(who) => page_as(app, &path, who).await.1,
+        None => page(app, &path, &[]).await.1,
+    };
     body.match_indices(r#"<form class="action" id=""#)
         .map(|(at, found)| {
             let rest = &body[at + found.len()..];
@@ -188,11 +168,11 @@ async fn a_report_page_offers_each_person_exactly_the_moves_the_workflow_allows(
     let (id, number) = file(&app, common::valid_report()).await;
     assert!(offered(&app, number, None).await.is_empty());
     assert_eq!(
-        offered(&app, number, Some("demo-token-crew1.roads")).await,
+        offered(&app, number, Some("crew1.roads")).await,
         vec!["note-form"]
     );
     assert_eq!(
-        offered(&app, number, Some("demo-token-supervisor.roads")).await,
+        offered(&app, number, Some("supervisor.roads")).await,
         vec![
             "action-accept",
             "action-reject",
@@ -210,7 +190,7 @@ async fn a_report_page_offers_each_person_exactly_the_moves_the_workflow_allows(
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        offered(&app, number, Some("demo-token-crew1.roads")).await,
+        offered(&app, number, Some("crew1.roads")).await,
         vec![
             "action-take",
             "action-pause",
@@ -219,7 +199,7 @@ async fn a_report_page_offers_each_person_exactly_the_moves_the_workflow_allows(
             "note-form"
         ]
     );
-    assert!(offered(&app, number, Some("demo-token-crew1.lighting"))
+    assert!(offered(&app, number, Some("crew1.lighting"))
         .await
         .is_empty());
     let (status, missing) = page(&app, "/reports/999999", &[]).await;

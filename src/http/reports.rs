@@ -696,7 +696,9 @@ pub(crate) async fn view_of(
     caller: &Caller,
     key: String,
 ) -> Result<Option<ReportView>, ApiError> {
-    Ok(view_and_row(state, caller, key).await?.map(|(view, _, _)| view))
+    Ok(view_and_row(state, caller, key)
+        .await?
+        .map(|(view, _, _)| view))
 }
 
 /// One report as `caller` may see it, with its row and its current
