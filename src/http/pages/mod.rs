@@ -126,16 +126,6 @@ impl Ctx {
             .is_some_and(|u| matches!(u.role, Role::Crew | Role::Supervisor | Role::Admin))
     }
 
-    pub fn is_supervisor(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| matches!(u.role, Role::Supervisor | Role::Admin))
-    }
-
-    pub fn is_resident(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.role == Role::Resident)
-    }
-
     /// The switcher's link to this page in `code`.
     pub fn switch_to(&self, code: &str) -> String {
         format!("/lang/{code}?back={}", urlencode(&self.here))
