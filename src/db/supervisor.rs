@@ -45,6 +45,16 @@ impl Risk {
     }
 }
 
+/// The risk an SLA mark records: a warning puts a report at risk, the breach
+/// breaches it; escalations follow breaches and add nothing.
+fn risk_of_mark(mark: &str) -> Option<Risk> {
+    match mark {
+        "breach" => Some(Risk::Breached),
+        m if m.starts_with("warning_") => Some(Risk::AtRisk),
+        _ => None,
+    }
+}
+
 /// An open report under watch.
 #[derive(Debug, Clone)]
 pub struct Watched {
@@ -76,10 +86,8 @@ pub fn watched(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Wat
         .load(conn)?;
     let mut worst: HashMap<String, (Risk, String)> = HashMap::new();
     for (id, stage, mark) in marks {
-        let risk = match mark.as_str() {
-            "breach" => Risk::Breached,
-            m if m.starts_with("warning_") => Risk::AtRisk,
-            _ => continue, // escalations follow breaches
+        let Some(risk) = risk_of_mark(&mark) else {
+            continue;
         };
         let entry = worst.entry(id).or_insert((risk, stage.clone()));
         if risk > entry.0 {
@@ -207,12 +215,7 @@ pub fn marks_since(
         .filter(|(id, _, _)| wanted.contains(id))
         .map(|(_, at, mark)| (at, mark));
     Ok(rows
-        .into_iter()
-        .filter_map(|(at, mark)| match mark.as_str() {
-            "breach" => Some((at, Risk::Breached)),
-            m if m.starts_with("warning_") => Some((at, Risk::AtRisk)),
-            _ => None,
-        })
+        .filter_map(|(at, mark)| risk_of_mark(&mark).map(|risk| (at, risk)))
         .collect())
 }
 

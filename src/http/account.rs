@@ -513,13 +513,8 @@ pub async fn me(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (caller, login) = own_account(&state, &request).await?;
-    let (pending, csrf) = match &caller.via {
-        Via::Session(s) => (
-            s.second_factor_owed,
-            Some(accounts::csrf_token(&s.csrf_key, &s.id_hash)),
-        ),
-        _ => (false, None),
-    };
+    let pending = matches!(&caller.via, Via::Session(s) if s.second_factor_owed);
+    let csrf = caller.csrf_token();
     Ok(HttpResponse::Ok().json(session_view(&state, &login, pending, csrf).await?))
 }
 

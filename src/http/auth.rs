@@ -69,6 +69,14 @@ impl Caller {
             .ok_or_else(|| ApiError::Unauthorized("log in, or send an API token".into()))
     }
 
+    /// The CSRF token a session's forms send (`None` without a session).
+    pub fn csrf_token(&self) -> Option<String> {
+        match &self.via {
+            Via::Session(s) => Some(crate::accounts::csrf_token(&s.csrf_key, &s.id_hash)),
+            _ => None,
+        }
+    }
+
     /// The caller's role as the audit log names it.
     pub fn role_name(&self) -> &'static str {
         self.who.role.map_or("anonymous", Role::as_str)

@@ -410,11 +410,7 @@ fn report_id(id: &str) -> Result<String, ApiError> {
 impl Names {
     /// The English name for `en` (when there is one), else the Russian.
     pub fn pick(&self, lang: &str) -> &str {
-        if lang == "en" && !self.en.is_empty() {
-            &self.en
-        } else {
-            &self.ru
-        }
+        super::pages::pick(lang, &self.ru, &self.en)
     }
 }
 

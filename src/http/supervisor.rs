@@ -39,6 +39,19 @@ pub struct WatchQuery {
     to: Option<String>,
 }
 
+/// The `risk` filter: at_risk, breached, or both when absent.
+pub(crate) fn parse_risk(risk: Option<String>) -> Result<Option<Risk>, ApiError> {
+    match non_empty(risk).as_deref() {
+        None => Ok(None),
+        Some("at_risk") => Ok(Some(Risk::AtRisk)),
+        Some("breached") => Ok(Some(Risk::Breached)),
+        Some(other) => Err(ApiError::invalid(
+            "risk",
+            format!("'{other}' is not at_risk or breached"),
+        )),
+    }
+}
+
 impl WatchQuery {
     /// A query narrowed to a department, category and district.
     pub fn narrowed(
@@ -244,17 +257,7 @@ pub async fn watch(
 ) -> Result<HttpResponse, ApiError> {
     let staff = auth::authorize(&state, &request, Action::WatchSla).await?;
     let query = query.into_inner();
-    let risk = match non_empty(query.risk.clone()).as_deref() {
-        None => None,
-        Some("at_risk") => Some(Risk::AtRisk),
-        Some("breached") => Some(Risk::Breached),
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "risk",
-                format!("'{other}' is not at_risk or breached"),
-            ))
-        }
-    };
+    let risk = parse_risk(query.risk.clone())?;
     let csv = match non_empty(query.format.clone()).as_deref() {
         None | Some("json") => false,
         Some("csv") => true,

@@ -6,12 +6,7 @@
 
 (() => {
   const form = document.getElementById("file-form");
-  const el = document.getElementById("pick-map");
-  const setup = JSON.parse(el.dataset.setup);
-  const map = L.map(el, { keyboard: true });
-  if (setup.tile_url) {
-    L.tileLayer(setup.tile_url, { attribution: setup.attribution, maxZoom: 19 }).addTo(map);
-  }
+  const { map, setup } = Gorod.baseMap(document.getElementById("pick-map"));
   map.fitBounds(setup.bounds);
   const lat = form.elements.lat;
   const lon = form.elements.lon;

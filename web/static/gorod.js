@@ -179,5 +179,16 @@ const Gorod = (() => {
     document.getElementById("enrol-code").focus();
   }
 
-  return { api, submit, showError, clearErrors, collect };
+  // A Leaflet map in `el` as its data-setup says: the tile layer (if any)
+  // and the city's bounds. Works with no tiles at all.
+  function baseMap(el) {
+    const setup = JSON.parse(el.dataset.setup);
+    const map = L.map(el, { keyboard: true });
+    if (setup.tile_url) {
+      L.tileLayer(setup.tile_url, { attribution: setup.attribution, maxZoom: 19 }).addTo(map);
+    }
+    return { map, setup };
+  }
+
+  return { api, submit, showError, clearErrors, collect, baseMap };
 })();

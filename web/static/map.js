@@ -5,12 +5,8 @@
 
 (() => {
   const el = document.getElementById("map");
-  const setup = JSON.parse(el.dataset.setup);
+  const { map, setup } = Gorod.baseMap(el);
   const params = new URLSearchParams(location.search);
-  const map = L.map(el, { keyboard: true });
-  if (setup.tile_url) {
-    L.tileLayer(setup.tile_url, { attribution: setup.attribution, maxZoom: 19 }).addTo(map);
-  }
   const lat = parseFloat(params.get("lat"));
   const lon = parseFloat(params.get("lon"));
   if (Number.isFinite(lat) && Number.isFinite(lon)) {

@@ -30,10 +30,9 @@ use askama::Template;
 use chrono::{NaiveDateTime, TimeDelta};
 use serde::Deserialize;
 
-use super::auth::{self, Caller, Via};
+use super::auth::{self, Caller};
 use super::reports::{view_and_row, ReportView};
 use super::{db, ApiError, AppState};
-use crate::accounts;
 use crate::db::catalog::Snapshot;
 use crate::db::reports::{ReportFilter, ReportListing};
 use crate::db::supervisor::{self as supervisor_db, Risk};
@@ -117,7 +116,7 @@ impl Ctx {
 
     /// The name in the page's language.
     pub fn name<'a>(&self, ru: &'a str, en: &'a str) -> &'a str {
-        pick(self.t, ru, en)
+        pick(self.t.lang, ru, en)
     }
 
     pub fn is_staff(&self) -> bool {
@@ -171,8 +170,8 @@ impl<T: Copy> Value<T> for &&T {
 
 /// The English name on English pages (when there is one), else the
 /// Russian.
-pub fn pick<'a>(t: &Texts, ru: &'a str, en: &'a str) -> &'a str {
-    if t.lang == "en" && !en.is_empty() {
+pub fn pick<'a>(lang: &str, ru: &'a str, en: &'a str) -> &'a str {
+    if lang == "en" && !en.is_empty() {
         en
     } else {
         ru
@@ -201,10 +200,7 @@ async fn context(
     request: &HttpRequest,
 ) -> Result<(Caller, Ctx), PageError> {
     let caller = auth::caller(state, request).await?;
-    let csrf = match &caller.via {
-        Via::Session(s) => Some(accounts::csrf_token(&s.csrf_key, &s.id_hash)),
-        _ => None,
-    };
+    let csrf = caller.csrf_token();
     let user = match (caller.who.user_id.clone(), caller.role()) {
         (Some(id), Some(role)) => db(state, move |conn| {
             Ok(crate::db::accounts::login_by_id(conn, &id)?)
@@ -305,7 +301,7 @@ pub struct CategoryItem {
 
 impl CategoryItem {
     pub fn name(&self, t: &Texts) -> &str {
-        pick(t, &self.name_ru, &self.name_en)
+        pick(t.lang, &self.name_ru, &self.name_en)
     }
 }
 
@@ -430,7 +426,7 @@ pub struct DepartmentItem {
 
 impl DepartmentItem {
     pub fn name(&self, t: &Texts) -> &str {
-        pick(t, &self.name_ru, &self.name_en)
+        pick(t.lang, &self.name_ru, &self.name_en)
     }
 }
 
@@ -653,7 +649,6 @@ pub struct Row {
     pub department_ru: String,
     pub department_en: String,
     pub address: String,
-    pub created_at: NaiveDateTime,
     pub deadline: Option<NaiveDateTime>,
     /// ok, at_risk or breached
     pub risk: &'static str,
@@ -662,61 +657,61 @@ pub struct Row {
 
 impl Row {
     pub fn category(&self, t: &Texts) -> &str {
-        pick(t, &self.category_ru, &self.category_en)
+        pick(t.lang, &self.category_ru, &self.category_en)
     }
 
     pub fn department(&self, t: &Texts) -> &str {
-        pick(t, &self.department_ru, &self.department_en)
+        pick(t.lang, &self.department_ru, &self.department_en)
     }
 
-    fn new(listing: ReportListing, risk: Option<Risk>) -> Row {
-        let deadline = supervisor_db::current_due(&listing.report);
-        let r = listing.report;
+    /// A report named by its category's and department's (ru, en) names.
+    fn of(
+        r: crate::db::rows::ReportRow,
+        (category_ru, category_en): (String, String),
+        (department_ru, department_en): (String, String),
+        risk: Option<Risk>,
+    ) -> Row {
         Row {
             number: r.number,
+            deadline: supervisor_db::current_due(&r),
             status: r.status,
-            category_ru: listing.category.name_ru,
-            category_en: listing.category.name_en,
-            department_ru: listing
-                .department
-                .as_ref()
-                .map(|d| d.name_ru.clone())
-                .unwrap_or_default(),
-            department_en: listing.department.map(|d| d.name_en).unwrap_or_default(),
+            category_ru,
+            category_en,
+            department_ru,
+            department_en,
             address: r.address.unwrap_or_default(),
-            created_at: r.created_at,
-            deadline,
             risk: risk.map_or("ok", Risk::as_str),
             escalation_level: r.escalation_level,
         }
     }
-}
 
-impl Row {
+    fn new(listing: ReportListing, risk: Option<Risk>) -> Row {
+        let department = listing
+            .department
+            .map(|d| (d.name_ru, d.name_en))
+            .unwrap_or_default();
+        let category = (listing.category.name_ru, listing.category.name_en);
+        Row::of(listing.report, category, department, risk)
+    }
+
     /// A watched report, named from the catalogue.
     fn watched(
         w: supervisor_db::Watched,
         categories: &[CategoryItem],
         departments: &[DepartmentItem],
     ) -> Row {
-        let category = categories.iter().find(|c| c.code == w.category);
+        let category = categories
+            .iter()
+            .find(|c| c.code == w.category)
+            .map_or((w.category.clone(), w.category.clone()), |c| {
+                (c.name_ru.clone(), c.name_en.clone())
+            });
         let department = departments
             .iter()
-            .find(|d| Some(&d.code) == w.department.as_ref());
-        let r = w.report;
-        Row {
-            number: r.number,
-            deadline: supervisor_db::current_due(&r),
-            status: r.status,
-            category_ru: category.map_or(w.category.clone(), |c| c.name_ru.clone()),
-            category_en: category.map_or(w.category.clone(), |c| c.name_en.clone()),
-            department_ru: department.map(|d| d.name_ru.clone()).unwrap_or_default(),
-            department_en: department.map(|d| d.name_en.clone()).unwrap_or_default(),
-            address: r.address.unwrap_or_default(),
-            created_at: r.created_at,
-            risk: w.risk.as_str(),
-            escalation_level: r.escalation_level,
-        }
+            .find(|d| Some(&d.code) == w.department.as_ref())
+            .map(|d| (d.name_ru.clone(), d.name_en.clone()))
+            .unwrap_or_default();
+        Row::of(w.report, category, department, Some(w.risk))
     }
 }
 
@@ -814,26 +809,18 @@ pub struct QueuePage {
     rows: Vec<Row>,
 }
 
-/// The departments `caller` watches (everything for admins).
-fn scope(snapshot: &Snapshot, caller: &Caller) -> ReportFilter {
-    let tree = snapshot.map.departments();
-    ReportFilter {
-        department_ids: crate::policy::departments_in_scope(&caller.who, Action::WatchSla, tree)
-            .unwrap_or_default()
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        ..ReportFilter::default()
-    }
-}
-
 async fn queue_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
     let (caller, ctx) = context(&state, &request).await?;
     staff_only(&ctx)?;
     let app = state.clone();
     let rows = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
-        Ok(supervisor_db::queue(conn, &scope(&snapshot, &caller), 300)?)
+        let filter = super::supervisor::scope_filter(
+            &snapshot,
+            &caller.who,
+            &super::supervisor::WatchQuery::default(),
+        )?;
+        Ok(supervisor_db::queue(conn, &filter, 300)?)
     })
     .await?
     .into_iter()
@@ -893,16 +880,7 @@ async fn dashboard_page(
     let (caller, ctx) = context(&state, &request).await?;
     staff_only(&ctx)?;
     let query = query.into_inner();
-    let risk = match super::filters::non_empty(query.risk.clone()).as_deref() {
-        None => None,
-        Some("at_risk") => Some(Risk::AtRisk),
-        Some("breached") => Some(Risk::Breached),
-        Some(other) => {
-            return Err(
-                ApiError::invalid("risk", format!("'{other}' is not at_risk or breached")).into(),
-            )
-        }
-    };
+    let risk = super::supervisor::parse_risk(query.risk.clone())?;
     let csv_url = format!(
         "/api/v1/supervisor/reports?{}",
         serde_urlencoded::to_string([
@@ -1019,7 +997,7 @@ pub struct StatsLine {
 
 impl StatsLine {
     pub fn name(&self, t: &Texts) -> &str {
-        pick(t, &self.name_ru, &self.name_en)
+        pick(t.lang, &self.name_ru, &self.name_en)
     }
 }
 
