@@ -1,6 +1,10 @@
-//! The `gorod` command: `serve` (the default) runs the service, `migrate`
-//! brings the database schema up to date and exits, `ledger verify` checks
-//! the resolution ledger and `ledger checkpoint` signs a checkpoint of it.
+//! The `gorod` command: `serve` (the default) runs the service (`--demo`
+//! loads the demo city into an empty database), `migrate` brings the
+//! database schema up to date and exits, `admin` is for the people who run
+//! an installation (first administrator, accounts, secrets, the demo's
+//! credentials), `media copy-to-store` moves photos between stores, and
+//! `ledger verify` / `ledger checkpoint` check and sign the resolution
+//! ledger.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,7 +35,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the city (the default)
-    Serve,
+    Serve {
+        /// Load the demo city (published accounts, passwords and keys) into
+        /// an empty database; for trying Gorod out, never for a real city
+        #[arg(long)]
+        demo: bool,
+    },
     /// Apply pending database migrations and exit
     Migrate,
     /// The resolution ledger
@@ -39,6 +48,47 @@ enum Command {
         #[command(subcommand)]
         action: LedgerCommand,
     },
+    /// Running an installation: administrators, accounts, secrets
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator. The password comes from
+    /// GOROD_ADMIN_PASSWORD, or is asked for; the second factor's secret is
+    /// shown once
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the accounts that can log in
+    List,
+    /// Disable an account: its sessions end and its API tokens stop
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Rotate a secret: sessions, links (emailed links' key) or ledger (the
+    /// checkpoint signing key); the old one is accepted for the grace period
+    RotateSecret {
+        secret: String,
+        /// Hours the old secret is still accepted
+        #[arg(long, default_value_t = 24)]
+        grace_hours: i64,
+    },
+    /// Disable the demo city's published accounts and revoke its keys (its
+    /// catalogue and reports stay)
+    RemoveDemo,
 }
 
 #[derive(Subcommand)]
@@ -64,15 +114,125 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), String> {
     let settings = Settings::load(&cli.config_dir).map_err(|e| e.to_string())?;
-    match cli.command.unwrap_or(Command::Serve) {
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Migrate => {
             db::connect_and_migrate_one(&settings.database.url).map_err(|e| e.to_string())?;
             println!("database is up to date");
             Ok(())
         }
-        Command::Serve => serve(&settings),
+        Command::Serve { demo } => {
+            let mut settings = settings;
+            settings.seed.demo |= demo;
+            serve(&settings)
+        }
         Command::Ledger { action } => ledger(&settings, action),
+        Command::Admin { action } => admin(&settings, action),
     }
+}
+
+fn admin(settings: &Settings, action: AdminCommand) -> Result<(), String> {
+    use gorod::app::operators::{self, Secret};
+    let now = SystemClock.now();
+    let mut conn =
+        db::connect_and_migrate_one(&settings.database.url).map_err(|e| e.to_string())?;
+    let conn = &mut conn;
+    match action {
+        AdminCommand::CreateAdmin { email, name } => {
+            let password = match std::env::var("GOROD_ADMIN_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => ask_password()?,
+            };
+            let admin = operators::create_admin(
+                conn,
+                &email,
+                name.as_deref(),
+                &password,
+                &settings.city.name,
+                now,
+            )
+            .map_err(|e| e.to_string())?;
+            println!("administrator {} created.", admin.email);
+            println!("Their second factor, shown this once: add it to an authenticator app now.");
+            println!("  secret: {}", admin.totp_secret);
+            println!("  {}", admin.totp_uri);
+        }
+        AdminCommand::List => {
+            for a in operators::list_accounts(conn).map_err(|e| e.to_string())? {
+                println!(
+                    "{:<40} {:<10} {:<8} {:<13} {}",
+                    a.email,
+                    a.role,
+                    if a.disabled { "disabled" } else { "enabled" },
+                    if a.second_factor {
+                        "second factor"
+                    } else {
+                        "-"
+                    },
+                    a.created_at.format("%Y-%m-%d %H:%M")
+                );
+            }
+        }
+        AdminCommand::Disable { email } => {
+            operators::set_disabled(conn, &email, true, now).map_err(|e| e.to_string())?;
+            println!("{email} is disabled: their sessions ended and their tokens stopped");
+        }
+        AdminCommand::Enable { email } => {
+            operators::set_disabled(conn, &email, false, now).map_err(|e| e.to_string())?;
+            println!("{email} is enabled");
+        }
+        AdminCommand::RotateSecret {
+            secret,
+            grace_hours,
+        } => {
+            let secret = Secret::parse(&secret).map_err(|e| e.to_string())?;
+            let grace = chrono::TimeDelta::hours(grace_hours.max(0));
+            let done = operators::rotate(conn, secret, grace, &settings.ledger.signing_key, now)
+                .map_err(|e| e.to_string())?;
+            let until = done.accepted_until.format("%Y-%m-%d %H:%M UTC");
+            match secret {
+                Secret::Sessions => println!(
+                    "{} open sessions end by {until}; everyone logs in again after that",
+                    done.sessions
+                ),
+                Secret::Links => println!(
+                    "emailed links get a new key; links signed with the old one work until \
+                     {until}. Restart every instance to sign with the new key"
+                ),
+                Secret::Ledger => {
+                    if let Some((old, new)) = &done.ledger_keys {
+                        println!("ledger signing key {old} replaced by {new}");
+                    }
+                    if let Some(size) = done.handover_checkpoint {
+                        println!("the old key signed the checkpoint at {size} entries");
+                    }
+                    println!(
+                        "the old key's checkpoints stay trusted; restart every instance by \
+                         {until} to sign with the new key"
+                    );
+                }
+            }
+        }
+        AdminCommand::RemoveDemo => {
+            let removed = operators::remove_demo(conn, now).map_err(|e| e.to_string())?;
+            println!(
+                "disabled {} demo accounts and revoked {} demo keys",
+                removed.accounts, removed.keys
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Reads a password from the terminal twice, without echo.
+fn ask_password() -> Result<String, String> {
+    let first = rpassword::prompt_password("password for the new administrator: ")
+        .map_err(|e| format!("no password: set GOROD_ADMIN_PASSWORD or run in a terminal ({e})"))?;
+    let again =
+        rpassword::prompt_password("the same password again: ").map_err(|e| e.to_string())?;
+    if first != again {
+        return Err("the two passwords differ".into());
+    }
+    Ok(first)
 }
 
 fn ledger(settings: &Settings, action: LedgerCommand) -> Result<(), String> {

@@ -47,6 +47,18 @@ pub enum StartupError {
     Mail(#[from] MailerError),
     #[error("cannot start the mail dispatcher: {0}")]
     Dispatcher(#[source] std::io::Error),
+    #[error(
+        "the database holds the demo city's published credentials ({} accounts, {} API keys) \
+         and the server would listen on {host}, beyond this machine: anyone could log in with \
+         them. Run `gorod admin remove-demo` to disable them (the demo's catalogue and reports \
+         stay), or serve on 127.0.0.1",
+        found.accounts,
+        found.keys
+    )]
+    DemoOnPublicAddress {
+        host: String,
+        found: crate::db::operations::DemoCredentials,
+    },
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -104,6 +116,7 @@ impl Application {
             .parse()
             .map_err(|_| StartupError::TimeZone(settings.city.time_zone.clone()))?;
         let pool = prepare_database(settings, clock.as_ref())?;
+        refuse_demo_beyond_loopback(&pool, &settings.server.host)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),
@@ -124,7 +137,7 @@ impl Application {
             .from
             .parse()
             .map_err(|_| MailerError::From(mail.from.clone()))?;
-        let signer = Signer::new(mail_key(&pool, clock.as_ref())?.as_bytes());
+        let signer = link_signer(&pool, &clock)?;
         let ledger_keys = ledger_keys(
             &mut *pool.get().map_err(DbError::from)?,
             settings,
@@ -235,6 +248,7 @@ impl Application {
 /// Connects, migrates and, with `seed.demo` on and an empty database, loads
 /// the demo city.
 pub fn prepare_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, StartupError> {
+    db::claim(&settings.database.url)?;
     let pool = db::connect_and_migrate(
         &settings.database.url,
         settings.database.pool_size,
@@ -257,20 +271,45 @@ pub fn prepare_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, 
     Ok(pool)
 }
 
-/// The key that signs unsubscribe links: the one this installation stored
-/// (shared by all its instances), or a fresh random one stored now.
-fn mail_key(pool: &Pool, clock: &dyn Clock) -> Result<String, StartupError> {
-    use rand::Rng;
-    let fresh: String = (0..32)
-        .map(|_| format!("{:02x}", rand::rng().random::<u8>()))
-        .collect();
+/// Whether `host` is this machine only.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A server reachable beyond this machine never runs with the demo's
+/// published accounts, passwords and keys in its database.
+fn refuse_demo_beyond_loopback(pool: &Pool, host: &str) -> Result<(), StartupError> {
+    if is_loopback(host) {
+        return Ok(());
+    }
     let mut conn = pool.get().map_err(DbError::from)?;
-    Ok(db::outbox::secret(
-        &mut conn,
-        "mail_signing_key",
-        fresh,
-        clock.now(),
-    )?)
+    let found = crate::app::operators::demo_credentials(&mut conn)?;
+    if found.any() {
+        return Err(StartupError::DemoOnPublicAddress {
+            host: host.to_string(),
+            found,
+        });
+    }
+    Ok(())
+}
+
+/// The signer of emailed links: the key this installation stored (shared
+/// by all its instances; a fresh random one on first start), and the keys
+/// rotated out whose grace period has not ended.
+fn link_signer(pool: &Pool, clock: &Arc<dyn Clock>) -> Result<Signer, StartupError> {
+    use crate::app::operators::LINK_SECRET;
+    let fresh = crate::ledger::SigningKeys::fresh_seed();
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let key = db::outbox::secret(&mut conn, LINK_SECRET, fresh, clock.now())?;
+    let earlier = db::operations::retired(&mut conn, LINK_SECRET)?
+        .into_iter()
+        .map(|old| (old.value.into_bytes(), old.accepted_until))
+        .collect();
+    Ok(Signer::with_earlier(key.as_bytes(), earlier, clock.clone()))
 }
 
 /// The key that signs ledger checkpoints (configured, or generated on first
@@ -281,10 +320,9 @@ pub fn ledger_keys(
     clock: &dyn Clock,
 ) -> Result<LedgerKeys, StartupError> {
     let signing = db::ledger::signing_keys(conn, &settings.ledger.signing_key, clock.now())?;
-    Ok(LedgerKeys::new(
-        signing,
-        &settings.ledger.trusted_public_keys,
-    ))
+    let mut trusted = settings.ledger.trusted_public_keys.clone();
+    trusted.extend(db::ledger::retired_public_keys(conn)?);
+    Ok(LedgerKeys::new(signing, &trusted))
 }
 
 /// SQLite has one writer at a time; PostgreSQL takes as many as configured.

@@ -49,6 +49,14 @@ pub fn open311_key_exists(conn: &mut DbConnection, digest: &str) -> Result<bool,
 }
 
 /// The id of the user with this email.
+/// The addresses of every user at `domain`.
+pub fn emails_at_domain(conn: &mut DbConnection, domain: &str) -> Result<Vec<String>, DbError> {
+    Ok(users::table
+        .filter(users::email.like(format!("%@{domain}")))
+        .select(users::email)
+        .load(conn)?)
+}
+
 pub fn user_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<String>, DbError> {
     Ok(users::table
         .filter(users::email.eq(email))

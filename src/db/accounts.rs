@@ -378,6 +378,75 @@ pub fn set_disabled(
     })
 }
 
+/// Counts the account's TOTP secret as enrolled (an administrator made
+/// on the command line, whose secret was shown to the operator).
+pub fn enrol_totp(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(accounts::table.find(user_id))
+        .set((
+            accounts::totp_enrolled_at.eq(now),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An account as `gorod admin list` shows it.
+#[derive(Debug, Clone)]
+pub struct AccountSummary {
+    pub email: String,
+    pub role: String,
+    pub department_id: Option<String>,
+    pub has_password: bool,
+    pub second_factor: bool,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// Every account, staff first, then by email.
+pub fn summaries(conn: &mut DbConnection) -> Result<Vec<AccountSummary>, DbError> {
+    #[derive(Queryable)]
+    struct Row {
+        email: String,
+        role: String,
+        department_id: Option<String>,
+        hash: Option<String>,
+        totp: Option<NaiveDateTime>,
+        disabled: Option<NaiveDateTime>,
+        created_at: NaiveDateTime,
+    }
+    let rows: Vec<Row> = users::table
+        .inner_join(accounts::table)
+        .order(users::email)
+        .select((
+            users::email,
+            users::role,
+            users::department_id,
+            accounts::password_hash,
+            accounts::totp_enrolled_at,
+            accounts::disabled_at,
+            accounts::created_at,
+        ))
+        .load(conn)?;
+    let mut summaries: Vec<AccountSummary> = rows
+        .into_iter()
+        .map(|r| AccountSummary {
+            email: r.email,
+            role: r.role,
+            department_id: r.department_id,
+            has_password: r.hash.is_some(),
+            second_factor: r.totp.is_some(),
+            disabled: r.disabled.is_some(),
+            created_at: r.created_at,
+        })
+        .collect();
+    summaries.sort_by_key(|a| (a.role == "resident", a.email.clone()));
+    Ok(summaries)
+}
+
 /// Keeps a new TOTP secret, not yet enrolled (the first code confirms it).
 pub fn set_totp_secret(
     conn: &mut DbConnection,

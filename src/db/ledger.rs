@@ -95,6 +95,19 @@ pub fn signing_keys(
     SigningKeys::from_hex(&seed).map_err(|e| DbError::Corrupt(format!("ledger.signing_key: {e}")))
 }
 
+/// The public keys of the signing keys this installation rotated out:
+/// their checkpoints stay trusted.
+pub fn retired_public_keys(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+    super::operations::retired(conn, SIGNING_SECRET)?
+        .iter()
+        .map(|old| {
+            SigningKeys::from_hex(&old.value)
+                .map(|k| k.public_hex())
+                .map_err(|e| DbError::Corrupt(format!("a retired ledger key: {e}")))
+        })
+        .collect()
+}
+
 /// The last entry.
 pub fn head(conn: &mut DbConnection) -> Result<Option<Entry>, DbError> {
     Ok(ledger_entries::table

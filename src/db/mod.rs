@@ -79,6 +79,7 @@ pub mod catalog;
 pub mod checkpoint;
 pub mod ledger;
 pub mod limits;
+pub mod operations;
 pub mod outbox;
 pub mod pending;
 mod pg_filing;
@@ -142,6 +143,17 @@ pub enum DbError {
     Corrupt(String),
     #[error("the database task was cancelled")]
     Cancelled,
+    #[error(
+        "the SQLite database {path} is served by another process (pid in {lock}); SQLite \
+             allows one Gorod process per file: stop the other one, or run several instances on \
+             PostgreSQL"
+    )]
+    InUse { path: PathBuf, lock: PathBuf },
+    #[error("cannot lock the SQLite database {path}: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Which backend a URL names; parsed before anything connects.
@@ -259,6 +271,57 @@ impl ManageConnection for ConnectionManager {
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
         false
     }
+}
+
+/// SQLite files this process serves, each locked (`<file>.lock`) for as
+/// long as the process lives. Instances inside one process share the file
+/// safely (their writers queue on one mutex); another process is refused.
+static SQLITE_CLAIMS: std::sync::Mutex<Vec<(PathBuf, std::fs::File)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Claims the SQLite file of `url` for this process, or says which other
+/// process has it. Nothing to claim on PostgreSQL, which any number of
+/// instances share.
+pub fn claim(url: &str) -> Result<(), DbError> {
+    let DatabaseUrl::Sqlite { path } = DatabaseUrl::parse(url)? else {
+        return Ok(());
+    };
+    // The manager creates the folder; the file itself may not exist yet.
+    ConnectionManager::new(url)?;
+    let lock = PathBuf::from(format!("{}.lock", path.display()));
+    let lock_error = |source| DbError::Lock {
+        path: path.clone(),
+        source,
+    };
+    let mut claims = SQLITE_CLAIMS.lock().unwrap_or_else(|e| e.into_inner());
+    let key = std::fs::canonicalize(
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new(".")),
+    )
+    .map_err(lock_error)?
+    .join(path.file_name().unwrap_or_default());
+    if claims.iter().any(|(held, _)| *held == key) {
+        return Ok(());
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&lock)
+        .map_err(lock_error)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Err(DbError::InUse { path, lock }),
+        Err(std::fs::TryLockError::Error(e)) => return Err(lock_error(e)),
+    }
+    use std::io::{Seek, Write};
+    file.set_len(0).map_err(lock_error)?;
+    file.seek(std::io::SeekFrom::Start(0)).map_err(lock_error)?;
+    writeln!(file, "{}", std::process::id()).map_err(lock_error)?;
+    claims.push((key, file));
+    Ok(())
 }
 
 /// One migrated connection and no pool, for one-shot commands: a pool fills

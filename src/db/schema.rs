@@ -414,12 +414,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    retired_secrets (name, retired_at) {
+        name -> Text,
+        value -> Text,
+        retired_at -> Timestamp,
+        accepted_until -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_leases (job) {
+        job -> Text,
+        holder -> Text,
+        until -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (key_hash) {
+        key_hash -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(pending_reports -> reports (report_id));
 diesel::joinable!(accounts -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    retired_secrets,
+    job_leases,
+    idempotency_keys,
     pending_reports,
     accounts,
     sessions,

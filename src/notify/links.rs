@@ -42,10 +42,21 @@ pub struct AccountLink {
     pub token_id: String,
 }
 
-/// Signs and checks links with one key.
+/// Signs links with the installation's key and checks them with it, or
+/// with a key rotated out less than its grace period ago.
 #[derive(Clone)]
 pub struct Signer {
     key: Vec<u8>,
+    earlier: Vec<(Vec<u8>, chrono::NaiveDateTime)>,
+    clock: Option<std::sync::Arc<dyn crate::clock::Clock>>,
+}
+
+fn mac_with(key: &[u8], payload: &str) -> Hmac<Sha256> {
+    // HMAC takes a key of any length.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+    mac.update(payload.as_bytes());
+    mac
 }
 
 /// Why a link was refused.
@@ -59,15 +70,43 @@ pub enum BadLink {
 
 impl Signer {
     pub fn new(key: &[u8]) -> Signer {
-        Signer { key: key.to_vec() }
+        Signer {
+            key: key.to_vec(),
+            earlier: Vec::new(),
+            clock: None,
+        }
+    }
+
+    /// A signer that also accepts links signed with `earlier` keys, each
+    /// until its time (UTC) by `clock`.
+    pub fn with_earlier(
+        key: &[u8],
+        earlier: Vec<(Vec<u8>, chrono::NaiveDateTime)>,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+    ) -> Signer {
+        Signer {
+            key: key.to_vec(),
+            earlier,
+            clock: Some(clock),
+        }
     }
 
     fn mac(&self, payload: &str) -> Hmac<Sha256> {
-        // HMAC takes a key of any length.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
-        mac.update(payload.as_bytes());
-        mac
+        mac_with(&self.key, payload)
+    }
+
+    /// Whether `signature` is ours over `payload`, by the current key or
+    /// one still in its grace period.
+    fn verifies(&self, payload: &str, signature: &[u8]) -> bool {
+        if self.mac(payload).verify_slice(signature).is_ok() {
+            return true;
+        }
+        let Some(now) = self.clock.as_ref().map(|c| c.now()) else {
+            return false;
+        };
+        self.earlier.iter().any(|(key, until)| {
+            *until > now && mac_with(key, payload).verify_slice(signature).is_ok()
+        })
     }
 
     /// The token of a link: `payload.signature`, both base64url; the
@@ -96,9 +135,9 @@ impl Signer {
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| BadLink::Malformed)?;
-        self.mac(&payload)
-            .verify_slice(&signature)
-            .map_err(|_| BadLink::Forged)?;
+        if !self.verifies(&payload, &signature) {
+            return Err(BadLink::Forged);
+        }
         let mut fields = payload.splitn(count + 1, '\n');
         if fields.next() != Some(purpose) {
             return Err(BadLink::Malformed);
