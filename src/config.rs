@@ -129,12 +129,52 @@ pub struct SlaSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct MediaSettings {
+    /// `local` (photos under `dir`) or `s3` (the bucket in `s3`).
+    pub store: String,
     pub dir: std::path::PathBuf,
+    pub s3: S3Settings,
     pub max_photo_bytes: usize,
     pub max_photos: usize,
     pub max_width: u32,
     pub max_height: u32,
     pub max_pixels: u64,
+    /// Memory (MiB) that photos being cleaned may take at once, and how
+    /// many may be cleaned at once; past either a photo is refused with 503.
+    pub decode_budget_mb: u64,
+    pub decode_at_once: usize,
+}
+
+/// An S3-compatible bucket for photos; credentials come from the
+/// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Settings {
+    /// e.g. `https://storage.example.org`; empty: Amazon S3 itself.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    /// Address the bucket in the path (`endpoint/bucket/key`), as most
+    /// S3-compatible servers want, rather than as a host name.
+    pub path_style: bool,
+}
+
+impl MediaSettings {
+    /// Where photos are kept, as the settings say.
+    pub fn location(&self) -> Result<crate::media::store::Location, crate::media::StoreError> {
+        use crate::media::store::Location;
+        match self.store.as_str() {
+            "local" => Ok(Location::Directory(self.dir.clone())),
+            "s3" => Ok(Location::S3 {
+                endpoint: self.s3.endpoint.clone(),
+                bucket: self.s3.bucket.clone(),
+                region: self.s3.region.clone(),
+                path_style: self.s3.path_style,
+            }),
+            other => Err(crate::media::StoreError::Setting {
+                field: "store",
+                message: format!("'{other}' is not local or s3"),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -48,10 +48,26 @@ enum Command {
         #[command(subcommand)]
         action: LedgerCommand,
     },
+    /// Photos: `copy-to-store` copies a local photo directory into the
+    /// configured store (media.store), e.g. when moving to object storage
+    Media {
+        #[command(subcommand)]
+        action: MediaCommand,
+    },
     /// Running an installation: administrators, accounts, secrets
     Admin {
         #[command(subcommand)]
         action: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MediaCommand {
+    /// Copy every photo of a local directory (default: media.dir) into the
+    /// store media.store names; photos already there are left alone
+    CopyToStore {
+        #[arg(long)]
+        from: Option<PathBuf>,
     },
 }
 
@@ -127,6 +143,25 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Ledger { action } => ledger(&settings, action),
         Command::Admin { action } => admin(&settings, action),
+        Command::Media {
+            action: MediaCommand::CopyToStore { from },
+        } => {
+            use gorod::media::MediaStore;
+            let from = from.unwrap_or_else(|| settings.media.dir.clone());
+            if !from.is_dir() {
+                return Err(format!("{} is not a directory of photos", from.display()));
+            }
+            let source = MediaStore::directory(&from).map_err(|e| e.to_string())?;
+            let location = settings.media.location().map_err(|e| e.to_string())?;
+            let target = MediaStore::open(&location).map_err(|e| e.to_string())?;
+            let (copied, present) = source.copy_to(&target).map_err(|e| e.to_string())?;
+            println!(
+                "copied {copied} photo files from {} to the {}; {present} were there already",
+                from.display(),
+                target.describe()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -84,3 +84,23 @@ find_postgres() {
   fi
 }
 
+
+# An S3-compatible object store for the media tests: moto's server, from
+# PyPI, in a virtual environment under target/tools/ (made once). Sets
+# s3_server to its command.
+S3_SERVER_PACKAGE='moto[server]==5.2.5'
+install_s3_server() {
+  local venv=target/tools/moto
+  s3_server="$PWD/$venv/bin/moto_server"
+  if [ -x "$s3_server" ] && "$venv/bin/python" -c 'import moto.server' 2>/dev/null; then
+    return 0
+  fi
+  log "installing the S3-compatible test server ($S3_SERVER_PACKAGE)"
+  rm -rf "$venv"
+  mkdir -p target/tools
+  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+    apt_install python3-venv
+    /usr/bin/python3 -m venv "$venv"
+  fi
+  "$venv/bin/pip" install -q --disable-pip-version-check "$S3_SERVER_PACKAGE"
+}

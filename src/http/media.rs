@@ -21,14 +21,12 @@ pub async fn serve(
     } else {
         return Err(not_found());
     };
-    let path = state.media.path(hash, variant).ok_or_else(not_found)?;
-    let bytes = web::block(move || std::fs::read(path))
+    let bytes = state
+        .media
+        .read(hash, variant)
         .await
-        .map_err(|e| ApiError::Internal(Box::new(e)))?
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => not_found(),
-            _ => ApiError::Internal(Box::new(e)),
-        })?;
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?
+        .ok_or_else(not_found)?;
     Ok(HttpResponse::Ok()
         .content_type("image/jpeg")
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))

@@ -7,8 +7,7 @@
 //! are stored under the SHA-256 of the cleaned JPEG, so the same photo is
 //! stored once and its URL never changes.
 
-use std::io::{Cursor, Write};
-use std::path::{Path, PathBuf};
+use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
@@ -134,6 +133,89 @@ pub fn clean(
     })
 }
 
+/// Bytes of memory cleaning a photo of `width`×`height` may take at its
+/// peak: the decoded pixels (up to 4 bytes each), their RGB copy for the
+/// encoder (3), and room for a turn by the orientation tag.
+pub const BYTES_PER_PIXEL_CLEANING: u64 = 8;
+
+/// What cleaning this photo will cost in memory, from its header alone
+/// (nothing is decoded); `None` when the header cannot be read or declares
+/// more than `limits` allow (`clean` refuses the photo then, at no cost).
+pub fn cleaning_cost(bytes: &[u8], limits: PhotoLimits) -> Option<u64> {
+    let format = image::guess_format(bytes).ok()?;
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .ok()?;
+    if width > limits.max_width
+        || height > limits.max_height
+        || u64::from(width) * u64::from(height) > limits.max_pixels
+    {
+        return None;
+    }
+    Some(
+        (u64::from(width) * u64::from(height))
+            .saturating_mul(BYTES_PER_PIXEL_CLEANING)
+            .saturating_add(bytes.len() as u64),
+    )
+}
+
+/// Memory for cleaning photos, shared by every request of an instance: a
+/// photo is cleaned only when its cost fits beside the others being
+/// cleaned and fewer than `at_once` are; otherwise it is refused at once
+/// (the caller answers 503 with Retry-After) rather than letting the
+/// server grow. Small files can declare huge images, so the cost is read
+/// from the header, before anything is decoded.
+#[derive(Debug, Clone)]
+pub struct DecodeBudget {
+    state: std::sync::Arc<std::sync::Mutex<(u64, usize)>>,
+    bytes: u64,
+    at_once: usize,
+}
+
+/// Memory reserved for one photo; given back when dropped.
+#[derive(Debug)]
+pub struct Reserved {
+    budget: DecodeBudget,
+    cost: u64,
+}
+
+impl DecodeBudget {
+    pub fn new(bytes: u64, at_once: usize) -> DecodeBudget {
+        DecodeBudget {
+            state: Default::default(),
+            bytes,
+            at_once: at_once.max(1),
+        }
+    }
+
+    /// The total, in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Reserves `cost` bytes, or `None` when they do not fit now.
+    pub fn reserve(&self, cost: u64) -> Option<Reserved> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (used, running) = *state;
+        if running >= self.at_once || used.saturating_add(cost) > self.bytes {
+            return None;
+        }
+        *state = (used + cost, running + 1);
+        Some(Reserved {
+            budget: self.clone(),
+            cost,
+        })
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        let mut state = self.budget.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 = state.0.saturating_sub(self.cost);
+        state.1 = state.1.saturating_sub(1);
+    }
+}
+
 fn decode_error(e: image::ImageError, limits: PhotoLimits) -> PhotoError {
     match e {
         image::ImageError::Limits(_) => PhotoError::TooManyPixels {
@@ -159,72 +241,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The media store: `DIR/ab/<hash>.jpg` and `DIR/ab/<hash>.thumb.jpg`.
-#[derive(Debug, Clone)]
-pub struct MediaStore {
-    dir: PathBuf,
-}
-
-/// Which of a photo's files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
-    Full,
-    Thumbnail,
-}
-
-impl MediaStore {
-    pub fn new(dir: impl Into<PathBuf>) -> MediaStore {
-        MediaStore { dir: dir.into() }
-    }
-
-    /// Where a photo's file lives, or None for a name that is not a hash.
-    pub fn path(&self, hash: &str, variant: Variant) -> Option<PathBuf> {
-        let is_hash = hash.len() == 64
-            && hash
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
-        if !is_hash {
-            return None;
-        }
-        let name = match variant {
-            Variant::Full => format!("{hash}.jpg"),
-            Variant::Thumbnail => format!("{hash}.thumb.jpg"),
-        };
-        Some(self.dir.join(&hash[..2]).join(name))
-    }
-
-    /// Writes both files; each appears whole or not at all (written to a
-    /// temporary file, then renamed). Storing the same photo twice is harmless.
-    pub fn store(&self, photo: &CleanPhoto) -> std::io::Result<()> {
-        for (variant, bytes) in [
-            (Variant::Full, &photo.jpeg),
-            (Variant::Thumbnail, &photo.thumbnail),
-        ] {
-            let path = self
-                .path(&photo.hash, variant)
-                .ok_or_else(|| std::io::Error::other("a photo hash is not hex"))?;
-            if path.exists() {
-                continue;
-            }
-            let dir = path.parent().unwrap_or(Path::new("."));
-            std::fs::create_dir_all(dir)?;
-            let mut temporary = tempfile_in(dir)?;
-            temporary.1.write_all(bytes)?;
-            temporary.1.sync_all()?;
-            std::fs::rename(&temporary.0, &path)?;
-        }
-        Ok(())
-    }
-}
-
-fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    let path = dir.join(format!(".upload-{}", uuid::Uuid::new_v4().simple()));
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    Ok((path, file))
-}
+pub mod store;
+pub use store::{MediaStore, StoreError, Variant};
 
 #[cfg(test)]
 mod tests {
@@ -297,15 +315,26 @@ mod tests {
     }
 
     #[test]
-    fn the_store_is_addressed_by_hash_and_refuses_other_names() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = MediaStore::new(dir.path());
-        let photo = clean(&png(20, 20), None, LIMITS).unwrap();
-        store.store(&photo).unwrap();
-        store.store(&photo).unwrap();
-        let path = store.path(&photo.hash, Variant::Full).unwrap();
-        assert_eq!(std::fs::read(path).unwrap(), photo.jpeg);
-        assert!(store.path("../../etc/passwd", Variant::Full).is_none());
-        assert!(store.path(&"A".repeat(64), Variant::Full).is_none());
+    fn the_decode_budget_refuses_what_does_not_fit_and_frees_what_was_done() {
+        let budget = DecodeBudget::new(1000, 2);
+        let a = budget.reserve(600).unwrap();
+        assert!(budget.reserve(500).is_none(), "past the bytes");
+        let b = budget.reserve(400).unwrap();
+        assert!(budget.reserve(1).is_none(), "past the number at once");
+        drop(a);
+        drop(b);
+        assert!(budget.reserve(1000).is_some());
+        let cost = cleaning_cost(&png(100, 50), LIMITS).unwrap();
+        assert!(cost >= 100 * 50 * BYTES_PER_PIXEL_CLEANING, "{cost}");
+        assert_eq!(cleaning_cost(b"not an image", LIMITS), None);
+        let small = PhotoLimits {
+            max_pixels: 100,
+            ..LIMITS
+        };
+        assert_eq!(
+            cleaning_cost(&png(100, 50), small),
+            None,
+            "clean refuses it"
+        );
     }
 }
