@@ -45,6 +45,8 @@ pub enum StartupError {
     Writer(#[source] std::io::Error),
     #[error(transparent)]
     Mail(#[from] MailerError),
+    #[error(transparent)]
+    Media(#[from] crate::media::StoreError),
     #[error("cannot start the mail dispatcher: {0}")]
     Dispatcher(#[source] std::io::Error),
     #[error(
@@ -175,13 +177,14 @@ impl Application {
             time_zone,
             city_name: settings.city.name.clone(),
             contact: settings.city.contact.clone(),
-            media: MediaStore::new(&settings.media.dir),
+            media: MediaStore::open(&settings.media.location()?)?,
             photo_limits: PhotoLimits {
                 max_bytes: settings.media.max_photo_bytes,
                 max_width: settings.media.max_width,
                 max_height: settings.media.max_height,
                 max_pixels: settings.media.max_pixels,
             },
+            decode_budget: decode_budget(&settings.media)?,
             max_photos: settings.media.max_photos,
             refutation_limit: settings.workflow.refutation_limit,
             ledger_keys,
@@ -325,6 +328,30 @@ pub fn ledger_keys(
     Ok(LedgerKeys::new(signing, &trusted))
 }
 
+/// The memory photo cleaning may use: enough for at least one photo of the
+/// largest size allowed.
+fn decode_budget(
+    media: &crate::config::MediaSettings,
+) -> Result<crate::media::DecodeBudget, StartupError> {
+    let bytes = media.decode_budget_mb.saturating_mul(1 << 20);
+    let largest = media
+        .max_pixels
+        .saturating_mul(crate::media::BYTES_PER_PIXEL_CLEANING)
+        .saturating_add(media.max_photo_bytes as u64);
+    if bytes < largest {
+        return Err(StartupError::Setting {
+            field: "media.decode_budget_mb",
+            message: format!(
+                "{} MiB cannot clean one photo of media.max_pixels ({}), which takes {} MiB",
+                media.decode_budget_mb,
+                media.max_pixels,
+                largest.div_ceil(1 << 20)
+            ),
+        });
+    }
+    Ok(crate::media::DecodeBudget::new(bytes, media.decode_at_once))
+}
+
 /// SQLite has one writer at a time; PostgreSQL takes as many as configured.
 fn filing_writers(database: &crate::config::DatabaseSettings) -> usize {
     match DatabaseUrl::parse(&database.url) {
@@ -340,55 +367,36 @@ fn start_scanner(state: &web::Data<AppState>, interval_secs: u64) {
         return;
     }
     let weak = Arc::downgrade(&state.clone().into_inner());
+    let housekeeping = crate::app::jobs::Lease {
+        job: "scanner-housekeeping",
+        holder: db::new_id(),
+        // Held while this instance keeps passing; lapses soon after it dies.
+        length: chrono::TimeDelta::seconds(
+            i64::try_from(interval_secs.saturating_mul(3))
+                .unwrap_or(i64::MAX)
+                .max(30),
+        ),
+    };
     let spawned = std::thread::Builder::new()
         .name("gorod-sla-scanner".into())
         .spawn(move || {
             let mut digest_done: Option<chrono::NaiveDate> = None;
             loop {
                 let Some(state) = weak.upgrade() else { break };
-                let pass = state
-                    .pool
-                    .get()
-                    .map_err(DbError::from)
-                    .and_then(|mut conn| {
-                        let snapshot = state.catalog_snapshot(&mut conn)?;
-                        let now = state.clock.now();
-                        let summary = db::sla::scan(&mut conn, &snapshot, now)?;
-                        db::outbox::remind_checks(&mut conn, now, state.check_reminder)?;
-                        db::workflow::auto_confirm_due(&mut conn, &snapshot, now)?;
-                        // Rate-limit windows end within a day; held reports
-                        // whose link expired are not coming.
-                        db::limits::forget_before(&mut conn, now - chrono::TimeDelta::days(2))?;
-                        db::pending::forget_expired(&mut conn, now)?;
-                        let keys = &state.ledger_keys;
-                        match db::ledger::checkpoint_if_due(
-                            &mut conn,
-                            &keys.signing,
-                            &keys.trusted,
-                            now,
-                            state.checkpoint_interval,
-                        ) {
-                            Ok(Some(c)) => {
-                                log::info!("ledger checkpoint signed at {} entries", c.size)
-                            }
-                            Ok(None) => {}
-                            Err(db::ledger::CheckpointError::Db(e)) => return Err(e),
-                            Err(broken) => log::error!("{broken}"),
-                        }
-                        // The supervisors' digest, once a day from the set hour.
-                        let local = now.and_utc().with_timezone(&state.time_zone);
-                        let today = local.date_naive();
-                        if local.hour() >= state.digest_hour && digest_done != Some(today) {
-                            db::outbox::queue_digests(
-                                &mut conn,
-                                today,
-                                snapshot.map.departments(),
-                                now,
-                            )?;
-                            digest_done = Some(today);
-                        }
-                        Ok(summary)
-                    });
+                let pass = db::checkout(&state.pool).and_then(|mut conn| {
+                    let snapshot = state.catalog_snapshot(&mut conn)?;
+                    let now = state.clock.now();
+                    // Shared by every instance: each takes its own batch of
+                    // due reports (SKIP LOCKED), each mark is recorded once.
+                    let summary = db::sla::scan(&mut conn, &snapshot, now)?;
+                    db::outbox::remind_checks(&mut conn, now, state.check_reminder)?;
+                    db::workflow::auto_confirm_due(&mut conn, &snapshot, now)?;
+                    // Once across instances: whoever holds the lease.
+                    housekeeping.run(&mut conn, now, |conn| {
+                        housekeep(&state, conn, &snapshot, now, &mut digest_done)
+                    })?;
+                    Ok(summary)
+                });
                 match pass {
                     Ok(summary) if summary.marks > 0 => log::info!(
                         "SLA scanner: {} reports looked at, {} marks recorded",
@@ -405,4 +413,42 @@ fn start_scanner(state: &web::Data<AppState>, interval_secs: u64) {
     if let Err(e) = spawned {
         log::error!("the SLA scanner could not start: {e}");
     }
+}
+
+/// What one instance at a time does after a scanner pass: forget what has
+/// expired, sign a checkpoint when one is due, queue the daily digests.
+fn housekeep(
+    state: &AppState,
+    conn: &mut db::DbConnection,
+    snapshot: &crate::db::catalog::Snapshot,
+    now: chrono::NaiveDateTime,
+    digest_done: &mut Option<chrono::NaiveDate>,
+) -> Result<(), DbError> {
+    // Rate-limit windows end within a day; held reports whose link expired
+    // are not coming; idempotency keys are kept for a day.
+    db::limits::forget_before(conn, now - chrono::TimeDelta::days(2))?;
+    db::pending::forget_expired(conn, now)?;
+    db::operations::forget_answers_before(conn, now - crate::http::idempotency::IDEMPOTENCY_KEPT)?;
+    let keys = &state.ledger_keys;
+    match db::ledger::checkpoint_if_due(
+        conn,
+        &keys.signing,
+        &keys.trusted,
+        now,
+        state.checkpoint_interval,
+    ) {
+        Ok(Some(c)) => log::info!("ledger checkpoint signed at {} entries", c.size),
+        Ok(None) => {}
+        Err(db::ledger::CheckpointError::Db(e)) => return Err(e),
+        Err(broken) => log::error!("{broken}"),
+    }
+    // The supervisors' digest, once a day from the set hour (queued once
+    // per day and supervisor, whoever queues it).
+    let local = now.and_utc().with_timezone(&state.time_zone);
+    let today = local.date_naive();
+    if local.hour() >= state.digest_hour && *digest_done != Some(today) {
+        db::outbox::queue_digests(conn, today, snapshot.map.departments(), now)?;
+        *digest_done = Some(today);
+    }
+    Ok(())
 }

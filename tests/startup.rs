@@ -24,7 +24,7 @@ fn the_defaults_work_on_a_fresh_machine() {
     assert_eq!(s.server.host, "127.0.0.1");
     assert_eq!(s.server.port, 8080);
     assert_eq!(s.database.url, "sqlite://data/gorod.db");
-    assert!(s.seed.demo);
+    assert!(!s.seed.demo, "a fresh installation loads no demo");
 }
 
 #[test]
@@ -37,26 +37,26 @@ fn environment_variables_beat_the_environment_file_which_beats_the_defaults() {
     .unwrap();
     std::fs::write(
         dir.path().join("staging.toml"),
-        "[server]\nport = 9000\nhost = \"0.0.0.0\"\n[seed]\ndemo = false\n",
+        "[server]\nport = 9000\nhost = \"0.0.0.0\"\n[seed]\ndemo = true\n",
     )
     .unwrap();
     let s = Settings::load_with_env(dir.path(), env(&[("GOROD_ENV", "staging")])).unwrap();
     assert_eq!(
         (s.server.port, s.server.host.as_str(), s.seed.demo),
-        (9000, "0.0.0.0", false)
+        (9000, "0.0.0.0", true)
     );
     let s = Settings::load_with_env(
         dir.path(),
         env(&[
             ("GOROD_ENV", "staging"),
             ("GOROD__SERVER__PORT", "9100"),
-            ("GOROD__SEED__DEMO", "true"),
+            ("GOROD__SEED__DEMO", "false"),
         ]),
     )
     .unwrap();
     assert_eq!(
         (s.server.port, s.server.host.as_str(), s.seed.demo),
-        (9100, "0.0.0.0", true)
+        (9100, "0.0.0.0", false)
     );
     // A named environment without its file is a mistake worth hearing about.
     let missing = Settings::load_with_env(dir.path(), env(&[("GOROD_ENV", "prod")]));

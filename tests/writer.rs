@@ -51,6 +51,7 @@ fn record(conn: &mut DbConnection, email: &str, category_exists: bool) -> Filing
         due: Default::default(),
         next_sla_at: None,
         duplicate_radius_m: 50.0,
+        idempotency: None,
     }
 }
 

@@ -28,7 +28,7 @@ pub enum OperatorError {
 
 impl From<diesel::result::Error> for OperatorError {
     fn from(e: diesel::result::Error) -> OperatorError {
-        OperatorError::Db(DbError::Query(e))
+        OperatorError::Db(DbError::from(e))
     }
 }
 

@@ -136,7 +136,7 @@ pub enum DbError {
     #[error("migrations failed: {0}")]
     Migration(String),
     #[error(transparent)]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("stored data is inconsistent: {0}")]
@@ -154,6 +154,60 @@ pub enum DbError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl From<diesel::result::Error> for DbError {
+    /// A query that failed because the connection is gone is the
+    /// database's absence, not a fault of the query: it is `Unavailable`,
+    /// and the pool checks its connections until they answer again.
+    fn from(e: diesel::result::Error) -> DbError {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => {
+                health::suspect();
+                DbError::Unavailable(e.to_string())
+            }
+            other => DbError::Query(other),
+        }
+    }
+}
+
+/// Whether the database was seen failing lately. While it was, pooled
+/// connections are checked (a `SELECT 1`) when taken and when given back,
+/// and a broken one is dropped: after an outage the pool holds only dead
+/// connections, and without these checks each would fail its next request
+/// until the pool's idle timeout (ten minutes). With no failure seen, no
+/// check costs a round trip.
+pub mod health {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    use std::time::{Duration, Instant};
+
+    /// How long after the last failure connections are checked.
+    pub const WATCH: Duration = Duration::from_secs(30);
+
+    static SINCE: OnceLock<Instant> = OnceLock::new();
+    /// Milliseconds after `SINCE` until which connections are checked.
+    static UNTIL_MS: AtomicU64 = AtomicU64::new(0);
+
+    fn now_ms() -> u64 {
+        let since = SINCE.get_or_init(Instant::now);
+        u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// A connection failed: watch connections for a while.
+    pub fn suspect() {
+        let until = now_ms().saturating_add(u64::try_from(WATCH.as_millis()).unwrap_or(0));
+        UNTIL_MS.fetch_max(until, Ordering::Relaxed);
+    }
+
+    /// Whether connections are being watched.
+    pub fn suspected() -> bool {
+        now_ms() < UNTIL_MS.load(Ordering::Relaxed)
+    }
 }
 
 /// Which backend a URL names; parsed before anything connects.
@@ -261,15 +315,15 @@ impl ManageConnection for ConnectionManager {
     type Error = DbError;
 
     fn connect(&self) -> Result<DbConnection, DbError> {
-        self.open()
+        self.open().inspect_err(|_| health::suspect())
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), DbError> {
-        conn.batch_execute("SELECT 1").map_err(DbError::Query)
+        ping(conn)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        health::suspected() && ping(conn).is_err()
     }
 }
 
@@ -351,12 +405,25 @@ pub fn connect_and_migrate(url: &str, pool_size: u32, timeout: Duration) -> Resu
     Ok(pool)
 }
 
+/// The advisory lock that makes instances starting together on one
+/// PostgreSQL schema migrate (and seed) one after another: per schema, so
+/// databases that share a server do not wait for each other.
+pub(crate) const SETUP_LOCK: &str = "hashtext(current_schema() || ':gorod-setup')";
+
+/// Applies pending migrations. On PostgreSQL under a session lock, so
+/// that instances started at the same moment migrate once: the first
+/// applies them, the others wait and find nothing left to do.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbError> {
     let applied = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConnection::Postgres(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.len()),
+        DbConnection::Postgres(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({SETUP_LOCK})"))?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({SETUP_LOCK})"))?;
+            applied
+        }
     };
     applied.map_err(|e| DbError::Migration(e.to_string()))
 }
@@ -370,6 +437,28 @@ pub fn pending_migrations(conn: &mut DbConnection) -> Result<usize, DbError> {
     pending.map_err(|e| DbError::Migration(e.to_string()))
 }
 
+/// A round trip that proves the connection works.
+fn ping(conn: &mut DbConnection) -> Result<(), DbError> {
+    conn.batch_execute("SELECT 1").map_err(DbError::from)
+}
+
+/// How long a request waits for a connection while the database is
+/// failing: a quick 503 beats holding the client for the pool's timeout.
+const SUSPECT_CHECKOUT: Duration = Duration::from_millis(500);
+
+/// A pooled connection. While the database has been failing, the wait is
+/// short and the connection is checked first, so a request either gets a
+/// working connection or a quick `Unavailable`.
+pub fn checkout(pool: &Pool) -> Result<PooledConn, DbError> {
+    if !health::suspected() {
+        return Ok(pool.get()?);
+    }
+    let mut conn = pool.get_timeout(SUSPECT_CHECKOUT)?;
+    // A dead one fails here; giving it back drops it (`has_broken`).
+    ping(&mut conn)?;
+    Ok(conn)
+}
+
 /// Runs `work` with a pooled connection on the blocking thread pool.
 pub async fn run<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
 where
@@ -379,7 +468,7 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(DbError::from)?;
+        let mut conn = checkout(&pool)?;
         work(&mut conn)
     })
     .await

@@ -249,53 +249,68 @@ pub fn release_lease(conn: &mut DbConnection, job: &str, holder: &str) -> Result
     Ok(())
 }
 
-/// The answer kept for an idempotency key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What is kept for an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct KeptAnswer {
     pub request_hash: String,
-    pub status: i32,
-    pub response: String,
+    /// The report the request filed (none for a held filing).
+    pub report_id: Option<String>,
+    /// The answer as it was sent, once it was made.
+    pub status: Option<i32>,
+    pub response: Option<String>,
 }
 
-/// The answer kept under `key_hash`, if any.
+/// What is kept under `key_hash`, if anything.
 pub fn kept_answer(conn: &mut DbConnection, key_hash: &str) -> Result<Option<KeptAnswer>, DbError> {
-    let row: Option<(String, i32, String)> = idempotency_keys::table
+    Ok(idempotency_keys::table
         .find(key_hash)
         .select((
             idempotency_keys::request_hash,
+            idempotency_keys::report_id,
             idempotency_keys::status,
             idempotency_keys::response,
         ))
         .first(conn)
-        .optional()?;
-    Ok(row.map(|(request_hash, status, response)| KeptAnswer {
-        request_hash,
-        status,
-        response,
-    }))
+        .optional()?)
 }
 
-/// Keeps the answer to a request under its key, inside the transaction
-/// that made the answer true. Whether it was kept (false: the key was
-/// taken by a request that committed first).
+/// Keeps the answer under its key: added to the row the filing wrote, or a
+/// new row (a held filing). Whether it was kept (false: another request
+/// with the same key kept its own first).
 pub fn keep_answer(
     conn: &mut DbConnection,
     key_hash: &str,
-    answer: &KeptAnswer,
+    request_hash: &str,
+    status: i32,
+    response: &str,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
-    let written = insert_or_ignore!(
+    let updated = diesel::update(
+        idempotency_keys::table
+            .filter(idempotency_keys::key_hash.eq(key_hash))
+            .filter(idempotency_keys::request_hash.eq(request_hash))
+            .filter(idempotency_keys::response.is_null()),
+    )
+    .set((
+        idempotency_keys::status.eq(status),
+        idempotency_keys::response.eq(response),
+    ))
+    .execute(conn)?;
+    if updated == 1 {
+        return Ok(true);
+    }
+    let inserted = insert_or_ignore!(
         conn,
         idempotency_keys::table,
         (
             idempotency_keys::key_hash.eq(key_hash),
-            idempotency_keys::request_hash.eq(&answer.request_hash),
-            idempotency_keys::status.eq(answer.status),
-            idempotency_keys::response.eq(&answer.response),
+            idempotency_keys::request_hash.eq(request_hash),
+            idempotency_keys::status.eq(status),
+            idempotency_keys::response.eq(response),
             idempotency_keys::created_at.eq(now),
         )
     );
-    Ok(written == 1)
+    Ok(inserted == 1)
 }
 
 /// Forgets answers kept since before `before`.

@@ -141,6 +141,7 @@ pub fn insert(conn: &mut PgConnection, rows: &FilingRows) -> Result<(), DbError>
         photos: to_json(&rows.photos)?,
         followers: to_json(&rows.followers)?,
         receipts: to_json(&rows.receipts)?,
+        keys: to_json(&rows.idempotency_keys)?,
     }
     .execute(conn)?;
     Ok(())
@@ -152,6 +153,7 @@ struct FilingStatement {
     photos: String,
     followers: String,
     receipts: String,
+    keys: String,
 }
 
 prepared!(FilingStatement);
@@ -163,6 +165,7 @@ impl QueryFragment<Pg> for FilingStatement {
             ("report_events", &self.events),
             ("attachments", &self.photos),
             ("subscriptions", &self.followers),
+            ("idempotency_keys", &self.keys),
         ];
         for (n, (table, rows)) in tables.into_iter().enumerate() {
             out.push_sql(if n == 0 { "WITH " } else { ", " });

@@ -11,11 +11,12 @@ use crate::sla::schedule::Due;
 
 use super::rows::OutboxRow;
 use super::rows::{
-    AttachmentRow, CategoryRow, DepartmentRow, ReportEventRow, ReportRow, SubscriptionRow, UserRow,
+    AttachmentRow, CategoryRow, DepartmentRow, IdempotencyRow, ReportEventRow, ReportRow,
+    SubscriptionRow, UserRow,
 };
 use super::schema::{
-    attachments, categories, counters, departments, report_events, reports, service_areas,
-    subscriptions, users,
+    attachments, categories, counters, departments, idempotency_keys, report_events, reports,
+    service_areas, subscriptions, users,
 };
 use super::{new_id, outbox, pg_filing, write_transaction, DbConnection, DbError};
 use crate::locale::Locale;
@@ -93,6 +94,9 @@ pub struct FilingRecord {
     /// How far from the report open ones of its category count as
     /// duplicate candidates.
     pub duplicate_radius_m: f64,
+    /// The client's idempotency key (hashed with the caller) and the
+    /// request's hash, kept with the report.
+    pub idempotency: Option<(String, String)>,
 }
 
 impl FilingRecord {
@@ -115,6 +119,7 @@ pub struct FilingRows {
     pub followers: Vec<SubscriptionRow>,
     /// The reporters' receipts, queued for the mail dispatcher.
     pub receipts: Vec<OutboxRow>,
+    pub idempotency_keys: Vec<IdempotencyRow>,
 }
 
 /// Files a batch of reports: their reporters (found, or created as
@@ -140,6 +145,7 @@ pub fn file_batch(
                 insert_batches!(conn, report_events::table, &rows.events);
                 insert_batches!(conn, attachments::table, &rows.photos);
                 insert_batches!(conn, subscriptions::table, &rows.followers);
+                insert_batches!(conn, idempotency_keys::table, &rows.idempotency_keys);
                 outbox::enqueue(conn, &rows.receipts)?;
             }
         }
@@ -174,6 +180,7 @@ fn filing_rows(
         photos: Vec::new(),
         followers: Vec::with_capacity(filings.len()),
         receipts: Vec::with_capacity(filings.len()),
+        idempotency_keys: Vec::new(),
     };
     for (filing, &number) in filings.iter().zip(numbers) {
         let report = &filing.report;
@@ -250,6 +257,16 @@ fn filing_rows(
                 kind: "reporter".into(),
                 created_at: filing.now,
                 unsubscribed_at: None,
+            });
+        }
+        if let Some((key_hash, request_hash)) = &filing.idempotency {
+            rows.idempotency_keys.push(IdempotencyRow {
+                key_hash: key_hash.clone(),
+                request_hash: request_hash.clone(),
+                report_id: Some(row.id.clone()),
+                status: None,
+                response: None,
+                created_at: filing.now,
             });
         }
         rows.reports.push(row);

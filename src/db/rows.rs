@@ -153,6 +153,18 @@ pub struct CounterRow {
     pub value: i64,
 }
 
+/// A filing's idempotency key, written with the report.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = idempotency_keys)]
+pub struct IdempotencyRow {
+    pub key_hash: String,
+    pub request_hash: String,
+    pub report_id: Option<String>,
+    pub status: Option<i32>,
+    pub response: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = reports)]
 pub struct ReportRow {

@@ -435,13 +435,15 @@ diesel::table! {
     idempotency_keys (key_hash) {
         key_hash -> Text,
         request_hash -> Text,
-        status -> Integer,
-        response -> Text,
+        report_id -> Nullable<Text>,
+        status -> Nullable<Integer>,
+        response -> Nullable<Text>,
         created_at -> Timestamp,
     }
 }
 
 diesel::joinable!(pending_reports -> reports (report_id));
+diesel::joinable!(idempotency_keys -> reports (report_id));
 diesel::joinable!(accounts -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));

@@ -19,6 +19,15 @@ pub fn is_empty(conn: &mut DbConnection) -> Result<bool, DbError> {
 /// instances starting together load it once.
 pub fn load_if_empty(conn: &mut DbConnection, city: &DemoCity) -> Result<bool, DbError> {
     write_transaction(conn, |conn| {
+        if let DbConnection::Postgres(pg) = conn {
+            // Instances starting together: the first loads, the others
+            // wait here and then find the city there.
+            diesel::sql_query(format!(
+                "SELECT pg_advisory_xact_lock({})",
+                super::SETUP_LOCK
+            ))
+            .execute(pg)?;
+        }
         if !is_empty(conn)? {
             return Ok(false);
         }

@@ -109,7 +109,7 @@ fn next_batch<E>(queue: &Mutex<mpsc::Receiver<Job<E>>>) -> Option<Vec<Job<E>>> {
 }
 
 fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
-    let mut conn = match pool.get() {
+    let mut conn = match super::checkout(pool) {
         Ok(conn) => conn,
         Err(e) => return unavailable(batch.into_iter().map(|job| job.reply), &e.to_string()),
     };

@@ -10,7 +10,7 @@
 //! | `Conflict` | 409 | `{code, message}` |
 //! | `Refused` (a login step owed, a CSRF check failed) | 401 or 403 | `{code, message}` with its own code |
 //! | `TooMany` (a rate limit) | 429 | `{code: "rate_limited", message, retry_at, retry_after_seconds}`, with `Retry-After` |
-//! | `Unavailable` (no database connection) | 503 | `{code, message}` |
+//! | `Unavailable` (the database is unreachable, or the service is at a limit) | 503 | `{code, message}`, with `Retry-After` |
 //! | `Internal` (anything unexpected) | 500 | an opaque `{code: "internal", message}`; the whole cause chain goes to the log |
 //!
 //! `code` is stable and machine-readable; `message` is for people. Bad input
@@ -121,6 +121,10 @@ pub struct ErrorBody<'a> {
     retry_after_seconds: Option<i64>,
 }
 
+/// Seconds a client is asked to wait when the database is away: the pool
+/// finds it again within a second or two of its return.
+pub const RETRY_UNAVAILABLE_SECS: u64 = 2;
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -157,8 +161,17 @@ impl ResponseError for ApiError {
             other => (other.to_string(), None),
         };
         let mut response = HttpResponse::build(self.status_code());
-        if let ApiError::Unauthorized(_) = self {
-            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::Unavailable(_) => {
+                response.insert_header((
+                    actix_web::http::header::RETRY_AFTER,
+                    RETRY_UNAVAILABLE_SECS.to_string(),
+                ));
+            }
+            _ => {}
         }
         let (retry_at, retry_after_seconds) = match self {
             ApiError::TooMany {
@@ -202,6 +215,6 @@ impl From<DbError> for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> ApiError {
-        ApiError::from(DbError::Query(e))
+        ApiError::from(DbError::from(e))
     }
 }

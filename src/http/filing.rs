@@ -34,6 +34,8 @@ pub struct Upload {
 pub struct Channel {
     /// 'api', 'open311' or 'web'
     pub source: &'static str,
+    /// The request's idempotency key, written with the report.
+    pub idempotency: Option<super::idempotency::Idempotency>,
     pub unknown_answers: UnknownAnswers,
     /// The field name of a question's answer, e.g. `answers.size`.
     pub answer_field: fn(&str) -> String,
@@ -71,11 +73,23 @@ pub async fn clean_photos(
         return Ok(Vec::new());
     }
     let limits = state.photo_limits;
+    let budget = state.decode_budget.clone();
     let clean_all = move || {
         uploads
             .iter()
             .enumerate()
             .map(|(i, upload)| {
+                // Bounded before anything is decoded: the header says
+                // what decoding will take.
+                let _reserved = match media::cleaning_cost(&upload.bytes, limits) {
+                    Some(cost) => Some(budget.reserve(cost).ok_or_else(|| {
+                        ApiError::Unavailable(format!(
+                            "{}: the server is cleaning as many photos as its memory allows",
+                            photo_field(i)
+                        ))
+                    })?),
+                    None => None,
+                };
                 media::clean(&upload.bytes, upload.content_type.as_deref(), limits)
                     .map_err(|e| ApiError::invalid(photo_field(i), format!("the photo {e}")))
             })
@@ -195,7 +209,7 @@ pub fn check(
             for photo in &photos {
                 app.media
                     .store(photo)
-                    .map_err(|e| ApiError::Internal(format!("cannot store a photo: {e}").into()))?;
+                    .map_err(|e| ApiError::Unavailable(e.to_string()))?;
             }
             photos.iter().map(StoredPhoto::of).collect()
         }
@@ -222,6 +236,7 @@ pub fn check(
         source: channel.source,
         photos,
         duplicate_radius_m: category.duplicate_radius_m,
+        idempotency: channel.idempotency.map(|k| (k.key_hash, k.request_hash)),
     };
     Ok(record)
 }

@@ -14,6 +14,7 @@ pub mod filing;
 pub mod filters;
 pub mod health;
 pub mod html;
+pub mod idempotency;
 pub mod ledger;
 pub mod mail;
 pub mod map;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub contact: String,
     pub media: MediaStore,
     pub photo_limits: PhotoLimits,
+    /// Memory and concurrency for cleaning photos.
+    pub decode_budget: crate::media::DecodeBudget,
     pub max_photos: usize,
     /// How many answers a reporter may refute.
     pub refutation_limit: i32,

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 
 use super::filing::{self, Channel};
 use super::filters::check_box;
+use super::idempotency::{self, Earlier, Idempotency};
 use super::{db, ApiError, AppState};
 use crate::access::api_key_digest;
 use crate::db::catalog::FilingCategory;
@@ -258,6 +259,13 @@ pub async fn post_resource(
     let key = field("api_key")
         .ok_or_else(|| Open311Error::new(format, StatusCode::FORBIDDEN, "api_key is required"))?;
     let digest = api_key_digest(&key);
+    let idempotency = Idempotency::of(&request, &format!("open311.{format:?}"), &digest, &[&body])
+        .map_err(|e| Open311Error::from_api(format, e))?;
+    if let Some(key) = &idempotency {
+        if let Some(answer) = earlier_answer(&state, key, format).await? {
+            return Ok(answer);
+        }
+    }
     let code = field("service_code");
     // The key, the service and the report are checked on the filing writer,
     // without another trip between threads.
@@ -285,19 +293,66 @@ pub async fn post_resource(
     };
     let channel = Channel {
         source: "open311",
+        idempotency: idempotency.clone(),
         unknown_answers: UnknownAnswers::Ignore,
         answer_field: |code| format!("attribute[{code}]"),
         photo_field: |i| format!("media[{i}]"),
     };
-    let filed = filing::file_with(&state, admit, Vec::new(), channel)
-        .await
-        .map_err(|e| Open311Error::from_api(format, e))?;
+    let filed = match filing::file_with(&state, admit, Vec::new(), channel).await {
+        Ok(filed) => filed,
+        Err(e) => {
+            // The same key filed by a request that committed first.
+            if let Some(key) = &idempotency {
+                if let Some(answer) = earlier_answer(&state, key, format).await? {
+                    return Ok(answer);
+                }
+            }
+            return Err(Open311Error::from_api(format, e));
+        }
+    };
+    let body = filed_body(format, filed.report.number);
+    if let Some(key) = &idempotency {
+        idempotency::remember(&state, key, StatusCode::OK, &body).await;
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .body(body))
+}
+
+/// What a filing POST answers.
+fn filed_body(format: Format, number: i64) -> String {
     let value = json!([{
-        "service_request_id": filed.report.number.to_string(),
+        "service_request_id": number.to_string(),
         "service_notice": Value::Null,
         "account_id": Value::Null,
     }]);
-    Ok(respond(format, "service_requests", &value))
+    format.render("service_requests", &value)
+}
+
+/// The answer an earlier POST with the same idempotency key got (rebuilt
+/// from its report when it was never sent), if there was one.
+async fn earlier_answer(
+    state: &AppState,
+    key: &Idempotency,
+    format: Format,
+) -> Result<Option<HttpResponse>, Open311Error> {
+    let earlier = idempotency::earlier(state, key)
+        .await
+        .map_err(|e| Open311Error::from_api(format, e))?;
+    Ok(match earlier {
+        Earlier::None => None,
+        Earlier::Answer { status, body } => {
+            Some(idempotency::replay(status, body, format.content_type()))
+        }
+        Earlier::Filed { report_id } => {
+            let number = db(state, move |conn| {
+                Ok(crate::db::reports::find(conn, &report_id)?.map(|d| d.report.number))
+            })
+            .await
+            .map_err(|e| Open311Error::from_api(format, e))?;
+            number.map(|n| idempotency::replay(200, filed_body(format, n), format.content_type()))
+        }
+    })
 }
 
 /// A report from the form, with field names as Open311 spells them.

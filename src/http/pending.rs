@@ -35,6 +35,7 @@ pub struct HeldView {
 pub fn api_channel() -> Channel {
     Channel {
         source: "api",
+        idempotency: None,
         unknown_answers: UnknownAnswers::Reject,
         answer_field: |code| format!("answers.{code}"),
         photo_field: |i| format!("photos[{i}]"),
@@ -49,7 +50,7 @@ pub async fn hold(
     report: NewReport,
     photos: Vec<CleanPhoto>,
     lasts: chrono::TimeDelta,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HeldView, ApiError> {
     let reporter = report
         .reporter
         .clone()
@@ -93,11 +94,11 @@ pub async fn hold(
         Ok(())
     })
     .await?;
-    Ok(HttpResponse::Accepted().json(HeldView {
+    Ok(HeldView {
         status: "awaiting_confirmation",
         message: "check your mailbox: the report is filed once you confirm it through the link in our email",
         expires_at,
-    }))
+    })
 }
 
 fn held_id(state: &AppState, token: &str) -> Result<String, ApiError> {

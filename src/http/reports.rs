@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_multipart::Multipart;
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use futures_util::StreamExt;
@@ -16,9 +16,10 @@ use super::auth::{self, Caller};
 use super::error::ErrorBody;
 use super::filing::{self, Upload};
 use super::filters::{non_empty, parse_count, FilterParams};
+use super::idempotency::{self, Earlier, Idempotency};
 use super::pending;
 use super::{db, parse_json, read_body, ApiError, AppState};
-use crate::db::reports::{Nearby, ReportDetail, ReportListing, Support};
+use crate::db::reports::{FiledReport, Nearby, ReportDetail, ReportListing, Support};
 use crate::db::rows::{AttachmentRow, ReportPauseRow, ReportRow};
 use crate::db::workflow as workflow_db;
 use crate::db::{catalog, reports as report_db, write_transaction};
@@ -138,6 +139,16 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, Action::FileReport).await?;
     let (body, uploads) = read_submission(&state, &request, payload, "report").await?;
+    let parts: Vec<&[u8]> = std::iter::once(body.as_slice())
+        .chain(uploads.iter().map(|u| u.bytes.as_slice()))
+        .collect();
+    let who = caller.who.user_id.as_deref().unwrap_or("anonymous");
+    let key = Idempotency::of(&request, "api", who, &parts)?;
+    if let Some(key) = &key {
+        if let Some(answer) = earlier_answer(&state, key).await? {
+            return Ok(answer);
+        }
+    }
     let input: ReportInput = parse_json(&body)?;
     let report = NewReport::parse(input)?.in_language(accept_language(&request));
     if caller.role() == Some(Role::Resident) {
@@ -145,24 +156,96 @@ pub async fn create(
     }
     if let (true, Some(lasts)) = (caller.is_anonymous(), state.confirm_anonymous) {
         let photos = filing::clean_photos(&state, uploads, |i| format!("photos[{i}]")).await?;
-        return pending::hold(&state, body, report, photos, lasts).await;
+        let held = pending::hold(&state, body, report, photos, lasts).await?;
+        return answer(&state, key.as_ref(), StatusCode::ACCEPTED, &held, None).await;
     }
-    let filed = filing::file(&state, report, uploads, pending::api_channel()).await?;
-    let url = format!("{}/api/v1/reports/{}", state.public_url, filed.report.id);
+    let mut channel = pending::api_channel();
+    channel.idempotency = key.clone();
+    let filed = match filing::file(&state, report, uploads, channel).await {
+        Ok(filed) => filed,
+        Err(e) => {
+            // The same key filed by a request that committed first.
+            if let Some(key) = &key {
+                if let Some(answer) = earlier_answer(&state, key).await? {
+                    return Ok(answer);
+                }
+            }
+            return Err(e);
+        }
+    };
     let candidates = filed
         .candidates
         .into_iter()
         .map(|n| CandidateView::new(&state, n))
         .collect();
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, url.clone()))
-        .json(FiledView {
-            id: filed.report.id,
-            number: filed.report.number,
-            status: filed.report.status,
-            url,
-            duplicate_candidates: candidates,
-        }))
+    let view = filed_view(&state, filed.report, candidates);
+    let location = view.url.clone();
+    answer(
+        &state,
+        key.as_ref(),
+        StatusCode::CREATED,
+        &view,
+        Some(location),
+    )
+    .await
+}
+
+fn filed_view(state: &AppState, report: FiledReport, candidates: Vec<CandidateView>) -> FiledView {
+    FiledView {
+        url: format!("{}/api/v1/reports/{}", state.public_url, report.id),
+        id: report.id,
+        number: report.number,
+        status: report.status,
+        duplicate_candidates: candidates,
+    }
+}
+
+/// A filing's answer, kept for its idempotency key.
+async fn answer(
+    state: &AppState,
+    key: Option<&Idempotency>,
+    status: StatusCode,
+    view: &impl Serialize,
+    location: Option<String>,
+) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::to_string(view).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    if let Some(key) = key {
+        idempotency::remember(state, key, status, &body).await;
+    }
+    let mut response = HttpResponse::build(status);
+    if let Some(location) = location {
+        response.insert_header((header::LOCATION, location));
+    }
+    Ok(response.content_type("application/json").body(body))
+}
+
+/// The answer an earlier filing with the same idempotency key got (rebuilt
+/// from its report when it was never sent), if there was one.
+async fn earlier_answer(
+    state: &AppState,
+    key: &Idempotency,
+) -> Result<Option<HttpResponse>, ApiError> {
+    match idempotency::earlier(state, key).await? {
+        Earlier::None => Ok(None),
+        Earlier::Answer { status, body } => {
+            Ok(Some(idempotency::replay(status, body, "application/json")))
+        }
+        Earlier::Filed { report_id } => {
+            let found = db(state, move |conn| {
+                Ok(crate::db::reports::find(conn, &report_id)?)
+            })
+            .await?;
+            let Some(detail) = found else { return Ok(None) };
+            let report = FiledReport {
+                id: detail.report.id,
+                number: detail.report.number,
+                status: ReportStatus::Moderation,
+            };
+            let view = filed_view(state, report, Vec::new());
+            let body = serde_json::to_string(&view).map_err(|e| ApiError::Internal(Box::new(e)))?;
+            Ok(Some(idempotency::replay(201, body, "application/json")))
+        }
+    }
 }
 
 /// A logged-in resident files as themselves.

@@ -213,7 +213,7 @@ fn later(now: NaiveDateTime, by: Duration) -> NaiveDateTime {
 /// One round: take due messages, send them, record each outcome as it
 /// comes. How many messages were taken.
 pub fn round(pool: &Pool, sender: &Sender, pace: &Pace) -> Result<usize, DbError> {
-    let mut conn = pool.get()?;
+    let mut conn = crate::db::checkout(pool)?;
     let now = wall_clock();
     let leased = Instant::now();
     let batch = i64::try_from(pace.batch).unwrap_or(i64::MAX);

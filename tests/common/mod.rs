@@ -3,6 +3,8 @@
 //! `TEST_DATABASE_URL` names a PostgreSQL server.
 #![allow(dead_code)]
 
+pub mod cluster;
+pub mod s3;
 pub mod smtp;
 
 use std::collections::HashMap;
@@ -58,18 +60,7 @@ enum Cleanup {
 impl TestDatabase {
     pub fn new() -> TestDatabase {
         match postgres_url() {
-            Some(admin_url) => {
-                let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
-                diesel::sql_query(format!("CREATE SCHEMA {schema}"))
-                    .execute(&mut admin)
-                    .expect("create test schema");
-                let separator = if admin_url.contains('?') { '&' } else { '?' };
-                TestDatabase {
-                    url: format!("{admin_url}{separator}options=--search_path%3D{schema}"),
-                    cleanup: Cleanup::Postgres { admin_url, schema },
-                }
-            }
+            Some(admin_url) => TestDatabase::on_server(&admin_url),
             None => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 TestDatabase {
@@ -77,6 +68,23 @@ impl TestDatabase {
                     cleanup: Cleanup::Sqlite(dir),
                 }
             }
+        }
+    }
+
+    /// A fresh schema on the PostgreSQL server at `admin_url`.
+    pub fn on_server(admin_url: &str) -> TestDatabase {
+        let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(admin_url).expect("connect to PostgreSQL");
+        diesel::sql_query(format!("CREATE SCHEMA {schema}"))
+            .execute(&mut admin)
+            .expect("create test schema");
+        let separator = if admin_url.contains('?') { '&' } else { '?' };
+        TestDatabase {
+            url: format!("{admin_url}{separator}options=--search_path%3D{schema}"),
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_string(),
+                schema,
+            },
         }
     }
 

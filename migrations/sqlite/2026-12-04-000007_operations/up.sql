@@ -21,14 +21,17 @@ CREATE TABLE job_leases (
 );
 
 -- A client's Idempotency-Key on a filing: a retry with the same key gets
--- the first answer (the report, or the held filing) instead of a second one.
+-- the first answer instead of filing again. Written in the filing's own
+-- transaction (so a report never exists without its key), the answer as
+-- sent added once it is made.
 CREATE TABLE idempotency_keys (
     -- SHA-256 of the channel, the caller and the key
     key_hash TEXT PRIMARY KEY NOT NULL,
     -- SHA-256 of the request, so a key reused for another request is refused
     request_hash TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    response TEXT NOT NULL,
+    report_id TEXT REFERENCES reports(id),
+    status INTEGER,
+    response TEXT,
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
