@@ -197,6 +197,10 @@ pub struct CitySettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
     pub url: String,
+    /// A streaming replica (PostgreSQL) for public reads; empty: none.
+    pub read_url: String,
+    /// Seconds the replica may lag before reads go back to the primary.
+    pub max_replica_lag_secs: u64,
     pub pool_size: u32,
     pub connect_timeout_secs: u64,
     pub filing_writers: usize,

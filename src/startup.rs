@@ -162,8 +162,10 @@ impl Application {
                 .map_err(StartupError::Dispatcher)?,
             ),
         };
+        let reads = public_reads(&settings.database, &pool)?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
+            reads,
             clock,
             public_url,
             signer,
@@ -207,6 +209,7 @@ impl Application {
             let (app, api) = App::new()
                 .wrap(http::security_headers())
                 .wrap(from_fn(http::metrics::track))
+                .wrap(from_fn(http::mark_writers))
                 .wrap(Logger::new("%r %s %b %Dms"))
                 .app_data(state.clone())
                 .app_data(metrics.clone())
@@ -350,6 +353,35 @@ fn decode_budget(
         });
     }
     Ok(crate::media::DecodeBudget::new(bytes, media.decode_at_once))
+}
+
+/// Where public reads go: the replica `database.read_url` names (PostgreSQL
+/// only), or the primary.
+fn public_reads(
+    database: &crate::config::DatabaseSettings,
+    primary: &Pool,
+) -> Result<db::replica::Reads, StartupError> {
+    let url = database.read_url.trim();
+    if url.is_empty() {
+        return Ok(db::replica::Reads::primary_only(primary.clone()));
+    }
+    let postgres = |u: &str| matches!(DatabaseUrl::parse(u), Ok(DatabaseUrl::Postgres { .. }));
+    if !postgres(url) || !postgres(&database.url) {
+        return Err(StartupError::Setting {
+            field: "database.read_url",
+            message: "a read replica is for PostgreSQL: both URLs must be postgres://".into(),
+        });
+    }
+    let replica = db::connect_pool(
+        url,
+        database.pool_size,
+        Duration::from_secs(database.connect_timeout_secs.max(1)),
+    )?;
+    Ok(db::replica::Reads::with_replica(
+        primary.clone(),
+        replica,
+        Duration::from_secs(database.max_replica_lag_secs),
+    ))
 }
 
 /// SQLite has one writer at a time; PostgreSQL takes as many as configured.

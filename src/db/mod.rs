@@ -83,6 +83,7 @@ pub mod operations;
 pub mod outbox;
 pub mod pending;
 mod pg_filing;
+pub mod replica;
 pub mod reports;
 pub mod rows;
 pub mod schema;
@@ -413,6 +414,18 @@ pub(crate) const SETUP_LOCK: &str = "hashtext(current_schema() || ':gorod-setup'
 /// Applies pending migrations. On PostgreSQL under a session lock, so
 /// that instances started at the same moment migrate once: the first
 /// applies them, the others wait and find nothing left to do.
+/// A pool for `url` without connecting first or migrating: a replica's,
+/// which is read-only and may be down when the instance starts.
+pub fn connect_pool(url: &str, pool_size: u32, timeout: Duration) -> Result<Pool, DbError> {
+    let manager = ConnectionManager::new(url)?;
+    Ok(r2d2::Pool::builder()
+        .max_size(pool_size.max(1))
+        .min_idle(Some(0))
+        .connection_timeout(timeout)
+        .test_on_check_out(false)
+        .build_unchecked(manager))
+}
+
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbError> {
     let applied = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),

@@ -323,3 +323,48 @@ pub fn forget_answers_before(
             .execute(conn)?,
     )
 }
+
+/// What the operators' metrics show of the database.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    /// Messages waiting to be sent, and when the oldest due one fell due.
+    pub outbox_pending: i64,
+    pub outbox_oldest_due: Option<NaiveDateTime>,
+    /// The earliest moment the SLA scanner should have looked at a report
+    /// and has not yet (none when it is up to date).
+    pub scanner_behind_since: Option<NaiveDateTime>,
+    pub ledger_entries: i64,
+    pub last_checkpoint_at: Option<NaiveDateTime>,
+}
+
+/// Reads the figures, each by an indexed query.
+pub fn figures(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Figures, DbError> {
+    use super::schema::{ledger_checkpoints, ledger_entries, outbox, reports};
+    use diesel::dsl::{count_star, max, min};
+    let outbox_pending = outbox::table
+        .filter(outbox::status.eq("pending"))
+        .select(count_star())
+        .first(conn)?;
+    let outbox_oldest_due = outbox::table
+        .filter(outbox::status.eq("pending"))
+        .filter(outbox::next_attempt_at.le(now))
+        .select(min(outbox::next_attempt_at))
+        .first(conn)?;
+    let scanner_behind_since = reports::table
+        .filter(reports::next_sla_at.le(now))
+        .select(min(reports::next_sla_at))
+        .first(conn)?;
+    let ledger_entries: Option<i64> = ledger_entries::table
+        .select(max(ledger_entries::seq))
+        .first(conn)?;
+    let last_checkpoint_at = ledger_checkpoints::table
+        .select(max(ledger_checkpoints::signed_at))
+        .first(conn)?;
+    Ok(Figures {
+        outbox_pending,
+        outbox_oldest_due,
+        scanner_behind_since,
+        ledger_entries: ledger_entries.unwrap_or(0),
+        last_checkpoint_at,
+    })
+}

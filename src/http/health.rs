@@ -10,14 +10,20 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// The database answers and every migration is applied.
+/// The database answers and every migration is applied. The read replica,
+/// when there is one, is reported (`ok`, `lagging`, `unreachable`) but does
+/// not decide readiness: reads fall back to the primary without it.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pending = db(&state, |conn| Ok(crate::db::pending_migrations(conn)?)).await;
+    let replica = state.reads.state();
+    let replica = json!({"state": replica.name(), "lag_seconds": replica.lag_secs()});
     match pending {
-        Ok(0) => HttpResponse::Ok()
-            .json(json!({"status": "ready", "database": "ok", "pending_migrations": 0})),
-        Ok(n) => HttpResponse::ServiceUnavailable()
-            .json(json!({"status": "not_ready", "database": "ok", "pending_migrations": n})),
+        Ok(0) => HttpResponse::Ok().json(json!({
+            "status": "ready", "database": "ok", "pending_migrations": 0, "replica": replica
+        })),
+        Ok(n) => HttpResponse::ServiceUnavailable().json(json!({
+            "status": "not_ready", "database": "ok", "pending_migrations": n, "replica": replica
+        })),
         Err(e) => {
             log::warn!("readiness check failed: {e}");
             let reason = match e {

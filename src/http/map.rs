@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ErrorBody;
 use super::filters::{non_empty, FilterParams};
-use super::{db, ApiError, AppState};
+use super::{ApiError, AppState};
 use crate::db::reports::{self as report_db, MapPoint};
 use crate::reports::map::{cell_degrees, cluster, MAX_ZOOM, POINTS_ZOOM};
 
@@ -107,6 +107,7 @@ struct Geometry {
 #[get("/map")]
 pub async fn map(
     state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
     query: web::Query<MapQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
@@ -140,7 +141,7 @@ pub async fn map(
     };
     let params = query.filter;
     let app = state.clone();
-    let (points, snapshot) = db(&state, move |conn| {
+    let (points, snapshot) = super::read(&state, &request, move |conn| {
         let filter = params.into_filter(conn)?;
         let points = report_db::map_points(conn, &filter, MAX_MAP_REPORTS + 1)?;
         let snapshot = app.catalog_snapshot(conn)?;

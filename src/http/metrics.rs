@@ -15,6 +15,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use super::{ApiError, AppState};
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: String,
@@ -107,8 +109,98 @@ pub async fn track(
     Ok(response)
 }
 
-pub async fn render(metrics: web::Data<Metrics>) -> HttpResponse {
-    match metrics.encode() {
+/// The state of the installation, read at each scrape: how much mail waits
+/// and since when, how far behind the SLA scanner is, the read replica, the
+/// ledger's size and its last checkpoint's age. Absent figures (no
+/// replica, no checkpoint yet) are left out.
+async fn state_text(state: &AppState) -> Result<String, ApiError> {
+    let now = state.clock.now();
+    let figures = super::db(state, move |conn| {
+        Ok(crate::db::operations::figures(conn, now)?)
+    })
+    .await?;
+    let age = |at: Option<chrono::NaiveDateTime>| {
+        at.map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0)
+    };
+    let replica = state.reads.state();
+    let gauges: [(&str, &str, Option<f64>); 8] = [
+        (
+            "outbox_pending_messages",
+            "Messages waiting to be sent",
+            Some(figures.outbox_pending as f64),
+        ),
+        (
+            "outbox_oldest_due_seconds",
+            "How long the oldest due message has waited",
+            age(figures.outbox_oldest_due).or(Some(0.0)),
+        ),
+        (
+            "scanner_lag_seconds",
+            "How long the SLA scanner is behind the earliest report it should have looked at",
+            age(figures.scanner_behind_since).or(Some(0.0)),
+        ),
+        (
+            "replica_serving",
+            "1 while public reads go to the read replica",
+            state.reads.has_replica().then_some(
+                if matches!(replica, crate::db::replica::ReplicaState::Serving { .. }) {
+                    1.0
+                } else {
+                    0.0
+                },
+            ),
+        ),
+        (
+            "replica_lag_seconds",
+            "How far the read replica is behind the primary",
+            replica.lag_secs(),
+        ),
+        (
+            "ledger_entries",
+            "Entries in the resolution ledger",
+            Some(figures.ledger_entries as f64),
+        ),
+        (
+            "ledger_last_checkpoint_age_seconds",
+            "Age of the last signed ledger checkpoint",
+            age(figures.last_checkpoint_at),
+        ),
+        (
+            "database_failing",
+            "1 while connections to the database are failing",
+            Some(if crate::db::health::suspected() {
+                1.0
+            } else {
+                0.0
+            }),
+        ),
+    ];
+    let mut text = String::new();
+    for (name, help, value) in gauges {
+        if let Some(value) = value {
+            text.push_str(&format!(
+                "# HELP gorod_{name} {help}.\n# TYPE gorod_{name} gauge\ngorod_{name} {value}\n"
+            ));
+        }
+    }
+    Ok(text)
+}
+
+pub async fn render(metrics: web::Data<Metrics>, state: web::Data<AppState>) -> HttpResponse {
+    let figures = match state_text(&state).await {
+        Ok(text) => text,
+        Err(e) => {
+            log::warn!("metrics without the database's figures: {e}");
+            String::new()
+        }
+    };
+    match metrics.encode().map(|text| {
+        // The registry's text ends with "# EOF"; the figures go before it.
+        match text.strip_suffix("# EOF\n") {
+            Some(head) => format!("{head}{figures}# EOF\n"),
+            None => format!("{text}{figures}"),
+        }
+    }) {
         Ok(text) => HttpResponse::Ok()
             .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
             .body(text),

@@ -45,6 +45,8 @@ pub use metrics::Metrics;
 /// What every handler may reach.
 pub struct AppState {
     pub pool: Pool,
+    /// Where public reads go (a replica when one serves).
+    pub reads: crate::db::replica::Reads,
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
     /// Signs and checks the unsubscribe links in messages.
@@ -375,6 +377,78 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ApiError::invalid(field, message)
         },
     )
+}
+
+/// A cookie set on every successful write (for a few seconds): its holder
+/// reads from the primary, so the page they land on shows what they wrote
+/// even before the replica has it.
+pub const WROTE_COOKIE: &str = "gorod_wrote";
+pub const WROTE_SECS: i64 = 15;
+
+/// Whether this request must read from the primary: it carries a session
+/// or a token (staff and residents look at their own work), or its sender
+/// wrote something moments ago.
+fn reads_own_writes(request: &actix_web::HttpRequest) -> bool {
+    request
+        .headers()
+        .contains_key(actix_web::http::header::AUTHORIZATION)
+        || request.cookie(auth::SESSION_COOKIE).is_some()
+        || request.cookie(WROTE_COOKIE).is_some()
+}
+
+/// Runs a public read: on the replica when there is one serving and the
+/// caller needs nothing it may lack (see [`reads_own_writes`]), else on
+/// the primary.
+pub async fn read<T, F>(
+    state: &AppState,
+    request: &actix_web::HttpRequest,
+    work: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    if reads_own_writes(request) {
+        return db(state, work).await;
+    }
+    public_read(state, work).await
+}
+
+/// Runs a read anyone may make and nobody needs fresher than the replica
+/// keeps it (Open311's GETs, which carry no session): on the replica when
+/// one is serving, else on the primary.
+pub async fn public_read<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    crate::db::run(state.reads.pool(), work).await
+}
+
+/// Middleware: a successful write marks its sender for [`read`] (a short
+/// cookie), when a replica is configured.
+pub async fn mark_writers(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let writes = !matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    );
+    let replicated = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.reads.has_replica());
+    let mut response = next.call(req).await?;
+    if writes && replicated && response.status().is_success() {
+        let cookie = actix_web::cookie::Cookie::build(WROTE_COOKIE, "1")
+            .path("/")
+            .http_only(true)
+            .same_site(actix_web::cookie::SameSite::Lax)
+            .max_age(actix_web::cookie::time::Duration::seconds(WROTE_SECS))
+            .finish();
+        let _ = response.response_mut().add_cookie(&cookie);
+    }
+    Ok(response)
 }
 
 /// Runs database work for a handler.

@@ -173,7 +173,7 @@ fn discovery(state: &AppState, format: Format) -> HttpResponse {
 }
 
 async fn services(state: &web::Data<AppState>, format: Format) -> Answer {
-    let listings = db(state, |conn| Ok(catalog::list_categories(conn)?))
+    let listings = super::public_read(state, |conn| Ok(catalog::list_categories(conn)?))
         .await
         .map_err(|e| Open311Error::from_api(format, e))?;
     let services: Vec<Value> = listings
@@ -444,7 +444,7 @@ pub async fn token(state: web::Data<AppState>, name: web::Path<String>) -> Answe
         .map_err(|_| missing())?
         .to_string();
     let key = id.clone();
-    let found = db(&state, move |conn| Ok(report_db::find(conn, &key)?))
+    let found = super::public_read(&state, move |conn| Ok(report_db::find(conn, &key)?))
         .await
         .map_err(|e| Open311Error::from_api(format, e))?
         .ok_or_else(missing)?;
@@ -663,7 +663,7 @@ async fn load_requests(
     page_size: i64,
     extensions: bool,
 ) -> Result<Vec<Value>, Open311Error> {
-    let (listings, photos, events) = db(state, move |conn| {
+    let (listings, photos, events) = super::public_read(state, move |conn| {
         let (_, listings) = report_db::list(conn, &filter, page, page_size)?;
         let ids: Vec<String> = listings.iter().map(|l| l.report.id.clone()).collect();
         let photos = if extensions {
@@ -812,7 +812,7 @@ async fn updates(
         datetime(format, query, "end_date")?,
         1,
     )?;
-    let events = db(state, move |conn| {
+    let events = super::public_read(state, move |conn| {
         Ok(report_db::events_between(conn, start, end, MAX_PAGE_SIZE)?)
     })
     .await

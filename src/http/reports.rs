@@ -763,7 +763,7 @@ pub async fn show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, Action::ReadPublic).await?;
-    let view = view_of(&state, &caller, report_id(&id)?)
+    let view = view_of(&state, &request, &caller, report_id(&id)?)
         .await?
         .ok_or_else(|| no_such_report(&id))?;
     Ok(HttpResponse::Ok().json(view))
@@ -772,10 +772,11 @@ pub async fn show(
 /// One report as `caller` may see it (`None`: no such report).
 pub(crate) async fn view_of(
     state: &web::Data<AppState>,
+    request: &HttpRequest,
     caller: &Caller,
     key: String,
 ) -> Result<Option<ReportView>, ApiError> {
-    Ok(view_and_row(state, caller, key)
+    Ok(view_and_row(state, request, caller, key)
         .await?
         .map(|(view, _, _)| view))
 }
@@ -784,13 +785,14 @@ pub(crate) async fn view_of(
 /// cycle's pauses (what the workflow judges a move by).
 pub(crate) async fn view_and_row(
     state: &web::Data<AppState>,
+    request: &HttpRequest,
     caller: &Caller,
     key: String,
 ) -> Result<Option<(ReportView, ReportRow, Vec<ReportPauseRow>)>, ApiError> {
     let now = state.clock.now();
     let app = state.clone();
     let caller = caller.clone();
-    let found = db(state, move |conn| {
+    let found = super::read(state, request, move |conn| {
         let Some(detail) = report_db::find(conn, &key)? else {
             return Ok(None);
         };
@@ -903,13 +905,14 @@ struct ReportPage {
 #[get("/reports")]
 pub async fn list(
     state: web::Data<AppState>,
+    request: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let page = parse_count("page", query.page, 1, i64::MAX / MAX_PER_PAGE)?;
     let per_page = parse_count("per_page", query.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let params = query.filter;
-    let (total, reports) = db(&state, move |conn| {
+    let (total, reports) = super::read(&state, &request, move |conn| {
         let filter = params.into_filter(conn)?;
         Ok(report_db::list(conn, &filter, page, per_page)?)
     })

@@ -525,12 +525,12 @@ async fn report_page(
     let missing = format!("there is no report № {number}");
     let not_found = move || ApiError::NotFound(missing.clone());
     let n: i64 = number.trim().parse().map_err(|_| not_found())?;
-    let id = db(&state, move |conn| {
+    let id = super::read(&state, &request, move |conn| {
         Ok(crate::db::reports::id_of_number(conn, n)?)
     })
     .await?
     .ok_or_else(&not_found)?;
-    let (report, row, pauses) = view_and_row(&state, &caller, id)
+    let (report, row, pauses) = view_and_row(&state, &request, &caller, id)
         .await?
         .ok_or_else(&not_found)?;
     let app = state.clone();
@@ -1015,7 +1015,7 @@ const STATS_DAYS: i64 = 365;
 async fn stats_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
     let (_, ctx) = context(&state, &request).await?;
     let since = state.clock.now() - TimeDelta::days(STATS_DAYS);
-    let (counted, names) = db(&state, move |conn| {
+    let (counted, names) = super::read(&state, &request, move |conn| {
         let filter = ReportFilter {
             created_from: Some(since),
             ..ReportFilter::default()
