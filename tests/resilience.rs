@@ -10,12 +10,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::cluster::Cluster;
+use common::instance::Instance;
 
 /// One answer under load: when it was asked, how long it took, its status
 /// and whether it said when to retry.
@@ -180,36 +180,6 @@ async fn a_database_outage_gets_quick_503s_and_service_returns_within_seconds() 
     assert!(!after.is_empty() && after.iter().all(|a| a.status == 201));
 }
 
-/// Starts `gorod serve` and waits until it listens (its log says so) or
-/// exits; the process, and what it said.
-fn serve(database_url: &str, args: &[&str]) -> (std::process::Child, Result<String, String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gorod"))
-        .arg("--config-dir")
-        .arg(common::config_dir())
-        .arg("serve")
-        .args(args)
-        .env("GOROD__DATABASE__URL", database_url)
-        .env("GOROD__SERVER__PORT", "0")
-        .env("GOROD__SEED__DEMO_REPORTS", "20")
-        .env("GOROD__MAIL__TRANSPORT", "memory")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut said = String::new();
-    for line in BufReader::new(stderr).lines() {
-        let Ok(line) = line else { break };
-        said.push_str(&line);
-        said.push('\n');
-        if line.contains("Gorod serves") {
-            return (child, Ok(said));
-        }
-    }
-    (child, Err(said))
-}
-
 #[test]
 fn instances_started_together_on_an_empty_database_migrate_and_seed_once() {
     let Some(server) = common::postgres_url() else {
@@ -219,18 +189,20 @@ fn instances_started_together_on_an_empty_database_migrate_and_seed_once() {
     let started: Vec<_> = (0..3)
         .map(|_| {
             let url = db.url.clone();
-            std::thread::spawn(move || serve(&url, &["--demo"]))
+            std::thread::spawn(move || {
+                Instance::start(
+                    &url,
+                    &["--demo"],
+                    &[("GOROD__SEED__DEMO_REPORTS", "20".into())],
+                )
+            })
         })
         .collect();
-    let mut children = Vec::new();
+    let mut instances = Vec::new();
     for handle in started {
-        let (child, said) = handle.join().unwrap();
-        children.push(child);
-        if let Err(said) = said {
-            for mut child in children {
-                let _ = child.kill();
-            }
-            panic!("an instance did not start:\n{said}");
+        match handle.join().unwrap() {
+            Ok(instance) => instances.push(instance),
+            Err(said) => panic!("an instance did not start:\n{said}"),
         }
     }
     use diesel::prelude::*;
@@ -252,10 +224,7 @@ fn instances_started_together_on_an_empty_database_migrate_and_seed_once() {
         &mut conn,
         "SELECT COUNT(*) AS n FROM users WHERE email = 'admin@demo.gorod.local'",
     );
-    for mut child in children {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop(instances);
     assert_eq!(
         migrations,
         std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
@@ -302,14 +271,8 @@ async fn a_burst_of_huge_declared_photos_stays_within_the_memory_budget() {
     }
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("city.db").display());
-    let (mut child, said) = serve(&url, &["--demo"]);
-    let said = said.expect("the server starts");
-    let port = said
-        .lines()
-        .find_map(|l| l.split("http://127.0.0.1:").nth(1))
-        .and_then(|p| p.trim().parse::<u16>().ok())
-        .expect("the port in the log");
-    let pid = child.id();
+    let mut server = Instance::start(&url, &["--demo"], &[]).expect("the server starts");
+    let (port, pid) = (server.port, server.pid());
     let before = peak_mib(pid);
     // 49 megapixels (just under the 50 megapixel limit) in a small file.
     let png = black_png(7000, 7000);
@@ -342,8 +305,7 @@ async fn a_burst_of_huge_declared_photos_stays_within_the_memory_budget() {
         .map(|r| r.unwrap().status().as_u16())
         .collect();
     let peak = peak_mib(pid);
-    let _ = child.kill();
-    let _ = child.wait();
+    server.kill();
     let refused = statuses.iter().filter(|s| **s == 503).count();
     println!(
         "8 photos of 49 megapixels ({} KB each) at once: peak memory {peak} MiB (from {before} MiB), \

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod instance;
 pub mod s3;
 pub mod smtp;
 
