@@ -25,6 +25,15 @@ pub struct Settings {
     pub accounts: AccountSettings,
     pub limits: LimitSettings,
     pub web: WebSettings,
+    pub log: LogSettings,
+}
+
+/// The log.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `text` (for people) or `json` (one JSON object a line, for a log
+    /// collector). What is logged is chosen by `RUST_LOG`.
+    pub format: String,
 }
 
 /// The web pages.

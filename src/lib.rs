@@ -14,6 +14,7 @@ pub mod http;
 pub mod ledger;
 pub mod limits;
 pub mod locale;
+pub mod logging;
 pub mod media;
 pub mod notify;
 pub mod open311;

@@ -117,7 +117,6 @@ enum LedgerCommand {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -130,6 +129,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), String> {
     let settings = Settings::load(&cli.config_dir).map_err(|e| e.to_string())?;
+    gorod::logging::init(&settings.log.format)?;
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Migrate => {
             db::connect_and_migrate_one(&settings.database.url).map_err(|e| e.to_string())?;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, Logger};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
 use utoipa::OpenApi;
@@ -210,7 +210,7 @@ impl Application {
                 .wrap(http::security_headers())
                 .wrap(from_fn(http::metrics::track))
                 .wrap(from_fn(http::mark_writers))
-                .wrap(Logger::new("%r %s %b %Dms"))
+                .wrap(from_fn(http::requests::identify))
                 .app_data(state.clone())
                 .app_data(metrics.clone())
                 .into_utoipa_app()

@@ -119,6 +119,10 @@ pub struct ErrorBody<'a> {
     retry_at: Option<chrono::NaiveDateTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_seconds: Option<i64>,
+    /// The request's id, as the log has it: quote it when reporting a
+    /// problem
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 /// Seconds a client is asked to wait when the database is away: the pool
@@ -192,6 +196,7 @@ impl ResponseError for ApiError {
             field,
             retry_at,
             retry_after_seconds,
+            request_id: super::requests::current(),
         })
     }
 }

@@ -24,6 +24,7 @@ pub mod open311;
 pub mod pages;
 pub mod pending;
 pub mod reports;
+pub mod requests;
 pub mod supervisor;
 pub mod throttle;
 pub mod workflow;

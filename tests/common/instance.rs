@@ -3,13 +3,17 @@
 //! given as `GOROD__…` variables on port 0; the port is read from its log.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 pub struct Instance {
     pub port: u16,
     child: Child,
     /// Its photos and mail files, unless `env` says otherwise.
     _files: tempfile::TempDir,
+    /// What it has written to its log.
+    log: Arc<Mutex<String>>,
 }
 
 impl Instance {
@@ -20,10 +24,20 @@ impl Instance {
         args: &[&str],
         env: &[(&str, String)],
     ) -> Result<Instance, String> {
+        Instance::start_in(&super::config_dir(), database_url, args, env)
+    }
+
+    /// As [`Instance::start`], with the settings files of `config_dir`.
+    pub fn start_in(
+        config_dir: &Path,
+        database_url: &str,
+        args: &[&str],
+        env: &[(&str, String)],
+    ) -> Result<Instance, String> {
         let files = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut child = Command::new(env!("CARGO_BIN_EXE_gorod"))
             .arg("--config-dir")
-            .arg(super::config_dir())
+            .arg(config_dir)
             .arg("serve")
             .args(args)
             .env("GOROD__DATABASE__URL", database_url)
@@ -47,14 +61,26 @@ impl Instance {
                 .split("http://127.0.0.1:")
                 .nth(1)
                 .filter(|_| line.contains("Gorod serves"))
-                .and_then(|p| p.trim().parse::<u16>().ok())
+                .and_then(|p| {
+                    let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
+                    digits.parse::<u16>().ok()
+                })
             {
                 // Keep reading, or the process blocks on a full pipe.
-                std::thread::spawn(move || lines.for_each(drop));
+                let log = Arc::new(Mutex::new(said));
+                let kept = log.clone();
+                std::thread::spawn(move || {
+                    for line in lines.map_while(Result::ok) {
+                        let mut kept = kept.lock().unwrap();
+                        kept.push_str(&line);
+                        kept.push('\n');
+                    }
+                });
                 return Ok(Instance {
                     port,
                     child,
                     _files: files,
+                    log,
                 });
             }
         }
@@ -64,6 +90,11 @@ impl Instance {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Everything it has logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
     }
 
     pub fn pid(&self) -> u32 {
