@@ -5,7 +5,13 @@
 //! Run it with `scripts/bench` (which finds or starts PostgreSQL), or
 //! `cargo bench --bench load -- [--backends sqlite,postgres] [--sizes 100000,1000000]
 //! [--seconds 5] [--map-clients 4] [--filing-clients 16] [--clients N (both)]
-//! [--only map,pages,filing,scanner,mail] [--postgres-url URL]`.
+//! [--only map,pages,filing,scanner,mail] [--postgres-url URL] [--replica-url URL]`.
+//!
+//! With `--replica-url` (a streaming replica of the `--postgres-url` server;
+//! `scripts/bench --replica` makes both), the PostgreSQL map is measured
+//! three ways in the same run: reading from the primary, from the replica
+//! through one instance, and through two instances sharing the load, each
+//! beside the bare query on the database it reads.
 //!
 //! Each operation runs at the concurrency that saturates both its sides on
 //! a two-core machine shared by the load generator, the server and the
@@ -60,6 +66,8 @@ struct Args {
     /// Which measures to run: `map`, `pages`, `filing`, `scanner`, `mail`.
     only: Vec<String>,
     postgres_url: Option<String>,
+    /// A streaming replica of the PostgreSQL server, for the map's reads.
+    replica_url: Option<String>,
 }
 
 impl Args {
@@ -83,6 +91,7 @@ fn parse_args() -> Args {
             "mail".into(),
         ],
         postgres_url: std::env::var("BENCH_POSTGRES_URL").ok(),
+        replica_url: None,
     };
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
@@ -108,6 +117,7 @@ fn parse_args() -> Args {
             "--filing-clients" => args.filing_clients = value().parse().expect("clients"),
             "--only" => args.only = value().split(',').map(str::to_string).collect(),
             "--postgres-url" => args.postgres_url = Some(value()),
+            "--replica-url" => args.replica_url = Some(value()),
             "--bench" => {}
             other => panic!("unknown argument {other}"),
         }
@@ -367,6 +377,54 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
             app: app_map,
             raw: raw_map,
         });
+        if let (Some(replica), "postgres") = (&args.replica_url, backend) {
+            let replica_db = same_database_on(&db.url, replica)?;
+            let replica_manager = ConnectionManager::new(&replica_db).map_err(|e| e.to_string())?;
+            let mut settings = settings.clone();
+            settings.database.read_url = replica_db;
+            settings.seed.demo = false;
+            // Two instances of the city, reading from the replica.
+            let mut bases = Vec::new();
+            for _ in 0..2 {
+                let app = Application::build(&settings, Arc::new(SettableClock::new(now)))
+                    .map_err(|e| e.to_string())?;
+                bases.push(format!("http://127.0.0.1:{}", app.port()));
+                tokio::spawn(app.run_until_stopped());
+            }
+            for base in &bases {
+                replica_serving(base).await?;
+            }
+            sql_load(&replica_manager, clients, 1.0, raw_view(viewports.clone()))?;
+            for instances in [1, 2] {
+                let (map_views, bases) = (viewports.clone(), Arc::new(bases.clone()));
+                let app = http_load(clients, seconds, move |client, i| {
+                    let (a, b, c, d) = map_views[i % map_views.len()];
+                    let base = &bases[i % instances];
+                    let url =
+                        format!("{base}/api/v1/map?bbox={a},{b},{c},{d}&zoom=16&status={OPEN}");
+                    async move { expect(client.get(url).send().await, 200).await }
+                })
+                .await?;
+                let raw = sql_load(
+                    &replica_manager,
+                    clients,
+                    seconds,
+                    raw_view(viewports.clone()),
+                )?;
+                rows.push(Row {
+                    backend: backend.into(),
+                    size,
+                    operation: if instances == 1 {
+                        "map via replica, 1 instance"
+                    } else {
+                        "map via replica, 2 instances"
+                    },
+                    clients,
+                    app,
+                    raw,
+                });
+            }
+        }
     }
     if args.runs("pages") {
         let clients = args.map_clients;
@@ -574,6 +632,44 @@ fn scanner_rows(
 }
 
 /// Reads the whole answer; anything but `status` is an error with its body.
+/// The URL of `database_url`'s database on the server `server_url` names.
+fn same_database_on(database_url: &str, server_url: &str) -> Result<String, String> {
+    let name = database_url
+        .split_once('?')
+        .map_or(database_url, |(path, _)| path)
+        .rsplit_once('/')
+        .ok_or("a PostgreSQL URL ends in /database")?
+        .1;
+    let (path, query) = server_url
+        .split_once('?')
+        .map_or((server_url, String::new()), |(p, q)| (p, format!("?{q}")));
+    let (base, _) = path
+        .rsplit_once('/')
+        .ok_or("a PostgreSQL URL ends in /database")?;
+    Ok(format!("{base}/{name}{query}"))
+}
+
+/// Waits until the instance at `base` reads from its replica (which has
+/// replayed everything generated).
+async fn replica_serving(base: &str) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        let ready: serde_json::Value = reqwest::get(format!("{base}/readyz"))
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        if ready["replica"]["state"] == "ok" {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            return Err(format!("the replica never caught up: {ready}"));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 async fn expect(sent: reqwest::Result<reqwest::Response>, status: u16) -> Result<(), String> {
     let response = sent.map_err(|e| e.to_string())?;
     let got = response.status().as_u16();

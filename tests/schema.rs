@@ -335,6 +335,50 @@ async fn every_table_round_trips_through_the_shared_schema() {
     for (table, n) in counts {
         assert!(n > 0, "{table} is empty");
     }
+    // The operations tables: secrets kept through a rotation, job leases,
+    // idempotency keys with their report.
+    diesel::insert_into(retired_secrets::table)
+        .values((
+            retired_secrets::name.eq("mail_signing_key"),
+            retired_secrets::value.eq("ab".repeat(32)),
+            retired_secrets::retired_at.eq(now),
+            retired_secrets::accepted_until.eq(now),
+        ))
+        .execute(conn)
+        .unwrap();
+    diesel::insert_into(job_leases::table)
+        .values((
+            job_leases::job.eq("scanner-housekeeping"),
+            job_leases::holder.eq("instance"),
+            job_leases::until.eq(now),
+        ))
+        .execute(conn)
+        .unwrap();
+    diesel::insert_into(idempotency_keys::table)
+        .values(IdempotencyRow {
+            key_hash: "cd".repeat(32),
+            request_hash: "ef".repeat(32),
+            report_id: Some(report.id.clone()),
+            status: Some(201),
+            response: Some("{}".into()),
+            created_at: now,
+        })
+        .execute(conn)
+        .unwrap();
+    let kept: IdempotencyRow = idempotency_keys::table
+        .select(IdempotencyRow::as_select())
+        .first(conn)
+        .unwrap();
+    assert_eq!(
+        (kept.report_id.as_deref(), kept.status),
+        (Some(report.id.as_str()), Some(201))
+    );
+    let lease: (String, String, chrono::NaiveDateTime) = job_leases::table.first(conn).unwrap();
+    assert_eq!(lease.2, now);
+    let retired: (String, String, chrono::NaiveDateTime, chrono::NaiveDateTime) =
+        retired_secrets::table.first(conn).unwrap();
+    assert_eq!(retired.3, now);
+
     // Values survive the trip unchanged on both backends.
     let day: CalendarDayRow = calendar_days::table
         .filter(calendar_days::day.eq(NaiveDate::from_ymd_opt(2025, 11, 1).unwrap()))

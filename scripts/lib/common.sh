@@ -28,6 +28,9 @@ cluster_bin=""
 stop_cluster() {
   if [ -n "$cluster_dir" ]; then
     log "stopping the throwaway PostgreSQL cluster"
+    if [ -d "$cluster_dir/replica" ]; then
+      run_as_postgres "$cluster_bin/pg_ctl" -D "$cluster_dir/replica" -m immediate stop >/dev/null 2>&1 || true
+    fi
     run_as_postgres "$cluster_bin/pg_ctl" -D "$cluster_dir/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$cluster_dir"
   fi
@@ -68,6 +71,21 @@ start_cluster() {
   run_as_postgres "$cluster_bin/pg_ctl" -D "$cluster_dir/data" -l "$cluster_dir/log" -w \
     -o "-p $port -k $cluster_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   pg_url="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+# start_replica: a streaming replica of the throwaway cluster (pg_basebackup
+# -R) on a port of its own; sets replica_url.
+start_replica() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local primary_port=${pg_url##*127.0.0.1:}
+  primary_port=${primary_port%%/*}
+  log "streaming a replica of it on port $port"
+  run_as_postgres "$cluster_bin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres \
+    -D "$cluster_dir/replica" -R -X stream -c fast
+  run_as_postgres "$cluster_bin/pg_ctl" -D "$cluster_dir/replica" -l "$cluster_dir/replica.log" -w \
+    -o "-p $port -k $cluster_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  replica_url="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
 # find_postgres [URL]: URL when given, else the server on 127.0.0.1:5432,
