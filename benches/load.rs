@@ -231,15 +231,8 @@ impl BenchDatabase {
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .map_err(|e| e.to_string())?;
-        // Same server and options (e.g. sslmode), another database.
-        let (path, query) = admin_url
-            .split_once('?')
-            .map_or((admin_url, String::new()), |(p, q)| (p, format!("?{q}")));
-        let (base, _) = path
-            .rsplit_once('/')
-            .ok_or("a PostgreSQL URL ends in /database")?;
         Ok(BenchDatabase {
-            url: format!("{base}/{name}{query}"),
+            url: on_server(&name, admin_url)?,
             drop_with: Some((admin_url.to_string(), name)),
             _dir: dir,
         })
@@ -640,6 +633,12 @@ fn same_database_on(database_url: &str, server_url: &str) -> Result<String, Stri
         .rsplit_once('/')
         .ok_or("a PostgreSQL URL ends in /database")?
         .1;
+    on_server(name, server_url)
+}
+
+/// The database `name` on the server `server_url` names, with its options
+/// (e.g. sslmode).
+fn on_server(name: &str, server_url: &str) -> Result<String, String> {
     let (path, query) = server_url
         .split_once('?')
         .map_or((server_url, String::new()), |(p, q)| (p, format!("?{q}")));

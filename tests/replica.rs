@@ -23,6 +23,10 @@ fn report_scans(cluster: &Cluster, schema: &str) -> i64 {
         .unwrap()
 }
 
+async fn scrape(app: &common::TestApp) -> String {
+    app.get("/metrics").await.text().await.unwrap()
+}
+
 async fn replica_state(app: &common::TestApp) -> String {
     let (_, ready) = app.get_json("/readyz").await;
     ready["replica"]["state"]
@@ -136,25 +140,11 @@ async fn public_reads_go_to_the_replica_and_fall_back_to_the_primary() {
         200,
         "read from the primary while the replica lags"
     );
-    let metrics = fresh
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(&app).await;
     assert!(metrics.contains("gorod_replica_serving 0"), "{metrics}");
     replica.query("SELECT pg_wal_replay_resume()");
     wait_for_replica(&app, "ok").await;
-    let metrics = fresh
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(&app).await;
     assert!(metrics.contains("gorod_replica_serving 1"), "{metrics}");
     assert!(metrics.contains("gorod_replica_lag_seconds"), "{metrics}");
 
