@@ -179,3 +179,41 @@ async fn copy_to_store_moves_a_local_store_into_the_bucket() {
         assert_eq!(moved.get(&path).await.status().as_u16(), 200, "{path}");
     }
 }
+
+/// The same photo filed twice, on each store: stored once (two files, the
+/// photo and its thumbnail), served as JPEG at its URL, and gone nowhere
+/// else.
+#[tokio::test]
+async fn each_store_keeps_a_photo_once_and_serves_it() {
+    let s3 = S3Server::start();
+    for store in ["local", "s3"] {
+        let app = common::spawn_app_with(|s| {
+            if store == "s3" {
+                s3.configure(s)
+            }
+        })
+        .await;
+        let (_, first) = file_with_photo(&app).await;
+        let (status, second) = file_with_photo(&app).await;
+        assert_eq!(status, 201, "{store}: {second}");
+        let urls = photo_urls(&app, first["id"].as_str().unwrap()).await;
+        assert_eq!(urls, photo_urls(&app, second["id"].as_str().unwrap()).await);
+        let stored = match store {
+            "local" => files(app.media_dir.path()).len(),
+            _ => s3.objects().len(),
+        };
+        assert_eq!(stored, 2, "{store}: one photo and its thumbnail");
+        // The photo, and its thumbnail (at most 320 pixels wide).
+        for (url, width) in urls.iter().zip([64, 320]) {
+            let path = url
+                .split_once("/media/")
+                .map(|(_, n)| format!("/media/{n}"))
+                .unwrap();
+            let served = app.get(&path).await;
+            assert_eq!(served.status().as_u16(), 200, "{store}: {path}");
+            assert_eq!(served.headers()["content-type"], "image/jpeg");
+            let picture = image::load_from_memory(&served.bytes().await.unwrap()).unwrap();
+            assert_eq!(picture.width(), width, "{store}: {path}");
+        }
+    }
+}

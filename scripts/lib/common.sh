@@ -81,7 +81,9 @@ start_replica() {
   local primary_port=${pg_url##*127.0.0.1:}
   primary_port=${primary_port%%/*}
   log "streaming a replica of it on port $port"
-  run_as_postgres "$cluster_bin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres \
+  local basebackup="$cluster_bin/pg_basebackup"
+  [ -x "$basebackup" ] || basebackup=$(command -v pg_basebackup)
+  run_as_postgres "$basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres \
     -D "$cluster_dir/replica" -R -X stream -c fast
   run_as_postgres "$cluster_bin/pg_ctl" -D "$cluster_dir/replica" -l "$cluster_dir/replica.log" -w \
     -o "-p $port -k $cluster_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
