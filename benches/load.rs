@@ -31,6 +31,7 @@
 //!
 //! `BENCH_HTTP_FLOOR=1` also prints the rate of `GET /healthz`, the HTTP
 //! floor under every app figure.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

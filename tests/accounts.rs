@@ -2,6 +2,7 @@
 //! one-time token, password reset, server-side sessions that end together,
 //! disabled accounts whose sessions and tokens stop at once, and TOTP steps
 //! used once. (The HTTP endpoints over these come with the login pages.)
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

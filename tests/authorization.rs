@@ -2,6 +2,7 @@
 //! table allows is never refused as unauthorised or forbidden, and one it
 //! does not allow always is. Callers use real cookie sessions with their
 //! CSRF tokens, as a browser would.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The demo city loaded on first start.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

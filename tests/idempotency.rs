@@ -1,6 +1,7 @@
 //! `Idempotency-Key` on the filing POSTs: a retry gets the first answer and
 //! files nothing more, even when the first answer was never sent, and even
 //! when the retries race the first request.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

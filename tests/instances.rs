@@ -6,6 +6,7 @@
 //! (duplicates no more than the killed instance's leased batch, counted and
 //! printed), every SLA mark is recorded once, and the ledger verifies.
 //! Runs in the suite's PostgreSQL pass.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Complete intake: questions, photos, routing, duplicates and "me too".
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

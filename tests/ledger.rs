@@ -4,6 +4,7 @@
 //! ledger's entries, checkpoints, proofs and verification (by the service,
 //! the `gorod` command and the standard-library Python verifier), tampering
 //! done directly in the database, and concurrent appends.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! who gets what, in which language, with which headers and links; and the
 //! faults — the server down for a minute, a 5xx, a 4xx, a server that never
 //! answers.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

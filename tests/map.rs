@@ -1,4 +1,5 @@
 //! The map: reports in a viewport, clustered by zoom, as JSON and GeoJSON.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! a photo filed through one instance is served by another with neither
 //! keeping it on disk; a failed upload fails the filing and writes nothing;
 //! `gorod media copy-to-store` moves an existing local store.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The OpenAPI document is generated from the handlers: every /api/v1 route
 //! is in it, everything in it answers, and its example report files.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! `gorod admin` (first administrator, list, disable, secrets rotated with
 //! a grace period, the demo's credentials removed), and one process per
 //! SQLite file.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The web pages over HTTP (the browser test walks them in Chromium): the
 //! language, escaping, who may open which page, the moves a report page
 //! offers, the files served, and the mail settings behind the settings page.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Real data through the front door: Boston's Open311 records replayed by
 //! `scripts/replay-open311.py` against the running application.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -4,6 +4,7 @@
 //! primary; when the replica lags past `database.max_replica_lag_secs` or
 //! stops, reads go to the primary and `/readyz` and `/metrics` say so.
 //! Runs in the suite's PostgreSQL pass.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

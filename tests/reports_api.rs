@@ -1,4 +1,5 @@
 //! Filing, reading and listing reports through the JSON API.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -7,6 +7,7 @@
 //!
 //! The PostgreSQL tests run in the suite's PostgreSQL pass, each on clusters
 //! of its own.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The SLA scanner: several scanners at once record each mark once, and
 //! the background scanner runs by itself.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The schema is the same on both backends: the migration trees list the same
 //! versions, and every table round-trips a row through `schema.rs`.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The service around the API: health, readiness, metrics, the catalogue.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

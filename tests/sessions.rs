@@ -3,6 +3,7 @@
 //! devices that end together, disabled accounts, password reset, CSRF on
 //! every state-changing cookie route, rate limits, and anonymous reports
 //! held until confirmed.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

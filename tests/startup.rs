@@ -1,5 +1,6 @@
 //! Configuration layers, database URLs and the errors a person sees when the
 //! database cannot be reached, and the `gorod` command itself.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

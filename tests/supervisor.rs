@@ -1,4 +1,5 @@
 //! The supervisor view on a seeded fixture, checked against a hand count.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

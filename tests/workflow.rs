@@ -1,6 +1,7 @@
 //! The workflow over HTTP: staff move reports with their tokens, within
 //! their scope; deadlines are counted on the production calendar; the SLA
 //! scanner records warnings, the breach and escalations once each.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

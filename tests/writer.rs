@@ -1,6 +1,7 @@
 //! Group commit: filings checked and written together, one bad filing in a
 //! batch does not sink the others, and the batch's duplicate candidates,
 //! found in one statement, are those each filing would find on its own.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
 
 mod common;
 

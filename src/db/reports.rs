@@ -458,8 +458,17 @@ pub enum Support {
     NoSuchReport,
 }
 
-/// A resident joins an open report. Call inside a write transaction.
+/// A resident joins an open report, in a write transaction of its own.
 pub fn support(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    report_id: &str,
+    resident: &Reporter,
+) -> Result<Support, DbError> {
+    write_transaction(conn, |conn| support_in(conn, now, report_id, resident))
+}
+
+fn support_in(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     report_id: &str,

@@ -217,9 +217,3 @@ impl From<DbError> for ApiError {
         }
     }
 }
-
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> ApiError {
-        ApiError::from(DbError::from(e))
-    }
-}

@@ -22,7 +22,7 @@ use super::{db, parse_json, read_body, ApiError, AppState};
 use crate::db::reports::{FiledReport, Nearby, ReportDetail, ReportListing, Support};
 use crate::db::rows::{AttachmentRow, ReportPauseRow, ReportRow};
 use crate::db::workflow as workflow_db;
-use crate::db::{catalog, reports as report_db, write_transaction};
+use crate::db::{catalog, reports as report_db};
 use crate::media::Variant;
 use crate::policy::{Action, Target};
 use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
@@ -458,9 +458,7 @@ pub async fn support(
     let now = state.clock.now();
     let key = id.clone();
     let outcome = db(&state, move |conn| {
-        write_transaction(conn, |conn| {
-            Ok(report_db::support(conn, now, &key, &resident)?)
-        })
+        Ok(report_db::support(conn, now, &key, &resident)?)
     })
     .await?;
     match outcome {

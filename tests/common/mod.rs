@@ -1,6 +1,7 @@
 //! Test harness: the real application on port 0 against a fresh database —
 //! a temporary SQLite file, or a fresh PostgreSQL schema when
 //! `TEST_DATABASE_URL` names a PostgreSQL server.
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 pub mod cluster;
