@@ -2,7 +2,7 @@
 """Re-verifies Gorod's resolution ledger independently of Gorod's own code,
 with the Python standard library only.
 
-What it checks, as the README's "Resolution ledger" section defines it:
+What it checks, as docs/ledger.md defines it:
   * an export (JSON lines from /api/v1/ledger/export): every entry's number,
     link to the previous entry, and SHA-256 over its canonical text;
   * a checkpoint (from /api/v1/ledger/checkpoints/latest): its Ed25519

@@ -6,7 +6,7 @@ mod common;
 
 use serde_json::Value;
 
-/// Every route under /api/v1, as the README lists them.
+/// Every route under /api/v1, as docs/api.md lists them.
 const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/reports"),
     ("get", "/api/v1/reports"),

@@ -17,7 +17,7 @@ use crate::ledger::{hex, Checkpoint, Entry};
 
 const TIME: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
-/// One ledger entry, as hashed (see the README's "Resolution ledger").
+/// One ledger entry, as hashed (see docs/ledger.md).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EntryView {
     pub seq: i64,
@@ -62,7 +62,7 @@ pub struct CheckpointView {
     pub signed_at: String,
     /// The Ed25519 public key that signed it
     pub public_key: String,
-    /// Ed25519 over the signed text (see the README)
+    /// Ed25519 over the signed text (see docs/ledger.md)
     pub signature: String,
 }
 

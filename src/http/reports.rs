@@ -589,7 +589,7 @@ pub(crate) struct ReportView {
 }
 
 /// Where a report stands against its deadline. Deadlines are counted as the
-/// README's "Deadlines" section says.
+/// docs/deadlines.md says.
 #[derive(Serialize, ToSchema)]
 pub struct DeadlineView {
     /// moderation, answer, fix or resident_check

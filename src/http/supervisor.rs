@@ -320,7 +320,7 @@ pub struct StatsView {
 
 /// How reports were answered: on-time %, median hours to answer, reopened
 /// and disputed %, over the reports filed in the period, in total and per
-/// department and category (definitions in the README).
+/// department and category (definitions in docs/deadlines.md).
 #[utoipa::path(
     tag = "supervisor",
     params(WatchQuery),

@@ -16,7 +16,7 @@ use crate::reports::ReportStatus;
 use crate::workflow::{Action, Actor, Command, PauseReason, Refusal, Role};
 
 /// A move asked of the workflow. Which fields an action needs is in the
-/// README's workflow table.
+/// workflow table in docs/workflow.md.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {

@@ -73,7 +73,7 @@ fn actor(role: Role, department: Option<Uuid>) -> Actor {
     }
 }
 
-/// The allowed moves, written out by hand from the README's lifecycle,
+/// The allowed moves, written out by hand from the lifecycle in docs/workflow.md,
 /// independently of the table in `rules`.
 const EDGES: &[(&str, &str, &str)] = &[
     ("moderation", "accept", "assigned"),
