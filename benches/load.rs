@@ -53,22 +53,51 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
+/// The test suite's SMTP server harness (aiosmtpd), shared.
+#[path = "../tests/common/smtp.rs"]
+#[allow(dead_code)]
+mod smtp;
+
 const AREA: &str = include_str!("moscow_mkad.geojson");
 /// The statuses the public map shows by default: what is still being handled.
 const OPEN: &str = "moderation,assigned,in_progress,paused,returned,reopened,resolved";
 const CHUNK: usize = 20_000;
 
+/// The benchmark's options (`cargo bench --bench load -- --help`).
+#[derive(clap::Parser)]
+#[command(about = "Gorod's load benchmark: the application beside plain SQL in the same run")]
 struct Args {
+    /// Backends to measure
+    #[arg(long, value_delimiter = ',', default_values_t = ["sqlite".to_string(), "postgres".to_string()])]
     backends: Vec<String>,
+    /// Dataset sizes, in reports
+    #[arg(long, value_delimiter = ',', default_values_t = [100_000, 1_000_000])]
     sizes: Vec<usize>,
+    /// Seconds each measure runs
+    #[arg(long, default_value_t = 5.0)]
     seconds: f64,
+    /// Concurrent clients of the map and page measures
+    #[arg(long, default_value_t = 4)]
     map_clients: usize,
+    /// Concurrent clients of the filing measures
+    #[arg(long, default_value_t = 16)]
     filing_clients: usize,
-    /// Which measures to run: `map`, `pages`, `filing`, `scanner`, `mail`.
+    /// Sets both --map-clients and --filing-clients
+    #[arg(long)]
+    clients: Option<usize>,
+    /// Which measures to run: map, pages, filing, scanner, mail
+    #[arg(long, value_delimiter = ',', default_values_t = ["map", "pages", "filing", "scanner", "mail"].map(String::from))]
     only: Vec<String>,
+    /// The PostgreSQL server (each size gets a database of its own on it);
+    /// BENCH_POSTGRES_URL when not given
+    #[arg(long)]
     postgres_url: Option<String>,
-    /// A streaming replica of the PostgreSQL server, for the map's reads.
+    /// A streaming replica of the PostgreSQL server, for the map's reads
+    #[arg(long)]
     replica_url: Option<String>,
+    /// Passed by `cargo bench`
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 impl Args {
@@ -78,50 +107,13 @@ impl Args {
 }
 
 fn parse_args() -> Args {
-    let mut args = Args {
-        backends: vec!["sqlite".into(), "postgres".into()],
-        sizes: vec![100_000, 1_000_000],
-        seconds: 5.0,
-        map_clients: 4,
-        filing_clients: 16,
-        only: vec![
-            "map".into(),
-            "pages".into(),
-            "filing".into(),
-            "scanner".into(),
-            "mail".into(),
-        ],
-        postgres_url: std::env::var("BENCH_POSTGRES_URL").ok(),
-        replica_url: None,
-    };
-    let mut given = std::env::args().skip(1);
-    while let Some(flag) = given.next() {
-        let mut value = || {
-            given
-                .next()
-                .unwrap_or_else(|| panic!("{flag} needs a value"))
-        };
-        match flag.as_str() {
-            "--backends" => args.backends = value().split(',').map(str::to_string).collect(),
-            "--sizes" => {
-                args.sizes = value()
-                    .split(',')
-                    .map(|s| s.parse().expect("a size"))
-                    .collect()
-            }
-            "--seconds" => args.seconds = value().parse().expect("seconds"),
-            "--clients" => {
-                let clients = value().parse().expect("clients");
-                (args.map_clients, args.filing_clients) = (clients, clients);
-            }
-            "--map-clients" => args.map_clients = value().parse().expect("clients"),
-            "--filing-clients" => args.filing_clients = value().parse().expect("clients"),
-            "--only" => args.only = value().split(',').map(str::to_string).collect(),
-            "--postgres-url" => args.postgres_url = Some(value()),
-            "--replica-url" => args.replica_url = Some(value()),
-            "--bench" => {}
-            other => panic!("unknown argument {other}"),
-        }
+    use clap::Parser;
+    let mut args = Args::parse();
+    if let Some(clients) = args.clients {
+        (args.map_clients, args.filing_clients) = (clients, clients);
+    }
+    if args.postgres_url.is_none() {
+        args.postgres_url = std::env::var("BENCH_POSTGRES_URL").ok();
     }
     args
 }
@@ -1197,7 +1189,7 @@ fn mail_row(url: &str, backend: &str, size: usize, now: NaiveDateTime) -> Result
     use gorod::notify::links::Signer;
     use gorod::notify::transport::Mailer;
     const MESSAGES: usize = 2000;
-    let server = LocalSmtp::start()?;
+    let server = smtp::SmtpServer::start();
     let mut settings = gorod::config::Settings::load_with_env(
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
         Default::default(),
@@ -1314,49 +1306,4 @@ fn mail_row(url: &str, backend: &str, size: usize, now: NaiveDateTime) -> Result
         app,
         raw,
     })
-}
-
-/// The test suite's SMTP server (`tests/smtp_server.py`), for the bench.
-struct LocalSmtp {
-    port: u16,
-    store: tempfile::TempDir,
-    child: std::process::Child,
-}
-
-impl LocalSmtp {
-    fn start() -> Result<LocalSmtp, String> {
-        use std::io::BufRead;
-        let store = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let mut child = std::process::Command::new("/usr/bin/python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py"))
-            .args(["--port", "0", "--store"])
-            .arg(store.path())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("the SMTP server (python3-aiosmtpd): {e}"))?;
-        let mut line = String::new();
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .map_err(|e| e.to_string())?;
-        let port = line
-            .trim()
-            .strip_prefix("ready ")
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(|| format!("the SMTP server said {line:?}"))?;
-        Ok(LocalSmtp { port, store, child })
-    }
-
-    fn count(&self) -> usize {
-        std::fs::read_to_string(self.store.path().join("messages.jsonl"))
-            .map(|t| t.lines().count())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for LocalSmtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -7,8 +7,7 @@ use sha2::{Digest, Sha256};
 
 /// The stored form of an API key: lowercase hex SHA-256.
 pub fn api_key_digest(key: &str) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    data_encoding::HEXLOWER.encode(&Sha256::digest(key.as_bytes()))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use crate::workflow::Audience;
 /// message carries the same id.
 pub fn message_id(event_id: &str, recipient: &str) -> String {
     let digest = Sha256::digest(format!("{event_id}\n{recipient}").as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let hex = data_encoding::HEXLOWER.encode(&digest[..16]);
     format!("<{hex}@gorod>")
 }
 

@@ -202,38 +202,68 @@ fn view(state: &AppState, w: Watched) -> WatchedView {
     }
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+/// A cell as a spreadsheet shows it, never as a formula: text that starts
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`
+/// (OWASP's advice on CSV injection). Report fields are the public's words.
+fn inert(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
     } else {
-        text.to_string()
+        text
     }
 }
 
-fn to_csv(rows: &[WatchedView]) -> String {
-    let mut out = String::from(
-        "number,status,risk,stage,category,department,district,deadline,escalation_level,created_at,url\n",
-    );
+fn to_csv(rows: &[WatchedView]) -> Result<String, ApiError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| ApiError::Internal(Box::new(e));
+    out.write_record([
+        "number",
+        "status",
+        "risk",
+        "stage",
+        "category",
+        "department",
+        "district",
+        "deadline",
+        "escalation_level",
+        "created_at",
+        "url",
+    ])
+    .map_err(internal)?;
     for r in rows {
         let time = |t: Option<NaiveDateTime>| t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-        let fields = [
+        out.write_record([
             r.number.to_string(),
             r.status.clone(),
             r.risk.to_string(),
             r.stage.clone(),
-            r.category.clone(),
-            r.department.clone().unwrap_or_default(),
-            r.district.clone().unwrap_or_default(),
+            inert(r.category.clone()),
+            inert(r.department.clone().unwrap_or_default()),
+            inert(r.district.clone().unwrap_or_default()),
             time(r.deadline).unwrap_or_default(),
             r.escalation_level.to_string(),
             time(Some(r.created_at)).unwrap_or_default(),
             r.url.clone(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        ])
+        .map_err(internal)?;
     }
-    out
+    let bytes = out
+        .into_inner()
+        .map_err(|e| ApiError::Internal(Box::new(e.into_error())))?;
+    String::from_utf8(bytes).map_err(|e| ApiError::Internal(Box::new(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cells_never_start_a_formula() {
+        assert_eq!(
+            super::inert("=HYPERLINK(\"x\")".into()),
+            "'=HYPERLINK(\"x\")"
+        );
+        assert_eq!(super::inert("-1+1".into()), "'-1+1");
+        assert_eq!(super::inert("Тверской".into()), "Тверской");
+    }
 }
 
 /// Open reports at risk or past a deadline, with counts per department,
@@ -306,7 +336,7 @@ pub async fn watch(
                 header::CONTENT_DISPOSITION,
                 "attachment; filename=\"at-risk.csv\"",
             ))
-            .body(to_csv(&counts.reports)));
+            .body(to_csv(&counts.reports)?));
     }
     Ok(HttpResponse::Ok().json(counts))
 }

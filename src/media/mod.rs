@@ -238,7 +238,7 @@ fn encode_jpeg(picture: &DynamicImage) -> Result<Vec<u8>, PhotoError> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    data_encoding::HEXLOWER.encode(bytes)
 }
 
 pub mod store;

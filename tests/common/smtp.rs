@@ -1,4 +1,4 @@
-//! A real SMTP server process for the mail tests: `tests/smtp_server.py`
+//! A real SMTP server process for the mail tests and the benchmark: `tests/smtp_server.py`
 //! (aiosmtpd, from Debian's `python3-aiosmtpd`, which `scripts/test`
 //! installs) on a free loopback port, storing what it receives. It can be
 //! stopped and started again on the same port.
@@ -129,6 +129,13 @@ impl SmtpServer {
         self.stop();
         self.hang_first = 0;
         self.launch();
+    }
+
+    /// How many messages it has received (without reading them).
+    pub fn count(&self) -> usize {
+        std::fs::read_to_string(self.store.path().join("messages.jsonl"))
+            .map(|t| t.lines().filter(|l| !l.is_empty()).count())
+            .unwrap_or(0)
     }
 
     pub fn received(&self) -> Vec<Received> {
