@@ -25,7 +25,6 @@ use crate::media::{MediaStore, PhotoLimits};
 use crate::notify::dispatcher::{Dispatcher, Pace, Sender};
 use crate::notify::links::Signer;
 use crate::notify::transport::{Mailer, MailerError, MemoryBox};
-use chrono::Timelike;
 use lettre::message::Mailbox;
 
 #[derive(Debug, thiserror::Error)]
@@ -163,7 +162,7 @@ impl Application {
             ),
         };
         let reads = public_reads(&settings.database, &pool)?;
-        let state = web::Data::new(AppState {
+        let services = crate::app::Services {
             pool: pool.clone(),
             reads,
             clock,
@@ -173,8 +172,6 @@ impl Application {
             check_reminder: chrono::TimeDelta::hours(mail.check_reminder_hours.max(0)),
             digest_hour: mail.digest_hour,
             catalog: Default::default(),
-            writer: FilingWriter::start(pool.clone(), filing_writers(&settings.database))
-                .map_err(StartupError::Writer)?,
             _checkpointer: Checkpointer::start(&pool)?,
             time_zone,
             city_name: settings.city.name.clone(),
@@ -193,17 +190,25 @@ impl Application {
             checkpoint_interval: chrono::TimeDelta::seconds(
                 i64::try_from(settings.ledger.checkpoint_interval_secs).unwrap_or(i64::MAX),
             ),
-            sessions,
             confirm_anonymous: settings
                 .accounts
                 .confirm_anonymous_reports
                 .then(|| chrono::TimeDelta::hours(settings.accounts.confirm_within_hours.max(1))),
             limits: settings.limits.clone(),
-            trusted_proxies: trusted_proxies(&settings.server.trusted_proxies)?,
+        };
+        let state = web::Data::new(AppState {
+            services,
+            writer: FilingWriter::start(pool.clone(), filing_writers(&settings.database))
+                .map_err(StartupError::Writer)?,
             open311_posts: Default::default(),
+            sessions,
+            trusted_proxies: trusted_proxies(&settings.server.trusted_proxies)?,
             web: settings.web.clone(),
         });
-        start_scanner(&state, settings.sla.scan_interval_secs);
+        crate::app::jobs::start_scanner(
+            Arc::downgrade(&state.clone().into_inner()),
+            settings.sla.scan_interval_secs,
+        );
         let metrics = web::Data::new(Metrics::new());
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
@@ -390,97 +395,4 @@ fn filing_writers(database: &crate::config::DatabaseSettings) -> usize {
         Ok(DatabaseUrl::Postgres { .. }) => database.filing_writers,
         _ => 1,
     }
-}
-
-/// The SLA scanner's background thread: a pass at start, then one every
-/// `interval_secs`; it ends when the application does.
-fn start_scanner(state: &web::Data<AppState>, interval_secs: u64) {
-    if interval_secs == 0 {
-        return;
-    }
-    let weak = Arc::downgrade(&state.clone().into_inner());
-    let housekeeping = crate::app::jobs::Lease {
-        job: "scanner-housekeeping",
-        holder: db::new_id(),
-        // Held while this instance keeps passing; lapses soon after it dies.
-        length: chrono::TimeDelta::seconds(
-            i64::try_from(interval_secs.saturating_mul(3))
-                .unwrap_or(i64::MAX)
-                .max(30),
-        ),
-    };
-    let spawned = std::thread::Builder::new()
-        .name("gorod-sla-scanner".into())
-        .spawn(move || {
-            let mut digest_done: Option<chrono::NaiveDate> = None;
-            loop {
-                let Some(state) = weak.upgrade() else { break };
-                let pass = db::checkout(&state.pool).and_then(|mut conn| {
-                    let snapshot = state.catalog_snapshot(&mut conn)?;
-                    let now = state.clock.now();
-                    // Shared by every instance: each takes its own batch of
-                    // due reports (SKIP LOCKED), each mark is recorded once.
-                    let summary = db::sla::scan(&mut conn, &snapshot, now)?;
-                    db::outbox::remind_checks(&mut conn, now, state.check_reminder)?;
-                    db::workflow::auto_confirm_due(&mut conn, &snapshot, now)?;
-                    // Once across instances: whoever holds the lease.
-                    housekeeping.run(&mut conn, now, |conn| {
-                        housekeep(&state, conn, &snapshot, now, &mut digest_done)
-                    })?;
-                    Ok(summary)
-                });
-                match pass {
-                    Ok(summary) if summary.marks > 0 => log::info!(
-                        "SLA scanner: {} reports looked at, {} marks recorded",
-                        summary.looked_at,
-                        summary.marks
-                    ),
-                    Ok(_) => {}
-                    Err(e) => log::error!("SLA scanner pass failed: {e}"),
-                }
-                drop(state);
-                std::thread::sleep(Duration::from_secs(interval_secs));
-            }
-        });
-    if let Err(e) = spawned {
-        log::error!("the SLA scanner could not start: {e}");
-    }
-}
-
-/// What one instance at a time does after a scanner pass: forget what has
-/// expired, sign a checkpoint when one is due, queue the daily digests.
-fn housekeep(
-    state: &AppState,
-    conn: &mut db::DbConnection,
-    snapshot: &crate::db::catalog::Snapshot,
-    now: chrono::NaiveDateTime,
-    digest_done: &mut Option<chrono::NaiveDate>,
-) -> Result<(), DbError> {
-    // Rate-limit windows end within a day; held reports whose link expired
-    // are not coming; idempotency keys are kept for a day.
-    db::limits::forget_before(conn, now - chrono::TimeDelta::days(2))?;
-    db::pending::forget_expired(conn, now)?;
-    db::operations::forget_answers_before(conn, now - crate::http::idempotency::IDEMPOTENCY_KEPT)?;
-    let keys = &state.ledger_keys;
-    match db::ledger::checkpoint_if_due(
-        conn,
-        &keys.signing,
-        &keys.trusted,
-        now,
-        state.checkpoint_interval,
-    ) {
-        Ok(Some(c)) => log::info!("ledger checkpoint signed at {} entries", c.size),
-        Ok(None) => {}
-        Err(db::ledger::CheckpointError::Db(e)) => return Err(e),
-        Err(broken) => log::error!("{broken}"),
-    }
-    // The supervisors' digest, once a day from the set hour (queued once
-    // per day and supervisor, whoever queues it).
-    let local = now.and_utc().with_timezone(&state.time_zone);
-    let today = local.date_naive();
-    if local.hour() >= state.digest_hour && *digest_done != Some(today) {
-        db::outbox::queue_digests(conn, today, snapshot.map.departments(), now)?;
-        *digest_done = Some(today);
-    }
-    Ok(())
 }

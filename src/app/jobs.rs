@@ -1,13 +1,35 @@
-//! Background work that several instances share. Work split into rows
-//! (SLA marks, outbox messages) is shared by leasing rows; work that must
-//! run on one instance at a time (the housekeeping of a scanner pass:
-//! checkpoints, digests, clean-up) runs under a named lease in the
-//! database: the instance holding it runs the job, and when that instance
-//! dies its lease lapses and another one takes over.
+//! Background work, in one place: each job is one function that both its
+//! thread and its admin endpoint call.
+//!
+//! - [`scan`]: an SLA pass (warnings, breaches, escalations), the
+//!   reporters' reminders and the auto-confirmations. Shared by every
+//!   instance: each takes its own batch of due reports (`SKIP LOCKED`),
+//!   each mark is recorded once.
+//! - [`checkpoint`]: a signed checkpoint of the ledger, now or when due.
+//! - [`queue_digests`]: the supervisors' daily digests (queued once per day
+//!   and supervisor, whoever queues them).
+//! - [`housekeep`]: forgetting what expired, the due checkpoint and the
+//!   day's digests, run after a pass by the one instance that holds the
+//!   housekeeping [`Lease`].
+//! - [`start_scanner`]: the thread that runs them every
+//!   `sla.scan_interval_secs`.
+//!
+//! The mail dispatcher is a thread pool of its own (`notify::dispatcher`),
+//! leasing messages row by row.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use std::sync::Weak;
+use std::time::Duration;
 
-use crate::db::{operations, DbConnection, DbError};
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta, Timelike};
+
+use super::Services;
+use crate::db::ledger::CheckpointError;
+use crate::db::sla::ScanSummary;
+use crate::db::{self, operations, DbConnection, DbError};
+use crate::ledger::Checkpoint;
+
+/// How long an idempotency key's answer is kept.
+pub const IDEMPOTENCY_KEPT: TimeDelta = TimeDelta::hours(24);
 
 /// A job that one instance at a time runs.
 #[derive(Debug, Clone)]
@@ -37,5 +59,161 @@ impl Lease {
     /// Gives the lease back, so another instance takes the job at once.
     pub fn release(&self, conn: &mut DbConnection) -> Result<(), DbError> {
         operations::release_lease(conn, self.job, &self.holder)
+    }
+}
+
+/// What one scan did.
+#[derive(Debug, Clone, Default)]
+pub struct Scanned {
+    pub summary: ScanSummary,
+    pub reminders: usize,
+    pub auto_confirmed: usize,
+}
+
+/// One SLA pass, with the reminders and auto-confirmations that are due.
+pub fn scan(
+    services: &Services,
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<Scanned, DbError> {
+    let snapshot = services.catalog_snapshot(conn)?;
+    let summary = db::sla::scan(conn, &snapshot, now)?;
+    let reminders = db::outbox::remind_checks(conn, now, services.check_reminder)?;
+    let auto_confirmed = db::workflow::auto_confirm_due(conn, &snapshot, now)?;
+    Ok(Scanned {
+        summary,
+        reminders,
+        auto_confirmed,
+    })
+}
+
+/// When [`checkpoint`] signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// Now (the existing checkpoint when the ledger has not grown).
+    Now,
+    /// When the ledger grew and the last checkpoint is older than
+    /// `ledger.checkpoint_interval_secs`.
+    IfDue,
+}
+
+/// Signs a checkpoint of the ledger, once it verifies.
+pub fn checkpoint(
+    services: &Services,
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    when: When,
+) -> Result<Option<Checkpoint>, CheckpointError> {
+    let keys = &services.ledger_keys;
+    match when {
+        When::Now => db::ledger::sign_checkpoint(conn, &keys.signing, &keys.trusted, now).map(Some),
+        When::IfDue => db::ledger::checkpoint_if_due(
+            conn,
+            &keys.signing,
+            &keys.trusted,
+            now,
+            services.checkpoint_interval,
+        ),
+    }
+}
+
+/// Queues the supervisors' digests of `day` (a local date); how many.
+pub fn queue_digests(
+    services: &Services,
+    conn: &mut DbConnection,
+    day: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let snapshot = services.catalog_snapshot(conn)?;
+    db::outbox::queue_digests(conn, day, snapshot.map.departments(), now)
+}
+
+/// The city's local date at `now`.
+pub fn local_day(services: &Services, now: NaiveDateTime) -> NaiveDate {
+    now.and_utc()
+        .with_timezone(&services.time_zone)
+        .date_naive()
+}
+
+/// What one instance at a time does after a pass: forget what has expired,
+/// sign a checkpoint when one is due, queue the day's digests from the set
+/// hour (once a day per instance; the outbox keeps one per supervisor and
+/// day whoever queues it).
+pub fn housekeep(
+    services: &Services,
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    digest_done: &mut Option<NaiveDate>,
+) -> Result<(), DbError> {
+    // Rate-limit windows end within a day; held reports whose link expired
+    // are not coming; idempotency keys are kept for a day.
+    db::limits::forget_before(conn, now - TimeDelta::days(2))?;
+    db::pending::forget_expired(conn, now)?;
+    operations::forget_answers_before(conn, now - IDEMPOTENCY_KEPT)?;
+    match checkpoint(services, conn, now, When::IfDue) {
+        Ok(Some(c)) => log::info!("ledger checkpoint signed at {} entries", c.size),
+        Ok(None) => {}
+        Err(CheckpointError::Db(e)) => return Err(e),
+        Err(broken) => log::error!("{broken}"),
+    }
+    let local = now.and_utc().with_timezone(&services.time_zone);
+    let today = local.date_naive();
+    if local.hour() >= services.digest_hour && *digest_done != Some(today) {
+        queue_digests(services, conn, today, now)?;
+        *digest_done = Some(today);
+    }
+    Ok(())
+}
+
+/// The scanner's thread: a pass at start, then one every `interval_secs`
+/// (0: none); the housekeeping under its lease. It ends when the
+/// application (whatever holds the services) does.
+pub fn start_scanner<S>(state: Weak<S>, interval_secs: u64)
+where
+    S: AsRef<Services> + Send + Sync + 'static,
+{
+    if interval_secs == 0 {
+        return;
+    }
+    let lease = Lease {
+        job: "scanner-housekeeping",
+        holder: db::new_id(),
+        // Held while this instance keeps passing; lapses soon after it dies.
+        length: TimeDelta::seconds(
+            i64::try_from(interval_secs.saturating_mul(3))
+                .unwrap_or(i64::MAX)
+                .max(30),
+        ),
+    };
+    let spawned = std::thread::Builder::new()
+        .name("gorod-sla-scanner".into())
+        .spawn(move || {
+            let mut digest_done: Option<NaiveDate> = None;
+            loop {
+                let Some(state) = state.upgrade() else { break };
+                let services = (*state).as_ref();
+                let pass = db::checkout(&services.pool).and_then(|mut conn| {
+                    let now = services.clock.now();
+                    let scanned = scan(services, &mut conn, now)?;
+                    lease.run(&mut conn, now, |conn| {
+                        housekeep(services, conn, now, &mut digest_done)
+                    })?;
+                    Ok(scanned.summary)
+                });
+                match pass {
+                    Ok(summary) if summary.marks > 0 => log::info!(
+                        "SLA scanner: {} reports looked at, {} marks recorded",
+                        summary.looked_at,
+                        summary.marks
+                    ),
+                    Ok(_) => {}
+                    Err(e) => log::error!("SLA scanner pass failed: {e}"),
+                }
+                drop(state);
+                std::thread::sleep(Duration::from_secs(interval_secs));
+            }
+        });
+    if let Err(e) = spawned {
+        log::error!("the SLA scanner could not start: {e}");
     }
 }

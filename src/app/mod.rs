@@ -6,3 +6,77 @@
 
 pub mod jobs;
 pub mod operators;
+
+use std::sync::Arc;
+
+use crate::cache::Versioned;
+use crate::clock::Clock;
+use crate::db::catalog::Snapshot;
+use crate::db::Pool;
+use crate::media::{MediaStore, PhotoLimits, Variant};
+
+/// How stale another instance's catalogue change may look here.
+pub const CATALOG_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The application's services and the settings its use cases follow,
+/// built once by `startup` and shared by the handlers and the background
+/// jobs.
+pub struct Services {
+    pub pool: Pool,
+    /// Where public reads go (a replica when one serves).
+    pub reads: crate::db::replica::Reads,
+    pub clock: Arc<dyn Clock>,
+    /// Base of the links in answers and emails.
+    pub public_url: String,
+    /// Signs and checks the links in messages.
+    pub signer: crate::notify::links::Signer,
+    /// Sends what the outbox holds (`None` when `mail.poll_ms` is 0).
+    pub _dispatcher: Option<crate::notify::dispatcher::Dispatcher>,
+    /// How long before the resident-check window closes reporters are
+    /// reminded, and the local hour of the supervisors' digest.
+    pub check_reminder: chrono::TimeDelta,
+    pub digest_hour: u32,
+    /// The catalogue as filing needs it, rebuilt when it changes.
+    pub catalog: Versioned<Snapshot>,
+    /// SQLite's log checkpoints, kept off the writer (`None` on PostgreSQL).
+    pub _checkpointer: Option<crate::db::checkpoint::Checkpointer>,
+    /// The city's time zone (Open311 times are given in it).
+    pub time_zone: chrono_tz::Tz,
+    pub city_name: String,
+    pub contact: String,
+    pub media: MediaStore,
+    pub photo_limits: PhotoLimits,
+    /// Memory and concurrency for cleaning photos.
+    pub decode_budget: crate::media::DecodeBudget,
+    pub max_photos: usize,
+    /// How many answers a reporter may refute.
+    pub refutation_limit: i32,
+    /// Signs ledger checkpoints; the keys whose checkpoints count.
+    pub ledger_keys: crate::ledger::LedgerKeys,
+    /// How often the scanner signs a checkpoint of a grown ledger.
+    pub checkpoint_interval: chrono::TimeDelta,
+    /// How long an anonymous filing waits for its emailed confirmation
+    /// (`None`: anonymous filings need none).
+    pub confirm_anonymous: Option<chrono::TimeDelta>,
+    pub limits: crate::config::LimitSettings,
+}
+
+impl Services {
+    /// The catalogue as filing and the map need it (see `cache`).
+    pub fn catalog_snapshot(
+        &self,
+        conn: &mut crate::db::DbConnection,
+    ) -> Result<Arc<Snapshot>, crate::db::DbError> {
+        use crate::db::catalog::{catalog_version, load_snapshot};
+        self.catalog
+            .get(CATALOG_MAX_AGE, conn, catalog_version, load_snapshot)
+    }
+
+    /// The public URL of a stored photo.
+    pub fn photo_url(&self, hash: &str, variant: Variant) -> String {
+        match variant {
+            Variant::Full => format!("{}/media/{hash}.jpg", self.public_url),
+            Variant::Thumbnail => format!("{}/media/{hash}.thumb.jpg", self.public_url),
+        }
+    }
+}

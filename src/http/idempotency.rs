@@ -22,7 +22,7 @@ use crate::db::operations;
 
 pub const HEADER: &str = "Idempotency-Key";
 /// How long an answer is kept for its key.
-pub const IDEMPOTENCY_KEPT: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+pub use crate::app::jobs::IDEMPOTENCY_KEPT;
 
 /// A request's key, hashed with who sent it and where.
 #[derive(Debug, Clone)]

@@ -155,9 +155,10 @@ pub async fn sign(
     let now = state.clock.now();
     let app = state.clone();
     let signed = db(&state, move |conn| {
-        let keys = &app.ledger_keys;
-        match ledger_db::sign_checkpoint(conn, &keys.signing, &keys.trusted, now) {
-            Ok(c) => Ok(c),
+        use crate::app::jobs::{checkpoint, When};
+        match checkpoint(&app, conn, now, When::Now) {
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => Err(ApiError::Conflict("no checkpoint was signed".into())),
             Err(CheckpointError::Db(e)) => Err(e.into()),
             Err(broken) => Err(ApiError::Conflict(broken.to_string())),
         }

@@ -259,16 +259,10 @@ pub async fn queue_digest(
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
     let now = state.clock.now();
-    let day = now.and_utc().with_timezone(&state.time_zone).date_naive();
+    let day = crate::app::jobs::local_day(&state, now);
     let app = state.clone();
     let queued = db(&state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        Ok(outbox_db::queue_digests(
-            conn,
-            day,
-            snapshot.map.departments(),
-            now,
-        )?)
+        Ok(crate::app::jobs::queue_digests(&app, conn, day, now)?)
     })
     .await?;
     let after = Some(serde_json::json!({ "day": day, "queued": queued }));

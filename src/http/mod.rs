@@ -29,66 +29,39 @@ pub mod supervisor;
 pub mod throttle;
 pub mod workflow;
 
-use std::sync::Arc;
-
 use actix_web::{get, web, HttpResponse};
 use serde::de::DeserializeOwned;
 
-use crate::cache::Versioned;
-use crate::clock::Clock;
-use crate::db::catalog::Snapshot;
 use crate::db::writer::FilingWriter;
-use crate::db::Pool;
-use crate::media::{MediaStore, PhotoLimits, Variant};
 pub use error::ApiError;
 pub use metrics::Metrics;
 
-/// What every handler may reach.
+/// What every handler may reach: the application's services (through
+/// `Deref`, so `state.pool` reads as before) and what only HTTP needs.
 pub struct AppState {
-    pub pool: Pool,
-    /// Where public reads go (a replica when one serves).
-    pub reads: crate::db::replica::Reads,
-    pub clock: Arc<dyn Clock>,
-    pub public_url: String,
-    /// Signs and checks the unsubscribe links in messages.
-    pub signer: crate::notify::links::Signer,
-    /// Sends what the outbox holds (`None` when `mail.poll_ms` is 0).
-    pub _dispatcher: Option<crate::notify::dispatcher::Dispatcher>,
-    /// How long before the resident-check window closes reporters are
-    /// reminded, and the local hour of the supervisors' digest.
-    pub check_reminder: chrono::TimeDelta,
-    pub digest_hour: u32,
-    /// The catalogue as filing needs it, rebuilt when it changes.
-    pub catalog: Versioned<Snapshot>,
-    /// Commits filings in groups.
+    pub services: crate::app::Services,
+    /// Commits filings in groups (its checks live in `filing`).
     pub writer: FilingWriter<ApiError>,
-    /// SQLite's log checkpoints, kept off the writer (`None` on PostgreSQL).
-    pub _checkpointer: Option<crate::db::checkpoint::Checkpointer>,
-    /// The city's time zone (Open311 times are given in it).
-    pub time_zone: chrono_tz::Tz,
-    pub city_name: String,
-    pub contact: String,
-    pub media: MediaStore,
-    pub photo_limits: PhotoLimits,
-    /// Memory and concurrency for cleaning photos.
-    pub decode_budget: crate::media::DecodeBudget,
-    pub max_photos: usize,
-    /// How many answers a reporter may refute.
-    pub refutation_limit: i32,
-    /// Signs ledger checkpoints; the keys whose checkpoints count.
-    pub ledger_keys: crate::ledger::LedgerKeys,
-    /// How often the scanner signs a checkpoint of a grown ledger.
-    pub checkpoint_interval: chrono::TimeDelta,
-    pub sessions: SessionRules,
-    /// How long an anonymous filing waits for its emailed confirmation
-    /// (`None`: anonymous filings need none).
-    pub confirm_anonymous: Option<chrono::TimeDelta>,
-    pub limits: crate::config::LimitSettings,
-    /// Proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Open311 POSTs per key, counted here before they reach the database.
     pub open311_posts: throttle::Tally,
+    pub sessions: SessionRules,
+    /// Proxies whose `X-Forwarded-For` and `X-Request-Id` are believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub web: crate::config::WebSettings,
+}
+
+impl AsRef<crate::app::Services> for AppState {
+    fn as_ref(&self) -> &crate::app::Services {
+        &self.services
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = crate::app::Services;
+
+    fn deref(&self) -> &crate::app::Services {
+        &self.services
+    }
 }
 
 /// Session timeouts and the cookie's Secure flag.
@@ -98,28 +71,7 @@ pub struct SessionRules {
     pub secure_cookies: bool,
 }
 
-/// How stale another instance's catalogue change may look here.
-pub const CATALOG_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
-
-impl AppState {
-    /// The catalogue as filing and the map need it (see `cache`).
-    pub fn catalog_snapshot(
-        &self,
-        conn: &mut crate::db::DbConnection,
-    ) -> Result<std::sync::Arc<Snapshot>, crate::db::DbError> {
-        use crate::db::catalog::{catalog_version, load_snapshot};
-        self.catalog
-            .get(CATALOG_MAX_AGE, conn, catalog_version, load_snapshot)
-    }
-
-    /// The public URL of a stored photo.
-    pub fn photo_url(&self, hash: &str, variant: Variant) -> String {
-        match variant {
-            Variant::Full => format!("{}/media/{hash}.jpg", self.public_url),
-            Variant::Thumbnail => format!("{}/media/{hash}.thumb.jpg", self.public_url),
-        }
-    }
-}
+pub use crate::app::CATALOG_MAX_AGE;
 
 /// The largest service-area import accepted (detailed district outlines of a
 /// whole city fit well within it).

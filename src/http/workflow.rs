@@ -232,19 +232,15 @@ pub async fn scan(
     let caller = auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
     let now = state.clock.now();
     let app = state.clone();
-    let (summary, reminders, auto_confirmed) = db(&state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        let summary = crate::db::sla::scan(conn, &snapshot, now)?;
-        let reminders = crate::db::outbox::remind_checks(conn, now, app.check_reminder)?;
-        let auto_confirmed = workflow_db::auto_confirm_due(conn, &snapshot, now)?;
-        Ok((summary, reminders, auto_confirmed))
+    let scanned = db(&state, move |conn| {
+        Ok(crate::app::jobs::scan(&app, conn, now)?)
     })
     .await?;
     let view = ScanView {
-        looked_at: summary.looked_at,
-        marks: summary.marks,
-        reminders,
-        auto_confirmed,
+        looked_at: scanned.summary.looked_at,
+        marks: scanned.summary.marks,
+        reminders: scanned.reminders,
+        auto_confirmed: scanned.auto_confirmed,
     };
     let after = serde_json::to_value(&view).ok();
     super::audit::record(
