@@ -218,3 +218,58 @@ async fn each_store_keeps_a_photo_once_and_serves_it() {
         }
     }
 }
+
+/// A crew's answer with a photo while the store is away: 503, and the
+/// report is where it was (the photo is stored before the move's
+/// transaction, so nothing of the move is written).
+#[tokio::test]
+async fn an_answer_whose_photo_cannot_be_stored_moves_nothing() {
+    let s3 = S3Server::start();
+    let app = common::spawn_app_with(|s| s3.configure(s)).await;
+    let (status, filed) = app
+        .post_json("/api/v1/reports", &common::valid_report())
+        .await;
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["id"].as_str().unwrap();
+    let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    let dept = report["department"]["code"].as_str().unwrap().to_string();
+    for (who, action) in [("supervisor", "accept"), ("crew1", "take")] {
+        let (status, moved) = app
+            .act(
+                &format!("demo-token-{who}.{dept}"),
+                id,
+                &serde_json::json!({"action": action}),
+            )
+            .await;
+        assert_eq!(status, 200, "{moved}");
+    }
+    let events = app.count_rows("report_events");
+    drop(s3);
+    let form = Form::new()
+        .part(
+            "action",
+            Part::text(r#"{"action": "answer", "answer": "Яма заделана."}"#)
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "photos",
+            Part::bytes(jpeg(64, 48))
+                .file_name("after.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        );
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/reports/{id}/actions")))
+        .bearer_auth(format!("demo-token-crew1.{dept}"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    assert_eq!(report["status"], "in_progress", "{report}");
+    assert_eq!(app.count_rows("report_events"), events);
+    assert_eq!(app.count_rows("attachments"), 0);
+}

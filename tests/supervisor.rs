@@ -98,7 +98,6 @@ async fn the_watch_list_and_the_aggregates_match_a_hand_count() {
                 },
                 actor_id: None,
                 photos: Vec::new(),
-                store_photos: &|| Ok(()),
                 refutation_limit: 3,
                 now: utc("2026-03-02 10:00"),
             },

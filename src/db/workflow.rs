@@ -49,8 +49,6 @@ pub struct Move<'a> {
     pub actor: Actor,
     pub actor_id: Option<String>,
     pub photos: Vec<StoredPhoto>,
-    /// Puts the photos in the media store; called once the move is allowed.
-    pub store_photos: &'a dyn Fn() -> Result<(), String>,
     pub now: NaiveDateTime,
     /// How many answers a reporter may refute (`workflow.refutation_limit`).
     pub refutation_limit: i32,
@@ -276,8 +274,6 @@ pub fn apply(
             std::slice::from_mut(&mut report),
             request.now,
         )?;
-        (request.store_photos)()
-            .map_err(|e| DbError::Unavailable(format!("cannot store a photo: {e}")))?;
         let now = request.now;
         let event_id = new_id();
         let mut note = request
@@ -530,7 +526,6 @@ pub fn auto_confirm_due(
                     },
                     actor_id: None,
                     photos: Vec::new(),
-                    store_photos: &|| Ok(()),
                     now,
                     refutation_limit: i32::MAX,
                 },
@@ -558,7 +553,6 @@ pub struct ResidentCheck<'a> {
     pub reason: Option<String>,
     /// A refutation's photos (the reporter's only).
     pub photos: Vec<StoredPhoto>,
-    pub store_photos: &'a dyn Fn() -> Result<(), String>,
     pub now: NaiveDateTime,
     pub refutation_limit: i32,
 }
@@ -615,7 +609,6 @@ pub fn resident_check(
                 },
                 actor_id: Some(check.user_id),
                 photos: check.photos,
-                store_photos: check.store_photos,
                 now: check.now,
                 refutation_limit: check.refutation_limit,
             },

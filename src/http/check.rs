@@ -14,11 +14,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::ErrorBody;
-use super::filing::{clean_photos, Upload};
+use super::filing::{clean_photos, store_photos, Upload};
 use super::html::{error_page, page};
 use super::reports::{is_multipart, read_parts, read_submission};
 use super::{auth, db, parse_json, read_body, ApiError, AppState};
-use crate::db::reports::StoredPhoto;
 use crate::db::workflow::{self as workflow_db, Checked, ResidentCheck};
 use crate::notify::links::CheckLink;
 use crate::notify::templates::escape;
@@ -85,17 +84,12 @@ async fn answer(
     reason: Option<String>,
     uploads: Vec<Upload>,
 ) -> Result<CheckedView, ApiError> {
-    let photos = clean_photos(state, uploads, |i| format!("photos[{i}]")).await?;
+    let cleaned = clean_photos(state, uploads, |i| format!("photos[{i}]")).await?;
+    let photos = store_photos(state, cleaned).await?;
     let now = state.clock.now();
     let app = state.clone();
     db(state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
-        let store_photos = || {
-            photos
-                .iter()
-                .try_for_each(|p| app.media.store(p))
-                .map_err(|e| e.to_string())
-        };
         let checked = workflow_db::resident_check(
             conn,
             &snapshot,
@@ -105,8 +99,7 @@ async fn answer(
                 user_id: resident.user_id,
                 fixed,
                 reason,
-                photos: photos.iter().map(StoredPhoto::of).collect(),
-                store_photos: &store_photos,
+                photos,
                 now,
                 refutation_limit: app.refutation_limit,
             },

@@ -100,6 +100,33 @@ pub async fn clean_photos(
         .map_err(|e| ApiError::Internal(Box::new(e)))?
 }
 
+/// Puts cleaned photos in the media store (on the blocking pool), before
+/// a workflow move's transaction: an upload never holds a database lock,
+/// and a store that fails refuses the move (503) with nothing written. A
+/// move refused afterwards leaves its photos stored but unlisted
+/// (content-addressed: the same photo sent again reuses them). A filing's
+/// photos are stored by its checks on the filing writer, once they pass
+/// and before the batch's transaction.
+pub async fn store_photos(
+    state: &web::Data<AppState>,
+    photos: Vec<CleanPhoto>,
+) -> Result<Vec<StoredPhoto>, ApiError> {
+    if photos.is_empty() {
+        return Ok(Vec::new());
+    }
+    let app = state.clone();
+    web::block(move || {
+        for photo in &photos {
+            app.media
+                .store(photo)
+                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        }
+        Ok(photos.iter().map(StoredPhoto::of).collect())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(Box::new(e)))?
+}
+
 pub async fn file(
     state: &web::Data<AppState>,
     report: NewReport,

@@ -7,10 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::ErrorBody;
-use super::filing::clean_photos;
+use super::filing::{clean_photos, store_photos};
 use super::reports::read_submission;
 use super::{auth, db, parse_json, ApiError, AppState};
-use crate::db::reports::StoredPhoto;
 use crate::db::workflow::{self as workflow_db, Move, MoveError};
 use crate::reports::ReportStatus;
 use crate::workflow::{Action, Actor, Command, PauseReason, Refusal, Role};
@@ -123,7 +122,10 @@ pub async fn act(
             })
         })
         .transpose()?;
-    let photos = clean_photos(&state, uploads, |i| format!("photos[{i}]")).await?;
+    let cleaned = clean_photos(&state, uploads, |i| format!("photos[{i}]")).await?;
+    // Stored before the move's transaction (no write lock is held over an
+    // upload); a refused move leaves only unlisted, content-addressed files.
+    let photos = store_photos(&state, cleaned).await?;
     let actor = Actor {
         role: staff.role().unwrap_or(Role::Resident),
         department: staff.who.department,
@@ -155,13 +157,6 @@ pub async fn act(
             department,
             original: input.original,
         };
-        let store_photos = || {
-            photos
-                .iter()
-                .try_for_each(|p| app.media.store(p))
-                .map_err(|e| e.to_string())
-        };
-        let stored: Vec<StoredPhoto> = photos.iter().map(StoredPhoto::of).collect();
         let moved = workflow_db::apply(
             conn,
             &snapshot,
@@ -171,8 +166,7 @@ pub async fn act(
                 command,
                 actor,
                 actor_id: Some(actor_id),
-                photos: stored,
-                store_photos: &store_photos,
+                photos,
                 now,
                 refutation_limit: app.refutation_limit,
             },
