@@ -1,0 +1,343 @@
+//! The residents' pages: the map, filing, a report, their own reports,
+//! settings, and logging in, registering and resetting a password.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "map.html")]
+pub struct MapPage {
+    ctx: Ctx,
+    setup: MapSetup,
+    categories: Vec<CategoryItem>,
+    statuses: Vec<&'static str>,
+}
+
+/// The map's setup and the categories, for the pages with a map.
+pub(super) async fn map_and_categories(
+    state: &web::Data<AppState>,
+) -> Result<(MapSetup, Vec<CategoryItem>), ApiError> {
+    let app = state.clone();
+    db(state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        Ok((map_setup(&app, &snapshot), categories(conn)?))
+    })
+    .await
+}
+
+pub(super) async fn map_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
+    let (_, ctx) = context(&state, &request).await?;
+    let (setup, categories) = map_and_categories(&state).await?;
+    html(&MapPage {
+        ctx,
+        setup,
+        categories,
+        statuses: crate::reports::ReportStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "file.html")]
+pub struct FilePage {
+    ctx: Ctx,
+    setup: MapSetup,
+    categories: Vec<CategoryItem>,
+}
+
+pub(super) async fn file_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
+    let (_, ctx) = context(&state, &request).await?;
+    let (setup, categories) = map_and_categories(&state).await?;
+    html(&FilePage {
+        ctx,
+        setup,
+        categories,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+pub struct ReportPage {
+    ctx: Ctx,
+    report: ReportView,
+    /// The workflow moves this person may make now.
+    actions: Vec<&'static str>,
+    /// Whether they may add an internal note.
+    may_note: bool,
+    /// Whether they filed or follow it.
+    involved: bool,
+    departments: Vec<DepartmentItem>,
+    /// The answers to the category's questions: prompt and answer, as read.
+    details: Vec<(String, String)>,
+    pause_reasons: Vec<&'static str>,
+    /// Today in the city, the earliest expected resume date.
+    tomorrow: String,
+}
+
+impl ReportPage {
+    /// The photos that came with a history event.
+    pub fn photos_of(&self, event_id: &str) -> Vec<&crate::http::reports::PhotoView> {
+        self.report
+            .photos
+            .iter()
+            .filter(|p| p.event_id.as_deref() == Some(event_id))
+            .collect()
+    }
+
+    /// The photos the report was filed with.
+    pub fn own_photos(&self) -> Vec<&crate::http::reports::PhotoView> {
+        let filed = self
+            .report
+            .history
+            .iter()
+            .find(|e| e.kind == "filed")
+            .map(|e| e.id.as_str());
+        self.report
+            .photos
+            .iter()
+            .filter(|p| p.event_id.is_none() || p.event_id.as_deref() == filed)
+            .collect()
+    }
+
+    pub fn offers(&self, action: &str) -> bool {
+        self.actions.contains(&action)
+    }
+
+    /// The moves staff make with a form of their own (the resident's
+    /// check has its own).
+    pub fn staff_actions(&self) -> Vec<&'static str> {
+        self.actions
+            .iter()
+            .copied()
+            .filter(|a| !matches!(*a, "confirm" | "refute"))
+            .collect()
+    }
+
+    /// The answer of the current cycle: the latest `answered` event.
+    pub(crate) fn answer(&self) -> Option<&crate::http::reports::HistoryEntry> {
+        self.report
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.to_status == "resolved")
+    }
+
+    /// Whether the report is open for "me too".
+    pub fn joinable(&self) -> bool {
+        supervisor_db::IN_HAND
+            .iter()
+            .any(|s| s.as_str() == self.report.status)
+    }
+}
+
+pub(super) async fn report_page(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    number: web::Path<String>,
+) -> Page {
+    let (caller, ctx) = context(&state, &request).await?;
+    let missing = format!("there is no report № {number}");
+    let not_found = move || ApiError::NotFound(missing.clone());
+    let n: i64 = number.trim().parse().map_err(|_| not_found())?;
+    let id = crate::http::read(&state, &request, move |conn| {
+        Ok(crate::db::reports::id_of_number(conn, n)?)
+    })
+    .await?
+    .ok_or_else(&not_found)?;
+    let (report, row, pauses) = view_and_row(&state, &request, &caller, id)
+        .await?
+        .ok_or_else(&not_found)?;
+    let app = state.clone();
+    let who = caller.clone();
+    let now = state.clock.now();
+    let report_code = report.category.code.clone();
+    let (actions, involved, may_note, departments, questions, today) = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        let plan = crate::db::workflow::plan_of(&snapshot, &row)?;
+        let case = crate::db::workflow::case_of(&row, plan, &pauses, now, app.refutation_limit)?;
+        let involved = match who.who.user_id.as_deref() {
+            Some(user) => crate::db::reports::involvement(conn, &row.id, user)?
+                .is_some_and(|(_, involved)| involved),
+            None => false,
+        };
+        let questions = snapshot
+            .categories
+            .get(&report_code)
+            .map(|c| c.questions.clone())
+            .unwrap_or_default();
+        let tree = snapshot.map.departments();
+        let department = row.department_id.as_deref().and_then(|d| d.parse().ok());
+        // A staff session still owing its second factor may do nothing yet.
+        let actions = match who.role() {
+            Some(role) if who.require_any(Action::ReadPublic).is_ok() => {
+                let actor = Actor {
+                    role,
+                    department: who.who.department,
+                    is_reporter: involved,
+                };
+                workflow::available(&case, &actor, tree)
+            }
+            _ => Vec::new(),
+        };
+        let may_note = who
+            .require(
+                Action::MoveReport,
+                crate::policy::Target::Report {
+                    department,
+                    involves_caller: false,
+                },
+                tree,
+            )
+            .is_ok();
+        // The departments to reassign to, only for whoever may.
+        let departments = if actions.contains(&workflow::Action::Assign) {
+            departments(conn)?
+        } else {
+            Vec::new()
+        };
+        Ok((
+            actions,
+            involved,
+            may_note,
+            departments,
+            questions,
+            case.today,
+        ))
+    })
+    .await?;
+    let details = details(&ctx, &questions, &report.answers);
+    html(&ReportPage {
+        ctx,
+        report,
+        actions: actions.into_iter().map(|a| a.as_str()).collect(),
+        may_note,
+        involved,
+        departments,
+        details,
+        pause_reasons: workflow::PauseReason::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect(),
+        tomorrow: (today + TimeDelta::days(1)).format("%Y-%m-%d").to_string(),
+    })
+}
+
+/// A report's answers as people read them: each question's prompt, and
+/// the chosen values' names.
+fn details(
+    ctx: &Ctx,
+    questions: &[Question],
+    answers: &serde_json::Value,
+) -> Vec<(String, String)> {
+    let Some(answers) = answers.as_object() else {
+        return Vec::new();
+    };
+    answers
+        .iter()
+        .map(|(code, value)| {
+            let question = questions.iter().find(|q| &q.code == code);
+            let name = |v: &serde_json::Value| {
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                question
+                    .and_then(|q| q.values.iter().find(|c| c.key == text))
+                    .map_or(text, |c| c.name.clone())
+            };
+            let shown = match value {
+                serde_json::Value::Array(items) => {
+                    items.iter().map(name).collect::<Vec<_>>().join(", ")
+                }
+                other => name(other),
+            };
+            let prompt = question.map_or(code.as_str(), |q| ctx.prompt(q));
+            (prompt.to_string(), shown)
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "my.html")]
+pub struct MyPage {
+    ctx: Ctx,
+    rows: Vec<Row>,
+}
+
+pub(super) async fn my_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
+    let (caller, ctx) = context(&state, &request).await?;
+    let Some(user) = caller.who.user_id.clone() else {
+        return Err(PageError::LogIn(ctx.here));
+    };
+    let rows = db(&state, move |conn| {
+        Ok(crate::db::reports::of_resident(conn, &user, 200)?)
+    })
+    .await?
+    .into_iter()
+    .map(|l| Row::new(l, None))
+    .collect();
+    html(&MyPage { ctx, rows })
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+pub struct SettingsPage {
+    ctx: Ctx,
+    settings: crate::db::accounts::MailSettings,
+}
+
+pub(super) async fn settings_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
+    let (caller, ctx) = context(&state, &request).await?;
+    let Some(user) = caller.who.user_id.clone() else {
+        return Err(PageError::LogIn(ctx.here));
+    };
+    let settings = db(&state, move |conn| {
+        Ok(crate::db::accounts::mail_settings(conn, &user)?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;
+    html(&SettingsPage { ctx, settings })
+}
+
+/// Where to go after logging in: a path on this site only.
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    ctx: Ctx,
+    next: String,
+}
+
+pub(super) async fn login_page(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    query: web::Query<Next>,
+) -> Page {
+    let (_, ctx) = context(&state, &request).await?;
+    let next = local_path(query.next.clone());
+    html(&LoginPage { ctx, next })
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+pub struct RegisterPage {
+    ctx: Ctx,
+}
+
+pub(super) async fn register_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
+    let (_, ctx) = context(&state, &request).await?;
+    html(&RegisterPage { ctx })
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+pub struct ResetPage {
+    ctx: Ctx,
+}
+
+pub(super) async fn reset_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
+    let (_, ctx) = context(&state, &request).await?;
+    html(&ResetPage { ctx })
+}

@@ -1,0 +1,58 @@
+//! The public statistics per department.
+
+use super::*;
+
+/// A line of the public statistics.
+pub struct StatsLine {
+    pub name_ru: String,
+    pub name_en: String,
+    pub numbers: crate::sla::stats::Aggregate,
+}
+
+impl StatsLine {
+    pub fn name(&self, t: &Texts) -> &str {
+        pick(t.lang, &self.name_ru, &self.name_en)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "stats.html")]
+pub struct StatsPage {
+    ctx: Ctx,
+    total: crate::sla::stats::Aggregate,
+    lines: Vec<StatsLine>,
+}
+
+/// How many days back the public statistics count.
+const STATS_DAYS: i64 = 365;
+
+pub(super) async fn stats_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
+    let (_, ctx) = context(&state, &request).await?;
+    let since = state.clock.now() - TimeDelta::days(STATS_DAYS);
+    let (counted, names) = crate::http::read(&state, &request, move |conn| {
+        let filter = ReportFilter {
+            created_from: Some(since),
+            ..ReportFilter::default()
+        };
+        Ok((supervisor_db::outcomes(conn, &filter)?, departments(conn)?))
+    })
+    .await?;
+    use crate::sla::stats::aggregate;
+    let all: Vec<_> = counted.iter().map(|c| c.outcome.clone()).collect();
+    let lines = supervisor_db::group_by(&counted, |c| c.department.clone())
+        .into_iter()
+        .map(|(code, outcomes)| {
+            let named = names.iter().find(|d| d.code == code);
+            StatsLine {
+                name_ru: named.map_or(code.clone(), |d| d.name_ru.clone()),
+                name_en: named.map_or(code.clone(), |d| d.name_en.clone()),
+                numbers: aggregate(&outcomes),
+            }
+        })
+        .collect();
+    html(&StatsPage {
+        ctx,
+        total: aggregate(&all),
+        lines,
+    })
+}
