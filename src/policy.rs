@@ -15,7 +15,6 @@
 use uuid::Uuid;
 
 use crate::routing::Departments;
-use crate::workflow::Role;
 
 /// What a request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +89,39 @@ pub enum Scope {
 }
 
 use Scope::{Department as Dept, DepartmentTree as Tree, Everything as All, Nothing as No, Own};
+
+/// A role in the city.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Resident,
+    Crew,
+    Supervisor,
+    Admin,
+    System,
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "resident" => Some(Role::Resident),
+            "crew" => Some(Role::Crew),
+            "supervisor" => Some(Role::Supervisor),
+            "admin" => Some(Role::Admin),
+            "system" => Some(Role::System),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Resident => "resident",
+            Role::Crew => "crew",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+            Role::System => "system",
+        }
+    }
+}
 
 /// The table: for each action, the scope of an anonymous caller, a
 /// resident, crew, a supervisor and an admin.

@@ -15,8 +15,8 @@ use crate::accounts;
 use crate::db::admin as admin_db;
 use crate::db::rows::{ApiKeyRow, UserRow};
 use crate::policy::Action;
+use crate::policy::Role;
 use crate::reports::EmailAddress;
-use crate::workflow::Role;
 
 /// Every staff account (admins).
 #[utoipa::path(

@@ -34,8 +34,8 @@ use crate::limits;
 use crate::locale::Locale;
 use crate::notify::links::AccountLink;
 use crate::policy::Action;
+use crate::policy::Role;
 use crate::reports::EmailAddress;
-use crate::workflow::Role;
 
 const MAX_BODY: usize = 16 * 1024;
 

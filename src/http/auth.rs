@@ -18,9 +18,9 @@ use actix_web::{web, HttpRequest};
 use super::{db, ApiError, AppState};
 use crate::access::api_key_digest;
 use crate::db::access as access_db;
+use crate::policy::Role;
 use crate::policy::{self, Action, Principal, Target};
 use crate::routing::Departments;
-use crate::workflow::Role;
 
 pub const SESSION_COOKIE: &str = "gorod_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";

@@ -24,10 +24,10 @@ use crate::db::rows::{AttachmentRow, ReportPauseRow, ReportRow};
 use crate::db::workflow as workflow_db;
 use crate::db::{catalog, reports as report_db};
 use crate::media::Variant;
+use crate::policy::Role;
 use crate::policy::{Action, Target};
 use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
 use crate::sla::schedule;
-use crate::workflow::Role;
 
 pub const MAX_PER_PAGE: i64 = 200;
 pub const DEFAULT_PER_PAGE: i64 = 50;

@@ -35,38 +35,8 @@ use uuid::Uuid;
 use crate::reports::ReportStatus;
 use crate::routing::Departments;
 
-/// A role in the city.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    Resident,
-    Crew,
-    Supervisor,
-    Admin,
-    System,
-}
-
-impl Role {
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "resident" => Some(Role::Resident),
-            "crew" => Some(Role::Crew),
-            "supervisor" => Some(Role::Supervisor),
-            "admin" => Some(Role::Admin),
-            "system" => Some(Role::System),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Resident => "resident",
-            Role::Crew => "crew",
-            Role::Supervisor => "supervisor",
-            Role::Admin => "admin",
-            Role::System => "system",
-        }
-    }
-}
+/// Who acts: the policy's roles.
+pub use crate::policy::Role;
 
 /// Who is acting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
