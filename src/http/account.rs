@@ -26,7 +26,7 @@ use utoipa::ToSchema;
 
 use super::auth::{self, Caller, Via};
 use super::error::ErrorBody;
-use super::html::{error_page, page};
+use super::html::{error_page, LinkPage};
 use super::{db, parse_json, read_body, throttle, ApiError, AppState};
 use crate::accounts::{self, totp, NewPassword};
 use crate::db::accounts::{self as accounts_db, Login, NewSession};
@@ -172,11 +172,11 @@ pub async fn verify_page(state: web::Data<AppState>, token: web::Path<String>) -
     if let Err(e) = account_link(&state, &token, "verify_email") {
         return error_page(&e);
     }
-    page(
-        StatusCode::OK,
-        "Подтверждение адреса / Confirm your address",
-        "<form method=\"post\"><p><button type=\"submit\">Подтвердить / Confirm</button></p></form>",
-    )
+    LinkPage {
+        button: Some("Подтвердить / Confirm".into()),
+        ..LinkPage::titled("Подтверждение адреса / Confirm your address")
+    }
+    .respond(StatusCode::OK)
 }
 
 /// Verify the address (the link's form, posted).
@@ -206,11 +206,12 @@ pub async fn verify(state: web::Data<AppState>, token: web::Path<String>) -> Htt
     }
     .await;
     match outcome {
-        Ok(()) => page(
-            StatusCode::OK,
-            "Адрес подтверждён / Address confirmed",
-            "<p role=\"status\">Теперь можно войти. / You can log in now.</p>",
-        ),
+        Ok(()) => LinkPage {
+            said: vec!["Теперь можно войти. / You can log in now.".into()],
+            link: Some("/login".into()),
+            ..LinkPage::titled("Адрес подтверждён / Address confirmed")
+        }
+        .respond(StatusCode::OK),
         Err(e) => error_page(&e),
     }
 }
@@ -645,13 +646,11 @@ pub async fn reset_page(state: web::Data<AppState>, token: web::Path<String>) ->
     if let Err(e) = account_link(&state, &token, "reset_password") {
         return error_page(&e);
     }
-    page(
-        StatusCode::OK,
-        "Новый пароль / New password",
-        "<form method=\"post\"><p><label for=\"password\">Новый пароль (от 10 символов) / New password (10 characters or more)</label><br>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" maxlength=\"128\" required></p>\
-         <p><button type=\"submit\">Сохранить / Save</button></p></form>",
-    )
+    LinkPage {
+        password_form: true,
+        ..LinkPage::titled("Новый пароль / New password")
+    }
+    .respond(StatusCode::OK)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -705,11 +704,12 @@ pub async fn reset(
     }
     .await;
     match outcome {
-        Ok(_) => page(
-            StatusCode::OK,
-            "Пароль изменён / Password changed",
-            "<p role=\"status\">Войдите с новым паролем. / Log in with the new password.</p>",
-        ),
+        Ok(_) => LinkPage {
+            said: vec!["Войдите с новым паролем. / Log in with the new password.".into()],
+            link: Some("/login".into()),
+            ..LinkPage::titled("Пароль изменён / Password changed")
+        }
+        .respond(StatusCode::OK),
         Err(e) => error_page(&e),
     }
 }

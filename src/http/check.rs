@@ -15,12 +15,11 @@ use utoipa::ToSchema;
 
 use super::error::ErrorBody;
 use super::filing::{clean_photos, store_photos, Upload};
-use super::html::{error_page, page};
+use super::html::{error_page, LinkPage};
 use super::reports::{is_multipart, read_parts, read_submission};
 use super::{auth, db, parse_json, read_body, ApiError, AppState};
 use crate::db::workflow::{self as workflow_db, Checked, ResidentCheck};
 use crate::notify::links::CheckLink;
-use crate::notify::templates::escape;
 use crate::policy::{Action, Target};
 use crate::routing::Departments;
 
@@ -226,26 +225,12 @@ pub async fn link_page(
         Ok(None) => return error_page(&ApiError::NotFound("the report is gone".into())),
         Err(e) => return error_page(&e),
     };
-    let refuting = query.answer.as_deref() == Some("not_fixed");
-    let checked = |yes: bool| if yes { " checked" } else { "" };
-    page(
-        StatusCode::OK,
-        &format!("Обращение № {number} / Report No. {number}"),
-        &format!(
-            "<form method=\"post\" enctype=\"multipart/form-data\">\
-             <fieldset><legend>Проблема решена? / Is it fixed?</legend>\
-             <p><label><input type=\"radio\" name=\"answer\" value=\"fixed\"{}> Да, решена / Yes, fixed</label></p>\
-             <p><label><input type=\"radio\" name=\"answer\" value=\"not_fixed\"{}> Нет, не решена / No, not fixed</label></p>\
-             </fieldset>\
-             <p><label for=\"reason\">Что не так (обязательно, если не решена) / What is wrong (required when not fixed)</label><br>\
-             <textarea id=\"reason\" name=\"reason\" rows=\"4\" cols=\"50\" maxlength=\"4000\"></textarea></p>\
-             <p><label for=\"photos\">Фото / Photo</label><br>\
-             <input id=\"photos\" type=\"file\" name=\"photos\" accept=\"image/jpeg,image/png,image/webp\" multiple></p>\
-             <p><button type=\"submit\">Отправить / Send</button></p></form>",
-            checked(!refuting),
-            checked(refuting)
-        ),
-    )
+    LinkPage {
+        check_form: true,
+        refuting: query.answer.as_deref() == Some("not_fixed"),
+        ..LinkPage::titled(format!("Обращение № {number} / Report No. {number}"))
+    }
+    .respond(StatusCode::OK)
 }
 
 /// The form's answer (multipart with photos, or URL-encoded).
@@ -319,11 +304,11 @@ pub async fn link_answer(
                 ("reporter", _) => "Обращение открыто повторно с новым сроком. / The report is open again with a new deadline.",
                 _ => "Ваш ответ учтён. / Your answer is counted.",
             };
-            page(
-                StatusCode::OK,
-                &format!("Обращение № {0} / Report No. {0}", view.number),
-                &format!("<p role=\"status\">{}</p>", escape(said)),
-            )
+            LinkPage {
+                said: vec![said.into()],
+                ..LinkPage::titled(format!("Обращение № {0} / Report No. {0}", view.number))
+            }
+            .respond(StatusCode::OK)
         }
         Err(e) => error_page(&e),
     }

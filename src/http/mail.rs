@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ErrorBody;
+use super::html::LinkPage;
 use super::{auth, db, ApiError, AppState};
 use crate::db::outbox as outbox_db;
 use crate::db::rows::OutboxRow;
 use crate::notify::links::OptOut;
-use crate::notify::templates::escape;
+use actix_web::http::StatusCode;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnsubscribedView {
@@ -66,15 +67,12 @@ pub async fn unsubscribe_page(
             "You will get no more email from Gorod.",
         ),
     };
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(format!(
-            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Gorod</title></head>\
-             <body><p>{}</p><p>{}</p><p><small>{}</small></p></body></html>",
-            escape(ru),
-            escape(en),
-            escape(&opt_out.email)
-        )))
+    Ok(LinkPage {
+        said: vec![ru.into(), en.into()],
+        notes: vec![opt_out.email],
+        ..LinkPage::titled("Отписка / Unsubscribed")
+    }
+    .respond(StatusCode::OK))
 }
 
 /// One-click unsubscribe (RFC 8058), as mail clients send it.

@@ -11,13 +11,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::filing::{self, Channel, Photos};
-use super::html::{error_page, page};
+use super::html::{error_page, LinkPage};
 use super::{db, parse_json, ApiError, AppState};
 use crate::db::pending::{self as pending_db, PendingRow};
 use crate::db::reports::StoredPhoto;
 use crate::locale::Locale;
 use crate::media::CleanPhoto;
-use crate::notify::templates::escape;
 use crate::reports::questions::UnknownAnswers;
 use crate::reports::{NewReport, ReportInput};
 
@@ -116,11 +115,11 @@ pub async fn confirm_page(state: web::Data<AppState>, token: web::Path<String>) 
     if let Err(e) = held_id(&state, &token) {
         return error_page(&e);
     }
-    page(
-        StatusCode::OK,
-        "Подтверждение обращения / Confirm your report",
-        "<form method=\"post\"><p><button type=\"submit\">Подтвердить и отправить / Confirm and send</button></p></form>",
-    )
+    LinkPage {
+        button: Some("Подтвердить и отправить / Confirm and send".into()),
+        ..LinkPage::titled("Подтверждение обращения / Confirm your report")
+    }
+    .respond(StatusCode::OK)
 }
 
 /// File a held report (the link's form, posted).
@@ -136,14 +135,14 @@ pub async fn confirm_page(state: web::Data<AppState>, token: web::Path<String>) 
 #[post("/account/confirm_report/{token}")]
 pub async fn confirm(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
     match file_held(&state, &token).await {
-        Ok((number, url)) => {
-            let body = format!(
-                "<p role=\"status\">Обращение № {number} зарегистрировано. / Report No. {number} is filed.</p>\
-                 <p><a href=\"{0}\">{0}</a></p>",
-                escape(&url)
-            );
-            page(StatusCode::CREATED, &format!("№ {number}"), &body)
+        Ok((number, url)) => LinkPage {
+            said: vec![format!(
+                "Обращение № {number} зарегистрировано. / Report No. {number} is filed."
+            )],
+            link: Some(url),
+            ..LinkPage::titled(format!("№ {number}"))
         }
+        .respond(StatusCode::CREATED),
         Err(e) => error_page(&e),
     }
 }
