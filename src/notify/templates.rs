@@ -1,4 +1,5 @@
-//! The words of every email, in Russian and English, plain text and HTML.
+//! The words of every email, in Russian and English, plain text and HTML
+//! (from the askama templates `templates/email/message.{txt,html}`).
 //! A message is rendered when it is sent, from what its outbox row keeps:
 //! the template (the event that caused it), the recipient's language and a
 //! payload (the report's number and id, its deadline, the event's note, and
@@ -6,6 +7,7 @@
 //! link, its current deadline when it has one, and the one-click
 //! unsubscribe links. Pure: no database, no transport.
 
+use askama::Template;
 use chrono::NaiveDateTime;
 use serde_json::Value;
 
@@ -266,66 +268,65 @@ pub fn render(context: &Context) -> Rendered {
     }
     leave.push((labels.leave_all.into(), context.unsubscribe_all.clone()));
 
-    let mut text_body = format!("{}\n\n", words.opening);
-    let mut html = format!(
-        "<!DOCTYPE html><html><body><p>{}</p>",
-        escape(words.opening)
-    );
-    if !lines.is_empty() {
-        html.push_str("<table>");
-    }
-    for (label, value, link) in &lines {
-        text_body.push_str(&format!("{label}: {value}\n"));
-        let value = if *link {
-            format!("<a href=\"{0}\">{0}</a>", escape(value))
-        } else {
-            escape(value)
-        };
-        html.push_str(&format!(
-            "<tr><th align=\"left\">{}</th><td>{value}</td></tr>",
-            escape(label)
-        ));
-    }
-    if !lines.is_empty() {
-        html.push_str("</table>");
-    }
-    for (title, items) in &lists {
-        text_body.push_str(&format!("\n{title}:\n"));
-        html.push_str(&format!("<h3>{}</h3><ul>", escape(title)));
-        if items.is_empty() {
-            text_body.push_str(&format!("  {}\n", labels.nothing));
-            html.push_str(&format!("<li>{}</li>", labels.nothing));
-        }
-        for (n, due) in items {
-            let link = report_link(context.public_url, *n);
-            text_body.push_str(&format!("  {} {n} ({due}): {link}\n", labels.report));
-            html.push_str(&format!(
-                "<li><a href=\"{}\">{} {n}</a> ({})</li>",
-                escape(&link),
-                escape(labels.report),
-                escape(due)
-            ));
-        }
-        html.push_str("</ul>");
-    }
-    text_body.push_str("\n-- \n");
-    html.push_str("<hr><p><small>");
-    for (i, (label, url)) in leave.iter().enumerate() {
-        text_body.push_str(&format!("{label}: {url}\n"));
-        if i > 0 {
-            html.push_str(" · ");
-        }
-        html.push_str(&format!(
-            "<a href=\"{}\">{}</a>",
-            escape(url),
-            escape(label)
-        ));
-    }
-    html.push_str("</small></p></body></html>");
+    let lists = lists
+        .into_iter()
+        .map(|(title, items)| {
+            let items = items
+                .into_iter()
+                .map(|(n, due)| (n, due, report_link(context.public_url, n)))
+                .collect();
+            (title, items)
+        })
+        .collect();
+    let message = Message {
+        opening: words.opening,
+        lines,
+        lists,
+        leave,
+        nothing: labels.nothing,
+        report_label: labels.report,
+    };
+    let text = TextMessage(&message)
+        .render()
+        .unwrap_or_else(|e| unreachable!("the text template renders: {e}"));
+    let html = message
+        .render()
+        .unwrap_or_else(|e| unreachable!("the HTML template renders: {e}"));
     Rendered {
         subject,
-        text: text_body,
+        text,
         html,
+    }
+}
+
+/// A report in a digest: number, local deadline, link.
+type DigestItem = (i64, String, String);
+
+/// A message's body, as the templates `email/message.html` (escaped by
+/// askama) and `email/message.txt` show it.
+#[derive(Template)]
+#[template(path = "email/message.html")]
+struct Message {
+    opening: &'static str,
+    lines: Vec<Line>,
+    /// A digest's lists: title, and its reports.
+    lists: Vec<(String, Vec<DigestItem>)>,
+    /// The unsubscribe links: label, link.
+    leave: Vec<(String, String)>,
+    nothing: &'static str,
+    report_label: &'static str,
+}
+
+/// The same message as plain text (no escaping).
+#[derive(Template)]
+#[template(path = "email/message.txt")]
+struct TextMessage<'a>(&'a Message);
+
+impl std::ops::Deref for TextMessage<'_> {
+    type Target = Message;
+
+    fn deref(&self) -> &Message {
+        self.0
     }
 }
 
@@ -359,22 +360,6 @@ fn capitalised(words: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
-}
-
-/// Text made safe to put in HTML, inside elements and quoted attributes.
-pub fn escape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -423,9 +408,13 @@ mod tests {
         assert!(message
             .text
             .contains("Note: <script>alert(1)</script> & co"));
-        assert!(message
-            .html
-            .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
+        assert!(
+            message
+                .html
+                .contains("&#60;script&#62;alert(1)&#60;/script&#62; &#38; co"),
+            "{}",
+            message.html
+        );
         assert!(!message.html.contains("<script>"));
     }
 
