@@ -680,7 +680,7 @@ pub async fn reset(
     let outcome = async {
         let token_id = account_link(&state, &token, "reset_password")?;
         let body = read_body(payload, MAX_BODY).await?;
-        let input: ResetInput = if super::reports::is_multipart(&request) {
+        let input: ResetInput = if super::body::is_multipart(&request) {
             return Err(ApiError::invalid("body", "send a form or JSON"));
         } else if body.trim_ascii_start().starts_with(b"{") {
             parse_json(&body)?

@@ -6,9 +6,9 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{self, Caller};
+use super::body::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use super::error::ErrorBody;
 use super::filters::{non_empty, parse_count};
-use super::reports::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use super::{db, ApiError, AppState};
 use crate::db::audit::{self as audit_db, AuditFilter, AuditRow, Entry};
 use crate::policy::Action;

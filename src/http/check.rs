@@ -13,10 +13,10 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::body::{is_multipart, read_parts, read_submission, MAX_JSON_BYTES};
 use super::error::ErrorBody;
 use super::filing::{clean_photos, store_photos, Upload};
 use super::html::{error_page, LinkPage};
-use super::reports::{is_multipart, read_parts, read_submission};
 use super::{auth, db, parse_json, read_body, ApiError, AppState};
 use crate::db::workflow::{self as workflow_db, Checked, ResidentCheck};
 use crate::notify::links::CheckLink;
@@ -260,7 +260,7 @@ async fn read_form(
             answer: Option<String>,
             reason: Option<String>,
         }
-        let body = read_body(payload, super::reports::MAX_JSON_BYTES).await?;
+        let body = read_body(payload, MAX_JSON_BYTES).await?;
         let form: Form = serde_urlencoded::from_bytes(&body)
             .map_err(|e| ApiError::invalid("body", format!("is not a form: {e}")))?;
         (form.answer, form.reason, Vec::new())

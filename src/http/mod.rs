@@ -7,6 +7,8 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod body;
+pub use body::{parse_json, read_body, MAX_JSON_DEPTH};
 pub mod catalog;
 pub mod check;
 pub mod error;
@@ -30,7 +32,6 @@ pub mod throttle;
 pub mod workflow;
 
 use actix_web::{get, web, HttpResponse};
-use serde::de::DeserializeOwned;
 
 use crate::db::writer::FilingWriter;
 pub use error::ApiError;
@@ -174,24 +175,6 @@ async fn openapi_json(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse 
     HttpResponse::Ok().json(doc.get_ref())
 }
 
-/// Reads a body up to `limit` bytes; more is a 400 naming `body`.
-pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
-    use futures_util::StreamExt;
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::invalid("body", format!("the body could not be read: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::invalid(
-                "body",
-                format!("the body is larger than {limit} bytes"),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
 /// Everything outside `/api/v1`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(pages::routes)
@@ -229,37 +212,6 @@ pub fn accept_language(request: &actix_web::HttpRequest) -> Option<crate::locale
         .and_then(crate::locale::Locale::from_accept_language)
 }
 
-/// The deepest nesting of arrays and objects a JSON body may have (no
-/// request of this API needs more than four).
-pub const MAX_JSON_DEPTH: usize = 32;
-
-/// How deeply a JSON text nests arrays and objects (brackets inside
-/// strings do not count).
-fn json_depth(text: &[u8]) -> usize {
-    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for &b in text {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
-}
-
 /// Security headers on every answer: nothing from other origins runs or
 /// frames this site, types are not sniffed, links carry no referrer (some
 /// addresses hold a signed token).
@@ -278,58 +230,6 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
             "Permissions-Policy",
             "geolocation=(self), camera=(), microphone=()",
         ))
-}
-
-/// Parses a JSON body into `T`, naming the offending field in the error:
-/// `lat` for a wrong type, `reporter.email` for a missing nested field,
-/// `body` when the text is not JSON at all.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::Validation {
-            code: "invalid_json",
-            field: "body".into(),
-            message: "the request body is empty; send a JSON object".into(),
-        });
-    }
-    if json_depth(body) > MAX_JSON_DEPTH {
-        return Err(ApiError::Validation {
-            code: "invalid_json",
-            field: "body".into(),
-            message: format!("the JSON nests deeper than {MAX_JSON_DEPTH} levels"),
-        });
-    }
-    // Syntax first, so that a broken body is reported as such rather than as
-    // whatever type error the parser met before the break.
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| ApiError::Validation {
-            code: "invalid_json",
-            field: "body".into(),
-            message: format!("the request body is not valid JSON: {e}"),
-        })?;
-    if !value.is_object() {
-        return Err(ApiError::Validation {
-            code: "invalid_json",
-            field: "body".into(),
-            message: "the request body must be a JSON object".into(),
-        });
-    }
-    serde_path_to_error::deserialize(value).map_err(
-        |e: serde_path_to_error::Error<serde_json::Error>| {
-            let path = e.path().to_string();
-            let message = e.into_inner().to_string();
-            // A missing field's path is its parent; name the field itself.
-            let missing = message
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next());
-            let field = match (missing, path.as_str()) {
-                (Some(name), ".") => name.to_string(),
-                (Some(name), parent) => format!("{parent}.{name}"),
-                (None, ".") => "body".to_string(),
-                (None, path) => path.to_string(),
-            };
-            ApiError::invalid(field, message)
-        },
-    )
 }
 
 /// A cookie set on every successful write (for a few seconds): its holder

@@ -1,24 +1,21 @@
 //! Filing, reading and listing reports. Public output never carries a
 //! reporter's email or phone; their name only when they chose to show it.
 
-use std::collections::HashMap;
-
-use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::accept_language;
 use super::auth::{self, Caller};
+use super::body::{read_submission, DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use super::error::ErrorBody;
-use super::filing::{self, Upload};
+use super::filing;
 use super::filters::{non_empty, parse_count, FilterParams};
 use super::idempotency::{self, Earlier, Idempotency};
 use super::pending;
-use super::{db, parse_json, read_body, ApiError, AppState};
+use super::{db, parse_json, ApiError, AppState};
 use crate::db::reports::{FiledReport, Nearby, ReportDetail, ReportListing, Support};
 use crate::db::rows::{AttachmentRow, ReportPauseRow, ReportRow};
 use crate::db::workflow as workflow_db;
@@ -28,9 +25,6 @@ use crate::policy::Role;
 use crate::policy::{Action, Target};
 use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
 use crate::sla::schedule;
-
-pub const MAX_PER_PAGE: i64 = 200;
-pub const DEFAULT_PER_PAGE: i64 = 50;
 
 /// A report as filed through the JSON API (its shape is checked against
 /// `ReportInput`, the type that really parses it, by a test).
@@ -75,10 +69,6 @@ pub struct SupportView {
     joined: bool,
     support_count: i32,
 }
-
-/// The largest JSON body a report may have (a 4,000-character description
-/// in any script, answers and contact details fit well within it).
-pub(super) const MAX_JSON_BYTES: usize = 64 * 1024;
 
 #[derive(Serialize, ToSchema)]
 struct FiledView {
@@ -266,109 +256,6 @@ async fn own_address(
         )),
         _ => Ok(()),
     }
-}
-
-/// A JSON body, or a multipart body with the JSON in the part named
-/// `json_part` and photos in `photos` parts.
-pub(super) async fn read_submission(
-    state: &AppState,
-    request: &HttpRequest,
-    payload: web::Payload,
-    json_part: &'static str,
-) -> Result<(Vec<u8>, Vec<Upload>), ApiError> {
-    if is_multipart(request) {
-        let (mut texts, uploads) = read_parts(state, request, payload, &[json_part]).await?;
-        let json = texts.remove(json_part).ok_or_else(|| {
-            ApiError::invalid(
-                json_part,
-                format!("the multipart body has no '{json_part}' part"),
-            )
-        })?;
-        Ok((json, uploads))
-    } else {
-        Ok((read_body(payload, MAX_JSON_BYTES).await?, Vec::new()))
-    }
-}
-
-pub(super) fn is_multipart(request: &HttpRequest) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
-}
-
-/// Reads a multipart body: the text parts named in `fields` and up to
-/// `max_photos` `photos` parts, each within its size limit; anything else is
-/// refused by name.
-pub(super) async fn read_parts(
-    state: &AppState,
-    request: &HttpRequest,
-    payload: web::Payload,
-    fields: &[&'static str],
-) -> Result<(HashMap<&'static str, Vec<u8>>, Vec<Upload>), ApiError> {
-    let mut parts = Multipart::new(request.headers(), payload);
-    let mut texts = HashMap::new();
-    let mut uploads = Vec::new();
-    while let Some(part) = parts.next().await {
-        let mut part = part.map_err(|e| {
-            ApiError::invalid("body", format!("the multipart body is malformed: {e}"))
-        })?;
-        let name = part
-            .content_disposition()
-            .and_then(|d| d.get_name())
-            .unwrap_or("")
-            .to_string();
-        let text_field = fields.iter().find(|f| **f == name).copied();
-        let (field, limit) = match (text_field, name.as_str()) {
-            (Some(text), _) => (text.to_string(), MAX_JSON_BYTES),
-            (None, "photos" | "photo") => {
-                if uploads.len() >= state.max_photos {
-                    return Err(ApiError::invalid(
-                        format!("photos[{}]", uploads.len()),
-                        format!("at most {} photos may come at once", state.max_photos),
-                    ));
-                }
-                (
-                    format!("photos[{}]", uploads.len()),
-                    state.photo_limits.max_bytes,
-                )
-            }
-            (None, other) => {
-                let wanted: Vec<String> = fields.iter().map(|f| format!("'{f}'")).collect();
-                return Err(ApiError::invalid(
-                    if other.is_empty() { "body" } else { other },
-                    format!(
-                        "is not a part of this request: send {} and 'photos' (images)",
-                        wanted.join(", ")
-                    ),
-                ));
-            }
-        };
-        let content_type = part.content_type().map(|m| m.essence_str().to_string());
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk
-                .map_err(|e| ApiError::invalid(field.clone(), format!("could not be read: {e}")))?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(ApiError::invalid(
-                    field,
-                    format!("is larger than {limit} bytes"),
-                ));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match text_field {
-            Some(text) => {
-                texts.insert(text, bytes);
-            }
-            None => uploads.push(Upload {
-                bytes,
-                content_type,
-            }),
-        }
-    }
-    Ok((texts, uploads))
 }
 
 #[derive(Deserialize)]

@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::body::read_submission;
 use super::error::ErrorBody;
 use super::filing::{clean_photos, store_photos};
-use super::reports::read_submission;
 use super::{auth, db, parse_json, ApiError, AppState};
 use crate::db::workflow::{self as workflow_db, Move, MoveError};
 use crate::reports::ReportStatus;
