@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::cache::Versioned;
 use crate::clock::Clock;
-use crate::db::catalog::Snapshot;
+use crate::db::catalog::CatalogSnapshot;
 use crate::db::Pool;
 use crate::media::{MediaStore, PhotoLimits, Variant};
 
@@ -37,7 +37,7 @@ pub struct Services {
     pub check_reminder: chrono::TimeDelta,
     pub digest_hour: u32,
     /// The catalogue as filing needs it, rebuilt when it changes.
-    pub catalog: Versioned<Snapshot>,
+    pub catalog: Versioned<CatalogSnapshot>,
     /// SQLite's log checkpoints, kept off the writer (`None` on PostgreSQL).
     pub _checkpointer: Option<crate::db::checkpoint::Checkpointer>,
     /// The city's time zone (Open311 times are given in it).
@@ -66,7 +66,7 @@ impl Services {
     pub fn catalog_snapshot(
         &self,
         conn: &mut crate::db::DbConnection,
-    ) -> Result<Arc<Snapshot>, crate::db::DbError> {
+    ) -> Result<Arc<CatalogSnapshot>, crate::db::DbError> {
         use crate::db::catalog::{catalog_version, load_snapshot};
         self.catalog
             .get(CATALOG_MAX_AGE, conn, catalog_version, load_snapshot)

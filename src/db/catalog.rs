@@ -134,14 +134,14 @@ pub(crate) fn bump_catalog_version(conn: &mut DbConnection) -> Result<(), DbErro
 
 /// The catalogue as filing needs it: the city map and every active category,
 /// at one catalogue version.
-pub struct Snapshot {
+pub struct CatalogSnapshot {
     pub map: CityMap,
     pub categories: HashMap<String, FilingCategory>,
     /// Category codes by id.
     pub codes: HashMap<String, String>,
 }
 
-pub fn load_snapshot(conn: &mut DbConnection) -> Result<Snapshot, DbError> {
+pub fn load_snapshot(conn: &mut DbConnection) -> Result<CatalogSnapshot, DbError> {
     let rows = categories::table
         .filter(categories::active.eq(true))
         .select(CategoryRow::as_select())
@@ -155,7 +155,7 @@ pub fn load_snapshot(conn: &mut DbConnection) -> Result<Snapshot, DbError> {
         .iter()
         .map(|(code, c)| (c.routing.id.to_string(), code.clone()))
         .collect();
-    Ok(Snapshot {
+    Ok(CatalogSnapshot {
         map: load_city_map(conn)?,
         categories,
         codes,

@@ -85,7 +85,7 @@ impl Reads {
             .spawn(move || {
                 let Some(replica) = replica else { return };
                 while let Some(state) = watched.upgrade() {
-                    let seen = look(&primary, &replica, max_lag);
+                    let seen = measure_lag(&primary, &replica, max_lag);
                     *state.lock().unwrap_or_else(|e| e.into_inner()) = seen;
                     drop(state);
                     std::thread::sleep(WATCH_EVERY);
@@ -131,7 +131,7 @@ struct Lag {
 }
 
 /// How far the replica is behind the primary.
-fn look(primary: &Pool, replica: &Pool, max_lag: Duration) -> ReplicaState {
+fn measure_lag(primary: &Pool, replica: &Pool, max_lag: Duration) -> ReplicaState {
     let lag = || -> Result<f64, DbError> {
         let lsn = {
             let mut conn = primary.get_timeout(WATCH_TIMEOUT)?;

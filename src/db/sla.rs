@@ -107,7 +107,7 @@ pub const SCAN_BATCH: i64 = 500;
 /// leased with `FOR UPDATE SKIP LOCKED`, so several instances share the work.
 pub fn scan(
     conn: &mut DbConnection,
-    snapshot: &super::catalog::Snapshot,
+    snapshot: &super::catalog::CatalogSnapshot,
     now: chrono::NaiveDateTime,
 ) -> Result<ScanSummary, DbError> {
     let mut summary = ScanSummary::default();
@@ -123,7 +123,7 @@ pub fn scan(
 
 fn scan_batch(
     conn: &mut DbConnection,
-    snapshot: &super::catalog::Snapshot,
+    snapshot: &super::catalog::CatalogSnapshot,
     now: chrono::NaiveDateTime,
 ) -> Result<(usize, usize), DbError> {
     use super::rows::ReportRow;
@@ -143,7 +143,7 @@ fn scan_batch(
         DbConnection::Sqlite(c) => due().select(ReportRow::as_select()).load(c)?,
     };
     let mut batch = batch;
-    let marks = look_again(conn, snapshot, &mut batch, now)?;
+    let marks = record_due_marks(conn, snapshot, &mut batch, now)?;
     Ok((batch.len(), marks))
 }
 
@@ -152,9 +152,9 @@ fn scan_batch(
 /// returns how many marks were new. Each mark gets its history event and its
 /// messages; what is read and written is read and written once for the
 /// whole batch, except each report's own clocks.
-pub fn look_again(
+pub fn record_due_marks(
     conn: &mut DbConnection,
-    snapshot: &super::catalog::Snapshot,
+    snapshot: &super::catalog::CatalogSnapshot,
     reports: &mut [super::rows::ReportRow],
     now: chrono::NaiveDateTime,
 ) -> Result<usize, DbError> {
@@ -213,7 +213,7 @@ pub fn look_again(
                     .collect()
             })
             .unwrap_or_default();
-        let look = schedule::look(
+        let look = schedule::clocks_at(
             &plan.policy,
             &plan.calendar,
             &facts(report, &cycle_pauses)?,

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::catalog::Snapshot;
+use super::catalog::CatalogSnapshot;
 use super::reports::StoredPhoto;
 use super::rows::{
     AttachmentRow, ReportCheckRow, ReportEventRow, ReportPauseRow, ReportRow, SubscriptionRow,
@@ -21,7 +21,7 @@ use super::{new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::ledger::{Author, Draft, Kind, Resolution};
 use crate::reports::ReportStatus;
 use crate::sla::calendar::Interval;
-use crate::sla::schedule::{self, Facts, Look, Mark, Stage};
+use crate::sla::schedule::{self, ClockReading, Facts, Mark, Stage};
 use crate::sla::SlaPlan;
 use crate::workflow::{self, Action, Actor, Audience, Case, ClockEffect, Command, Refusal, Role};
 
@@ -143,11 +143,11 @@ pub fn look_at(
     report: &ReportRow,
     plan: &SlaPlan,
     now: NaiveDateTime,
-) -> Result<Look, DbError> {
+) -> Result<ClockReading, DbError> {
     let pauses = pauses_of(conn, report)?;
     let recorded = recorded_marks(conn, report)?;
     let facts = facts(report, &pauses)?;
-    Ok(schedule::look(
+    Ok(schedule::clocks_at(
         &plan.policy,
         &plan.calendar,
         &facts,
@@ -159,7 +159,7 @@ pub fn look_at(
 /// Stores the deadlines of the running clocks (a stage that has ended
 /// keeps its last deadline, for the statistics), and when to look again: at
 /// once when marks are already due.
-pub fn store_clocks(report: &mut ReportRow, look: &Look, now: NaiveDateTime) {
+pub fn store_clocks(report: &mut ReportRow, look: &ClockReading, now: NaiveDateTime) {
     let runs = |stage| look.running.contains(&stage);
     if runs(Stage::Moderation) {
         report.moderation_due_at = look.due.moderation;
@@ -202,7 +202,10 @@ pub fn save_clocks(conn: &mut DbConnection, report: &ReportRow) -> Result<(), Db
 }
 
 /// The plan of a report's category.
-pub fn plan_of<'a>(snapshot: &'a Snapshot, report: &ReportRow) -> Result<&'a SlaPlan, DbError> {
+pub fn plan_of<'a>(
+    snapshot: &'a CatalogSnapshot,
+    report: &ReportRow,
+) -> Result<&'a SlaPlan, DbError> {
     let id = uuid::Uuid::parse_str(&report.category_id).ok();
     snapshot
         .categories
@@ -214,7 +217,7 @@ pub fn plan_of<'a>(snapshot: &'a Snapshot, report: &ReportRow) -> Result<&'a Sla
 
 /// Where a report stands, as the workflow judges it (`pauses`: its current
 /// cycle's).
-pub fn case_of(
+pub fn case_for_move(
     report: &ReportRow,
     plan: &SlaPlan,
     pauses: &[ReportPauseRow],
@@ -242,7 +245,7 @@ pub fn case_of(
 /// Applies one move.
 pub fn apply(
     conn: &mut DbConnection,
-    snapshot: &Snapshot,
+    snapshot: &CatalogSnapshot,
     request: Move<'_>,
 ) -> Result<Moved, MoveError> {
     write_transaction(conn, |conn| {
@@ -252,7 +255,7 @@ pub fn apply(
         let departments = snapshot.map.departments();
         let pauses = pauses_of(conn, &report)?;
         let open_pause = pauses.iter().find(|p| p.ended_at.is_none());
-        let case = case_of(
+        let case = case_for_move(
             &report,
             plan,
             &pauses,
@@ -268,7 +271,7 @@ pub fn apply(
             departments,
         )?;
         // Whatever fell due before this move is recorded first.
-        super::sla::look_again(
+        super::sla::record_due_marks(
             conn,
             snapshot,
             std::slice::from_mut(&mut report),
@@ -499,7 +502,7 @@ const AUTO_CONFIRM_BATCH: i64 = 500;
 /// another instance) got to first is passed over.
 pub fn auto_confirm_due(
     conn: &mut DbConnection,
-    snapshot: &Snapshot,
+    snapshot: &CatalogSnapshot,
     now: NaiveDateTime,
 ) -> Result<usize, DbError> {
     let mut confirmed = 0;
@@ -570,7 +573,7 @@ pub enum Checked {
 /// answer through the workflow; a follower's is counted.
 pub fn resident_check(
     conn: &mut DbConnection,
-    snapshot: &Snapshot,
+    snapshot: &CatalogSnapshot,
     check: ResidentCheck<'_>,
 ) -> Result<Checked, MoveError> {
     let report: ReportRow = reports::table

@@ -131,7 +131,7 @@ fn staff_role(text: &str) -> Result<Role, ApiError> {
 /// The department a staff member of `role` belongs to: crew and
 /// supervisors need one.
 fn staff_department(
-    snapshot: &crate::db::catalog::Snapshot,
+    snapshot: &crate::db::catalog::CatalogSnapshot,
     role: Role,
     code: Option<&str>,
 ) -> Result<Option<uuid::Uuid>, ApiError> {

@@ -251,7 +251,7 @@ pub fn check(
         resolved_at: None,
         pauses: Vec::new(),
     };
-    let clocks = schedule::look(&sla.policy, &sla.calendar, &facts, now, |_, _| false);
+    let clocks = schedule::clocks_at(&sla.policy, &sla.calendar, &facts, now, |_, _| false);
     let record = FilingRecord {
         now,
         due: clocks.due,

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::error::ErrorBody;
 use super::filters::non_empty;
 use super::{auth, db, ApiError, AppState};
-use crate::db::catalog::Snapshot;
+use crate::db::catalog::CatalogSnapshot;
 use crate::db::reports::ReportFilter;
 use crate::db::supervisor::{self as supervisor_db, group_by, Risk, Watched};
 use crate::policy::{self, Action, Principal};
@@ -71,7 +71,7 @@ impl WatchQuery {
 /// The reports a staff member may watch, narrowed by the query: a filter
 /// with the department, category and district ids.
 pub(crate) fn scope_filter(
-    snapshot: &Snapshot,
+    snapshot: &CatalogSnapshot,
     who: &Principal,
     query: &WatchQuery,
 ) -> Result<ReportFilter, ApiError> {

@@ -235,7 +235,7 @@ pub fn marks_due(
 
 /// Everything the clocks say about a report at `now`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Look {
+pub struct ClockReading {
     /// The stages whose clocks run now.
     pub running: Vec<Stage>,
     pub due: Due,
@@ -245,16 +245,16 @@ pub struct Look {
     pub next: Option<NaiveDateTime>,
 }
 
-pub fn look(
+pub fn clocks_at(
     policy: &Policy,
     calendar: &WorkCalendar,
     facts: &Facts,
     now: NaiveDateTime,
     recorded: impl Fn(Stage, Mark) -> bool,
-) -> Look {
+) -> ClockReading {
     let clocks = running(policy, calendar, facts);
     let (marks, next) = marks_due(&clocks, now, recorded);
-    Look {
+    ClockReading {
         running: clocks.iter().map(|c| c.stage).collect(),
         due: due_of(&clocks, policy, calendar, facts),
         marks,

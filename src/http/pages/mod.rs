@@ -36,7 +36,7 @@ use serde::Deserialize;
 use super::auth::{self, Caller};
 use super::reports::{view_and_row, ReportView};
 use super::{db, ApiError, AppState};
-use crate::db::catalog::Snapshot;
+use crate::db::catalog::CatalogSnapshot;
 use crate::db::reports::{ReportFilter, ReportListing};
 use crate::db::supervisor::{self as supervisor_db, Risk};
 use crate::locale::Locale;
@@ -326,7 +326,7 @@ fn categories(conn: &mut crate::db::DbConnection) -> Result<Vec<CategoryItem>, A
 }
 
 /// Where the map opens: around every service area.
-fn city_bounds(snapshot: &Snapshot) -> [[f64; 2]; 2] {
+fn city_bounds(snapshot: &CatalogSnapshot) -> [[f64; 2]; 2] {
     let boxes: Vec<_> = snapshot
         .map
         .areas()
@@ -359,7 +359,7 @@ pub struct MapSetup {
     bounds: [[f64; 2]; 2],
 }
 
-fn map_setup(state: &AppState, snapshot: &Snapshot) -> MapSetup {
+fn map_setup(state: &AppState, snapshot: &CatalogSnapshot) -> MapSetup {
     MapSetup {
         tile_url: state.web.tile_url.clone(),
         attribution: state.web.tile_attribution.clone(),

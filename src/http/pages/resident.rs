@@ -155,7 +155,8 @@ pub(super) async fn report_page(
     let (actions, involved, may_note, departments, questions, today) = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
         let plan = crate::db::workflow::plan_of(&snapshot, &row)?;
-        let case = crate::db::workflow::case_of(&row, plan, &pauses, now, app.refutation_limit)?;
+        let case =
+            crate::db::workflow::case_for_move(&row, plan, &pauses, now, app.refutation_limit)?;
         let involved = match who.who.user_id.as_deref() {
             Some(user) => crate::db::reports::involvement(conn, &row.id, user)?
                 .is_some_and(|(_, involved)| involved),
