@@ -18,7 +18,7 @@ use crate::routing::Departments;
 
 /// What a request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
+pub enum Permission {
     /// Read what is public: reports without contact data, the map, the
     /// catalogue, public statistics, the ledger.
     ReadPublic,
@@ -46,34 +46,34 @@ pub enum Action {
     Operate,
 }
 
-impl Action {
-    pub const ALL: [Action; 11] = [
-        Action::ReadPublic,
-        Action::FileReport,
-        Action::CheckAnswer,
-        Action::ManageOwnAccount,
-        Action::ReadInternal,
-        Action::MoveReport,
-        Action::WatchSla,
-        Action::ManageCatalog,
-        Action::ManageAccess,
-        Action::ReadAudit,
-        Action::Operate,
+impl Permission {
+    pub const ALL: [Permission; 11] = [
+        Permission::ReadPublic,
+        Permission::FileReport,
+        Permission::CheckAnswer,
+        Permission::ManageOwnAccount,
+        Permission::ReadInternal,
+        Permission::MoveReport,
+        Permission::WatchSla,
+        Permission::ManageCatalog,
+        Permission::ManageAccess,
+        Permission::ReadAudit,
+        Permission::Operate,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Action::ReadPublic => "read_public",
-            Action::FileReport => "file_report",
-            Action::CheckAnswer => "check_answer",
-            Action::ManageOwnAccount => "manage_own_account",
-            Action::ReadInternal => "read_internal",
-            Action::MoveReport => "move_report",
-            Action::WatchSla => "watch_sla",
-            Action::ManageCatalog => "manage_catalog",
-            Action::ManageAccess => "manage_access",
-            Action::ReadAudit => "read_audit",
-            Action::Operate => "operate",
+            Permission::ReadPublic => "read_public",
+            Permission::FileReport => "file_report",
+            Permission::CheckAnswer => "check_answer",
+            Permission::ManageOwnAccount => "manage_own_account",
+            Permission::ReadInternal => "read_internal",
+            Permission::MoveReport => "move_report",
+            Permission::WatchSla => "watch_sla",
+            Permission::ManageCatalog => "manage_catalog",
+            Permission::ManageAccess => "manage_access",
+            Permission::ReadAudit => "read_audit",
+            Permission::Operate => "operate",
         }
     }
 }
@@ -125,23 +125,23 @@ impl Role {
 
 /// The table: for each action, the scope of an anonymous caller, a
 /// resident, crew, a supervisor and an admin.
-const TABLE: [(Action, [Scope; 5]); 11] = [
-    (Action::ReadPublic, [All, All, All, All, All]),
-    (Action::FileReport, [All, All, All, All, All]),
-    (Action::CheckAnswer, [No, Own, No, No, No]),
-    (Action::ManageOwnAccount, [No, Own, Own, Own, Own]),
-    (Action::ReadInternal, [No, No, Dept, Tree, All]),
-    (Action::MoveReport, [No, No, Dept, Tree, All]),
-    (Action::WatchSla, [No, No, Dept, Tree, All]),
-    (Action::ManageCatalog, [No, No, No, No, All]),
-    (Action::ManageAccess, [No, No, No, No, All]),
-    (Action::ReadAudit, [No, No, No, No, All]),
-    (Action::Operate, [No, No, No, No, All]),
+const TABLE: [(Permission, [Scope; 5]); 11] = [
+    (Permission::ReadPublic, [All, All, All, All, All]),
+    (Permission::FileReport, [All, All, All, All, All]),
+    (Permission::CheckAnswer, [No, Own, No, No, No]),
+    (Permission::ManageOwnAccount, [No, Own, Own, Own, Own]),
+    (Permission::ReadInternal, [No, No, Dept, Tree, All]),
+    (Permission::MoveReport, [No, No, Dept, Tree, All]),
+    (Permission::WatchSla, [No, No, Dept, Tree, All]),
+    (Permission::ManageCatalog, [No, No, No, No, All]),
+    (Permission::ManageAccess, [No, No, No, No, All]),
+    (Permission::ReadAudit, [No, No, No, No, All]),
+    (Permission::Operate, [No, No, No, No, All]),
 ];
 
 /// The scope of a role (`None`: anonymous) for an action. The system (the
 /// scanner, the demo loader) may do everything.
-pub fn scope(role: Option<Role>, action: Action) -> Scope {
+pub fn scope(role: Option<Role>, action: Permission) -> Scope {
     let column = match role {
         None => 0,
         Some(Role::Resident) => 1,
@@ -182,7 +182,12 @@ pub enum Target {
 }
 
 /// Whether `who` may do `action` to `target`.
-pub fn allows(who: &Principal, action: Action, target: Target, departments: &Departments) -> bool {
+pub fn allows(
+    who: &Principal,
+    action: Permission,
+    target: Target,
+    departments: &Departments,
+) -> bool {
     let scope = scope(who.role, action);
     match scope {
         No => false,
@@ -224,7 +229,7 @@ pub fn reaches(
 /// of them, else the list (empty: none).
 pub fn departments_in_scope(
     who: &Principal,
-    action: Action,
+    action: Permission,
     departments: &Departments,
 ) -> Option<Vec<Uuid>> {
     match (scope(who.role, action), who.department) {
@@ -258,7 +263,7 @@ mod tests {
 
     #[test]
     fn every_action_has_a_row() {
-        for action in Action::ALL {
+        for action in Permission::ALL {
             assert!(TABLE.iter().any(|(a, _)| *a == action), "{action:?}");
         }
     }
@@ -272,39 +277,49 @@ mod tests {
         };
         let supervisor = staff(Role::Supervisor, roads);
         let crew = staff(Role::Crew, roads);
-        assert!(allows(&supervisor, Action::MoveReport, report(yard), &tree));
+        assert!(allows(
+            &supervisor,
+            Permission::MoveReport,
+            report(yard),
+            &tree
+        ));
         assert!(!allows(
             &supervisor,
-            Action::MoveReport,
+            Permission::MoveReport,
             report(parks),
             &tree
         ));
-        assert!(allows(&crew, Action::MoveReport, report(roads), &tree));
-        assert!(!allows(&crew, Action::MoveReport, report(yard), &tree));
+        assert!(allows(&crew, Permission::MoveReport, report(roads), &tree));
+        assert!(!allows(&crew, Permission::MoveReport, report(yard), &tree));
         let resident = Principal {
             role: Some(Role::Resident),
             user_id: Some("r".into()),
             department: None,
         };
-        assert!(!allows(&resident, Action::MoveReport, report(roads), &tree));
+        assert!(!allows(
+            &resident,
+            Permission::MoveReport,
+            report(roads),
+            &tree
+        ));
         let own = Target::Report {
             department: Some(roads),
             involves_caller: true,
         };
-        assert!(allows(&resident, Action::CheckAnswer, own, &tree));
+        assert!(allows(&resident, Permission::CheckAnswer, own, &tree));
         assert!(!allows(
             &resident,
-            Action::CheckAnswer,
+            Permission::CheckAnswer,
             report(roads),
             &tree
         ));
         assert_eq!(
-            departments_in_scope(&supervisor, Action::WatchSla, &tree).map(|d| d.len()),
+            departments_in_scope(&supervisor, Permission::WatchSla, &tree).map(|d| d.len()),
             Some(2)
         );
         assert!(!allows(
             &Principal::default(),
-            Action::ManageOwnAccount,
+            Permission::ManageOwnAccount,
             Target::Nothing,
             &tree
         ));

@@ -11,7 +11,7 @@ use gorod::accounts;
 use gorod::db::accounts::{start_session, Limits, NewSession};
 use gorod::db::schema::accounts as accounts_table;
 use gorod::db::{access, DbConnection};
-use gorod::policy::{self, Action, Principal, Target};
+use gorod::policy::{self, Permission, Principal, Target};
 use gorod::routing::Departments;
 use gorod::workflow::Role;
 use serde_json::{json, Value};
@@ -72,7 +72,7 @@ struct Route {
     method: &'static str,
     path: String,
     body: Value,
-    action: Action,
+    action: Permission,
     target: Target,
 }
 
@@ -177,15 +177,15 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         filing["reporter"]["email"] =
             json!(caller.email.clone().unwrap_or("walk-in@example.org".into()));
         vec![
-            plain("GET", "/api/v1/reports", Action::ReadPublic),
+            plain("GET", "/api/v1/reports", Permission::ReadPublic),
             plain(
                 "GET",
                 &format!("/api/v1/reports/{report}"),
-                Action::ReadPublic,
+                Permission::ReadPublic,
             ),
             Route {
                 body: filing,
-                ..plain("POST", "/api/v1/reports", Action::FileReport)
+                ..plain("POST", "/api/v1/reports", Permission::FileReport)
             },
             // Before "me too": a follower may answer the check too.
             Route {
@@ -194,7 +194,7 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                 ..plain(
                     "POST",
                     &format!("/api/v1/reports/{report}/check"),
-                    Action::CheckAnswer,
+                    Permission::CheckAnswer,
                 )
             },
             Route {
@@ -202,7 +202,7 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                 ..plain(
                     "POST",
                     &format!("/api/v1/reports/{report}/support"),
-                    Action::FileReport,
+                    Permission::FileReport,
                 )
             },
             Route {
@@ -211,7 +211,7 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                 ..plain(
                     "POST",
                     &format!("/api/v1/reports/{report}/actions"),
-                    Action::MoveReport,
+                    Permission::MoveReport,
                 )
             },
             Route {
@@ -220,40 +220,44 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                 ..plain(
                     "POST",
                     &format!("/api/v1/reports/{report}/notes"),
-                    Action::MoveReport,
+                    Permission::MoveReport,
                 )
             },
-            plain("GET", "/api/v1/supervisor/reports", Action::WatchSla),
+            plain("GET", "/api/v1/supervisor/reports", Permission::WatchSla),
             Route {
                 target: Target::Department(department),
                 ..plain(
                     "GET",
                     &format!("/api/v1/supervisor/reports?department={department_code}"),
-                    Action::WatchSla,
+                    Permission::WatchSla,
                 )
             },
-            plain("GET", "/api/v1/supervisor/stats", Action::WatchSla),
-            plain("GET", "/api/v1/admin/outbox", Action::Operate),
-            plain("POST", "/api/v1/admin/sla/scan", Action::Operate),
-            plain("POST", "/api/v1/admin/mail/digest", Action::Operate),
-            plain("POST", "/api/v1/admin/ledger/checkpoints", Action::Operate),
+            plain("GET", "/api/v1/supervisor/stats", Permission::WatchSla),
+            plain("GET", "/api/v1/admin/outbox", Permission::Operate),
+            plain("POST", "/api/v1/admin/sla/scan", Permission::Operate),
+            plain("POST", "/api/v1/admin/mail/digest", Permission::Operate),
+            plain(
+                "POST",
+                "/api/v1/admin/ledger/checkpoints",
+                Permission::Operate,
+            ),
             Route {
                 body: json!({"name_ru": "Проверка", "name_en": "Check", "calendar": "moscow"}),
                 ..plain(
                     "PUT",
                     "/api/v1/admin/departments/matrix",
-                    Action::ManageCatalog,
+                    Permission::ManageCatalog,
                 )
             },
             plain(
                 "PUT",
                 "/api/v1/admin/sla-policies/standard",
-                Action::ManageCatalog,
+                Permission::ManageCatalog,
             ),
-            plain("GET", "/api/v1/admin/users", Action::ManageAccess),
-            plain("GET", "/api/v1/admin/api-keys", Action::ManageAccess),
-            plain("GET", "/api/v1/admin/audit", Action::ReadAudit),
-            plain("GET", "/api/v1/account/me", Action::ManageOwnAccount),
+            plain("GET", "/api/v1/admin/users", Permission::ManageAccess),
+            plain("GET", "/api/v1/admin/api-keys", Permission::ManageAccess),
+            plain("GET", "/api/v1/admin/audit", Permission::ReadAudit),
+            plain("GET", "/api/v1/account/me", Permission::ManageOwnAccount),
         ]
     };
 

@@ -14,7 +14,7 @@ use super::{audit, auth, db, parse_json, read_body, ApiError, AppState};
 use crate::accounts;
 use crate::db::admin as admin_db;
 use crate::db::rows::{ApiKeyRow, UserRow};
-use crate::policy::Action;
+use crate::policy::Permission;
 use crate::policy::Role;
 use crate::reports::EmailAddress;
 
@@ -33,7 +33,7 @@ pub async fn list_staff(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    auth::authorize(&state, &request, Action::ManageAccess).await?;
+    auth::authorize(&state, &request, Permission::ManageAccess).await?;
     let staff = db(&state, |conn| Ok(admin_db::staff(conn)?)).await?;
     Ok(HttpResponse::Ok().json(staff))
 }
@@ -72,7 +72,7 @@ pub async fn create_staff(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageAccess).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageAccess).await?;
     let input: StaffInput = parse_json(&read_body(payload, 16 << 10).await?)?;
     let email = EmailAddress::parse("email", &input.email)?;
     let role = staff_role(&input.role)?;
@@ -176,7 +176,7 @@ pub async fn set_role(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageAccess).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageAccess).await?;
     let input: RoleInput = parse_json(&read_body(payload, 16 << 10).await?)?;
     let role = staff_role(&input.role)?;
     let id = id.into_inner();
@@ -215,7 +215,7 @@ async fn set_disabled(
     id: String,
     disabled: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageAccess).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageAccess).await?;
     if disabled && caller.user_id()? == id {
         return Err(ApiError::Conflict(
             "you cannot disable your own account".into(),
@@ -300,7 +300,7 @@ pub async fn list_keys(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    auth::authorize(&state, &request, Action::ManageAccess).await?;
+    auth::authorize(&state, &request, Permission::ManageAccess).await?;
     let keys = db(&state, |conn| Ok(admin_db::api_keys(conn)?)).await?;
     Ok(HttpResponse::Ok().json(keys))
 }
@@ -341,7 +341,7 @@ pub async fn create_key(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageAccess).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageAccess).await?;
     let input: KeyInput = parse_json(&read_body(payload, 16 << 10).await?)?;
     let name = crate::reports::optional_text("name", Some(input.name), 200)?
         .ok_or_else(|| ApiError::invalid("name", "is required"))?;
@@ -356,7 +356,7 @@ pub async fn create_key(
         Some(list) => {
             if let Some(bad) = list
                 .iter()
-                .find(|s| !Action::ALL.iter().any(|a| a.as_str() == s.as_str()))
+                .find(|s| !Permission::ALL.iter().any(|a| a.as_str() == s.as_str()))
             {
                 return Err(ApiError::invalid(
                     "scopes",
@@ -432,7 +432,7 @@ pub async fn revoke_key(
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageAccess).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageAccess).await?;
     let id = id.into_inner();
     let now = state.clock.now();
     let key = id.clone();

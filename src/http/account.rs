@@ -33,7 +33,7 @@ use crate::db::accounts::{self as accounts_db, Login, NewSession};
 use crate::limits;
 use crate::locale::Locale;
 use crate::notify::links::AccountLink;
-use crate::policy::Action;
+use crate::policy::Permission;
 use crate::policy::Role;
 use crate::reports::EmailAddress;
 
@@ -490,7 +490,7 @@ async fn own_account(
     state: &web::Data<AppState>,
     request: &HttpRequest,
 ) -> Result<(Caller, Login), ApiError> {
-    let caller = auth::authorize(state, request, Action::ManageOwnAccount).await?;
+    let caller = auth::authorize(state, request, Permission::ManageOwnAccount).await?;
     let user_id = caller.user_id()?.to_string();
     let login = db(state, move |conn| {
         Ok(accounts_db::login_by_id(conn, &user_id)?)
@@ -533,7 +533,7 @@ pub async fn log_out(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageOwnAccount).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageOwnAccount).await?;
     let user_id = caller.user_id()?.to_string();
     let now = state.clock.now();
     db(&state, move |conn| {

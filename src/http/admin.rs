@@ -7,7 +7,7 @@ use super::error::ErrorBody;
 use super::{audit, auth, db, parse_json, read_body, ApiError, AppState, MAX_AREAS_BYTES};
 use crate::db::admin as admin_db;
 use crate::db::catalog::{self, ImportFailure};
-use crate::policy::Action;
+use crate::policy::Permission;
 use crate::routing;
 use crate::sla::calendar::Target;
 use crate::sla::schedule::{parse_percents, Policy};
@@ -36,7 +36,7 @@ pub async fn import_service_areas(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
     let body = read_body(payload, MAX_AREAS_BYTES).await?;
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::invalid("body", "is not UTF-8 text"))?;
@@ -175,7 +175,7 @@ pub async fn update_policy(
     code: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
     let body = read_body(payload, 64 << 10).await?;
     let input = parse_json::<PolicyInput>(&body)?;
     let name = crate::reports::optional_text("name", input.name.clone(), 200)?;
@@ -255,7 +255,7 @@ pub async fn put_calendar(
     code: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
     let code = code.into_inner();
     catalog_code(&code)?;
     let input: CalendarInput = parse_json(&read_body(payload, 16 << 10).await?)?;
@@ -383,7 +383,7 @@ pub async fn put_calendar_day(
     path: web::Path<(String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
     let day = calendar_day(&path)?;
     let body = read_body(payload, 16 << 10).await?;
     let input: CalendarDayInput = parse_json(&body)?;
@@ -424,7 +424,7 @@ pub async fn delete_calendar_day(
     request: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
     let day = calendar_day(&path)?;
     change_day(&state, (&request, &caller), path.into_inner().0, day, None).await
 }
@@ -547,7 +547,7 @@ pub async fn put_department(
     code: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
     let code = code.into_inner();
     catalog_code(&code)?;
     let input: DepartmentInput = parse_json(&read_body(payload, 16 << 10).await?)?;
@@ -672,7 +672,7 @@ pub async fn put_category(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     use crate::reports::questions::{check_questions, Question};
-    let caller = auth::authorize(&state, &request, Action::ManageCatalog).await?;
+    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
     let code = code.into_inner();
     catalog_code(&code)?;
     let input: CategoryInput = parse_json(&read_body(payload, 64 << 10).await?)?;

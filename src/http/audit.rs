@@ -11,7 +11,7 @@ use super::error::ErrorBody;
 use super::filters::{non_empty, parse_count};
 use super::{db, ApiError, AppState};
 use crate::db::audit::{self as audit_db, AuditFilter, AuditRow, Entry};
-use crate::policy::Action;
+use crate::policy::Permission;
 
 /// Records what `caller` did, once it is done.
 pub async fn record(
@@ -82,7 +82,7 @@ pub async fn list(
     request: HttpRequest,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    auth::authorize(&state, &request, Action::ReadAudit).await?;
+    auth::authorize(&state, &request, Permission::ReadAudit).await?;
     let query = query.into_inner();
     let page = parse_count("page", query.page, 1, i64::MAX / MAX_PER_PAGE)?;
     let per_page = parse_count("per_page", query.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;

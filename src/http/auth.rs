@@ -19,7 +19,7 @@ use super::{db, ApiError, AppState};
 use crate::access::api_key_digest;
 use crate::db::access as access_db;
 use crate::policy::Role;
-use crate::policy::{self, Action, Principal, Target};
+use crate::policy::{self, Permission, Principal, Target};
 use crate::routing::Departments;
 
 pub const SESSION_COOKIE: &str = "gorod_session";
@@ -95,12 +95,12 @@ impl Caller {
     /// (or one who owes a second factor), 403 for anyone else.
     pub fn require(
         &self,
-        action: Action,
+        action: Permission,
         target: Target,
         departments: &Departments,
     ) -> Result<(), ApiError> {
         if let Via::Session(session) = &self.via {
-            if session.second_factor_owed && action != Action::ManageOwnAccount {
+            if session.second_factor_owed && action != Permission::ManageOwnAccount {
                 return Err(ApiError::Refused {
                     status: StatusCode::UNAUTHORIZED,
                     code: "second_factor_required",
@@ -132,7 +132,7 @@ impl Caller {
 
     /// As [`Caller::require`], for an action on nothing in particular
     /// (staff with a department scope pass: their lists are narrowed to it).
-    pub fn require_any(&self, action: Action) -> Result<(), ApiError> {
+    pub fn require_any(&self, action: Permission) -> Result<(), ApiError> {
         self.require(action, Target::Nothing, &Departments::default())
     }
 }
@@ -226,7 +226,7 @@ pub async fn caller(
 pub async fn authorize(
     state: &web::Data<AppState>,
     request: &HttpRequest,
-    action: Action,
+    action: Permission,
 ) -> Result<Caller, ApiError> {
     let caller = caller(state, request).await?;
     caller.require_any(action)?;

@@ -20,7 +20,7 @@ use super::html::{error_page, LinkPage};
 use super::{auth, db, parse_json, read_body, ApiError, AppState};
 use crate::db::workflow::{self as workflow_db, Checked, ResidentCheck};
 use crate::notify::links::CheckLink;
-use crate::policy::{Action, Target};
+use crate::policy::{Permission, Target};
 use crate::routing::Departments;
 
 /// A resident's answer to the city's answer.
@@ -167,7 +167,7 @@ pub async fn check(
             })
             .await?;
             caller.require(
-                Action::CheckAnswer,
+                Permission::CheckAnswer,
                 Target::Report {
                     department: department.as_deref().and_then(|d| d.parse().ok()),
                     involves_caller: involved,

@@ -151,7 +151,7 @@ pub async fn sign(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
+    let caller = auth::authorize(&state, &request, crate::policy::Permission::Operate).await?;
     let now = state.clock.now();
     let app = state.clone();
     let signed = db(&state, move |conn| {

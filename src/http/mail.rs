@@ -161,7 +161,7 @@ pub async fn list_outbox(
     request: HttpRequest,
     query: web::Query<OutboxQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
+    auth::authorize(&state, &request, crate::policy::Permission::Operate).await?;
     let status = query.status.clone().unwrap_or_else(|| "dead".into());
     if !["pending", "sent", "dead"].contains(&status.as_str()) {
         return Err(ApiError::invalid(
@@ -201,7 +201,7 @@ pub async fn requeue(
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
+    let caller = auth::authorize(&state, &request, crate::policy::Permission::Operate).await?;
     let id = id.into_inner();
     let now = state.clock.now();
     let wanted = id.clone();
@@ -255,7 +255,7 @@ pub async fn queue_digest(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
+    let caller = auth::authorize(&state, &request, crate::policy::Permission::Operate).await?;
     let now = state.clock.now();
     let day = crate::app::jobs::local_day(&state, now);
     let app = state.clone();

@@ -22,7 +22,7 @@ use crate::db::workflow as workflow_db;
 use crate::db::{catalog, reports as report_db};
 use crate::media::Variant;
 use crate::policy::Role;
-use crate::policy::{Action, Target};
+use crate::policy::{Permission, Target};
 use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
 use crate::sla::schedule;
 
@@ -127,7 +127,7 @@ pub async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::FileReport).await?;
+    let caller = auth::authorize(&state, &request, Permission::FileReport).await?;
     let (body, uploads) = read_submission(&state, &request, payload, "report").await?;
     let parts: Vec<&[u8]> = std::iter::once(body.as_slice())
         .chain(uploads.iter().map(|u| u.bytes.as_slice()))
@@ -338,7 +338,7 @@ pub async fn support(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    auth::authorize(&state, &request, Action::FileReport).await?;
+    auth::authorize(&state, &request, Permission::FileReport).await?;
     let id = report_id(&id)?;
     let input: ReporterInput = parse_json(&body)?;
     let resident = Reporter::parse(input, "")?;
@@ -647,7 +647,7 @@ pub async fn show(
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Action::ReadPublic).await?;
+    let caller = auth::authorize(&state, &request, Permission::ReadPublic).await?;
     let view = view_of(&state, &request, &caller, report_id(&id)?)
         .await?
         .ok_or_else(|| no_such_report(&id))?;
@@ -698,7 +698,7 @@ pub(crate) async fn view_and_row(
             ledger: crate::db::ledger::entries_of(conn, &key)?,
             internal_history: caller
                 .require(
-                    Action::ReadInternal,
+                    Permission::ReadInternal,
                     Target::Report {
                         department: detail
                             .report

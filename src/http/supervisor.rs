@@ -18,7 +18,7 @@ use super::{auth, db, ApiError, AppState};
 use crate::db::catalog::CatalogSnapshot;
 use crate::db::reports::ReportFilter;
 use crate::db::supervisor::{self as supervisor_db, group_by, Risk, Watched};
-use crate::policy::{self, Action, Principal};
+use crate::policy::{self, Permission, Principal};
 use crate::sla::stats::{aggregate, Aggregate};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -76,7 +76,7 @@ pub(crate) fn scope_filter(
     query: &WatchQuery,
 ) -> Result<ReportFilter, ApiError> {
     let tree = snapshot.map.departments();
-    let scope = policy::departments_in_scope(who, Action::WatchSla, tree);
+    let scope = policy::departments_in_scope(who, Permission::WatchSla, tree);
     let mut departments = scope.clone();
     if let Some(code) = non_empty(query.department.clone()) {
         let id = tree.id_of(&code).ok_or_else(|| {
@@ -285,7 +285,7 @@ pub async fn watch(
     request: HttpRequest,
     query: web::Query<WatchQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let staff = auth::authorize(&state, &request, Action::WatchSla).await?;
+    let staff = auth::authorize(&state, &request, Permission::WatchSla).await?;
     let query = query.into_inner();
     let risk = parse_risk(query.risk.clone())?;
     let csv = match non_empty(query.format.clone()).as_deref() {
@@ -368,7 +368,7 @@ pub async fn stats(
     request: HttpRequest,
     query: web::Query<WatchQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let staff = auth::authorize(&state, &request, Action::WatchSla).await?;
+    let staff = auth::authorize(&state, &request, Permission::WatchSla).await?;
     let query = query.into_inner();
     let app = state.clone();
     let counted = db(&state, move |conn| {

@@ -87,7 +87,7 @@ pub async fn act(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let staff = auth::authorize(&state, &request, crate::policy::Action::MoveReport).await?;
+    let staff = auth::authorize(&state, &request, crate::policy::Permission::MoveReport).await?;
     let (body, uploads) = read_submission(&state, &request, payload, "action").await?;
     let input: ActionInput = parse_json(&body)?;
     let action = Action::parse(&input.action)
@@ -223,7 +223,7 @@ pub async fn scan(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, crate::policy::Action::Operate).await?;
+    let caller = auth::authorize(&state, &request, crate::policy::Permission::Operate).await?;
     let now = state.clock.now();
     let app = state.clone();
     let scanned = db(&state, move |conn| {
@@ -300,7 +300,7 @@ pub async fn note(
             .ok_or_else(|| ApiError::NotFound(format!("there is no report {key}")))?;
         let snapshot = app.catalog_snapshot(conn)?;
         who.require(
-            crate::policy::Action::MoveReport,
+            crate::policy::Permission::MoveReport,
             crate::policy::Target::Report {
                 department: department.as_deref().and_then(|d| d.parse().ok()),
                 involves_caller: false,

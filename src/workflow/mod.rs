@@ -147,11 +147,11 @@ pub enum Refusal {
 }
 
 /// Whether `actor` acts within their scope on a report of `department`.
-/// The reach is the policy's (`policy::Action::MoveReport`).
+/// The reach is the policy's (`policy::Permission::MoveReport`).
 pub fn in_scope(actor: &Actor, department: Option<Uuid>, departments: &Departments) -> bool {
-    use crate::policy::{reaches, scope, Action};
+    use crate::policy::{reaches, scope, Permission};
     reaches(
-        scope(Some(actor.role), Action::MoveReport),
+        scope(Some(actor.role), Permission::MoveReport),
         actor.department,
         department,
         departments,

@@ -40,7 +40,7 @@ use crate::db::catalog::CatalogSnapshot;
 use crate::db::reports::{ReportFilter, ReportListing};
 use crate::db::supervisor::{self as supervisor_db, Risk};
 use crate::locale::Locale;
-use crate::policy::Action;
+use crate::policy::Permission;
 use crate::reports::questions::{Datatype, Question};
 use crate::workflow::{self, Actor, Role};
 use i18n::Texts;

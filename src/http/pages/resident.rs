@@ -171,7 +171,7 @@ pub(super) async fn report_page(
         let department = row.department_id.as_deref().and_then(|d| d.parse().ok());
         // A staff session still owing its second factor may do nothing yet.
         let actions = match who.role() {
-            Some(role) if who.require_any(Action::ReadPublic).is_ok() => {
+            Some(role) if who.require_any(Permission::ReadPublic).is_ok() => {
                 let actor = Actor {
                     role,
                     department: who.who.department,
@@ -183,7 +183,7 @@ pub(super) async fn report_page(
         };
         let may_note = who
             .require(
-                Action::MoveReport,
+                Permission::MoveReport,
                 crate::policy::Target::Report {
                     department,
                     involves_caller: false,
