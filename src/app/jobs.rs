@@ -55,11 +55,6 @@ impl Lease {
         }
         work(conn).map(Some)
     }
-
-    /// Gives the lease back, so another instance takes the job at once.
-    pub fn release(&self, conn: &mut DbConnection) -> Result<(), DbError> {
-        operations::release_lease(conn, self.job, &self.holder)
-    }
 }
 
 /// What one scan did.

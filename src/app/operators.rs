@@ -16,7 +16,6 @@ use crate::reports::EmailAddress;
 
 /// Names of the installation's secrets in the `secrets` table.
 pub const LINK_SECRET: &str = "mail_signing_key";
-pub const LEDGER_SECRET: &str = "ledger_signing_key";
 
 #[derive(Debug, thiserror::Error)]
 pub enum OperatorError {
@@ -265,7 +264,13 @@ pub fn rotate(
             rotation.sessions = operations::end_sessions_by(conn, accepted_until)?;
         }
         Secret::Links => {
-            operations::rotate_secret(conn, LINK_SECRET, &fresh_key(), accepted_until, now)?;
+            operations::rotate_secret(
+                conn,
+                LINK_SECRET,
+                &SigningKeys::fresh_seed(),
+                accepted_until,
+                now,
+            )?;
         }
         Secret::Ledger => {
             if !configured_ledger_key.trim().is_empty() {
@@ -290,7 +295,13 @@ pub fn rotate(
                     Err(_) => None,
                 };
             let fresh = SigningKeys::fresh_seed();
-            operations::rotate_secret(conn, LEDGER_SECRET, &fresh, accepted_until, now)?;
+            operations::rotate_secret(
+                conn,
+                db::ledger::SIGNING_SECRET,
+                &fresh,
+                accepted_until,
+                now,
+            )?;
             let new = SigningKeys::from_hex(&fresh).map_err(OperatorError::Invalid)?;
             rotation.ledger_keys = Some((old.public_hex(), new.public_hex()));
         }
@@ -316,8 +327,4 @@ pub fn rotate(
         now,
     )?;
     Ok(rotation)
-}
-
-fn fresh_key() -> String {
-    SigningKeys::fresh_seed()
 }

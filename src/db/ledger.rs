@@ -17,7 +17,7 @@ use crate::ledger::{self, Break, Checkpoint, Draft, Entry, Intact, Pseudonyms, S
 /// The secret that makes residents' pseudonyms.
 const PSEUDONYM_SECRET: &str = "ledger_pseudonym_key";
 /// The signing key's seed when none is configured.
-const SIGNING_SECRET: &str = "ledger_signing_key";
+pub const SIGNING_SECRET: &str = "ledger_signing_key";
 /// The advisory lock appends hold on PostgreSQL ("gorodlgr").
 const APPEND_LOCK: i64 = 0x676f_726f_646c_6772;
 /// Entries read at a time when walking the ledger.

@@ -237,18 +237,6 @@ pub fn take_lease(
     Ok(written == 1)
 }
 
-/// Gives a lease back (when its holder stops), so another instance takes
-/// the job at once instead of after the lease lapses.
-pub fn release_lease(conn: &mut DbConnection, job: &str, holder: &str) -> Result<(), DbError> {
-    diesel::delete(
-        job_leases::table
-            .filter(job_leases::job.eq(job))
-            .filter(job_leases::holder.eq(holder)),
-    )
-    .execute(conn)?;
-    Ok(())
-}
-
 /// What is kept for an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct KeptAnswer {

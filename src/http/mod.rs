@@ -72,8 +72,6 @@ pub struct SessionRules {
     pub secure_cookies: bool,
 }
 
-pub use crate::app::CATALOG_MAX_AGE;
-
 /// The largest service-area import accepted (detailed district outlines of a
 /// whole city fit well within it).
 pub const MAX_AREAS_BYTES: usize = 16 << 20;

@@ -161,27 +161,27 @@ impl Cluster {
         )
     }
 
+    /// The client options that reach this cluster as `postgres`.
+    fn connection(&self) -> Vec<String> {
+        [
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
     /// A streaming replica of this cluster (`pg_basebackup -R`), started.
     pub fn replica(&self) -> Cluster {
         let replica = Cluster::empty(self.bin.clone());
-        self.run(
-            "pg_basebackup",
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-D",
-                &replica.data(),
-                "-R",
-                "-X",
-                "stream",
-                "-c",
-                "fast",
-            ],
-        );
+        let mut args = self.connection();
+        args.extend(["-D", &replica.data(), "-R", "-X", "stream", "-c", "fast"].map(String::from));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run("pg_basebackup", &args);
         replica.start_again();
         replica
     }
@@ -189,14 +189,7 @@ impl Cluster {
     /// The first column of the first row `sql` gives.
     pub fn query(&self, sql: &str) -> String {
         let output = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-            ])
+            .args(self.connection())
             .args(["-d", "postgres", "-At", "-c", sql])
             .output()
             .unwrap();
