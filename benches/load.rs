@@ -560,7 +560,7 @@ fn scanner_rows(
     };
     let shared = snapshot.clone();
     let idle_app = sql_load(manager, 1, seconds, move |conn, _| {
-        let summary = gorod::db::sla::scan(conn, &shared, now).map_err(|e| e.to_string())?;
+        let summary = gorod::app::clocks::scan(conn, &shared, now).map_err(|e| e.to_string())?;
         match summary.looked_at {
             0 => Ok(()),
             n => Err(format!("{n} reports were due")),
@@ -578,7 +578,7 @@ fn scanner_rows(
     let selected = due_query(&mut conn)?.len();
     let raw_time = started.elapsed();
     let started = Instant::now();
-    let pass = gorod::db::sla::scan(&mut conn, &snapshot, now).map_err(|e| e.to_string())?;
+    let pass = gorod::app::clocks::scan(&mut conn, &snapshot, now).map_err(|e| e.to_string())?;
     let app_time = started.elapsed();
     if pass.looked_at != due || selected != due {
         return Err(format!(

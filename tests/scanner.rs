@@ -5,8 +5,8 @@
 mod common;
 
 use chrono::NaiveDateTime;
+use gorod::app::clocks::scan;
 use gorod::db::catalog::load_snapshot;
-use gorod::db::sla::scan;
 
 fn utc(text: &str) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()

@@ -77,7 +77,7 @@ async fn the_watch_list_and_the_aggregates_match_a_hand_count() {
     act(&app, &crew, &r3, "2026-02-27 14:00", answer.clone()).await;
     act(&app, &crew, &r2, "2026-03-06 14:00", answer.clone()).await;
     {
-        use gorod::db::workflow::{apply, Move};
+        use gorod::app::moves::{apply, Move};
         use gorod::workflow::{Action, Actor, Command, Role};
         let mut conn = app.conn();
         let snapshot = gorod::db::catalog::load_snapshot(&mut conn).unwrap();

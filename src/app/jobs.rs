@@ -22,9 +22,9 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta, Timelike};
 
+use super::clocks::ScanSummary;
 use super::Services;
 use crate::db::ledger::CheckpointError;
-use crate::db::sla::ScanSummary;
 use crate::db::{self, operations, DbConnection, DbError};
 use crate::ledger::Checkpoint;
 
@@ -72,9 +72,9 @@ pub fn scan(
     now: NaiveDateTime,
 ) -> Result<Scanned, DbError> {
     let snapshot = services.catalog_snapshot(conn)?;
-    let summary = db::sla::scan(conn, &snapshot, now)?;
+    let summary = super::clocks::scan(conn, &snapshot, now)?;
     let reminders = db::outbox::remind_checks(conn, now, services.check_reminder)?;
-    let auto_confirmed = db::workflow::auto_confirm_due(conn, &snapshot, now)?;
+    let auto_confirmed = super::moves::auto_confirm_due(conn, &snapshot, now)?;
     Ok(Scanned {
         summary,
         reminders,

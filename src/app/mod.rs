@@ -4,7 +4,9 @@
 //! services; callers (the HTTP handlers, the command line, background jobs)
 //! parse and authorise before they call.
 
+pub mod clocks;
 pub mod jobs;
+pub mod moves;
 pub mod operators;
 
 use std::sync::Arc;

@@ -502,22 +502,28 @@ static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    E: From<DbError>,
 {
     let DbConnection::Sqlite(sqlite) = conn else {
-        return conn.transaction(work);
+        return conn
+            .transaction(|conn| work(conn).map_err(Failed::Work))
+            .map_err(|failed| match failed {
+                Failed::Work(e) => e,
+                Failed::Db(e) => E::from(e.into()),
+            });
     };
     // A writer that panicked left nothing half-done behind the lock: SQLite
     // rolls back its open transaction when the connection is dropped.
     let _writer = SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner());
-    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+        .map_err(|e| E::from(e.into()))?;
     let outcome = work(conn);
     let DbConnection::Sqlite(sqlite) = conn else {
         unreachable!("the connection cannot change backend inside a transaction")
     };
     match outcome {
         Ok(value) => {
-            AnsiTransactionManager::commit_transaction(sqlite)?;
+            AnsiTransactionManager::commit_transaction(sqlite).map_err(|e| E::from(e.into()))?;
             Ok(value)
         }
         Err(error) => {
@@ -526,6 +532,18 @@ where
             let _ = AnsiTransactionManager::rollback_transaction(sqlite);
             Err(error)
         }
+    }
+}
+
+/// A transaction's failure: the work's own, or the database's.
+enum Failed<E> {
+    Work(E),
+    Db(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for Failed<E> {
+    fn from(e: diesel::result::Error) -> Self {
+        Failed::Db(e)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The notification outbox: rows written in the same transaction as the
 //! event that causes them, for the mail dispatcher to send. Who receives
-//! what is worked out here from the report's people.
+//! what is worked out by `notify::audience` from the staff loaded here.
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,8 +15,8 @@ use super::schema::{
     departments, mail_opt_outs, outbox, report_reminders, reports, secrets, subscriptions, users,
 };
 use super::{new_id, DbConnection, DbError};
+use crate::notify::audience::Staff;
 use crate::routing::Departments;
-use crate::workflow::Audience;
 
 /// A deterministic Message-ID for (event, recipient): a retry of the same
 /// message carries the same id.
@@ -28,111 +28,49 @@ pub fn message_id(event_id: &str, recipient: &str) -> String {
 
 /// The staff a batch of notifications may go to, loaded once: department
 /// addresses, every supervisor, and the given users (assignees).
-pub struct People {
-    department_email: HashMap<String, String>,
-    supervisors: HashMap<String, Vec<(String, String)>>,
-    users: HashMap<String, (String, String)>,
-}
-
-impl People {
-    pub fn load(conn: &mut DbConnection, user_ids: &[&str]) -> Result<People, DbError> {
-        let department_email = departments::table
-            .select((departments::id, departments::email))
-            .load::<(String, Option<String>)>(conn)?
-            .into_iter()
-            .filter_map(|(id, email)| Some((id, email?)))
-            .collect();
-        let mut supervisors: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        for (department, email, locale) in users::table
-            .filter(users::role.eq("supervisor"))
-            .select((users::department_id, users::email, users::locale))
-            .load::<(Option<String>, String, String)>(conn)?
-        {
-            if let Some(d) = department {
-                supervisors.entry(d).or_default().push((email, locale));
-            }
+pub fn load_staff(conn: &mut DbConnection, user_ids: &[&str]) -> Result<Staff, DbError> {
+    let department_email = departments::table
+        .select((departments::id, departments::email))
+        .load::<(String, Option<String>)>(conn)?
+        .into_iter()
+        .filter_map(|(id, email)| Some((id, email?)))
+        .collect();
+    let mut supervisors: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (department, email, locale) in users::table
+        .filter(users::role.eq("supervisor"))
+        .select((users::department_id, users::email, users::locale))
+        .load::<(Option<String>, String, String)>(conn)?
+    {
+        if let Some(d) = department {
+            supervisors.entry(d).or_default().push((email, locale));
         }
-        let mut users = HashMap::new();
-        for chunk in user_ids.chunks(1000) {
-            users.extend(
-                users::table
-                    .filter(users::id.eq_any(chunk))
-                    .select((users::id, users::email, users::locale))
-                    .load::<(String, String, String)>(conn)?
-                    .into_iter()
-                    .map(|(id, email, locale)| (id, (email, locale))),
-            );
-        }
-        Ok(People {
-            department_email,
-            supervisors,
-            users,
-        })
     }
-
-    /// The supervisors of a department: its own, or the nearest ancestor's
-    /// when it has none; with `city`, those of the top of the tree.
-    pub fn supervisors(
-        &self,
-        department: Option<&str>,
-        tree: &Departments,
-        city: bool,
-    ) -> Vec<(String, String)> {
-        let mut current = department.and_then(|d| uuid::Uuid::parse_str(d).ok());
-        if city {
-            while let Some(parent) = current.and_then(|d| tree.parent(d)) {
-                current = Some(parent);
-            }
-        }
-        while let Some(d) = current {
-            if let Some(found) = self.supervisors.get(&d.to_string()) {
-                return found.clone();
-            }
-            current = tree.parent(d);
-        }
-        Vec::new()
-    }
-
-    /// Recipients (email, locale) of a staff audience for a report.
-    pub fn of(
-        &self,
-        report: &ReportRow,
-        audience: Audience,
-        tree: &Departments,
-    ) -> Vec<(String, String)> {
-        match audience {
-            Audience::Residents => Vec::new(),
-            Audience::Department => report
-                .department_id
-                .as_ref()
-                .and_then(|d| self.department_email.get(d))
-                .map(|email| vec![(email.clone(), "ru".to_string())])
-                .unwrap_or_default(),
-            Audience::Assignee => report
-                .assignee_id
-                .as_ref()
-                .and_then(|u| self.users.get(u))
-                .cloned()
+    let mut users = HashMap::new();
+    for chunk in user_ids.chunks(1000) {
+        users.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .select((users::id, users::email, users::locale))
+                .load::<(String, String, String)>(conn)?
                 .into_iter()
-                .collect(),
-            Audience::Supervisors => self.supervisors(report.department_id.as_deref(), tree, false),
-            Audience::SupervisorsAbove => {
-                let department = report.department_id.as_deref().and_then(|d| d.parse().ok());
-                let above = department.and_then(|d| tree.parent(d)).or(department);
-                self.supervisors(above.map(|d| d.to_string()).as_deref(), tree, false)
-            }
-        }
+                .map(|(id, email, locale)| (id, (email, locale))),
+        );
     }
+    Ok(Staff {
+        department_email,
+        supervisors,
+        users,
+    })
 }
 
 /// The reporter and every follower still subscribed to a report.
 pub fn residents(
     conn: &mut DbConnection,
-    report: &ReportRow,
+    report_id: &str,
 ) -> Result<Vec<(String, String)>, DbError> {
     Ok(subscriptions::table
         .inner_join(users::table)
-        .filter(subscriptions::report_id.eq(&report.id))
+        .filter(subscriptions::report_id.eq(report_id))
         .filter(subscriptions::unsubscribed_at.is_null())
         .filter(subscriptions::kind.ne("staff"))
         .select((users::email, users::locale))

@@ -1,6 +1,6 @@
 //! SLA policies and calendars as the clocks use them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::NaiveTime;
@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::rows::{CalendarDayRow, CalendarRow, SlaPolicyRow};
 use super::schema::{calendar_days, calendars, sla_policies};
-use super::{outbox, write_transaction, DbConnection, DbError};
+use super::{write_transaction, DbConnection, DbError};
 use crate::sla::calendar::{Target, WorkCalendar};
 use crate::sla::schedule::{parse_percents, Policy};
 use crate::sla::{parse_weekdays, CalendarDay, SlaPlan};
@@ -88,89 +88,50 @@ pub fn work_calendar(c: &CalendarRow, days: &[CalendarDay]) -> Result<WorkCalend
     )
 }
 
-/// What one scanner pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ScanSummary {
-    /// Reports whose clocks were looked at.
-    pub looked_at: usize,
-    /// Warnings, breaches and escalations recorded.
-    pub marks: usize,
-}
-
-/// Reports taken per transaction.
-pub const SCAN_BATCH: i64 = 500;
-
-/// One pass of the SLA scanner: every report whose `next_sla_at` has come
-/// gets its due warnings, breach and escalations recorded — each once, as
-/// `sla_marks` holds — with a history event and notifications, and its
-/// deadlines and next look worked out again. On PostgreSQL each batch is
-/// leased with `FOR UPDATE SKIP LOCKED`, so several instances share the work.
-pub fn scan(
+/// Reports whose `next_sla_at` has come (at most `limit`, the earliest
+/// first). On PostgreSQL they are leased with `FOR UPDATE SKIP LOCKED`
+/// until the transaction ends, so several instances share the work.
+pub fn lease_due(
     conn: &mut DbConnection,
-    snapshot: &super::catalog::CatalogSnapshot,
     now: chrono::NaiveDateTime,
-) -> Result<ScanSummary, DbError> {
-    let mut summary = ScanSummary::default();
-    loop {
-        let (looked_at, marks) = write_transaction(conn, |conn| scan_batch(conn, snapshot, now))?;
-        summary.looked_at += looked_at;
-        summary.marks += marks;
-        if looked_at < SCAN_BATCH as usize {
-            return Ok(summary);
-        }
-    }
-}
-
-fn scan_batch(
-    conn: &mut DbConnection,
-    snapshot: &super::catalog::CatalogSnapshot,
-    now: chrono::NaiveDateTime,
-) -> Result<(usize, usize), DbError> {
+    limit: i64,
+) -> Result<Vec<super::rows::ReportRow>, DbError> {
     use super::rows::ReportRow;
     use super::schema::reports;
     let due = || {
         reports::table
             .filter(reports::next_sla_at.le(now))
             .order(reports::next_sla_at)
-            .limit(SCAN_BATCH)
+            .limit(limit)
     };
-    let batch: Vec<ReportRow> = match conn {
+    Ok(match conn {
         DbConnection::Postgres(c) => due()
             .select(ReportRow::as_select())
             .for_update()
             .skip_locked()
             .load(c)?,
         DbConnection::Sqlite(c) => due().select(ReportRow::as_select()).load(c)?,
-    };
-    let mut batch = batch;
-    let marks = record_due_marks(conn, snapshot, &mut batch, now)?;
-    Ok((batch.len(), marks))
+    })
 }
 
-/// Records the due marks of reports (locked by the caller: the scanner's
-/// batch, or the report a move is about to change) and stores their clocks;
-/// returns how many marks were new. Each mark gets its history event and its
-/// messages; what is read and written is read and written once for the
-/// whole batch, except each report's own clocks.
-pub fn record_due_marks(
-    conn: &mut DbConnection,
-    snapshot: &super::catalog::CatalogSnapshot,
-    reports: &mut [super::rows::ReportRow],
-    now: chrono::NaiveDateTime,
-) -> Result<usize, DbError> {
-    use super::rows::{ReportEventRow, ReportPauseRow, SlaMarkRow};
-    use super::schema::{report_events, report_pauses, sla_marks};
-    use super::workflow::{facts, plan_of, save_clocks, store_clocks};
-    use crate::sla::schedule::{self, level_name, Mark};
-    use crate::workflow::Audience;
-    use std::collections::HashSet;
+/// A recorded mark: (report id, cycle, stage, mark code).
+pub type MarkKey = (String, i32, String, String);
 
-    if reports.is_empty() {
-        return Ok(0);
-    }
-    let ids: Vec<&str> = reports.iter().map(|r| r.id.as_str()).collect();
+/// What the clocks of some reports need besides the reports.
+#[derive(Debug, Default)]
+pub struct ClockInputs {
+    /// Every pause by report, oldest first.
+    pub pauses: HashMap<String, Vec<super::rows::ReportPauseRow>>,
+    /// The marks already recorded.
+    pub recorded: HashSet<MarkKey>,
+}
+
+/// The pauses and recorded marks of these reports.
+pub fn clock_inputs(conn: &mut DbConnection, ids: &[&str]) -> Result<ClockInputs, DbError> {
+    use super::rows::ReportPauseRow;
+    use super::schema::{report_pauses, sla_marks};
     let mut pauses: HashMap<String, Vec<ReportPauseRow>> = HashMap::new();
-    let mut recorded: HashSet<(String, i32, String, String)> = HashSet::new();
+    let mut recorded = HashSet::new();
     for chunk in ids.chunks(1000) {
         for pause in report_pauses::table
             .filter(report_pauses::report_id.eq_any(chunk))
@@ -192,115 +153,24 @@ pub fn record_due_marks(
                     sla_marks::stage,
                     sla_marks::mark,
                 ))
-                .load::<(String, i32, String, String)>(conn)?,
+                .load::<MarkKey>(conn)?,
         );
     }
-    let assignees: Vec<&str> = reports
-        .iter()
-        .filter_map(|r| r.assignee_id.as_deref())
-        .collect();
-    let people = outbox::People::load(conn, &assignees)?;
-    let tree = snapshot.map.departments();
-    let (mut marks, mut events, mut messages) = (Vec::new(), Vec::new(), Vec::new());
-    for report in reports.iter_mut() {
-        let plan = plan_of(snapshot, report)?;
-        let cycle_pauses: Vec<ReportPauseRow> = pauses
-            .get(&report.id)
-            .map(|all| {
-                all.iter()
-                    .filter(|p| p.cycle == report.cycle)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        let look = schedule::clocks_at(
-            &plan.policy,
-            &plan.calendar,
-            &facts(report, &cycle_pauses)?,
-            now,
-            |stage, mark| {
-                let key = (
-                    report.id.clone(),
-                    report.cycle,
-                    stage.as_str().to_string(),
-                    mark.code(),
-                );
-                recorded.contains(&key)
-            },
-        );
-        for (stage, mark, due_at) in &look.marks {
-            marks.push(SlaMarkRow {
-                report_id: report.id.clone(),
-                cycle: report.cycle,
-                stage: stage.as_str().into(),
-                mark: mark.code(),
-                due_at: *due_at,
-                recorded_at: now,
-            });
-            let note = match mark {
-                Mark::Warning(p) => format!("{p}% of the {} target used", stage.as_str()),
-                Mark::Breach => format!("the {} deadline passed at {due_at}", stage.as_str()),
-                Mark::Escalation(level) => {
-                    report.escalation_level = report.escalation_level.max(*level as i32);
-                    format!(
-                        "{} overdue: escalated to level {level}, {}",
-                        stage.as_str(),
-                        level_name(*level)
-                    )
-                }
-            };
-            let event_id = super::new_id();
-            let recipients = match mark {
-                Mark::Warning(_) | Mark::Breach => {
-                    let mut to = people.of(report, Audience::Assignee, tree);
-                    to.extend(people.of(report, Audience::Department, tree));
-                    to
-                }
-                Mark::Escalation(1) => people.of(report, Audience::Supervisors, tree),
-                Mark::Escalation(_) => {
-                    people.supervisors(report.department_id.as_deref(), tree, true)
-                }
-            };
-            let payload = serde_json::json!({
-                "report": report.number,
-                "event": mark.event(),
-                "stage": stage.as_str(),
-                "mark": mark.code(),
-                "due_at": due_at,
-                "note": note,
-            });
-            messages.extend(outbox::messages(
-                &event_id,
-                mark.event(),
-                recipients,
-                &payload,
-                now,
-            ));
-            events.push(ReportEventRow {
-                id: event_id,
-                report_id: report.id.clone(),
-                actor_id: None,
-                actor_role: "system".into(),
-                kind: mark.event().into(),
-                from_status: Some(report.status.clone()),
-                to_status: report.status.clone(),
-                note: Some(note),
-                public: matches!(mark, Mark::Breach),
-                created_at: now,
-            });
-        }
-        store_clocks(report, &look, now);
-        report.next_sla_at = look.next;
-    }
-    // The reports are locked, so no one else records their marks meanwhile;
-    // the primary key would refuse a second copy all the same.
-    insert_batches!(conn, sla_marks::table, &marks);
-    insert_batches!(conn, report_events::table, &events);
-    outbox::enqueue(conn, &messages)?;
-    for report in reports.iter() {
-        save_clocks(conn, report)?;
-    }
-    Ok(marks.len())
+    Ok(ClockInputs { pauses, recorded })
+}
+
+/// Writes marks with their history events. The primary key refuses a
+/// second copy of a mark; the caller holds the reports locked, so no one
+/// else records theirs meanwhile.
+pub fn record_marks(
+    conn: &mut DbConnection,
+    marks: &[super::rows::SlaMarkRow],
+    events: &[super::rows::ReportEventRow],
+) -> Result<(), DbError> {
+    use super::schema::{report_events, sla_marks};
+    insert_batches!(conn, sla_marks::table, marks);
+    insert_batches!(conn, report_events::table, events);
+    Ok(())
 }
 
 /// Open reports whose clocks a catalogue change may move: the scanner looks

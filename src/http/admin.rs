@@ -144,7 +144,7 @@ async fn recount(state: &web::Data<AppState>, marked: usize) -> Result<HttpRespo
     let app = state.clone();
     let summary = db(state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
-        Ok(crate::db::sla::scan(conn, &snapshot, now)?)
+        Ok(crate::app::clocks::scan(conn, &snapshot, now)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(RecountView {

@@ -18,7 +18,8 @@ use super::error::ErrorBody;
 use super::filing::{clean_photos, store_photos, Upload};
 use super::html::{error_page, LinkPage};
 use super::{auth, db, parse_json, read_body, ApiError, AppState};
-use crate::db::workflow::{self as workflow_db, Checked, ResidentCheck};
+use crate::app::moves::{self, Checked, ResidentCheck};
+use crate::db::workflow as workflow_db;
 use crate::notify::links::CheckLink;
 use crate::policy::{Permission, Target};
 use crate::routing::Departments;
@@ -89,7 +90,7 @@ async fn answer(
     let app = state.clone();
     db(state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
-        let checked = workflow_db::resident_check(
+        let checked = moves::resident_check(
             conn,
             &snapshot,
             ResidentCheck {

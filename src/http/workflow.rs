@@ -10,7 +10,7 @@ use super::body::read_submission;
 use super::error::ErrorBody;
 use super::filing::{clean_photos, store_photos};
 use super::{auth, db, parse_json, ApiError, AppState};
-use crate::db::workflow::{self as workflow_db, Move, MoveError};
+use crate::app::moves::{self, Move, MoveError};
 use crate::reports::ReportStatus;
 use crate::workflow::{Action, Actor, Command, PauseReason, Refusal, Role};
 
@@ -157,7 +157,7 @@ pub async fn act(
             department,
             original: input.original,
         };
-        let moved = workflow_db::apply(
+        let moved = moves::apply(
             conn,
             &snapshot,
             Move {

@@ -4,6 +4,7 @@
 //! templates, the transports, the dispatcher that drains the outbox, and the
 //! signed links in messages (one-click unsubscribe, the resident's check).
 
+pub mod audience;
 pub mod dispatcher;
 pub mod links;
 pub mod templates;

@@ -19,6 +19,7 @@ use chrono::NaiveDateTime;
 
 use super::calendar::{Interval, Target, WorkCalendar};
 use crate::reports::ReportStatus;
+use crate::workflow::Audience;
 
 /// A category's SLA policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +97,56 @@ pub fn level_name(level: u32) -> &'static str {
         0 => "the crew",
         1 => "the department's supervisors",
         _ => "the city's supervisors",
+    }
+}
+
+/// What a recorded mark says in the report's history, and who hears of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub note: String,
+    pub audiences: &'static [Audience],
+    /// Residents see breaches in the history; warnings and escalations are
+    /// the city's own business.
+    pub public: bool,
+    /// The escalation level the report reaches (at least).
+    pub escalation_level: Option<u32>,
+}
+
+/// The notice of a mark of `stage` whose moment was `due_at`: warnings and
+/// breaches go to the crew and the department, the first escalation to the
+/// department's supervisors, any further one to the city's.
+pub fn notice(stage: Stage, mark: Mark, due_at: NaiveDateTime) -> Notice {
+    use Audience::{Assignee, CitySupervisors, Department, Supervisors};
+    let stage = stage.as_str();
+    let (note, audiences, escalation_level): (String, &'static [Audience], _) = match mark {
+        Mark::Warning(p) => (
+            format!("{p}% of the {stage} target used"),
+            &[Assignee, Department],
+            None,
+        ),
+        Mark::Breach => (
+            format!("the {stage} deadline passed at {due_at}"),
+            &[Assignee, Department],
+            None,
+        ),
+        Mark::Escalation(level) => (
+            format!(
+                "{stage} overdue: escalated to level {level}, {}",
+                level_name(level)
+            ),
+            if level == 1 {
+                &[Supervisors]
+            } else {
+                &[CitySupervisors]
+            },
+            Some(level),
+        ),
+    };
+    Notice {
+        note,
+        audiences,
+        public: mark == Mark::Breach,
+        escalation_level,
     }
 }
 
@@ -316,4 +367,40 @@ pub fn standing(
         days_left: deadline.map_or(0, |d| days(d - now + chrono::TimeDelta::hours(23))),
         breached: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workflow::Audience::*;
+
+    #[test]
+    fn warnings_and_breaches_go_to_the_crew_escalations_up_the_tree() {
+        let due = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
+            .and_then(|d| d.and_hms_opt(18, 0, 0))
+            .expect("a date");
+        let warning = notice(Stage::Answer, Mark::Warning(75), due);
+        assert_eq!(warning.note, "75% of the answer target used");
+        assert_eq!(warning.audiences, &[Assignee, Department]);
+        assert!(!warning.public);
+
+        let breach = notice(Stage::Fix, Mark::Breach, due);
+        assert_eq!(
+            breach.note,
+            "the fix deadline passed at 2026-03-02 18:00:00"
+        );
+        assert!(breach.public, "residents see a missed deadline");
+        assert_eq!(breach.escalation_level, None);
+
+        let first = notice(Stage::Answer, Mark::Escalation(1), due);
+        assert_eq!(first.audiences, &[Supervisors]);
+        assert_eq!(first.escalation_level, Some(1));
+        assert_eq!(
+            first.note,
+            "answer overdue: escalated to level 1, the department's supervisors"
+        );
+        let second = notice(Stage::Answer, Mark::Escalation(2), due);
+        assert_eq!(second.audiences, &[CitySupervisors]);
+        assert!(!second.public);
+    }
 }

@@ -109,6 +109,8 @@ pub enum Audience {
     /// The supervisors one level above the department's (the nearest
     /// department up the tree that has any).
     SupervisorsAbove,
+    /// The supervisors at the top of the department tree (the city's).
+    CitySupervisors,
 }
 
 /// One row of the table.

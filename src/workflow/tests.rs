@@ -667,3 +667,121 @@ fn available_moves_are_the_ones_decide_allows() {
     );
     assert!(available(&assigned, &actors[1], &c.departments).is_empty());
 }
+
+fn effects_of(case: &Case, action: Action, command: &Command, actor: &Actor, c: &City) -> Effects {
+    let transition = decide(case, action, command, actor, &c.departments).unwrap();
+    effects::effects(&transition, case, command, &c.departments)
+}
+
+use effects::{Assignee, Department, Effects};
+
+#[test]
+fn each_move_says_what_it_changes_and_the_note_it_leaves() {
+    let c = city();
+    let admin = actor(Role::Admin, None);
+    let command = full_command(&c);
+
+    let assign = effects_of(
+        &case(Assigned, c.housing),
+        Action::Assign,
+        &command,
+        &admin,
+        &c,
+    );
+    assert_eq!(assign.department, Department::Set(Some(c.roads)));
+    assert_eq!(assign.assignee, Assignee::Clear);
+    assert_eq!(assign.note.as_deref(), Some("assigned to roads"));
+    assert!(!assign.closes);
+
+    let back = effects_of(
+        &case(InProgress, c.housing),
+        Action::Return,
+        &command,
+        &admin,
+        &c,
+    );
+    assert_eq!(back.department, Department::Set(Some(c.triage)));
+
+    let take = effects_of(
+        &case(Assigned, c.housing),
+        Action::Take,
+        &command,
+        &admin,
+        &c,
+    );
+    assert_eq!(take.assignee, Assignee::Actor);
+    assert!(take.responded);
+
+    let pause = effects_of(
+        &case(InProgress, c.housing),
+        Action::Pause,
+        &command,
+        &admin,
+        &c,
+    );
+    let opened = pause.opens_pause.expect("a pause opens");
+    assert_eq!(opened.reason, PauseReason::SeasonalWork);
+    assert_eq!(
+        pause.note.as_deref(),
+        Some("seasonal_work, until 2026-04-01: причина")
+    );
+
+    let resume = effects_of(
+        &case(Paused, c.housing),
+        Action::Resume,
+        &command,
+        &admin,
+        &c,
+    );
+    assert!(resume.ends_pause);
+
+    let duplicate = effects_of(
+        &case(Moderation, c.triage),
+        Action::MarkDuplicate,
+        &command,
+        &admin,
+        &c,
+    );
+    assert_eq!(duplicate.duplicate_of, Some(17));
+    assert_eq!(duplicate.note.as_deref(), Some("duplicate of report 17"));
+
+    let reject = effects_of(
+        &case(Moderation, c.triage),
+        Action::Reject,
+        &command,
+        &admin,
+        &c,
+    );
+    assert!(
+        reject.closes,
+        "a rejection takes the report out of the city's hands"
+    );
+    assert_eq!(reject.note.as_deref(), Some("причина"));
+}
+
+#[test]
+fn the_last_refutation_clears_the_assignee_and_says_a_supervisor_answers() {
+    let c = city();
+    let reporter = Actor {
+        role: Role::Resident,
+        department: None,
+        is_reporter: true,
+    };
+    let command = Command {
+        reason: Some("не сделано".into()),
+        ..Command::default()
+    };
+    let mut resolved = case(Resolved, c.housing);
+    let first = effects_of(&resolved, Action::Refute, &command, &reporter, &c);
+    assert!(first.new_cycle && first.escalate);
+    assert_eq!(first.assignee, Assignee::Keep);
+    assert_eq!(first.note.as_deref(), Some("не сделано"));
+
+    resolved.refutations = 2;
+    let last = effects_of(&resolved, Action::Refute, &command, &reporter, &c);
+    assert_eq!(last.assignee, Assignee::Clear);
+    assert_eq!(
+        last.note.as_deref(),
+        Some("не сделано (refuted 3 times, the most allowed: a supervisor answers now)")
+    );
+}

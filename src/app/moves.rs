@@ -1,0 +1,340 @@
+//! Moving a report through the workflow: staff moves, the reporter's
+//! confirmation or refutation, a follower's answer, and the system's
+//! auto-confirmations. One move is one write transaction: the report is
+//! locked, whatever fell due before the move is recorded, `workflow`
+//! decides the move and its effects, and the report, its history event,
+//! the photos (already stored), the ledger entries and the messages are
+//! written together.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use super::clocks;
+use crate::db::catalog::CatalogSnapshot;
+use crate::db::reports::StoredPhoto;
+use crate::db::rows::{AttachmentRow, ReportCheckRow, ReportEventRow, ReportRow};
+use crate::db::{self, new_id, outbox, write_transaction, DbConnection, DbError};
+use crate::ledger::{Author, Draft, Kind, Resolution};
+use crate::notify::audience::Placement;
+use crate::reports::ReportStatus;
+use crate::workflow::{self, Action, Actor, Audience, Command, Refusal, Role};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MoveError {
+    #[error("there is no report {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A move as asked for.
+pub struct Move<'a> {
+    pub report_id: &'a str,
+    pub action: Action,
+    pub command: Command,
+    pub actor: Actor,
+    pub actor_id: Option<String>,
+    pub photos: Vec<StoredPhoto>,
+    pub now: NaiveDateTime,
+    /// How many answers a reporter may refute (`workflow.refutation_limit`).
+    pub refutation_limit: i32,
+}
+
+/// What a move did.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub number: i64,
+    pub from: ReportStatus,
+    pub to: ReportStatus,
+    pub event_id: String,
+}
+
+/// Where a report stands for its notifications.
+pub fn placement(report: &ReportRow) -> Placement<'_> {
+    Placement {
+        department: report.department_id.as_deref(),
+        assignee: report.assignee_id.as_deref(),
+    }
+}
+
+/// Applies one move.
+pub fn apply(
+    conn: &mut DbConnection,
+    snapshot: &CatalogSnapshot,
+    request: Move<'_>,
+) -> Result<Moved, MoveError> {
+    write_transaction(conn, |conn| {
+        let mut report = db::workflow::lock_report(conn, request.report_id)?
+            .ok_or_else(|| MoveError::NotFound(request.report_id.into()))?;
+        let plan = db::workflow::plan_of(snapshot, &report)?;
+        let departments = snapshot.map.departments();
+        let pauses = db::workflow::pauses_of(conn, &report)?;
+        let case = db::workflow::case_for_move(
+            &report,
+            plan,
+            &pauses,
+            request.now,
+            request.refutation_limit,
+        )?;
+        let from = case.status;
+        let transition = workflow::decide(
+            &case,
+            request.action,
+            &request.command,
+            &request.actor,
+            departments,
+        )?;
+        let now = request.now;
+        // Whatever fell due before this move is recorded first.
+        clocks::record_due_marks(conn, snapshot, std::slice::from_mut(&mut report), now)?;
+        let effects = workflow::effects::effects(&transition, &case, &request.command, departments);
+        let original = match effects.duplicate_of {
+            Some(number) => Some(
+                db::workflow::open_original(conn, number, &report.id)?.ok_or_else(|| {
+                    Refusal::Missing {
+                        field: "original",
+                        message: format!("report {number} is not another open report"),
+                    }
+                })?,
+            ),
+            None => None,
+        };
+        let actor_id = request.actor_id.as_deref();
+        db::workflow::record_effects(
+            conn,
+            &mut report,
+            &effects,
+            from,
+            actor_id,
+            original.as_ref(),
+            now,
+        )?;
+        report.status = transition.to.as_str().into();
+        report.updated_at = now;
+        let reading = clocks::read(conn, &report, plan, now)?;
+        db::workflow::store_clocks(&mut report, &reading, now);
+        db::workflow::save_move(conn, &report)?;
+
+        let event_id = new_id();
+        let note = effects.note;
+        let event = ReportEventRow {
+            id: event_id.clone(),
+            report_id: report.id.clone(),
+            actor_id: request.actor_id.clone(),
+            actor_role: request.actor.role.as_str().into(),
+            kind: transition.rule.event.into(),
+            from_status: Some(from.as_str().into()),
+            to_status: transition.to.as_str().into(),
+            note: note.clone(),
+            public: transition.rule.public,
+            created_at: now,
+        };
+        let photos: Vec<AttachmentRow> = request
+            .photos
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p.attachment(&report.id, &event_id, i, now))
+            .collect();
+        db::workflow::record_event(conn, &event, &photos)?;
+        let drafts = ledger_drafts(&report, &request, transition.rule.ledger);
+        db::ledger::append(conn, &drafts, now)?;
+
+        let staff = outbox::load_staff(conn, &[report.assignee_id.as_deref().unwrap_or("")])?;
+        let mut people = Vec::new();
+        for audience in transition.rule.notify {
+            people.extend(match audience {
+                Audience::Residents => outbox::residents(conn, &report.id)?,
+                staff_audience => staff.of(placement(&report), *staff_audience, departments),
+            });
+        }
+        let payload = json!({
+            "report": report.number,
+            "report_id": report.id,
+            "cycle": report.cycle,
+            "event": transition.rule.event,
+            "status": report.status,
+            "note": note,
+            "answer_due_at": report.answer_due_at,
+        });
+        let messages = outbox::messages(&event_id, transition.rule.event, people, &payload, now);
+        outbox::enqueue(conn, &messages)?;
+        Ok(Moved {
+            number: report.number,
+            from,
+            to: transition.to,
+            event_id,
+        })
+    })
+}
+
+/// The ledger entries of a move.
+fn ledger_drafts(report: &ReportRow, request: &Move<'_>, kinds: &[Kind]) -> Vec<Draft> {
+    let author = match (request.actor.role, &request.actor_id) {
+        (Role::System, _) | (_, None) => Author::System,
+        (Role::Resident, Some(id)) => Author::Resident(id.clone()),
+        (_, Some(id)) => Author::Staff(id.clone()),
+    };
+    Resolution {
+        report_id: report.id.clone(),
+        report_number: report.number,
+        author,
+        at: request.now,
+        text: (request.command.answer.clone()).or_else(|| request.command.reason.clone()),
+        photo_digests: request.photos.iter().map(|p| p.hash.clone()).collect(),
+    }
+    .drafts(kinds)
+}
+
+/// Reports auto-confirmed per batch.
+const AUTO_CONFIRM_BATCH: i64 = 500;
+
+/// Confirms every answer whose check window closed without the reporter's
+/// word, one report per transaction; how many. A report the reporter (or
+/// another instance) got to first is passed over.
+pub fn auto_confirm_due(
+    conn: &mut DbConnection,
+    snapshot: &CatalogSnapshot,
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let mut confirmed = 0;
+    loop {
+        let due = db::workflow::check_windows_closed(conn, now, AUTO_CONFIRM_BATCH)?;
+        for id in &due {
+            let moved = apply(
+                conn,
+                snapshot,
+                Move {
+                    report_id: id,
+                    action: Action::AutoConfirm,
+                    command: Command::default(),
+                    actor: Actor {
+                        role: Role::System,
+                        department: None,
+                        is_reporter: false,
+                    },
+                    actor_id: None,
+                    photos: Vec::new(),
+                    now,
+                    refutation_limit: i32::MAX,
+                },
+            );
+            match moved {
+                Ok(_) => confirmed += 1,
+                Err(MoveError::Refused(_) | MoveError::NotFound(_)) => {}
+                Err(MoveError::Db(e)) => return Err(e),
+            }
+        }
+        if (due.len() as i64) < AUTO_CONFIRM_BATCH {
+            return Ok(confirmed);
+        }
+    }
+}
+
+/// A resident's answer to the city's answer.
+pub struct ResidentCheck<'a> {
+    pub report_id: &'a str,
+    /// The answer cycle the resident was asked about (from a link); a link
+    /// from an earlier answer is refused.
+    pub cycle: Option<i32>,
+    pub user_id: String,
+    pub fixed: bool,
+    pub reason: Option<String>,
+    /// A refutation's photos (the reporter's only).
+    pub photos: Vec<StoredPhoto>,
+    pub now: NaiveDateTime,
+    pub refutation_limit: i32,
+}
+
+/// What a resident's answer did.
+#[derive(Debug, Clone)]
+pub enum Checked {
+    /// The reporter's answer moved the report.
+    Moved(Moved),
+    /// A follower's answer, counted (their latest answer per cycle counts).
+    Counted { number: i64 },
+}
+
+/// Records a resident's answer: the reporter's confirms or refutes the
+/// answer through the workflow; a follower's is counted.
+pub fn resident_check(
+    conn: &mut DbConnection,
+    snapshot: &CatalogSnapshot,
+    check: ResidentCheck<'_>,
+) -> Result<Checked, MoveError> {
+    let report = db::workflow::report(conn, check.report_id)?
+        .ok_or_else(|| MoveError::NotFound(check.report_id.into()))?;
+    if check.cycle.is_some_and(|c| c != report.cycle) {
+        return Err(Refusal::Closed(format!(
+            "this link is for an earlier answer to report {}; the report has moved on since",
+            report.number
+        ))
+        .into());
+    }
+    if report.reporter_id.as_deref() == Some(check.user_id.as_str()) {
+        let moved = apply(
+            conn,
+            snapshot,
+            Move {
+                report_id: check.report_id,
+                action: if check.fixed {
+                    Action::Confirm
+                } else {
+                    Action::Refute
+                },
+                command: Command {
+                    reason: check.reason,
+                    photos: check.photos.len(),
+                    ..Command::default()
+                },
+                actor: Actor {
+                    role: Role::Resident,
+                    department: None,
+                    is_reporter: true,
+                },
+                actor_id: Some(check.user_id),
+                photos: check.photos,
+                now: check.now,
+                refutation_limit: check.refutation_limit,
+            },
+        )?;
+        return Ok(Checked::Moved(moved));
+    }
+    if !db::workflow::follows(conn, &report.id, &check.user_id)? {
+        return Err(Refusal::Forbidden.into());
+    }
+    let status: ReportStatus = report
+        .status
+        .parse()
+        .map_err(|e| DbError::Corrupt(format!("report {}: {e}", report.number)))?;
+    if status != ReportStatus::Resolved {
+        return Err(Refusal::NotNow {
+            status,
+            action: Action::Confirm,
+        }
+        .into());
+    }
+    workflow::check_open(report.check_due_at, check.now)?;
+    if !check.photos.is_empty() {
+        return Err(Refusal::Missing {
+            field: "photos",
+            message: "only the reporter's refutation takes photos".into(),
+        }
+        .into());
+    }
+    db::workflow::record_check(
+        conn,
+        &ReportCheckRow {
+            report_id: report.id.clone(),
+            cycle: report.cycle,
+            user_id: check.user_id,
+            fixed: check.fixed,
+            reason: check.reason,
+            created_at: check.now,
+        },
+    )?;
+    Ok(Checked::Counted {
+        number: report.number,
+    })
+}
