@@ -13,10 +13,10 @@ use actix_web::{web, App, HttpServer};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
+use crate::app::writer::FilingWriter;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::checkpoint::Checkpointer;
-use crate::db::writer::FilingWriter;
 use crate::db::{self, DatabaseUrl, DbError, Pool};
 use crate::demo::{self, DemoError};
 use crate::http::{self, AppState, Metrics};

@@ -5,9 +5,11 @@
 //! parse and authorise before they call.
 
 pub mod clocks;
+pub mod filing;
 pub mod jobs;
 pub mod moves;
 pub mod operators;
+pub mod writer;
 
 use std::sync::Arc;
 

@@ -91,7 +91,6 @@ pub mod seed;
 pub mod sla;
 pub mod supervisor;
 pub mod workflow;
-pub mod writer;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 
-use super::filing::Upload;
+use crate::app::filing::Upload;
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};

@@ -15,9 +15,10 @@ use utoipa::ToSchema;
 
 use super::body::{is_multipart, read_parts, read_submission, MAX_JSON_BYTES};
 use super::error::ErrorBody;
-use super::filing::{clean_photos, store_photos, Upload};
+use super::filing::{clean_photos, store_photos};
 use super::html::{error_page, LinkPage};
 use super::{auth, db, parse_json, read_body, ApiError, AppState};
+use crate::app::filing::Upload;
 use crate::app::moves::{self, Checked, ResidentCheck};
 use crate::db::workflow as workflow_db;
 use crate::notify::links::CheckLink;

@@ -31,6 +31,13 @@ pub struct Idempotency {
     pub request_hash: String,
 }
 
+impl Idempotency {
+    /// The key as a filing writes it: (key hash, request hash).
+    pub fn record(&self) -> (String, String) {
+        (self.key_hash.clone(), self.request_hash.clone())
+    }
+}
+
 fn hex_digest(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {

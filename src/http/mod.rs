@@ -33,7 +33,7 @@ pub mod workflow;
 
 use actix_web::{get, web, HttpResponse};
 
-use crate::db::writer::FilingWriter;
+use crate::app::writer::FilingWriter;
 pub use error::ApiError;
 pub use metrics::Metrics;
 

@@ -20,11 +20,12 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use serde_json::{json, Value};
 
-use super::filing::{self, Channel};
+use super::filing;
 use super::filters::check_box;
 use super::idempotency::{self, Earlier, Idempotency};
 use super::{db, ApiError, AppState};
 use crate::access::api_key_digest;
+use crate::app::filing::Channel;
 use crate::db::catalog::FilingCategory;
 use crate::db::reports::{self as report_db, ReportFilter, ReportListing};
 use crate::db::rows::{AttachmentRow, ReportEventRow};
@@ -293,7 +294,7 @@ pub async fn post_resource(
     };
     let channel = Channel {
         source: "open311",
-        idempotency: idempotency.clone(),
+        idempotency: idempotency.as_ref().map(Idempotency::record),
         unknown_answers: UnknownAnswers::Ignore,
         answer_field: |code| format!("attribute[{code}]"),
         photo_field: |i| format!("media[{i}]"),

@@ -10,14 +10,14 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::filing::{self, Channel, Photos};
+use super::filing::file_photos;
 use super::html::{error_page, LinkPage};
 use super::{db, parse_json, ApiError, AppState};
-use crate::db::pending::{self as pending_db, PendingRow};
+use crate::app::filing::{self, Channel, Photos};
+use crate::db::pending as pending_db;
 use crate::db::reports::StoredPhoto;
 use crate::locale::Locale;
 use crate::media::CleanPhoto;
-use crate::reports::questions::UnknownAnswers;
 use crate::reports::{NewReport, ReportInput};
 
 /// The answer to a held filing.
@@ -30,17 +30,6 @@ pub struct HeldView {
     expires_at: chrono::NaiveDateTime,
 }
 
-/// How the JSON API's filings name things.
-pub fn api_channel() -> Channel {
-    Channel {
-        source: "api",
-        idempotency: None,
-        unknown_answers: UnknownAnswers::Reject,
-        answer_field: |code| format!("answers.{code}"),
-        photo_field: |i| format!("photos[{i}]"),
-    }
-}
-
 /// Checks a report as filing would, keeps it and its photos, and emails
 /// the link that confirms it.
 pub async fn hold(
@@ -50,47 +39,12 @@ pub async fn hold(
     photos: Vec<CleanPhoto>,
     lasts: chrono::TimeDelta,
 ) -> Result<HeldView, ApiError> {
-    let reporter = report
-        .reporter
-        .clone()
-        .ok_or_else(|| ApiError::invalid("reporter", "is required"))?;
     let text =
         String::from_utf8(body).map_err(|_| ApiError::invalid("body", "is not UTF-8 text"))?;
     let now = state.clock.now();
     let app = state.clone();
-    let expires_at = now + lasts;
-    db(state, move |conn| {
-        let email = reporter.email.as_str();
-        let today = crate::limits::local_day(now, app.time_zone);
-        let held = pending_db::held_since(conn, email, today.start)?;
-        filing::within_daily_limit(&app, conn, email, held, now)?;
-        // The checks filing makes, so that confirming cannot fail on the
-        // report itself; the record they give is not written.
-        let record = filing::check(
-            &app,
-            conn,
-            report,
-            Photos::Clean(photos),
-            api_channel(),
-            now,
-        )?;
-        let photos =
-            serde_json::to_string(&record.photos).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        pending_db::hold(
-            conn,
-            &PendingRow {
-                id: crate::db::new_id(),
-                email: email.to_string(),
-                locale: reporter.locale.map_or("ru", Locale::code).to_string(),
-                report: text,
-                photos,
-                created_at: now,
-                expires_at,
-                confirmed_at: None,
-                report_id: None,
-            },
-        )?;
-        Ok(())
+    let expires_at = db(state, move |conn| {
+        Ok(filing::hold(&app, conn, text, report, photos, lasts, now)?)
     })
     .await?;
     Ok(HeldView {
@@ -161,11 +115,11 @@ async fn file_held(state: &web::Data<AppState>, token: &str) -> Result<(i64, Str
         let report = NewReport::parse(input)?.in_language(Locale::exact(&held.locale));
         let photos: Vec<StoredPhoto> =
             serde_json::from_str(&held.photos).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        filing::file_photos(
+        file_photos(
             state,
             move |_, _| Ok(report),
             Photos::Stored(photos),
-            api_channel(),
+            Channel::api(),
         )
         .await
     }

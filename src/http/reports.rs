@@ -16,6 +16,7 @@ use super::filters::{non_empty, parse_count, FilterParams};
 use super::idempotency::{self, Earlier, Idempotency};
 use super::pending;
 use super::{db, parse_json, ApiError, AppState};
+use crate::app::filing::Channel;
 use crate::db::reports::{FiledReport, Nearby, ReportDetail, ReportListing, Support};
 use crate::db::rows::{AttachmentRow, ReportPauseRow, ReportRow};
 use crate::db::workflow as workflow_db;
@@ -149,8 +150,8 @@ pub async fn create(
         let held = pending::hold(&state, body, report, photos, lasts).await?;
         return answer(&state, key.as_ref(), StatusCode::ACCEPTED, &held, None).await;
     }
-    let mut channel = pending::api_channel();
-    channel.idempotency = key.clone();
+    let mut channel = Channel::api();
+    channel.idempotency = key.as_ref().map(Idempotency::record);
     let filed = match filing::file(&state, report, uploads, channel).await {
         Ok(filed) => filed,
         Err(e) => {

@@ -7,7 +7,9 @@
 //! one commit instead of a dozen statements and a commit per report, and a
 //! filing crosses threads once: from the request to the writer and back. Each filing is answered only
 //! after its transaction committed. If a batch fails, its filings are written
-//! one by one, so one bad filing never sinks the others.
+//! one by one, so one bad filing never sinks the others. The checks are
+//! `app::filing::check`, given by the caller with whatever of its own must
+//! run first (an Open311 key).
 //!
 //! SQLite has one writer at a time, so one thread is all it can use. On
 //! PostgreSQL several threads (`database.filing_writers`) take batches from
@@ -20,8 +22,8 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::reports::{file_batch, nearby_open_all, FiledReport, FilingRecord, Nearby, Probe};
-use super::{DbConnection, DbError, Pool};
+use crate::db::reports::{file_batch, nearby_open_all, FiledReport, FilingRecord, Nearby, Probe};
+use crate::db::{checkout, DbConnection, DbError, Pool};
 
 pub const MAX_BATCH: usize = 64;
 
@@ -109,7 +111,7 @@ fn next_batch<E>(queue: &Mutex<mpsc::Receiver<Job<E>>>) -> Option<Vec<Job<E>>> {
 }
 
 fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
-    let mut conn = match super::checkout(pool) {
+    let mut conn = match checkout(pool) {
         Ok(conn) => conn,
         Err(e) => return unavailable(batch.into_iter().map(|job| job.reply), &e.to_string()),
     };
