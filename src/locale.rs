@@ -57,6 +57,16 @@ impl Locale {
     }
 }
 
+/// The English name in English (`lang` "en") (when there is one), else the
+/// Russian.
+pub fn pick<'a>(lang: &str, ru: &'a str, en: &'a str) -> &'a str {
+    if lang == "en" && !en.is_empty() {
+        en
+    } else {
+        ru
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Locale;

@@ -76,3 +76,60 @@ fn every_module_script_and_folder_is_in_the_layout() {
         "docs/layout.md does not name {missing:?}"
     );
 }
+
+/// Copies the sources and the layer check to a scratch tree, changes one
+/// file there and runs the check: (its exit code, what it printed).
+fn check_layers_after(change: &str, line: &str) -> (i32, String) {
+    let scratch = tempfile::tempdir().unwrap();
+    let copy = std::process::Command::new("cp")
+        .args(["-r", "src", "scripts"])
+        .arg(scratch.path())
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    let file = scratch.path().join(change);
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(line);
+    std::fs::write(&file, text).unwrap();
+    let run = std::process::Command::new("bash")
+        .arg(scratch.path().join("scripts/check-layers"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&run.stdout).into_owned();
+    (run.status.code().unwrap_or(-1), said)
+}
+
+#[test]
+fn the_layer_check_passes_and_names_a_domain_module_that_imports_diesel() {
+    let (code, said) = check_layers_after("src/lib.rs", "\n");
+    assert_eq!(code, 0, "{said}");
+
+    let (code, said) = check_layers_after("src/sla/mod.rs", "\nuse diesel::prelude::*;\n");
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("src/sla/mod.rs"), "{said}");
+    assert!(said.contains("use diesel::prelude::*;"), "{said}");
+
+    let (code, said) = check_layers_after("src/http/map.rs", "\nuse diesel::prelude::*;\n");
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("http/ uses diesel"), "{said}");
+}
+
+#[test]
+fn the_layer_check_names_an_import_circle() {
+    let (code, said) = check_layers_after(
+        "src/db/supervisor.rs",
+        "\nfn _one_way() {\n    let _ = super::outbox::ALL;\n}\n",
+    );
+    // outbox does not import supervisor: no circle yet.
+    assert_eq!(code, 0, "{said}");
+    let (code, said) = check_layers_after(
+        "src/db/catalog.rs",
+        "\nfn _circle() {\n    let _ = super::sla::lease_due;\n}\n",
+    );
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains("import circle: db/catalog -> db/sla -> db/catalog"),
+        "{said}"
+    );
+}

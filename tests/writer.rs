@@ -8,7 +8,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use gorod::app::writer::FilingWriter;
-use gorod::db::reports::{self as report_db, FilingRecord, Probe};
+use gorod::db::filing as report_db;
+use gorod::db::filing::{FilingRecord, Probe};
 use gorod::db::{catalog, DbConnection, DbError};
 use gorod::reports::{NewReport, ReportInput, ReporterInput};
 

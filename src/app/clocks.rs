@@ -8,10 +8,10 @@
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use super::moves::placement;
 use crate::db::catalog::CatalogSnapshot;
 use crate::db::rows::{ReportEventRow, ReportPauseRow, ReportRow, SlaMarkRow};
 use crate::db::{self, new_id, outbox, write_transaction, DbConnection, DbError};
+use crate::notify::audience::Placement;
 use crate::sla::schedule::{self, ClockReading, Stage};
 use crate::sla::SlaPlan;
 
@@ -33,6 +33,14 @@ pub fn read(
         now,
         |stage: Stage, mark| recorded.contains(&(stage.as_str().to_string(), mark.code())),
     ))
+}
+
+/// Where a report stands for its notifications.
+pub fn placement(report: &ReportRow) -> Placement<'_> {
+    Placement {
+        department: report.department_id.as_deref(),
+        assignee: report.assignee_id.as_deref(),
+    }
 }
 
 /// What one scanner pass did.

@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDateTime, TimeDelta};
 
 use super::Services;
+use crate::db::filing::{FiledReport, FilingRecord, Nearby, StoredPhoto};
 use crate::db::pending::{self as pending_db, PendingRow};
-use crate::db::reports::{FiledReport, FilingRecord, Nearby, StoredPhoto};
 use crate::db::{self, DbConnection, DbError};
 use crate::limits::Window;
 use crate::locale::Locale;

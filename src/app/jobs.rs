@@ -6,8 +6,9 @@
 //!   instance: each takes its own batch of due reports (`SKIP LOCKED`),
 //!   each mark is recorded once.
 //! - [`checkpoint`]: a signed checkpoint of the ledger, now or when due.
-//! - [`queue_digests`]: the supervisors' daily digests (queued once per day
-//!   and supervisor, whoever queues them).
+//! - [`queue_digests`]: the supervisors' daily digests — each supervisor's
+//!   departments' reports at risk and breached — queued once per day and
+//!   supervisor, whoever queues them.
 //! - [`housekeep`]: forgetting what expired, the due checkpoint and the
 //!   day's digests, run after a pass by the one instance that holds the
 //!   housekeeping [`Lease`].
@@ -25,8 +26,10 @@ use chrono::{NaiveDate, NaiveDateTime, TimeDelta, Timelike};
 use super::clocks::ScanSummary;
 use super::Services;
 use crate::db::ledger::CheckpointError;
+use crate::db::supervisor::Risk;
 use crate::db::{self, operations, DbConnection, DbError};
 use crate::ledger::Checkpoint;
+use serde_json::json;
 
 /// How long an idempotency key's answer is kept.
 pub const IDEMPOTENCY_KEPT: TimeDelta = TimeDelta::hours(24);
@@ -120,7 +123,38 @@ pub fn queue_digests(
     now: NaiveDateTime,
 ) -> Result<usize, DbError> {
     let snapshot = services.catalog_snapshot(conn)?;
-    db::outbox::queue_digests(conn, day, snapshot.map.departments(), now)
+    let tree = snapshot.map.departments();
+    let supervisors = db::outbox::supervisors(conn)?;
+    if supervisors.is_empty() {
+        return Ok(0);
+    }
+    let watched = db::supervisor::watched(conn, &Default::default())?;
+    let key = format!("digest:{day}");
+    let mut queued = 0;
+    for (department, email, locale) in supervisors {
+        let Some(own) = department.and_then(|d| uuid::Uuid::parse_str(&d).ok()) else {
+            continue;
+        };
+        let (mut at_risk, mut breached) = (Vec::new(), Vec::new());
+        for w in &watched {
+            let department = w.report.department_id.as_deref();
+            let within = department
+                .and_then(|d| uuid::Uuid::parse_str(d).ok())
+                .is_some_and(|d| tree.depth_below(d, own).is_some());
+            if !within {
+                continue;
+            }
+            let item = json!({"report": w.report.number, "due_at": w.report.answer_due_at});
+            match w.risk {
+                Risk::AtRisk => at_risk.push(item),
+                Risk::Breached => breached.push(item),
+            }
+        }
+        let payload = json!({"day": day, "at_risk": at_risk, "breached": breached});
+        queued +=
+            db::outbox::queue_scheduled(conn, &key, "digest", (email, locale), &payload, now)?;
+    }
+    Ok(queued)
 }
 
 /// The city's local date at `now`.

@@ -9,13 +9,12 @@
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use super::clocks;
+use super::clocks::{self, placement};
 use crate::db::catalog::CatalogSnapshot;
-use crate::db::reports::StoredPhoto;
+use crate::db::filing::StoredPhoto;
 use crate::db::rows::{AttachmentRow, ReportCheckRow, ReportEventRow, ReportRow};
 use crate::db::{self, new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::ledger::{Author, Draft, Kind, Resolution};
-use crate::notify::audience::Placement;
 use crate::reports::ReportStatus;
 use crate::workflow::{self, Action, Actor, Audience, Command, Refusal, Role};
 
@@ -49,14 +48,6 @@ pub struct Moved {
     pub from: ReportStatus,
     pub to: ReportStatus,
     pub event_id: String,
-}
-
-/// Where a report stands for its notifications.
-pub fn placement(report: &ReportRow) -> Placement<'_> {
-    Placement {
-        department: report.department_id.as_deref(),
-        assignee: report.assignee_id.as_deref(),
-    }
 }
 
 /// Applies one move.

@@ -22,7 +22,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use crate::db::reports::{file_batch, nearby_open_all, FiledReport, FilingRecord, Nearby, Probe};
+use crate::db::filing::{file_batch, nearby_open_all, FiledReport, FilingRecord, Nearby, Probe};
 use crate::db::{checkout, DbConnection, DbError, Pool};
 
 pub const MAX_BATCH: usize = 64;

@@ -10,8 +10,8 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde_json::json;
 
+use super::filing::find_or_create_user;
 use super::outbox::send_account_message;
-use super::reports::find_or_create_user;
 use super::rows::UserRow;
 use super::schema::{account_tokens, accounts, sessions, users};
 use super::{new_id, write_transaction, DbConnection, DbError};

@@ -16,7 +16,6 @@ use super::schema::{
 };
 use super::{new_id, DbConnection, DbError};
 use crate::notify::audience::Staff;
-use crate::routing::Departments;
 
 /// A deterministic Message-ID for (event, recipient): a retry of the same
 /// message carries the same id.
@@ -439,69 +438,37 @@ pub fn remind_checks(
     })
 }
 
-/// Queues each supervisor's digest of `day` (a local date): their
-/// departments' open reports at risk and breached. A digest already queued
-/// for that day and supervisor is not queued again (its Message-ID is the
-/// same), so every instance may try. How many digests were queued.
-pub fn queue_digests(
+/// Every supervisor: (their department, email, locale).
+pub fn supervisors(
     conn: &mut DbConnection,
-    day: chrono::NaiveDate,
-    tree: &Departments,
-    now: NaiveDateTime,
-) -> Result<usize, DbError> {
-    let supervisors: Vec<(Option<String>, String, String)> = users::table
+) -> Result<Vec<(Option<String>, String, String)>, DbError> {
+    Ok(users::table
         .filter(users::role.eq("supervisor"))
         .select((users::department_id, users::email, users::locale))
-        .load(conn)?;
-    if supervisors.is_empty() {
+        .load(conn)?)
+}
+
+/// Queues a scheduled message (a digest) to one recipient unless they
+/// opted out of all mail or it is queued already (the same `key` and
+/// recipient make the same Message-ID); how many were queued (0 or 1).
+pub fn queue_scheduled(
+    conn: &mut DbConnection,
+    key: &str,
+    template: &str,
+    recipient: (String, String),
+    payload: &Value,
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let Some(row) = keyed_messages(key, None, template, vec![recipient], payload, now)
+        .into_iter()
+        .next()
+    else {
+        return Ok(0);
+    };
+    if is_opted_out(conn, &row.recipient)? {
         return Ok(0);
     }
-    let watched = super::supervisor::watched(conn, &Default::default())?;
-    let key = format!("digest:{day}");
-    let mut queued = 0;
-    for (department, email, locale) in supervisors {
-        let Some(own) = department.and_then(|d| uuid::Uuid::parse_str(&d).ok()) else {
-            continue;
-        };
-        let mut at_risk = Vec::new();
-        let mut breached = Vec::new();
-        for w in &watched {
-            let mut current = w
-                .report
-                .department_id
-                .as_deref()
-                .and_then(|d| uuid::Uuid::parse_str(d).ok());
-            let mut within = false;
-            while let Some(d) = current {
-                if d == own {
-                    within = true;
-                    break;
-                }
-                current = tree.parent(d);
-            }
-            if !within {
-                continue;
-            }
-            let item = serde_json::json!({
-                "report": w.report.number,
-                "due_at": w.report.answer_due_at,
-            });
-            match w.risk {
-                super::supervisor::Risk::AtRisk => at_risk.push(item),
-                super::supervisor::Risk::Breached => breached.push(item),
-            }
-        }
-        let payload = serde_json::json!({"day": day, "at_risk": at_risk, "breached": breached});
-        let rows = keyed_messages(&key, None, "digest", vec![(email, locale)], &payload, now);
-        let row = rows.first().cloned();
-        if let Some(row) = row {
-            if is_opted_out(conn, &row.recipient)? {
-                continue;
-            }
-            queued += insert_or_ignore!(conn, outbox::table, &row);
-        }
-    }
-    Ok(queued)
+    Ok(insert_or_ignore!(conn, outbox::table, &row))
 }
 
 fn is_opted_out(conn: &mut DbConnection, email: &str) -> Result<bool, DbError> {

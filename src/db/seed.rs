@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::reports::numbers_after;
+use super::filing::numbers_after;
 use super::schema::*;
 use super::{write_transaction, DbConnection, DbError};
 use crate::demo::DemoCity;

@@ -1,92 +1,16 @@
-//! SLA policies and calendars as the clocks use them.
+//! What the SLA clocks read and write: due reports leased for a scan, their
+//! pauses and recorded marks, the marks written; and the city's policies
+//! and calendars changed (read as plans by `catalog`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
-use chrono::NaiveTime;
 use diesel::prelude::*;
 
 use super::rows::{CalendarDayRow, CalendarRow, SlaPolicyRow};
 use super::schema::{calendar_days, calendars, sla_policies};
 use super::{write_transaction, DbConnection, DbError};
-use crate::sla::calendar::{Target, WorkCalendar};
-use crate::sla::schedule::{parse_percents, Policy};
-use crate::sla::{parse_weekdays, CalendarDay, SlaPlan};
-
-/// Every policy with its calendar, by policy id.
-pub fn load_plans(conn: &mut DbConnection) -> Result<HashMap<String, Arc<SlaPlan>>, DbError> {
-    let policies = sla_policies::table
-        .select(SlaPolicyRow::as_select())
-        .load(conn)?;
-    let calendars: HashMap<String, CalendarRow> = calendars::table
-        .select(CalendarRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|c| (c.id.clone(), c))
-        .collect();
-    let mut days: HashMap<String, Vec<CalendarDay>> = HashMap::new();
-    for d in calendar_days::table
-        .select(CalendarDayRow::as_select())
-        .load(conn)?
-    {
-        let kind = d.kind.parse().map_err(DbError::Corrupt)?;
-        days.entry(d.calendar_id).or_default().push(CalendarDay {
-            day: d.day,
-            kind,
-            note: d.note,
-        });
-    }
-    policies
-        .into_iter()
-        .map(|p| {
-            let calendar = calendars
-                .get(&p.calendar_id)
-                .ok_or_else(|| DbError::Corrupt(format!("policy '{}' has no calendar", p.code)))?;
-            let plan = SlaPlan {
-                policy_code: p.code.clone(),
-                policy: policy(&p).map_err(|e| corrupt("policy", &p.code, e))?,
-                calendar: work_calendar(calendar, days.get(&calendar.id).map_or(&[], |d| d))
-                    .map_err(|e| corrupt("calendar", &calendar.code, e))?,
-            };
-            Ok((p.id, Arc::new(plan)))
-        })
-        .collect()
-}
-
-fn corrupt(what: &str, code: &str, e: String) -> DbError {
-    DbError::Corrupt(format!("{what} '{code}': {e}"))
-}
-
-pub fn policy(p: &SlaPolicyRow) -> Result<Policy, String> {
-    Ok(Policy {
-        moderation: Target::parse(&p.moderation_unit, p.moderation_days)?,
-        answer: Target::parse(&p.answer_unit, p.answer_days)?,
-        fix: p
-            .fix_days
-            .map(|n| Target::parse(&p.fix_unit, n))
-            .transpose()?,
-        resident_check: Target::parse("calendar_days", p.resident_check_days)?,
-        warn_percents: parse_percents(&p.warn_percents)?,
-        escalation_percents: parse_percents(&p.escalation_percents)?,
-    })
-}
-
-pub fn work_calendar(c: &CalendarRow, days: &[CalendarDay]) -> Result<WorkCalendar, String> {
-    let time = |t: &str| {
-        NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| format!("'{t}' is not a time (HH:MM)"))
-    };
-    let zone = c
-        .time_zone
-        .parse()
-        .map_err(|_| format!("'{}' is not a time zone", c.time_zone))?;
-    WorkCalendar::new(
-        zone,
-        parse_weekdays(&c.weekly_days_off)?,
-        time(&c.work_starts)?,
-        time(&c.work_ends)?,
-        days,
-    )
-}
+use crate::sla::calendar::Target;
+use crate::sla::schedule::Policy;
 
 /// Reports whose `next_sla_at` has come (at most `limit`, the earliest
 /// first). On PostgreSQL they are leased with `FOR UPDATE SKIP LOCKED`

@@ -292,7 +292,7 @@ pub async fn put_calendar(
         chrono::NaiveTime::parse_from_str(time, "%H:%M")
             .map_err(|_| ApiError::invalid(field, format!("'{time}' is not a time (HH:MM)")))?;
     }
-    crate::db::sla::work_calendar(&row, &[]).map_err(|e| ApiError::invalid("work_ends", e))?;
+    crate::db::catalog::work_calendar(&row, &[]).map_err(|e| ApiError::invalid("work_ends", e))?;
     let now = state.clock.now();
     let key = code.clone();
     let (marked, before, after) = db(&state, move |conn| {

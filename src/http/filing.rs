@@ -7,7 +7,7 @@ use actix_web::web;
 
 use super::{ApiError, AppState};
 use crate::app::filing::{self, Channel, Filed, FilingError, Photos, Upload};
-use crate::db::reports::StoredPhoto;
+use crate::db::filing::StoredPhoto;
 use crate::db::DbConnection;
 use crate::media::CleanPhoto;
 use crate::reports::NewReport;

@@ -17,7 +17,8 @@ use super::idempotency::{self, Earlier, Idempotency};
 use super::pending;
 use super::{db, parse_json, ApiError, AppState};
 use crate::app::filing::Channel;
-use crate::db::reports::{FiledReport, Nearby, ReportDetail, ReportListing, Support};
+use crate::db::filing::{FiledReport, Nearby};
+use crate::db::reports::{ReportDetail, ReportListing, Support};
 use crate::db::rows::{AttachmentRow, ReportPauseRow, ReportRow};
 use crate::db::workflow as workflow_db;
 use crate::db::{catalog, reports as report_db};
@@ -300,13 +301,13 @@ pub async fn nearby(
                 format!("'{code}' is not a category of this city"),
             )
         })?;
-        let probe = report_db::Probe {
+        let probe = crate::db::filing::Probe {
             category_id: category.routing.id.to_string(),
             lat: location.lat(),
             lon: location.lon(),
             radius_m: category.duplicate_radius_m,
         };
-        Ok(report_db::nearby_open(conn, &probe)?)
+        Ok(crate::db::filing::nearby_open(conn, &probe)?)
     })
     .await?;
     let views: Vec<CandidateView> = found
@@ -379,7 +380,7 @@ fn report_id(id: &str) -> Result<String, ApiError> {
 impl Names {
     /// The English name for `en` (when there is one), else the Russian.
     pub fn pick(&self, lang: &str) -> &str {
-        super::pages::pick(lang, &self.ru, &self.en)
+        crate::locale::pick(lang, &self.ru, &self.en)
     }
 }
 

@@ -171,15 +171,7 @@ impl<T: Copy> Value<T> for &&T {
     }
 }
 
-/// The English name on English pages (when there is one), else the
-/// Russian.
-pub fn pick<'a>(lang: &str, ru: &'a str, en: &'a str) -> &'a str {
-    if lang == "en" && !en.is_empty() {
-        en
-    } else {
-        ru
-    }
-}
+pub use crate::locale::pick;
 
 fn urlencode(text: &str) -> String {
     serde_urlencoded::to_string([("", text)])

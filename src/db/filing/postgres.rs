@@ -27,9 +27,9 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Text};
 use diesel::PgConnection;
 
-use super::reports::FilingRows;
-use super::rows::{ReportRow, UserRow};
 use super::DbError;
+use super::FilingRows;
+use crate::db::rows::{ReportRow, UserRow};
 use crate::reports::ReportStatus;
 
 /// Implements what diesel needs to run a hand-written statement and keep it
