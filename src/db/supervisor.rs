@@ -17,43 +17,9 @@ use super::reports::{filtered, listings, ReportFilter, ReportListing};
 use super::rows::ReportRow;
 use super::schema::{categories, departments, report_events, reports, service_areas, sla_marks};
 use super::{DbConnection, DbError};
-use crate::reports::ReportStatus;
 use crate::sla::stats::Outcome;
-
-/// Statuses in which a report is in the city's hands.
-pub const IN_HAND: [ReportStatus; 6] = [
-    ReportStatus::Moderation,
-    ReportStatus::Assigned,
-    ReportStatus::InProgress,
-    ReportStatus::Paused,
-    ReportStatus::Returned,
-    ReportStatus::Reopened,
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Risk {
-    AtRisk,
-    Breached,
-}
-
-impl Risk {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Risk::AtRisk => "at_risk",
-            Risk::Breached => "breached",
-        }
-    }
-}
-
-/// The risk an SLA mark records: a warning puts a report at risk, the breach
-/// breaches it; escalations follow breaches and add nothing.
-fn risk_of_mark(mark: &str) -> Option<Risk> {
-    match mark {
-        "breach" => Some(Risk::Breached),
-        m if m.starts_with("warning_") => Some(Risk::AtRisk),
-        _ => None,
-    }
-}
+use crate::sla::watch::{current_due as due, stage_still_relevant};
+pub use crate::sla::watch::{Risk, IN_HAND};
 
 /// An open report under watch.
 #[derive(Debug, Clone)]
@@ -86,7 +52,7 @@ pub fn watched(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Wat
         .load(conn)?;
     let mut worst: HashMap<String, (Risk, String)> = HashMap::new();
     for (id, stage, mark) in marks {
-        let Some(risk) = risk_of_mark(&mark) else {
+        let Some(risk) = Risk::of_mark(&mark) else {
             continue;
         };
         let entry = worst.entry(id).or_insert((risk, stage.clone()));
@@ -106,8 +72,8 @@ pub fn watched(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Wat
             let Some((risk, stage)) = worst.get(&report.id).cloned() else {
                 continue;
             };
-            if stage == "moderation" && report.status != ReportStatus::Moderation.as_str() {
-                continue; // moderation is over; its marks are history
+            if !stage_still_relevant(&stage, &report.status) {
+                continue;
             }
             let code = |id: &Option<String>| id.as_ref().and_then(|i| codes.get(i).cloned());
             list.push(Watched {
@@ -129,14 +95,14 @@ pub fn watched(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Wat
     Ok(list)
 }
 
-/// The deadline of the stage a report is in: moderation while in
-/// moderation, else the fix target when the policy has one, else the answer.
+/// The deadline a report is working towards (`sla::watch::current_due`).
 pub fn current_due(report: &ReportRow) -> Option<NaiveDateTime> {
-    if report.status == ReportStatus::Moderation.as_str() {
-        report.moderation_due_at
-    } else {
-        report.fix_due_at.or(report.answer_due_at)
-    }
+    due(
+        &report.status,
+        report.moderation_due_at,
+        report.fix_due_at,
+        report.answer_due_at,
+    )
 }
 
 /// A department's work list: the open reports matching `filter` in the
@@ -215,7 +181,7 @@ pub fn marks_since(
         .filter(|(id, _, _)| wanted.contains(id))
         .map(|(_, at, mark)| (at, mark));
     Ok(rows
-        .filter_map(|(at, mark)| risk_of_mark(&mark).map(|risk| (at, risk)))
+        .filter_map(|(at, mark)| Risk::of_mark(&mark).map(|risk| (at, risk)))
         .collect())
 }
 

@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod schedule;
 pub mod stats;
+pub mod watch;
 
 use std::fmt;
 use std::str::FromStr;
