@@ -197,7 +197,7 @@ impl Application {
             limits: settings.limits.clone(),
         };
         let state = web::Data::new(AppState {
-            services,
+            services: std::sync::Arc::new(services),
             writer: FilingWriter::start(pool.clone(), filing_writers(&settings.database))
                 .map_err(StartupError::Writer)?,
             open311_posts: Default::default(),

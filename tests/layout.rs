@@ -113,6 +113,14 @@ fn the_layer_check_passes_and_names_a_domain_module_that_imports_diesel() {
     let (code, said) = check_layers_after("src/http/map.rs", "\nuse diesel::prelude::*;\n");
     assert_eq!(code, 1, "{said}");
     assert!(said.contains("http/ uses diesel"), "{said}");
+
+    let (code, said) = check_layers_after(
+        "src/http/health.rs",
+        "\nfn _around() {\n    let _ = crate::db::health::suspected();\n}\n",
+    );
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("http/ reaches into db/"), "{said}");
+    assert!(said.contains("src/http/health.rs"), "{said}");
 }
 
 #[test]

@@ -296,3 +296,23 @@ pub fn hold(
     )?;
     Ok(expires_at)
 }
+
+/// Takes a held filing to file it, once (another confirmation of the same
+/// link finds nothing); `None` when it was filed already or has expired.
+pub fn claim_held(
+    services: &Services,
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<PendingRow>, DbError> {
+    pending_db::claim(conn, id, services.clock.now())
+}
+
+/// A claimed held filing became the report `report_id`.
+pub fn settle_held(conn: &mut DbConnection, id: &str, report_id: &str) -> Result<(), DbError> {
+    pending_db::settle(conn, id, report_id)
+}
+
+/// A claimed held filing was refused: it waits again for its link.
+pub fn release_held(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
+    pending_db::release(conn, id)
+}

@@ -4,20 +4,52 @@
 //! services; callers (the HTTP handlers, the command line, background jobs)
 //! parse and authorise before they call.
 
+pub mod access;
+pub mod accounts;
+pub mod audit;
+pub mod catalogue;
 pub mod clocks;
 pub mod filing;
+pub mod health;
+pub mod idempotency;
 pub mod jobs;
+pub mod ledger;
+pub mod limits;
+pub mod mail;
 pub mod moves;
 pub mod operators;
+pub mod reports;
+pub mod supervision;
 pub mod writer;
 
 use std::sync::Arc;
+
+/// A database connection as callers see it: something to hand to the use
+/// cases, which decide what it reads and writes.
+pub use crate::db::DbConnection as Connection;
+pub use crate::db::DbError;
 
 use crate::cache::Versioned;
 use crate::clock::Clock;
 use crate::db::catalog::CatalogSnapshot;
 use crate::db::Pool;
 use crate::media::{MediaStore, PhotoLimits, Variant};
+
+/// Why a use case refused, for its caller to put in its client's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// A field is wrong (named); nothing changed.
+    #[error(transparent)]
+    Invalid(#[from] crate::reports::ValidationError),
+    /// What was asked about does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Not possible as things stand.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
 
 /// How stale another instance's catalogue change may look here.
 pub const CATALOG_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -83,4 +115,15 @@ impl Services {
             Variant::Thumbnail => format!("{}/media/{hash}.thumb.jpg", self.public_url),
         }
     }
+}
+
+/// Runs blocking use-case work on a connection from `pool`, on the blocking
+/// thread pool (the async runtime's threads never wait on the database).
+pub async fn run<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    crate::db::run(pool, work).await
 }

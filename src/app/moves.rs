@@ -22,6 +22,9 @@ use crate::workflow::{self, Action, Actor, Audience, Command, Refusal, Role};
 pub enum MoveError {
     #[error("there is no report {0}")]
     NotFound(String),
+    /// A field names something the city does not have.
+    #[error(transparent)]
+    Invalid(#[from] crate::reports::ValidationError),
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error(transparent)]
@@ -160,6 +163,102 @@ pub fn apply(
     })
 }
 
+/// A staff member's move as asked for: the department to assign to named
+/// by its code, the actor as the audit log records them.
+pub struct StaffMove {
+    pub report_id: String,
+    pub action: Action,
+    pub command: Command,
+    /// The department's code (assign).
+    pub department: Option<String>,
+    pub actor: Actor,
+    pub actor_id: String,
+    pub audit: super::audit::Actor,
+    pub photos: Vec<StoredPhoto>,
+}
+
+/// Applies a staff member's move, then records it in the audit log.
+pub fn by_staff(
+    app: &super::Services,
+    conn: &mut DbConnection,
+    asked: StaffMove,
+) -> Result<Moved, MoveError> {
+    let snapshot = app.catalog_snapshot(conn)?;
+    let mut command = asked.command;
+    if let Some(code) = asked.department.as_deref() {
+        command.department = Some(snapshot.map.departments().id_of(code).ok_or_else(|| {
+            crate::reports::ValidationError::new(
+                "department",
+                format!("'{code}' is not a department of this city"),
+            )
+        })?);
+    }
+    let action_name = asked.action.as_str();
+    let moved = apply(
+        conn,
+        &snapshot,
+        Move {
+            report_id: &asked.report_id,
+            action: asked.action,
+            command,
+            actor: asked.actor,
+            actor_id: Some(asked.actor_id),
+            photos: asked.photos,
+            now: app.clock.now(),
+            refutation_limit: app.refutation_limit,
+        },
+    )?;
+    super::audit::record(
+        app,
+        conn,
+        &asked.audit,
+        super::audit::Entry {
+            action: &format!("report.{action_name}"),
+            object_type: "report",
+            object_id: Some(&asked.report_id),
+            before: Some(json!({ "status": moved.from.as_str() })),
+            after: Some(json!({ "status": moved.to.as_str(), "event_id": moved.event_id })),
+        },
+    )?;
+    Ok(moved)
+}
+
+/// A note staff add to a report's history (no move), once `authorise`
+/// allows it for the report's department; the new event's id.
+pub fn add_note<E: From<MoveError>>(
+    app: &super::Services,
+    conn: &mut DbConnection,
+    report_id: &str,
+    author: (&str, &str),
+    note: &str,
+    authorise: impl FnOnce(crate::policy::Target, &crate::routing::Departments) -> Result<(), E>,
+) -> Result<String, E> {
+    let missing = || MoveError::NotFound(report_id.to_string());
+    let (department, _) = db::reports::involvement(conn, report_id, author.0)
+        .map_err(MoveError::from)?
+        .ok_or_else(missing)?;
+    let snapshot = app.catalog_snapshot(conn).map_err(MoveError::from)?;
+    let target = crate::policy::Target::Report {
+        department: department.as_deref().and_then(|d| d.parse().ok()),
+        involves_caller: false,
+    };
+    authorise(target, snapshot.map.departments())?;
+    let added = db::reports::add_note(conn, report_id, author, note, app.clock.now());
+    Ok(added.map_err(MoveError::from)?.ok_or_else(missing)?)
+}
+
+/// A report as the workflow judges a move on it now (what the report
+/// page offers), its current cycle's pauses given.
+pub fn case_now(
+    app: &super::Services,
+    snapshot: &CatalogSnapshot,
+    report: &ReportRow,
+    pauses: &[crate::db::rows::ReportPauseRow],
+) -> Result<workflow::Case, DbError> {
+    let plan = db::workflow::plan_of(snapshot, report)?;
+    db::workflow::case_for_move(report, plan, pauses, app.clock.now(), app.refutation_limit)
+}
+
 /// The ledger entries of a move.
 fn ledger_drafts(report: &ReportRow, request: &Move<'_>, kinds: &[Kind]) -> Vec<Draft> {
     let author = match (request.actor.role, &request.actor_id) {
@@ -213,7 +312,7 @@ pub fn auto_confirm_due(
             );
             match moved {
                 Ok(_) => confirmed += 1,
-                Err(MoveError::Refused(_) | MoveError::NotFound(_)) => {}
+                Err(MoveError::Refused(_) | MoveError::NotFound(_) | MoveError::Invalid(_)) => {}
                 Err(MoveError::Db(e)) => return Err(e),
             }
         }
@@ -328,4 +427,63 @@ pub fn resident_check(
     Ok(Checked::Counted {
         number: report.number,
     })
+}
+
+/// A resident's answer as it stands once recorded: the report's number,
+/// whether it counted as the reporter's or a follower's, the status now
+/// and the followers' answers to the current answer so far.
+pub struct CheckTally {
+    pub number: i64,
+    pub counted_as: &'static str,
+    pub status: &'static str,
+    pub followers_fixed: i64,
+    pub followers_not_fixed: i64,
+}
+
+/// Records a resident's answer (see [`resident_check`]) and counts where
+/// the residents' check stands.
+pub fn check_answer(
+    app: &super::Services,
+    conn: &mut DbConnection,
+    report_id: &str,
+    asked: (Option<i32>, String),
+    fixed: bool,
+    reason: Option<String>,
+    photos: Vec<StoredPhoto>,
+) -> Result<CheckTally, MoveError> {
+    let snapshot = app.catalog_snapshot(conn)?;
+    let (cycle, user_id) = asked;
+    let checked = resident_check(
+        conn,
+        &snapshot,
+        ResidentCheck {
+            report_id,
+            cycle,
+            user_id,
+            fixed,
+            reason,
+            photos,
+            now: app.clock.now(),
+            refutation_limit: app.refutation_limit,
+        },
+    )?;
+    let (number, counted_as, status) = match checked {
+        Checked::Moved(moved) => (moved.number, "reporter", moved.to.as_str()),
+        Checked::Counted { number } => (number, "follower", "resolved"),
+    };
+    let cycle = db::reports::cycle_of(conn, report_id)?;
+    let (followers_fixed, followers_not_fixed) =
+        db::workflow::check_counts(conn, report_id, cycle)?;
+    Ok(CheckTally {
+        number,
+        counted_as,
+        status,
+        followers_fixed,
+        followers_not_fixed,
+    })
+}
+
+/// The user with an account at a check link's address.
+pub fn user_at(conn: &mut DbConnection, email: &str) -> Result<Option<String>, DbError> {
+    db::access::user_by_email(conn, email)
 }

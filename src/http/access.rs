@@ -11,9 +11,8 @@ use super::account::{hashed, locale, password};
 use super::admin::as_json;
 use super::error::ErrorBody;
 use super::{audit, auth, db, parse_json, read_body, ApiError, AppState};
-use crate::accounts;
-use crate::db::admin as admin_db;
-use crate::db::rows::{ApiKeyRow, UserRow};
+use crate::accounts as secrets;
+use crate::app::access::{self, NewKey, NewStaff, StaffRow};
 use crate::policy::Permission;
 use crate::policy::Role;
 use crate::reports::EmailAddress;
@@ -23,7 +22,7 @@ use crate::reports::EmailAddress;
     tag = "admin",
     security(("token" = [])),
     responses(
-        (status = 200, description = "Staff, by email", body = Vec<admin_db::StaffRow>),
+        (status = 200, description = "Staff, by email", body = Vec<StaffRow>),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
     )
@@ -34,7 +33,7 @@ pub async fn list_staff(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     auth::authorize(&state, &request, Permission::ManageAccess).await?;
-    let staff = db(&state, |conn| Ok(admin_db::staff(conn)?)).await?;
+    let staff = db(&state, |conn| Ok(access::staff(conn)?)).await?;
     Ok(HttpResponse::Ok().json(staff))
 }
 
@@ -59,7 +58,7 @@ pub struct StaffInput {
     request_body = StaffInput,
     security(("token" = [])),
     responses(
-        (status = 201, description = "Created", body = admin_db::StaffRow),
+        (status = 201, description = "Created", body = StaffRow),
         (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
@@ -79,30 +78,17 @@ pub async fn create_staff(
     let name = crate::reports::optional_text("name", input.name, 200)?;
     let locale = locale(input.locale.as_deref(), crate::locale::Locale::Ru)?;
     let hash = hashed(password(&input.password, email.as_str(), "password")?).await?;
-    let now = state.clock.now();
-    let app = state.clone();
+    let new = NewStaff {
+        email,
+        name,
+        role,
+        department: input.department,
+        locale,
+        password_hash: hash,
+    };
+    let app = state.services.clone();
     let created = db(&state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        let department_id = staff_department(&snapshot, role, input.department.as_deref())?;
-        if crate::db::access::user_by_email(conn, email.as_str())?.is_some() {
-            return Err(ApiError::Conflict(format!(
-                "{} has a user already",
-                email.as_str()
-            )));
-        }
-        let user = UserRow {
-            id: crate::db::new_id(),
-            email: email.as_str().to_string(),
-            name,
-            phone: None,
-            role: role.as_str().to_string(),
-            department_id: department_id.map(|d| d.to_string()),
-            locale: locale.code().to_string(),
-            created_at: now,
-        };
-        crate::db::accounts::create_staff(conn, &user, &hash, now)?;
-        admin_db::staff_member(conn, &user.id)?
-            .ok_or_else(|| ApiError::Internal("the new account cannot be read back".into()))
+        Ok(access::create_staff(&app, conn, new)?)
     })
     .await?;
     let after = serde_json::to_value(&created).ok();
@@ -128,25 +114,6 @@ fn staff_role(text: &str) -> Result<Role, ApiError> {
         })
 }
 
-/// The department a staff member of `role` belongs to: crew and
-/// supervisors need one.
-fn staff_department(
-    snapshot: &crate::db::catalog::CatalogSnapshot,
-    role: Role,
-    code: Option<&str>,
-) -> Result<Option<uuid::Uuid>, ApiError> {
-    match (role, code.filter(|d| !d.is_empty())) {
-        (_, Some(code)) => Ok(Some(snapshot.map.departments().id_of(code).ok_or_else(
-            || ApiError::invalid("department", format!("'{code}' is not a department")),
-        )?)),
-        (Role::Admin, None) => Ok(None),
-        (_, None) => Err(ApiError::invalid(
-            "department",
-            "crew and supervisors belong to a department",
-        )),
-    }
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleInput {
@@ -164,7 +131,7 @@ pub struct RoleInput {
     request_body = RoleInput,
     security(("token" = [])),
     responses(
-        (status = 200, description = "Changed", body = admin_db::StaffRow),
+        (status = 200, description = "Changed", body = StaffRow),
         (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
         (status = 404, description = "No such staff member", body = ErrorBody),
     )
@@ -180,19 +147,15 @@ pub async fn set_role(
     let input: RoleInput = parse_json(&read_body(payload, 16 << 10).await?)?;
     let role = staff_role(&input.role)?;
     let id = id.into_inner();
-    let (app, key) = (state.clone(), id.clone());
+    let (app, key) = (state.services.clone(), id.clone());
     let (before, after) = db(&state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        let department = staff_department(&snapshot, role, input.department.as_deref())?;
-        let before = admin_db::staff_member(conn, &key)?
-            .ok_or_else(|| ApiError::NotFound(format!("there is no staff account {key}")))?;
-        let department = department.map(|d| d.to_string());
-        if !admin_db::set_role(conn, &key, role.as_str(), department.as_deref())? {
-            return Err(ApiError::NotFound(format!(
-                "there is no staff account {key}"
-            )));
-        }
-        Ok((before, admin_db::staff_member(conn, &key)?))
+        Ok(access::set_role(
+            &app,
+            conn,
+            &key,
+            role,
+            input.department.as_deref(),
+        )?)
     })
     .await?;
     let before = serde_json::to_value(&before).ok();
@@ -221,13 +184,9 @@ async fn set_disabled(
             "you cannot disable your own account".into(),
         ));
     }
-    let now = state.clock.now();
-    let key = id.clone();
+    let (app, key) = (state.services.clone(), id.clone());
     let (before, after) = db(&state, move |conn| {
-        let before = admin_db::staff_member(conn, &key)?
-            .ok_or_else(|| ApiError::NotFound(format!("there is no account {key}")))?;
-        crate::db::accounts::set_disabled(conn, &key, disabled, now)?;
-        Ok((before, admin_db::staff_member(conn, &key)?))
+        Ok(access::set_disabled(&app, conn, &key, disabled)?)
     })
     .await?;
     let action = if disabled {
@@ -256,7 +215,7 @@ async fn set_disabled(
     params(("id" = String, Path, description = "The user's id")),
     security(("token" = [])),
     responses(
-        (status = 200, description = "Disabled", body = admin_db::StaffRow),
+        (status = 200, description = "Disabled", body = StaffRow),
         (status = 404, description = "No such account", body = ErrorBody),
         (status = 409, description = "Your own account", body = ErrorBody),
     )
@@ -276,7 +235,7 @@ pub async fn disable(
     params(("id" = String, Path, description = "The user's id")),
     security(("token" = [])),
     responses(
-        (status = 200, description = "Enabled", body = admin_db::StaffRow),
+        (status = 200, description = "Enabled", body = StaffRow),
         (status = 404, description = "No such account", body = ErrorBody),
     )
 )]
@@ -301,7 +260,7 @@ pub async fn list_keys(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     auth::authorize(&state, &request, Permission::ManageAccess).await?;
-    let keys = db(&state, |conn| Ok(admin_db::api_keys(conn)?)).await?;
+    let keys = db(&state, |conn| Ok(access::api_keys(conn)?)).await?;
     Ok(HttpResponse::Ok().json(keys))
 }
 
@@ -376,30 +335,17 @@ pub async fn create_key(
         }
         (_, _) => None,
     };
-    let key = accounts::new_secret();
-    let now = state.clock.now();
-    let digest = accounts::secret_digest(&key);
+    let key = secrets::new_secret();
+    let new = NewKey {
+        name,
+        kind: input.kind,
+        user,
+        scopes,
+        key_hash: secrets::secret_digest(&key),
+    };
+    let app = state.services.clone();
     let row = db(&state, move |conn| {
-        let user_id = match user {
-            None => None,
-            Some(email) => Some(
-                crate::db::access::user_by_email(conn, email.as_str())?.ok_or_else(|| {
-                    ApiError::invalid("user", format!("{} is not a user", email.as_str()))
-                })?,
-            ),
-        };
-        let row = ApiKeyRow {
-            id: crate::db::new_id(),
-            key_hash: digest,
-            name,
-            kind: input.kind,
-            user_id,
-            created_at: now,
-            revoked_at: None,
-            scopes,
-        };
-        admin_db::create_api_key(conn, &row)?;
-        Ok(row)
+        Ok(access::create_api_key(&app, conn, new)?)
     })
     .await?;
     let after = serde_json::to_value(&row).ok();
@@ -434,14 +380,12 @@ pub async fn revoke_key(
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, Permission::ManageAccess).await?;
     let id = id.into_inner();
-    let now = state.clock.now();
-    let key = id.clone();
+    let (app, key) = (state.services.clone(), id.clone());
     let before = db(&state, move |conn| {
-        admin_db::revoke_api_key(conn, &key, now)?
-            .ok_or_else(|| ApiError::NotFound(format!("there is no API key {key}")))
+        Ok(access::revoke_api_key(&app, conn, &key)?)
     })
     .await?;
-    let after = Some(serde_json::json!({ "revoked_at": now }));
+    let after = Some(serde_json::json!({ "revoked_at": state.clock.now() }));
     let before = serde_json::to_value(&before).ok();
     audit::record(
         &state,

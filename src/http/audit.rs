@@ -10,7 +10,7 @@ use super::body::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use super::error::ErrorBody;
 use super::filters::{non_empty, parse_count};
 use super::{db, ApiError, AppState};
-use crate::db::audit::{self as audit_db, AuditFilter, AuditRow, Entry};
+use crate::app::audit::{self as audit_log, AuditFilter, AuditRow, Entry};
 use crate::policy::Permission;
 
 /// Records what `caller` did, once it is done.
@@ -25,9 +25,10 @@ pub async fn record(
 ) -> Result<(), ApiError> {
     let actor = caller.audit_actor(state, request);
     let action = action.into();
-    let now = state.clock.now();
+    let app = state.services.clone();
     db(state, move |conn| {
-        Ok(audit_db::record(
+        Ok(audit_log::record(
+            &app,
             conn,
             &actor,
             Entry {
@@ -37,7 +38,6 @@ pub async fn record(
                 before,
                 after,
             },
-            now,
         )?)
     })
     .await
@@ -93,7 +93,7 @@ pub async fn list(
         action: non_empty(query.action),
     };
     let (total, entries) = db(&state, move |conn| {
-        Ok(audit_db::list(conn, &filter, page, per_page)?)
+        Ok(audit_log::list(conn, &filter, page, per_page)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(AuditPage {

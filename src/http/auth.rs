@@ -17,7 +17,6 @@ use actix_web::{web, HttpRequest};
 
 use super::{db, ApiError, AppState};
 use crate::access::api_key_digest;
-use crate::db::access as access_db;
 use crate::policy::Role;
 use crate::policy::{self, Permission, Principal, Target};
 use crate::routing::Departments;
@@ -83,8 +82,8 @@ impl Caller {
     }
 
     /// The caller as the audit log records them.
-    pub fn audit_actor(&self, state: &AppState, request: &HttpRequest) -> crate::db::audit::Actor {
-        crate::db::audit::Actor {
+    pub fn audit_actor(&self, state: &AppState, request: &HttpRequest) -> crate::app::audit::Actor {
+        crate::app::audit::Actor {
             user_id: self.who.user_id.clone(),
             role: self.role_name().to_string(),
             ip: client_ip(state, request).map(|ip| ip.to_string()),
@@ -178,7 +177,7 @@ pub async fn caller(
     if let Some(token) = bearer(request) {
         let digest = api_key_digest(&token?);
         let holder = db(state, move |conn| {
-            Ok(access_db::staff_by_token(conn, &digest)?)
+            Ok(crate::app::accounts::token_holder(conn, &digest)?)
         })
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the API token is not valid".into()))?;
@@ -197,11 +196,9 @@ pub async fn caller(
         return Ok(anonymous);
     };
     let id_hash = crate::accounts::secret_digest(cookie.value());
-    let now = state.clock.now();
-    let limits = state.sessions.limits;
-    let key = id_hash.clone();
+    let (app, limits, key) = (state.clone(), state.sessions.limits, id_hash.clone());
     let Some(session) = db(state, move |conn| {
-        Ok(crate::db::accounts::session(conn, &key, now, limits)?)
+        Ok(crate::app::accounts::session(&app, conn, &key, limits)?)
     })
     .await?
     else {

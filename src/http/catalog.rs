@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{db, ApiError, AppState};
-use crate::db::catalog;
+use crate::app::catalogue;
 
 #[derive(Serialize, ToSchema)]
 struct CategoryView {
@@ -30,7 +30,7 @@ struct Names {
 #[utoipa::path(tag = "catalogue", responses((status = 200, description = "Active categories", body = Vec<CategoryView>)))]
 #[get("/categories")]
 pub async fn categories(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let listings = db(&state, |conn| Ok(catalog::list_categories(conn)?)).await?;
+    let listings = db(&state, |conn| Ok(catalogue::categories(conn)?)).await?;
     let views = listings
         .into_iter()
         .map(|l| {
@@ -67,7 +67,7 @@ struct DepartmentView {
 #[utoipa::path(tag = "catalogue", responses((status = 200, description = "Departments", body = Vec<DepartmentView>)))]
 #[get("/departments")]
 pub async fn departments(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let rows = db(&state, |conn| Ok(catalog::list_departments(conn)?)).await?;
+    let rows = db(&state, |conn| Ok(catalogue::departments(conn)?)).await?;
     let code_of = |id: &str| rows.iter().find(|d| d.id == id).map(|d| d.code.clone());
     let views: Vec<DepartmentView> = rows
         .iter()

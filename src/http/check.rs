@@ -19,8 +19,8 @@ use super::filing::{clean_photos, store_photos};
 use super::html::{error_page, LinkPage};
 use super::{auth, db, parse_json, read_body, ApiError, AppState};
 use crate::app::filing::Upload;
-use crate::app::moves::{self, Checked, ResidentCheck};
-use crate::db::workflow as workflow_db;
+use crate::app::moves;
+use crate::app::reports as reading;
 use crate::notify::links::CheckLink;
 use crate::policy::{Permission, Target};
 use crate::routing::Departments;
@@ -65,11 +65,9 @@ fn from_link(state: &AppState, token: &str) -> Result<CheckLink, ApiError> {
 
 async fn resident_of_link(state: &AppState, link: &CheckLink) -> Result<Resident, ApiError> {
     let email = link.email.clone();
-    let user_id = db(state, move |conn| {
-        Ok(crate::db::access::user_by_email(conn, &email)?)
-    })
-    .await?
-    .ok_or_else(|| ApiError::invalid("token", "the link's address has no account any more"))?;
+    let user_id = db(state, move |conn| Ok(moves::user_at(conn, &email)?))
+        .await?
+        .ok_or_else(|| ApiError::invalid("token", "the link's address has no account any more"))?;
     Ok(Resident {
         user_id,
         cycle: Some(link.cycle),
@@ -87,40 +85,21 @@ async fn answer(
 ) -> Result<CheckedView, ApiError> {
     let cleaned = clean_photos(state, uploads, |i| format!("photos[{i}]")).await?;
     let photos = store_photos(state, cleaned).await?;
-    let now = state.clock.now();
-    let app = state.clone();
-    db(state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        let checked = moves::resident_check(
-            conn,
-            &snapshot,
-            ResidentCheck {
-                report_id: &report_id,
-                cycle: resident.cycle,
-                user_id: resident.user_id,
-                fixed,
-                reason,
-                photos,
-                now,
-                refutation_limit: app.refutation_limit,
-            },
-        )?;
-        let (number, counted_as, status) = match checked {
-            Checked::Moved(moved) => (moved.number, "reporter", moved.to.as_str()),
-            Checked::Counted { number } => (number, "follower", "resolved"),
-        };
-        let cycle = crate::db::reports::cycle_of(conn, &report_id)?;
-        let (followers_fixed, followers_not_fixed) =
-            workflow_db::check_counts(conn, &report_id, cycle)?;
-        Ok(CheckedView {
-            number,
-            counted_as,
-            status: status.into(),
-            followers_fixed,
-            followers_not_fixed,
-        })
+    let app = state.services.clone();
+    let tally = db(state, move |conn| {
+        let asked = (resident.cycle, resident.user_id);
+        Ok(moves::check_answer(
+            &app, conn, &report_id, asked, fixed, reason, photos,
+        )?)
     })
-    .await
+    .await?;
+    Ok(CheckedView {
+        number: tally.number,
+        counted_as: tally.counted_as,
+        status: tally.status.into(),
+        followers_fixed: tally.followers_fixed,
+        followers_not_fixed: tally.followers_not_fixed,
+    })
 }
 
 /// Confirm or refute the city's answer to a report: JSON, or multipart with
@@ -163,7 +142,7 @@ pub async fn check(
             let (department, involved) = db(&state, {
                 let user_id = user_id.clone();
                 move |conn| {
-                    crate::db::reports::involvement(conn, &key, &user_id)?
+                    reading::involvement(conn, &key, &user_id)?
                         .ok_or_else(|| ApiError::NotFound(format!("there is no report {key}")))
                 }
             })
@@ -222,7 +201,7 @@ pub async fn link_page(
         Err(e) => return error_page(&e),
     };
     let id = link.report_id.clone();
-    let number = match db(&state, move |conn| Ok(crate::db::reports::find(conn, &id)?)).await {
+    let number = match db(&state, move |conn| Ok(reading::find(conn, &id)?)).await {
         Ok(Some(detail)) => detail.report.number,
         Ok(None) => return error_page(&ApiError::NotFound("the report is gone".into())),
         Err(e) => return error_page(&e),

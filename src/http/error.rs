@@ -23,7 +23,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::db::DbError;
+use crate::app::reports::QueryError;
+use crate::app::DbError;
 use crate::reports::ValidationError;
 
 #[derive(Debug)]
@@ -214,6 +215,27 @@ impl From<DbError> for ApiError {
                 ApiError::Unavailable(e.to_string())
             }
             other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> ApiError {
+        match e {
+            QueryError::Invalid(e) => e.into(),
+            QueryError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::app::Refused> for ApiError {
+    fn from(e: crate::app::Refused) -> ApiError {
+        use crate::app::Refused;
+        match e {
+            Refused::Invalid(e) => e.into(),
+            Refused::NotFound(m) => ApiError::NotFound(m),
+            Refused::Conflict(m) => ApiError::Conflict(m),
+            Refused::Db(e) => e.into(),
         }
     }
 }

@@ -7,8 +7,8 @@ use actix_web::web;
 
 use super::{ApiError, AppState};
 use crate::app::filing::{self, Channel, Filed, FilingError, Photos, Upload};
-use crate::db::filing::StoredPhoto;
-use crate::db::DbConnection;
+use crate::app::reports::StoredPhoto;
+use crate::app::Connection as DbConnection;
 use crate::media::CleanPhoto;
 use crate::reports::NewReport;
 

@@ -5,8 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
 use super::ApiError;
-use crate::db::reports::ReportFilter;
-use crate::db::{catalog, DbConnection};
+use crate::app::reports::{ReportFilter, Wanted};
 use crate::open311::parse_query_datetime;
 use crate::reports::ReportStatus;
 
@@ -33,8 +32,9 @@ pub struct FilterParams {
 }
 
 impl FilterParams {
-    /// Checks everything that needs no database, then resolves codes.
-    pub fn into_filter(self, conn: &mut DbConnection) -> Result<ReportFilter, ApiError> {
+    /// Checks everything that needs no database; the codes are resolved
+    /// by the use case (`app::reports::resolve`).
+    pub fn into_wanted(self) -> Result<Wanted, ApiError> {
         let statuses = list(self.status)
             .iter()
             .map(|s| s.parse::<ReportStatus>())
@@ -49,32 +49,16 @@ impl FilterParams {
         let created_before = non_empty(self.to)
             .map(|t| parse_bound("to", &t, true))
             .transpose()?;
-        let mut category_ids = Vec::new();
-        for code in list(self.category) {
-            category_ids.push(catalog::category_id(conn, &code)?.ok_or_else(|| {
-                ApiError::invalid(
-                    "category",
-                    format!("'{code}' is not a category of this city"),
-                )
-            })?);
-        }
-        let mut department_ids = Vec::new();
-        for code in list(self.department) {
-            department_ids.push(catalog::department_id(conn, &code)?.ok_or_else(|| {
-                ApiError::invalid(
-                    "department",
-                    format!("'{code}' is not a department of this city"),
-                )
-            })?);
-        }
-        Ok(ReportFilter {
-            statuses,
-            category_ids,
-            department_ids,
-            bbox,
-            created_from,
-            created_before,
-            ..ReportFilter::default()
+        Ok(Wanted {
+            filter: ReportFilter {
+                statuses,
+                bbox,
+                created_from,
+                created_before,
+                ..ReportFilter::default()
+            },
+            category_codes: list(self.category),
+            department_codes: list(self.department),
         })
     }
 }

@@ -14,7 +14,10 @@ pub async fn healthz() -> HttpResponse {
 /// when there is one, is reported (`ok`, `lagging`, `unreachable`) but does
 /// not decide readiness: reads fall back to the primary without it.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let pending = db(&state, |conn| Ok(crate::db::pending_migrations(conn)?)).await;
+    let pending = db(&state, |conn| {
+        Ok(crate::app::health::pending_migrations(conn)?)
+    })
+    .await;
     let replica = state.reads.state();
     let replica = json!({"state": replica.name(), "lag_seconds": replica.lag_secs()});
     match pending {

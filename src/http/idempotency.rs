@@ -18,7 +18,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use super::{db, ApiError, AppState};
-use crate::db::operations;
+use crate::app::idempotency::{self as kept_answers, Answer};
 
 pub const HEADER: &str = "Idempotency-Key";
 /// How long an answer is kept for its key.
@@ -93,11 +93,7 @@ pub enum Earlier {
 /// the same key is refused.
 pub async fn earlier(state: &AppState, key: &Idempotency) -> Result<Earlier, ApiError> {
     let key_hash = key.key_hash.clone();
-    let Some(kept) = db(state, move |conn| {
-        Ok(operations::kept_answer(conn, &key_hash)?)
-    })
-    .await?
-    else {
+    let Some(kept) = db(state, move |conn| Ok(kept_answers::kept(conn, &key_hash)?)).await? else {
         return Ok(Earlier::None);
     };
     if kept.request_hash != key.request_hash {
@@ -123,16 +119,15 @@ pub async fn earlier(state: &AppState, key: &Idempotency) -> Result<Earlier, Api
 /// Keeps the answer sent for this key (best effort: the report and its key
 /// are committed already, and a retry rebuilds the answer without it).
 pub async fn remember(state: &AppState, key: &Idempotency, status: StatusCode, body: &str) {
-    let (key, body, now) = (key.clone(), body.to_string(), state.clock.now());
+    let (app, key, body) = (state.services.clone(), key.clone(), body.to_string());
     let kept = db(state, move |conn| {
-        Ok(operations::keep_answer(
-            conn,
-            &key.key_hash,
-            &key.request_hash,
-            i32::from(status.as_u16()),
-            &body,
-            now,
-        )?)
+        let answer = Answer {
+            key_hash: &key.key_hash,
+            request_hash: &key.request_hash,
+            status: i32::from(status.as_u16()),
+            body: &body,
+        };
+        Ok(kept_answers::keep(&app, conn, answer)?)
     })
     .await;
     if let Err(e) = kept {

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::ErrorBody;
 use super::filters::{non_empty, parse_count};
 use super::{auth, db, ApiError, AppState};
-use crate::db::ledger::{self as ledger_db, CheckpointError};
+use crate::app::ledger::{self as ledger_log, CheckpointError, Proving};
 use crate::ledger::{hex, Checkpoint, Entry};
 
 const TIME: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
@@ -104,7 +104,7 @@ pub async fn key(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(tag = "ledger", responses((status = 200, description = "The checkpoints", body = [CheckpointView])))]
 #[get("/ledger/checkpoints")]
 pub async fn checkpoints(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let all = db(&state, |conn| Ok(ledger_db::checkpoints(conn)?)).await?;
+    let all = db(&state, |conn| Ok(ledger_log::checkpoints(conn)?)).await?;
     Ok(HttpResponse::Ok().json(
         all.into_iter()
             .map(CheckpointView::from)
@@ -113,7 +113,7 @@ pub async fn checkpoints(state: web::Data<AppState>) -> Result<HttpResponse, Api
 }
 
 async fn latest(state: &AppState, size: Option<i64>) -> Result<Checkpoint, ApiError> {
-    db(state, move |conn| Ok(ledger_db::checkpoint(conn, size)?))
+    db(state, move |conn| Ok(ledger_log::checkpoint(conn, size)?))
         .await?
         .ok_or_else(|| match size {
             Some(size) => ApiError::NotFound(format!("there is no checkpoint of {size} entries")),
@@ -238,23 +238,12 @@ pub async fn inclusion(
     }
     let checkpoint = latest(&state, size).await?;
     let covered = checkpoint.size;
+    let which = match (report, seq) {
+        (Some(number), _) => Proving::Report(number),
+        (_, seq) => Proving::Seq(seq.unwrap_or_default()),
+    };
     let (entries, proofs) = db(&state, move |conn| {
-        let entries: Vec<Entry> = match (report, seq) {
-            (Some(number), _) => {
-                let id = crate::db::reports::id_of_number(conn, number)?
-                    .ok_or_else(|| ApiError::NotFound(format!("there is no report {number}")))?;
-                ledger_db::entries_of(conn, &id)?
-            }
-            (_, Some(seq)) => ledger_db::entries_after(conn, seq - 1, 1)?
-                .into_iter()
-                .filter(|e| e.seq == seq)
-                .collect(),
-            _ => Vec::new(),
-        };
-        let entries: Vec<Entry> = entries.into_iter().filter(|e| e.seq <= covered).collect();
-        let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
-        let proofs = ledger_db::inclusion_proofs(conn, covered, &seqs)?;
-        Ok((entries, proofs))
+        Ok(ledger_log::proofs(conn, which, covered)?)
     })
     .await?;
     if entries.is_empty() {
@@ -321,7 +310,7 @@ pub async fn consistency(
     let old = latest(&state, Some(from)).await?;
     let new_size = to.size;
     let proof = db(&state, move |conn| {
-        Ok(ledger_db::consistency_proof(conn, from, new_size)?)
+        Ok(ledger_log::consistency_proof(conn, from, new_size)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(ConsistencyView {
@@ -355,11 +344,8 @@ pub struct VerifyView {
 )]
 #[get("/ledger/verify")]
 pub async fn verify(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let app = state.clone();
-    let outcome = db(&state, move |conn| {
-        Ok(ledger_db::verify(conn, &app.ledger_keys.trusted)?)
-    })
-    .await?;
+    let app = state.services.clone();
+    let outcome = db(&state, move |conn| Ok(ledger_log::verify(&app, conn)?)).await?;
     Ok(match outcome {
         Ok(intact) => HttpResponse::Ok().json(VerifyView {
             intact: true,
@@ -395,14 +381,14 @@ pub async fn export(state: web::Data<AppState>) -> HttpResponse {
         async move {
             let after = after?;
             let page = db(&state, move |conn| {
-                Ok(ledger_db::entries_after(conn, after, ledger_db::PAGE)?)
+                Ok(ledger_log::entries_after(conn, after)?)
             })
             .await;
             match page {
                 Err(e) => Some((Err(e), None)),
                 Ok(entries) if entries.is_empty() => None,
                 Ok(entries) => {
-                    let full = entries.len() as i64 == ledger_db::PAGE;
+                    let full = entries.len() as i64 == ledger_log::PAGE;
                     let last = entries.last().map_or(after, |e| e.seq);
                     let mut lines = String::new();
                     for entry in entries {

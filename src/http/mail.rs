@@ -10,8 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::ErrorBody;
 use super::html::LinkPage;
 use super::{auth, db, ApiError, AppState};
-use crate::db::outbox as outbox_db;
-use crate::db::rows::OutboxRow;
+use crate::app::mail::{self as outbox, OutboxRow};
 use crate::notify::links::OptOut;
 use actix_web::http::StatusCode;
 
@@ -27,14 +26,13 @@ async fn unsubscribe(state: &web::Data<AppState>, token: &str) -> Result<OptOut,
         .signer
         .check(token)
         .map_err(|e| ApiError::invalid("token", e.to_string()))?;
-    let now = state.clock.now();
-    let recorded = opt_out.clone();
+    let (app, recorded) = (state.services.clone(), opt_out.clone());
     db(state, move |conn| {
-        Ok(outbox_db::opt_out(
+        Ok(outbox::opt_out(
+            &app,
             conn,
             &recorded.email,
             recorded.report_id.as_deref(),
-            now,
         )?)
     })
     .await?;
@@ -170,10 +168,7 @@ pub async fn list_outbox(
         ));
     }
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = db(&state, move |conn| {
-        Ok(outbox_db::list(conn, &status, limit)?)
-    })
-    .await?;
+    let rows = db(&state, move |conn| Ok(outbox::list(conn, &status, limit)?)).await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(OutboxView::from).collect::<Vec<_>>()))
 }
 
@@ -203,10 +198,9 @@ pub async fn requeue(
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, crate::policy::Permission::Operate).await?;
     let id = id.into_inner();
-    let now = state.clock.now();
-    let wanted = id.clone();
+    let (app, wanted) = (state.services.clone(), id.clone());
     let requeued = db(&state, move |conn| {
-        Ok(outbox_db::requeue(conn, &wanted, now)?)
+        Ok(outbox::requeue(&app, conn, &wanted)?)
     })
     .await?;
     if !requeued {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ErrorBody;
 use super::filters::{non_empty, FilterParams};
 use super::{ApiError, AppState};
-use crate::db::reports::{self as report_db, MapPoint};
+use crate::app::reports::{self as reading, MapPoint};
 use crate::reports::map::{cell_degrees, cluster, MAX_ZOOM, POINTS_ZOOM};
 
 pub const MAX_MAP_REPORTS: i64 = 50_000;
@@ -139,11 +139,10 @@ pub async fn map(
             ))
         }
     };
-    let params = query.filter;
-    let app = state.clone();
+    let wanted = query.filter.into_wanted()?;
+    let app = state.services.clone();
     let (points, snapshot) = super::read(&state, &request, move |conn| {
-        let filter = params.into_filter(conn)?;
-        let points = report_db::map_points(conn, &filter, MAX_MAP_REPORTS + 1)?;
+        let points = reading::map_points(conn, wanted, MAX_MAP_REPORTS + 1)?;
         let snapshot = app.catalog_snapshot(conn)?;
         Ok((points, snapshot))
     })

@@ -115,8 +115,9 @@ pub async fn track(
 /// replica, no checkpoint yet) are left out.
 async fn state_text(state: &AppState) -> Result<String, ApiError> {
     let now = state.clock.now();
+    let app = state.services.clone();
     let figures = super::db(state, move |conn| {
-        Ok(crate::db::operations::figures(conn, now)?)
+        Ok(crate::app::health::figures(&app, conn)?)
     })
     .await?;
     let age = |at: Option<chrono::NaiveDateTime>| {
@@ -142,13 +143,14 @@ async fn state_text(state: &AppState) -> Result<String, ApiError> {
         (
             "replica_serving",
             "1 while public reads go to the read replica",
-            state.reads.has_replica().then_some(
-                if matches!(replica, crate::db::replica::ReplicaState::Serving { .. }) {
+            state
+                .reads
+                .has_replica()
+                .then_some(if crate::app::health::replica_serving(state) {
                     1.0
                 } else {
                     0.0
-                },
-            ),
+                }),
         ),
         (
             "replica_lag_seconds",
@@ -168,7 +170,7 @@ async fn state_text(state: &AppState) -> Result<String, ApiError> {
         (
             "database_failing",
             "1 while connections to the database are failing",
-            Some(if crate::db::health::suspected() {
+            Some(if crate::app::health::database_failing() {
                 1.0
             } else {
                 0.0

@@ -40,11 +40,11 @@ pub use metrics::Metrics;
 /// What every handler may reach: the application's services (through
 /// `Deref`, so `state.pool` reads as before) and what only HTTP needs.
 pub struct AppState {
-    pub services: crate::app::Services,
+    pub services: std::sync::Arc<crate::app::Services>,
     /// Commits filings in groups (its checks live in `filing`).
     pub writer: FilingWriter<ApiError>,
     /// Open311 POSTs per key, counted here before they reach the database.
-    pub open311_posts: throttle::Tally,
+    pub open311_posts: crate::app::limits::Tally,
     pub sessions: SessionRules,
     /// Proxies whose `X-Forwarded-For` and `X-Request-Id` are believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -68,7 +68,7 @@ impl std::ops::Deref for AppState {
 /// Session timeouts and the cookie's Secure flag.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionRules {
-    pub limits: crate::db::accounts::Limits,
+    pub limits: crate::app::accounts::Limits,
     pub secure_cookies: bool,
 }
 
@@ -256,7 +256,7 @@ pub async fn read<T, F>(
     work: F,
 ) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut crate::app::Connection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
     if reads_own_writes(request) {
@@ -270,10 +270,10 @@ where
 /// one is serving, else on the primary.
 pub async fn public_read<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut crate::app::Connection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    crate::db::run(state.reads.pool(), work).await
+    crate::app::run(state.reads.pool(), work).await
 }
 
 /// Middleware: a successful write marks its sender for [`read`] (a short
@@ -305,8 +305,8 @@ pub async fn mark_writers(
 /// Runs database work for a handler.
 pub async fn db<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut crate::app::Connection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    crate::db::run(&state.pool, work).await
+    crate::app::run(&state.pool, work).await
 }

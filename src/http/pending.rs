@@ -14,8 +14,8 @@ use super::filing::file_photos;
 use super::html::{error_page, LinkPage};
 use super::{db, parse_json, ApiError, AppState};
 use crate::app::filing::{self, Channel, Photos};
-use crate::db::filing::StoredPhoto;
-use crate::db::pending as pending_db;
+use crate::app::filing::{claim_held, release_held, settle_held};
+use crate::app::reports::StoredPhoto;
 use crate::locale::Locale;
 use crate::media::CleanPhoto;
 use crate::reports::{NewReport, ReportInput};
@@ -103,9 +103,8 @@ pub async fn confirm(state: web::Data<AppState>, token: web::Path<String>) -> Ht
 
 async fn file_held(state: &web::Data<AppState>, token: &str) -> Result<(i64, String), ApiError> {
     let id = held_id(state, token)?;
-    let now = state.clock.now();
-    let key = id.clone();
-    let held = db(state, move |conn| Ok(pending_db::claim(conn, &key, now)?))
+    let (app, key) = (state.services.clone(), id.clone());
+    let held = db(state, move |conn| Ok(claim_held(&app, conn, &key)?))
         .await?
         .ok_or_else(|| {
             ApiError::Conflict("the report was confirmed already, or the link has expired".into())
@@ -128,15 +127,12 @@ async fn file_held(state: &web::Data<AppState>, token: &str) -> Result<(i64, Str
     match filed {
         Ok(filed) => {
             let report_id = filed.report.id.clone();
-            db(state, move |conn| {
-                Ok(pending_db::settle(conn, &key, &report_id)?)
-            })
-            .await?;
+            db(state, move |conn| Ok(settle_held(conn, &key, &report_id)?)).await?;
             let url = format!("{}/api/v1/reports/{}", state.public_url, filed.report.id);
             Ok((filed.report.number, url))
         }
         Err(e) => {
-            db(state, move |conn| Ok(pending_db::release(conn, &key)?)).await?;
+            db(state, move |conn| Ok(release_held(conn, &key)?)).await?;
             Err(e)
         }
     }

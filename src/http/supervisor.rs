@@ -15,9 +15,9 @@ use uuid::Uuid;
 use super::error::ErrorBody;
 use super::filters::non_empty;
 use super::{auth, db, ApiError, AppState};
-use crate::db::catalog::CatalogSnapshot;
-use crate::db::reports::ReportFilter;
-use crate::db::supervisor::{self as supervisor_db, group_by, Risk, Watched};
+use crate::app::catalogue::CatalogSnapshot;
+use crate::app::reports::ReportFilter;
+use crate::app::supervision::{self as supervision, group_by, Risk, Watched};
 use crate::policy::{self, Permission, Principal};
 use crate::sla::stats::{aggregate, Aggregate};
 
@@ -302,7 +302,7 @@ pub async fn watch(
     let watched = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
         let filter = scope_filter(&snapshot, &staff.who, &query)?;
-        Ok(supervisor_db::watched(conn, &filter)?)
+        Ok(supervision::watched(conn, &filter)?)
     })
     .await?;
     let mut counts = WatchView {
@@ -374,7 +374,7 @@ pub async fn stats(
     let counted = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
         let filter = scope_filter(&snapshot, &staff.who, &query)?;
-        Ok(supervisor_db::outcomes(conn, &filter)?)
+        Ok(supervision::outcomes(conn, &filter)?)
     })
     .await?;
     let all: Vec<_> = counted.iter().map(|c| c.outcome.clone()).collect();

@@ -10,7 +10,7 @@ use super::body::read_submission;
 use super::error::ErrorBody;
 use super::filing::{clean_photos, store_photos};
 use super::{auth, db, parse_json, ApiError, AppState};
-use crate::app::moves::{self, Move, MoveError};
+use crate::app::moves::{self, MoveError, StaffMove};
 use crate::reports::ReportStatus;
 use crate::workflow::{Action, Actor, Command, PauseReason, Refusal, Role};
 
@@ -59,6 +59,7 @@ impl From<MoveError> for ApiError {
             MoveError::Refused(Refusal::Missing { field, message }) => {
                 ApiError::invalid(field, message)
             }
+            MoveError::Invalid(e) => e.into(),
             MoveError::Db(e) => e.into(),
         }
     }
@@ -131,63 +132,26 @@ pub async fn act(
         department: staff.who.department,
         is_reporter: false,
     };
-    let actor_id = staff.user_id()?.to_string();
-    let audit_actor = staff.audit_actor(&state, &request);
-    let now = state.clock.now();
-    let app = state.clone();
-    let report_id = path.into_inner();
-    let action_name = input.action.clone();
-    let moved = db(&state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        let department = match input.department.as_deref() {
-            None => None,
-            Some(code) => Some(snapshot.map.departments().id_of(code).ok_or_else(|| {
-                ApiError::invalid(
-                    "department",
-                    format!("'{code}' is not a department of this city"),
-                )
-            })?),
-        };
-        let command = Command {
+    let asked = StaffMove {
+        report_id: path.into_inner(),
+        action,
+        command: Command {
             reason: input.reason,
             answer: input.answer,
             photos: photos.len(),
             pause_reason,
             resume_on,
-            department,
+            department: None,
             original: input.original,
-        };
-        let moved = moves::apply(
-            conn,
-            &snapshot,
-            Move {
-                report_id: &report_id,
-                action,
-                command,
-                actor,
-                actor_id: Some(actor_id),
-                photos,
-                now,
-                refutation_limit: app.refutation_limit,
-            },
-        )?;
-        crate::db::audit::record(
-            conn,
-            &audit_actor,
-            crate::db::audit::Entry {
-                action: &format!("report.{action_name}"),
-                object_type: "report",
-                object_id: Some(&report_id),
-                before: Some(serde_json::json!({ "status": moved.from.as_str() })),
-                after: Some(
-                    serde_json::json!({ "status": moved.to.as_str(), "event_id": moved.event_id }),
-                ),
-            },
-            now,
-        )?;
-        Ok(moved)
-    })
-    .await?;
+        },
+        department: input.department,
+        actor,
+        actor_id: staff.user_id()?.to_string(),
+        audit: staff.audit_actor(&state, &request),
+        photos,
+    };
+    let app = state.clone();
+    let moved = db(&state, move |conn| Ok(moves::by_staff(&app, conn, asked)?)).await?;
     Ok(HttpResponse::Ok().json(MovedView {
         number: moved.number,
         from: moved.from,
@@ -292,23 +256,19 @@ pub async fn note(
         .ok_or_else(|| ApiError::invalid("note", "is empty"))?;
     let user_id = caller.user_id()?.to_string();
     let role = caller.role_name();
-    let now = state.clock.now();
     let app = state.clone();
     let (key, who) = (report_id.clone(), caller.clone());
     let event_id = db(&state, move |conn| {
-        let (department, _) = crate::db::reports::involvement(conn, &key, &user_id)?
-            .ok_or_else(|| ApiError::NotFound(format!("there is no report {key}")))?;
-        let snapshot = app.catalog_snapshot(conn)?;
-        who.require(
-            crate::policy::Permission::MoveReport,
-            crate::policy::Target::Report {
-                department: department.as_deref().and_then(|d| d.parse().ok()),
-                involves_caller: false,
+        moves::add_note(
+            &app,
+            conn,
+            &key,
+            (&user_id, role),
+            &note,
+            |target, departments| {
+                who.require(crate::policy::Permission::MoveReport, target, departments)
             },
-            snapshot.map.departments(),
-        )?;
-        crate::db::reports::add_note(conn, &key, (&user_id, role), &note, now)?
-            .ok_or_else(|| ApiError::NotFound(format!("there is no report {key}")))
+        )
     })
     .await?;
     let after = Some(serde_json::json!({ "event_id": event_id }));

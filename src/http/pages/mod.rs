@@ -36,9 +36,9 @@ use serde::Deserialize;
 use super::auth::{self, Caller};
 use super::reports::{view_and_row, ReportView};
 use super::{db, ApiError, AppState};
-use crate::db::catalog::CatalogSnapshot;
-use crate::db::reports::{ReportFilter, ReportListing};
-use crate::db::supervisor::{self as supervisor_db, Risk};
+use crate::app::catalogue::CatalogSnapshot;
+use crate::app::reports::{ReportFilter, ReportListing};
+use crate::app::supervision::{self, Risk};
 use crate::locale::Locale;
 use crate::policy::Permission;
 use crate::reports::questions::{Datatype, Question};
@@ -198,7 +198,7 @@ async fn context(
     let csrf = caller.csrf_token();
     let user = match (caller.who.user_id.clone(), caller.role()) {
         (Some(id), Some(role)) => db(state, move |conn| {
-            Ok(crate::db::accounts::login_by_id(conn, &id)?)
+            Ok(crate::app::accounts::by_id(conn, &id)?)
         })
         .await?
         .map(|login| NavUser {
@@ -301,8 +301,8 @@ impl CategoryItem {
 }
 
 /// The active categories, in the catalogue's order.
-fn categories(conn: &mut crate::db::DbConnection) -> Result<Vec<CategoryItem>, ApiError> {
-    let listed = crate::db::catalog::list_categories(conn)?;
+fn categories(conn: &mut crate::app::Connection) -> Result<Vec<CategoryItem>, ApiError> {
+    let listed = crate::app::catalogue::categories(conn)?;
     Ok(listed
         .into_iter()
         .map(|c| {
@@ -372,8 +372,8 @@ impl DepartmentItem {
     }
 }
 
-fn departments(conn: &mut crate::db::DbConnection) -> Result<Vec<DepartmentItem>, ApiError> {
-    Ok(crate::db::catalog::list_departments(conn)?
+fn departments(conn: &mut crate::app::Connection) -> Result<Vec<DepartmentItem>, ApiError> {
+    Ok(crate::app::catalogue::departments(conn)?
         .into_iter()
         .map(|d| DepartmentItem {
             code: d.code,
@@ -409,14 +409,14 @@ impl Row {
 
     /// A report named by its category's and department's (ru, en) names.
     fn of(
-        r: crate::db::rows::ReportRow,
+        r: crate::app::reports::ReportRow,
         (category_ru, category_en): (String, String),
         (department_ru, department_en): (String, String),
         risk: Option<Risk>,
     ) -> Row {
         Row {
             number: r.number,
-            deadline: supervisor_db::current_due(&r),
+            deadline: supervision::current_due(&r),
             status: r.status,
             category_ru,
             category_en,
@@ -439,7 +439,7 @@ impl Row {
 
     /// A watched report, named from the catalogue.
     fn watched(
-        w: supervisor_db::Watched,
+        w: supervision::Watched,
         categories: &[CategoryItem],
         departments: &[DepartmentItem],
     ) -> Row {

@@ -125,7 +125,7 @@ impl ReportPage {
 
     /// Whether the report is open for "me too".
     pub fn joinable(&self) -> bool {
-        supervisor_db::IN_HAND
+        supervision::IN_HAND
             .iter()
             .any(|s| s.as_str() == self.report.status)
     }
@@ -141,7 +141,7 @@ pub(super) async fn report_page(
     let not_found = move || ApiError::NotFound(missing.clone());
     let n: i64 = number.trim().parse().map_err(|_| not_found())?;
     let id = crate::http::read(&state, &request, move |conn| {
-        Ok(crate::db::reports::id_of_number(conn, n)?)
+        Ok(crate::app::reports::id_of_number(conn, n)?)
     })
     .await?
     .ok_or_else(&not_found)?;
@@ -150,15 +150,12 @@ pub(super) async fn report_page(
         .ok_or_else(&not_found)?;
     let app = state.clone();
     let who = caller.clone();
-    let now = state.clock.now();
     let report_code = report.category.code.clone();
     let (actions, involved, may_note, departments, questions, today) = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
-        let plan = crate::db::workflow::plan_of(&snapshot, &row)?;
-        let case =
-            crate::db::workflow::case_for_move(&row, plan, &pauses, now, app.refutation_limit)?;
+        let case = crate::app::moves::case_now(&app, &snapshot, &row, &pauses)?;
         let involved = match who.who.user_id.as_deref() {
-            Some(user) => crate::db::reports::involvement(conn, &row.id, user)?
+            Some(user) => crate::app::reports::involvement(conn, &row.id, user)?
                 .is_some_and(|(_, involved)| involved),
             None => false,
         };
@@ -269,7 +266,7 @@ pub(super) async fn my_page(state: web::Data<AppState>, request: HttpRequest) ->
         return Err(PageError::LogIn(ctx.here));
     };
     let rows = db(&state, move |conn| {
-        Ok(crate::db::reports::of_resident(conn, &user, 200)?)
+        Ok(crate::app::reports::of_resident(conn, &user, 200)?)
     })
     .await?
     .into_iter()
@@ -282,7 +279,7 @@ pub(super) async fn my_page(state: web::Data<AppState>, request: HttpRequest) ->
 #[template(path = "settings.html")]
 pub struct SettingsPage {
     ctx: Ctx,
-    settings: crate::db::accounts::MailSettings,
+    settings: crate::app::accounts::MailSettings,
 }
 
 pub(super) async fn settings_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
@@ -291,7 +288,7 @@ pub(super) async fn settings_page(state: web::Data<AppState>, request: HttpReque
         return Err(PageError::LogIn(ctx.here));
     };
     let settings = db(&state, move |conn| {
-        Ok(crate::db::accounts::mail_settings(conn, &user)?)
+        Ok(crate::app::accounts::mail_settings(conn, &user)?)
     })
     .await?
     .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;

@@ -20,7 +20,7 @@ pub(super) async fn queue_page(state: web::Data<AppState>, request: HttpRequest)
             &caller.who,
             &crate::http::supervisor::WatchQuery::default(),
         )?;
-        Ok(supervisor_db::queue(conn, &filter, 300)?)
+        Ok(supervision::queue(conn, &filter, 300)?)
     })
     .await?
     .into_iter()
@@ -114,9 +114,9 @@ pub(super) async fn dashboard_page(
             .map(|a| (a.code.clone(), a.name.clone()))
             .collect();
         Ok((
-            supervisor_db::watched(conn, &filter)?,
-            supervisor_db::escalated(conn, &filter)?,
-            supervisor_db::marks_since(conn, &filter, since)?,
+            supervision::watched(conn, &filter)?,
+            supervision::escalated(conn, &filter)?,
+            supervision::marks_since(conn, &filter, since)?,
             departments(conn)?,
             categories(conn)?,
             districts,

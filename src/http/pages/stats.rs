@@ -34,12 +34,12 @@ pub(super) async fn stats_page(state: web::Data<AppState>, request: HttpRequest)
             created_from: Some(since),
             ..ReportFilter::default()
         };
-        Ok((supervisor_db::outcomes(conn, &filter)?, departments(conn)?))
+        Ok((supervision::outcomes(conn, &filter)?, departments(conn)?))
     })
     .await?;
     use crate::sla::stats::aggregate;
     let all: Vec<_> = counted.iter().map(|c| c.outcome.clone()).collect();
-    let lines = supervisor_db::group_by(&counted, |c| c.department.clone())
+    let lines = supervision::group_by(&counted, |c| c.department.clone())
         .into_iter()
         .map(|(code, outcomes)| {
             let named = names.iter().find(|d| d.code == code);

@@ -29,13 +29,19 @@ use super::error::ErrorBody;
 use super::html::{error_page, LinkPage};
 use super::{db, parse_json, read_body, throttle, ApiError, AppState};
 use crate::accounts::{self, totp, NewPassword};
-use crate::db::accounts::{self as accounts_db, Login, NewSession};
+use crate::app::accounts::{self as account, Login, MailSettings, NewLogin};
 use crate::limits;
 use crate::locale::Locale;
 use crate::notify::links::AccountLink;
 use crate::policy::Permission;
 use crate::policy::Role;
 use crate::reports::EmailAddress;
+
+mod second_factor;
+pub use second_factor::*;
+
+mod password;
+pub use password::*;
 
 const MAX_BODY: usize = 16 * 1024;
 
@@ -123,15 +129,15 @@ pub async fn register(
     let locale = locale(input.locale.as_deref(), default)?;
     spend_account_request(&state, &request).await?;
     let hash = hashed(new).await?;
-    let now = state.clock.now();
+    let app = state.services.clone();
     db(&state, move |conn| {
-        Ok(accounts_db::register(
+        Ok(account::register(
+            &app,
             conn,
-            email.as_str(),
+            &email,
             name.as_deref(),
-            locale.code(),
+            locale,
             &hash,
-            now,
         )?)
     })
     .await?;
@@ -193,9 +199,9 @@ pub async fn verify_page(state: web::Data<AppState>, token: web::Path<String>) -
 pub async fn verify(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
     let outcome = async {
         let token_id = account_link(&state, &token, "verify_email")?;
-        let now = state.clock.now();
+        let app = state.services.clone();
         let good = db(&state, move |conn| {
-            Ok(accounts_db::verify_email(conn, &token_id, now)?)
+            Ok(account::verify_email(&app, conn, &token_id)?)
         })
         .await?;
         if good {
@@ -323,11 +329,8 @@ pub async fn log_in(
     let email = EmailAddress::parse("email", &input.email)?;
     let keys = LoginKeys::new(&state, &request, email.as_str());
     keys.refuse_if_spent(&state).await?;
-    let address = email.as_str().to_string();
-    let found = db(&state, move |conn| {
-        Ok(accounts_db::login_by_email(conn, &address)?)
-    })
-    .await?;
+    let address = email.clone();
+    let found = db(&state, move |conn| Ok(account::by_email(conn, &address)?)).await?;
     let stored = found
         .as_ref()
         .and_then(|l| l.password_hash.clone())
@@ -376,10 +379,10 @@ pub async fn log_in(
         // Residents may enrol a second factor; staff must.
         _ => !staff,
     };
-    let window_start = keys.window.start;
+    let window = keys.window;
     let account_key = keys.account.clone();
     db(&state, move |conn| {
-        Ok(crate::db::limits::clear(conn, &account_key, window_start)?)
+        Ok(crate::app::limits::clear(conn, &account_key, window)?)
     })
     .await?;
     start_session(&state, &request, login, full).await
@@ -401,9 +404,9 @@ async fn use_code(
     ) else {
         return Ok(false);
     };
-    let user_id = login.user_id.clone();
+    let (app, user_id) = (state.services.clone(), login.user_id.clone());
     db(state, move |conn| {
-        Ok(accounts_db::use_totp_step(conn, &user_id, step, now)?)
+        Ok(account::use_totp_step(&app, conn, &user_id, step)?)
     })
     .await
 }
@@ -422,27 +425,17 @@ async fn start_session(
     let previous = request
         .cookie(auth::SESSION_COOKIE)
         .map(|c| accounts::secret_digest(c.value()));
-    let ip = auth::client_ip(state, request).map(|ip| ip.to_string());
-    let now = state.clock.now();
-    let limits = state.sessions.limits;
-    let (user_id, key, hash) = (login.user_id.clone(), csrf_key.clone(), id_hash.clone());
+    let new = NewLogin {
+        user_id: login.user_id.clone(),
+        id_hash: id_hash.clone(),
+        csrf_key: csrf_key.clone(),
+        full,
+        ip: auth::client_ip(state, request).map(|ip| ip.to_string()),
+        previous,
+    };
+    let (app, limits) = (state.services.clone(), state.sessions.limits);
     db(state, move |conn| {
-        if let Some(previous) = previous {
-            accounts_db::end_session(conn, &previous, now)?;
-        }
-        accounts_db::start_session(
-            conn,
-            &NewSession {
-                id_hash: &hash,
-                user_id: &user_id,
-                stage: if full { "full" } else { "password" },
-                csrf_key: &key,
-                ip: ip.as_deref(),
-            },
-            now,
-            limits,
-        )?;
-        Ok(())
+        Ok(account::start_session(&app, conn, &new, limits)?)
     })
     .await?;
     let view = session_view(
@@ -466,11 +459,11 @@ async fn session_view(
     let app = state.clone();
     let department_id = login.department_id.clone();
     let department = db(state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        Ok(department_id
-            .as_deref()
-            .and_then(|d| d.parse().ok())
-            .map(|id| snapshot.map.departments().code(id).to_string()))
+        Ok(account::department_code(
+            &app,
+            conn,
+            department_id.as_deref(),
+        )?)
     })
     .await?;
     Ok(SessionView {
@@ -492,11 +485,9 @@ async fn own_account(
 ) -> Result<(Caller, Login), ApiError> {
     let caller = auth::authorize(state, request, Permission::ManageOwnAccount).await?;
     let user_id = caller.user_id()?.to_string();
-    let login = db(state, move |conn| {
-        Ok(accounts_db::login_by_id(conn, &user_id)?)
-    })
-    .await?
-    .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;
+    let login = db(state, move |conn| Ok(account::by_id(conn, &user_id)?))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;
     Ok((caller, login))
 }
 
@@ -535,342 +526,12 @@ pub async fn log_out(
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, Permission::ManageOwnAccount).await?;
     let user_id = caller.user_id()?.to_string();
-    let now = state.clock.now();
+    let app = state.services.clone();
     db(&state, move |conn| {
-        Ok(accounts_db::end_sessions(conn, &user_id, now)?)
+        Ok(account::end_sessions(&app, conn, &user_id)?)
     })
     .await?;
     Ok(HttpResponse::NoContent()
         .cookie(auth::session_cookie(&state, None))
         .finish())
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordInput {
-    current_password: String,
-    new_password: String,
-}
-
-/// Change the password: every session of the account ends, and this
-/// device gets a new one.
-#[utoipa::path(
-    tag = "account",
-    request_body = PasswordInput,
-    responses(
-        (status = 200, description = "Changed; a new session cookie is set", body = SessionView),
-        (status = 400, description = "The new password is not good enough", body = ErrorBody),
-        (status = 401, description = "The current password is wrong", body = ErrorBody),
-        (status = 403, description = "The CSRF token is missing or wrong", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody),
-    )
-)]
-#[post("/account/password")]
-pub async fn change_password(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (caller, login) = own_account(&state, &request).await?;
-    let input: PasswordInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
-    let new = password(&input.new_password, &login.email, "new_password")?;
-    let keys = LoginKeys::new(&state, &request, &login.email);
-    keys.refuse_if_spent(&state).await?;
-    let stored = login.password_hash.clone().unwrap_or_default();
-    if !verified(input.current_password, stored).await? {
-        let wrong = ApiError::invalid("current_password", "is wrong");
-        return Err(keys.failed(&state, wrong).await);
-    }
-    let hash = hashed(new).await?;
-    let now = state.clock.now();
-    let user_id = login.user_id.clone();
-    db(&state, move |conn| {
-        Ok(accounts_db::set_password(conn, &user_id, &hash, now)?)
-    })
-    .await?;
-    let full = match &caller.via {
-        Via::Session(s) => !s.second_factor_owed,
-        _ => true,
-    };
-    start_session(&state, &request, login, full).await
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResetRequestInput {
-    email: String,
-}
-
-/// Ask for a password-reset link (valid for an hour, once). The answer is
-/// the same whether or not the address has an account.
-#[utoipa::path(
-    tag = "account",
-    request_body = ResetRequestInput,
-    responses(
-        (status = 202, description = "If the address has an account, a link was emailed", body = Accepted),
-        (status = 400, description = "Not an email address", body = ErrorBody),
-        (status = 429, description = "Too many requests from this address", body = ErrorBody),
-    )
-)]
-#[post("/account/password-reset")]
-pub async fn request_reset(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let input: ResetRequestInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
-    let email = EmailAddress::parse("email", &input.email)?;
-    spend_account_request(&state, &request).await?;
-    let now = state.clock.now();
-    db(&state, move |conn| {
-        Ok(accounts_db::request_password_reset(
-            conn,
-            email.as_str(),
-            now,
-        )?)
-    })
-    .await?;
-    Ok(HttpResponse::Accepted().json(Accepted {
-        message: "if this address has an account, a link to set a new password is on its way",
-    }))
-}
-
-/// The page a password-reset link opens: a form for the new password.
-#[utoipa::path(
-    tag = "account",
-    params(("token" = String, Path, description = "The signed token from the link")),
-    responses((status = 200, description = "The form", content_type = "text/html"))
-)]
-#[get("/account/reset_password/{token}")]
-pub async fn reset_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
-    if let Err(e) = account_link(&state, &token, "reset_password") {
-        return error_page(&e);
-    }
-    LinkPage {
-        password_form: true,
-        ..LinkPage::titled("Новый пароль / New password")
-    }
-    .respond(StatusCode::OK)
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ResetInput {
-    password: String,
-}
-
-/// Set the new password (the link's form, posted, or JSON): the address
-/// counts as verified and every session of the account ends.
-#[utoipa::path(
-    tag = "account",
-    params(("token" = String, Path, description = "The signed token from the link")),
-    request_body(content = ResetInput, description = "A form (password=…) or JSON"),
-    responses(
-        (status = 200, description = "Changed", content_type = "text/html"),
-        (status = 400, description = "The password is not good enough, or the link is damaged", content_type = "text/html"),
-        (status = 409, description = "Used already or expired", content_type = "text/html"),
-    )
-)]
-#[post("/account/reset_password/{token}")]
-pub async fn reset(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    token: web::Path<String>,
-    payload: web::Payload,
-) -> HttpResponse {
-    let outcome = async {
-        let token_id = account_link(&state, &token, "reset_password")?;
-        let body = read_body(payload, MAX_BODY).await?;
-        let input: ResetInput = if super::body::is_multipart(&request) {
-            return Err(ApiError::invalid("body", "send a form or JSON"));
-        } else if body.trim_ascii_start().starts_with(b"{") {
-            parse_json(&body)?
-        } else {
-            serde_urlencoded::from_bytes(&body)
-                .map_err(|e| ApiError::invalid("password", format!("is missing: {e}")))?
-        };
-        let now = state.clock.now();
-        let id = token_id.clone();
-        let email = db(&state, move |conn| {
-            Ok(accounts_db::token_email(conn, "reset_password", &id, now)?)
-        })
-        .await?
-        .ok_or_else(gone)?;
-        let hash = hashed(password(&input.password, &email, "password")?).await?;
-        db(&state, move |conn| {
-            Ok(accounts_db::reset_password(conn, &token_id, &hash, now)?)
-        })
-        .await?
-        .ok_or_else(gone)
-    }
-    .await;
-    match outcome {
-        Ok(_) => LinkPage {
-            said: vec!["Войдите с новым паролем. / Log in with the new password.".into()],
-            link: Some("/login".into()),
-            ..LinkPage::titled("Пароль изменён / Password changed")
-        }
-        .respond(StatusCode::OK),
-        Err(e) => error_page(&e),
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TotpSecretView {
-    /// Base32; type it into the authenticator app, or use the URI
-    secret: String,
-    otpauth_uri: String,
-}
-
-/// Start enrolling a second factor: a new TOTP secret for the
-/// authenticator app. It counts once the first code is confirmed.
-#[utoipa::path(
-    tag = "account",
-    responses(
-        (status = 200, description = "The secret", body = TotpSecretView),
-        (status = 401, description = "Not logged in", body = ErrorBody),
-        (status = 409, description = "A second factor is enrolled already", body = ErrorBody),
-    )
-)]
-#[post("/account/totp")]
-pub async fn totp_enrol(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let (_, login) = own_account(&state, &request).await?;
-    if login.totp_enrolled_at.is_some() {
-        return Err(ApiError::Conflict(
-            "a second factor is enrolled already".into(),
-        ));
-    }
-    let secret = totp::new_secret();
-    let uri = totp::provisioning_uri(&state.city_name, &login.email, &secret);
-    let now = state.clock.now();
-    let (user_id, kept) = (login.user_id.clone(), secret.clone());
-    db(&state, move |conn| {
-        Ok(accounts_db::set_totp_secret(conn, &user_id, &kept, now)?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(TotpSecretView {
-        secret,
-        otpauth_uri: uri,
-    }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TotpCodeInput {
-    code: String,
-}
-
-/// Confirm the second factor with the app's current code: it is enrolled,
-/// and a session that owed it becomes a full one.
-#[utoipa::path(
-    tag = "account",
-    request_body = TotpCodeInput,
-    responses(
-        (status = 200, description = "Enrolled", body = SessionView),
-        (status = 400, description = "The code is wrong or was used", body = ErrorBody),
-        (status = 409, description = "No secret to confirm: POST /account/totp first", body = ErrorBody),
-    )
-)]
-#[post("/account/totp/confirm")]
-pub async fn totp_confirm(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (caller, login) = own_account(&state, &request).await?;
-    let input: TotpCodeInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
-    let secret = login.totp_secret.clone().ok_or_else(|| {
-        ApiError::Conflict("no secret to confirm: POST /api/v1/account/totp first".into())
-    })?;
-    if !use_code(&state, &login, &secret, &input.code).await? {
-        return Err(ApiError::invalid("code", "is wrong or was used already"));
-    }
-    let csrf = match &caller.via {
-        Via::Session(s) => {
-            let id_hash = s.id_hash.clone();
-            db(&state, move |conn| {
-                Ok(accounts_db::complete_session(conn, &id_hash)?)
-            })
-            .await?;
-            Some(accounts::csrf_token(&s.csrf_key, &s.id_hash))
-        }
-        _ => None,
-    };
-    let mut login = login;
-    login.totp_enrolled_at = Some(login.totp_enrolled_at.unwrap_or(state.clock.now()));
-    Ok(HttpResponse::Ok().json(session_view(&state, &login, false, csrf).await?))
-}
-
-/// A resident's mail settings.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SettingsInput {
-    /// ru or en: the language of messages (and of the pages, once logged in)
-    locale: String,
-    /// false: no messages at all (as the "unsubscribe from everything" link)
-    email_notifications: bool,
-}
-
-/// The account's mail settings.
-#[utoipa::path(
-    tag = "account",
-    responses(
-        (status = 200, description = "The settings", body = SettingsInput),
-        (status = 401, description = "Not logged in", body = ErrorBody),
-    )
-)]
-#[get("/account/settings")]
-pub async fn settings(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let (_, login) = own_account(&state, &request).await?;
-    let found = db(&state, move |conn| {
-        Ok(accounts_db::mail_settings(conn, &login.user_id)?)
-    })
-    .await?
-    .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;
-    Ok(HttpResponse::Ok().json(SettingsInput {
-        locale: found.locale,
-        email_notifications: found.email_notifications,
-    }))
-}
-
-/// Change the account's mail settings: the language of messages, and
-/// whether any are sent. From the next queued message on.
-#[utoipa::path(
-    tag = "account",
-    request_body = SettingsInput,
-    responses(
-        (status = 200, description = "Changed", body = SettingsInput),
-        (status = 400, description = "A field is wrong", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
-        (status = 403, description = "The CSRF token is missing or wrong", body = ErrorBody),
-    )
-)]
-#[put("/account/settings")]
-pub async fn change_settings(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (_, login) = own_account(&state, &request).await?;
-    let input: SettingsInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
-    let chosen = accounts_db::MailSettings {
-        locale: locale(Some(&input.locale), Locale::Ru)?.code().to_string(),
-        email_notifications: input.email_notifications,
-    };
-    let now = state.clock.now();
-    db(&state, move |conn| {
-        Ok(accounts_db::set_mail_settings(
-            conn,
-            &login.user_id,
-            &chosen,
-            now,
-        )?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(input))
 }

@@ -17,16 +17,17 @@ use super::idempotency::{self, Earlier, Idempotency};
 use super::pending;
 use super::{db, parse_json, ApiError, AppState};
 use crate::app::filing::Channel;
-use crate::db::filing::{FiledReport, Nearby};
-use crate::db::reports::{ReportDetail, ReportListing, Support};
-use crate::db::rows::{AttachmentRow, ReportPauseRow, ReportRow};
-use crate::db::workflow as workflow_db;
-use crate::db::{catalog, reports as report_db};
+use crate::app::reports::{
+    self as reading, AttachmentRow, Clocks, FiledReport, Nearby, ReportDetail, ReportListing,
+    ReportPauseRow, ReportRow, Support,
+};
 use crate::media::Variant;
+use crate::policy::Permission;
 use crate::policy::Role;
-use crate::policy::{Permission, Target};
 use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
-use crate::sla::schedule;
+
+mod views;
+pub use views::*;
 
 /// A report as filed through the JSON API (its shape is checked against
 /// `ReportInput`, the type that really parses it, by a test).
@@ -223,10 +224,7 @@ async fn earlier_answer(
             Ok(Some(idempotency::replay(status, body, "application/json")))
         }
         Earlier::Filed { report_id } => {
-            let found = db(state, move |conn| {
-                Ok(crate::db::reports::find(conn, &report_id)?)
-            })
-            .await?;
+            let found = db(state, move |conn| Ok(reading::find(conn, &report_id)?)).await?;
             let Some(detail) = found else { return Ok(None) };
             let report = FiledReport {
                 id: detail.report.id,
@@ -248,7 +246,7 @@ async fn own_address(
 ) -> Result<(), ApiError> {
     let user_id = caller.user_id()?.to_string();
     let own = db(state, move |conn| {
-        Ok(crate::db::accounts::login_by_id(conn, &user_id)?.map(|l| l.email))
+        Ok(crate::app::accounts::by_id(conn, &user_id)?.map(|l| l.email))
     })
     .await?;
     match (&report.reporter, own) {
@@ -295,19 +293,7 @@ pub async fn nearby(
     let code =
         non_empty(query.category).ok_or_else(|| ApiError::invalid("category", "is required"))?;
     let found = db(&state, move |conn| {
-        let category = catalog::category_for_filing(conn, &code)?.ok_or_else(|| {
-            ApiError::invalid(
-                "category",
-                format!("'{code}' is not a category of this city"),
-            )
-        })?;
-        let probe = crate::db::filing::Probe {
-            category_id: category.routing.id.to_string(),
-            lat: location.lat(),
-            lon: location.lon(),
-            radius_m: category.duplicate_radius_m,
-        };
-        Ok(crate::db::filing::nearby_open(conn, &probe)?)
+        Ok(reading::nearby(conn, &code, location)?)
     })
     .await?;
     let views: Vec<CandidateView> = found
@@ -344,10 +330,9 @@ pub async fn support(
     let id = report_id(&id)?;
     let input: ReporterInput = parse_json(&body)?;
     let resident = Reporter::parse(input, "")?;
-    let now = state.clock.now();
-    let key = id.clone();
+    let (app, key) = (state.services.clone(), id.clone());
     let outcome = db(&state, move |conn| {
-        Ok(report_db::support(conn, now, &key, &resident)?)
+        Ok(reading::support(&app, conn, &key, &resident)?)
     })
     .await?;
     match outcome {
@@ -375,263 +360,6 @@ fn report_id(id: &str) -> Result<String, ApiError> {
     uuid::Uuid::parse_str(id)
         .map(|u| u.to_string())
         .map_err(|_| no_such_report(id))
-}
-
-impl Names {
-    /// The English name for `en` (when there is one), else the Russian.
-    pub fn pick(&self, lang: &str) -> &str {
-        crate::locale::pick(lang, &self.ru, &self.en)
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Names {
-    pub(crate) ru: String,
-    pub(crate) en: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct DepartmentRef {
-    pub(crate) code: String,
-    pub(crate) name: Names,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct CategoryRef {
-    pub(crate) code: String,
-    pub(crate) name: Names,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct HistoryEntry {
-    /// The event's id (photos attached to it name it)
-    pub(crate) id: String,
-    pub(crate) at: NaiveDateTime,
-    pub(crate) kind: String,
-    pub(crate) actor_role: String,
-    pub(crate) from_status: Option<String>,
-    pub(crate) to_status: String,
-    pub(crate) note: Option<String>,
-    /// Staff-only history (shown to staff whose scope holds the report)
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) internal: bool,
-}
-
-/// A report's clocks, worked out at the time of the request.
-struct Clocks {
-    standing: Option<schedule::Standing>,
-    pauses: Vec<ReportPauseRow>,
-    /// Followers' answers to the current answer: (fixed, not fixed).
-    checks: (i64, i64),
-    ledger: Vec<crate::ledger::Entry>,
-    /// Whether the caller sees the internal history too (the policy's
-    /// `ReadInternal` for this report).
-    internal_history: bool,
-}
-
-/// The residents' check of the city's answer.
-#[derive(Serialize, ToSchema)]
-pub struct CheckView {
-    /// Until when the reporter may confirm or refute the current answer
-    pub(crate) window_closes_at: Option<NaiveDateTime>,
-    /// Answers refuted so far, and how many may be
-    pub(crate) refutations: i32,
-    pub(crate) refutation_limit: i32,
-    /// Followers' answers to the current answer
-    pub(crate) followers_fixed: i64,
-    pub(crate) followers_not_fixed: i64,
-}
-
-/// The public face of one report.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct ReportView {
-    pub(crate) id: String,
-    pub(crate) number: i64,
-    pub(crate) status: String,
-    pub(crate) category: CategoryRef,
-    pub(crate) lat: f64,
-    pub(crate) lon: f64,
-    pub(crate) address: Option<String>,
-    pub(crate) description: String,
-    pub(crate) service_area: Option<String>,
-    pub(crate) department: Option<DepartmentRef>,
-    pub(crate) reporter_name: Option<String>,
-    #[schema(value_type = Object)]
-    pub(crate) answers: serde_json::Value,
-    pub(crate) photos: Vec<PhotoView>,
-    pub(crate) support_count: i32,
-    pub(crate) duplicate_of: Option<String>,
-    pub(crate) created_at: NaiveDateTime,
-    pub(crate) updated_at: NaiveDateTime,
-    pub(crate) moderation_due_at: Option<NaiveDateTime>,
-    pub(crate) answer_due_at: Option<NaiveDateTime>,
-    pub(crate) resolved_at: Option<NaiveDateTime>,
-    pub(crate) closed_at: Option<NaiveDateTime>,
-    /// The current stage and its deadline; null once no clock runs.
-    pub(crate) deadline: Option<DeadlineView>,
-    /// Every pause, with its reason.
-    pub(crate) pauses: Vec<PauseView>,
-    pub(crate) history: Vec<HistoryEntry>,
-    pub(crate) check: CheckView,
-    /// The report's entries in the resolution ledger
-    pub(crate) ledger: Vec<super::ledger::EntryView>,
-}
-
-/// Where a report stands against its deadline. Deadlines are counted as the
-/// docs/deadlines.md says.
-#[derive(Serialize, ToSchema)]
-pub struct DeadlineView {
-    /// moderation, answer, fix or resident_check
-    pub(crate) stage: &'static str,
-    /// e.g. {"unit": "working_days", "value": 8}
-    #[schema(value_type = Object)]
-    pub(crate) target: crate::sla::calendar::Target,
-    pub(crate) started_at: NaiveDateTime,
-    /// null while the report is paused
-    pub(crate) deadline: Option<NaiveDateTime>,
-    /// Working days (calendar days for the resident check) used so far
-    pub(crate) days_used: u32,
-    /// Working days (calendar days for the resident check) left
-    pub(crate) days_left: u32,
-    pub(crate) breached: bool,
-    pub(crate) paused: bool,
-    /// 0 from filing; one more after each refuted answer
-    pub(crate) cycle: i32,
-    /// 0: the crew; 1: the department's supervisors; 2: the city's
-    pub(crate) escalation_level: i32,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PauseView {
-    /// waiting_for_resident, seasonal_work, third_party or procurement
-    pub(crate) reason: String,
-    pub(crate) note: Option<String>,
-    /// The date work is expected to resume
-    pub(crate) resume_on: chrono::NaiveDate,
-    pub(crate) started_at: NaiveDateTime,
-    /// null while paused
-    pub(crate) ended_at: Option<NaiveDateTime>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PhotoView {
-    pub url: String,
-    /// The history event the photo came with (an answer, a refutation);
-    /// null for the report's own photos
-    pub event_id: Option<String>,
-    pub thumbnail_url: String,
-    pub width: i32,
-    pub height: i32,
-}
-
-impl PhotoView {
-    pub fn new(state: &AppState, photo: &AttachmentRow) -> PhotoView {
-        PhotoView {
-            url: state.photo_url(&photo.content_hash, Variant::Full),
-            event_id: photo.event_id.clone(),
-            thumbnail_url: state.photo_url(&photo.content_hash, Variant::Thumbnail),
-            width: photo.width,
-            height: photo.height,
-        }
-    }
-}
-
-impl ReportView {
-    fn new(
-        state: &AppState,
-        d: ReportDetail,
-        photos: Vec<AttachmentRow>,
-        clocks: Clocks,
-    ) -> Result<ReportView, ApiError> {
-        let r = d.report;
-        let paused = clocks.pauses.iter().any(|p| p.ended_at.is_none());
-        let deadline = clocks.standing.map(|s| DeadlineView {
-            stage: s.stage,
-            target: s.target,
-            started_at: s.started_at,
-            deadline: s.deadline,
-            days_used: s.days_used,
-            days_left: s.days_left,
-            breached: s.breached,
-            paused,
-            cycle: r.cycle,
-            escalation_level: r.escalation_level,
-        });
-        let pauses = clocks
-            .pauses
-            .into_iter()
-            .map(|p| PauseView {
-                reason: p.reason,
-                note: p.note,
-                resume_on: p.resume_on,
-                started_at: p.started_at,
-                ended_at: p.ended_at,
-            })
-            .collect();
-        let check = CheckView {
-            window_closes_at: r.check_due_at,
-            refutations: r.cycle,
-            refutation_limit: state.refutation_limit,
-            followers_fixed: clocks.checks.0,
-            followers_not_fixed: clocks.checks.1,
-        };
-        let answers = serde_json::from_str(&r.answers)
-            .map_err(|e| ApiError::Internal(format!("report {} answers: {e}", r.number).into()))?;
-        Ok(ReportView {
-            id: r.id,
-            number: r.number,
-            status: r.status,
-            category: CategoryRef {
-                code: d.category.code,
-                name: Names {
-                    ru: d.category.name_ru,
-                    en: d.category.name_en,
-                },
-            },
-            lat: r.lat,
-            lon: r.lon,
-            address: r.address,
-            description: r.description,
-            service_area: d.service_area,
-            department: d.department.map(|dep| DepartmentRef {
-                code: dep.code,
-                name: Names {
-                    ru: dep.name_ru,
-                    en: dep.name_en,
-                },
-            }),
-            reporter_name: d.reporter_name,
-            answers,
-            photos: photos.iter().map(|p| PhotoView::new(state, p)).collect(),
-            support_count: r.support_count,
-            duplicate_of: r.duplicate_of,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            moderation_due_at: r.moderation_due_at,
-            answer_due_at: r.answer_due_at,
-            resolved_at: r.resolved_at,
-            closed_at: r.closed_at,
-            deadline,
-            pauses,
-            history: d
-                .events
-                .into_iter()
-                .filter(|e| e.public || clocks.internal_history)
-                .map(|e| HistoryEntry {
-                    id: e.id,
-                    internal: !e.public,
-                    at: e.created_at,
-                    kind: e.kind,
-                    actor_role: e.actor_role,
-                    from_status: e.from_status,
-                    to_status: e.to_status,
-                    note: e.note,
-                })
-                .collect(),
-            check,
-            ledger: clocks.ledger.into_iter().map(Into::into).collect(),
-        })
-    }
 }
 
 /// One report with its public history, answers and photos.
@@ -676,50 +404,22 @@ pub(crate) async fn view_and_row(
     caller: &Caller,
     key: String,
 ) -> Result<Option<(ReportView, ReportRow, Vec<ReportPauseRow>)>, ApiError> {
-    let now = state.clock.now();
-    let app = state.clone();
+    let app = state.services.clone();
     let caller = caller.clone();
     let found = super::read(state, request, move |conn| {
-        let Some(detail) = report_db::find(conn, &key)? else {
-            return Ok(None);
-        };
-        let photos = report_db::photos(conn, &key)?;
-        let snapshot = app.catalog_snapshot(conn)?;
-        let plan = workflow_db::plan_of(&snapshot, &detail.report)?;
-        let all_pauses = workflow_db::all_pauses(conn, &detail.report.id)?;
-        let current: Vec<_> = all_pauses
-            .iter()
-            .filter(|p| p.cycle == detail.report.cycle)
-            .cloned()
-            .collect();
-        let facts = workflow_db::facts(&detail.report, &current)?;
-        let clocks = Clocks {
-            standing: schedule::standing(&plan.policy, &plan.calendar, &facts, now),
-            pauses: all_pauses,
-            checks: workflow_db::check_counts(conn, &key, detail.report.cycle)?,
-            ledger: crate::db::ledger::entries_of(conn, &key)?,
-            internal_history: caller
-                .require(
-                    Permission::ReadInternal,
-                    Target::Report {
-                        department: detail
-                            .report
-                            .department_id
-                            .as_deref()
-                            .and_then(|d| d.parse().ok()),
-                        involves_caller: false,
-                    },
-                    snapshot.map.departments(),
-                )
-                .is_ok(),
-        };
-        Ok(Some((detail, photos, clocks, current)))
+        Ok(reading::read(&app, conn, &key, |target, departments| {
+            caller
+                .require(Permission::ReadInternal, target, departments)
+                .is_ok()
+        })?)
     })
     .await?;
     found
-        .map(|(detail, photos, clocks, current)| {
-            let row = detail.report.clone();
-            ReportView::new(state, detail, photos, clocks).map(|view| (view, row, current))
+        .map(|read| {
+            let row = read.detail.report.clone();
+            let current = read.current_pauses;
+            ReportView::new(state, read.detail, read.photos, read.clocks)
+                .map(|view| (view, row, current))
         })
         .transpose()
 }
@@ -799,9 +499,9 @@ pub async fn list(
     let page = parse_count("page", query.page, 1, i64::MAX / MAX_PER_PAGE)?;
     let per_page = parse_count("per_page", query.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let params = query.filter;
+    let wanted = params.into_wanted()?;
     let (total, reports) = super::read(&state, &request, move |conn| {
-        let filter = params.into_filter(conn)?;
-        Ok(report_db::list(conn, &filter, page, per_page)?)
+        Ok(reading::page(conn, wanted, page, per_page)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(ReportPage {

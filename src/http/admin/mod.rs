@@ -5,13 +5,17 @@ use actix_web::{delete, post, put, web, HttpRequest, HttpResponse};
 use super::auth::Caller;
 use super::error::ErrorBody;
 use super::{audit, auth, db, parse_json, read_body, ApiError, AppState, MAX_AREAS_BYTES};
-use crate::db::admin as admin_db;
-use crate::db::catalog::{self, ImportFailure};
+use crate::app::catalogue::{
+    self, CalendarRow, CategoryChange, DepartmentChange, PolicyChange, Put,
+};
 use crate::policy::Permission;
 use crate::routing;
 use crate::sla::calendar::Target;
 use crate::sla::schedule::{parse_percents, Policy};
 use crate::sla::DayKind;
+
+mod units;
+pub use units::*;
 
 /// Import service areas (admins).
 ///
@@ -41,14 +45,11 @@ pub async fn import_service_areas(
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::invalid("body", "is not UTF-8 text"))?;
     let drafts = routing::parse_areas(text).map_err(|e| ApiError::invalid(e.field, e.message))?;
+    let app = state.services.clone();
     let summary = db(&state, move |conn| {
-        catalog::import_areas(conn, &drafts).map_err(|e| match e {
-            ImportFailure::Invalid(e) => ApiError::invalid(e.field, e.message),
-            ImportFailure::Db(e) => e.into(),
-        })
+        Ok(catalogue::import_areas(&app, conn, &drafts)?)
     })
     .await?;
-    state.catalog.invalidate();
     let after = serde_json::to_value(&summary).ok();
     audit::record(
         &state,
@@ -139,17 +140,11 @@ pub struct RecountView {
 /// After a catalogue change: every instance rebuilds its snapshot; this one
 /// at once, and its scanner recounts the marked reports now.
 async fn recount(state: &web::Data<AppState>, marked: usize) -> Result<HttpResponse, ApiError> {
-    state.catalog.invalidate();
-    let now = state.clock.now();
-    let app = state.clone();
-    let summary = db(state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        Ok(crate::app::clocks::scan(conn, &snapshot, now)?)
-    })
-    .await?;
+    let app = state.services.clone();
+    let marks = db(state, move |conn| Ok(catalogue::recount(&app, conn)?)).await?;
     Ok(HttpResponse::Ok().json(RecountView {
         reports_recounted: marked,
-        marks: summary.marks,
+        marks,
     }))
 }
 
@@ -181,28 +176,20 @@ pub async fn update_policy(
     let name = crate::reports::optional_text("name", input.name.clone(), 200)?;
     let calendar = input.calendar.clone();
     let policy = input.check()?;
-    let now = state.clock.now();
     let code = code.into_inner();
-    let key = code.clone();
-    let (marked, before, after) = db(&state, move |conn| {
-        let before = admin_db::sla_policy(conn, &key)?;
-        let marked = match &before {
-            Some(_) => crate::db::sla::update_policy(conn, &key, &policy, now)?.unwrap_or(0),
-            None => {
-                catalog_code(&key)?;
-                let name = name
-                    .ok_or_else(|| ApiError::invalid("name", "is required to create a policy"))?;
-                let calendar = calendar.ok_or_else(|| {
-                    ApiError::invalid("calendar", "is required to create a policy")
-                })?;
-                let calendar_id = admin_db::calendar_id(conn, &calendar)?.ok_or_else(|| {
-                    ApiError::invalid("calendar", format!("'{calendar}' is not a calendar"))
-                })?;
-                crate::db::sla::create_policy(conn, &key, &name, &calendar_id, &policy)?;
-                0
-            }
-        };
-        Ok((marked, before, admin_db::sla_policy(conn, &key)?))
+    let change = PolicyChange {
+        code: code.clone(),
+        name,
+        calendar,
+        policy,
+    };
+    let app = state.services.clone();
+    let Put {
+        before,
+        after,
+        marked,
+    } = db(&state, move |conn| {
+        Ok(catalogue::put_policy(&app, conn, change)?)
     })
     .await?;
     let object = ("sla_policy", code);
@@ -257,9 +244,9 @@ pub async fn put_calendar(
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
     let code = code.into_inner();
-    catalog_code(&code)?;
+    catalogue::check_code(&code)?;
     let input: CalendarInput = parse_json(&read_body(payload, 16 << 10).await?)?;
-    let mut row = crate::db::rows::CalendarRow {
+    let row = CalendarRow {
         id: String::new(),
         code: code.clone(),
         name: name("name", &input.name)?,
@@ -273,35 +260,13 @@ pub async fn put_calendar(
         work_starts: input.work_starts.trim().to_string(),
         work_ends: input.work_ends.trim().to_string(),
     };
-    // The checks the deadlines' arithmetic makes, each naming its field.
-    if row.time_zone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(ApiError::invalid(
-            "time_zone",
-            format!(
-                "'{}' is not a time zone name like Europe/Moscow",
-                row.time_zone
-            ),
-        ));
-    }
-    crate::sla::parse_weekdays(&row.weekly_days_off)
-        .map_err(|e| ApiError::invalid("weekly_days_off", e))?;
-    for (field, time) in [
-        ("work_starts", &row.work_starts),
-        ("work_ends", &row.work_ends),
-    ] {
-        chrono::NaiveTime::parse_from_str(time, "%H:%M")
-            .map_err(|_| ApiError::invalid(field, format!("'{time}' is not a time (HH:MM)")))?;
-    }
-    crate::db::catalog::work_calendar(&row, &[]).map_err(|e| ApiError::invalid("work_ends", e))?;
-    let now = state.clock.now();
-    let key = code.clone();
-    let (marked, before, after) = db(&state, move |conn| {
-        let before = crate::db::sla::calendar(conn, &key)?;
-        row.id = before
-            .as_ref()
-            .map_or_else(crate::db::new_id, |b| b.id.clone());
-        let marked = crate::db::sla::put_calendar(conn, &row, before.is_some(), now)?;
-        Ok((marked, before, row))
+    let app = state.services.clone();
+    let Put {
+        before,
+        after,
+        marked,
+    } = db(&state, move |conn| {
+        Ok(catalogue::put_calendar(&app, conn, row)?)
     })
     .await?;
     let after = serde_json::to_value(&after).ok();
@@ -331,13 +296,13 @@ async fn change_day(
     day: chrono::NaiveDate,
     entry: Option<(DayKind, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now();
-    let code = calendar.clone();
-    let (marked, before, after) = db(state, move |conn| {
-        let before = admin_db::calendar_day(conn, &code, day)?;
-        let marked = crate::db::sla::set_calendar_day(conn, &code, day, entry, now)?
-            .ok_or_else(|| ApiError::NotFound(format!("there is no calendar '{code}'")))?;
-        Ok((marked, before, admin_db::calendar_day(conn, &code, day)?))
+    let (app, code) = (state.services.clone(), calendar.clone());
+    let Put {
+        before,
+        after,
+        marked,
+    } = db(state, move |conn| {
+        Ok(catalogue::set_calendar_day(&app, conn, &code, day, entry)?)
     })
     .await?;
     audit::record(
@@ -477,9 +442,8 @@ async fn put_answer<T: serde::Serialize>(
     who: (&HttpRequest, &Caller),
     object: (&'static str, String),
     before: Option<T>,
-    after: T,
+    after: Option<T>,
 ) -> Result<HttpResponse, ApiError> {
-    state.catalog.invalidate();
     let after = serde_json::to_value(&after).ok();
     let created = audit_put(state, who, object, as_json(&before), after.clone()).await?;
     Ok(if created {
@@ -489,271 +453,7 @@ async fn put_answer<T: serde::Serialize>(
     })
 }
 
-/// A code as the catalogue spells them: 1–64 lowercase letters, digits, `_`
-/// or `-`.
-fn catalog_code(code: &str) -> Result<(), ApiError> {
-    let good = !code.is_empty()
-        && code.len() <= 64
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if good {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            "code",
-            format!("'{code}' is not a code: 1–64 lowercase letters, digits, _ or -"),
-        ))
-    }
-}
-
 fn name(field: &str, text: &str) -> Result<String, ApiError> {
     crate::reports::optional_text(field, Some(text.to_string()), 200)?
         .ok_or_else(|| ApiError::invalid(field, "is required"))
-}
-
-/// A department, created or replaced by its code.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DepartmentInput {
-    name_ru: String,
-    name_en: String,
-    /// The code of the department above it
-    parent: Option<String>,
-    /// Where its mail goes
-    email: Option<String>,
-    /// The code of its working calendar
-    calendar: String,
-}
-
-/// Create or replace a department (admins); routing uses it at once.
-#[utoipa::path(
-    tag = "admin",
-    params(("code" = String, Path, description = "The department's code")),
-    request_body = DepartmentInput,
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "Replaced", body = Object),
-        (status = 201, description = "Created", body = Object),
-        (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
-    )
-)]
-#[put("/admin/departments/{code}")]
-pub async fn put_department(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    code: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
-    let code = code.into_inner();
-    catalog_code(&code)?;
-    let input: DepartmentInput = parse_json(&read_body(payload, 16 << 10).await?)?;
-    let (name_ru, name_en) = (
-        name("name_ru", &input.name_ru)?,
-        name("name_en", &input.name_en)?,
-    );
-    let email = match input
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        Some(e) => Some(
-            crate::reports::EmailAddress::parse("email", e)?
-                .as_str()
-                .to_string(),
-        ),
-        None => None,
-    };
-    let now = state.clock.now();
-    let app = state.clone();
-    let key = code.clone();
-    let (before, after) = db(&state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        let tree = snapshot.map.departments();
-        let before = admin_db::department(conn, &key)?;
-        let parent_id = match input.parent.as_deref().filter(|p| !p.is_empty()) {
-            None => None,
-            Some(parent) => {
-                let id = tree.id_of(parent).ok_or_else(|| {
-                    ApiError::invalid("parent", format!("'{parent}' is not a department"))
-                })?;
-                let own = before.as_ref().and_then(|b| b.id.parse().ok());
-                if own.is_some_and(|own| tree.depth_below(id, own).is_some()) {
-                    return Err(ApiError::invalid(
-                        "parent",
-                        format!(
-                            "'{parent}' is '{key}' or below it: departments cannot form a loop"
-                        ),
-                    ));
-                }
-                Some(id.to_string())
-            }
-        };
-        let calendar_id = admin_db::calendar_id(conn, &input.calendar)?.ok_or_else(|| {
-            ApiError::invalid(
-                "calendar",
-                format!("'{}' is not a calendar", input.calendar),
-            )
-        })?;
-        let row = crate::db::rows::DepartmentRow {
-            id: before
-                .as_ref()
-                .map_or_else(crate::db::new_id, |b| b.id.clone()),
-            code: key.clone(),
-            name_ru,
-            name_en,
-            parent_id,
-            email,
-            calendar_id,
-            is_triage: before.as_ref().is_some_and(|b| b.is_triage),
-            created_at: before.as_ref().map_or(now, |b| b.created_at),
-        };
-        admin_db::put_department(conn, &row, before.is_some())?;
-        Ok((before, row))
-    })
-    .await?;
-    put_answer(
-        &state,
-        (&request, &caller),
-        ("department", code),
-        before,
-        after,
-    )
-    .await
-}
-
-/// A category, created or replaced by its code.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryInput {
-    /// The group it is listed under
-    group: String,
-    name_ru: String,
-    name_en: String,
-    description_ru: Option<String>,
-    description_en: Option<String>,
-    /// The questions residents answer (Open311 attributes), default none
-    #[schema(value_type = Option<Vec<Object>>)]
-    questions: Option<serde_json::Value>,
-    /// The department its reports go to where no service area says otherwise
-    default_department: Option<String>,
-    /// The code of its SLA policy
-    sla_policy: String,
-    /// Metres within which open reports are offered as duplicates (1–1000, default 50)
-    duplicate_radius_m: Option<f64>,
-    /// Whether residents can file it (default true)
-    active: Option<bool>,
-    sort_order: Option<i32>,
-}
-
-/// Create or replace a category (admins); filing uses it at once.
-#[utoipa::path(
-    tag = "admin",
-    params(("code" = String, Path, description = "The category's code")),
-    request_body = CategoryInput,
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "Replaced", body = Object),
-        (status = 201, description = "Created", body = Object),
-        (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
-    )
-)]
-#[put("/admin/categories/{code}")]
-pub async fn put_category(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    code: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    use crate::reports::questions::{check_questions, Question};
-    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
-    let code = code.into_inner();
-    catalog_code(&code)?;
-    let input: CategoryInput = parse_json(&read_body(payload, 64 << 10).await?)?;
-    let (name_ru, name_en) = (
-        name("name_ru", &input.name_ru)?,
-        name("name_en", &input.name_en)?,
-    );
-    let group = name("group", &input.group)?;
-    let questions: Vec<Question> = match input.questions {
-        None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(value) => serde_json::from_value(value)
-            .map_err(|e| ApiError::invalid("questions", e.to_string()))?,
-    };
-    check_questions(&questions).map_err(|e| ApiError::invalid("questions", e))?;
-    let attributes = serde_json::to_string(&questions)
-        .map_err(|e| ApiError::invalid("questions", e.to_string()))?;
-    let radius = input.duplicate_radius_m.unwrap_or(50.0);
-    if !(1.0..=1000.0).contains(&radius) {
-        return Err(ApiError::invalid(
-            "duplicate_radius_m",
-            "must be from 1 to 1000",
-        ));
-    }
-    let app = state.clone();
-    let key = code.clone();
-    let (before, after) = db(&state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        let default_department_id = match input
-            .default_department
-            .as_deref()
-            .filter(|d| !d.is_empty())
-        {
-            None => None,
-            Some(d) => Some(
-                snapshot
-                    .map
-                    .departments()
-                    .id_of(d)
-                    .ok_or_else(|| {
-                        ApiError::invalid(
-                            "default_department",
-                            format!("'{d}' is not a department"),
-                        )
-                    })?
-                    .to_string(),
-            ),
-        };
-        let policy = admin_db::sla_policy(conn, &input.sla_policy)?.ok_or_else(|| {
-            ApiError::invalid(
-                "sla_policy",
-                format!("'{}' is not an SLA policy", input.sla_policy),
-            )
-        })?;
-        let before = admin_db::category(conn, &key)?;
-        let row = crate::db::rows::CategoryRow {
-            id: before
-                .as_ref()
-                .map_or_else(crate::db::new_id, |b| b.id.clone()),
-            code: key.clone(),
-            group_code: group,
-            name_ru,
-            name_en,
-            description_ru: input.description_ru.unwrap_or_default(),
-            description_en: input.description_en.unwrap_or_default(),
-            attributes,
-            default_department_id,
-            sla_policy_id: policy.id,
-            duplicate_radius_m: radius,
-            active: input.active.unwrap_or(true),
-            sort_order: input.sort_order.unwrap_or(0),
-        };
-        admin_db::put_category(conn, &row, before.is_some())?;
-        Ok((before, row))
-    })
-    .await?;
-    put_answer(
-        &state,
-        (&request, &caller),
-        ("category", code),
-        before,
-        after,
-    )
-    .await
 }

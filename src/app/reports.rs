@@ -1,0 +1,240 @@
+//! Reading reports: one report with its clocks and history, pages and map
+//! points under a filter, a resident's own, what is open near a point, and
+//! a resident's "me too". Lists are filtered by codes people type; they
+//! are resolved to the catalogue's ids here, each unknown one named.
+
+pub use crate::db::filing::{FiledReport, Nearby, StoredPhoto};
+pub use crate::db::reports::{MapPoint, ReportDetail, ReportFilter, ReportListing, Support};
+pub use crate::db::rows::{AttachmentRow, ReportEventRow, ReportPauseRow, ReportRow};
+
+use chrono::NaiveDateTime;
+
+use super::Services;
+use crate::db::{self, catalog, reports as report_db, DbConnection, DbError};
+use crate::ledger::Entry;
+use crate::policy::Target;
+use crate::reports::{Location, Reporter, ValidationError};
+use crate::routing::Departments;
+use crate::sla::schedule;
+
+/// Why a read is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// A parameter names something the city does not have.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A filter as asked for: categories and departments by code.
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    pub filter: ReportFilter,
+    pub category_codes: Vec<String>,
+    pub department_codes: Vec<String>,
+}
+
+/// The filter with its codes resolved to ids.
+pub fn resolve(conn: &mut DbConnection, wanted: Wanted) -> Result<ReportFilter, QueryError> {
+    let mut filter = wanted.filter;
+    for code in wanted.category_codes {
+        let id = catalog::category_id(conn, &code)?.ok_or_else(|| {
+            ValidationError::new(
+                "category",
+                format!("'{code}' is not a category of this city"),
+            )
+        })?;
+        filter.category_ids.push(id);
+    }
+    for code in wanted.department_codes {
+        let id = catalog::department_id(conn, &code)?.ok_or_else(|| {
+            ValidationError::new(
+                "department",
+                format!("'{code}' is not a department of this city"),
+            )
+        })?;
+        filter.department_ids.push(id);
+    }
+    Ok(filter)
+}
+
+/// A page of reports, newest first, with the total.
+pub fn page(
+    conn: &mut DbConnection,
+    wanted: Wanted,
+    page: i64,
+    per_page: i64,
+) -> Result<(i64, Vec<ReportListing>), QueryError> {
+    let filter = resolve(conn, wanted)?;
+    Ok(report_db::list(conn, &filter, page, per_page)?)
+}
+
+/// Up to `limit` map points under the filter, newest first.
+pub fn map_points(
+    conn: &mut DbConnection,
+    wanted: Wanted,
+    limit: i64,
+) -> Result<Vec<MapPoint>, QueryError> {
+    let filter = resolve(conn, wanted)?;
+    Ok(report_db::map_points(conn, &filter, limit)?)
+}
+
+/// A report by id.
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ReportDetail>, DbError> {
+    report_db::find(conn, id)
+}
+
+/// The id of the report with a public number.
+pub fn id_of_number(conn: &mut DbConnection, number: i64) -> Result<Option<String>, DbError> {
+    report_db::id_of_number(conn, number)
+}
+
+/// The reports a resident filed or follows, newest first.
+pub fn of_resident(
+    conn: &mut DbConnection,
+    user_id: &str,
+    limit: i64,
+) -> Result<Vec<ReportListing>, DbError> {
+    report_db::of_resident(conn, user_id, limit)
+}
+
+/// A report's department and whether `user_id` filed or follows it.
+pub fn involvement(
+    conn: &mut DbConnection,
+    report_id: &str,
+    user_id: &str,
+) -> Result<Option<(Option<String>, bool)>, DbError> {
+    report_db::involvement(conn, report_id, user_id)
+}
+
+/// Open reports of a category near a point, nearest first (within the
+/// category's duplicate radius).
+pub fn nearby(
+    conn: &mut DbConnection,
+    category_code: &str,
+    location: Location,
+) -> Result<Vec<Nearby>, QueryError> {
+    let category = catalog::category_for_filing(conn, category_code)?.ok_or_else(|| {
+        ValidationError::new(
+            "category",
+            format!("'{category_code}' is not a category of this city"),
+        )
+    })?;
+    let probe = db::filing::Probe {
+        category_id: category.routing.id.to_string(),
+        lat: location.lat(),
+        lon: location.lon(),
+        radius_m: category.duplicate_radius_m,
+    };
+    Ok(db::filing::nearby_open(conn, &probe)?)
+}
+
+/// "Me too": a resident joins an open report, once.
+pub fn support(
+    app: &Services,
+    conn: &mut DbConnection,
+    report_id: &str,
+    resident: &Reporter,
+) -> Result<Support, DbError> {
+    report_db::support(conn, app.clock.now(), report_id, resident)
+}
+
+/// A report's clocks and what else its page shows besides the report.
+pub struct Clocks {
+    pub standing: Option<schedule::Standing>,
+    pub pauses: Vec<ReportPauseRow>,
+    /// Followers' answers to the current answer: (fixed, not fixed).
+    pub checks: (i64, i64),
+    pub ledger: Vec<Entry>,
+    /// Whether the caller sees the internal history too.
+    pub internal_history: bool,
+}
+
+/// One report as a reader sees it.
+pub struct Read {
+    pub detail: ReportDetail,
+    pub photos: Vec<AttachmentRow>,
+    pub clocks: Clocks,
+    /// The current cycle's pauses (what the workflow judges a move by).
+    pub current_pauses: Vec<ReportPauseRow>,
+}
+
+/// One report with its photos, its deadlines' standing now, its checks and
+/// ledger entries; `sees_internal` says whether the reader may see its
+/// internal history.
+pub fn read(
+    app: &Services,
+    conn: &mut DbConnection,
+    id: &str,
+    sees_internal: impl FnOnce(Target, &Departments) -> bool,
+) -> Result<Option<Read>, DbError> {
+    let Some(detail) = report_db::find(conn, id)? else {
+        return Ok(None);
+    };
+    let photos = report_db::photos(conn, id)?;
+    let snapshot = app.catalog_snapshot(conn)?;
+    let plan = db::workflow::plan_of(&snapshot, &detail.report)?;
+    let all_pauses = db::workflow::all_pauses(conn, &detail.report.id)?;
+    let current: Vec<_> = all_pauses
+        .iter()
+        .filter(|p| p.cycle == detail.report.cycle)
+        .cloned()
+        .collect();
+    let facts = db::workflow::facts(&detail.report, &current)?;
+    let target = Target::Report {
+        department: detail
+            .report
+            .department_id
+            .as_deref()
+            .and_then(|d| d.parse().ok()),
+        involves_caller: false,
+    };
+    let clocks = Clocks {
+        standing: schedule::standing(&plan.policy, &plan.calendar, &facts, app.clock.now()),
+        pauses: all_pauses,
+        checks: db::workflow::check_counts(conn, id, detail.report.cycle)?,
+        ledger: db::ledger::entries_of(conn, id)?,
+        internal_history: sees_internal(target, snapshot.map.departments()),
+    };
+    Ok(Some(Read {
+        detail,
+        photos,
+        clocks,
+        current_pauses: current,
+    }))
+}
+
+/// Reports with their photos and their public history.
+pub type WithHistory = (Vec<ReportListing>, Vec<AttachmentRow>, Vec<ReportEventRow>);
+
+/// A page of reports for Open311, with their photos (every one, or the
+/// first of each) and public history.
+pub fn with_history(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    page: i64,
+    per_page: i64,
+    every_photo: bool,
+) -> Result<WithHistory, DbError> {
+    let (_, listings) = report_db::list(conn, filter, page, per_page)?;
+    let ids: Vec<String> = listings.iter().map(|l| l.report.id.clone()).collect();
+    let photos = if every_photo {
+        report_db::photos_of(conn, &ids)?
+    } else {
+        report_db::first_photos(conn, &ids)?.into_values().collect()
+    };
+    let events = report_db::public_events(conn, &ids)?;
+    Ok((listings, photos, events))
+}
+
+/// Public events between two times, oldest first, with each report's
+/// number; at most `limit`.
+pub fn events_between(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    before: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<(ReportEventRow, i64)>, DbError> {
+    report_db::events_between(conn, from, before, limit)
+}

@@ -1,0 +1,181 @@
+//! Departments and categories, created or replaced by their codes.
+
+use super::*;
+
+/// A department, created or replaced by its code.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentInput {
+    name_ru: String,
+    name_en: String,
+    /// The code of the department above it
+    parent: Option<String>,
+    /// Where its mail goes
+    email: Option<String>,
+    /// The code of its working calendar
+    calendar: String,
+}
+
+/// Create or replace a department (admins); routing uses it at once.
+#[utoipa::path(
+    tag = "admin",
+    params(("code" = String, Path, description = "The department's code")),
+    request_body = DepartmentInput,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Replaced", body = Object),
+        (status = 201, description = "Created", body = Object),
+        (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+#[put("/admin/departments/{code}")]
+pub async fn put_department(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    code: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
+    let code = code.into_inner();
+    catalogue::check_code(&code)?;
+    let input: DepartmentInput = parse_json(&read_body(payload, 16 << 10).await?)?;
+    let (name_ru, name_en) = (
+        name("name_ru", &input.name_ru)?,
+        name("name_en", &input.name_en)?,
+    );
+    let email = match input
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(e) => Some(
+            crate::reports::EmailAddress::parse("email", e)?
+                .as_str()
+                .to_string(),
+        ),
+        None => None,
+    };
+    let change = DepartmentChange {
+        code: code.clone(),
+        name_ru,
+        name_en,
+        parent: input.parent,
+        email,
+        calendar: input.calendar,
+    };
+    let app = state.services.clone();
+    let Put { before, after, .. } = db(&state, move |conn| {
+        Ok(catalogue::put_department(&app, conn, change)?)
+    })
+    .await?;
+    put_answer(
+        &state,
+        (&request, &caller),
+        ("department", code),
+        before,
+        after,
+    )
+    .await
+}
+
+/// A category, created or replaced by its code.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    /// The group it is listed under
+    group: String,
+    name_ru: String,
+    name_en: String,
+    description_ru: Option<String>,
+    description_en: Option<String>,
+    /// The questions residents answer (Open311 attributes), default none
+    #[schema(value_type = Option<Vec<Object>>)]
+    questions: Option<serde_json::Value>,
+    /// The department its reports go to where no service area says otherwise
+    default_department: Option<String>,
+    /// The code of its SLA policy
+    sla_policy: String,
+    /// Metres within which open reports are offered as duplicates (1–1000, default 50)
+    duplicate_radius_m: Option<f64>,
+    /// Whether residents can file it (default true)
+    active: Option<bool>,
+    sort_order: Option<i32>,
+}
+
+/// Create or replace a category (admins); filing uses it at once.
+#[utoipa::path(
+    tag = "admin",
+    params(("code" = String, Path, description = "The category's code")),
+    request_body = CategoryInput,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Replaced", body = Object),
+        (status = 201, description = "Created", body = Object),
+        (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+#[put("/admin/categories/{code}")]
+pub async fn put_category(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    code: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    use crate::reports::questions::{check_questions, Question};
+    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
+    let code = code.into_inner();
+    catalogue::check_code(&code)?;
+    let input: CategoryInput = parse_json(&read_body(payload, 64 << 10).await?)?;
+    let (name_ru, name_en) = (
+        name("name_ru", &input.name_ru)?,
+        name("name_en", &input.name_en)?,
+    );
+    let group = name("group", &input.group)?;
+    let questions: Vec<Question> = match input.questions {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(value) => serde_json::from_value(value)
+            .map_err(|e| ApiError::invalid("questions", e.to_string()))?,
+    };
+    check_questions(&questions).map_err(|e| ApiError::invalid("questions", e))?;
+    let attributes = serde_json::to_string(&questions)
+        .map_err(|e| ApiError::invalid("questions", e.to_string()))?;
+    let radius = input.duplicate_radius_m.unwrap_or(50.0);
+    if !(1.0..=1000.0).contains(&radius) {
+        return Err(ApiError::invalid(
+            "duplicate_radius_m",
+            "must be from 1 to 1000",
+        ));
+    }
+    let change = CategoryChange {
+        code: code.clone(),
+        group,
+        name_ru,
+        name_en,
+        description_ru: input.description_ru.unwrap_or_default(),
+        description_en: input.description_en.unwrap_or_default(),
+        attributes,
+        default_department: input.default_department,
+        sla_policy: input.sla_policy,
+        duplicate_radius_m: radius,
+        active: input.active.unwrap_or(true),
+        sort_order: input.sort_order.unwrap_or(0),
+    };
+    let app = state.services.clone();
+    let Put { before, after, .. } = db(&state, move |conn| {
+        Ok(catalogue::put_category(&app, conn, change)?)
+    })
+    .await?;
+    put_answer(
+        &state,
+        (&request, &caller),
+        ("category", code),
+        before,
+        after,
+    )
+    .await
+}
