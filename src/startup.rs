@@ -116,8 +116,7 @@ impl Application {
             .time_zone
             .parse()
             .map_err(|_| StartupError::TimeZone(settings.city.time_zone.clone()))?;
-        let pool = prepare_database(settings, clock.as_ref())?;
-        refuse_demo_beyond_loopback(&pool, &settings.server.host)?;
+        let pool = prepare_database(settings)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),
@@ -144,31 +143,21 @@ impl Application {
             settings,
             clock.as_ref(),
         )?;
-        let dispatcher = match mail.poll_ms {
-            0 => None,
-            _ => Some(
-                Dispatcher::start(
-                    pool.clone(),
-                    Sender {
-                        mailer: mailer.clone(),
-                        from,
-                        signer: signer.clone(),
-                        public_url: public_url.clone(),
-                        time_zone,
-                    },
-                    Pace::from_settings(mail),
-                )
-                .map_err(StartupError::Dispatcher)?,
-            ),
+        let sender = Sender {
+            mailer: mailer.clone(),
+            from,
+            signer: signer.clone(),
+            public_url: public_url.clone(),
+            time_zone,
         };
         let reads = public_reads(&settings.database, &pool)?;
-        let services = crate::app::Services {
+        let mut services = crate::app::Services {
             pool: pool.clone(),
             reads,
             clock,
             public_url,
             signer,
-            _dispatcher: dispatcher,
+            _dispatcher: None,
             check_reminder: chrono::TimeDelta::hours(mail.check_reminder_hours.max(0)),
             digest_hour: mail.digest_hour,
             catalog: Default::default(),
@@ -196,6 +185,18 @@ impl Application {
                 .then(|| chrono::TimeDelta::hours(settings.accounts.confirm_within_hours.max(1))),
             limits: settings.limits.clone(),
         };
+        if settings.seed.demo {
+            load_demo(&services, settings.seed.demo_reports)?;
+        }
+        refuse_demo_beyond_loopback(&pool, &settings.server.host)?;
+        // Started once the demo is loaded: its replayed history's messages
+        // are dropped, never sent.
+        if mail.poll_ms > 0 {
+            let pace = Pace::from_settings(mail);
+            services._dispatcher = Some(
+                Dispatcher::start(pool.clone(), sender, pace).map_err(StartupError::Dispatcher)?,
+            );
+        }
         let state = web::Data::new(AppState {
             services: std::sync::Arc::new(services),
             writer: FilingWriter::start(pool.clone(), filing_writers(&settings.database))
@@ -256,30 +257,33 @@ impl Application {
     }
 }
 
-/// Connects, migrates and, with `seed.demo` on and an empty database, loads
-/// the demo city.
-pub fn prepare_database(settings: &Settings, clock: &dyn Clock) -> Result<Pool, StartupError> {
+/// Connects and migrates.
+pub fn prepare_database(settings: &Settings) -> Result<Pool, StartupError> {
     db::claim(&settings.database.url)?;
-    let pool = db::connect_and_migrate(
+    Ok(db::connect_and_migrate(
         &settings.database.url,
         settings.database.pool_size,
         Duration::from_secs(settings.database.connect_timeout_secs.max(1)),
-    )?;
-    if settings.seed.demo {
-        let mut conn = pool.get().map_err(DbError::from)?;
-        if db::seed::is_empty(&mut conn)? {
-            let city = demo::build(clock.now(), settings.seed.demo_reports)?;
-            if db::seed::load_if_empty(&mut conn, &city)? {
-                log::info!(
-                    "loaded the demo city: {} departments, {} categories, {} reports",
-                    city.departments.len(),
-                    city.categories.len(),
-                    city.reports.len()
-                );
-            }
-        }
+    )?)
+}
+
+/// With an empty database, loads the demo city (`app::demo`).
+fn load_demo(services: &crate::app::Services, reports: u32) -> Result<(), StartupError> {
+    let mut conn = services.pool.get().map_err(DbError::from)?;
+    if !db::seed::is_empty(&mut conn)? {
+        return Ok(());
     }
-    Ok(pool)
+    let city = demo::build(services.clock.now(), reports)?;
+    if let Some(loaded) = crate::app::demo::load_if_empty(services, &mut conn, &city)? {
+        log::info!(
+            "loaded the demo city: {} departments, {} categories, {} reports ({} moves refused)",
+            city.rows.departments.len(),
+            city.rows.categories.len(),
+            loaded.reports,
+            loaded.refused
+        );
+    }
+    Ok(())
 }
 
 /// Whether `host` is this machine only.

@@ -118,6 +118,32 @@ async fn the_demo_city_has_departments_categories_areas_calendar_staff_and_repor
             );
         }
     }
+    // The history went through the workflow: every answer carries the photo
+    // of the work and is in the ledger with it, and the replay told nobody.
+    let answered: Vec<&ReportEventRow> = events.iter().filter(|e| e.kind == "answered").collect();
+    assert!(!answered.is_empty());
+    let photographed: HashSet<String> = attachments::table
+        .select(attachments::event_id)
+        .load::<Option<String>>(conn)
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .collect();
+    for e in &answered {
+        assert!(photographed.contains(&e.id), "answer {} has no photo", e.id);
+    }
+    let resolutions: Vec<(String, String)> = ledger_entries::table
+        .filter(ledger_entries::kind.eq("resolved"))
+        .select((ledger_entries::report_id, ledger_entries::photo_digests))
+        .load(conn)
+        .unwrap();
+    assert_eq!(resolutions.len(), answered.len());
+    assert!(
+        resolutions.iter().all(|(_, photos)| photos.len() > 2),
+        "{resolutions:?}"
+    );
+    let queued: i64 = outbox::table.count().get_result(conn).unwrap();
+    assert_eq!(queued, 0, "the replayed history queued mail");
     // Numbers follow filing order, and new reports continue after them.
     let mut by_number = reports.clone();
     by_number.sort_by_key(|r| r.number);

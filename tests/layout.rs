@@ -121,6 +121,13 @@ fn the_layer_check_passes_and_names_a_domain_module_that_imports_diesel() {
     assert_eq!(code, 1, "{said}");
     assert!(said.contains("http/ reaches into db/"), "{said}");
     assert!(said.contains("src/http/health.rs"), "{said}");
+
+    let (code, said) = check_layers_after(
+        "src/db/seed.rs",
+        "\nfn _demo() {\n    let _ = crate::demo::DEMO_PASSWORD;\n}\n",
+    );
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("db/ reaches up"), "{said}");
 }
 
 #[test]

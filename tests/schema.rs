@@ -399,6 +399,7 @@ async fn every_table_round_trips_through_the_shared_schema() {
     );
     assert_eq!(pause.ended_at, None);
     let attachment: AttachmentRow = attachments::table
+        .filter(attachments::content_hash.eq("ab".repeat(32)))
         .select(AttachmentRow::as_select())
         .first(conn)
         .unwrap();

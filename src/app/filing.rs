@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDateTime, TimeDelta};
 
 use super::Services;
+use crate::db::catalog::CatalogSnapshot;
 use crate::db::filing::{FiledReport, FilingRecord, Nearby, StoredPhoto};
 use crate::db::pending::{self as pending_db, PendingRow};
 use crate::db::{self, DbConnection, DbError};
@@ -194,6 +195,23 @@ pub fn check(
         within_daily_limit(services, conn, reporter.email.as_str(), 0, now)?;
     }
     let snapshot = services.catalog_snapshot(conn)?;
+    // Every check has passed before the photos reach the store.
+    record(&snapshot, report, channel, now, || match photos {
+        Photos::Clean(photos) => store_photos(services, &photos),
+        Photos::Stored(photos) => Ok(photos),
+    })
+}
+
+/// What filing `report` under the catalogue writes: its category and
+/// answers checked, routed by the city map, its deadlines counted from
+/// `now`. `photos` runs only once all of that has passed.
+pub fn record(
+    snapshot: &CatalogSnapshot,
+    report: NewReport,
+    channel: Channel,
+    now: NaiveDateTime,
+    photos: impl FnOnce() -> Result<Vec<StoredPhoto>, FilingError>,
+) -> Result<FilingRecord, FilingError> {
     let code = &report.category_code;
     let category = snapshot.categories.get(code).ok_or_else(|| {
         invalid(
@@ -217,11 +235,7 @@ pub fn check(
                 format!("the point ({lat}, {lon}) is outside the city's service areas"),
             )
         })?;
-    // Every check has passed: only now do the photos reach the store.
-    let photos = match photos {
-        Photos::Clean(photos) => store_photos(services, &photos)?,
-        Photos::Stored(photos) => photos,
-    };
+    let photos = photos()?;
     let sla = &category.sla;
     let facts = Facts {
         status: ReportStatus::Moderation,

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 pub mod catalogue;
 pub mod clocks;
+pub mod demo;
 pub mod filing;
 pub mod health;
 pub mod idempotency;

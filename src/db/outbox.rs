@@ -332,6 +332,12 @@ pub fn record(
     })
 }
 
+/// Drops every message not sent yet (the demo city's replayed history is
+/// nobody's news); how many.
+pub fn drop_unsent(conn: &mut DbConnection) -> Result<usize, DbError> {
+    Ok(diesel::delete(outbox::table.filter(outbox::status.eq("pending"))).execute(conn)?)
+}
+
 /// Messages in one state (`pending`, `sent`, `dead`), newest first.
 pub fn list(conn: &mut DbConnection, status: &str, limit: i64) -> Result<Vec<OutboxRow>, DbError> {
     Ok(outbox::table

@@ -2,8 +2,10 @@
 //! when `seed.demo` is on. Departments, categories, service areas, the
 //! production calendar and SLA policies come from the files under
 //! `config/demo/` (compiled in, so the binary works from any directory);
-//! staff accounts, residents and sample reports with their history are made
-//! here from a fixed random seed, so every fresh demo looks the same.
+//! staff accounts, residents and sample reports (what each resident filed
+//! and the moves made on it since) are made here from a fixed random seed,
+//! so every fresh demo looks the same. `app::demo` loads it: the rows, then
+//! each report filed and moved through the workflow.
 //!
 //! Staff: for each department one supervisor `supervisor.<dept>@demo.gorod.local`
 //! and two crew members `crew1.<dept>@…`, `crew2.<dept>@…`; one admin
@@ -28,14 +30,15 @@ use uuid::Uuid;
 
 use crate::access::api_key_digest;
 use crate::db::rows::*;
-use crate::ledger::{Author, Draft, Resolution};
-use crate::reports::questions::{check_questions, Answer, Datatype, Question};
-use crate::reports::ReportStatus;
+use crate::db::seed::CityRows;
+use crate::locale::Locale;
+use crate::reports::questions::{check_questions, Answer, Datatype, Question, RawAnswer};
+use crate::reports::{Description, EmailAddress, Location, NewReport, Reporter};
 use crate::routing::{
     self, AreaRoute, AreaShape, CategoryRouting, CityMap, Departments, ServiceArea,
 };
 use crate::sla::DayKind;
-use crate::workflow::{PauseReason, RULES};
+use crate::workflow::{Action, Command, PauseReason};
 
 mod sampler;
 use sampler::ReportSampler;
@@ -57,25 +60,15 @@ pub const DEMO_PASSWORD: &str = "demo-password-2026";
 /// Every demo staff member's second factor (base32).
 pub const DEMO_TOTP_SECRET: &str = "GORODDEMOGORODDEMOGORODDEMO23456";
 
-/// Every row of the demo city, ready to insert.
+/// The demo city: its catalogue and people as rows, and the sample reports
+/// to file and move through the workflow.
 #[derive(Debug, Default)]
 pub struct DemoCity {
-    pub calendars: Vec<CalendarRow>,
-    pub calendar_days: Vec<CalendarDayRow>,
-    pub sla_policies: Vec<SlaPolicyRow>,
-    pub departments: Vec<DepartmentRow>,
-    pub categories: Vec<CategoryRow>,
-    pub service_areas: Vec<ServiceAreaRow>,
-    pub service_area_routes: Vec<ServiceAreaRouteRow>,
-    pub users: Vec<UserRow>,
-    pub api_keys: Vec<ApiKeyRow>,
-    pub accounts: Vec<AccountRow>,
-    pub reports: Vec<ReportRow>,
-    pub report_events: Vec<ReportEventRow>,
-    pub subscriptions: Vec<SubscriptionRow>,
-    pub report_pauses: Vec<ReportPauseRow>,
-    /// The resolution ledger's entries for the sample reports' history.
-    pub ledger: Vec<Draft>,
+    pub rows: CityRows,
+    /// The admin, who moderates and closes the sample reports.
+    pub admin_id: String,
+    /// Oldest filing first.
+    pub reports: Vec<DemoReport>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,7 +154,7 @@ struct SampleTexts {
 
 /// Builds the demo city as of `now`, with `report_count` sample reports.
 pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoError> {
-    let mut city = DemoCity::default();
+    let mut city = CityRows::default();
     let calendar: CalendarFile = parse("calendar.json", CALENDAR)?;
     let calendar_id = Uuid::new_v4().to_string();
     city.calendar_days = calendar
@@ -336,13 +329,15 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
         locale: "ru".into(),
         created_at: now,
     };
-    city.users.push(user(
+    let admin = user(
         format!("admin@{DEMO_EMAIL_DOMAIN}"),
         person(&mut rng),
         "admin",
         None,
-    ));
-    let mut crews: HashMap<String, Vec<String>> = HashMap::new();
+    );
+    let admin_id = admin.id.clone();
+    city.users.push(admin);
+    let mut crews: HashMap<Uuid, Vec<String>> = HashMap::new();
     for d in &departments {
         let id = department_ids.get(&d.code);
         city.users.push(user(
@@ -358,10 +353,9 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
                 "crew",
                 id,
             );
-            crews
-                .entry(crew.department_id.clone().unwrap_or_default())
-                .or_default()
-                .push(crew.id.clone());
+            if let Some(&department) = id {
+                crews.entry(department).or_default().push(crew.id.clone());
+            }
             city.users.push(crew);
         }
     }
@@ -409,14 +403,17 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
         map: &map,
         categories: &routings,
     };
-    for _ in 0..report_count {
-        sampler.sample(&mut city)?;
-    }
-    number_in_filing_order(&mut city);
-    city.ledger = ledger_history(&city);
+    let mut reports = (0..report_count as usize)
+        .map(|n| sampler.sample(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    reports.sort_by_key(|r| r.filed_at);
     city.users.extend(residents);
     city.accounts = demo_accounts(&city.users, now);
-    Ok(city)
+    Ok(DemoCity {
+        rows: city,
+        admin_id,
+        reports,
+    })
 }
 
 /// Logins for every demo person: one password, and for staff one enrolled
@@ -442,43 +439,6 @@ fn demo_accounts(users: &[UserRow], now: NaiveDateTime) -> Vec<AccountRow> {
             }
         })
         .collect()
-}
-
-/// The ledger entries the sample reports' answers, refutations,
-/// confirmations and closures would have appended (as their workflow rules
-/// say), oldest first.
-fn ledger_history(city: &DemoCity) -> Vec<Draft> {
-    let numbers: HashMap<&str, i64> = city
-        .reports
-        .iter()
-        .map(|r| (r.id.as_str(), r.number))
-        .collect();
-    let mut events: Vec<&ReportEventRow> = city.report_events.iter().collect();
-    events.sort_by_key(|e| e.created_at);
-    let mut drafts = Vec::new();
-    for event in events {
-        let Some(rule) = RULES.iter().find(|r| r.event == event.kind) else {
-            continue;
-        };
-        let author = match (event.actor_role.as_str(), &event.actor_id) {
-            ("resident", Some(id)) => Author::Resident(id.clone()),
-            (_, Some(id)) => Author::Staff(id.clone()),
-            _ => Author::System,
-        };
-        let resolution = Resolution {
-            report_id: event.report_id.clone(),
-            report_number: numbers
-                .get(event.report_id.as_str())
-                .copied()
-                .unwrap_or_default(),
-            author,
-            at: event.created_at,
-            text: event.note.clone(),
-            photo_digests: Vec::new(),
-        };
-        drafts.extend(resolution.drafts(rule.ledger));
-    }
-    drafts
 }
 
 /// The demo's service areas, read by the same parser as an admin's import.
@@ -515,25 +475,6 @@ fn demo_areas(
         .collect()
 }
 
-/// Numbers reports in the order they were filed, and points each duplicate
-/// at the latest earlier report of its category (or the latest of any).
-fn number_in_filing_order(city: &mut DemoCity) {
-    city.reports.sort_by_key(|r| r.created_at);
-    for i in 0..city.reports.len() {
-        city.reports[i].number = i as i64 + 1;
-        if city.reports[i].status == ReportStatus::Duplicate.as_str() {
-            let earlier = &city.reports[..i];
-            let original = earlier
-                .iter()
-                .rev()
-                .find(|r| r.category_id == city.reports[i].category_id)
-                .or(earlier.last())
-                .map(|r| r.id.clone());
-            city.reports[i].duplicate_of = original;
-        }
-    }
-}
-
 /// A random point inside the shape (rejection sampling over its bounding box).
 fn point_inside(rng: &mut StdRng, shape: &AreaShape) -> (f64, f64) {
     let (min_lat, min_lon, max_lat, max_lon) = shape.bounding_box();
@@ -546,4 +487,22 @@ fn point_inside(rng: &mut StdRng, shape: &AreaShape) -> (f64, f64) {
         }
     }
     centre
+}
+
+/// The photo of the work every sample answer carries: a plain JPEG drawn
+/// here (a wall of the city's grey with a road-sign yellow band), cleaned
+/// and stored like any upload.
+pub fn answer_photo() -> Result<Vec<u8>, DemoError> {
+    let picture = image::RgbImage::from_fn(640, 480, |_, y| {
+        if (200..280).contains(&y) {
+            image::Rgb([240, 190, 40])
+        } else {
+            image::Rgb([120, 124, 130])
+        }
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+        .encode_image(&picture)
+        .map_err(|e| bad("answer photo", e.to_string()))?;
+    Ok(jpeg)
 }
