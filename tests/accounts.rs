@@ -12,6 +12,12 @@ use gorod::accounts::{self, NewPassword};
 use gorod::db::accounts::{self as account_db, Limits, NewSession};
 use gorod::db::schema::outbox;
 use gorod::db::{access, DbConnection};
+use gorod::locale::Locale;
+use gorod::reports::EmailAddress;
+
+fn address(email: &str) -> EmailAddress {
+    EmailAddress::parse("email", email).unwrap()
+}
 
 const LIMITS: Limits = Limits {
     idle: TimeDelta::hours(2),
@@ -67,7 +73,15 @@ async fn a_resident_registers_verifies_once_and_the_hash_carries_owasp_parameter
     let now = common::start_time();
     let email = "new.resident@example.ru";
     let password = NewPassword::parse("тихая улица 42", email).unwrap();
-    account_db::register(conn, email, Some("Анна"), "ru", &password.hash(), now).unwrap();
+    gorod::app::accounts::register(
+        conn,
+        &address(email),
+        Some("Анна"),
+        Locale::Ru,
+        &password.hash(),
+        now,
+    )
+    .unwrap();
 
     let login = account_db::login_by_email(conn, email).unwrap().unwrap();
     assert_eq!(login.role, "resident");
@@ -94,7 +108,8 @@ async fn a_resident_registers_verifies_once_and_the_hash_carries_owasp_parameter
 
     // Registering again with a verified address changes nothing and says so.
     let other = NewPassword::parse("другой пароль 1", email).unwrap();
-    account_db::register(conn, email, None, "ru", &other.hash(), now).unwrap();
+    gorod::app::accounts::register(conn, &address(email), None, Locale::Ru, &other.hash(), now)
+        .unwrap();
     let login = account_db::login_by_email(conn, email).unwrap().unwrap();
     assert!(accounts::verify_password(
         "тихая улица 42",
@@ -117,9 +132,17 @@ async fn a_verification_link_expires_after_48_hours() {
     let now = common::start_time();
     let email = "late@example.ru";
     let password = NewPassword::parse("достаточно длинный", email).unwrap();
-    account_db::register(conn, email, None, "en", &password.hash(), now).unwrap();
+    gorod::app::accounts::register(
+        conn,
+        &address(email),
+        None,
+        Locale::En,
+        &password.hash(),
+        now,
+    )
+    .unwrap();
     let token = emailed_token(conn, "verify_email", email).unwrap();
-    let later = now + account_db::VERIFY_EMAIL_FOR + TimeDelta::seconds(1);
+    let later = now + gorod::accounts::VERIFY_EMAIL_FOR + TimeDelta::seconds(1);
     assert!(!account_db::verify_email(conn, &token, later).unwrap());
 }
 
@@ -131,7 +154,15 @@ async fn ending_sessions_ends_every_one_of_the_account_and_a_reset_does_too() {
     let now = common::start_time();
     let email = "two.devices@example.ru";
     let password = NewPassword::parse("первый пароль", email).unwrap();
-    account_db::register(conn, email, None, "ru", &password.hash(), now).unwrap();
+    gorod::app::accounts::register(
+        conn,
+        &address(email),
+        None,
+        Locale::Ru,
+        &password.hash(),
+        now,
+    )
+    .unwrap();
     let user = account_db::login_by_email(conn, email).unwrap().unwrap();
 
     let (phone, laptop) = (
@@ -160,7 +191,7 @@ async fn ending_sessions_ends_every_one_of_the_account_and_a_reset_does_too() {
 
     // A password reset by the emailed link ends the sessions too.
     let open = session(conn, &user.user_id, now);
-    account_db::request_password_reset(conn, email, now).unwrap();
+    gorod::app::accounts::request_password_reset(conn, &address(email), now).unwrap();
     let token = emailed_token(conn, "reset_password", email).unwrap();
     let new = NewPassword::parse("второй пароль", email).unwrap();
     let reset = account_db::reset_password(conn, &token, &new.hash(), now).unwrap();
@@ -177,7 +208,7 @@ async fn ending_sessions_ends_every_one_of_the_account_and_a_reset_does_too() {
         "a reset link works once"
     );
     // No reset mail for an address without an account.
-    account_db::request_password_reset(conn, "nobody@example.ru", now).unwrap();
+    gorod::app::accounts::request_password_reset(conn, &address("nobody@example.ru"), now).unwrap();
     assert!(emailed_token(conn, "reset_password", "nobody@example.ru").is_none());
 }
 
@@ -223,7 +254,15 @@ async fn a_totp_step_is_used_once_and_the_first_enrols_the_secret() {
     let now = common::start_time();
     let email = "supervisor.new@example.ru";
     let password = NewPassword::parse("надёжный пароль", email).unwrap();
-    account_db::register(conn, email, None, "ru", &password.hash(), now).unwrap();
+    gorod::app::accounts::register(
+        conn,
+        &address(email),
+        None,
+        Locale::Ru,
+        &password.hash(),
+        now,
+    )
+    .unwrap();
     let user = account_db::login_by_email(conn, email).unwrap().unwrap();
     let secret = accounts::totp::new_secret();
     account_db::set_totp_secret(conn, &user.user_id, &secret, now).unwrap();

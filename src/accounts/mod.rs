@@ -21,6 +21,11 @@ use base64::Engine;
 use hmac::Mac;
 use rand::RngCore;
 
+/// How long an emailed address-verification link works.
+pub const VERIFY_EMAIL_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(48);
+/// How long an emailed password-reset link works.
+pub const RESET_PASSWORD_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
 /// Argon2id memory (KiB), passes and lanes: OWASP's minimum configuration.
 pub const PASSWORD_PARAMS: (u32, u32, u32) = (19_456, 2, 1);
 

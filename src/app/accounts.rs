@@ -7,31 +7,70 @@
 pub use crate::db::access::TokenHolder;
 pub use crate::db::accounts::{Limits, Login, MailSettings, Session};
 
+use chrono::NaiveDateTime;
+
 use super::Services;
+use crate::accounts::{RESET_PASSWORD_FOR, VERIFY_EMAIL_FOR};
 use crate::db::accounts::{self as accounts_db, NewSession};
-use crate::db::{DbConnection, DbError};
+use crate::db::rows::UserRow;
+use crate::db::{self, DbConnection, DbError};
 use crate::locale::Locale;
+use crate::policy::Role;
 use crate::reports::EmailAddress;
 
-/// Registers a resident (or emails the owner of an address that has an
-/// account already; the caller cannot tell which).
+/// Registers a resident: their account with this password, usable once
+/// the address is verified through the emailed link. A resident known
+/// from earlier filings keeps their user (and reports). An address whose
+/// account is verified already gets a note saying so instead, and nothing
+/// changes; the caller answers the same either way, so that registering
+/// tells no one which addresses have accounts.
 pub fn register(
-    app: &Services,
     conn: &mut DbConnection,
     email: &EmailAddress,
     name: Option<&str>,
     locale: Locale,
     password_hash: &str,
+    now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    let now = app.clock.now();
-    accounts_db::register(
-        conn,
-        email.as_str(),
-        name,
-        locale.code(),
-        password_hash,
-        now,
-    )
+    let resident = UserRow {
+        id: db::new_id(),
+        email: email.as_str().to_string(),
+        name: name.map(str::to_string),
+        phone: None,
+        role: Role::Resident.as_str().into(),
+        department_id: None,
+        locale: locale.code().to_string(),
+        created_at: now,
+    };
+    db::write_transaction(conn, |conn| {
+        let (user_id, locale) = db::filing::find_or_create_user(conn, &resident)?;
+        let mailbox = (email.as_str(), locale.as_str());
+        match accounts_db::verified_at(conn, &user_id)? {
+            Some(Some(_)) => {
+                let key = db::new_id();
+                let nothing = serde_json::json!({});
+                db::outbox::send_account_message(
+                    conn,
+                    &key,
+                    "account_exists",
+                    mailbox,
+                    &nothing,
+                    now,
+                )
+            }
+            account => {
+                accounts_db::keep_unverified_password(
+                    conn,
+                    &user_id,
+                    password_hash,
+                    account.is_some(),
+                    now,
+                )?;
+                let to = (user_id.as_str(), mailbox.0, mailbox.1);
+                accounts_db::send_token(conn, "verify_email", to, now, VERIFY_EMAIL_FOR)
+            }
+        }
+    })
 }
 
 /// Marks the address of a verification token verified; false when the
@@ -138,13 +177,28 @@ pub fn set_password(
     accounts_db::set_password(conn, user_id, hash, app.clock.now())
 }
 
-/// Emails a reset link when the address has an account.
+/// Emails a password-reset link to this address if it has a live
+/// account; does nothing otherwise (the caller answers the same either
+/// way).
 pub fn request_password_reset(
-    app: &Services,
     conn: &mut DbConnection,
     email: &EmailAddress,
+    now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    accounts_db::request_password_reset(conn, email.as_str(), app.clock.now())
+    db::write_transaction(conn, |conn| {
+        let Some(login) = accounts_db::login_by_email(conn, email.as_str())? else {
+            return Ok(());
+        };
+        if login.disabled_at.is_some() {
+            return Ok(());
+        }
+        let to = (
+            login.user_id.as_str(),
+            login.email.as_str(),
+            login.locale.as_str(),
+        );
+        accounts_db::send_token(conn, "reset_password", to, now, RESET_PASSWORD_FOR)
+    })
 }
 
 /// The address a live reset token is for.

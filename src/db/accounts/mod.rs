@@ -10,7 +10,6 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::filing::find_or_create_user;
 use super::outbox::send_account_message;
 use super::rows::UserRow;
 use super::schema::{account_tokens, accounts, sessions, users};
@@ -18,10 +17,6 @@ use super::{new_id, write_transaction, DbConnection, DbError};
 
 mod live_sessions;
 pub use live_sessions::*;
-
-/// How long an emailed token works.
-pub const VERIFY_EMAIL_FOR: TimeDelta = TimeDelta::hours(48);
-pub const RESET_PASSWORD_FOR: TimeDelta = TimeDelta::hours(1);
 
 /// A person who may log in, as the login needs them.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -67,81 +62,50 @@ pub fn login_by_id(conn: &mut DbConnection, user_id: &str) -> Result<Option<Logi
         .optional()?)
 }
 
-/// Registers a resident: their account with this password, not usable
-/// until the address is verified through the emailed link. A resident
-/// known from earlier filings keeps their user (and reports). An address
-/// whose account is already verified gets a note saying so instead, and
-/// nothing changes; the caller answers the same either way, so that
-/// registering tells no one which addresses have accounts.
-pub fn register(
+/// Whether a user has an account, and when its address was verified:
+/// `None` (no account), `Some(None)` (not verified yet), `Some(Some(_))`.
+pub fn verified_at(
     conn: &mut DbConnection,
-    email: &str,
-    name: Option<&str>,
-    locale: &str,
-    password_hash: &str,
-    now: NaiveDateTime,
-) -> Result<(), DbError> {
-    write_transaction(conn, |conn| {
-        let resident = UserRow {
-            id: new_id(),
-            email: email.to_string(),
-            name: name.map(str::to_string),
-            phone: None,
-            role: "resident".into(),
-            department_id: None,
-            locale: locale.to_string(),
-            created_at: now,
-        };
-        let (user_id, locale) = find_or_create_user(conn, &resident)?;
-        let account: Option<Option<NaiveDateTime>> = accounts::table
-            .find(&user_id)
-            .select(accounts::email_verified_at)
-            .first(conn)
-            .optional()?;
-        match account {
-            Some(Some(_verified)) => {
-                let key = new_id();
-                send_account_message(
-                    conn,
-                    &key,
-                    "account_exists",
-                    (email, &locale),
-                    &json!({}),
-                    now,
-                )?;
-                return Ok(());
-            }
-            Some(None) => {
-                diesel::update(accounts::table.find(&user_id))
-                    .set((
-                        accounts::password_hash.eq(password_hash),
-                        accounts::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-            }
-            None => {
-                diesel::insert_into(accounts::table)
-                    .values((
-                        accounts::user_id.eq(&user_id),
-                        accounts::password_hash.eq(password_hash),
-                        accounts::created_at.eq(now),
-                        accounts::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        send_token(
-            conn,
-            "verify_email",
-            (&user_id, email, &locale),
-            now,
-            VERIFY_EMAIL_FOR,
-        )
-    })
+    user_id: &str,
+) -> Result<Option<Option<NaiveDateTime>>, DbError> {
+    Ok(accounts::table
+        .find(user_id)
+        .select(accounts::email_verified_at)
+        .first(conn)
+        .optional()?)
 }
 
-/// Makes a one-time token and emails its link.
-fn send_token(
+/// Gives a user an account with this password (replacing the password of
+/// one not verified yet); it works once the address is verified.
+pub fn keep_unverified_password(
+    conn: &mut DbConnection,
+    user_id: &str,
+    password_hash: &str,
+    has_account: bool,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    if has_account {
+        diesel::update(accounts::table.find(user_id))
+            .set((
+                accounts::password_hash.eq(password_hash),
+                accounts::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::insert_into(accounts::table)
+            .values((
+                accounts::user_id.eq(user_id),
+                accounts::password_hash.eq(password_hash),
+                accounts::created_at.eq(now),
+                accounts::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Makes a one-time token that lasts `lasts` and emails its link.
+pub fn send_token(
     conn: &mut DbConnection,
     purpose: &str,
     (user_id, email, locale): (&str, &str, &str),
@@ -247,30 +211,6 @@ pub fn verify_email(
             ))
             .execute(conn)?;
         Ok(true)
-    })
-}
-
-/// Emails a password-reset link to this address if it has a live account;
-/// does nothing otherwise (the caller answers the same either way).
-pub fn request_password_reset(
-    conn: &mut DbConnection,
-    email: &str,
-    now: NaiveDateTime,
-) -> Result<(), DbError> {
-    write_transaction(conn, |conn| {
-        let Some(login) = login_by_email(conn, email)? else {
-            return Ok(());
-        };
-        if login.disabled_at.is_some() {
-            return Ok(());
-        }
-        send_token(
-            conn,
-            "reset_password",
-            (&login.user_id, &login.email, &login.locale),
-            now,
-            RESET_PASSWORD_FOR,
-        )
     })
 }
 

@@ -129,15 +129,15 @@ pub async fn register(
     let locale = locale(input.locale.as_deref(), default)?;
     spend_account_request(&state, &request).await?;
     let hash = hashed(new).await?;
-    let app = state.services.clone();
+    let now = state.clock.now();
     db(&state, move |conn| {
         Ok(account::register(
-            &app,
             conn,
             &email,
             name.as_deref(),
             locale,
             &hash,
+            now,
         )?)
     })
     .await?;

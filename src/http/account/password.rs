@@ -77,9 +77,9 @@ pub async fn request_reset(
     let input: ResetRequestInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
     let email = EmailAddress::parse("email", &input.email)?;
     spend_account_request(&state, &request).await?;
-    let app = state.services.clone();
+    let now = state.clock.now();
     db(&state, move |conn| {
-        Ok(account::request_password_reset(&app, conn, &email)?)
+        Ok(account::request_password_reset(conn, &email, now)?)
     })
     .await?;
     Ok(HttpResponse::Accepted().json(Accepted {
