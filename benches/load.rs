@@ -1184,8 +1184,8 @@ fn gaussian(rng: &mut StdRng) -> f64 {
 /// aiosmtpd server) through the dispatcher, beside the same messages sent
 /// by a bare lettre client over as many connections, in the same run.
 fn mail_row(url: &str, backend: &str, size: usize, now: NaiveDateTime) -> Result<Row, String> {
+    use gorod::app::dispatch::{self as dispatcher, Pace, Sender};
     use gorod::db::schema::{report_events, reports};
-    use gorod::notify::dispatcher::{self, Pace, Sender};
     use gorod::notify::links::Signer;
     use gorod::notify::transport::Mailer;
     const MESSAGES: usize = 2000;

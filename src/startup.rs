@@ -13,6 +13,7 @@ use actix_web::{web, App, HttpServer};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
+use crate::app::dispatch::{Dispatcher, Pace, Sender};
 use crate::app::writer::FilingWriter;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -22,7 +23,6 @@ use crate::demo::{self, DemoError};
 use crate::http::{self, AppState, Metrics};
 use crate::ledger::LedgerKeys;
 use crate::media::{MediaStore, PhotoLimits};
-use crate::notify::dispatcher::{Dispatcher, Pace, Sender};
 use crate::notify::links::Signer;
 use crate::notify::transport::{Mailer, MailerError, MemoryBox};
 use lettre::message::Mailbox;

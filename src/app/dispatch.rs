@@ -32,13 +32,13 @@ use lettre::message::Mailbox;
 use rand::Rng;
 use serde_json::Value;
 
-use super::links::{AccountLink, CheckLink, OptOut, Signer};
-use super::templates::{self, Context, Locale};
-use super::transport::{Mailer, Outgoing, SendError};
 use crate::config::MailSettings;
 use crate::db::outbox::{self, Outcome};
 use crate::db::rows::OutboxRow;
 use crate::db::{DbError, Pool};
+use crate::notify::links::{AccountLink, CheckLink, OptOut, Signer};
+use crate::notify::templates::{self, Context, Locale};
+use crate::notify::transport::{Mailer, Outgoing, SendError};
 
 /// What sending needs besides the database.
 #[derive(Clone)]

@@ -15,7 +15,7 @@
 //! - [`start_scanner`]: the thread that runs them every
 //!   `sla.scan_interval_secs`.
 //!
-//! The mail dispatcher is a thread pool of its own (`notify::dispatcher`),
+//! The mail dispatcher ([`super::dispatch`]) is a thread pool of its own,
 //! leasing messages row by row.
 
 use std::sync::Weak;

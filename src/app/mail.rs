@@ -1,7 +1,7 @@
 //! The mail a resident stops and the mail operators look after: an
 //! unsubscribe link's opt-out (from one report, or from everything), the
 //! outbox by status, and a dead letter put back in the queue. Sending is a
-//! job (`notify::dispatcher`).
+//! job (`app::dispatch`).
 
 pub use crate::db::rows::OutboxRow;
 

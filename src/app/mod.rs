@@ -10,6 +10,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod clocks;
 pub mod demo;
+pub mod dispatch;
 pub mod filing;
 pub mod health;
 pub mod idempotency;
@@ -68,7 +69,7 @@ pub struct Services {
     /// Signs and checks the links in messages.
     pub signer: crate::notify::links::Signer,
     /// Sends what the outbox holds (`None` when `mail.poll_ms` is 0).
-    pub _dispatcher: Option<crate::notify::dispatcher::Dispatcher>,
+    pub _dispatcher: Option<dispatch::Dispatcher>,
     /// How long before the resident-check window closes reporters are
     /// reminded, and the local hour of the supervisors' digest.
     pub check_reminder: chrono::TimeDelta,

@@ -5,7 +5,6 @@
 //! signed links in messages (one-click unsubscribe, the resident's check).
 
 pub mod audience;
-pub mod dispatcher;
 pub mod links;
 pub mod templates;
 pub mod transport;
