@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use gorod::app::ledger as ledger_log;
 use gorod::clock::Clock;
 use gorod::clock::SystemClock;
 use gorod::config::Settings;
-use gorod::db::{self, ledger as ledger_db};
+use gorod::db;
 use gorod::startup::{ledger_keys, Application};
 
 #[derive(Parser)]
@@ -277,7 +278,7 @@ fn ledger(settings: &Settings, action: LedgerCommand) -> Result<(), String> {
     let keys = ledger_keys(&mut conn, settings, &clock).map_err(|e| e.to_string())?;
     match action {
         LedgerCommand::Verify => {
-            let intact = ledger_db::verify(&mut conn, &keys.trusted)
+            let intact = ledger_log::verify_with(&mut conn, &keys)
                 .map_err(|e| e.to_string())?
                 .map_err(|broken| broken.to_string())?;
             println!(
@@ -287,8 +288,7 @@ fn ledger(settings: &Settings, action: LedgerCommand) -> Result<(), String> {
         }
         LedgerCommand::Checkpoint => {
             let signed =
-                ledger_db::sign_checkpoint(&mut conn, &keys.signing, &keys.trusted, clock.now())
-                    .map_err(|e| e.to_string())?;
+                ledger_log::sign_now(&mut conn, &keys, clock.now()).map_err(|e| e.to_string())?;
             println!(
                 "checkpoint of {} entries: root {}, signed by {}",
                 signed.size, signed.root_hash, signed.public_key

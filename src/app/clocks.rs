@@ -25,7 +25,7 @@ pub fn read(
 ) -> Result<ClockReading, DbError> {
     let pauses = db::workflow::pauses_of(conn, report)?;
     let recorded = db::workflow::recorded_marks(conn, report)?;
-    let facts = db::workflow::facts(report, &pauses)?;
+    let facts = db::workflow::deadline_facts(report, &pauses)?;
     Ok(schedule::clocks_at(
         &plan.policy,
         &plan.calendar,
@@ -117,7 +117,7 @@ pub fn record_due_marks(
         let reading = schedule::clocks_at(
             &plan.policy,
             &plan.calendar,
-            &db::workflow::facts(report, &cycle_pauses)?,
+            &db::workflow::deadline_facts(report, &cycle_pauses)?,
             now,
             |stage, mark| {
                 let key = (

@@ -4,7 +4,9 @@
 //! page. Signing a checkpoint is a job (`app::jobs::checkpoint`).
 
 pub use crate::db::ledger::{CheckpointError, PAGE};
-pub use crate::ledger::{Break, Checkpoint, Entry, Intact};
+pub use crate::ledger::{Break, Checkpoint, Entry, Intact, LedgerKeys};
+
+use chrono::NaiveDateTime;
 
 use super::{Refused, Services};
 use crate::db::{self, ledger as ledger_db, DbConnection, DbError};
@@ -68,7 +70,27 @@ pub fn consistency_proof(
 
 /// Checks the whole chain and every checkpoint against the trusted keys.
 pub fn verify(app: &Services, conn: &mut DbConnection) -> Result<Result<Intact, Break>, DbError> {
-    ledger_db::verify(conn, &app.ledger_keys.trusted)
+    verify_with(conn, &app.ledger_keys)
+}
+
+/// Checks the whole chain and every checkpoint against these keys' trusted
+/// ones (the operator's `gorod ledger verify`).
+pub fn verify_with(
+    conn: &mut DbConnection,
+    keys: &LedgerKeys,
+) -> Result<Result<Intact, Break>, DbError> {
+    ledger_db::verify(conn, &keys.trusted)
+}
+
+/// Signs a checkpoint of the whole ledger now, once it verifies (the
+/// operator's `gorod ledger checkpoint`); one of the same size already
+/// signed is given back as it is.
+pub fn sign_now(
+    conn: &mut DbConnection,
+    keys: &LedgerKeys,
+    now: NaiveDateTime,
+) -> Result<Checkpoint, CheckpointError> {
+    ledger_db::sign_checkpoint(conn, &keys.signing, &keys.trusted, now)
 }
 
 /// Up to `PAGE` entries after sequence number `after`, oldest first.

@@ -181,7 +181,7 @@ pub fn read(
         .filter(|p| p.cycle == detail.report.cycle)
         .cloned()
         .collect();
-    let facts = db::workflow::facts(&detail.report, &current)?;
+    let facts = db::workflow::deadline_facts(&detail.report, &current)?;
     let target = Target::Report {
         department: detail
             .report

@@ -59,7 +59,7 @@ pub fn all_pauses(
 }
 
 /// What the clocks need of a stored report.
-pub fn facts(report: &ReportRow, pauses: &[ReportPauseRow]) -> Result<Facts, DbError> {
+pub fn deadline_facts(report: &ReportRow, pauses: &[ReportPauseRow]) -> Result<Facts, DbError> {
     Ok(Facts {
         status: report
             .status
