@@ -157,7 +157,7 @@ impl Application {
             clock,
             public_url,
             signer,
-            _dispatcher: None,
+            dispatcher: None,
             check_reminder: chrono::TimeDelta::hours(mail.check_reminder_hours.max(0)),
             digest_hour: mail.digest_hour,
             catalog: Default::default(),
@@ -193,7 +193,7 @@ impl Application {
         // are dropped, never sent.
         if mail.poll_ms > 0 {
             let pace = Pace::from_settings(mail);
-            services._dispatcher = Some(
+            services.dispatcher = Some(
                 Dispatcher::start(pool.clone(), sender, pace).map_err(StartupError::Dispatcher)?,
             );
         }

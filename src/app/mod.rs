@@ -68,8 +68,9 @@ pub struct Services {
     pub public_url: String,
     /// Signs and checks the links in messages.
     pub signer: crate::notify::links::Signer,
-    /// Sends what the outbox holds (`None` when `mail.poll_ms` is 0).
-    pub _dispatcher: Option<dispatch::Dispatcher>,
+    /// Sends what the outbox holds (`None` when `mail.poll_ms` is 0, and
+    /// until the demo city, if any, is loaded); held for its threads.
+    pub dispatcher: Option<dispatch::Dispatcher>,
     /// How long before the resident-check window closes reporters are
     /// reminded, and the local hour of the supervisors' digest.
     pub check_reminder: chrono::TimeDelta,
