@@ -209,6 +209,34 @@ async fn a_report_page_offers_each_person_exactly_the_moves_the_workflow_allows(
 }
 
 #[tokio::test]
+async fn the_city_answer_stays_on_the_page_after_a_me_too() {
+    let app = common::spawn_app().await;
+    let (id, number) = file(&app, common::valid_report()).await;
+    for (who, body) in [
+        ("demo-token-supervisor.roads", json!({"action": "accept"})),
+        ("demo-token-crew1.roads", json!({"action": "take"})),
+        (
+            "demo-token-crew1.roads",
+            json!({"action": "answer", "answer": "Яма заделана асфальтом"}),
+        ),
+    ] {
+        let (status, answer) = app.act(who, &id, &body).await;
+        assert_eq!(status, 200, "{body} → {answer}");
+    }
+    let neighbour = json!({"email": "boris.ivanov@example.ru", "name": "Борис"});
+    let (status, joined) = app
+        .post_json(&format!("/api/v1/reports/{id}/support"), &neighbour)
+        .await;
+    assert_eq!(status, 201, "{joined}");
+    let (status, body) = page(&app, &format!("/reports/{number}"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("<p id=\"answer-text\">Яма заделана асфальтом</p>"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn the_pages_own_files_are_served_and_nothing_else() {
     let app = common::spawn_app().await;
     let script = app.get("/static/gorod.js").await;

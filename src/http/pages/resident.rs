@@ -114,13 +114,14 @@ impl ReportPage {
             .collect()
     }
 
-    /// The answer of the current cycle: the latest `answered` event.
+    /// The city's latest answer: the latest `answered` event (not merely
+    /// the latest event while resolved: a "me too" is one of those).
     pub(crate) fn answer(&self) -> Option<&crate::http::reports::HistoryEntry> {
         self.report
             .history
             .iter()
             .rev()
-            .find(|e| e.to_status == "resolved")
+            .find(|e| e.kind == "answered")
     }
 
     /// Whether the report is open for "me too".
