@@ -99,6 +99,7 @@ pub fn watched(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Wat
 pub fn current_due(report: &ReportRow) -> Option<NaiveDateTime> {
     due(
         &report.status,
+        report.responded_at.is_some(),
         report.moderation_due_at,
         report.fix_due_at,
         report.answer_due_at,

@@ -51,18 +51,23 @@ pub fn stage_still_relevant(stage: &str, status: &str) -> bool {
     stage != "moderation" || status == ReportStatus::Moderation.as_str()
 }
 
-/// The deadline a report is working towards: moderation's while in
-/// moderation, else the fix target when the policy has one, else the answer.
+/// The deadline of the stage a report is in: moderation's while in
+/// moderation; the answer's until the department has responded (the fix
+/// target, where the policy has one, runs beside it); after that the fix
+/// target's, or the answer's when the policy has none.
 pub fn current_due(
     status: &str,
+    responded: bool,
     moderation_due: Option<NaiveDateTime>,
     fix_due: Option<NaiveDateTime>,
     answer_due: Option<NaiveDateTime>,
 ) -> Option<NaiveDateTime> {
     if status == ReportStatus::Moderation.as_str() {
         moderation_due
-    } else {
+    } else if responded {
         fix_due.or(answer_due)
+    } else {
+        answer_due.or(fix_due)
     }
 }
 
@@ -79,14 +84,16 @@ mod tests {
     }
 
     #[test]
-    fn moderation_marks_lapse_with_moderation_and_the_fix_target_comes_first() {
+    fn moderation_marks_lapse_with_moderation_and_the_answer_comes_before_the_fix() {
         assert!(stage_still_relevant("moderation", "moderation"));
         assert!(!stage_still_relevant("moderation", "assigned"));
         assert!(stage_still_relevant("answer", "assigned"));
         let at =
             |d| chrono::NaiveDate::from_ymd_opt(2026, 3, d).and_then(|d| d.and_hms_opt(9, 0, 0));
-        assert_eq!(current_due("moderation", at(1), at(9), at(5)), at(1));
-        assert_eq!(current_due("assigned", at(1), at(9), at(5)), at(9));
-        assert_eq!(current_due("assigned", at(1), None, at(5)), at(5));
+        assert_eq!(current_due("moderation", false, at(1), at(9), at(5)), at(1));
+        // Not yet responded: the answer's deadline, though a fix target runs.
+        assert_eq!(current_due("assigned", false, at(1), at(9), at(5)), at(5));
+        assert_eq!(current_due("in_progress", true, at(1), at(9), at(5)), at(9));
+        assert_eq!(current_due("in_progress", true, at(1), None, at(5)), at(5));
     }
 }
