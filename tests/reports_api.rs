@@ -104,7 +104,7 @@ async fn each_kind_of_bad_input_gets_a_400_naming_the_field_and_writes_nothing()
             "outside the city's service areas",
         ),
         (with("surprise", json!(1)), "surprise", "unknown field"),
-        (no_email, "reporter.email", "missing field"),
+        (no_email, "reporter.email", "is required"),
         (bad_email, "reporter.email", "not an email address"),
     ];
     for (body, field, words) in cases {

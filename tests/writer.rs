@@ -22,7 +22,7 @@ fn record(conn: &mut DbConnection, email: &str, category_exists: bool) -> Filing
         address: None,
         answers: BTreeMap::new(),
         reporter: ReporterInput {
-            email: email.into(),
+            email: Some(email.into()),
             name: None,
             phone: None,
             show_name: false,

@@ -54,13 +54,18 @@ pub struct ReportInput {
     /// Answers to the category's questions, by question code.
     #[serde(default)]
     pub answers: BTreeMap<String, RawAnswer>,
+    /// Who files it: optional for a logged-in resident (their account's
+    /// address is used).
+    #[serde(default)]
     pub reporter: ReporterInput,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReporterInput {
-    pub email: String,
+    /// Required unless the resident is logged in.
+    #[serde(default)]
+    pub email: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -98,9 +103,32 @@ pub struct Reporter {
 
 impl Reporter {
     pub fn parse(input: ReporterInput, prefix: &str) -> Result<Reporter, ValidationError> {
+        Reporter::parse_by(input, prefix, None)
+    }
+
+    /// As [`Reporter::parse`], for the logged-in resident with the address
+    /// `account`: theirs when the input gives none, refused when it gives
+    /// another.
+    pub fn parse_by(
+        input: ReporterInput,
+        prefix: &str,
+        account: Option<&str>,
+    ) -> Result<Reporter, ValidationError> {
         let field = |name: &str| format!("{prefix}{name}");
+        let given = input
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        let email = EmailAddress::parse(&field("email"), given.or(account).unwrap_or_default())?;
+        if let Some(own) = account.filter(|own| *own != email.as_str()) {
+            return Err(ValidationError::new(
+                field("email"),
+                format!("you are logged in as {own}: file as yourself"),
+            ));
+        }
         Ok(Reporter {
-            email: EmailAddress::parse(&field("email"), &input.email)?,
+            email,
             name: optional_text(&field("name"), input.name, MAX_NAME_CHARS)?,
             phone: parse_phone(&field("phone"), input.phone)?,
             show_name: input.show_name,
@@ -148,6 +176,16 @@ impl NewReport {
     }
 
     pub fn parse(input: ReportInput) -> Result<NewReport, ValidationError> {
+        NewReport::parse_by(input, None)
+    }
+
+    /// As [`NewReport::parse`], filed by the logged-in resident with this
+    /// address: the reporter's address may be left out, and may not be
+    /// another one.
+    pub fn parse_by(
+        input: ReportInput,
+        account: Option<&str>,
+    ) -> Result<NewReport, ValidationError> {
         let category_code = input.category.trim().to_string();
         if category_code.is_empty() {
             return Err(ValidationError::new("category", "is required"));
@@ -155,7 +193,7 @@ impl NewReport {
         let location = Location::parse(input.lat, input.lon)?;
         let description = Description::parse(&input.description)?;
         let address = optional_text("address", input.address, MAX_ADDRESS_CHARS)?;
-        let reporter = Reporter::parse(input.reporter, "reporter.")?;
+        let reporter = Reporter::parse_by(input.reporter, "reporter.", account)?;
         Ok(NewReport {
             category_code,
             location,
@@ -295,7 +333,7 @@ mod tests {
             address: Some("  ".into()),
             answers: BTreeMap::new(),
             reporter: ReporterInput {
-                email: "Anna@Example.RU".into(),
+                email: Some("Anna@Example.RU".into()),
                 name: None,
                 phone: Some("+7 (495) 777-77-77".into()),
                 show_name: false,
@@ -325,10 +363,10 @@ mod tests {
             (|i| i.description = "я".repeat(4001), "description"),
             (|i| i.category = "".into(), "category"),
             (
-                |i| i.reporter.email = "not-an-email".into(),
+                |i| i.reporter.email = Some("not-an-email".into()),
                 "reporter.email",
             ),
-            (|i| i.reporter.email = "a@b".into(), "reporter.email"),
+            (|i| i.reporter.email = Some("a@b".into()), "reporter.email"),
             (|i| i.address = Some("x".repeat(501)), "address"),
             (|i| i.reporter.name = Some("x".repeat(201)), "reporter.name"),
             (
@@ -342,6 +380,21 @@ mod tests {
             spoil(&mut bad);
             assert_eq!(NewReport::parse(bad).unwrap_err().field, field);
         }
+        let mut anonymous = input();
+        anonymous.reporter.email = None;
+        assert_eq!(
+            NewReport::parse(anonymous.clone()).unwrap_err().field,
+            "reporter.email"
+        );
+        let own = NewReport::parse_by(anonymous, Some("anna@example.ru")).unwrap();
+        assert_eq!(own.reporter.unwrap().email.as_str(), "anna@example.ru");
+        let other = NewReport::parse_by(input(), Some("boris@example.ru")).unwrap_err();
+        assert_eq!(other.field, "reporter.email");
+        assert!(
+            other.message.contains("boris@example.ru"),
+            "{}",
+            other.message
+        );
     }
 
     #[test]

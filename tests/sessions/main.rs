@@ -554,3 +554,56 @@ async fn changing_the_password_ends_the_other_sessions_and_keeps_this_device() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_logged_in_resident_files_without_repeating_their_address() {
+    let app = common::spawn_app().await;
+    let email = "resident1@demo.gorod.local";
+    let client = browser();
+    let (status, session) = log_in(&client, &app, email, gorod::demo::DEMO_PASSWORD, None).await;
+    assert_eq!(status, 200, "{session}");
+    let csrf = session["csrf_token"].as_str().unwrap().to_string();
+    let mut report = common::valid_report();
+    report.as_object_mut().unwrap().remove("reporter");
+    let (status, filed) = send(
+        &client,
+        &app,
+        "POST",
+        "/api/v1/reports",
+        report.clone(),
+        Some(&csrf),
+    )
+    .await;
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["id"].as_str().unwrap().to_string();
+    use diesel::prelude::*;
+    use gorod::db::schema::{reports, users};
+    let mut pooled = app.conn();
+    let conn: &mut gorod::db::DbConnection = &mut pooled;
+    let reporter: Option<String> = reports::table
+        .inner_join(users::table.on(reports::reporter_id.eq(users::id.nullable())))
+        .filter(reports::id.eq(&id))
+        .select(users::email)
+        .first(conn)
+        .optional()
+        .unwrap();
+    assert_eq!(reporter.as_deref(), Some(email));
+    // Another address is refused, naming the field.
+    report["reporter"] = json!({"email": "someone.else@example.ru"});
+    let (status, refused) = send(
+        &client,
+        &app,
+        "POST",
+        "/api/v1/reports",
+        report.clone(),
+        Some(&csrf),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["field"], "reporter.email");
+    // Without a session the address is required.
+    report.as_object_mut().unwrap().remove("reporter");
+    let (status, refused) = app.post_json("/api/v1/reports", &report).await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["field"], "reporter.email");
+}

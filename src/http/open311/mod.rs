@@ -393,7 +393,7 @@ fn new_report(pairs: &[(String, String)], code: &str) -> Result<NewReport, ApiEr
     let reporter = match field("email") {
         Some(email) => Some(Reporter::parse(
             ReporterInput {
-                email,
+                email: Some(email),
                 name: Some(name).filter(|n| !n.is_empty()),
                 phone: field("phone"),
                 show_name: false,

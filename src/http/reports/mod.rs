@@ -49,14 +49,17 @@ pub struct ReportInputDoc {
     /// Answers to the category's questions, by question code
     #[schema(value_type = Object)]
     answers: Option<serde_json::Value>,
-    reporter: ResidentDoc,
+    /// Who files it (a logged-in resident may leave it out)
+    reporter: Option<ResidentDoc>,
 }
 
 /// A resident's contact details; never shown publicly (the name only with
 /// `show_name`).
 #[derive(Serialize, ToSchema)]
 pub struct ResidentDoc {
-    email: String,
+    /// Required unless a resident is logged in (their account's address is
+    /// used, and another is refused)
+    email: Option<String>,
     name: Option<String>,
     phone: Option<String>,
     show_name: Option<bool>,
@@ -143,10 +146,12 @@ pub async fn create(
         }
     }
     let input: ReportInput = parse_json(&body)?;
-    let report = NewReport::parse(input)?.in_language(accept_language(&request));
-    if caller.role() == Some(Role::Resident) {
-        own_address(&state, &caller, &report).await?;
-    }
+    let account = match caller.role() {
+        Some(Role::Resident) => own_address(&state, &caller).await?,
+        _ => None,
+    };
+    let report =
+        NewReport::parse_by(input, account.as_deref())?.in_language(accept_language(&request));
     if let (true, Some(lasts)) = (caller.is_anonymous(), state.confirm_anonymous) {
         let photos = filing::clean_photos(&state, uploads, |i| format!("photos[{i}]")).await?;
         let held = pending::hold(&state, body, report, photos, lasts).await?;
@@ -238,24 +243,14 @@ async fn earlier_answer(
     }
 }
 
-/// A logged-in resident files as themselves.
-async fn own_address(
-    state: &AppState,
-    caller: &Caller,
-    report: &NewReport,
-) -> Result<(), ApiError> {
+/// The address of the logged-in resident's account: they file as
+/// themselves.
+async fn own_address(state: &AppState, caller: &Caller) -> Result<Option<String>, ApiError> {
     let user_id = caller.user_id()?.to_string();
-    let own = db(state, move |conn| {
+    db(state, move |conn| {
         Ok(crate::app::accounts::by_id(conn, &user_id)?.map(|l| l.email))
     })
-    .await?;
-    match (&report.reporter, own) {
-        (Some(reporter), Some(own)) if reporter.email.as_str() != own => Err(ApiError::invalid(
-            "reporter.email",
-            format!("you are logged in as {own}: file as yourself"),
-        )),
-        _ => Ok(()),
-    }
+    .await
 }
 
 #[derive(Deserialize)]
