@@ -51,7 +51,13 @@ pub fn load_if_empty(
         return Ok(None);
     }
     let snapshot = catalog::load_snapshot(conn)?;
-    let photo = answer_photo(services);
+    // Stored only when some report is answered (a demo without reports
+    // leaves the media store empty).
+    let mut moves = city.reports.iter().flat_map(|r| &r.moves);
+    let photo = moves
+        .any(|m| m.action == Action::Answer)
+        .then(|| answer_photo(services))
+        .flatten();
     let loaded = replay(services, conn, &snapshot, city, photo)?;
     db::outbox::drop_unsent(conn)?;
     Ok(Some(loaded))
