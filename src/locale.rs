@@ -57,6 +57,53 @@ impl Locale {
     }
 }
 
+const MONTHS_RU: [&str; 12] = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+impl Locale {
+    /// A date as people write it: `6 марта 2026`, `6 March 2026`.
+    pub fn date(self, date: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let months = match self {
+            Locale::Ru => &MONTHS_RU,
+            Locale::En => &MONTHS_EN,
+        };
+        let month = months[date.month0() as usize % 12];
+        format!("{} {month} {}", date.day(), date.year())
+    }
+
+    /// A local time as people write it: `6 марта 2026, 18:00`.
+    pub fn date_time(self, local: chrono::NaiveDateTime) -> String {
+        format!("{}, {}", self.date(local.date()), local.format("%H:%M"))
+    }
+}
+
 /// The English name in English (`lang` "en") (when there is one), else the
 /// Russian.
 pub fn pick<'a>(lang: &str, ru: &'a str, en: &'a str) -> &'a str {
@@ -77,6 +124,15 @@ mod tests {
         assert_eq!(Locale::exact("RU"), Some(Locale::Ru));
         assert_eq!(Locale::exact("de"), None);
         assert_eq!(Locale::parse("fr"), Locale::Ru);
+    }
+
+    #[test]
+    fn dates_in_words() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 6).expect("a date");
+        assert_eq!(Locale::Ru.date(day), "6 марта 2026");
+        assert_eq!(Locale::En.date(day), "6 March 2026");
+        let at = day.and_hms_opt(18, 5, 0).expect("a time");
+        assert_eq!(Locale::Ru.date_time(at), "6 марта 2026, 18:05");
     }
 
     #[test]

@@ -202,7 +202,11 @@ async fn a_report_moved_through_its_workflow_mails_reporter_follower_crew_and_su
     let link = format!("{}/reports/{number}", app.address);
     assert!(receipt.text().contains(&link), "{}", receipt.text());
     assert!(receipt.html().contains(&link));
-    assert!(receipt.text().contains("Срок: 2026-"), "{}", receipt.text());
+    assert!(
+        receipt.text().contains("Срок модерации: "),
+        "{}",
+        receipt.text()
+    );
     let paused = by_subject("приостановлено");
     assert!(
         paused.text().contains("Ждём подрядчика"),
@@ -482,6 +486,119 @@ async fn reporters_are_reminded_once_before_the_check_window_closes_and_supervis
         i64::try_from(digests).unwrap(),
         digest["queued"].as_i64().unwrap()
     );
+}
+
+/// The labels of the date a Russian message shows.
+const DATE_LABELS: [&str; 6] = [
+    "Срок",
+    "Срок модерации",
+    "Срок ответа",
+    "Срок устранения",
+    "Подтвердить или опровергнуть ответ можно до",
+    "Работа возобновится",
+];
+
+/// The line of a message's text that gives its date, if any.
+fn date_line(message: &Received) -> Option<String> {
+    message
+        .text()
+        .lines()
+        .find(|l| {
+            l.split_once(": ")
+                .is_some_and(|(label, _)| DATE_LABELS.contains(&label))
+        })
+        .map(str::to_string)
+}
+
+#[tokio::test]
+async fn each_email_shows_the_date_that_matters_at_its_step() {
+    let app = common::spawn_app().await;
+    let anna = "anna.petrova@example.ru";
+    let (id, number, dept) = file_for(&app, anna).await;
+    let (rejected_id, rejected_number, _) = file_for(&app, anna).await;
+    let local = |stored: &Value| {
+        let utc = chrono::NaiveDateTime::parse_from_str(
+            stored.as_str().expect("a time"),
+            "%Y-%m-%dT%H:%M:%S",
+        )
+        .unwrap();
+        let local = utc.and_utc().with_timezone(&chrono_tz::Europe::Moscow);
+        gorod::locale::Locale::Ru.date_time(local.naive_local())
+    };
+    let (_, filed) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    let moderation_due = local(&filed["deadline"]["deadline"]);
+    let pause = json!({"action": "pause", "pause_reason": "third_party",
+        "resume_on": "2026-03-06"});
+    moves(&app, &id, &dept, &[json!({"action": "accept"})]).await;
+    let (_, accepted) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    let answer_due = local(&accepted["deadline"]["deadline"]);
+    moves(&app, &id, &dept, &[json!({"action": "take"})]).await;
+    let (_, taken) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    // The stage a taken report works towards: the fix where the category
+    // has a fix target, else still the answer.
+    let taken_due = format!(
+        "{}: {}",
+        match taken["deadline"]["stage"].as_str() {
+            Some("fix") => "Срок устранения",
+            _ => "Срок ответа",
+        },
+        local(&taken["deadline"]["deadline"])
+    );
+    let steps = [
+        pause,
+        json!({"action": "resume"}),
+        json!({"action": "answer", "answer": "Яма заделана"}),
+    ];
+    moves(&app, &id, &dept, &steps).await;
+    let (_, answered) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    let check_until = local(&answered["deadline"]["deadline"]);
+    act(
+        &app,
+        &format!("demo-token-supervisor.{dept}"),
+        &rejected_id,
+        json!({"action": "reject", "reason": "Не относится к городскому хозяйству"}),
+    )
+    .await;
+    app.clock.advance(chrono::TimeDelta::days(16));
+    let (status, scan) = app
+        .post_as("demo-token-admin", "/api/v1/admin/sla/scan", "")
+        .await;
+    assert_eq!(status, 200, "{scan}");
+    drained(&app, Duration::from_secs(20)).await;
+
+    let kept = kept(&app);
+    let mail = to(&kept, anna);
+    let about = |n: i64, subject: &str| {
+        let subject = format!("Обращение № {n}: {subject}");
+        *mail
+            .iter()
+            .find(|r| r.subject() == subject)
+            .unwrap_or_else(|| panic!("no “{subject}” in {:?}", subjects(&mail)))
+    };
+    let deadline = |n: i64, subject: &str| date_line(about(n, subject));
+    assert_eq!(
+        deadline(number, "принято к рассмотрению"),
+        Some(format!("Срок модерации: {moderation_due}"))
+    );
+    assert_eq!(
+        deadline(number, "прошло модерацию"),
+        Some(format!("Срок ответа: {answer_due}"))
+    );
+    assert_eq!(deadline(number, "в работе"), Some(taken_due.clone()));
+    let resumed = deadline(number, "работа возобновлена").expect("a deadline");
+    assert_eq!(resumed.split(':').next(), taken_due.split(':').next());
+    assert_eq!(
+        deadline(number, "приостановлено"),
+        Some("Работа возобновится: 6 марта 2026".into())
+    );
+    assert_eq!(
+        deadline(number, "получен ответ"),
+        Some(format!(
+            "Подтвердить или опровергнуть ответ можно до: {check_until}"
+        ))
+    );
+    assert_eq!(deadline(rejected_number, "отклонено"), None);
+    assert_eq!(deadline(number, "решение подтверждено автоматически"), None);
 }
 
 #[tokio::test]

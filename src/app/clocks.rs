@@ -12,6 +12,7 @@ use crate::db::catalog::CatalogSnapshot;
 use crate::db::rows::{ReportEventRow, ReportPauseRow, ReportRow, SlaMarkRow};
 use crate::db::{self, new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::notify::audience::Placement;
+use crate::notify::dates::StepDate;
 use crate::sla::schedule::{self, ClockReading, Stage};
 use crate::sla::SlaPlan;
 
@@ -153,7 +154,7 @@ pub fn record_due_marks(
                 "event": mark.event(),
                 "stage": stage.as_str(),
                 "mark": mark.code(),
-                "due_at": due_at,
+                "date": StepDate::Deadline { stage: Some(stage), at: due_at },
                 "note": notice.note,
             });
             messages.extend(outbox::messages(

@@ -15,6 +15,7 @@ use crate::db::filing::StoredPhoto;
 use crate::db::rows::{AttachmentRow, ReportCheckRow, ReportEventRow, ReportRow};
 use crate::db::{self, new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::ledger::{Author, Draft, Kind, Resolution};
+use crate::notify::dates::{self, Clocks};
 use crate::reports::ReportStatus;
 use crate::workflow::{self, Action, Actor, Audience, Command, Refusal, Role};
 
@@ -150,7 +151,15 @@ pub fn apply(
             "event": transition.rule.event,
             "status": report.status,
             "note": note,
-            "answer_due_at": report.answer_due_at,
+            "date": dates::step_date(transition.rule.event, &Clocks {
+                moderating: report.status == ReportStatus::Moderation.as_str(),
+                moderation_due: report.moderation_due_at,
+                responded: report.responded_at.is_some(),
+                answer_due: report.answer_due_at,
+                fix_due: report.fix_due_at,
+                check_due: report.check_due_at,
+                resume_on: effects.opens_pause.as_ref().map(|p| p.resume_on),
+            }),
         });
         let messages = outbox::messages(&event_id, transition.rule.event, people, &payload, now);
         outbox::enqueue(conn, &messages)?;

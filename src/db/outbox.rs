@@ -16,6 +16,7 @@ use super::schema::{
 };
 use super::{new_id, DbConnection, DbError};
 use crate::notify::audience::Staff;
+use crate::notify::dates::StepDate;
 
 /// A deterministic Message-ID for (event, recipient): a retry of the same
 /// message carries the same id.
@@ -428,7 +429,7 @@ pub fn remind_checks(
                 "report": report.number,
                 "report_id": report.id,
                 "cycle": report.cycle,
-                "due_at": report.check_due_at,
+                "date": report.check_due_at.map(|at| StepDate::CheckUntil { at }),
             });
             let key = format!("check-reminder:{}:{}", report.id, report.cycle);
             queued.extend(keyed_messages(

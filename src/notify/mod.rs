@@ -5,6 +5,7 @@
 //! signed links in messages (one-click unsubscribe, the resident's check).
 
 pub mod audience;
+pub mod dates;
 pub mod links;
 pub mod templates;
 pub mod transport;

@@ -11,7 +11,9 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde_json::Value;
 
+use super::dates::StepDate;
 pub use crate::locale::Locale;
+use crate::sla::schedule::Stage;
 
 /// Everything a message is made of besides its row.
 pub struct Context<'a> {
@@ -114,8 +116,8 @@ fn words(template: &str, locale: Locale) -> Words {
             ("reopened", "The reporter refuted the answer; the report is open again with a new deadline."),
         ),
         "auto_confirmed" => (
-            ("закрыто", "Срок проверки истёк без ответа заявителя; решение считается подтверждённым."),
-            ("confirmed", "The check window closed without an answer; the fix counts as confirmed."),
+            ("решение подтверждено автоматически", "Срок проверки истёк без ответа заявителя; решение считается подтверждённым."),
+            ("fix confirmed automatically", "The check window closed without an answer; the fix counts as confirmed."),
         ),
         "closed" => (
             ("закрыто", "Обращение закрыто."),
@@ -161,6 +163,11 @@ struct Labels {
     report: &'static str,
     note: &'static str,
     deadline: &'static str,
+    moderation_due: &'static str,
+    answer_due: &'static str,
+    fix_due: &'static str,
+    check_until: &'static str,
+    resume_on: &'static str,
     link: &'static str,
     open: &'static str,
     fixed: &'static str,
@@ -178,6 +185,11 @@ fn labels(locale: Locale) -> Labels {
             report: "Обращение №",
             note: "Комментарий",
             deadline: "Срок",
+            moderation_due: "Срок модерации",
+            answer_due: "Срок ответа",
+            fix_due: "Срок устранения",
+            check_until: "Подтвердить или опровергнуть ответ можно до",
+            resume_on: "Работа возобновится",
             link: "Подробнее",
             open: "Ссылка",
             fixed: "Проблема решена",
@@ -192,6 +204,11 @@ fn labels(locale: Locale) -> Labels {
             report: "Report No.",
             note: "Note",
             deadline: "Deadline",
+            moderation_due: "Moderation due",
+            answer_due: "Answer due",
+            fix_due: "Fix due",
+            check_until: "You can confirm or refute the answer until",
+            resume_on: "Work resumes on",
             link: "Details",
             open: "Link",
             fixed: "Fixed: confirm",
@@ -221,12 +238,21 @@ pub fn render(context: &Context) -> Rendered {
     if let Some(note) = text(context.payload, "note") {
         lines.push((labels.note.into(), note, false));
     }
-    if let Some(due) =
-        text(context.payload, "due_at").or_else(|| text(context.payload, "answer_due_at"))
-    {
-        if let Some(local) = local_time(&due, context.time_zone) {
-            lines.push((labels.deadline.into(), local, false));
-        }
+    if let Some(date) = step_date(context.payload) {
+        let (label, shown) = match date {
+            StepDate::Deadline { stage, at } => {
+                let label = match stage {
+                    Some(Stage::Moderation) => labels.moderation_due,
+                    Some(Stage::Answer) => labels.answer_due,
+                    Some(Stage::Fix) => labels.fix_due,
+                    None => labels.deadline,
+                };
+                (label, local_time(at, context))
+            }
+            StepDate::CheckUntil { at } => (labels.check_until, local_time(at, context)),
+            StepDate::ResumeOn { on } => (labels.resume_on, context.locale.date(on)),
+        };
+        lines.push((label.into(), shown, false));
     }
     if let Some(n) = number {
         lines.push((labels.link.into(), report_link(context.public_url, n), true));
@@ -252,7 +278,8 @@ pub fn render(context: &Context) -> Rendered {
                         .filter_map(|i| {
                             let n = i.get("report")?.as_i64()?;
                             let due = text(i, "due_at")
-                                .and_then(|d| local_time(&d, context.time_zone))
+                                .and_then(|d| parse_stored(&d))
+                                .map(|d| local_time(d, context))
                                 .unwrap_or_default();
                             Some((n, due))
                         })
@@ -343,15 +370,29 @@ fn text(payload: &Value, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A stored UTC time as the city's local time, e.g. `2026-11-30 18:00 MSK`.
-fn local_time(stored: &str, time_zone: chrono_tz::Tz) -> Option<String> {
-    let utc = NaiveDateTime::parse_from_str(stored, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
-    Some(
-        utc.and_utc()
-            .with_timezone(&time_zone)
-            .format("%Y-%m-%d %H:%M %Z")
-            .to_string(),
-    )
+/// The date a message shows: the payload's `date`, or in messages queued
+/// before it was kept, the deadline they carried.
+fn step_date(payload: &Value) -> Option<StepDate> {
+    if let Some(date) = payload.get("date").filter(|d| !d.is_null()) {
+        return serde_json::from_value(date.clone()).ok();
+    }
+    text(payload, "due_at")
+        .or_else(|| text(payload, "answer_due_at"))
+        .and_then(|d| parse_stored(&d))
+        .map(|at| StepDate::Deadline { stage: None, at })
+}
+
+fn parse_stored(stored: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(stored, "%Y-%m-%dT%H:%M:%S%.f").ok()
+}
+
+/// A UTC time as the city's local time in words, e.g. `30 ноября 2026, 18:00`.
+fn local_time(utc: NaiveDateTime, context: &Context) -> String {
+    let local = utc
+        .and_utc()
+        .with_timezone(&context.time_zone)
+        .naive_local();
+    context.locale.date_time(local)
 }
 
 fn capitalised(words: &str) -> String {
@@ -383,11 +424,12 @@ mod tests {
 
     #[test]
     fn a_receipt_names_the_report_its_link_and_its_deadline_in_local_time() {
-        let payload = json!({"report": 42, "answer_due_at": "2026-11-30T15:00:00"});
+        let payload = json!({"report": 42,
+            "date": {"kind": "deadline", "stage": "answer", "at": "2026-11-30T15:00:00"}});
         let ru = render(&context("filed", Locale::Ru, &payload));
         assert_eq!(ru.subject, "Обращение № 42: принято к рассмотрению");
         assert!(
-            ru.text.contains("Срок: 2026-11-30 18:00 MSK"),
+            ru.text.contains("Срок ответа: 30 ноября 2026, 18:00"),
             "{}",
             ru.text
         );
@@ -399,6 +441,51 @@ mod tests {
         assert!(en
             .html
             .contains("<a href=\"https://gorod.example/reports/42\">"));
+    }
+
+    #[test]
+    fn each_date_is_named_for_what_it_means_and_a_rejection_shows_none() {
+        let check =
+            json!({"report": 9, "date": {"kind": "check_until", "at": "2026-12-01T09:00:00"}});
+        let ru = render(&context("answered", Locale::Ru, &check));
+        assert!(
+            ru.text
+                .contains("Подтвердить или опровергнуть ответ можно до: 1 декабря 2026, 12:00"),
+            "{}",
+            ru.text
+        );
+        assert!(!ru.text.contains("Срок"), "{}", ru.text);
+        let paused = json!({"report": 9, "date": {"kind": "resume_on", "on": "2026-12-07"}});
+        let en = render(&context("paused", Locale::En, &paused));
+        assert!(
+            en.text.contains("Work resumes on: 7 December 2026"),
+            "{}",
+            en.text
+        );
+        let rejected = json!({"report": 9, "date": null, "note": "Не по адресу"});
+        let ru = render(&context("rejected", Locale::Ru, &rejected));
+        assert!(!ru.text.contains("Срок"), "{}", ru.text);
+        // Messages queued before dates were kept still show their deadline.
+        let legacy = json!({"report": 9, "answer_due_at": "2026-11-30T15:00:00"});
+        let ru = render(&context("filed", Locale::Ru, &legacy));
+        assert!(
+            ru.text.contains("Срок: 30 ноября 2026, 18:00"),
+            "{}",
+            ru.text
+        );
+    }
+
+    #[test]
+    fn the_automatic_confirmation_is_named_after_the_status_it_leads_to() {
+        let payload = json!({"report": 3});
+        assert_eq!(
+            render(&context("auto_confirmed", Locale::Ru, &payload)).subject,
+            "Обращение № 3: решение подтверждено автоматически"
+        );
+        assert_eq!(
+            render(&context("auto_confirmed", Locale::En, &payload)).subject,
+            "Report No. 3: fix confirmed automatically"
+        );
     }
 
     #[test]
@@ -428,7 +515,7 @@ mod tests {
         assert_eq!(message.subject, "Сводка по срокам");
         assert!(message
             .text
-            .contains("Обращение № 5 (2026-11-30 18:00 MSK): https://gorod.example/reports/5"));
+            .contains("Обращение № 5 (30 ноября 2026, 18:00): https://gorod.example/reports/5"));
         assert!(message.text.contains("Срок нарушен:\n  нет"));
     }
 

@@ -48,7 +48,10 @@ pub fn parse_percents(text: &str) -> Result<Vec<u32>, String> {
     Ok(list)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Stage {
     Moderation,
     Answer,

@@ -7,6 +7,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::schedule::Stage;
 use crate::reports::ReportStatus;
 
 /// Statuses in which a report is in the city's hands.
@@ -62,12 +63,25 @@ pub fn current_due(
     fix_due: Option<NaiveDateTime>,
     answer_due: Option<NaiveDateTime>,
 ) -> Option<NaiveDateTime> {
+    current_stage(status, responded, moderation_due, fix_due, answer_due).map(|(_, at)| at)
+}
+
+/// The stage a report is in and its deadline (as `current_due`).
+pub fn current_stage(
+    status: &str,
+    responded: bool,
+    moderation_due: Option<NaiveDateTime>,
+    fix_due: Option<NaiveDateTime>,
+    answer_due: Option<NaiveDateTime>,
+) -> Option<(Stage, NaiveDateTime)> {
+    let answer = answer_due.map(|at| (Stage::Answer, at));
+    let fix = fix_due.map(|at| (Stage::Fix, at));
     if status == ReportStatus::Moderation.as_str() {
-        moderation_due
+        moderation_due.map(|at| (Stage::Moderation, at))
     } else if responded {
-        fix_due.or(answer_due)
+        fix.or(answer)
     } else {
-        answer_due.or(fix_due)
+        answer.or(fix)
     }
 }
 

@@ -21,6 +21,7 @@ use crate::db::schema::{
 };
 use crate::db::{new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::locale::Locale;
+use crate::notify::dates::{step_date, Clocks};
 use crate::reports::questions::Answer;
 use crate::reports::{nearby, NewReport, ReportStatus, Reporter};
 use crate::routing::RoutingDecision;
@@ -245,7 +246,13 @@ fn filing_rows(
             let receipt = serde_json::json!({
                 "report": number,
                 "report_id": row.id,
-                "answer_due_at": row.answer_due_at,
+                "date": step_date("filed", &Clocks {
+                    moderating: status == ReportStatus::Moderation,
+                    moderation_due: row.moderation_due_at,
+                    answer_due: row.answer_due_at,
+                    fix_due: row.fix_due_at,
+                    ..Clocks::default()
+                }),
             });
             let to = vec![(reporter.email.as_str().to_string(), locale)];
             rows.receipts.extend(outbox::messages(
