@@ -157,16 +157,50 @@ async fn the_watch_list_and_the_aggregates_match_a_hand_count() {
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[1].contains(",breached,answer,pothole,"), "{csv}");
 
-    // Aggregates: 5 reports, 3 answered (R1, R2, R3), 2 on time, median
-    // 168 h, 1 reopened and disputed.
+    // Aggregates: 5 reports, 3 answered (R1, R2, R3), 2 on time; R4 is
+    // open past its deadline, late already: 2 of 4 on time, a small
+    // sample. Median 168 h, 1 reopened and disputed.
     let (status, body) = get_as(&app, &supervisor, "/api/v1/supervisor/stats").await;
     assert_eq!(status, 200, "{body}");
     let stats: Value = serde_json::from_str(&body).unwrap();
-    let expected = json!({"reports": 5, "answered": 3, "on_time_percent": 66.7,
+    let expected = json!({"reports": 5, "answered": 3, "overdue": 1, "sample": 4,
+        "on_time_percent": 50.0, "small_sample": true,
         "median_hours_to_answer": 168.0, "reopened_percent": 33.3, "disputed_percent": 33.3});
     assert_eq!(stats["total"], expected);
     assert_eq!(stats["by_department"][&dept], expected);
     assert_eq!(stats["by_category"]["pothole"], expected);
+    // As a spreadsheet: the total, the department, the category.
+    let (status, csv) = get_as(&app, &supervisor, "/api/v1/supervisor/stats?format=csv").await;
+    assert_eq!(status, 200, "{csv}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "group,code,reports,answered,overdue,sample,on_time_percent,small_sample,\
+         median_hours_to_answer,reopened_percent,disputed_percent"
+    );
+    assert_eq!(lines[1], "total,,5,3,1,4,50,true,168,33.3,33.3");
+    assert_eq!(
+        lines[2],
+        format!("department,{dept},5,3,1,4,50,true,168,33.3,33.3")
+    );
+    assert_eq!(lines[3], "category,pothole,5,3,1,4,50,true,168,33.3,33.3");
+    // The public statistics page says the same, with the small sample marked.
+    let page = app.get("/stats").await.text().await.unwrap();
+    let total = page.split("<tfoot>").nth(1).expect("the total line");
+    assert!(
+        total
+            .contains("<td>5</td><td>3</td>\n    <td>1</td><td>50.0 %<abbr class=\"small-sample\""),
+        "{total}"
+    );
+    // A format it does not offer is refused, naming the field.
+    for path in [
+        "/api/v1/supervisor/stats?format=xml",
+        "/api/v1/supervisor/reports?format=pdf",
+    ] {
+        let (status, body) = get_as(&app, &supervisor, path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains("format"), "{body}");
+    }
 
     // Scope: a crew elsewhere sees none of it; a supervisor above sees it all.
     let other = if dept == "waste" { "parks" } else { "waste" };

@@ -216,10 +216,11 @@ pub struct Counted {
 
 /// The outcomes of the reports matching `filter` (for the aggregates).
 pub fn outcomes(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Counted>, DbError> {
-    let base: Vec<(String, NaiveDateTime, i32, Option<String>, String)> = filtered(filter)
+    let base: Vec<(String, NaiveDateTime, String, i32, Option<String>, String)> = filtered(filter)
         .select((
             reports::id,
             reports::created_at,
+            reports::status,
             reports::cycle,
             reports::department_id,
             reports::category_id,
@@ -258,17 +259,20 @@ pub fn outcomes(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Co
     let codes = codes(conn)?;
     Ok(base
         .into_iter()
-        .map(|(id, created_at, cycle, department, category)| Counted {
-            department: department.and_then(|d| codes.get(&d).cloned()),
-            category: codes.get(&category).cloned().unwrap_or(category),
-            outcome: Outcome {
-                filed_at: created_at,
-                first_answer_at: answered.get(&id).copied().flatten(),
-                breached_in_first_cycle: late.contains(&id),
-                reopened: cycle > 0,
-                disputed: refuted.contains(&id),
+        .map(
+            |(id, created_at, status, cycle, department, category)| Counted {
+                department: department.and_then(|d| codes.get(&d).cloned()),
+                category: codes.get(&category).cloned().unwrap_or(category),
+                outcome: Outcome {
+                    filed_at: created_at,
+                    first_answer_at: answered.get(&id).copied().flatten(),
+                    breached_in_first_cycle: late.contains(&id),
+                    in_hand: IN_HAND.iter().any(|s| s.as_str() == status),
+                    reopened: cycle > 0,
+                    disputed: refuted.contains(&id),
+                },
             },
-        })
+        )
         .collect())
 }
 

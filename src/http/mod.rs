@@ -12,6 +12,7 @@ pub use body::{parse_json, read_body, MAX_JSON_DEPTH};
 pub mod catalog;
 pub mod check;
 pub mod error;
+pub mod export;
 pub mod filing;
 pub mod filters;
 pub mod health;

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -13,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::error::ErrorBody;
+use super::export::{csv_response, inert, wants_csv};
 use super::filters::non_empty;
 use super::{auth, db, ApiError, AppState};
 use crate::app::catalogue::CatalogSnapshot;
@@ -202,37 +202,14 @@ fn view(state: &AppState, w: Watched) -> WatchedView {
     }
 }
 
-/// A cell as a spreadsheet shows it, never as a formula: text that starts
-/// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`
-/// (OWASP's advice on CSV injection). Report fields are the public's words.
-fn inert(text: String) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text
-    }
-}
-
-fn to_csv(rows: &[WatchedView]) -> Result<String, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let internal = |e: csv::Error| ApiError::Internal(Box::new(e));
-    out.write_record([
-        "number",
-        "status",
-        "risk",
-        "stage",
-        "category",
-        "department",
-        "district",
-        "deadline",
-        "escalation_level",
-        "created_at",
-        "url",
-    ])
-    .map_err(internal)?;
-    for r in rows {
-        let time = |t: Option<NaiveDateTime>| t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-        out.write_record([
+/// The watch list's rows as CSV cells.
+fn watched_rows(rows: &[WatchedView]) -> impl Iterator<Item = Vec<String>> + '_ {
+    let time = |t: Option<NaiveDateTime>| {
+        t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default()
+    };
+    rows.iter().map(move |r| {
+        vec![
             r.number.to_string(),
             r.status.clone(),
             r.risk.to_string(),
@@ -240,31 +217,27 @@ fn to_csv(rows: &[WatchedView]) -> Result<String, ApiError> {
             inert(r.category.clone()),
             inert(r.department.clone().unwrap_or_default()),
             inert(r.district.clone().unwrap_or_default()),
-            time(r.deadline).unwrap_or_default(),
+            time(r.deadline),
             r.escalation_level.to_string(),
-            time(Some(r.created_at)).unwrap_or_default(),
+            time(Some(r.created_at)),
             r.url.clone(),
-        ])
-        .map_err(internal)?;
-    }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| ApiError::Internal(Box::new(e.into_error())))?;
-    String::from_utf8(bytes).map_err(|e| ApiError::Internal(Box::new(e)))
+        ]
+    })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn cells_never_start_a_formula() {
-        assert_eq!(
-            super::inert("=HYPERLINK(\"x\")".into()),
-            "'=HYPERLINK(\"x\")"
-        );
-        assert_eq!(super::inert("-1+1".into()), "'-1+1");
-        assert_eq!(super::inert("Тверской".into()), "Тверской");
-    }
-}
+const WATCHED_HEADER: [&str; 11] = [
+    "number",
+    "status",
+    "risk",
+    "stage",
+    "category",
+    "department",
+    "district",
+    "deadline",
+    "escalation_level",
+    "created_at",
+    "url",
+];
 
 /// Open reports at risk or past a deadline, with counts per department,
 /// category and district; `format=csv` exports the list.
@@ -288,16 +261,7 @@ pub async fn watch(
     let staff = auth::authorize(&state, &request, Permission::WatchSla).await?;
     let query = query.into_inner();
     let risk = parse_risk(query.risk.clone())?;
-    let csv = match non_empty(query.format.clone()).as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "format",
-                format!("'{other}' is not json or csv"),
-            ))
-        }
-    };
+    let csv = wants_csv(query.format.clone())?;
     let app = state.clone();
     let watched = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
@@ -330,13 +294,11 @@ pub async fn watch(
         counts.reports.push(view(&state, w));
     }
     if csv {
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"at-risk.csv\"",
-            ))
-            .body(to_csv(&counts.reports)?));
+        return csv_response(
+            "at-risk.csv",
+            &WATCHED_HEADER,
+            watched_rows(&counts.reports),
+        );
     }
     Ok(HttpResponse::Ok().json(counts))
 }
@@ -350,13 +312,14 @@ pub struct StatsView {
 
 /// How reports were answered: on-time %, median hours to answer, reopened
 /// and disputed %, over the reports filed in the period, in total and per
-/// department and category (definitions in docs/deadlines.md).
+/// department and category (definitions in docs/deadlines.md); open
+/// reports past their deadline count as late; `format=csv` exports them.
 #[utoipa::path(
     tag = "supervisor",
     params(WatchQuery),
     security(("token" = [])),
     responses(
-        (status = 200, description = "The aggregates", body = StatsView),
+        (status = 200, description = "The aggregates (JSON, or CSV with format=csv)", body = StatsView),
         (status = 400, description = "A filter is wrong", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Outside your scope", body = ErrorBody),
@@ -370,6 +333,7 @@ pub async fn stats(
 ) -> Result<HttpResponse, ApiError> {
     let staff = auth::authorize(&state, &request, Permission::WatchSla).await?;
     let query = query.into_inner();
+    let csv = wants_csv(query.format.clone())?;
     let app = state.clone();
     let counted = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
@@ -384,9 +348,55 @@ pub async fn stats(
             .map(|(k, v)| (k, aggregate(&v)))
             .collect()
     };
-    Ok(HttpResponse::Ok().json(StatsView {
+    let view = StatsView {
         total: aggregate(&all),
         by_department: summarise(group_by(&counted, |c| c.department.clone())),
         by_category: summarise(group_by(&counted, |c| Some(c.category.clone()))),
-    }))
+    };
+    if csv {
+        return csv_response("statistics.csv", &STATS_HEADER, stats_rows(&view));
+    }
+    Ok(HttpResponse::Ok().json(view))
+}
+
+const STATS_HEADER: [&str; 11] = [
+    "group",
+    "code",
+    "reports",
+    "answered",
+    "overdue",
+    "sample",
+    "on_time_percent",
+    "small_sample",
+    "median_hours_to_answer",
+    "reopened_percent",
+    "disputed_percent",
+];
+
+/// The aggregates as CSV rows: the total, then per department and category.
+fn stats_rows(view: &StatsView) -> Vec<Vec<String>> {
+    let number = |n: Option<f64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let row = |group: &str, code: &str, a: &Aggregate| {
+        vec![
+            group.to_string(),
+            inert(code.to_string()),
+            a.reports.to_string(),
+            a.answered.to_string(),
+            a.overdue.to_string(),
+            a.sample.to_string(),
+            number(a.on_time_percent),
+            a.small_sample.to_string(),
+            number(a.median_hours_to_answer),
+            number(a.reopened_percent),
+            number(a.disputed_percent),
+        ]
+    };
+    let mut rows = vec![row("total", "", &view.total)];
+    for (group, map) in [
+        ("department", &view.by_department),
+        ("category", &view.by_category),
+    ] {
+        rows.extend(map.iter().map(|(code, a)| row(group, code, a)));
+    }
+    rows
 }

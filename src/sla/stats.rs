@@ -1,10 +1,16 @@
-//! Supervisor aggregates over answered reports: on-time share, median time
-//! to answer, and the shares reopened and disputed.
+//! Supervisor aggregates: on-time share, median time to answer, and the
+//! shares reopened and disputed.
 //!
 //! * a report is **answered** once it has had an answer;
 //! * it was answered **on time** when its first cycle recorded no breach of
 //!   the answer (or fix) deadline — a breach is recorded by the scanner, or
 //!   at the latest by the answer itself;
+//! * it is **overdue** when it is still in the city's hands, unanswered,
+//!   with such a breach recorded: it is late already, whatever comes;
+//! * the **on-time share** is over the reports whose outcome is known, the
+//!   answered and the overdue (an open report not yet due is not counted
+//!   either way); a share over fewer than [`SMALL_SAMPLE`] reports is
+//!   marked as a small sample, which says little;
 //! * **time to answer** runs from filing to the first answer;
 //! * **reopened**: its answer was refuted and a new cycle began;
 //!   **disputed**: its reporter refuted an answer (so far the same reports;
@@ -19,16 +25,35 @@ pub struct Outcome {
     pub filed_at: NaiveDateTime,
     pub first_answer_at: Option<NaiveDateTime>,
     pub breached_in_first_cycle: bool,
+    /// Still in the city's hands (not answered, rejected or merged).
+    pub in_hand: bool,
     pub reopened: bool,
     pub disputed: bool,
 }
+
+impl Outcome {
+    /// Unanswered, in hand, and past its first deadline.
+    pub fn overdue(&self) -> bool {
+        self.first_answer_at.is_none() && self.in_hand && self.breached_in_first_cycle
+    }
+}
+
+/// Fewer reports than this make a share a small sample.
+pub const SMALL_SAMPLE: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Aggregate {
     pub reports: usize,
     pub answered: usize,
-    /// Of the answered, the share answered on time (null when none)
+    /// Open reports past their deadline, not answered: late already
+    pub overdue: usize,
+    /// The reports the on-time share is over: the answered and the overdue
+    pub sample: usize,
+    /// Of the sample, the share answered on time (null when the sample is
+    /// empty); the overdue count as late
     pub on_time_percent: Option<f64>,
+    /// The sample is under 20 reports: the on-time share says little
+    pub small_sample: bool,
     pub median_hours_to_answer: Option<f64>,
     pub reopened_percent: Option<f64>,
     pub disputed_percent: Option<f64>,
@@ -54,10 +79,15 @@ pub fn aggregate(outcomes: &[Outcome]) -> Aggregate {
         n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2),
     };
     let count = |f: fn(&Outcome) -> bool| answered.iter().filter(|o| f(o)).count();
+    let overdue = outcomes.iter().filter(|o| o.overdue()).count();
+    let sample = answered.len() + overdue;
     Aggregate {
         reports: outcomes.len(),
         answered: answered.len(),
-        on_time_percent: percent(count(|o| !o.breached_in_first_cycle), answered.len()),
+        overdue,
+        sample,
+        on_time_percent: percent(count(|o| !o.breached_in_first_cycle), sample),
+        small_sample: sample < SMALL_SAMPLE,
         median_hours_to_answer: median.map(|m| (m.num_seconds() as f64 / 360.0).round() / 10.0),
         reopened_percent: percent(count(|o| o.reopened), answered.len()),
         disputed_percent: percent(count(|o| o.disputed), answered.len()),
@@ -75,6 +105,7 @@ mod tests {
             filed_at: t(0),
             first_answer_at: answer.map(t),
             breached_in_first_cycle: late,
+            in_hand: answer.is_none(),
             reopened,
             disputed: reopened,
         };
@@ -84,12 +115,19 @@ mod tests {
             outcome(Some(20), false, false),
             outcome(Some(50), true, false),
             outcome(None, true, false),
+            outcome(None, false, false),
         ];
         let a = aggregate(&all);
-        assert_eq!((a.reports, a.answered), (5, 4));
-        assert_eq!(a.on_time_percent, Some(50.0));
+        assert_eq!((a.reports, a.answered, a.overdue, a.sample), (6, 4, 1, 5));
+        // 2 of the 4 answered on time; the overdue one is late already.
+        assert_eq!(a.on_time_percent, Some(40.0));
+        assert!(a.small_sample);
         assert_eq!(a.median_hours_to_answer, Some(25.0));
         assert_eq!(a.reopened_percent, Some(25.0));
+        let many: Vec<Outcome> = (0..SMALL_SAMPLE as i64)
+            .map(|h| outcome(Some(h), false, false))
+            .collect();
+        assert!(!aggregate(&many).small_sample);
         assert_eq!(aggregate(&[]).on_time_percent, None);
     }
 }

@@ -166,11 +166,13 @@ texts! {
     level: "Уровень эскалации", "Escalation level";
     nothing_here: "Нет таких сообщений.", "No such reports.";
     stats_title: "Как отвечает город", "How the city answers";
-    stats_hint: "Сообщения за последние 365 дней.", "Reports filed in the last 365 days.";
+    stats_hint: "Сообщения за последние 365 дней. «В срок» — доля ответов, данных в срок, среди отвеченных и просроченных; просроченные без ответа считаются несвоевременными.", "Reports filed in the last 365 days. “On time” is the share answered on time among the answered and the overdue; overdue reports without an answer count as late.";
     total: "Всего", "Total";
     reports_count: "Сообщений", "Reports";
     answered: "С ответом", "Answered";
     on_time: "В срок", "On time";
+    overdue_open: "Просрочено, без ответа", "Overdue, unanswered";
+    small_sample: "мало данных: меньше 20 обращений с известным итогом", "few reports: under 20 with a known outcome";
     median_answer: "Медиана до ответа, ч", "Median hours to answer";
     disputed: "Оспорено", "Disputed";
     ledger_verify: "Проверить реестр решений", "Verify the resolution ledger";
