@@ -237,6 +237,72 @@ async fn the_city_answer_stays_on_the_page_after_a_me_too() {
 }
 
 #[tokio::test]
+async fn a_paused_report_shows_when_work_resumes_and_the_days_used_so_far() {
+    let app = common::spawn_app().await;
+    let (id, number) = file(&app, common::valid_report()).await;
+    for (who, body) in [
+        ("demo-token-supervisor.roads", json!({"action": "accept"})),
+        ("demo-token-crew1.roads", json!({"action": "take"})),
+    ] {
+        let (status, answer) = app.act(who, &id, &body).await;
+        assert_eq!(status, 200, "{body} → {answer}");
+    }
+    // Two working days in, the crew waits for a contractor.
+    app.clock.advance(chrono::TimeDelta::days(2));
+    let pause = json!({"action": "pause", "pause_reason": "third_party",
+        "resume_on": "2026-03-20", "reason": "Ждём подрядчика"});
+    let (status, paused) = app.act("demo-token-crew1.roads", &id, &pause).await;
+    assert_eq!(status, 200, "{paused}");
+    let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    let deadline = &report["deadline"];
+    assert_eq!(deadline["resume_on"], "2026-03-20", "{deadline}");
+    let used = deadline["days_used"].as_u64().unwrap();
+    assert!(used >= 1, "{deadline}");
+    let target = deadline["target"]["value"].as_u64().unwrap();
+    assert_eq!(
+        deadline["days_left"].as_u64(),
+        Some(target - used),
+        "{deadline}"
+    );
+
+    let (_, ru) = page(
+        &app,
+        &format!("/reports/{number}"),
+        &[("Accept-Language", "ru")],
+    )
+    .await;
+    assert!(
+        ru.contains("<dd id=\"resume-on\">20 марта 2026</dd>"),
+        "{ru}"
+    );
+    assert!(
+        ru.contains(&format!("<dd id=\"days-used\">{used}</dd>")),
+        "{ru}"
+    );
+    assert!(
+        !ru.contains("id=\"days-left\""),
+        "no days left while paused: {ru}"
+    );
+    assert!(
+        ru.contains(&format!(
+            "<dd id=\"days-left-after-pause\">{}</dd>",
+            target - used
+        )),
+        "{ru}"
+    );
+    let (_, en) = page(
+        &app,
+        &format!("/reports/{number}"),
+        &[("Accept-Language", "en")],
+    )
+    .await;
+    assert!(
+        en.contains("<dd id=\"resume-on\">20 March 2026</dd>"),
+        "{en}"
+    );
+}
+
+#[tokio::test]
 async fn the_pages_own_files_are_served_and_nothing_else() {
     let app = common::spawn_app().await;
     let script = app.get("/static/gorod.js").await;

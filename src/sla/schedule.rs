@@ -325,7 +325,9 @@ pub struct Standing {
     pub started_at: NaiveDateTime,
     /// `None` while paused.
     pub deadline: Option<NaiveDateTime>,
-    /// Working days (calendar days for the resident check) used and left.
+    /// Working days (calendar days for the resident check) used and left;
+    /// while paused, left is what will be left when work resumes (0 for a
+    /// target in hours).
     pub days_used: u32,
     pub days_left: u32,
     pub breached: bool,
@@ -344,8 +346,15 @@ pub fn standing(
             Stage::Moderation => &[],
             _ => &facts.pauses,
         };
-        let (days_used, days_left) =
+        let (days_used, mut days_left) =
             calendar.working_days(clock.started_at, now, clock.deadline, pauses);
+        if clock.deadline.is_none() {
+            // Paused: what will be left when work resumes.
+            days_left = match clock.target {
+                Target::WorkingDays(n) | Target::CalendarDays(n) => n.saturating_sub(days_used),
+                Target::WorkingHours(_) => 0,
+            };
+        }
         return Some(Standing {
             stage: clock.stage.as_str(),
             target: clock.target,

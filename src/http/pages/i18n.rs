@@ -79,9 +79,12 @@ texts! {
     days_left: "Дней осталось", "Days left";
     overdue: "Срок нарушен", "Overdue";
     paused_now: "Приостановлено: срок не идёт", "Paused: the clock is stopped";
+    paused_until: "Приостановлено до", "Paused until";
+    days_left_after_pause: "Рабочих дней останется после возобновления", "Working days left when work resumes";
     pauses: "Приостановки", "Pauses";
     pause_reason: "Причина", "Reason";
-    resume_on: "Возобновить", "Resume on";
+    resume_on: "Возобновление", "Resumes on";
+    paused_on: "Приостановлено", "Paused on";
     until_now: "до сих пор", "ongoing";
     history: "История", "History";
     internal: "внутреннее", "internal";

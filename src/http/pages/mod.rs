@@ -92,6 +92,11 @@ impl Ctx {
             .to_string()
     }
 
+    /// A date in words in the page's language: `6 марта 2026`.
+    pub fn date(&self, day: impl Value<chrono::NaiveDate>) -> String {
+        crate::locale::Locale::parse(self.t.lang).date(day.get())
+    }
+
     pub fn opt_time(&self, at: impl Value<Option<NaiveDateTime>>) -> String {
         at.get().map_or_else(|| "—".into(), |t| self.time(t))
     }

@@ -104,10 +104,13 @@ pub struct DeadlineView {
     pub(crate) deadline: Option<NaiveDateTime>,
     /// Working days (calendar days for the resident check) used so far
     pub(crate) days_used: u32,
-    /// Working days (calendar days for the resident check) left
+    /// Working days (calendar days for the resident check) left; while
+    /// paused, those that will be left when work resumes
     pub(crate) days_left: u32,
     pub(crate) breached: bool,
     pub(crate) paused: bool,
+    /// While paused: the date work is expected to resume
+    pub(crate) resume_on: Option<chrono::NaiveDate>,
     /// 0 from filing; one more after each refuted answer
     pub(crate) cycle: i32,
     /// 0: the crew; 1: the department's supervisors; 2: the city's
@@ -157,7 +160,9 @@ impl ReportView {
         clocks: Clocks,
     ) -> Result<ReportView, ApiError> {
         let r = d.report;
-        let paused = clocks.pauses.iter().any(|p| p.ended_at.is_none());
+        let open_pause = clocks.pauses.iter().find(|p| p.ended_at.is_none());
+        let paused = open_pause.is_some();
+        let resume_on = open_pause.map(|p| p.resume_on);
         let deadline = clocks.standing.map(|s| DeadlineView {
             stage: s.stage,
             target: s.target,
@@ -167,6 +172,7 @@ impl ReportView {
             days_left: s.days_left,
             breached: s.breached,
             paused,
+            resume_on,
             cycle: r.cycle,
             escalation_level: r.escalation_level,
         });
