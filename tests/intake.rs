@@ -381,7 +381,10 @@ async fn routing_follows_branches_overrides_and_triage() {
                     .as_str()
                     .unwrap_or("none")
                     .to_string(),
-                shown["history"][0]["note"].as_str().unwrap().to_string(),
+                shown["history"][0]["text"]["en"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
             )
         }
     };
@@ -393,12 +396,19 @@ async fn routing_follows_branches_overrides_and_triage() {
     assert_eq!(department, "zhilishnik-khamovniki");
     let (department, note) = department_of("fallen_tree", khamovniki.0, khamovniki.1).await;
     assert_eq!(department, "zhilishnik-khamovniki");
-    assert!(note.contains("sends category 'fallen_tree'"), "{note}");
+    assert!(
+        note.contains("Хамовники")
+            && note.contains(", Fallen or dangerous tree reports go to this department"),
+        "{note}"
+    );
     let (department, _) = department_of("fallen_tree", tverskoy.0, tverskoy.1).await;
     assert_eq!(department, "parks");
     let (department, note) = department_of("other", tverskoy.0, tverskoy.1).await;
     assert_eq!(department, "triage");
-    assert!(note.contains("triage"), "{note}");
+    assert!(
+        note.contains("no department is set for Other problem reports, so this service decides"),
+        "{note}"
+    );
 }
 
 #[tokio::test]

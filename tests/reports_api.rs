@@ -27,10 +27,14 @@ async fn a_filed_report_is_stored_with_its_history_and_returned() {
     assert_eq!(history.len(), 1);
     assert_eq!(history[0]["kind"], "filed");
     assert_eq!(history[0]["to_status"], "moderation");
-    assert!(history[0]["note"]
-        .as_str()
-        .unwrap()
-        .contains("goes to its department 'roads'"));
+    // Why it went where it went, in words, with names rather than codes.
+    assert_eq!(history[0]["note"], Value::Null);
+    let why = history[0]["text"]["ru"].as_str().unwrap();
+    assert!(
+        why.starts_with("Обращение подано и направлено в ГБУ «Автомобильные дороги»: за категорией «Яма на дороге»"),
+        "{why}"
+    );
+    assert!(!why.contains("roads"), "{why}");
     // The reporter did not choose to show their name; contact details never show.
     assert_eq!(report["reporter_name"], Value::Null);
     let text = report.to_string();
@@ -59,10 +63,8 @@ async fn routing_sends_yard_problems_to_the_district_housing_service() {
         .await;
     assert_eq!(report["department"]["code"], "zhilishnik-tverskoy");
     assert_eq!(report["reporter_name"], "Анна Петрова");
-    assert!(report["history"][0]["note"]
-        .as_str()
-        .unwrap()
-        .contains("whose branch 'zhilishnik-tverskoy' serves service area 'tverskoy'"));
+    let why = report["history"][0]["text"]["en"].as_str().unwrap();
+    assert!(why.contains("and this part of it serves Тверской"), "{why}");
     assert!(!report.to_string().contains("anna.petrova@"));
 }
 

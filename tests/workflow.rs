@@ -66,6 +66,30 @@ fn events(app: &common::TestApp, id: &str, kind: &str) -> Vec<String> {
         .collect()
 }
 
+/// The report as staff read it.
+async fn staff_report(app: &common::TestApp, id: &str) -> Value {
+    app.client
+        .get(app.url(&format!("/api/v1/reports/{id}")))
+        .bearer_auth("demo-token-admin")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The history lines of `kind` as staff read them in English.
+async fn told(app: &common::TestApp, id: &str, kind: &str) -> Vec<String> {
+    staff_report(app, id).await["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .map(|e| e["text"]["en"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[tokio::test]
 async fn a_report_filed_friday_afternoon_before_a_holiday_gets_the_documented_deadlines() {
     let app = common::spawn_app().await;
@@ -245,8 +269,8 @@ async fn warnings_then_the_breach_then_escalations_are_recorded_once_each() {
     app.clock.set(utc("2026-03-03 11:10"));
     assert_eq!(scan(&app).await["marks"], 1);
     assert_eq!(
-        events(&app, &id, "sla_warning"),
-        ["70% of the answer target used"]
+        told(&app, &id, "sla_warning").await,
+        ["70% of the answer time used"]
     );
     assert_eq!(scan(&app).await["marks"], 0, "a second pass adds nothing");
     // Past the deadline (5 March 18:00 MSK): the 90 % warning, the breach
@@ -255,15 +279,24 @@ async fn warnings_then_the_breach_then_escalations_are_recorded_once_each() {
     assert_eq!(scan(&app).await["marks"], 3);
     assert_eq!(events(&app, &id, "sla_warning").len(), 2);
     assert_eq!(events(&app, &id, "sla_breached").len(), 1);
-    let escalations = events(&app, &id, "escalated");
+    assert_eq!(
+        told(&app, &id, "sla_breached").await,
+        ["The answer deadline passed: 5 March 2026, 18:00"]
+    );
+    let escalations = told(&app, &id, "escalated").await;
     assert_eq!(escalations.len(), 1);
     assert!(
-        escalations[0].contains("level 1, the department's supervisors"),
+        escalations[0].contains("the department's supervisors were told"),
         "{escalations:?}"
     );
     let r = report(&app, &id).await;
     assert_eq!(r["deadline"]["breached"], true);
-    assert_eq!(r["deadline"]["escalation_level"], 1);
+    // Escalation levels are the city's own business.
+    assert_eq!(r["deadline"]["escalation_level"], Value::Null);
+    assert_eq!(
+        staff_report(&app, &id).await["deadline"]["escalation_level"],
+        1
+    );
     assert!(
         kinds(&r).contains(&"sla_breached".to_string()),
         "the breach is public"
@@ -271,9 +304,9 @@ async fn warnings_then_the_breach_then_escalations_are_recorded_once_each() {
     // 150 % of the budget: level 2, the city's supervisors.
     app.clock.set(utc("2026-03-20 06:00"));
     assert_eq!(scan(&app).await["marks"], 1);
-    let escalations = events(&app, &id, "escalated");
+    let escalations = told(&app, &id, "escalated").await;
     assert!(
-        escalations[1].contains("level 2, the city's supervisors"),
+        escalations[1].contains("the city's supervisors were told"),
         "{escalations:?}"
     );
     assert_eq!(scan(&app).await["marks"], 0);
@@ -440,7 +473,10 @@ async fn a_supervisor_escalates_a_report_one_level_up_and_the_supervisors_above_
         (Some("moderation"), Some("moderation"))
     );
     let after = report(&app, &id).await;
-    assert_eq!(after["deadline"]["escalation_level"], 1);
+    assert_eq!(
+        staff_report(&app, &id).await["deadline"]["escalation_level"],
+        1
+    );
     // Internal: not in the public history, but recorded with its reason.
     assert!(!kinds(&after).contains(&"escalated_by_supervisor".to_string()));
     assert_eq!(

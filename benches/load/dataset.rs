@@ -163,6 +163,7 @@ pub(crate) fn generate(
                     note: None,
                     public: true,
                     created_at: at,
+                    details: None,
                 };
             events.push(event("filed", None, "moderation", created));
             if status != ReportStatus::Moderation {
@@ -188,7 +189,7 @@ pub(crate) fn generate(
                 status: status.as_str().into(),
                 service_area_id: Some(decision.service_area_id.to_string()),
                 department_id: decision.department_id.map(|d| d.to_string()),
-                routing_rule: decision.rule,
+                routing_rule: decision.rule(),
                 assignee_id: None,
                 reporter_id: resident_ids.choose(&mut rng).cloned(),
                 reporter_name_public: false,

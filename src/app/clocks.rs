@@ -13,6 +13,7 @@ use crate::db::rows::{ReportEventRow, ReportPauseRow, ReportRow, SlaMarkRow};
 use crate::db::{self, new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::notify::audience::Placement;
 use crate::notify::dates::StepDate;
+use crate::reports::history::Detail;
 use crate::sla::schedule::{self, ClockReading, Stage};
 use crate::sla::SlaPlan;
 
@@ -131,7 +132,7 @@ pub fn record_due_marks(
             },
         );
         for &(stage, mark, due_at) in &reading.marks {
-            let notice = schedule::notice(stage, mark, due_at);
+            let notice = schedule::notice(mark);
             if let Some(level) = notice.escalation_level {
                 report.escalation_level = report.escalation_level.max(level as i32);
             }
@@ -155,7 +156,6 @@ pub fn record_due_marks(
                 "stage": stage.as_str(),
                 "mark": mark.code(),
                 "date": StepDate::Deadline { stage: Some(stage), at: due_at },
-                "note": notice.note,
             });
             messages.extend(outbox::messages(
                 &event_id,
@@ -172,9 +172,17 @@ pub fn record_due_marks(
                 kind: mark.event().into(),
                 from_status: Some(report.status.clone()),
                 to_status: report.status.clone(),
-                note: Some(notice.note),
+                note: None,
                 public: notice.public,
                 created_at: now,
+                details: Some(
+                    Detail::Mark {
+                        stage,
+                        mark: mark.code(),
+                        due_at,
+                    }
+                    .to_json(),
+                ),
             });
         }
         db::workflow::store_clocks(report, &reading, now);

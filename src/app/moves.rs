@@ -16,6 +16,7 @@ use crate::db::rows::{AttachmentRow, ReportCheckRow, ReportEventRow, ReportRow};
 use crate::db::{self, new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::ledger::{Author, Draft, Kind, Resolution};
 use crate::notify::dates::{self, Clocks};
+use crate::reports::history::Detail;
 use crate::reports::ReportStatus;
 use crate::workflow::{self, Action, Actor, Audience, Command, Refusal, Role};
 
@@ -125,6 +126,7 @@ pub fn apply(
             note: note.clone(),
             public: transition.rule.public,
             created_at: now,
+            details: effects.detail.as_ref().map(Detail::to_json),
         };
         let photos: Vec<AttachmentRow> = request
             .photos

@@ -158,6 +158,8 @@ pub struct Read {
     pub clocks: Clocks,
     /// The current cycle's pauses (what the workflow judges a move by).
     pub current_pauses: Vec<ReportPauseRow>,
+    /// The catalogue's names, for the history in words.
+    pub names: std::sync::Arc<crate::reports::history::Names>,
 }
 
 /// One report with its photos, its deadlines' standing now, its checks and
@@ -202,6 +204,7 @@ pub fn read(
         photos,
         clocks,
         current_pauses: current,
+        names: snapshot.names.clone(),
     }))
 }
 

@@ -18,6 +18,7 @@ use super::schema::{
     categories, counters, departments, service_area_routes, service_areas, sla_policies,
 };
 use super::{new_id, write_transaction, DbConnection, DbError};
+use crate::reports::history::Names;
 use crate::reports::questions::Question;
 use crate::routing::{
     AreaDraft, AreaRoute, AreaShape, CategoryRouting, CityMap, Departments, ImportError,
@@ -149,6 +150,8 @@ pub struct CatalogSnapshot {
     pub categories: HashMap<String, FilingCategory>,
     /// Category codes by id.
     pub codes: HashMap<String, String>,
+    /// Departments', areas' and categories' names by code.
+    pub names: Arc<Names>,
 }
 
 pub fn load_snapshot(conn: &mut DbConnection) -> Result<CatalogSnapshot, DbError> {
@@ -165,10 +168,33 @@ pub fn load_snapshot(conn: &mut DbConnection) -> Result<CatalogSnapshot, DbError
         .iter()
         .map(|(code, c)| (c.routing.id.to_string(), code.clone()))
         .collect();
+    let names = Names {
+        departments: departments::table
+            .select((
+                departments::code,
+                (departments::name_ru, departments::name_en),
+            ))
+            .load(conn)?
+            .into_iter()
+            .collect(),
+        areas: service_areas::table
+            .select((service_areas::code, service_areas::name))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .map(|(code, name)| (code, (name.clone(), name)))
+            .collect(),
+        // Every category, retired ones too: old reports name them.
+        categories: categories::table
+            .select((categories::code, (categories::name_ru, categories::name_en)))
+            .load(conn)?
+            .into_iter()
+            .collect(),
+    };
     Ok(CatalogSnapshot {
         map: load_city_map(conn)?,
         categories,
         codes,
+        names: Arc::new(names),
     })
 }
 

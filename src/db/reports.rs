@@ -91,6 +91,7 @@ fn support_in(
             note: None,
             public: true,
             created_at: now,
+            details: None,
         })
         .execute(conn)?;
     Ok(Support::Joined {
@@ -524,6 +525,7 @@ pub fn add_note(
             note: Some(note.to_string()),
             public: false,
             created_at: now,
+            details: None,
         })
         .execute(conn)?;
     Ok(Some(id))

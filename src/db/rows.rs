@@ -243,6 +243,8 @@ pub struct ReportEventRow {
     pub note: Option<String>,
     pub public: bool,
     pub created_at: NaiveDateTime,
+    /// What the event says besides a person's words (`reports::history::Detail`, JSON).
+    pub details: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]

@@ -203,6 +203,7 @@ diesel::table! {
         note -> Nullable<Text>,
         public -> Bool,
         created_at -> Timestamp,
+        details -> Nullable<Text>,
     }
 }
 

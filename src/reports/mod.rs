@@ -2,6 +2,7 @@
 //! types (`Location`, `Description`, …) so that everything past the handler
 //! holds only valid values, and the statuses a report moves through.
 
+pub mod history;
 pub mod map;
 pub mod nearby;
 pub mod questions;

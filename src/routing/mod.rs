@@ -248,13 +248,89 @@ pub struct CategoryRouting {
     pub default_department_id: Option<Uuid>,
 }
 
-/// The department chosen and the rule that chose it, kept in the report's
-/// history so anyone can see why it went where it went.
+/// The rule that chose a report's department, by the codes it names; kept
+/// with the report's history so anyone can see why it went where it went
+/// (`reports::history` says it in words), and as English text in the
+/// report's `routing_rule`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Route {
+    /// The service area names a department for the category.
+    AreaRoute {
+        area: String,
+        category: String,
+        department: String,
+    },
+    /// The category's department has a branch serving the area.
+    Branch {
+        area: String,
+        category: String,
+        department: String,
+        branch: String,
+    },
+    /// The category's own department.
+    CategoryDepartment {
+        category: String,
+        department: String,
+    },
+    /// No department for the category: the triage department sorts it.
+    Triage {
+        category: String,
+        department: String,
+    },
+    /// No department for the category and no triage department.
+    Nowhere { category: String },
+}
+
+impl Route {
+    /// The rule in English, as staff and the API read it.
+    pub fn explain(&self) -> String {
+        match self {
+            Route::AreaRoute {
+                area,
+                category,
+                department,
+            } => format!(
+                "service area '{area}' sends category '{category}' to department '{department}'"
+            ),
+            Route::Branch {
+                area,
+                category,
+                department,
+                branch,
+            } => format!(
+                "category '{category}' belongs to department '{department}', whose branch '{branch}' serves service area '{area}'"
+            ),
+            Route::CategoryDepartment {
+                category,
+                department,
+            } => format!("category '{category}' goes to its department '{department}'"),
+            Route::Triage {
+                category,
+                department,
+            } => format!(
+                "no department is set for category '{category}', so it goes to triage '{department}'"
+            ),
+            Route::Nowhere { category } => format!(
+                "no department is set for category '{category}' and the city has no triage department"
+            ),
+        }
+    }
+}
+
+/// The department chosen and the rule that chose it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutingDecision {
     pub service_area_id: Uuid,
     pub department_id: Option<Uuid>,
-    pub rule: String,
+    pub route: Route,
+}
+
+impl RoutingDecision {
+    /// The rule in English (`Route::explain`).
+    pub fn rule(&self) -> String {
+        self.route.explain()
+    }
 }
 
 /// Routes a report of `category` at a point inside `area`.
@@ -263,11 +339,13 @@ pub fn route(
     area: &ServiceArea,
     departments: &Departments,
 ) -> RoutingDecision {
-    let decide = |department_id: Option<Uuid>, rule: String| RoutingDecision {
+    let decide = |department_id: Option<Uuid>, route: Route| RoutingDecision {
         service_area_id: area.id,
         department_id,
-        rule,
+        route,
     };
+    let code = |id| departments.code(id).to_string();
+    let category_code = category.code.clone();
     if let Some(r) = area
         .routes
         .iter()
@@ -275,12 +353,11 @@ pub fn route(
     {
         return decide(
             Some(r.department_id),
-            format!(
-                "service area '{}' sends category '{}' to department '{}'",
-                area.code,
-                category.code,
-                departments.code(r.department_id)
-            ),
+            Route::AreaRoute {
+                area: area.code.clone(),
+                category: category_code,
+                department: code(r.department_id),
+            },
         );
     }
     if let Some(default) = category.default_department_id {
@@ -297,39 +374,35 @@ pub fn route(
         if let Some((_, branch)) = branch.filter(|(depth, _)| *depth > 0) {
             return decide(
                 Some(branch),
-                format!(
-                    "category '{}' belongs to department '{}', whose branch '{}' serves service area '{}'",
-                    category.code,
-                    departments.code(default),
-                    departments.code(branch),
-                    area.code
-                ),
+                Route::Branch {
+                    area: area.code.clone(),
+                    category: category_code,
+                    department: code(default),
+                    branch: code(branch),
+                },
             );
         }
         return decide(
             Some(default),
-            format!(
-                "category '{}' goes to its department '{}'",
-                category.code,
-                departments.code(default)
-            ),
+            Route::CategoryDepartment {
+                category: category_code,
+                department: code(default),
+            },
         );
     }
     match departments.triage() {
         Some(triage) => decide(
             Some(triage),
-            format!(
-                "no department is set for category '{}', so it goes to triage '{}'",
-                category.code,
-                departments.code(triage)
-            ),
+            Route::Triage {
+                category: category_code,
+                department: code(triage),
+            },
         ),
         None => decide(
             None,
-            format!(
-                "no department is set for category '{}' and the city has no triage department",
-                category.code
-            ),
+            Route::Nowhere {
+                category: category_code,
+            },
         ),
     }
 }
@@ -411,9 +484,9 @@ mod tests {
         let decision = route(&yard, &area(vec![serves(c.branch)]), &c.departments);
         assert_eq!(decision.department_id, Some(c.branch));
         assert!(
-            decision.rule.contains("branch 'housing-north'"),
+            decision.rule().contains("branch 'housing-north'"),
             "{}",
-            decision.rule
+            decision.rule()
         );
         // Roads are not housing's: the branch does not take them.
         let pothole = category(Some(c.roads));
@@ -439,12 +512,12 @@ mod tests {
         let decision = route(&yard, &area(vec![serves(c.branch), over]), &c.departments);
         assert_eq!(decision.department_id, Some(c.roads));
         assert!(decision
-            .rule
+            .rule()
             .contains("sends category 'yard_rubbish' to department 'roads'"));
         let homeless = category(None);
         let decision = route(&homeless, &area(vec![serves(c.branch)]), &c.departments);
         assert_eq!(decision.department_id, Some(c.triage));
-        assert!(decision.rule.contains("triage"));
+        assert!(decision.rule().contains("triage"));
     }
 
     #[test]

@@ -94,19 +94,10 @@ impl Mark {
     }
 }
 
-/// Who an escalation level goes to.
-pub fn level_name(level: u32) -> &'static str {
-    match level {
-        0 => "the crew",
-        1 => "the department's supervisors",
-        _ => "the city's supervisors",
-    }
-}
-
-/// What a recorded mark says in the report's history, and who hears of it.
+/// Who hears of a recorded mark, and what it does (the history says it in
+/// words: `reports::history`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
-    pub note: String,
     pub audiences: &'static [Audience],
     /// Residents see breaches in the history; warnings and escalations are
     /// the city's own business.
@@ -115,28 +106,14 @@ pub struct Notice {
     pub escalation_level: Option<u32>,
 }
 
-/// The notice of a mark of `stage` whose moment was `due_at`: warnings and
-/// breaches go to the crew and the department, the first escalation to the
-/// department's supervisors, any further one to the city's.
-pub fn notice(stage: Stage, mark: Mark, due_at: NaiveDateTime) -> Notice {
+/// The notice of a mark: warnings and breaches go to the crew and the
+/// department, the first escalation to the department's supervisors, any
+/// further one to the city's.
+pub fn notice(mark: Mark) -> Notice {
     use Audience::{Assignee, CitySupervisors, Department, Supervisors};
-    let stage = stage.as_str();
-    let (note, audiences, escalation_level): (String, &'static [Audience], _) = match mark {
-        Mark::Warning(p) => (
-            format!("{p}% of the {stage} target used"),
-            &[Assignee, Department],
-            None,
-        ),
-        Mark::Breach => (
-            format!("the {stage} deadline passed at {due_at}"),
-            &[Assignee, Department],
-            None,
-        ),
+    let (audiences, escalation_level): (&'static [Audience], _) = match mark {
+        Mark::Warning(_) | Mark::Breach => (&[Assignee, Department], None),
         Mark::Escalation(level) => (
-            format!(
-                "{stage} overdue: escalated to level {level}, {}",
-                level_name(level)
-            ),
             if level == 1 {
                 &[Supervisors]
             } else {
@@ -146,7 +123,6 @@ pub fn notice(stage: Stage, mark: Mark, due_at: NaiveDateTime) -> Notice {
         ),
     };
     Notice {
-        note,
         audiences,
         public: mark == Mark::Breach,
         escalation_level,
@@ -388,30 +364,18 @@ mod tests {
 
     #[test]
     fn warnings_and_breaches_go_to_the_crew_escalations_up_the_tree() {
-        let due = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
-            .and_then(|d| d.and_hms_opt(18, 0, 0))
-            .expect("a date");
-        let warning = notice(Stage::Answer, Mark::Warning(75), due);
-        assert_eq!(warning.note, "75% of the answer target used");
+        let warning = notice(Mark::Warning(75));
         assert_eq!(warning.audiences, &[Assignee, Department]);
         assert!(!warning.public);
 
-        let breach = notice(Stage::Fix, Mark::Breach, due);
-        assert_eq!(
-            breach.note,
-            "the fix deadline passed at 2026-03-02 18:00:00"
-        );
+        let breach = notice(Mark::Breach);
         assert!(breach.public, "residents see a missed deadline");
         assert_eq!(breach.escalation_level, None);
 
-        let first = notice(Stage::Answer, Mark::Escalation(1), due);
+        let first = notice(Mark::Escalation(1));
         assert_eq!(first.audiences, &[Supervisors]);
         assert_eq!(first.escalation_level, Some(1));
-        assert_eq!(
-            first.note,
-            "answer overdue: escalated to level 1, the department's supervisors"
-        );
-        let second = notice(Stage::Answer, Mark::Escalation(2), due);
+        let second = notice(Mark::Escalation(2));
         assert_eq!(second.audiences, &[CitySupervisors]);
         assert!(!second.public);
     }

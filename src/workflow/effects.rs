@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{Action, Case, Command, PauseReason, Transition};
+use crate::reports::history::Detail;
 use crate::routing::Departments;
 
 /// Who the report is assigned to after the move.
@@ -60,8 +61,10 @@ pub struct Effects {
     pub duplicate_of: Option<i64>,
     /// The report leaves the city's hands for good.
     pub closes: bool,
-    /// The history event's note, as residents and staff read it.
+    /// The history event's note: the person's own words.
     pub note: Option<String>,
+    /// What else the event says (`reports::history` puts it in words).
+    pub detail: Option<Detail>,
 }
 
 impl Effects {
@@ -79,6 +82,7 @@ impl Effects {
             duplicate_of: None,
             closes: false,
             note,
+            detail: None,
         }
     }
 }
@@ -98,10 +102,12 @@ pub fn effects(
         Action::Assign => {
             effects.department = Department::Set(command.department);
             effects.assignee = Assignee::Clear;
-            effects.note = Some(format!(
-                "assigned to {}",
-                command.department.map_or("?", |d| departments.code(d))
-            ));
+            effects.detail = Some(Detail::Assigned {
+                department: command
+                    .department
+                    .map_or("?", |d| departments.code(d))
+                    .to_string(),
+            });
         }
         Action::Return => {
             effects.department = Department::Set(departments.triage());
@@ -113,9 +119,9 @@ pub fn effects(
         }
         Action::Pause => {
             if let (Some(reason), Some(resume_on)) = (command.pause_reason, command.resume_on) {
-                effects.note = Some(match &command.reason {
-                    Some(text) => format!("{}, until {resume_on}: {text}", reason.as_str()),
-                    None => format!("{}, until {resume_on}", reason.as_str()),
+                effects.detail = Some(Detail::Paused {
+                    reason: reason.as_str().to_string(),
+                    resume_on,
                 });
                 effects.opens_pause = Some(PauseStart {
                     reason,
@@ -131,17 +137,15 @@ pub fn effects(
             effects.escalate = true;
             if transition.to_supervisor {
                 effects.assignee = Assignee::Clear;
-                effects.note = Some(format!(
-                    "{} (refuted {} times, the most allowed: a supervisor answers now)",
-                    effects.note.unwrap_or_default(),
-                    case.refutations + 1
-                ));
+                effects.detail = Some(Detail::ToSupervisor {
+                    refutations: case.refutations + 1,
+                });
             }
         }
         Action::MarkDuplicate => {
             let number = command.original.unwrap_or_default();
             effects.duplicate_of = Some(number);
-            effects.note = Some(format!("duplicate of report {number}"));
+            effects.detail = Some(Detail::Duplicate { of: number });
         }
         Action::Escalate => effects.escalate = true,
         Action::Reject | Action::Confirm | Action::AutoConfirm | Action::Close => {}

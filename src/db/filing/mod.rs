@@ -22,6 +22,7 @@ use crate::db::schema::{
 use crate::db::{new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::locale::Locale;
 use crate::notify::dates::{step_date, Clocks};
+use crate::reports::history::Detail;
 use crate::reports::questions::Answer;
 use crate::reports::{nearby, NewReport, ReportStatus, Reporter};
 use crate::routing::RoutingDecision;
@@ -206,7 +207,7 @@ fn filing_rows(
             status: status.as_str().to_string(),
             service_area_id: Some(filing.decision.service_area_id.to_string()),
             department_id: filing.decision.department_id.map(|d| d.to_string()),
-            routing_rule: filing.decision.rule.clone(),
+            routing_rule: filing.decision.rule(),
             assignee_id: None,
             reporter_id: reporter_id.clone(),
             reporter_name_public: report.reporter.as_ref().is_some_and(|r| r.show_name),
@@ -234,9 +235,10 @@ fn filing_rows(
             kind: "filed".into(),
             from_status: None,
             to_status: status.as_str().into(),
-            note: Some(format!("Routed: {}", filing.decision.rule)),
+            note: None,
             public: true,
             created_at: filing.now,
+            details: Some(Detail::Routed(filing.decision.route.clone()).to_json()),
         };
         for (position, photo) in filing.photos.iter().enumerate() {
             rows.photos

@@ -413,7 +413,7 @@ pub(crate) async fn view_and_row(
         .map(|read| {
             let row = read.detail.report.clone();
             let current = read.current_pauses;
-            ReportView::new(state, read.detail, read.photos, read.clocks)
+            ReportView::new(state, read.detail, read.photos, read.clocks, &read.names)
                 .map(|view| (view, row, current))
         })
         .transpose()

@@ -1,6 +1,8 @@
 //! A report as its readers see it: names in both languages, deadlines, pauses, photos, the residents' check and the ledger entries, built from what the use case read.
 
 use super::*;
+use crate::locale::Locale;
+use crate::reports::history;
 
 impl Names {
     /// The English name for `en` (when there is one), else the Russian.
@@ -36,6 +38,9 @@ pub(crate) struct HistoryEntry {
     pub(crate) actor_role: String,
     pub(crate) from_status: Option<String>,
     pub(crate) to_status: String,
+    /// What happened, in words, in both languages
+    pub(crate) text: Names,
+    /// What the person wrote (a reason, an answer)
     pub(crate) note: Option<String>,
     /// Staff-only history (shown to staff whose scope holds the report)
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -114,7 +119,9 @@ pub struct DeadlineView {
     /// 0 from filing; one more after each refuted answer
     pub(crate) cycle: i32,
     /// 0: the crew; 1: the department's supervisors; 2: the city's
-    pub(crate) escalation_level: i32,
+    /// Staff only (null for the public): 0 the crew; 1 the department's
+    /// supervisors; 2 the city's
+    pub(crate) escalation_level: Option<i32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -158,7 +165,12 @@ impl ReportView {
         d: ReportDetail,
         photos: Vec<AttachmentRow>,
         clocks: Clocks,
+        names: &history::Names,
     ) -> Result<ReportView, ApiError> {
+        let shown = history::Shown {
+            names,
+            time_zone: state.time_zone,
+        };
         let r = d.report;
         let open_pause = clocks.pauses.iter().find(|p| p.ended_at.is_none());
         let paused = open_pause.is_some();
@@ -174,7 +186,7 @@ impl ReportView {
             paused,
             resume_on,
             cycle: r.cycle,
-            escalation_level: r.escalation_level,
+            escalation_level: clocks.internal_history.then_some(r.escalation_level),
         });
         let pauses = clocks
             .pauses
@@ -237,6 +249,17 @@ impl ReportView {
                 .into_iter()
                 .filter(|e| e.public || clocks.internal_history)
                 .map(|e| HistoryEntry {
+                    text: {
+                        let detail = history::Detail::from_json(e.details.as_deref());
+                        let event = history::Event {
+                            kind: &e.kind,
+                            detail: detail.as_ref(),
+                        };
+                        Names {
+                            ru: history::describe(&event, shown, Locale::Ru),
+                            en: history::describe(&event, shown, Locale::En),
+                        }
+                    },
                     id: e.id,
                     internal: !e.public,
                     at: e.created_at,

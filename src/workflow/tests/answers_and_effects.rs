@@ -1,6 +1,7 @@
 //! The residents' answers to the city's answer, resolution moves' ledger entries, the moves offered, and what each move changes.
 
 use super::*;
+use crate::reports::history::Detail;
 
 fn reporter() -> Actor {
     Actor {
@@ -204,7 +205,12 @@ fn each_move_says_what_it_changes_and_the_note_it_leaves() {
     );
     assert_eq!(assign.department, Department::Set(Some(c.roads)));
     assert_eq!(assign.assignee, Assignee::Clear);
-    assert_eq!(assign.note.as_deref(), Some("assigned to roads"));
+    assert_eq!(
+        assign.detail,
+        Some(Detail::Assigned {
+            department: "roads".into()
+        })
+    );
     assert!(!assign.closes);
 
     let back = effects_of(
@@ -235,9 +241,13 @@ fn each_move_says_what_it_changes_and_the_note_it_leaves() {
     );
     let opened = pause.opens_pause.expect("a pause opens");
     assert_eq!(opened.reason, PauseReason::SeasonalWork);
+    assert_eq!(pause.note.as_deref(), Some("причина"));
     assert_eq!(
-        pause.note.as_deref(),
-        Some("seasonal_work, until 2026-04-01: причина")
+        pause.detail,
+        Some(Detail::Paused {
+            reason: "seasonal_work".into(),
+            resume_on: opened.resume_on
+        })
     );
 
     let resume = effects_of(
@@ -257,7 +267,8 @@ fn each_move_says_what_it_changes_and_the_note_it_leaves() {
         &c,
     );
     assert_eq!(duplicate.duplicate_of, Some(17));
-    assert_eq!(duplicate.note.as_deref(), Some("duplicate of report 17"));
+    assert_eq!(duplicate.note.as_deref(), Some("причина"));
+    assert_eq!(duplicate.detail, Some(Detail::Duplicate { of: 17 }));
 
     let reject = effects_of(
         &case(Moderation, c.triage),
@@ -294,8 +305,6 @@ fn the_last_refutation_clears_the_assignee_and_says_a_supervisor_answers() {
     resolved.refutations = 2;
     let last = effects_of(&resolved, Action::Refute, &command, &reporter, &c);
     assert_eq!(last.assignee, Assignee::Clear);
-    assert_eq!(
-        last.note.as_deref(),
-        Some("не сделано (refuted 3 times, the most allowed: a supervisor answers now)")
-    );
+    assert_eq!(last.note.as_deref(), Some("не сделано"));
+    assert_eq!(last.detail, Some(Detail::ToSupervisor { refutations: 3 }));
 }

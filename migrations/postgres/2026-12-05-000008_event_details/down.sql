@@ -1,0 +1,1 @@
+ALTER TABLE report_events DROP COLUMN details;
