@@ -192,7 +192,19 @@ async fn a_refuted_answer_reopens_one_level_up_counts_as_disputed_and_the_ledger
 
     let after = report(&app, &id).await;
     assert_eq!(after["status"], "reopened");
-    assert_eq!(after["deadline"]["escalation_level"], 1, "{after}");
+    // The escalation level is for staff: the public sees none.
+    assert!(after["deadline"]["escalation_level"].is_null(), "{after}");
+    let staff: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/reports/{id}")))
+        .bearer_auth(supervisor(&dept))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(staff["deadline"]["escalation_level"], 1, "{staff}");
     assert_eq!(after["deadline"]["cycle"], 1);
     assert!(
         after["answer_due_at"].as_str() > before["answer_due_at"].as_str(),
