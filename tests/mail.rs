@@ -241,9 +241,35 @@ async fn a_report_moved_through_its_workflow_mails_reporter_follower_crew_and_su
         .unwrap()
         .trim_matches(|c| c == '<' || c == '>')
         .to_string();
+    // Opening the link (as a mail scanner would) only shows the button.
     for _ in 0..2 {
         let page = app.client.get(&boris_link).send().await.unwrap();
         assert_eq!(page.status(), 200);
+        let page = page.text().await.unwrap();
+        assert!(
+            page.contains("<button type=\"submit\">Отписаться / Unsubscribe</button>"),
+            "{page}"
+        );
+    }
+    assert_eq!(
+        app.count_rows("mail_opt_outs"),
+        0,
+        "a GET unsubscribes nobody"
+    );
+    for _ in 0..2 {
+        let page = app
+            .client
+            .post(&boris_link)
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page
+            .text()
+            .await
+            .unwrap()
+            .contains("no more email about this report"));
     }
     let everything = receipt
         .text()

@@ -1,6 +1,7 @@
-//! Mail as people touch it: the one-click unsubscribe links in every
-//! message (GET from the link, POST from a mail client's one-click button,
-//! RFC 8058), and the admins' view of the outbox: dead letters with their
+//! Mail as people touch it: the unsubscribe links in every message (GET
+//! from the link shows a button and changes nothing, so mail scanners that
+//! follow links unsubscribe nobody; POST from that button or a mail
+//! client's one-click button, RFC 8058, unsubscribes), and the admins' view of the outbox: dead letters with their
 //! reason, and putting one back in the queue.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -21,11 +22,15 @@ pub struct UnsubscribedView {
     report_id: Option<String>,
 }
 
-async fn unsubscribe(state: &web::Data<AppState>, token: &str) -> Result<OptOut, ApiError> {
-    let opt_out = state
+fn checked(state: &AppState, token: &str) -> Result<OptOut, ApiError> {
+    state
         .signer
         .check(token)
-        .map_err(|e| ApiError::invalid("token", e.to_string()))?;
+        .map_err(|e| ApiError::invalid("token", e.to_string()))
+}
+
+async fn unsubscribe(state: &web::Data<AppState>, token: &str) -> Result<OptOut, ApiError> {
+    let opt_out = checked(state, token)?;
     let (app, recorded) = (state.services.clone(), opt_out.clone());
     db(state, move |conn| {
         Ok(outbox::opt_out(
@@ -39,13 +44,14 @@ async fn unsubscribe(state: &web::Data<AppState>, token: &str) -> Result<OptOut,
     Ok(opt_out)
 }
 
-/// Unsubscribe by the link in a message (from one report, or from all).
-/// Following it again changes nothing.
+/// The page an unsubscribe link opens: what the link unsubscribes from and
+/// a button; opening it changes nothing (mail scanners follow links), the
+/// button's POST unsubscribes.
 #[utoipa::path(
     tag = "mail",
     params(("token" = String, Path, description = "The signed token from the link")),
     responses(
-        (status = 200, description = "Unsubscribed: a page saying from what", content_type = "text/html"),
+        (status = 200, description = "A page with the button that unsubscribes", content_type = "text/html"),
         (status = 400, description = "The link is damaged or forged", body = ErrorBody),
     )
 )]
@@ -54,40 +60,67 @@ pub async fn unsubscribe_page(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let opt_out = unsubscribe(&state, &token).await?;
+    let opt_out = checked(&state, &token)?;
     let (ru, en) = match &opt_out.report_id {
         Some(_) => (
-            "Вы больше не будете получать писем об этом обращении.",
-            "You will get no more email about this report.",
+            "Больше не присылать писем об этом обращении?",
+            "No more email about this report?",
         ),
         None => (
-            "Вы больше не будете получать писем от Gorod.",
-            "You will get no more email from Gorod.",
+            "Больше не присылать никаких писем?",
+            "No more email at all?",
         ),
     };
     Ok(LinkPage {
         said: vec![ru.into(), en.into()],
         notes: vec![opt_out.email],
-        ..LinkPage::titled("Отписка / Unsubscribed")
+        button: Some("Отписаться / Unsubscribe".into()),
+        ..LinkPage::titled("Отписка / Unsubscribe")
     }
     .respond(StatusCode::OK))
 }
 
-/// One-click unsubscribe (RFC 8058), as mail clients send it.
+/// Unsubscribe: one-click (RFC 8058) as mail clients send it, answered in
+/// JSON, or the unsubscribe page's button, answered with a page. Doing it
+/// again changes nothing.
 #[utoipa::path(
     tag = "mail",
     params(("token" = String, Path, description = "The signed token from the link")),
     responses(
-        (status = 200, description = "Unsubscribed", body = UnsubscribedView),
+        (status = 200, description = "Unsubscribed (a page when sent from the page's button)", body = UnsubscribedView),
         (status = 400, description = "The link is damaged or forged", body = ErrorBody),
     )
 )]
 #[post("/unsubscribe/{token}")]
 pub async fn unsubscribe_one_click(
     state: web::Data<AppState>,
+    request: HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let opt_out = unsubscribe(&state, &token).await?;
+    let from_page = request
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if from_page {
+        let (ru, en) = match &opt_out.report_id {
+            Some(_) => (
+                "Вы больше не будете получать писем об этом обращении.",
+                "You will get no more email about this report.",
+            ),
+            None => (
+                "Вы больше не будете получать писем от Gorod.",
+                "You will get no more email from Gorod.",
+            ),
+        };
+        return Ok(LinkPage {
+            said: vec![ru.into(), en.into()],
+            notes: vec![opt_out.email],
+            ..LinkPage::titled("Отписка / Unsubscribed")
+        }
+        .respond(StatusCode::OK));
+    }
     Ok(HttpResponse::Ok().json(UnsubscribedView {
         scope: if opt_out.report_id.is_some() {
             "report"
