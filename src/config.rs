@@ -70,6 +70,8 @@ pub struct AccountSettings {
 pub struct LimitSettings {
     /// Reports one resident may file in a day (the city's local day).
     pub reports_per_day: i64,
+    /// Confirmation emails one address gets in a day (the city's local day).
+    pub confirmations_per_address_per_day: i64,
     /// Failed logins, per account and per client address, in a window of
     /// `login_window_minutes`; then logins wait until the window ends.
     pub login_failures_per_account: i64,

@@ -26,6 +26,16 @@ pub fn fixed(now: NaiveDateTime, length: TimeDelta) -> Window {
 }
 
 /// The city's local day that holds `now` (UTC), in UTC.
+/// The emails that ask a person to confirm something: sent on a stranger's
+/// word, so capped per address and day.
+pub const CONFIRMATION_TEMPLATES: [&str; 5] = [
+    "verify_email",
+    "reset_password",
+    "confirm_report",
+    "confirm_support",
+    "account_exists",
+];
+
 pub fn local_day(now: NaiveDateTime, zone: chrono_tz::Tz) -> Window {
     let local = zone.from_utc_datetime(&now).date_naive();
     let midnight_utc = |day: chrono::NaiveDate| {

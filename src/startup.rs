@@ -72,6 +72,7 @@ pub struct Application {
     pool: Pool,
     server: Server,
     mailbox: Option<MemoryBox>,
+    services: std::sync::Arc<crate::app::Services>,
 }
 
 fn session_rules(
@@ -211,6 +212,7 @@ impl Application {
             settings.sla.scan_interval_secs,
         );
         let metrics = web::Data::new(Metrics::new());
+        let services = state.services.clone();
         let server = HttpServer::new(move || {
             let (app, api) = App::new()
                 .wrap(http::security_headers())
@@ -236,6 +238,7 @@ impl Application {
             pool,
             server,
             mailbox: mailer.kept(),
+            services,
         })
     }
 
@@ -246,6 +249,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The application's services (what its use cases take).
+    pub fn services(&self) -> std::sync::Arc<crate::app::Services> {
+        self.services.clone()
     }
 
     pub fn pool(&self) -> &Pool {

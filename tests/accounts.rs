@@ -74,6 +74,7 @@ async fn a_resident_registers_verifies_once_and_the_hash_carries_owasp_parameter
     let email = "new.resident@example.ru";
     let password = NewPassword::parse("тихая улица 42", email).unwrap();
     gorod::app::accounts::register(
+        &app.services,
         conn,
         &address(email),
         Some("Анна"),
@@ -108,8 +109,16 @@ async fn a_resident_registers_verifies_once_and_the_hash_carries_owasp_parameter
 
     // Registering again with a verified address changes nothing and says so.
     let other = NewPassword::parse("другой пароль 1", email).unwrap();
-    gorod::app::accounts::register(conn, &address(email), None, Locale::Ru, &other.hash(), now)
-        .unwrap();
+    gorod::app::accounts::register(
+        &app.services,
+        conn,
+        &address(email),
+        None,
+        Locale::Ru,
+        &other.hash(),
+        now,
+    )
+    .unwrap();
     let login = account_db::login_by_email(conn, email).unwrap().unwrap();
     assert!(accounts::verify_password(
         "тихая улица 42",
@@ -133,6 +142,7 @@ async fn a_verification_link_expires_after_48_hours() {
     let email = "late@example.ru";
     let password = NewPassword::parse("достаточно длинный", email).unwrap();
     gorod::app::accounts::register(
+        &app.services,
         conn,
         &address(email),
         None,
@@ -155,6 +165,7 @@ async fn ending_sessions_ends_every_one_of_the_account_and_a_reset_does_too() {
     let email = "two.devices@example.ru";
     let password = NewPassword::parse("первый пароль", email).unwrap();
     gorod::app::accounts::register(
+        &app.services,
         conn,
         &address(email),
         None,
@@ -191,7 +202,8 @@ async fn ending_sessions_ends_every_one_of_the_account_and_a_reset_does_too() {
 
     // A password reset by the emailed link ends the sessions too.
     let open = session(conn, &user.user_id, now);
-    gorod::app::accounts::request_password_reset(conn, &address(email), now).unwrap();
+    gorod::app::accounts::request_password_reset(&app.services, conn, &address(email), now)
+        .unwrap();
     let token = emailed_token(conn, "reset_password", email).unwrap();
     let new = NewPassword::parse("второй пароль", email).unwrap();
     let reset = account_db::reset_password(conn, &token, &new.hash(), now).unwrap();
@@ -208,7 +220,13 @@ async fn ending_sessions_ends_every_one_of_the_account_and_a_reset_does_too() {
         "a reset link works once"
     );
     // No reset mail for an address without an account.
-    gorod::app::accounts::request_password_reset(conn, &address("nobody@example.ru"), now).unwrap();
+    gorod::app::accounts::request_password_reset(
+        &app.services,
+        conn,
+        &address("nobody@example.ru"),
+        now,
+    )
+    .unwrap();
     assert!(emailed_token(conn, "reset_password", "nobody@example.ru").is_none());
 }
 
@@ -255,6 +273,7 @@ async fn a_totp_step_is_used_once_and_the_first_enrols_the_secret() {
     let email = "supervisor.new@example.ru";
     let password = NewPassword::parse("надёжный пароль", email).unwrap();
     gorod::app::accounts::register(
+        &app.services,
         conn,
         &address(email),
         None,

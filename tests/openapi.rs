@@ -57,6 +57,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/account/settings"),
     ("get", "/api/v1/account/confirm_report/{token}"),
     ("post", "/api/v1/account/confirm_report/{token}"),
+    ("get", "/api/v1/account/confirm_support/{token}"),
+    ("post", "/api/v1/account/confirm_support/{token}"),
     ("get", "/api/v1/admin/audit"),
     ("put", "/api/v1/admin/departments/{code}"),
     ("put", "/api/v1/admin/calendars/{code}"),

@@ -25,6 +25,7 @@ use crate::reports::EmailAddress;
 /// changes; the caller answers the same either way, so that registering
 /// tells no one which addresses have accounts.
 pub fn register(
+    services: &super::Services,
     conn: &mut DbConnection,
     email: &EmailAddress,
     name: Option<&str>,
@@ -45,7 +46,9 @@ pub fn register(
     db::write_transaction(conn, |conn| {
         let (user_id, locale) = db::filing::find_or_create_user(conn, &resident)?;
         let mailbox = (email.as_str(), locale.as_str());
+        let may_mail = super::limits::confirmation_allowed(services, conn, email.as_str(), now)?;
         match accounts_db::verified_at(conn, &user_id)? {
+            Some(Some(_)) if !may_mail => Ok(()),
             Some(Some(_)) => {
                 let key = db::new_id();
                 let nothing = serde_json::json!({});
@@ -66,6 +69,9 @@ pub fn register(
                     account.is_some(),
                     now,
                 )?;
+                if !may_mail {
+                    return Ok(());
+                }
                 let to = (user_id.as_str(), mailbox.0, mailbox.1);
                 accounts_db::send_token(conn, "verify_email", to, now, VERIFY_EMAIL_FOR)
             }
@@ -181,6 +187,7 @@ pub fn set_password(
 /// account; does nothing otherwise (the caller answers the same either
 /// way).
 pub fn request_password_reset(
+    services: &super::Services,
     conn: &mut DbConnection,
     email: &EmailAddress,
     now: NaiveDateTime,
@@ -189,7 +196,9 @@ pub fn request_password_reset(
         let Some(login) = accounts_db::login_by_email(conn, email.as_str())? else {
             return Ok(());
         };
-        if login.disabled_at.is_some() {
+        if login.disabled_at.is_some()
+            || !super::limits::confirmation_allowed(services, conn, &login.email, now)?
+        {
             return Ok(());
         }
         let to = (

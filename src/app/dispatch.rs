@@ -80,7 +80,11 @@ impl Sender {
             _ => None,
         };
         let account_link = match (row.template.as_str(), text_of(&payload, "token_id")) {
-            (purpose @ ("verify_email" | "reset_password" | "confirm_report"), Some(token_id)) => {
+            (
+                purpose
+                @ ("verify_email" | "reset_password" | "confirm_report" | "confirm_support"),
+                Some(token_id),
+            ) => {
                 let token = self.signer.account_token(&AccountLink {
                     purpose: purpose.to_string(),
                     token_id,

@@ -181,6 +181,28 @@ pub fn within_daily_limit(
     })
 }
 
+/// Refused when `email` had its confirmation emails of the day: nobody
+/// can fill a stranger's mailbox by acting in their name.
+pub fn mail_allowed(
+    services: &Services,
+    conn: &mut DbConnection,
+    email: &str,
+    now: NaiveDateTime,
+) -> Result<(), FilingError> {
+    if super::limits::confirmation_allowed(services, conn, email, now)? {
+        return Ok(());
+    }
+    let today = crate::limits::local_day(now, services.time_zone);
+    Err(FilingError::TooMany {
+        what: format!(
+            "this address has had {} confirmation emails today, the most one address gets",
+            services.limits.confirmations_per_address_per_day
+        ),
+        window: today,
+        retry_after: today.end - now,
+    })
+}
+
 /// The checks a filing passes on the writer's connection, and what they
 /// give: the record to write.
 pub fn check(
@@ -281,6 +303,7 @@ pub fn hold(
     let today = crate::limits::local_day(now, services.time_zone);
     let held = pending_db::held_since(conn, email, today.start)?;
     within_daily_limit(services, conn, email, held, now)?;
+    mail_allowed(services, conn, email, now)?;
     // The checks filing makes, so that confirming cannot fail on the report
     // itself; the record they give is not written.
     let record = check(

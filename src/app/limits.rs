@@ -11,6 +11,19 @@ use crate::db::limits;
 use crate::db::{DbConnection, DbError};
 use crate::limits::Window;
 
+/// Whether another confirmation email may go to `email` today: each
+/// address gets at most `limits.confirmations_per_address_per_day`.
+pub fn confirmation_allowed(
+    services: &super::Services,
+    conn: &mut DbConnection,
+    email: &str,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let today = crate::limits::local_day(now, services.time_zone);
+    let sent = crate::db::outbox::confirmations_since(conn, email, today.start)?;
+    Ok(sent < services.limits.confirmations_per_address_per_day)
+}
+
 /// Counts one hit of `key`; whether it is past `max` in the window.
 pub fn spend(
     conn: &mut DbConnection,

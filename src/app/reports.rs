@@ -10,10 +10,12 @@ pub use crate::db::rows::{AttachmentRow, ReportEventRow, ReportPauseRow, ReportR
 use chrono::NaiveDateTime;
 
 use super::Services;
+use crate::db::pending::PendingSupportRow;
 use crate::db::{self, catalog, reports as report_db, DbConnection, DbError};
 use crate::ledger::Entry;
+use crate::locale::Locale;
 use crate::policy::Target;
-use crate::reports::{Location, Reporter, ValidationError};
+use crate::reports::{EmailAddress, Location, ReportStatus, Reporter, ValidationError};
 use crate::routing::Departments;
 use crate::sla::schedule;
 
@@ -138,6 +140,79 @@ pub fn support(
     resident: &Reporter,
 ) -> Result<Support, DbError> {
     report_db::support(conn, app.clock.now(), report_id, resident)
+}
+
+/// What became of a "me too" sent without logging in.
+pub enum HeldSupport {
+    /// It waits for the link emailed to its sender, until then.
+    Waiting {
+        expires_at: NaiveDateTime,
+    },
+    Closed {
+        status: String,
+    },
+    NoSuchReport,
+}
+
+/// Keeps a "me too" from someone not logged in until they confirm it by
+/// the emailed link (so nobody can sign a stranger up to a report), within
+/// the address's confirmation emails of the day.
+pub fn hold_support(
+    app: &Services,
+    conn: &mut DbConnection,
+    report_id: &str,
+    resident: &Reporter,
+    lasts: chrono::TimeDelta,
+) -> Result<HeldSupport, super::filing::FilingError> {
+    let now = app.clock.now();
+    let Some((number, status)) = report_db::number_and_status(conn, report_id)? else {
+        return Ok(HeldSupport::NoSuchReport);
+    };
+    if !status
+        .parse::<ReportStatus>()
+        .is_ok_and(ReportStatus::is_open)
+    {
+        return Ok(HeldSupport::Closed { status });
+    }
+    super::filing::mail_allowed(app, conn, resident.email.as_str(), now)?;
+    let expires_at = now + lasts;
+    let row = PendingSupportRow {
+        id: db::new_id(),
+        report_id: report_id.to_string(),
+        email: resident.email.as_str().to_string(),
+        name: resident.name.clone(),
+        locale: resident.locale.map_or("ru", Locale::code).to_string(),
+        created_at: now,
+        expires_at,
+        confirmed_at: None,
+    };
+    crate::db::pending::hold_support(conn, &row, number)?;
+    Ok(HeldSupport::Waiting { expires_at })
+}
+
+/// Applies a held "me too" whose link was followed, once: the report's
+/// number and what came of it; `None` when confirmed already or expired.
+pub fn confirm_support(
+    app: &Services,
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<(i64, Support)>, DbError> {
+    let now = app.clock.now();
+    let Some(held) = crate::db::pending::claim_support(conn, id, now)? else {
+        return Ok(None);
+    };
+    let email = EmailAddress::parse("email", &held.email)
+        .map_err(|e| DbError::Corrupt(format!("a held \"me too\": {}", e.message)))?;
+    let resident = Reporter {
+        email,
+        name: held.name,
+        phone: None,
+        show_name: false,
+        locale: Locale::exact(&held.locale),
+    };
+    let number = report_db::number_and_status(conn, &held.report_id)?.map_or(0, |(n, _)| n);
+    let support = report_db::support(conn, now, &held.report_id, &resident)?;
+    Ok(Some((number, support)))
 }
 
 /// A report's clocks and what else its page shows besides the report.

@@ -91,6 +91,21 @@ pub fn messages(
 /// An account email (address verification, password reset), queued even to
 /// someone who opted out of mail: they asked for it. `key` makes its
 /// Message-ID (the one-time token's id).
+/// How many confirmation emails (`limits::CONFIRMATION_TEMPLATES`) went
+/// to `email` since `since`.
+pub fn confirmations_since(
+    conn: &mut DbConnection,
+    email: &str,
+    since: NaiveDateTime,
+) -> Result<i64, DbError> {
+    Ok(outbox::table
+        .filter(outbox::recipient.eq(email))
+        .filter(outbox::created_at.ge(since))
+        .filter(outbox::template.eq_any(crate::limits::CONFIRMATION_TEMPLATES))
+        .count()
+        .get_result(conn)?)
+}
+
 pub fn send_account_message(
     conn: &mut DbConnection,
     key: &str,

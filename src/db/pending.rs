@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::outbox::send_account_message;
-use super::schema::pending_reports;
+use super::schema::{pending_reports, pending_supports};
 use super::{write_transaction, DbConnection, DbError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -116,4 +116,67 @@ pub fn forget_expired(conn: &mut DbConnection, before: NaiveDateTime) -> Result<
             .filter(pending_reports::expires_at.lt(before)),
     )
     .execute(conn)?)
+}
+
+/// A "me too" sent without logging in, waiting for its sender's link.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = pending_supports)]
+pub struct PendingSupportRow {
+    pub id: String,
+    pub report_id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub locale: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub confirmed_at: Option<NaiveDateTime>,
+}
+
+/// Holds a "me too" and emails its sender the link that confirms it
+/// (`number`: the report's, named in the email).
+pub fn hold_support(
+    conn: &mut DbConnection,
+    row: &PendingSupportRow,
+    number: i64,
+) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        diesel::insert_into(pending_supports::table)
+            .values(row)
+            .execute(conn)?;
+        send_account_message(
+            conn,
+            &row.id,
+            "confirm_support",
+            (&row.email, &row.locale),
+            &json!({ "token_id": row.id, "report": number, "expires_at": row.expires_at }),
+            row.created_at,
+        )
+    })
+}
+
+/// Takes a held "me too" to apply it, once: `None` when there is none, it
+/// was confirmed already or it expired.
+pub fn claim_support(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<PendingSupportRow>, DbError> {
+    write_transaction(conn, |conn| {
+        let claimed = diesel::update(
+            pending_supports::table
+                .find(id)
+                .filter(pending_supports::confirmed_at.is_null())
+                .filter(pending_supports::expires_at.gt(now)),
+        )
+        .set(pending_supports::confirmed_at.eq(now))
+        .execute(conn)?;
+        if claimed == 0 {
+            return Ok(None);
+        }
+        Ok(pending_supports::table
+            .find(id)
+            .select(PendingSupportRow::as_select())
+            .first(conn)
+            .optional()?)
+    })
 }

@@ -34,6 +34,18 @@ pub enum Support {
 }
 
 /// A resident joins an open report, in a write transaction of its own.
+/// A report's number and status, if it exists.
+pub fn number_and_status(
+    conn: &mut DbConnection,
+    report_id: &str,
+) -> Result<Option<(i64, String)>, DbError> {
+    Ok(reports::table
+        .find(report_id)
+        .select((reports::number, reports::status))
+        .first(conn)
+        .optional()?)
+}
+
 pub fn support(
     conn: &mut DbConnection,
     now: NaiveDateTime,

@@ -443,6 +443,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pending_supports (id) {
+        id -> Text,
+        report_id -> Text,
+        email -> Text,
+        name -> Nullable<Text>,
+        locale -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(pending_supports -> reports (report_id));
 diesel::joinable!(pending_reports -> reports (report_id));
 diesel::joinable!(idempotency_keys -> reports (report_id));
 diesel::joinable!(accounts -> users (user_id));
@@ -454,6 +468,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_leases,
     idempotency_keys,
     pending_reports,
+    pending_supports,
     accounts,
     sessions,
     account_tokens,

@@ -119,6 +119,8 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(account::change_settings)
         .service(pending::confirm_page)
         .service(pending::confirm)
+        .service(pending::confirm_support_page)
+        .service(pending::confirm_support)
         .service(audit::list)
         .service(reports::create)
         .service(reports::list)

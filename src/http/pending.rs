@@ -30,6 +30,15 @@ pub struct HeldView {
     expires_at: chrono::NaiveDateTime,
 }
 
+/// The answer to something held for its sender's confirmation.
+pub fn held_view(message: &'static str, expires_at: chrono::NaiveDateTime) -> HeldView {
+    HeldView {
+        status: "awaiting_confirmation",
+        message,
+        expires_at,
+    }
+}
+
 /// Checks a report as filing would, keeps it and its photos, and emails
 /// the link that confirms it.
 pub async fn hold(
@@ -97,6 +106,79 @@ pub async fn confirm(state: web::Data<AppState>, token: web::Path<String>) -> Ht
             ..LinkPage::titled(format!("№ {number}"))
         }
         .respond(StatusCode::CREATED),
+        Err(e) => error_page(&e),
+    }
+}
+
+fn held_support_id(state: &AppState, token: &str) -> Result<String, ApiError> {
+    super::account::account_link(state, token, "confirm_support")
+}
+
+/// The page a "me too" confirmation link opens (following it changes
+/// nothing: mail scanners follow links).
+#[utoipa::path(
+    tag = "reports",
+    params(("token" = String, Path, description = "The signed token from the link")),
+    responses((status = 200, description = "The form", content_type = "text/html"))
+)]
+#[get("/account/confirm_support/{token}")]
+pub async fn confirm_support_page(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> HttpResponse {
+    if let Err(e) = held_support_id(&state, &token) {
+        return error_page(&e);
+    }
+    LinkPage {
+        said: vec![
+            "Вы присоединитесь к обращению и будете получать новости о нём. / You will join the report and hear about every change.".into(),
+        ],
+        button: Some("Подтвердить / Confirm".into()),
+        ..LinkPage::titled("«У меня то же» / “Me too”")
+    }
+    .respond(StatusCode::OK)
+}
+
+/// Apply a held "me too" (the link's form, posted).
+#[utoipa::path(
+    tag = "reports",
+    params(("token" = String, Path, description = "The signed token from the link")),
+    responses(
+        (status = 200, description = "Joined", content_type = "text/html"),
+        (status = 400, description = "The link is damaged", content_type = "text/html"),
+        (status = 409, description = "Confirmed already, expired, or the report closed", content_type = "text/html"),
+    )
+)]
+#[post("/account/confirm_support/{token}")]
+pub async fn confirm_support(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    let joined = async {
+        let id = held_support_id(&state, &token)?;
+        let app = state.services.clone();
+        db(&state, move |conn| {
+            Ok(crate::app::reports::confirm_support(&app, conn, &id)?)
+        })
+        .await?
+        .ok_or_else(|| {
+            ApiError::Conflict("this was confirmed already, or the link has expired".into())
+        })
+    }
+    .await;
+    use crate::app::reports::Support;
+    match joined {
+        Ok((number, Support::Joined { .. } | Support::AlreadyFollowing { .. })) => LinkPage {
+            said: vec![format!(
+                "Вы присоединились к обращению № {number}. / You joined report No. {number}."
+            )],
+            link: Some(format!("{}/reports/{number}", state.public_url)),
+            ..LinkPage::titled(format!("№ {number}"))
+        }
+        .respond(StatusCode::OK),
+        Ok((number, Support::Closed { status })) => error_page(&ApiError::Conflict(format!(
+            "report {number} is {status}; only open reports can be joined"
+        ))),
+        Ok((_, Support::NoSuchReport)) => {
+            error_page(&ApiError::NotFound("the report no longer exists".into()))
+        }
         Err(e) => error_page(&e),
     }
 }

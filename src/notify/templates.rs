@@ -63,6 +63,10 @@ fn words(template: &str, locale: Locale) -> Words {
             ("подтвердите обращение", "Чтобы обращение было опубликовано и передано исполнителю, откройте ссылку ниже и подтвердите его. Ссылка действует 72 часа. Если вы ничего не отправляли, ничего делать не нужно."),
             ("confirm your report", "To have your report published and sent to the department responsible, open the link below and confirm it. The link works for 72 hours. If you sent nothing, there is nothing to do."),
         ),
+        "confirm_support" => (
+            ("подтвердите «у меня то же»", "Чтобы присоединиться к обращению и получать новости о нём, откройте ссылку ниже и подтвердите. Ссылка действует 72 часа. Если вы ничего не отправляли, ничего делать не нужно."),
+            ("confirm your “me too”", "To join the report and hear about every change, open the link below and confirm. The link works for 72 hours. If you sent nothing, there is nothing to do."),
+        ),
         "account_exists" => (
             ("вы уже зарегистрированы", "Кто-то (возможно, вы) пытался зарегистрироваться с этим адресом, но учётная запись уже есть. Если вы забыли пароль, воспользуйтесь восстановлением пароля."),
             ("you are already registered", "Someone (perhaps you) tried to register with this address, but the account already exists. If you forgot your password, reset it."),

@@ -149,6 +149,7 @@ pub struct TestApp {
     pub db: TestDatabase,
     /// What the `memory` mail transport sent (the tests' default).
     pub mailbox: Option<gorod::notify::transport::MemoryBox>,
+    pub services: Arc<gorod::app::Services>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -169,6 +170,7 @@ pub async fn spawn_app_on(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) 
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool().clone();
     let mailbox = app.mailbox();
+    let services = app.services();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -178,6 +180,7 @@ pub async fn spawn_app_on(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) 
         pool,
         db,
         mailbox,
+        services,
     }
 }
 

@@ -187,3 +187,104 @@ async fn the_demo_people_log_in_with_the_documented_password_and_code() {
         "{me}"
     );
 }
+
+#[tokio::test]
+async fn a_me_too_without_an_account_waits_for_its_confirmation() {
+    let app = common::spawn_app_with(|s| s.accounts.confirm_anonymous_reports = true).await;
+    let (status, filed) = app
+        .post_as(
+            "demo-token-admin",
+            "/api/v1/reports",
+            &common::valid_report().to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{filed}");
+    let (id, number) = (
+        filed["id"].as_str().unwrap(),
+        filed["number"].as_i64().unwrap(),
+    );
+    let stranger = "boris.ivanov@example.ru";
+    let (status, held) = app
+        .post_json(
+            &format!("/api/v1/reports/{id}/support"),
+            &json!({"email": stranger, "name": "Борис"}),
+        )
+        .await;
+    assert_eq!(
+        (status, held["status"].as_str()),
+        (202, Some("awaiting_confirmation")),
+        "{held}"
+    );
+    assert_eq!(app.count_rows("pending_supports"), 1);
+    let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    assert_eq!(report["support_count"], 1, "nobody joined yet");
+
+    let link = emailed_link(&app, stranger, "/api/v1/account/confirm_support/").await;
+    let page = app.client.get(&link).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    assert_eq!(
+        report["support_count"], 1,
+        "following the link changes nothing"
+    );
+    let joined = app.client.post(&link).send().await.unwrap();
+    assert_eq!(joined.status().as_u16(), 200);
+    let page = joined.text().await.unwrap();
+    assert!(
+        page.contains(&format!("/reports/{number}")),
+        "links the report's page: {page}"
+    );
+    let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    assert_eq!(report["support_count"], 2);
+    let again = app.client.post(&link).send().await.unwrap();
+    assert_eq!(again.status().as_u16(), 409, "once");
+}
+
+#[tokio::test]
+async fn one_address_gets_a_few_confirmation_emails_a_day_whoever_asks() {
+    let app = common::spawn_app_with(|s| {
+        s.accounts.confirm_anonymous_reports = true;
+        s.limits.confirmations_per_address_per_day = 3;
+    })
+    .await;
+    // Someone files in a stranger's name, again and again.
+    let mut statuses = Vec::new();
+    for n in 0..5 {
+        let mut report = common::valid_report();
+        report["description"] = json!(format!("Яма номер {n} у перехода на Тверской"));
+        statuses.push(app.post_json("/api/v1/reports", &report).await);
+    }
+    let codes: Vec<u16> = statuses.iter().map(|(s, _)| *s).collect();
+    assert_eq!(codes, [202, 202, 202, 429, 429]);
+    assert!(
+        statuses[3].1["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 confirmation emails today"),
+        "{}",
+        statuses[3].1
+    );
+    assert_eq!(app.count_rows("pending_reports"), 3, "nothing more is held");
+    // Registering the same address sends nothing more either, and answers
+    // as usual (so it tells no one anything).
+    let before = app.count_rows("outbox");
+    let registered = app
+        .post_json(
+            "/api/v1/account/register",
+            &json!({"email": "anna.petrova@example.ru", "password": "a good password"}),
+        )
+        .await;
+    assert_eq!(registered.0, 202, "{}", registered.1);
+    assert_eq!(app.count_rows("outbox"), before);
+    // Another address is not affected; the next local day, this one is not.
+    let mut other = common::valid_report();
+    other["reporter"]["email"] = json!("someone.else@example.org");
+    assert_eq!(app.post_json("/api/v1/reports", &other).await.0, 202);
+    app.clock.advance(chrono::TimeDelta::days(1));
+    assert_eq!(
+        app.post_json("/api/v1/reports", &common::valid_report())
+            .await
+            .0,
+        202
+    );
+}

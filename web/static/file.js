@@ -103,7 +103,7 @@
         const answer = await Gorod.api("POST", `/api/v1/reports/${near.id}/support`, { email });
         if (answer.status < 300) {
           join.disabled = true;
-          join.textContent = list.dataset.joined;
+          join.textContent = answer.status === 202 ? list.dataset.held : list.dataset.joined;
           error.textContent = "";
         } else {
           error.textContent = answer.body.message;

@@ -130,8 +130,10 @@ pub async fn register(
     spend_account_request(&state, &request).await?;
     let hash = hashed(new).await?;
     let now = state.clock.now();
+    let app = state.services.clone();
     db(&state, move |conn| {
         Ok(account::register(
+            &app,
             conn,
             &email,
             name.as_deref(),

@@ -78,8 +78,9 @@ pub async fn request_reset(
     let email = EmailAddress::parse("email", &input.email)?;
     spend_account_request(&state, &request).await?;
     let now = state.clock.now();
+    let app = state.services.clone();
     db(&state, move |conn| {
-        Ok(account::request_password_reset(conn, &email, now)?)
+        Ok(account::request_password_reset(&app, conn, &email, now)?)
     })
     .await?;
     Ok(HttpResponse::Accepted().json(Accepted {

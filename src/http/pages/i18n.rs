@@ -65,6 +65,7 @@ texts! {
     me_too: "У меня то же", "Me too";
     joined: "Вы присоединились", "You joined";
     submit_report: "Отправить", "Send";
+    support_held: "Почти готово: подтвердите «у меня то же» по ссылке из письма.", "Almost done: confirm your “me too” with the link in the email.";
     held: "Почти готово: подтвердите сообщение по ссылке из письма.", "Almost done: confirm the report with the link in the email.";
     report: "Сообщение", "Report";
     filed: "Подано", "Filed";

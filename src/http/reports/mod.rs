@@ -18,8 +18,8 @@ use super::pending;
 use super::{db, parse_json, ApiError, AppState};
 use crate::app::filing::Channel;
 use crate::app::reports::{
-    self as reading, AttachmentRow, Clocks, FiledReport, Nearby, ReportDetail, ReportListing,
-    ReportPauseRow, ReportRow, Support,
+    self as reading, AttachmentRow, Clocks, FiledReport, HeldSupport, Nearby, ReportDetail,
+    ReportListing, ReportPauseRow, ReportRow, Support,
 };
 use crate::media::Variant;
 use crate::policy::Permission;
@@ -301,7 +301,10 @@ pub async fn nearby(
 /// "Me too": a resident joins an open report.
 ///
 /// The resident follows the report and its support count rises, once per
-/// resident; joining again changes nothing.
+/// resident; joining again changes nothing. A logged-in resident joins as
+/// themselves (the email may be left out). Sent without logging in (and
+/// without an API token), it waits for its sender to confirm it through an
+/// emailed link, as an anonymous filing does: 202.
 #[utoipa::path(
     tag = "reports",
     params(("id" = String, Path, description = "The report's id")),
@@ -309,6 +312,8 @@ pub async fn nearby(
     responses(
         (status = 201, description = "Joined", body = SupportView),
         (status = 200, description = "Already following: nothing changed", body = SupportView),
+        (status = 202, description = "Waiting for the sender's confirmation by email", body = pending::HeldView),
+        (status = 429, description = "The address had its confirmation emails of the day", body = ErrorBody),
         (status = 400, description = "A field is wrong", body = ErrorBody),
         (status = 404, description = "No such report", body = ErrorBody),
         (status = 409, description = "The report is no longer open", body = ErrorBody),
@@ -321,10 +326,32 @@ pub async fn support(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    auth::authorize(&state, &request, Permission::FileReport).await?;
+    let caller = auth::authorize(&state, &request, Permission::FileReport).await?;
     let id = report_id(&id)?;
     let input: ReporterInput = parse_json(&body)?;
-    let resident = Reporter::parse(input, "")?;
+    let account = match caller.role() {
+        Some(Role::Resident) => own_address(&state, &caller).await?,
+        _ => None,
+    };
+    let mut resident = Reporter::parse_by(input, "", account.as_deref())?;
+    resident.locale = resident.locale.or(accept_language(&request));
+    if let (true, Some(lasts)) = (caller.is_anonymous(), state.confirm_anonymous) {
+        let (app, key) = (state.services.clone(), id.clone());
+        let held = db(&state, move |conn| {
+            Ok(reading::hold_support(&app, conn, &key, &resident, lasts)?)
+        })
+        .await?;
+        return match held {
+            HeldSupport::Waiting { expires_at } => Ok(HttpResponse::Accepted().json(
+                pending::held_view(
+                    "check your mailbox: your \"me too\" counts once you confirm it through the link in our email",
+                    expires_at,
+                ),
+            )),
+            HeldSupport::Closed { status } => Err(closed_to_joining(&id, &status)),
+            HeldSupport::NoSuchReport => Err(no_such_report(&id)),
+        };
+    }
     let (app, key) = (state.services.clone(), id.clone());
     let outcome = db(&state, move |conn| {
         Ok(reading::support(&app, conn, &key, &resident)?)
@@ -339,11 +366,15 @@ pub async fn support(
             joined: false,
             support_count,
         })),
-        Support::Closed { status } => Err(ApiError::Conflict(format!(
-            "report {id} is {status}; only open reports can be joined"
-        ))),
+        Support::Closed { status } => Err(closed_to_joining(&id, &status)),
         Support::NoSuchReport => Err(no_such_report(&id)),
     }
+}
+
+fn closed_to_joining(id: &str, status: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "report {id} is {status}; only open reports can be joined"
+    ))
 }
 
 fn no_such_report(id: &str) -> ApiError {

@@ -1,0 +1,2 @@
+DROP TABLE pending_supports;
+DROP INDEX outbox_recipient;
