@@ -6,6 +6,8 @@
 
 use chrono::{NaiveDateTime, TimeDelta, TimeZone};
 
+use crate::locale::{Locale, Text};
+
 /// A window of time: [start, end).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -48,6 +50,24 @@ pub fn local_day(now: NaiveDateTime, zone: chrono_tz::Tz) -> Window {
         start: midnight_utc(local),
         end: midnight_utc(local + TimeDelta::days(1)),
     }
+}
+
+/// A refusal for a spent limit: what the limit is, and when (in the
+/// city's time) the window ends.
+pub fn come_back(what: Text, until: NaiveDateTime, zone: chrono_tz::Tz) -> Text {
+    let local = zone.from_utc_datetime(&until).naive_local();
+    Text::new(
+        format!(
+            "{}; попробуйте снова после {}",
+            what.get(Locale::Ru),
+            Locale::Ru.date_time(local)
+        ),
+        format!(
+            "{}; try again after {}",
+            what.en(),
+            Locale::En.date_time(local)
+        ),
+    )
 }
 
 #[cfg(test)]

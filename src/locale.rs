@@ -57,6 +57,48 @@ impl Locale {
     }
 }
 
+/// Words for a person in each language Gorod speaks: an error message, a
+/// refusal. The English is also what the log writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    ru: String,
+    en: String,
+}
+
+impl Text {
+    pub fn new(ru: impl Into<String>, en: impl Into<String>) -> Text {
+        Text {
+            ru: ru.into(),
+            en: en.into(),
+        }
+    }
+
+    /// The words in this language.
+    pub fn get(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::Ru => &self.ru,
+            Locale::En => &self.en,
+        }
+    }
+
+    pub fn en(&self) -> &str {
+        &self.en
+    }
+}
+
+/// The English, for the log and for errors only operators read.
+impl From<Text> for String {
+    fn from(text: Text) -> String {
+        text.en
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
 const MONTHS_RU: [&str; 12] = [
     "января",
     "февраля",

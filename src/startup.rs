@@ -221,6 +221,8 @@ impl Application {
                 .wrap(from_fn(http::requests::identify))
                 .app_data(state.clone())
                 .app_data(metrics.clone())
+                .app_data(http::body::query_config())
+                .app_data(http::body::path_config())
                 .into_utoipa_app()
                 .openapi(http::ApiDoc::openapi())
                 .service(utoipa_actix_web::scope("/api/v1").configure(http::api_v1))

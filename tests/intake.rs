@@ -104,7 +104,7 @@ fn form_with(report: &Value, photos: Vec<(Vec<u8>, &'static str)>) -> Form {
 async fn post_form(app: &TestApp, form: Form) -> (u16, Value) {
     let response = app
         .client
-        .post(app.url("/api/v1/reports"))
+        .post(app.url("/api/v1/reports?lang=en"))
         .multipart(form)
         .send()
         .await
@@ -326,7 +326,7 @@ async fn answers_are_checked_against_the_categorys_questions() {
         ),
     ];
     for (body, field, words) in cases {
-        let (status, error) = app.post_json("/api/v1/reports", &body).await;
+        let (status, error) = app.post_json("/api/v1/reports?lang=en", &body).await;
         assert_eq!(status, 400, "{error}");
         assert_eq!(error["field"], field, "{error}");
         assert!(
@@ -547,7 +547,7 @@ const KITAY_GOROD: &str = r#"{"type":"FeatureCollection","features":[{"type":"Fe
 #[tokio::test]
 async fn an_admin_imports_service_areas_and_routing_uses_them_at_once() {
     let app = spawn_app().await;
-    let path = "/api/v1/admin/service-areas";
+    let path = "/api/v1/admin/service-areas?lang=en";
     let mut report = valid_report();
     report["category"] = json!("leaking_roof");
     report["answers"] = json!({});

@@ -43,6 +43,27 @@ pub enum PasswordProblem {
     IsTheEmail,
 }
 
+impl PasswordProblem {
+    /// Why, in each language.
+    pub fn text(&self) -> crate::locale::Text {
+        let (least, most) = PASSWORD_LENGTH;
+        match self {
+            PasswordProblem::TooShort => crate::locale::Text::new(
+                format!("нужно не меньше {least} символов"),
+                format!("must be at least {least} characters"),
+            ),
+            PasswordProblem::TooLong => crate::locale::Text::new(
+                format!("можно не больше {most} символов"),
+                format!("must be at most {most} characters"),
+            ),
+            PasswordProblem::IsTheEmail => crate::locale::Text::new(
+                "не должен совпадать с адресом эл. почты",
+                "must not be the email address",
+            ),
+        }
+    }
+}
+
 /// A password good enough to be set.
 pub struct NewPassword(String);
 

@@ -9,6 +9,7 @@ use super::{Refused, Services};
 use crate::db::rows::UserRow;
 use crate::db::{self, admin as admin_db, DbConnection, DbError};
 use crate::locale::Locale;
+use crate::locale::Text;
 use crate::policy::Role;
 use crate::reports::{EmailAddress, ValidationError};
 
@@ -31,18 +32,24 @@ fn staff_department(
             Some(id) => Ok(Some(id.to_string())),
             None => Err(invalid(
                 "department",
-                format!("'{code}' is not a department"),
+                Text::new(
+                    format!("«{code}» — не подразделение"),
+                    format!("'{code}' is not a department"),
+                ),
             )),
         },
         (Role::Admin, None) => Ok(None),
         (_, None) => Err(invalid(
             "department",
-            "crew and supervisors belong to a department",
+            Text::new(
+                "бригады и руководители относятся к подразделению",
+                "crew and supervisors belong to a department",
+            ),
         )),
     }
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> Refused {
+fn invalid(field: &str, message: Text) -> Refused {
     Refused::Invalid(ValidationError::new(field, message))
 }
 
@@ -64,9 +71,10 @@ pub fn create_staff(
 ) -> Result<StaffRow, Refused> {
     let department_id = staff_department(app, conn, new.role, new.department.as_deref())?;
     if db::access::user_by_email(conn, new.email.as_str())?.is_some() {
-        return Err(Refused::Conflict(format!(
-            "{} has a user already",
-            new.email.as_str()
+        let email = new.email.as_str();
+        return Err(Refused::Conflict(Text::new(
+            format!("у {email} уже есть учётная запись"),
+            format!("{email} has a user already"),
         )));
     }
     let now = app.clock.now();
@@ -81,8 +89,12 @@ pub fn create_staff(
         created_at: now,
     };
     db::accounts::create_staff(conn, &user, &new.password_hash, now)?;
-    admin_db::staff_member(conn, &user.id)?
-        .ok_or_else(|| Refused::NotFound("the new account cannot be read back".into()))
+    admin_db::staff_member(conn, &user.id)?.ok_or_else(|| {
+        Refused::NotFound(Text::new(
+            "новую учётную запись не удалось прочитать",
+            "the new account cannot be read back",
+        ))
+    })
 }
 
 /// Gives a staff member another role or department; (before, after).
@@ -94,7 +106,12 @@ pub fn set_role(
     department: Option<&str>,
 ) -> Result<(StaffRow, Option<StaffRow>), Refused> {
     let department = staff_department(app, conn, role, department)?;
-    let missing = || Refused::NotFound(format!("there is no staff account {user_id}"));
+    let missing = || {
+        Refused::NotFound(Text::new(
+            format!("нет учётной записи сотрудника {user_id}"),
+            format!("there is no staff account {user_id}"),
+        ))
+    };
     let before = admin_db::staff_member(conn, user_id)?.ok_or_else(missing)?;
     if !admin_db::set_role(conn, user_id, role.as_str(), department.as_deref())? {
         return Err(missing());
@@ -109,8 +126,12 @@ pub fn set_disabled(
     user_id: &str,
     disabled: bool,
 ) -> Result<(StaffRow, Option<StaffRow>), Refused> {
-    let before = admin_db::staff_member(conn, user_id)?
-        .ok_or_else(|| Refused::NotFound(format!("there is no account {user_id}")))?;
+    let before = admin_db::staff_member(conn, user_id)?.ok_or_else(|| {
+        Refused::NotFound(Text::new(
+            format!("нет учётной записи {user_id}"),
+            format!("there is no account {user_id}"),
+        ))
+    })?;
     db::accounts::set_disabled(conn, user_id, disabled, app.clock.now())?;
     Ok((before, admin_db::staff_member(conn, user_id)?))
 }
@@ -140,8 +161,15 @@ pub fn create_api_key(
     let user_id = match new.user {
         None => None,
         Some(email) => Some(
-            db::access::user_by_email(conn, email.as_str())?
-                .ok_or_else(|| invalid("user", format!("{} is not a user", email.as_str())))?,
+            db::access::user_by_email(conn, email.as_str())?.ok_or_else(|| {
+                invalid(
+                    "user",
+                    Text::new(
+                        format!("{} — не пользователь", email.as_str()),
+                        format!("{} is not a user", email.as_str()),
+                    ),
+                )
+            })?,
         ),
     };
     let row = ApiKeyRow {
@@ -164,8 +192,12 @@ pub fn revoke_api_key(
     conn: &mut DbConnection,
     id: &str,
 ) -> Result<ApiKeyRow, Refused> {
-    admin_db::revoke_api_key(conn, id, app.clock.now())?
-        .ok_or_else(|| Refused::NotFound(format!("there is no API key {id}")))
+    admin_db::revoke_api_key(conn, id, app.clock.now())?.ok_or_else(|| {
+        Refused::NotFound(Text::new(
+            format!("нет ключа API {id}"),
+            format!("there is no API key {id}"),
+        ))
+    })
 }
 
 /// Whether an Open311 key (by digest) is live.

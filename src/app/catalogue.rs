@@ -7,6 +7,7 @@
 pub use crate::db::catalog::{CatalogSnapshot, CategoryListing, FilingCategory, ImportSummary};
 pub use crate::db::rows::{CalendarDayRow, CalendarRow, CategoryRow, DepartmentRow, SlaPolicyRow};
 
+use crate::locale::Text;
 use chrono::NaiveDate;
 
 use super::{Refused, Services};
@@ -17,7 +18,7 @@ use crate::routing::AreaDraft;
 use crate::sla::schedule::Policy;
 use crate::sla::DayKind;
 
-fn invalid(field: &str, message: impl Into<String>) -> Refused {
+fn invalid(field: &str, message: Text) -> Refused {
     Refused::Invalid(ValidationError::new(field, message))
 }
 
@@ -86,14 +87,33 @@ pub fn put_policy(
         Some(_) => db::sla::update_policy(conn, key, &change.policy, app.clock.now())?.unwrap_or(0),
         None => {
             check_code(key)?;
-            let name = change
-                .name
-                .ok_or_else(|| invalid("name", "is required to create a policy"))?;
-            let calendar = change
-                .calendar
-                .ok_or_else(|| invalid("calendar", "is required to create a policy"))?;
-            let calendar_id = admin_db::calendar_id(conn, &calendar)?
-                .ok_or_else(|| invalid("calendar", format!("'{calendar}' is not a calendar")))?;
+            let name = change.name.ok_or_else(|| {
+                invalid(
+                    "name",
+                    Text::new(
+                        "обязательно для нового регламента",
+                        "is required to create a policy",
+                    ),
+                )
+            })?;
+            let calendar = change.calendar.ok_or_else(|| {
+                invalid(
+                    "calendar",
+                    Text::new(
+                        "обязательно для нового регламента",
+                        "is required to create a policy",
+                    ),
+                )
+            })?;
+            let calendar_id = admin_db::calendar_id(conn, &calendar)?.ok_or_else(|| {
+                invalid(
+                    "calendar",
+                    Text::new(
+                        format!("«{calendar}» — не календарь"),
+                        format!("'{calendar}' is not a calendar"),
+                    ),
+                )
+            })?;
             db::sla::create_policy(conn, key, &name, &calendar_id, &change.policy)?;
             0
         }
@@ -118,7 +138,10 @@ pub fn check_code(code: &str) -> Result<(), ValidationError> {
     } else {
         Err(ValidationError::new(
             "code",
-            format!("'{code}' is not a code: 1–64 lowercase letters, digits, _ or -"),
+            Text::new(
+                format!("«{code}» — не код: 1–64 строчные латинские буквы, цифры, _ или -"),
+                format!("'{code}' is not a code: 1–64 lowercase letters, digits, _ or -"),
+            ),
         ))
     }
 }
@@ -129,9 +152,15 @@ pub fn check_calendar(row: &CalendarRow) -> Result<(), ValidationError> {
     if row.time_zone.parse::<chrono_tz::Tz>().is_err() {
         return Err(ValidationError::new(
             "time_zone",
-            format!(
-                "'{}' is not a time zone name like Europe/Moscow",
-                row.time_zone
+            Text::new(
+                format!(
+                    "«{}» — не название часового пояса вроде Europe/Moscow",
+                    row.time_zone
+                ),
+                format!(
+                    "'{}' is not a time zone name like Europe/Moscow",
+                    row.time_zone
+                ),
             ),
         ));
     }
@@ -141,10 +170,17 @@ pub fn check_calendar(row: &CalendarRow) -> Result<(), ValidationError> {
         ("work_starts", &row.work_starts),
         ("work_ends", &row.work_ends),
     ] {
-        chrono::NaiveTime::parse_from_str(time, "%H:%M")
-            .map_err(|_| ValidationError::new(field, format!("'{time}' is not a time (HH:MM)")))?;
+        chrono::NaiveTime::parse_from_str(time, "%H:%M").map_err(|_| {
+            ValidationError::new(
+                field,
+                Text::new(
+                    format!("«{time}» — не время (ЧЧ:ММ)"),
+                    format!("'{time}' is not a time (HH:MM)"),
+                ),
+            )
+        })?;
     }
-    catalog::work_calendar(row, &[]).map_err(|e| ValidationError::new("work_ends", e))?;
+    catalog::work_calendar_checked(row, &[]).map_err(|e| ValidationError::new("work_ends", e))?;
     Ok(())
 }
 
@@ -175,7 +211,12 @@ pub fn set_calendar_day(
 ) -> Result<Put<CalendarDayRow>, Refused> {
     let before = admin_db::calendar_day(conn, calendar, day)?;
     let marked = db::sla::set_calendar_day(conn, calendar, day, entry, app.clock.now())?
-        .ok_or_else(|| Refused::NotFound(format!("there is no calendar '{calendar}'")))?;
+        .ok_or_else(|| {
+            Refused::NotFound(Text::new(
+                format!("нет календаря «{calendar}»"),
+                format!("there is no calendar '{calendar}'"),
+            ))
+        })?;
     Ok(Put {
         before,
         after: admin_db::calendar_day(conn, calendar, day)?,
@@ -207,14 +248,20 @@ pub fn put_department(
     let parent_id = match change.parent.as_deref().filter(|p| !p.is_empty()) {
         None => None,
         Some(parent) => {
-            let id = tree
-                .id_of(parent)
-                .ok_or_else(|| invalid("parent", format!("'{parent}' is not a department")))?;
+            let id = tree.id_of(parent).ok_or_else(|| {
+                invalid(
+                    "parent",
+                    Text::new(
+                        format!("«{parent}» — не подразделение"),
+                        format!("'{parent}' is not a department"),
+                    ),
+                )
+            })?;
             let own = before.as_ref().and_then(|b| b.id.parse().ok());
             if own.is_some_and(|own| tree.depth_below(id, own).is_some()) {
                 return Err(invalid(
                     "parent",
-                    format!("'{parent}' is '{key}' or below it: departments cannot form a loop"),
+                    Text::new(format!("«{parent}» — это «{key}» или ниже него: подразделения не могут образовать круг"), format!("'{parent}' is '{key}' or below it: departments cannot form a loop"),)
                 ));
             }
             Some(id.to_string())
@@ -223,7 +270,10 @@ pub fn put_department(
     let calendar_id = admin_db::calendar_id(conn, &change.calendar)?.ok_or_else(|| {
         invalid(
             "calendar",
-            format!("'{}' is not a calendar", change.calendar),
+            Text::new(
+                format!("«{}» — не календарь", change.calendar),
+                format!("'{}' is not a calendar", change.calendar),
+            ),
         )
     })?;
     let row = DepartmentRow {
@@ -281,14 +331,25 @@ pub fn put_category(
                 .map
                 .departments()
                 .id_of(d)
-                .ok_or_else(|| invalid("default_department", format!("'{d}' is not a department")))?
+                .ok_or_else(|| {
+                    invalid(
+                        "default_department",
+                        Text::new(
+                            format!("«{d}» — не подразделение"),
+                            format!("'{d}' is not a department"),
+                        ),
+                    )
+                })?
                 .to_string(),
         ),
     };
     let policy = admin_db::sla_policy(conn, &change.sla_policy)?.ok_or_else(|| {
         invalid(
             "sla_policy",
-            format!("'{}' is not an SLA policy", change.sla_policy),
+            Text::new(
+                format!("«{}» — не регламент сроков", change.sla_policy),
+                format!("'{}' is not an SLA policy", change.sla_policy),
+            ),
         )
     })?;
     let before = admin_db::category(conn, &change.code)?;

@@ -38,10 +38,10 @@ pub enum FilingError {
     /// A field is wrong; nothing was written.
     #[error(transparent)]
     Invalid(#[from] ValidationError),
-    /// The resident filed their reports of the day.
-    #[error("{what}; try again after {} UTC", .window.end.format("%Y-%m-%d %H:%M:%S"))]
+    /// A daily limit is spent: `what`, with when to come back.
+    #[error("{what}")]
     TooMany {
-        what: String,
+        what: crate::locale::Text,
         window: Window,
         /// How long from the moment of the refusal.
         retry_after: TimeDelta,
@@ -53,7 +53,7 @@ pub enum FilingError {
     Db(#[from] DbError),
 }
 
-fn invalid(field: impl Into<String>, message: impl Into<String>) -> FilingError {
+fn invalid(field: impl Into<String>, message: crate::locale::Text) -> FilingError {
     FilingError::Invalid(ValidationError::new(field, message))
 }
 
@@ -114,7 +114,13 @@ pub fn clean_photos(
     if uploads.len() > services.max_photos {
         return Err(invalid(
             photo_field(services.max_photos),
-            format!("at most {} photos may come at once", services.max_photos),
+            crate::locale::Text::new(
+                format!(
+                    "за раз можно прислать не больше {} фотографий",
+                    services.max_photos
+                ),
+                format!("at most {} photos may come at once", services.max_photos),
+            ),
         ));
     }
     let limits = services.photo_limits;
@@ -134,7 +140,7 @@ pub fn clean_photos(
                 None => None,
             };
             media::clean(&upload.bytes, upload.content_type.as_deref(), limits)
-                .map_err(|e| invalid(photo_field(i), format!("the photo {e}")))
+                .map_err(|e| invalid(photo_field(i), e.text()))
         })
         .collect()
 }
@@ -171,10 +177,15 @@ pub fn within_daily_limit(
     if held + filed < services.limits.reports_per_day {
         return Ok(());
     }
+    let most = services.limits.reports_per_day;
     Err(FilingError::TooMany {
-        what: format!(
-            "{} reports a day is the most one resident may file",
-            services.limits.reports_per_day
+        what: crate::limits::come_back(
+            crate::locale::Text::new(
+                format!("сообщений в день от одного жителя — не больше {most}"),
+                format!("{most} reports a day is the most one resident may file"),
+            ),
+            today.end,
+            services.time_zone,
         ),
         window: today,
         retry_after: today.end - now,
@@ -193,10 +204,15 @@ pub fn mail_allowed(
         return Ok(());
     }
     let today = crate::limits::local_day(now, services.time_zone);
+    let most = services.limits.confirmations_per_address_per_day;
     Err(FilingError::TooMany {
-        what: format!(
-            "this address has had {} confirmation emails today, the most one address gets",
-            services.limits.confirmations_per_address_per_day
+        what: crate::limits::come_back(
+            crate::locale::Text::new(
+                format!("писем с подтверждением на один адрес в день — не больше {most}, и сегодня они уже ушли"),
+                format!("this address has had {most} confirmation emails today, the most one address gets"),
+            ),
+            today.end,
+            services.time_zone,
         ),
         window: today,
         retry_after: today.end - now,
@@ -238,7 +254,12 @@ pub fn record(
     let category = snapshot.categories.get(code).ok_or_else(|| {
         invalid(
             "category",
-            format!("'{code}' is not a category of this city; GET /api/v1/categories lists them"),
+            crate::locale::Text::new(
+                format!("«{code}» — не категория этого города; их список: GET /api/v1/categories"),
+                format!(
+                    "'{code}' is not a category of this city; GET /api/v1/categories lists them"
+                ),
+            ),
         )
     })?;
     let answers: BTreeMap<String, Answer> = check_answers(
@@ -254,7 +275,10 @@ pub fn record(
         .ok_or_else(|| {
             invalid(
                 "location",
-                format!("the point ({lat}, {lon}) is outside the city's service areas"),
+                crate::locale::Text::new(
+                    format!("точка ({lat}, {lon}) вне территории, которую обслуживает город"),
+                    format!("the point ({lat}, {lon}) is outside the city's service areas"),
+                ),
             )
         })?;
     let photos = photos()?;
@@ -298,7 +322,7 @@ pub fn hold(
     let reporter = report
         .reporter
         .clone()
-        .ok_or_else(|| invalid("reporter", "is required"))?;
+        .ok_or_else(|| FilingError::Invalid(ValidationError::required("reporter")))?;
     let email = reporter.email.as_str();
     let today = crate::limits::local_day(now, services.time_zone);
     let held = pending_db::held_since(conn, email, today.start)?;

@@ -6,6 +6,7 @@
 pub use crate::db::ledger::{CheckpointError, PAGE};
 pub use crate::ledger::{Break, Checkpoint, Entry, Intact, LedgerKeys};
 
+use crate::locale::Text;
 use chrono::NaiveDateTime;
 
 use super::{Refused, Services};
@@ -43,8 +44,12 @@ pub fn proofs(
 ) -> Result<(Vec<Entry>, Vec<Vec<Hash>>), Refused> {
     let entries: Vec<Entry> = match which {
         Proving::Report(number) => {
-            let id = db::reports::id_of_number(conn, number)?
-                .ok_or_else(|| Refused::NotFound(format!("there is no report {number}")))?;
+            let id = db::reports::id_of_number(conn, number)?.ok_or_else(|| {
+                Refused::NotFound(Text::new(
+                    format!("нет обращения № {number}"),
+                    format!("there is no report {number}"),
+                ))
+            })?;
             ledger_db::entries_of(conn, &id)?
         }
         Proving::Seq(seq) => ledger_db::entries_after(conn, seq - 1, 1)?

@@ -45,10 +45,10 @@ pub enum Refused {
     Invalid(#[from] crate::reports::ValidationError),
     /// What was asked about does not exist.
     #[error("{0}")]
-    NotFound(String),
+    NotFound(crate::locale::Text),
     /// Not possible as things stand.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(crate::locale::Text),
     #[error(transparent)]
     Db(#[from] DbError),
 }

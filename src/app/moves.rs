@@ -6,6 +6,7 @@
 //! the photos (already stored), the ledger entries and the messages are
 //! written together.
 
+use crate::locale::Text;
 use chrono::NaiveDateTime;
 use serde_json::json;
 
@@ -91,7 +92,10 @@ pub fn apply(
                 db::workflow::open_original(conn, number, &report.id)?.ok_or_else(|| {
                     Refusal::Missing {
                         field: "original",
-                        message: format!("report {number} is not another open report"),
+                        message: Text::new(
+                            format!("сообщение № {number} — не другое открытое сообщение"),
+                            format!("report {number} is not another open report"),
+                        ),
                     }
                 })?,
             ),
@@ -198,9 +202,10 @@ pub fn by_staff(
     let mut command = asked.command;
     if let Some(code) = asked.department.as_deref() {
         command.department = Some(snapshot.map.departments().id_of(code).ok_or_else(|| {
-            crate::reports::ValidationError::new(
+            crate::reports::ValidationError::unknown(
                 "department",
-                format!("'{code}' is not a department of this city"),
+                code,
+                ("подразделение", "department"),
             )
         })?);
     }
@@ -367,9 +372,10 @@ pub fn resident_check(
     let report = db::workflow::report(conn, check.report_id)?
         .ok_or_else(|| MoveError::NotFound(check.report_id.into()))?;
     if check.cycle.is_some_and(|c| c != report.cycle) {
-        return Err(Refusal::Closed(format!(
-            "this link is for an earlier answer to report {}; the report has moved on since",
-            report.number
+        let number = report.number;
+        return Err(Refusal::Closed(Text::new(
+            format!("эта ссылка — к прежнему ответу на сообщение № {number}; с тех пор оно продвинулось дальше"),
+            format!("this link is for an earlier answer to report {number}; the report has moved on since"),
         ))
         .into());
     }
@@ -420,7 +426,10 @@ pub fn resident_check(
     if !check.photos.is_empty() {
         return Err(Refusal::Missing {
             field: "photos",
-            message: "only the reporter's refutation takes photos".into(),
+            message: Text::new(
+                "фотографии принимаются только с опровержением заявителя",
+                "only the reporter's refutation takes photos",
+            ),
         }
         .into());
     }

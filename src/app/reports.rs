@@ -42,19 +42,13 @@ pub fn resolve(conn: &mut DbConnection, wanted: Wanted) -> Result<ReportFilter, 
     let mut filter = wanted.filter;
     for code in wanted.category_codes {
         let id = catalog::category_id(conn, &code)?.ok_or_else(|| {
-            ValidationError::new(
-                "category",
-                format!("'{code}' is not a category of this city"),
-            )
+            ValidationError::unknown("category", &code, ("категория", "category"))
         })?;
         filter.category_ids.push(id);
     }
     for code in wanted.department_codes {
         let id = catalog::department_id(conn, &code)?.ok_or_else(|| {
-            ValidationError::new(
-                "department",
-                format!("'{code}' is not a department of this city"),
-            )
+            ValidationError::unknown("department", &code, ("подразделение", "department"))
         })?;
         filter.department_ids.push(id);
     }
@@ -118,10 +112,7 @@ pub fn nearby(
     location: Location,
 ) -> Result<Vec<Nearby>, QueryError> {
     let category = catalog::category_for_filing(conn, category_code)?.ok_or_else(|| {
-        ValidationError::new(
-            "category",
-            format!("'{category_code}' is not a category of this city"),
-        )
+        ValidationError::unknown("category", category_code, ("категория", "category"))
     })?;
     let probe = db::filing::Probe {
         category_id: category.routing.id.to_string(),

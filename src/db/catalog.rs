@@ -284,15 +284,18 @@ pub fn import_areas(
         );
         let mut summary = ImportSummary::default();
         for (i, draft) in drafts.iter().enumerate() {
-            let unknown = |what: &str, code: &str| ImportError {
+            let unknown = |(what_ru, what): (&str, &str), code: &str| ImportError {
                 field: format!("features[{i}].properties"),
-                message: format!("area '{}': there is no {what} '{code}'", draft.code),
+                message: crate::locale::Text::new(
+                    format!("участок «{}»: нет {what_ru} «{code}»", draft.code),
+                    format!("area '{}': there is no {what} '{code}'", draft.code),
+                ),
             };
             let department = |code: &String| {
                 department_ids
                     .get(code)
                     .cloned()
-                    .ok_or_else(|| unknown("department", code))
+                    .ok_or_else(|| unknown(("подразделения", "department"), code))
             };
             let mut routes = Vec::new();
             for code in &draft.serves {
@@ -302,7 +305,7 @@ pub fn import_areas(
                 let category = category_ids
                     .get(category)
                     .cloned()
-                    .ok_or_else(|| unknown("category", category))?;
+                    .ok_or_else(|| unknown(("категории", "category"), category))?;
                 routes.push((Some(category), department(code)?));
             }
             let (min_lat, min_lon, max_lat, max_lon) = draft.shape.bounding_box();
@@ -400,7 +403,10 @@ pub fn load_plans(conn: &mut DbConnection) -> Result<HashMap<String, Arc<SlaPlan
         .select(CalendarDayRow::as_select())
         .load(conn)?
     {
-        let kind = d.kind.parse().map_err(DbError::Corrupt)?;
+        let kind = d
+            .kind
+            .parse()
+            .map_err(|e: crate::locale::Text| DbError::Corrupt(e.into()))?;
         days.entry(d.calendar_id).or_default().push(CalendarDay {
             day: d.day,
             kind,
@@ -443,13 +449,29 @@ pub fn policy(p: &SlaPolicyRow) -> Result<Policy, String> {
 }
 
 pub fn work_calendar(c: &CalendarRow, days: &[CalendarDay]) -> Result<WorkCalendar, String> {
+    work_calendar_checked(c, days).map_err(|e| e.to_string())
+}
+
+/// As [`work_calendar`], saying what is wrong in each language.
+pub fn work_calendar_checked(
+    c: &CalendarRow,
+    days: &[CalendarDay],
+) -> Result<WorkCalendar, crate::locale::Text> {
+    use crate::locale::Text;
     let time = |t: &str| {
-        NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| format!("'{t}' is not a time (HH:MM)"))
+        NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| {
+            Text::new(
+                format!("«{t}» — не время (ЧЧ:ММ)"),
+                format!("'{t}' is not a time (HH:MM)"),
+            )
+        })
     };
-    let zone = c
-        .time_zone
-        .parse()
-        .map_err(|_| format!("'{}' is not a time zone", c.time_zone))?;
+    let zone = c.time_zone.parse().map_err(|_| {
+        Text::new(
+            format!("«{}» — не часовой пояс", c.time_zone),
+            format!("'{}' is not a time zone", c.time_zone),
+        )
+    })?;
     WorkCalendar::new(
         zone,
         parse_weekdays(&c.weekly_days_off)?,

@@ -111,16 +111,16 @@ impl ReportSampler<'_> {
         let report = NewReport {
             category_code: category.code.clone(),
             location: Location::parse(lat, lon)
-                .map_err(|e| bad("service_areas.geojson", e.message))?,
+                .map_err(|e| bad("service_areas.geojson", e.message.en()))?,
             description: Description::parse(&description)
-                .map_err(|e| bad("sample_texts.json", e.message))?,
+                .map_err(|e| bad("sample_texts.json", e.message.en()))?,
             address: rng
                 .random_bool(0.6)
                 .then(|| format!("{}, д. {}", area.name, rng.random_range(1..60u32))),
             raw_answers: answers,
             reporter: Some(Reporter {
                 email: EmailAddress::parse("email", &reporter.email)
-                    .map_err(|e| bad("people.json", e.message))?,
+                    .map_err(|e| bad("people.json", e.message.en()))?,
                 name: reporter.name.clone(),
                 phone: None,
                 show_name: rng.random_bool(0.3),

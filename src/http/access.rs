@@ -3,6 +3,7 @@
 //! and enabling accounts, and API keys (bearer tokens for integrations,
 //! Open311 keys for apps), shown once at creation and stored as SHA-256.
 
+use crate::locale::Text;
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -110,7 +111,13 @@ fn staff_role(text: &str) -> Result<Role, ApiError> {
     Role::parse(text)
         .filter(|r| matches!(r, Role::Crew | Role::Supervisor | Role::Admin))
         .ok_or_else(|| {
-            ApiError::invalid("role", format!("'{text}' is not crew, supervisor or admin"))
+            ApiError::invalid(
+                "role",
+                Text::new(
+                    format!("«{text}» — не crew, supervisor или admin"),
+                    format!("'{text}' is not crew, supervisor or admin"),
+                ),
+            )
         })
 }
 
@@ -180,9 +187,10 @@ async fn set_disabled(
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, Permission::ManageAccess).await?;
     if disabled && caller.user_id()? == id {
-        return Err(ApiError::Conflict(
-            "you cannot disable your own account".into(),
-        ));
+        return Err(ApiError::Conflict(Text::new(
+            "нельзя отключить собственную учётную запись",
+            "you cannot disable your own account",
+        )));
     }
     let (app, key) = (state.services.clone(), id.clone());
     let (before, after) = db(&state, move |conn| {
@@ -303,11 +311,14 @@ pub async fn create_key(
     let caller = auth::authorize(&state, &request, Permission::ManageAccess).await?;
     let input: KeyInput = parse_json(&read_body(payload, 16 << 10).await?)?;
     let name = crate::reports::optional_text("name", Some(input.name), 200)?
-        .ok_or_else(|| ApiError::invalid("name", "is required"))?;
+        .ok_or_else(|| ApiError::from(crate::reports::ValidationError::required("name")))?;
     if !matches!(input.kind.as_str(), "api" | "open311") {
         return Err(ApiError::invalid(
             "kind",
-            format!("'{}' is not api or open311", input.kind),
+            Text::new(
+                format!("«{}» — не api и не open311", input.kind),
+                format!("'{}' is not api or open311", input.kind),
+            ),
         ));
     }
     let scopes = match input.scopes {
@@ -319,7 +330,10 @@ pub async fn create_key(
             {
                 return Err(ApiError::invalid(
                     "scopes",
-                    format!("'{bad}' is not an action"),
+                    Text::new(
+                        format!("«{bad}» — не действие"),
+                        format!("'{bad}' is not an action"),
+                    ),
                 ));
             }
             list.join(",")
@@ -330,7 +344,10 @@ pub async fn create_key(
         ("api", None) => {
             return Err(ApiError::invalid(
                 "user",
-                "an api token acts as a user: name them",
+                Text::new(
+                    "токен api действует от имени пользователя: укажите его",
+                    "an api token acts as a user: name them",
+                ),
             ))
         }
         (_, _) => None,

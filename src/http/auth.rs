@@ -9,6 +9,7 @@
 //! `Sec-Fetch-Site`). Every handler asks [`Caller::require`], which asks the
 //! policy table (`crate::policy`).
 
+use crate::locale::Text;
 use std::net::IpAddr;
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -62,10 +63,12 @@ impl Caller {
 
     /// The caller's user id; 401 when anonymous.
     pub fn user_id(&self) -> Result<&str, ApiError> {
-        self.who
-            .user_id
-            .as_deref()
-            .ok_or_else(|| ApiError::Unauthorized("log in, or send an API token".into()))
+        self.who.user_id.as_deref().ok_or_else(|| {
+            ApiError::Unauthorized(Text::new(
+                "войдите или пришлите токен API",
+                "log in, or send an API token",
+            ))
+        })
     }
 
     /// The CSRF token a session's forms send (`None` without a session).
@@ -103,28 +106,33 @@ impl Caller {
                 return Err(ApiError::Refused {
                     status: StatusCode::UNAUTHORIZED,
                     code: "second_factor_required",
-                    message: "enter the code of your authenticator app first (POST /api/v1/account/totp/confirm)".into(),
+                    message: Text::new(
+                        "сначала введите код из приложения-аутентификатора (POST /api/v1/account/totp/confirm)",
+                        "enter the code of your authenticator app first (POST /api/v1/account/totp/confirm)",
+                    ),
                 });
             }
         }
         if let Via::Token { scopes } = &self.via {
             if scopes != "*" && !scopes.split([',', ' ']).any(|s| s == action.as_str()) {
-                return Err(ApiError::Forbidden(format!(
-                    "this API token is not for {}",
-                    action.as_str()
+                let action = action.as_str();
+                return Err(ApiError::Forbidden(Text::new(
+                    format!("этот токен API не для {action}"),
+                    format!("this API token is not for {action}"),
                 )));
             }
         }
         if policy::allows(&self.who, action, target, departments) {
             Ok(())
         } else if self.is_anonymous() {
-            Err(ApiError::Unauthorized(
-                "log in, or send an API token: Authorization: Bearer <token>".into(),
-            ))
+            Err(ApiError::Unauthorized(Text::new(
+                "войдите или пришлите токен API: Authorization: Bearer <токен>",
+                "log in, or send an API token: Authorization: Bearer <token>",
+            )))
         } else {
-            Err(ApiError::Forbidden(format!(
-                "a {} may not do this here",
-                self.role_name()
+            Err(ApiError::Forbidden(Text::new(
+                "у вашей роли нет на это права",
+                format!("a {} may not do this here", self.role_name()),
             )))
         }
     }
@@ -162,7 +170,10 @@ fn bearer(request: &HttpRequest) -> Option<Result<String, ApiError>> {
         .filter(|t| !t.is_empty())
         .map(str::to_string)
         .ok_or_else(|| {
-            ApiError::Unauthorized("send an API token: Authorization: Bearer <token>".into())
+            ApiError::Unauthorized(Text::new(
+                "пришлите токен API: Authorization: Bearer <токен>",
+                "send an API token: Authorization: Bearer <token>",
+            ))
         });
     Some(token)
 }
@@ -180,7 +191,12 @@ pub async fn caller(
             Ok(crate::app::accounts::token_holder(conn, &digest)?)
         })
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("the API token is not valid".into()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized(Text::new(
+                "токен API недействителен",
+                "the API token is not valid",
+            ))
+        })?;
         return Ok(Caller {
             who: principal(holder.user_id, &holder.role, holder.department_id),
             via: Via::Token {
@@ -204,6 +220,7 @@ pub async fn caller(
     else {
         return Ok(anonymous);
     };
+    super::requests::account_language(crate::locale::Locale::parse(&session.locale));
     let session_ref = SessionRef {
         id_hash,
         csrf_key: session.csrf_key,
@@ -234,11 +251,11 @@ fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-fn csrf_refused(message: &str) -> ApiError {
+fn csrf_refused(message: Text) -> ApiError {
     ApiError::Refused {
         status: StatusCode::FORBIDDEN,
         code: "csrf",
-        message: message.into(),
+        message,
     }
 }
 
@@ -258,17 +275,19 @@ fn check_csrf(
     };
     if let Some(site) = header_text("sec-fetch-site") {
         if !matches!(site.as_str(), "same-origin" | "none") {
-            return Err(csrf_refused(
+            return Err(csrf_refused(Text::new(
+                "запрос с другого сайта не может ничего здесь менять",
                 "a request from another site may not change anything here",
-            ));
+            )));
         }
     }
     if let Some(origin) = header_text("origin") {
         let info = request.connection_info();
         let own = format!("{}://{}", info.scheme(), info.host());
         if origin != own && origin != origin_of(&state.public_url) {
-            return Err(csrf_refused(&format!(
-                "a request from {origin} may not change anything here"
+            return Err(csrf_refused(Text::new(
+                format!("запрос с {origin} не может ничего здесь менять"),
+                format!("a request from {origin} may not change anything here"),
             )));
         }
     }
@@ -276,9 +295,10 @@ fn check_csrf(
     if crate::accounts::csrf_token_matches(&session.csrf_key, &session.id_hash, &token) {
         Ok(())
     } else {
-        Err(csrf_refused(
+        Err(csrf_refused(Text::new(
+            "пришлите CSRF-токен сеанса в X-CSRF-Token (его даёт GET /api/v1/account/me)",
             "send the session's CSRF token in X-CSRF-Token (GET /api/v1/account/me gives it)",
-        ))
+        )))
     }
 }
 

@@ -13,6 +13,8 @@ use crate::app::filing::Upload;
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};
+use crate::locale::Text;
+use crate::reports::ValidationError;
 
 /// The most rows a list gives at once, and how many when not asked.
 pub const MAX_PER_PAGE: i64 = 200;
@@ -32,12 +34,9 @@ pub async fn read_submission(
 ) -> Result<(Vec<u8>, Vec<Upload>), ApiError> {
     if is_multipart(request) {
         let (mut texts, uploads) = read_parts(state, request, payload, &[json_part]).await?;
-        let json = texts.remove(json_part).ok_or_else(|| {
-            ApiError::invalid(
-                json_part,
-                format!("the multipart body has no '{json_part}' part"),
-            )
-        })?;
+        let json = texts
+            .remove(json_part)
+            .ok_or_else(|| ApiError::from(ValidationError::required(json_part)))?;
         Ok((json, uploads))
     } else {
         Ok((read_body(payload, MAX_JSON_BYTES).await?, Vec::new()))
@@ -66,7 +65,14 @@ pub async fn read_parts(
     let mut uploads = Vec::new();
     while let Some(part) = parts.next().await {
         let mut part = part.map_err(|e| {
-            ApiError::invalid("body", format!("the multipart body is malformed: {e}"))
+            log::info!("a malformed multipart body: {e}");
+            ApiError::invalid(
+                "body",
+                Text::new(
+                    "запрос multipart/form-data повреждён",
+                    "the multipart body is malformed",
+                ),
+            )
         })?;
         let name = part
             .content_disposition()
@@ -80,7 +86,13 @@ pub async fn read_parts(
                 if uploads.len() >= state.max_photos {
                     return Err(ApiError::invalid(
                         format!("photos[{}]", uploads.len()),
-                        format!("at most {} photos may come at once", state.max_photos),
+                        Text::new(
+                            format!(
+                                "за раз можно прислать не больше {} фотографий",
+                                state.max_photos
+                            ),
+                            format!("at most {} photos may come at once", state.max_photos),
+                        ),
                     ));
                 }
                 (
@@ -92,9 +104,15 @@ pub async fn read_parts(
                 let wanted: Vec<String> = fields.iter().map(|f| format!("'{f}'")).collect();
                 return Err(ApiError::invalid(
                     if other.is_empty() { "body" } else { other },
-                    format!(
-                        "is not a part of this request: send {} and 'photos' (images)",
-                        wanted.join(", ")
+                    Text::new(
+                        format!(
+                            "в этом запросе нет такой части: пришлите {} и «photos» (изображения)",
+                            wanted.join(", ")
+                        ),
+                        format!(
+                            "is not a part of this request: send {} and 'photos' (images)",
+                            wanted.join(", ")
+                        ),
                     ),
                 ));
             }
@@ -102,13 +120,9 @@ pub async fn read_parts(
         let content_type = part.content_type().map(|m| m.essence_str().to_string());
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
-            let chunk = chunk
-                .map_err(|e| ApiError::invalid(field.clone(), format!("could not be read: {e}")))?;
+            let chunk = chunk.map_err(|e| unreadable(&field, e))?;
             if bytes.len() + chunk.len() > limit {
-                return Err(ApiError::invalid(
-                    field,
-                    format!("is larger than {limit} bytes"),
-                ));
+                return Err(too_large(&field, limit));
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -130,17 +144,39 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8
     use futures_util::StreamExt;
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::invalid("body", format!("the body could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| unreadable("body", e))?;
         if body.len() + chunk.len() > limit {
-            return Err(ApiError::invalid(
-                "body",
-                format!("the body is larger than {limit} bytes"),
-            ));
+            return Err(too_large("body", limit));
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+fn unreadable(field: &str, e: impl std::fmt::Display) -> ApiError {
+    log::info!("{field} could not be read: {e}");
+    ApiError::invalid(
+        field,
+        Text::new(
+            "не удалось прочитать: соединение прервалось",
+            "could not be read: the connection broke off",
+        ),
+    )
+}
+
+fn too_large(field: &str, limit: usize) -> ApiError {
+    ApiError::invalid_as(
+        field,
+        "too_large",
+        Text::new(
+            format!("больше {limit} байт"),
+            format!("is larger than {limit} bytes"),
+        ),
+    )
+}
+
+fn invalid_json(ru: impl Into<String>, en: impl Into<String>) -> ApiError {
+    ApiError::invalid_as("body", "invalid_json", Text::new(ru, en))
 }
 
 /// The deepest nesting of arrays and objects a JSON body may have (no
@@ -179,33 +215,33 @@ fn json_depth(text: &[u8]) -> usize {
 /// `body` when the text is not JSON at all.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::Validation {
-            code: "invalid_json",
-            field: "body".into(),
-            message: "the request body is empty; send a JSON object".into(),
-        });
+        return Err(invalid_json(
+            "запрос пуст; пришлите объект JSON",
+            "the request body is empty; send a JSON object",
+        ));
     }
     if json_depth(body) > MAX_JSON_DEPTH {
-        return Err(ApiError::Validation {
-            code: "invalid_json",
-            field: "body".into(),
-            message: format!("the JSON nests deeper than {MAX_JSON_DEPTH} levels"),
-        });
+        return Err(invalid_json(
+            format!("вложенность JSON глубже {MAX_JSON_DEPTH} уровней"),
+            format!("the JSON nests deeper than {MAX_JSON_DEPTH} levels"),
+        ));
     }
     // Syntax first, so that a broken body is reported as such rather than as
     // whatever type error the parser met before the break.
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| ApiError::Validation {
-            code: "invalid_json",
-            field: "body".into(),
-            message: format!("the request body is not valid JSON: {e}"),
-        })?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        let (line, column) = (e.line(), e.column());
+        invalid_json(
+            format!("запрос — не JSON (ошибка в строке {line}, позиции {column})"),
+            format!(
+                "the request body is not valid JSON (the error is at line {line}, column {column})"
+            ),
+        )
+    })?;
     if !value.is_object() {
-        return Err(ApiError::Validation {
-            code: "invalid_json",
-            field: "body".into(),
-            message: "the request body must be a JSON object".into(),
-        });
+        return Err(invalid_json(
+            "запрос должен быть объектом JSON",
+            "the request body must be a JSON object",
+        ));
     }
     serde_path_to_error::deserialize(value).map_err(
         |e: serde_path_to_error::Error<serde_json::Error>| {
@@ -221,7 +257,119 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 (None, ".") => "body".to_string(),
                 (None, path) => path.to_string(),
             };
-            ApiError::invalid(field, message)
+            match missing {
+                Some(_) => ValidationError::required(field).into(),
+                None => {
+                    let (code, text) = parser_problem(&message);
+                    ApiError::invalid_as(field, code, text)
+                }
+            }
         },
     )
+}
+
+/// What a JSON parser's complaint means, in words a person reads (its own
+/// text names Rust types): the value has the wrong type, is not one of the
+/// allowed values, or is not a field of the request.
+pub fn parser_problem(message: &str) -> (&'static str, Text) {
+    if message.starts_with("unknown field") {
+        return (
+            "unknown_field",
+            Text::new(
+                "в этом запросе нет такого поля",
+                "is not a field of this request",
+            ),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        let given = rest.split('`').next().unwrap_or_default();
+        let allowed: Vec<&str> = rest
+            .split_once("expected ")
+            .map(|(_, list)| list)
+            .unwrap_or_default()
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .collect();
+        let allowed = allowed.join(", ");
+        return (
+            "not_allowed",
+            Text::new(
+                format!("«{given}» — не одно из значений: {allowed}"),
+                format!("'{given}' is not one of: {allowed}"),
+            ),
+        );
+    }
+    let expected = message
+        .rsplit_once("expected ")
+        .map(|(_, e)| e.split(" at line").next().unwrap_or(e))
+        .unwrap_or_default();
+    let (ru, en) = if [
+        "f64", "f32", "i64", "i32", "u64", "u32", "u16", "u8", "a number",
+    ]
+    .iter()
+    .any(|t| expected.contains(t))
+    {
+        ("ожидается число", "must be a number")
+    } else if expected.contains("bool") {
+        ("ожидается true или false", "must be true or false")
+    } else if expected.contains("string") || expected.contains("str") {
+        ("ожидается строка", "must be a string")
+    } else if expected.contains("sequence") {
+        ("ожидается список", "must be a list")
+    } else if expected.contains("map") || expected.contains("struct") {
+        ("ожидается объект", "must be an object")
+    } else {
+        ("неверный тип или значение", "has the wrong type or value")
+    };
+    ("wrong_type", Text::new(ru, en))
+}
+
+/// Query strings that do not parse (a parameter given twice, a number that
+/// overflows) are answered like every other bad input: the JSON error shape,
+/// naming the parameter when the parser does, in the request's language.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|e, _| {
+        let message = match &e {
+            actix_web::error::QueryPayloadError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        extractor_error("query", &message).into()
+    })
+}
+
+/// Path segments that do not parse, answered as [`query_config`] does.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|e, _| extractor_error("path", &e.to_string()).into())
+}
+
+fn extractor_error(whole: &str, message: &str) -> ApiError {
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string)
+    };
+    if let Some(field) = named("duplicate field `") {
+        return ApiError::invalid_as(
+            field,
+            "repeated",
+            Text::new("задан дважды", "is given twice"),
+        );
+    }
+    if let Some(field) = named("missing field `") {
+        return ValidationError::required(field).into();
+    }
+    if message.contains("invalid digit") || message.contains("number too large") {
+        return ApiError::invalid_as(
+            whole,
+            "not_a_number",
+            Text::new(
+                "один из параметров — не целое число или слишком велик",
+                "one of the parameters is not a whole number or is too large",
+            ),
+        );
+    }
+    let (code, text) = parser_problem(message);
+    ApiError::invalid_as(whole, code, text)
 }

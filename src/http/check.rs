@@ -8,6 +8,7 @@
 //! link never changes anything, so mail scanners that fetch links are
 //! harmless) whose form posts the answer back to the same address.
 
+use crate::locale::Text;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -60,14 +61,22 @@ fn from_link(state: &AppState, token: &str) -> Result<CheckLink, ApiError> {
     state
         .signer
         .open_check(token)
-        .map_err(|e| ApiError::invalid("token", e.to_string()))
+        .map_err(|e| ApiError::invalid("token", e.text()))
 }
 
 async fn resident_of_link(state: &AppState, link: &CheckLink) -> Result<Resident, ApiError> {
     let email = link.email.clone();
     let user_id = db(state, move |conn| Ok(moves::user_at(conn, &email)?))
         .await?
-        .ok_or_else(|| ApiError::invalid("token", "the link's address has no account any more"))?;
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "token",
+                Text::new(
+                    "у адреса из ссылки больше нет учётной записи",
+                    "the link's address has no account any more",
+                ),
+            )
+        })?;
     Ok(Resident {
         user_id,
         cycle: Some(link.cycle),
@@ -132,7 +141,13 @@ pub async fn check(
         Some(token) => {
             let link = from_link(&state, token)?;
             if link.report_id != report_id {
-                return Err(ApiError::invalid("token", "the link is for another report"));
+                return Err(ApiError::invalid(
+                    "token",
+                    Text::new(
+                        "ссылка относится к другому сообщению",
+                        "the link is for another report",
+                    ),
+                ));
             }
             resident_of_link(&state, &link).await?
         }
@@ -143,7 +158,7 @@ pub async fn check(
                 let user_id = user_id.clone();
                 move |conn| {
                     reading::involvement(conn, &key, &user_id)?
-                        .ok_or_else(|| ApiError::NotFound(format!("there is no report {key}")))
+                        .ok_or_else(|| ApiError::no_report(&key))
                 }
             })
             .await?;
@@ -203,7 +218,12 @@ pub async fn link_page(
     let id = link.report_id.clone();
     let number = match db(&state, move |conn| Ok(reading::find(conn, &id)?)).await {
         Ok(Some(detail)) => detail.report.number,
-        Ok(None) => return error_page(&ApiError::NotFound("the report is gone".into())),
+        Ok(None) => {
+            return error_page(&ApiError::NotFound(Text::new(
+                "сообщения больше нет",
+                "the report is gone",
+            )))
+        }
         Err(e) => return error_page(&e),
     };
     LinkPage {
@@ -221,7 +241,7 @@ async fn read_form(
     payload: web::Payload,
 ) -> Result<(bool, Option<String>, Vec<Upload>), ApiError> {
     let text = |bytes: Vec<u8>, field: &str| {
-        String::from_utf8(bytes).map_err(|_| ApiError::invalid(field, "is not UTF-8 text"))
+        String::from_utf8(bytes).map_err(|_| ApiError::not_utf8(field))
     };
     let (answer, reason, uploads) = if is_multipart(request) {
         let (mut texts, uploads) =
@@ -243,13 +263,18 @@ async fn read_form(
         }
         let body = read_body(payload, MAX_JSON_BYTES).await?;
         let form: Form = serde_urlencoded::from_bytes(&body)
-            .map_err(|e| ApiError::invalid("body", format!("is not a form: {e}")))?;
+            .map_err(|_| ApiError::invalid("body", Text::new("это не форма", "is not a form")))?;
         (form.answer, form.reason, Vec::new())
     };
     let fixed = match answer.as_deref() {
         Some("fixed") => true,
         Some("not_fixed") => false,
-        _ => return Err(ApiError::invalid("answer", "choose fixed or not_fixed")),
+        _ => {
+            return Err(ApiError::invalid(
+                "answer",
+                Text::new("выберите fixed или not_fixed", "choose fixed or not_fixed"),
+            ))
+        }
     };
     Ok((fixed, reason.filter(|r| !r.trim().is_empty()), uploads))
 }

@@ -2,6 +2,7 @@
 //! default, or `csv`; anything else is refused) and CSV bodies whose cells
 //! never start a formula.
 
+use crate::locale::Text;
 use actix_web::http::header;
 use actix_web::HttpResponse;
 
@@ -16,7 +17,10 @@ pub fn wants_csv(format: Option<String>) -> Result<bool, ApiError> {
         Some("csv") => Ok(true),
         Some(other) => Err(ApiError::invalid(
             "format",
-            format!("'{other}' is not json or csv"),
+            Text::new(
+                format!("«{other}» — не json и не csv"),
+                format!("'{other}' is not json or csv"),
+            ),
         )),
     }
 }

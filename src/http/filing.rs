@@ -14,15 +14,14 @@ use crate::reports::NewReport;
 
 impl From<FilingError> for ApiError {
     fn from(e: FilingError) -> ApiError {
-        let message = e.to_string();
         match e {
             FilingError::Invalid(e) => e.into(),
             FilingError::TooMany {
+                what,
                 window,
                 retry_after,
-                ..
             } => ApiError::TooMany {
-                message,
+                message: what,
                 retry_at: window.end,
                 retry_after,
             },

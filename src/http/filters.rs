@@ -1,6 +1,7 @@
 //! Query parameters shared by the report list and the map: parsed into a
 //! `ReportFilter`, each bad one named in a 400.
 
+use crate::locale::Text;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
@@ -39,7 +40,7 @@ impl FilterParams {
             .iter()
             .map(|s| s.parse::<ReportStatus>())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ApiError::invalid("status", e.to_string()))?;
+            .map_err(|e| ApiError::invalid("status", e.text()))?;
         let bbox = non_empty(self.bbox)
             .map(|b| parse_bbox("bbox", &b))
             .transpose()?;
@@ -93,26 +94,36 @@ pub fn parse_count(
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(ApiError::invalid(
             field,
-            format!("must be a whole number from 1 to {max}, got '{text}'"),
+            Text::new(
+                format!("должно быть целым числом от 1 до {max}, а не «{text}»"),
+                format!("must be a whole number from 1 to {max}, got '{text}'"),
+            ),
         )),
     }
 }
 
 /// `min_lon,min_lat,max_lon,max_lat` in degrees.
 pub fn parse_bbox(field: &str, text: &str) -> Result<(f64, f64, f64, f64), ApiError> {
-    let invalid = |why: &str| {
+    let invalid = |(why_ru, why_en): (&str, &str)| {
         ApiError::invalid(
             field,
-            format!("must be min_lon,min_lat,max_lon,max_lat in degrees ({why}), got '{text}'"),
+            Text::new(
+                format!(
+                    "нужно min_lon,min_lat,max_lon,max_lat в градусах ({why_ru}), а не «{text}»"
+                ),
+                format!(
+                    "must be min_lon,min_lat,max_lon,max_lat in degrees ({why_en}), got '{text}'"
+                ),
+            ),
         )
     };
     let numbers = text
         .split(',')
         .map(|n| n.trim().parse::<f64>())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| invalid("four numbers"))?;
+        .map_err(|_| invalid(("четыре числа", "four numbers")))?;
     let [min_lon, min_lat, max_lon, max_lat] = numbers[..] else {
-        return Err(invalid("four numbers"));
+        return Err(invalid(("четыре числа", "four numbers")));
     };
     check_box(min_lon, min_lat, max_lon, max_lat).map_err(invalid)?;
     Ok((min_lon, min_lat, max_lon, max_lat))
@@ -124,14 +135,20 @@ pub fn check_box(
     min_lat: f64,
     max_lon: f64,
     max_lat: f64,
-) -> Result<(), &'static str> {
+) -> Result<(), (&'static str, &'static str)> {
     let lon_ok = |v: f64| v.is_finite() && (-180.0..=180.0).contains(&v);
     let lat_ok = |v: f64| v.is_finite() && (-90.0..=90.0).contains(&v);
     if !(lon_ok(min_lon) && lon_ok(max_lon) && lat_ok(min_lat) && lat_ok(max_lat)) {
-        return Err("longitudes within ±180, latitudes within ±90");
+        return Err((
+            "долготы в пределах ±180, широты в пределах ±90",
+            "longitudes within ±180, latitudes within ±90",
+        ));
     }
     if min_lon > max_lon || min_lat > max_lat {
-        return Err("each minimum no larger than its maximum");
+        return Err((
+            "каждый минимум не больше своего максимума",
+            "each minimum no larger than its maximum",
+        ));
     }
     Ok(())
 }
@@ -147,5 +164,14 @@ fn parse_bound(field: &str, text: &str, end: bool) -> Result<NaiveDateTime, ApiE
         };
         return Ok(day.and_time(chrono::NaiveTime::MIN));
     }
-    parse_query_datetime(field, text).map_err(|m| ApiError::invalid(field, m))
+    parse_query_datetime(field, text).map_err(|_| {
+        ApiError::invalid_as(
+            field,
+            "not_a_date",
+            Text::new(
+                format!("«{text}» — не дата (ГГГГ-ММ-ДД) и не дата и время со смещением, вроде 2026-03-02T09:00:00+03:00"),
+                format!("'{text}' is not a date (YYYY-MM-DD) nor a date and time with an offset, like 2026-03-02T09:00:00+03:00"),
+            ),
+        )
+    })
 }

@@ -50,7 +50,7 @@ impl LinkPage {
 
 pub fn error_page(e: &ApiError) -> HttpResponse {
     LinkPage {
-        alert: Some(e.to_string()),
+        alert: Some(e.message(super::requests::language())),
         ..LinkPage::titled("Не получилось / Something is wrong")
     }
     .respond(e.status_code())

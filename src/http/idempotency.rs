@@ -13,6 +13,7 @@
 //! for a day (`IDEMPOTENCY_KEPT`). A held filing (anonymous, awaiting its
 //! emailed confirmation) keeps its answer once it is held.
 
+use crate::locale::Text;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
@@ -66,7 +67,13 @@ impl Idempotency {
             .ok()
             .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
             .ok_or_else(|| {
-                ApiError::invalid(HEADER, "is 1 to 255 visible ASCII characters, e.g. a UUID")
+                ApiError::invalid(
+                    HEADER,
+                    Text::new(
+                        "должен состоять из 1–255 видимых символов ASCII, например UUID",
+                        "is 1 to 255 visible ASCII characters, e.g. a UUID",
+                    ),
+                )
             })?;
         Ok(Some(Idempotency {
             key_hash: hex_digest(&[channel.as_bytes(), caller.as_bytes(), key.as_bytes()]),
@@ -100,8 +107,9 @@ pub async fn earlier(state: &AppState, key: &Idempotency) -> Result<Earlier, Api
         return Err(ApiError::Refused {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "idempotency_key_reused",
-            message: format!(
-                "{HEADER}: this key was used for a different request; use a new key for a new request"
+            message: Text::new(
+                format!("{HEADER}: этот ключ уже использован для другого запроса; для нового запроса нужен новый ключ"),
+                format!("{HEADER}: this key was used for a different request; use a new key for a new request"),
             ),
         });
     }

@@ -4,6 +4,7 @@
 //! on demand is for admins. Hashes, keys and signatures are lowercase hex;
 //! times are UTC as the canonical encoding writes them.
 
+use crate::locale::Text;
 use actix_web::web::Bytes;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -116,8 +117,14 @@ async fn latest(state: &AppState, size: Option<i64>) -> Result<Checkpoint, ApiEr
     db(state, move |conn| Ok(ledger_log::checkpoint(conn, size)?))
         .await?
         .ok_or_else(|| match size {
-            Some(size) => ApiError::NotFound(format!("there is no checkpoint of {size} entries")),
-            None => ApiError::NotFound("no checkpoint has been signed yet".into()),
+            Some(size) => ApiError::NotFound(Text::new(
+                format!("нет контрольной точки на {size} записей"),
+                format!("there is no checkpoint of {size} entries"),
+            )),
+            None => ApiError::NotFound(Text::new(
+                "ещё не подписано ни одной контрольной точки",
+                "no checkpoint has been signed yet",
+            )),
         })
 }
 
@@ -158,9 +165,15 @@ pub async fn sign(
         use crate::app::jobs::{checkpoint, When};
         match checkpoint(&app, conn, now, When::Now) {
             Ok(Some(c)) => Ok(c),
-            Ok(None) => Err(ApiError::Conflict("no checkpoint was signed".into())),
+            Ok(None) => Err(ApiError::Conflict(Text::new(
+                "контрольная точка не подписана",
+                "no checkpoint was signed",
+            ))),
             Err(CheckpointError::Db(e)) => Err(e.into()),
-            Err(broken) => Err(ApiError::Conflict(broken.to_string())),
+            Err(broken) => Err(ApiError::Conflict(Text::new(
+                format!("журнал решений не сходится: {broken}"),
+                format!("the ledger does not add up: {broken}"),
+            ))),
         }
     })
     .await?;
@@ -233,7 +246,10 @@ pub async fn inclusion(
     if report.is_some() == seq.is_some() {
         return Err(ApiError::invalid(
             "report",
-            "give either report (a report's number) or seq (an entry's number)",
+            Text::new(
+                "укажите либо report (номер сообщения), либо seq (номер записи)",
+                "give either report (a report's number) or seq (an entry's number)",
+            ),
         ));
     }
     let checkpoint = latest(&state, size).await?;
@@ -247,8 +263,9 @@ pub async fn inclusion(
     })
     .await?;
     if entries.is_empty() {
-        return Err(ApiError::NotFound(format!(
-            "no such entry in the checkpoint of {covered} entries (a newer entry is proved once the next checkpoint is signed)"
+        return Err(ApiError::NotFound(Text::new(
+            format!("в контрольной точке на {covered} записей такой записи нет (более новая запись доказуема после подписи следующей точки)"),
+            format!("no such entry in the checkpoint of {covered} entries (a newer entry is proved once the next checkpoint is signed)"),
         )));
     }
     Ok(HttpResponse::Ok().json(InclusionView {
@@ -298,13 +315,24 @@ pub async fn consistency(
     query: web::Query<ConsistencyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let from = optional_number("from", query.from)?
-        .ok_or_else(|| ApiError::invalid("from", "is required: the older checkpoint's size"))?;
+    let from = optional_number("from", query.from)?.ok_or_else(|| {
+        ApiError::invalid_as(
+            "from",
+            "required",
+            Text::new(
+                "обязательное поле: размер более старой контрольной точки",
+                "is required: the older checkpoint's size",
+            ),
+        )
+    })?;
     let to = latest(&state, optional_number("to", query.to)?).await?;
     if from > to.size {
         return Err(ApiError::invalid(
             "from",
-            format!("must not be larger than to ({})", to.size),
+            Text::new(
+                format!("не может быть больше to ({})", to.size),
+                format!("must not be larger than to ({})", to.size),
+            ),
         ));
     }
     let old = latest(&state, Some(from)).await?;

@@ -4,6 +4,7 @@
 //! client's one-click button, RFC 8058, unsubscribes), and the admins' view of the outbox: dead letters with their
 //! reason, and putting one back in the queue.
 
+use crate::locale::Text;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,7 +27,7 @@ fn checked(state: &AppState, token: &str) -> Result<OptOut, ApiError> {
     state
         .signer
         .check(token)
-        .map_err(|e| ApiError::invalid("token", e.to_string()))
+        .map_err(|e| ApiError::invalid("token", e.text()))
 }
 
 async fn unsubscribe(state: &web::Data<AppState>, token: &str) -> Result<OptOut, ApiError> {
@@ -197,7 +198,10 @@ pub async fn list_outbox(
     if !["pending", "sent", "dead"].contains(&status.as_str()) {
         return Err(ApiError::invalid(
             "status",
-            format!("'{status}' is not one of pending, sent, dead"),
+            Text::new(
+                format!("«{status}» — не pending, не sent и не dead"),
+                format!("'{status}' is not one of pending, sent, dead"),
+            ),
         ));
     }
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
@@ -237,7 +241,10 @@ pub async fn requeue(
     })
     .await?;
     if !requeued {
-        return Err(ApiError::NotFound(format!("no dead letter {id}")));
+        return Err(ApiError::NotFound(Text::new(
+            format!("нет недоставленного письма {id}"),
+            format!("no dead letter {id}"),
+        )));
     }
     let after = Some(serde_json::json!({ "status": "pending" }));
     let before = Some(serde_json::json!({ "status": "dead" }));

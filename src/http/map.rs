@@ -4,6 +4,8 @@
 //! A viewport holding more than `MAX_MAP_REPORTS` reports is refused with a
 //! 400 asking to zoom in or filter, so no request can drag a whole city out.
 
+use crate::locale::Text;
+use crate::reports::ValidationError;
 use std::collections::HashMap;
 
 use actix_web::{get, web, HttpResponse};
@@ -114,11 +116,14 @@ pub async fn map(
     if non_empty(query.filter.bbox.clone()).is_none() {
         return Err(ApiError::invalid(
             "bbox",
-            "is required: min_lon,min_lat,max_lon,max_lat",
+            Text::new(
+                "обязательное поле: min_lon,min_lat,max_lon,max_lat",
+                "is required: min_lon,min_lat,max_lon,max_lat",
+            ),
         ));
     }
     let zoom_text =
-        non_empty(query.zoom).ok_or_else(|| ApiError::invalid("zoom", "is required"))?;
+        non_empty(query.zoom).ok_or_else(|| ApiError::from(ValidationError::required("zoom")))?;
     let zoom = zoom_text
         .parse::<u8>()
         .ok()
@@ -126,7 +131,10 @@ pub async fn map(
         .ok_or_else(|| {
             ApiError::invalid(
                 "zoom",
-                format!("must be a whole number from 0 to {MAX_ZOOM}, got '{zoom_text}'"),
+                Text::new(
+                    format!("должно быть целым числом от 0 до {MAX_ZOOM}, а не «{zoom_text}»"),
+                    format!("must be a whole number from 0 to {MAX_ZOOM}, got '{zoom_text}'"),
+                ),
             )
         })?;
     let geojson = match non_empty(query.format).as_deref() {
@@ -135,7 +143,10 @@ pub async fn map(
         Some(other) => {
             return Err(ApiError::invalid(
                 "format",
-                format!("'{other}' is not json or geojson"),
+                Text::new(
+                    format!("«{other}» — не json и не geojson"),
+                    format!("'{other}' is not json or geojson"),
+                ),
             ))
         }
     };
@@ -150,7 +161,7 @@ pub async fn map(
     if points.len() as i64 > MAX_MAP_REPORTS {
         return Err(ApiError::invalid(
             "bbox",
-            format!("more than {MAX_MAP_REPORTS} reports are in view: zoom in or filter"),
+            Text::new(format!("в области видно больше {MAX_MAP_REPORTS} сообщений: приблизьте карту или сузьте фильтр"), format!("more than {MAX_MAP_REPORTS} reports are in view: zoom in or filter")),
         ));
     }
     let clustered = zoom < POINTS_ZOOM;

@@ -2,6 +2,7 @@
 //! `/media/<sha256>.thumb.jpg`. The content never changes for a name, so
 //! clients may cache it for good.
 
+use crate::locale::Text;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
@@ -13,7 +14,12 @@ pub async fn serve(
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let name = name.into_inner();
-    let not_found = || ApiError::NotFound(format!("there is no photo '{name}'"));
+    let not_found = || {
+        ApiError::NotFound(Text::new(
+            format!("нет фотографии «{name}»"),
+            format!("there is no photo '{name}'"),
+        ))
+    };
     let (hash, variant) = if let Some(hash) = name.strip_suffix(".thumb.jpg") {
         (hash, Variant::Thumbnail)
     } else if let Some(hash) = name.strip_suffix(".jpg") {

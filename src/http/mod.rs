@@ -32,6 +32,7 @@ pub mod supervisor;
 pub mod throttle;
 pub mod workflow;
 
+use crate::locale::Text;
 use actix_web::{get, web, HttpResponse};
 
 use crate::app::writer::FilingWriter;
@@ -199,9 +200,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(
-        "there is nothing at this address".into(),
-    ))
+    Err(ApiError::NotFound(Text::new(
+        "по этому адресу ничего нет",
+        "there is nothing at this address",
+    )))
 }
 
 /// The language the request's `Accept-Language` prefers, if Gorod speaks it.

@@ -5,6 +5,7 @@
 //! is filed. Until then it is published nowhere and routed nowhere; after
 //! `accounts.confirm_within_hours` the link stops working.
 
+use crate::locale::Text;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use serde::Serialize;
@@ -48,8 +49,7 @@ pub async fn hold(
     photos: Vec<CleanPhoto>,
     lasts: chrono::TimeDelta,
 ) -> Result<HeldView, ApiError> {
-    let text =
-        String::from_utf8(body).map_err(|_| ApiError::invalid("body", "is not UTF-8 text"))?;
+    let text = String::from_utf8(body).map_err(|_| ApiError::not_utf8("body"))?;
     let now = state.clock.now();
     let app = state.clone();
     let expires_at = db(state, move |conn| {
@@ -159,7 +159,10 @@ pub async fn confirm_support(state: web::Data<AppState>, token: web::Path<String
         })
         .await?
         .ok_or_else(|| {
-            ApiError::Conflict("this was confirmed already, or the link has expired".into())
+            ApiError::Conflict(Text::new(
+                "это уже подтверждено, или срок ссылки истёк",
+                "this was confirmed already, or the link has expired",
+            ))
         })
     }
     .await;
@@ -173,12 +176,13 @@ pub async fn confirm_support(state: web::Data<AppState>, token: web::Path<String
             ..LinkPage::titled(format!("№ {number}"))
         }
         .respond(StatusCode::OK),
-        Ok((number, Support::Closed { status })) => error_page(&ApiError::Conflict(format!(
-            "report {number} is {status}; only open reports can be joined"
-        ))),
-        Ok((_, Support::NoSuchReport)) => {
-            error_page(&ApiError::NotFound("the report no longer exists".into()))
+        Ok((number, Support::Closed { status })) => {
+            error_page(&ApiError::closed_to_joining(&number.to_string(), &status))
         }
+        Ok((_, Support::NoSuchReport)) => error_page(&ApiError::NotFound(Text::new(
+            "этого сообщения больше нет",
+            "the report no longer exists",
+        ))),
         Err(e) => error_page(&e),
     }
 }
@@ -189,7 +193,10 @@ async fn file_held(state: &web::Data<AppState>, token: &str) -> Result<(i64, Str
     let held = db(state, move |conn| Ok(claim_held(&app, conn, &key)?))
         .await?
         .ok_or_else(|| {
-            ApiError::Conflict("the report was confirmed already, or the link has expired".into())
+            ApiError::Conflict(Text::new(
+                "сообщение уже подтверждено, или срок ссылки истёк",
+                "the report was confirmed already, or the link has expired",
+            ))
         })?;
     let filed = async {
         let input: ReportInput = parse_json(held.report.as_bytes())?;

@@ -8,7 +8,12 @@
 //! (`/api/v1/unsubscribe/{token}`), never the path as sent (signed links
 //! carry their tokens in it) nor the query (where an Open311 client may put
 //! its `api_key`); headers (cookies, tokens) are never written.
+//!
+//! Each request also knows its language, for the messages of its errors:
+//! `?lang=`, else the site's language cookie, else the logged-in account's
+//! language, else `Accept-Language`, else Russian.
 
+use std::cell::Cell;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -18,11 +23,65 @@ use actix_web::middleware::Next;
 use actix_web::web;
 
 use super::AppState;
+use crate::locale::Locale;
 
 pub const HEADER: &str = "x-request-id";
 
+/// The cookie the site's language switcher sets.
+pub const LANG_COOKIE: &str = "gorod_lang";
+
 tokio::task_local! {
     static REQUEST_ID: String;
+    static LANGUAGE: Language;
+}
+
+/// What a request says of its language, strongest first: `?lang=`, the
+/// language chosen on the site (its cookie), the logged-in account's, then
+/// `Accept-Language`; Russian, the city's language, when none says.
+struct Language {
+    asked: Option<Locale>,
+    account: Cell<Option<Locale>>,
+    header: Option<Locale>,
+}
+
+/// The cookie that keeps a language chosen on the site (the switcher, the
+/// account's settings, logging in) for a year.
+pub fn language_cookie(locale: Locale) -> actix_web::cookie::Cookie<'static> {
+    actix_web::cookie::Cookie::build(LANG_COOKIE, locale.code())
+        .path("/")
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .finish()
+}
+
+/// The language of the request being handled on this task: the one its
+/// error messages are in.
+pub fn language() -> Locale {
+    LANGUAGE
+        .try_with(|l| l.asked.or(l.account.get()).or(l.header))
+        .ok()
+        .flatten()
+        .unwrap_or(Locale::Ru)
+}
+
+/// The logged-in account's language, once the request's caller is known.
+pub fn account_language(locale: Locale) {
+    let _ = LANGUAGE.try_with(|l| l.account.set(Some(locale)));
+}
+
+fn asked_language(req: &ServiceRequest) -> Option<Locale> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+        .ok()
+        .and_then(|pairs| {
+            pairs
+                .into_iter()
+                .find(|(key, _)| key == "lang")
+                .and_then(|(_, code)| Locale::exact(&code))
+        })
+        .or_else(|| {
+            req.cookie(LANG_COOKIE)
+                .and_then(|c| Locale::exact(c.value()))
+        })
 }
 
 /// The id of the request being handled on this task, if any.
@@ -59,8 +118,15 @@ pub async fn identify(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "(no route)".to_string());
+    let language = Language {
+        asked: asked_language(&req),
+        account: Cell::new(None),
+        header: super::accept_language(req.request()),
+    };
     let started = Instant::now();
-    let mut response = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    let mut response = REQUEST_ID
+        .scope(id.clone(), LANGUAGE.scope(language, next.call(req)))
+        .await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response
             .headers_mut()

@@ -3,6 +3,8 @@
 //! department, supervisors their department and the ones below it, admins
 //! everything.
 
+use crate::locale::Text;
+use crate::reports::ValidationError;
 use std::collections::BTreeMap;
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -47,7 +49,10 @@ pub(crate) fn parse_risk(risk: Option<String>) -> Result<Option<Risk>, ApiError>
         Some("breached") => Ok(Some(Risk::Breached)),
         Some(other) => Err(ApiError::invalid(
             "risk",
-            format!("'{other}' is not at_risk or breached"),
+            Text::new(
+                format!("«{other}» — не at_risk и не breached"),
+                format!("'{other}' is not at_risk or breached"),
+            ),
         )),
     }
 }
@@ -80,10 +85,11 @@ pub(crate) fn scope_filter(
     let mut departments = scope.clone();
     if let Some(code) = non_empty(query.department.clone()) {
         let id = tree.id_of(&code).ok_or_else(|| {
-            ApiError::invalid(
+            ApiError::from(ValidationError::unknown(
                 "department",
-                format!("'{code}' is not a department of this city"),
-            )
+                &code,
+                ("подразделение", "department"),
+            ))
         })?;
         let wanted = tree.subtree(id);
         departments = Some(match scope {
@@ -91,8 +97,9 @@ pub(crate) fn scope_filter(
             Some(scope) => {
                 let inside: Vec<Uuid> = wanted.into_iter().filter(|d| scope.contains(d)).collect();
                 if inside.is_empty() {
-                    return Err(ApiError::Forbidden(format!(
-                        "department '{code}' is outside what you may see"
+                    return Err(ApiError::Forbidden(Text::new(
+                        format!("подразделение «{code}» вне того, что вам доступно"),
+                        format!("department '{code}' is outside what you may see"),
                     )));
                 }
                 inside
@@ -109,10 +116,11 @@ pub(crate) fn scope_filter(
     };
     if let Some(code) = non_empty(query.category.clone()) {
         let category = snapshot.categories.get(&code).ok_or_else(|| {
-            ApiError::invalid(
+            ApiError::from(ValidationError::unknown(
                 "category",
-                format!("'{code}' is not a category of this city"),
-            )
+                &code,
+                ("категория", "category"),
+            ))
         })?;
         filter.category_ids = vec![category.routing.id.to_string()];
     }
@@ -123,10 +131,11 @@ pub(crate) fn scope_filter(
             .iter()
             .find(|a| a.code == code)
             .ok_or_else(|| {
-                ApiError::invalid(
+                ApiError::from(ValidationError::unknown(
                     "district",
-                    format!("'{code}' is not a district of this city"),
-                )
+                    &code,
+                    ("район", "district"),
+                ))
             })?;
         filter.service_area_ids = vec![area.id.to_string()];
     }
@@ -135,9 +144,7 @@ pub(crate) fn scope_filter(
             .map(|d| {
                 chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
                     .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
-                    .map_err(|_| {
-                        ApiError::invalid(field, format!("'{d}' is not a date (YYYY-MM-DD)"))
-                    })
+                    .map_err(|_| ApiError::from(ValidationError::not_a_date(field, &d)))
             })
             .transpose()
     };

@@ -4,15 +4,13 @@
 use super::{db, ApiError, AppState};
 use crate::app::limits;
 use crate::limits::Window;
+use crate::locale::Text;
 
 /// The 429 for a limit whose window ends at `window.end`.
-pub fn too_many(state: &AppState, what: &str, window: Window) -> ApiError {
+pub fn too_many(state: &AppState, what: Text, window: Window) -> ApiError {
     let now = state.clock.now();
     ApiError::TooMany {
-        message: format!(
-            "{what}; try again after {} UTC",
-            window.end.format("%Y-%m-%d %H:%M:%S")
-        ),
+        message: crate::limits::come_back(what, window.end, state.services.time_zone),
         retry_at: window.end,
         retry_after: window.end - now,
     }
@@ -25,7 +23,7 @@ pub async fn spend(
     key: String,
     max: i64,
     window: Window,
-    what: &str,
+    what: Text,
 ) -> Result<(), ApiError> {
     if db(state, move |conn| {
         Ok(limits::spend(conn, &key, max, window)?)
@@ -43,7 +41,7 @@ pub async fn refuse_if_spent(
     state: &AppState,
     keys: Vec<(String, i64)>,
     window: Window,
-    what: &str,
+    what: Text,
 ) -> Result<(), ApiError> {
     if db(state, move |conn| Ok(limits::spent(conn, &keys, window)?)).await? {
         return Err(too_many(state, what, window));

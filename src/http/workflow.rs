@@ -1,6 +1,8 @@
 //! Moving reports through the workflow (staff, by bearer token), and the
 //! SLA scanner on demand (admin).
 
+use crate::locale::Text;
+use crate::reports::ValidationError;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -49,12 +51,12 @@ pub struct MovedView {
 impl From<MoveError> for ApiError {
     fn from(e: MoveError) -> Self {
         match e {
-            MoveError::NotFound(id) => ApiError::NotFound(format!("there is no report {id}")),
+            MoveError::NotFound(id) => ApiError::no_report(id),
             MoveError::Refused(Refusal::Forbidden) => {
-                ApiError::Forbidden(Refusal::Forbidden.to_string())
+                ApiError::Forbidden(Refusal::Forbidden.text())
             }
             MoveError::Refused(refusal @ (Refusal::NotNow { .. } | Refusal::Closed(_))) => {
-                ApiError::Conflict(refusal.to_string())
+                ApiError::Conflict(refusal.text())
             }
             MoveError::Refused(Refusal::Missing { field, message }) => {
                 ApiError::invalid(field, message)
@@ -96,9 +98,15 @@ pub async fn act(
         .ok_or_else(|| {
             ApiError::invalid(
                 "action",
-                format!(
-                    "'{}' is not a staff action; use accept, reject, mark_duplicate, assign, take, pause, resume, answer, return, close or escalate",
-                    input.action
+                Text::new(
+                    format!(
+                        "«{}» — не действие сотрудника; возможны accept, reject, mark_duplicate, assign, take, pause, resume, answer, return, close, escalate",
+                        input.action
+                    ),
+                    format!(
+                        "'{}' is not a staff action; use accept, reject, mark_duplicate, assign, take, pause, resume, answer, return, close or escalate",
+                        input.action
+                    ),
                 ),
             )
         })?;
@@ -109,7 +117,10 @@ pub async fn act(
             PauseReason::parse(r).ok_or_else(|| {
                 ApiError::invalid(
                     "pause_reason",
-                    format!("'{r}' is not one of waiting_for_resident, seasonal_work, third_party, procurement"),
+                    Text::new(
+                        format!("«{r}» — не waiting_for_resident, seasonal_work, third_party или procurement"),
+                        format!("'{r}' is not one of waiting_for_resident, seasonal_work, third_party, procurement"),
+                    ),
                 )
             })
         })
@@ -118,9 +129,8 @@ pub async fn act(
         .resume_on
         .as_deref()
         .map(|d| {
-            NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                ApiError::invalid("resume_on", format!("'{d}' is not a date (YYYY-MM-DD)"))
-            })
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| ApiError::from(ValidationError::not_a_date("resume_on", d)))
         })
         .transpose()?;
     let cleaned = clean_photos(&state, uploads, |i| format!("photos[{i}]")).await?;
@@ -253,7 +263,7 @@ pub async fn note(
     let report_id = path.into_inner();
     let input: NoteInput = parse_json(&super::read_body(payload, 64 << 10).await?)?;
     let note = crate::reports::optional_text("note", Some(input.note), 4000)?
-        .ok_or_else(|| ApiError::invalid("note", "is empty"))?;
+        .ok_or_else(|| ValidationError::required("note"))?;
     let user_id = caller.user_id()?.to_string();
     let role = caller.role_name();
     let app = state.clone();

@@ -9,6 +9,8 @@
 
 use std::io::Cursor;
 
+use crate::locale::Text;
+
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use sha2::{Digest, Sha256};
@@ -46,6 +48,40 @@ pub enum PhotoError {
     },
     #[error("cannot be decoded: {0}")]
     Corrupt(String),
+}
+
+impl PhotoError {
+    /// What is wrong with the photo, in each language.
+    pub fn text(&self) -> Text {
+        match self {
+            PhotoError::TooLarge { size, max } => Text::new(
+                format!("фото весит {size} байт, а можно не больше {max}"),
+                format!("the photo is {size} bytes; at most {max} are allowed"),
+            ),
+            PhotoError::NotAnImage => Text::new(
+                "это не изображение JPEG, PNG или WebP",
+                "the photo is not a JPEG, PNG or WebP image",
+            ),
+            PhotoError::WrongType { declared, actual } => Text::new(
+                format!("фото помечено как {declared}, а на деле это {actual}"),
+                format!("the photo says it is {declared} but is {actual}"),
+            ),
+            PhotoError::TooManyPixels {
+                width,
+                height,
+                max_width,
+                max_height,
+                max_pixels,
+            } => Text::new(
+                format!("фото {width}×{height} пикселей, а можно не больше {max_width}×{max_height} и {max_pixels} пикселей всего"),
+                format!("the photo is {width}×{height} pixels; at most {max_width}×{max_height} and {max_pixels} pixels in all are allowed"),
+            ),
+            PhotoError::Corrupt(_) => Text::new(
+                "фото не удаётся прочитать: файл повреждён",
+                "the photo cannot be decoded: the file is damaged",
+            ),
+        }
+    }
 }
 
 /// A cleaned photo, ready to store.

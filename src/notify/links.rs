@@ -68,6 +68,22 @@ pub enum BadLink {
     Forged,
 }
 
+impl BadLink {
+    /// Why, in each language.
+    pub fn text(&self) -> crate::locale::Text {
+        match self {
+            BadLink::Malformed => crate::locale::Text::new(
+                "ссылка повреждена: её сделал не Gorod",
+                "the link is damaged: it is not one Gorod made",
+            ),
+            BadLink::Forged => crate::locale::Text::new(
+                "подпись ссылки не совпадает: её изменили или она не наша",
+                "the link's signature does not match: it was altered or is not ours",
+            ),
+        }
+    }
+}
+
 impl Signer {
     pub fn new(key: &[u8]) -> Signer {
         Signer {

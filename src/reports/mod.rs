@@ -12,7 +12,7 @@ pub use status::ReportStatus;
 
 use std::collections::BTreeMap;
 
-use crate::locale::Locale;
+use crate::locale::{Locale, Text};
 use serde::Deserialize;
 
 use questions::RawAnswer;
@@ -25,20 +25,106 @@ pub const MAX_EMAIL_CHARS: usize = 254;
 pub const MAX_PHONE_CHARS: usize = 32;
 
 /// A rejected input field and what is wrong with it, in words a person
-/// understands.
+/// understands, in each language; with the other fields found wrong in the
+/// same input, so that a form shows all its errors at once.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct ValidationError {
     pub field: String,
-    pub message: String,
+    /// Stable and machine-readable: `required`, `too_long`, `not_a_number`,
+    /// `not_a_date`, `not_an_email`, or `invalid`.
+    pub code: &'static str,
+    pub message: Text,
+    /// Other fields of the same input that are wrong too.
+    pub more: Vec<ValidationError>,
 }
 
 impl ValidationError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> ValidationError {
+    pub fn new(field: impl Into<String>, message: Text) -> ValidationError {
+        ValidationError::coded(field, "invalid", message)
+    }
+
+    pub fn coded(field: impl Into<String>, code: &'static str, message: Text) -> ValidationError {
         ValidationError {
             field: field.into(),
-            message: message.into(),
+            code,
+            message,
+            more: Vec::new(),
         }
+    }
+
+    pub fn required(field: impl Into<String>) -> ValidationError {
+        ValidationError::coded(
+            field,
+            "required",
+            Text::new("обязательное поле", "is required"),
+        )
+    }
+
+    pub fn too_long(field: impl Into<String>, max_chars: usize) -> ValidationError {
+        ValidationError::coded(
+            field,
+            "too_long",
+            Text::new(
+                format!("длиннее {max_chars} символов"),
+                format!("is longer than {max_chars} characters"),
+            ),
+        )
+    }
+
+    pub fn not_a_number(field: impl Into<String>, text: &str) -> ValidationError {
+        ValidationError::coded(
+            field,
+            "not_a_number",
+            Text::new(
+                format!("«{text}» — не число"),
+                format!("'{text}' is not a number"),
+            ),
+        )
+    }
+
+    pub fn not_a_date(field: impl Into<String>, text: &str) -> ValidationError {
+        ValidationError::coded(
+            field,
+            "not_a_date",
+            Text::new(
+                format!("«{text}» — не дата (ГГГГ-ММ-ДД)"),
+                format!("'{text}' is not a date (YYYY-MM-DD)"),
+            ),
+        )
+    }
+
+    /// `given` names no `what` (say a category) of this city.
+    pub fn unknown(field: impl Into<String>, given: &str, what: (&str, &str)) -> ValidationError {
+        let (ru, en) = what;
+        ValidationError::coded(
+            field,
+            "unknown",
+            Text::new(
+                format!("«{given}» — не {ru} этого города"),
+                format!("'{given}' is not a {en} of this city"),
+            ),
+        )
+    }
+
+    /// The first of these errors carrying the rest, if there are any.
+    pub fn all(errors: Vec<ValidationError>) -> Result<(), ValidationError> {
+        let mut errors = errors.into_iter();
+        match errors.next() {
+            None => Ok(()),
+            Some(mut first) => {
+                first.more.extend(errors);
+                Err(first)
+            }
+        }
+    }
+
+    /// This error and the others found with it, each on its own.
+    pub fn into_each(mut self) -> Vec<ValidationError> {
+        let more = std::mem::take(&mut self.more);
+        std::iter::once(self)
+            .chain(more.into_iter().flat_map(ValidationError::into_each))
+            .collect()
     }
 }
 
@@ -121,30 +207,51 @@ impl Reporter {
             .as_deref()
             .map(str::trim)
             .filter(|e| !e.is_empty());
-        let email = EmailAddress::parse(&field("email"), given.or(account).unwrap_or_default())?;
-        if let Some(own) = account.filter(|own| *own != email.as_str()) {
-            return Err(ValidationError::new(
-                field("email"),
-                format!("you are logged in as {own}: file as yourself"),
-            ));
-        }
-        Ok(Reporter {
-            email,
-            name: optional_text(&field("name"), input.name, MAX_NAME_CHARS)?,
-            phone: parse_phone(&field("phone"), input.phone)?,
-            show_name: input.show_name,
-            locale: input
-                .locale
-                .map(|code| {
-                    Locale::exact(&code).ok_or_else(|| {
-                        ValidationError::new(
-                            field("locale"),
+        let email = EmailAddress::parse(&field("email"), given.or(account).unwrap_or_default())
+            .and_then(|email| match account.filter(|own| *own != email.as_str()) {
+                Some(own) => Err(ValidationError::new(
+                    field("email"),
+                    Text::new(
+                        format!("вы вошли как {own}: сообщайте от своего имени"),
+                        format!("you are logged in as {own}: file as yourself"),
+                    ),
+                )),
+                None => Ok(email),
+            });
+        let name = optional_text(&field("name"), input.name, MAX_NAME_CHARS);
+        let phone = parse_phone(&field("phone"), input.phone);
+        let locale = input
+            .locale
+            .map(|code| {
+                Locale::exact(&code).ok_or_else(|| {
+                    ValidationError::new(
+                        field("locale"),
+                        Text::new(
+                            format!("«{code}» — не язык этого города: ru или en"),
                             format!("'{code}' is not a language of this city: 'ru' or 'en'"),
-                        )
-                    })
+                        ),
+                    )
                 })
-                .transpose()?,
-        })
+            })
+            .transpose();
+        match (email, name, phone, locale) {
+            (Ok(email), Ok(name), Ok(phone), Ok(locale)) => Ok(Reporter {
+                email,
+                name,
+                phone,
+                show_name: input.show_name,
+                locale,
+            }),
+            (email, name, phone, locale) => {
+                ValidationError::all(
+                    [email.err(), name.err(), phone.err(), locale.err()]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                )?;
+                unreachable!("one of the fields was wrong")
+            }
+        }
     }
 }
 
@@ -161,7 +268,10 @@ fn parse_phone(field: &str, phone: Option<String>) -> Result<Option<String>, Val
     if !allowed || !(5..=15).contains(&digits) {
         return Err(ValidationError::new(
             field,
-            format!("'{phone}' is not a telephone number"),
+            Text::new(
+                format!("«{phone}» — не номер телефона"),
+                format!("'{phone}' is not a telephone number"),
+            ),
         ));
     }
     Ok(Some(phone))
@@ -188,21 +298,39 @@ impl NewReport {
         account: Option<&str>,
     ) -> Result<NewReport, ValidationError> {
         let category_code = input.category.trim().to_string();
-        if category_code.is_empty() {
-            return Err(ValidationError::new("category", "is required"));
+        let category = match category_code.is_empty() {
+            true => Err(ValidationError::required("category")),
+            false => Ok(()),
+        };
+        let location = Location::parse(input.lat, input.lon);
+        let description = Description::parse(&input.description);
+        let address = optional_text("address", input.address, MAX_ADDRESS_CHARS);
+        let reporter = Reporter::parse_by(input.reporter, "reporter.", account);
+        match (category, location, description, address, reporter) {
+            (Ok(()), Ok(location), Ok(description), Ok(address), Ok(reporter)) => Ok(NewReport {
+                category_code,
+                location,
+                description,
+                address,
+                raw_answers: input.answers,
+                reporter: Some(reporter),
+            }),
+            (category, location, description, address, reporter) => {
+                ValidationError::all(
+                    [
+                        category.err(),
+                        location.err(),
+                        description.err(),
+                        address.err(),
+                        reporter.err(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                )?;
+                unreachable!("one of the fields was wrong")
+            }
         }
-        let location = Location::parse(input.lat, input.lon)?;
-        let description = Description::parse(&input.description)?;
-        let address = optional_text("address", input.address, MAX_ADDRESS_CHARS)?;
-        let reporter = Reporter::parse_by(input.reporter, "reporter.", account)?;
-        Ok(NewReport {
-            category_code,
-            location,
-            description,
-            address,
-            raw_answers: input.answers,
-            reporter: Some(reporter),
-        })
     }
 }
 
@@ -216,15 +344,23 @@ pub struct Location {
 impl Location {
     pub fn parse(lat: f64, lon: f64) -> Result<Location, ValidationError> {
         if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            return Err(ValidationError::new(
+            return Err(ValidationError::coded(
                 "lat",
-                format!("latitude must be a number from -90 to 90, got {lat}"),
+                "out_of_range",
+                Text::new(
+                    format!("должна быть числом от -90 до 90, а не {lat}"),
+                    format!("latitude must be a number from -90 to 90, got {lat}"),
+                ),
             ));
         }
         if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-            return Err(ValidationError::new(
+            return Err(ValidationError::coded(
                 "lon",
-                format!("longitude must be a number from -180 to 180, got {lon}"),
+                "out_of_range",
+                Text::new(
+                    format!("должна быть числом от -180 до 180, а не {lon}"),
+                    format!("longitude must be a number from -180 to 180, got {lon}"),
+                ),
             ));
         }
         Ok(Location { lat, lon })
@@ -247,16 +383,26 @@ impl Description {
     pub fn parse(text: &str) -> Result<Description, ValidationError> {
         let text = text.trim();
         if text.is_empty() {
-            return Err(ValidationError::new(
+            return Err(ValidationError::coded(
                 "description",
-                "is required: say what is wrong",
+                "required",
+                Text::new(
+                    "обязательное поле: опишите проблему",
+                    "is required: say what is wrong",
+                ),
             ));
         }
         let chars = text.chars().count();
         if chars > MAX_DESCRIPTION_CHARS {
-            return Err(ValidationError::new(
+            return Err(ValidationError::coded(
                 "description",
-                format!("is {chars} characters long; at most {MAX_DESCRIPTION_CHARS} are allowed"),
+                "too_long",
+                Text::new(
+                    format!("{chars} символов, а можно не больше {MAX_DESCRIPTION_CHARS}"),
+                    format!(
+                        "is {chars} characters long; at most {MAX_DESCRIPTION_CHARS} are allowed"
+                    ),
+                ),
             ));
         }
         Ok(Description(text.to_string()))
@@ -274,15 +420,21 @@ pub struct EmailAddress(String);
 impl EmailAddress {
     pub fn parse(field: &str, text: &str) -> Result<EmailAddress, ValidationError> {
         let text = text.trim();
-        let invalid = || ValidationError::new(field, format!("'{text}' is not an email address"));
+        let invalid = || {
+            ValidationError::coded(
+                field,
+                "not_an_email",
+                Text::new(
+                    format!("«{text}» — не адрес эл. почты"),
+                    format!("'{text}' is not an email address"),
+                ),
+            )
+        };
         if text.is_empty() {
-            return Err(ValidationError::new(field, "is required"));
+            return Err(ValidationError::required(field));
         }
         if text.chars().count() > MAX_EMAIL_CHARS {
-            return Err(ValidationError::new(
-                field,
-                format!("is longer than {MAX_EMAIL_CHARS} characters"),
-            ));
+            return Err(ValidationError::too_long(field, MAX_EMAIL_CHARS));
         }
         let (local, domain) = text.split_once('@').ok_or_else(invalid)?;
         let well_formed = !local.is_empty()
@@ -313,10 +465,7 @@ pub fn optional_text(
         return Ok(None);
     };
     if text.chars().count() > max_chars {
-        return Err(ValidationError::new(
-            field,
-            format!("is longer than {max_chars} characters"),
-        ));
+        return Err(ValidationError::too_long(field, max_chars));
     }
     Ok(Some(text))
 }
@@ -392,7 +541,7 @@ mod tests {
         let other = NewReport::parse_by(input(), Some("boris@example.ru")).unwrap_err();
         assert_eq!(other.field, "reporter.email");
         assert!(
-            other.message.contains("boris@example.ru"),
+            other.message.en().contains("boris@example.ru"),
             "{}",
             other.message
         );

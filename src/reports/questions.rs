@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use super::ValidationError;
+use crate::locale::Text;
 
 pub const MAX_STRING_ANSWER_CHARS: usize = 500;
 pub const MAX_TEXT_ANSWER_CHARS: usize = 4000;
@@ -97,47 +98,65 @@ pub fn check_answers(
         {
             return Err(ValidationError::new(
                 field(code),
-                "is not a question of this category",
+                Text::new(
+                    "нет такого вопроса в этой категории",
+                    "is not a question of this category",
+                ),
             ));
         }
     }
     let mut answers = BTreeMap::new();
+    let mut errors = Vec::new();
     let mut ordered: Vec<&Question> = questions.iter().filter(|q| q.variable).collect();
     ordered.sort_by_key(|q| q.order);
     for question in ordered {
         let name = field(&question.code);
-        let answer = match raw.get(&question.code) {
-            Some(raw) => {
-                check_one(question, raw).map_err(|m| ValidationError::new(name.clone(), m))?
+        let answer = match raw.get(&question.code).map(|raw| check_one(question, raw)) {
+            Some(Err(message)) => {
+                errors.push(ValidationError::new(name, message));
+                continue;
             }
+            Some(Ok(answer)) => answer,
             None => None,
         };
         match answer {
             Some(answer) => {
                 answers.insert(question.code.clone(), answer);
             }
-            None if question.required => {
-                return Err(ValidationError::new(
-                    name,
-                    format!("is required: {}", question.description),
-                ))
-            }
+            None if question.required => errors.push(ValidationError::coded(
+                name,
+                "required",
+                Text::new(
+                    format!("обязательный ответ: {}", question.description),
+                    format!(
+                        "is required: {}",
+                        question
+                            .description_en
+                            .as_deref()
+                            .unwrap_or(&question.description)
+                    ),
+                ),
+            )),
             None => {}
         }
     }
+    ValidationError::all(errors)?;
     Ok(answers)
 }
 
 /// None for an empty answer.
-fn check_one(question: &Question, raw: &RawAnswer) -> Result<Option<Answer>, String> {
-    let single = |raw: &RawAnswer| -> Result<Option<String>, String> {
+fn check_one(question: &Question, raw: &RawAnswer) -> Result<Option<Answer>, Text> {
+    let single = |raw: &RawAnswer| -> Result<Option<String>, Text> {
         match raw {
             RawAnswer::Text(t) => Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty())),
             RawAnswer::Number(n) => Ok(Some(n.to_string())),
             RawAnswer::List(items) => match &items[..] {
                 [] => Ok(None),
                 [one] => Ok(Some(one.trim().to_string()).filter(|t| !t.is_empty())),
-                _ => Err("takes one value, not a list".into()),
+                _ => Err(Text::new(
+                    "нужно одно значение, а не список",
+                    "takes one value, not a list",
+                )),
             },
         }
     };
@@ -149,7 +168,11 @@ fn check_one(question: &Question, raw: &RawAnswer) -> Result<Option<Answer>, Str
             .map(|c| c.key.clone())
             .ok_or_else(|| {
                 let keys: Vec<&str> = question.values.iter().map(|c| c.key.as_str()).collect();
-                format!("'{value}' is not one of the choices: {}", keys.join(", "))
+                let keys = keys.join(", ");
+                Text::new(
+                    format!("«{value}» — не один из вариантов: {keys}"),
+                    format!("'{value}' is not one of the choices: {keys}"),
+                )
             })
     };
     match question.datatype {
@@ -162,10 +185,13 @@ fn check_one(question: &Question, raw: &RawAnswer) -> Result<Option<Answer>, Str
                 _ => (MAX_TEXT_ANSWER_CHARS, false),
             };
             if one_line && text.contains(['\n', '\r']) {
-                return Err("takes a single line".into());
+                return Err(Text::new("нужна одна строка", "takes a single line"));
             }
             if text.chars().count() > limit {
-                return Err(format!("is longer than {limit} characters"));
+                return Err(Text::new(
+                    format!("длиннее {limit} символов"),
+                    format!("is longer than {limit} characters"),
+                ));
             }
             Ok(Some(Answer::Text(text)))
         }
@@ -177,7 +203,10 @@ fn check_one(question: &Question, raw: &RawAnswer) -> Result<Option<Answer>, Str
                 };
                 match text.replace(',', ".").parse::<f64>() {
                     Ok(n) if n.is_finite() => Ok(Some(Answer::Number(n))),
-                    _ => Err(format!("'{text}' is not a number")),
+                    _ => Err(Text::new(
+                        format!("«{text}» — не число"),
+                        format!("'{text}' is not a number"),
+                    )),
                 }
             }
         },
@@ -186,7 +215,10 @@ fn check_one(question: &Question, raw: &RawAnswer) -> Result<Option<Answer>, Str
                 return Ok(None);
             };
             let parsed = parse_datetime(&text).ok_or_else(|| {
-                format!("'{text}' is not a date and time like 2026-03-02T09:00:00+03:00")
+                Text::new(
+                    format!("«{text}» — не дата и время вида 2026-03-02T09:00:00+03:00"),
+                    format!("'{text}' is not a date and time like 2026-03-02T09:00:00+03:00"),
+                )
             })?;
             Ok(Some(Answer::Text(
                 parsed.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
@@ -230,25 +262,35 @@ pub fn parse_datetime(text: &str) -> Option<DateTime<FixedOffset>> {
 
 /// Checks that a category's questions are well formed (codes unique, orders
 /// unique and positive, lists with choices).
-pub fn check_questions(questions: &[Question]) -> Result<(), String> {
+pub fn check_questions(questions: &[Question]) -> Result<(), Text> {
     for (i, q) in questions.iter().enumerate() {
-        if q.code.trim().is_empty() {
-            return Err(format!("question {i} has no code"));
+        let code = &q.code;
+        if code.trim().is_empty() {
+            return Err(Text::new(
+                format!("у вопроса {i} нет кода"),
+                format!("question {i} has no code"),
+            ));
         }
         if questions[..i].iter().any(|p| p.code == q.code) {
-            return Err(format!("question code '{}' appears twice", q.code));
+            return Err(Text::new(
+                format!("код вопроса «{code}» встречается дважды"),
+                format!("question code '{code}' appears twice"),
+            ));
         }
         if q.order == 0 || questions[..i].iter().any(|p| p.order == q.order) {
-            return Err(format!("question '{}' needs a unique order from 1", q.code));
+            return Err(Text::new(
+                format!("вопросу «{code}» нужен свой порядковый номер от 1"),
+                format!("question '{code}' needs a unique order from 1"),
+            ));
         }
         let is_list = matches!(
             q.datatype,
             Datatype::Singlevaluelist | Datatype::Multivaluelist
         );
         if is_list == q.values.is_empty() {
-            return Err(format!(
-                "question '{}': only list questions have values, and they must have some",
-                q.code
+            return Err(Text::new(
+                format!("вопрос «{code}»: варианты бывают только у вопросов-списков, и у них они обязательны"),
+                format!("question '{code}': only list questions have values, and they must have some"),
             ));
         }
     }
@@ -386,7 +428,7 @@ mod tests {
             let err =
                 check_answers(&questions(), answers, UnknownAnswers::Reject, field).unwrap_err();
             assert_eq!(err.field, name, "{err}");
-            assert!(err.message.contains(words), "{err}");
+            assert!(err.message.en().contains(words), "{err}");
         }
         // Open311 clients' own extras are dropped, not refused.
         let kept = check_answers(
@@ -407,7 +449,7 @@ mod tests {
         assert!(check_questions(&questions()).is_ok());
         let mut twice = questions();
         twice[1].code = "size".into();
-        assert!(check_questions(&twice).unwrap_err().contains("twice"));
+        assert!(check_questions(&twice).unwrap_err().en().contains("twice"));
         let mut no_values = questions();
         no_values[0].values.clear();
         assert!(check_questions(&no_values).is_err());

@@ -36,6 +36,24 @@ impl ReportStatus {
         ReportStatus::Reopened,
     ];
 
+    /// The status as people say it, in each language.
+    pub fn words(self) -> crate::locale::Text {
+        let (ru, en) = match self {
+            ReportStatus::Moderation => ("на модерации", "in moderation"),
+            ReportStatus::Assigned => ("назначено", "assigned"),
+            ReportStatus::InProgress => ("в работе", "in progress"),
+            ReportStatus::Paused => ("приостановлено", "paused"),
+            ReportStatus::Resolved => ("решено, ждёт проверки", "answered, awaiting check"),
+            ReportStatus::Confirmed => ("решение подтверждено", "fix confirmed"),
+            ReportStatus::Closed => ("закрыто", "closed"),
+            ReportStatus::Rejected => ("отклонено", "rejected"),
+            ReportStatus::Duplicate => ("повтор", "duplicate"),
+            ReportStatus::Returned => ("возвращено", "returned"),
+            ReportStatus::Reopened => ("переоткрыто", "reopened"),
+        };
+        crate::locale::Text::new(ru, en)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ReportStatus::Moderation => "moderation",
@@ -75,6 +93,21 @@ impl fmt::Display for ReportStatus {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{0}' is not a report status; expected one of: moderation, assigned, in_progress, paused, resolved, confirmed, closed, rejected, duplicate, returned, reopened")]
 pub struct UnknownStatus(pub String);
+
+impl UnknownStatus {
+    /// Why, in each language.
+    pub fn text(&self) -> crate::locale::Text {
+        let all: Vec<&str> = ReportStatus::ALL.iter().map(|s| s.as_str()).collect();
+        let all = all.join(", ");
+        crate::locale::Text::new(
+            format!("«{}» — не статус сообщения; возможны: {all}", self.0),
+            format!(
+                "'{}' is not a report status; expected one of: {all}",
+                self.0
+            ),
+        )
+    }
+}
 
 impl FromStr for ReportStatus {
     type Err = UnknownStatus;

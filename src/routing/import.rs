@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::AreaShape;
+use crate::locale::{Locale, Text};
 
 /// One area, checked, with department and category codes still unresolved.
 #[derive(Debug, Clone)]
@@ -32,7 +33,7 @@ pub struct AreaDraft {
 #[error("{field}: {message}")]
 pub struct ImportError {
     pub field: String,
-    pub message: String,
+    pub message: Text,
 }
 
 #[derive(Deserialize)]
@@ -50,28 +51,47 @@ struct Properties {
 
 /// Parses and checks a FeatureCollection of service areas.
 pub fn parse_areas(text: &str) -> Result<Vec<AreaDraft>, ImportError> {
-    let error = |field: String, message: String| ImportError { field, message };
-    let parsed: geojson::GeoJson = text
-        .parse()
-        .map_err(|e| error("body".into(), format!("not valid GeoJSON: {e}")))?;
+    let error = |field: String, message: Text| ImportError { field, message };
+    let parsed: geojson::GeoJson = text.parse().map_err(|e| {
+        error(
+            "body".into(),
+            Text::new(
+                format!("это не GeoJSON: {e}"),
+                format!("not valid GeoJSON: {e}"),
+            ),
+        )
+    })?;
     let geojson::GeoJson::FeatureCollection(collection) = parsed else {
         return Err(error(
             "body".into(),
-            "expected a GeoJSON FeatureCollection".into(),
+            Text::new(
+                "ожидается GeoJSON FeatureCollection",
+                "expected a GeoJSON FeatureCollection",
+            ),
         ));
     };
     if collection.features.is_empty() {
         return Err(error(
             "features".into(),
-            "the collection holds no features".into(),
+            Text::new(
+                "в коллекции нет ни одного объекта",
+                "the collection holds no features",
+            ),
         ));
     }
     let mut drafts: Vec<AreaDraft> = Vec::new();
     for (i, feature) in collection.features.into_iter().enumerate() {
         let at = |part: &str| format!("features[{i}]{part}");
         let properties = serde_json::Value::Object(feature.properties.unwrap_or_default());
-        let properties: Properties = serde_json::from_value(properties)
-            .map_err(|e| error(at(".properties"), e.to_string()))?;
+        let properties: Properties = serde_json::from_value(properties).map_err(|e| {
+            error(
+                at(".properties"),
+                Text::new(
+                    format!("неверные свойства: {e}"),
+                    format!("the properties are wrong: {e}"),
+                ),
+            )
+        })?;
         let code = properties.code.trim().to_string();
         let valid_code = !code.is_empty()
             && code.len() <= 64
@@ -81,24 +101,46 @@ pub fn parse_areas(text: &str) -> Result<Vec<AreaDraft>, ImportError> {
         if !valid_code {
             return Err(error(
                 at(".properties.code"),
-                format!("'{code}' is not a code: use 1 to 64 letters, digits, '-' or '_'"),
+                Text::new(
+                    format!("«{code}» — не код: 1–64 латинские буквы, цифры, «-» или «_»"),
+                    format!("'{code}' is not a code: use 1 to 64 letters, digits, '-' or '_'"),
+                ),
             ));
         }
         if drafts.iter().any(|d| d.code == code) {
             return Err(error(
                 at(".properties.code"),
-                format!("'{code}' appears twice"),
+                Text::new(
+                    format!("«{code}» встречается дважды"),
+                    format!("'{code}' appears twice"),
+                ),
             ));
         }
         let name = properties.name.trim().to_string();
         if name.is_empty() {
-            return Err(error(at(".properties.name"), "is required".into()));
+            return Err(error(
+                at(".properties.name"),
+                Text::new("обязательное поле", "is required"),
+            ));
         }
-        let geometry = feature
-            .geometry
-            .ok_or_else(|| error(at(".geometry"), format!("area '{code}' has no geometry")))?;
-        let shape = AreaShape::from_geometry(geometry)
-            .map_err(|e| error(at(".geometry"), format!("area '{code}': {e}")))?;
+        let geometry = feature.geometry.ok_or_else(|| {
+            error(
+                at(".geometry"),
+                Text::new(
+                    format!("у участка «{code}» нет геометрии"),
+                    format!("area '{code}' has no geometry"),
+                ),
+            )
+        })?;
+        let shape = AreaShape::from_geometry(geometry).map_err(|e| {
+            error(
+                at(".geometry"),
+                Text::new(
+                    format!("участок «{code}»: {}", e.get(Locale::Ru)),
+                    format!("area '{code}': {}", e.en()),
+                ),
+            )
+        })?;
         drafts.push(AreaDraft {
             code,
             name,
@@ -135,13 +177,14 @@ mod tests {
         let err = parse_areas(&collection(&format!("{GOOD},{bow_tie}"))).unwrap_err();
         assert_eq!(err.field, "features[1].geometry");
         assert!(
-            err.message.contains("area 'bow'") && err.message.contains("not a valid polygon"),
+            err.message.en().contains("area 'bow'")
+                && err.message.en().contains("not a valid polygon"),
             "{err}"
         );
 
         let line = r#"{"type":"Feature","properties":{"code":"l","name":"L"},"geometry":{"type":"LineString","coordinates":[[37.0,55.0],[38.0,56.0]]}}"#;
         let err = parse_areas(&collection(line)).unwrap_err();
-        assert!(err.message.contains("LineString"), "{err}");
+        assert!(err.message.en().contains("LineString"), "{err}");
 
         let err = parse_areas(&collection(&format!("{GOOD},{GOOD}"))).unwrap_err();
         assert_eq!(err.field, "features[1].properties.code");

@@ -23,6 +23,8 @@ pub use index::CityMap;
 
 use std::collections::HashMap;
 
+use crate::locale::Text;
+
 use geo::{Area, BoundingRect, Contains, MultiPolygon, Point, Validation};
 use uuid::Uuid;
 
@@ -46,13 +48,13 @@ impl AreaShape {
                 return Err("expected one geometry, found a FeatureCollection".into())
             }
         };
-        Self::from_geometry(geometry)
+        Self::from_geometry(geometry).map_err(String::from)
     }
 
     /// Checks the geometry: a Polygon or MultiPolygon, positions that are
     /// longitude/latitude pairs, closed rings of at least four positions, no
     /// self-intersections, a non-zero area.
-    pub fn from_geometry(geometry: geojson::Geometry) -> Result<AreaShape, String> {
+    pub fn from_geometry(geometry: geojson::Geometry) -> Result<AreaShape, Text> {
         if let geojson::Value::Polygon(rings) = &geometry.value {
             check_rings(rings)?;
         }
@@ -61,27 +63,40 @@ impl AreaShape {
                 check_rings(rings)?;
             }
         }
-        let shape: geo::Geometry<f64> = geometry
-            .try_into()
-            .map_err(|e| format!("invalid geometry: {e}"))?;
+        let shape: geo::Geometry<f64> = geometry.try_into().map_err(|e| {
+            Text::new(
+                format!("неверная геометрия: {e}"),
+                format!("invalid geometry: {e}"),
+            )
+        })?;
         let polygons = match shape {
             geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
             geo::Geometry::MultiPolygon(mp) => mp,
             other => {
-                return Err(format!(
-                    "a service area must be a Polygon or MultiPolygon, found {}",
-                    geometry_name(&other)
-                ))
+                let found = geometry_name(&other);
+                return Err(Text::new(
+                    format!("участок должен быть Polygon или MultiPolygon, а не {found}"),
+                    format!("a service area must be a Polygon or MultiPolygon, found {found}"),
+                ));
             }
         };
         if polygons.0.is_empty() {
-            return Err("the MultiPolygon holds no polygons".into());
+            return Err(Text::new(
+                "в MultiPolygon нет ни одного многоугольника",
+                "the MultiPolygon holds no polygons",
+            ));
         }
         if let Err(invalid) = polygons.check_validation() {
-            return Err(format!("the shape is not a valid polygon: {invalid}"));
+            return Err(Text::new(
+                format!("фигура — не правильный многоугольник: {invalid}"),
+                format!("the shape is not a valid polygon: {invalid}"),
+            ));
         }
         if polygons.unsigned_area() == 0.0 {
-            return Err("the shape encloses no area".into());
+            return Err(Text::new(
+                "фигура не ограничивает никакой площади",
+                "the shape encloses no area",
+            ));
         }
         Ok(AreaShape(polygons))
     }
@@ -109,9 +124,12 @@ impl AreaShape {
     }
 }
 
-fn check_rings(rings: &[Vec<Vec<f64>>]) -> Result<(), String> {
+fn check_rings(rings: &[Vec<Vec<f64>>]) -> Result<(), Text> {
     if rings.is_empty() {
-        return Err("a polygon needs an outer ring".into());
+        return Err(Text::new(
+            "у многоугольника должно быть внешнее кольцо",
+            "a polygon needs an outer ring",
+        ));
     }
     for ring in rings {
         for position in ring {
@@ -119,20 +137,25 @@ fn check_rings(rings: &[Vec<Vec<f64>>]) -> Result<(), String> {
                 [lon, lat, ..]
                     if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) => {}
                 _ => {
-                    return Err(format!(
-                        "position {position:?} is not a [longitude, latitude] pair within ±180, ±90"
+                    return Err(Text::new(
+                        format!("точка {position:?} — не пара [долгота, широта] в пределах ±180, ±90"),
+                        format!("position {position:?} is not a [longitude, latitude] pair within ±180, ±90"),
                     ))
                 }
             }
         }
         if ring.len() < 4 {
-            return Err(format!(
-                "a ring needs at least four positions, this one has {}",
-                ring.len()
+            let n = ring.len();
+            return Err(Text::new(
+                format!("в кольце нужно не меньше четырёх точек, а в этом {n}"),
+                format!("a ring needs at least four positions, this one has {n}"),
             ));
         }
         if ring.first() != ring.last() {
-            return Err("a ring must end where it starts".into());
+            return Err(Text::new(
+                "кольцо должно заканчиваться там, где начинается",
+                "a ring must end where it starts",
+            ));
         }
     }
     Ok(())

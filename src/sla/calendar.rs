@@ -36,6 +36,7 @@
 //! * Local times that a daylight-saving change skips are taken as the instant
 //!   the clocks jump; local times it repeats, as their first occurrence.
 
+use crate::locale::Text;
 use std::collections::HashMap;
 
 use chrono::offset::LocalResult;
@@ -70,17 +71,23 @@ pub enum Target {
 impl Target {
     /// Reads `unit` ('working_days', 'working_hours' or 'calendar_days') and
     /// a positive count.
-    pub fn parse(unit: &str, value: i32) -> Result<Target, String> {
+    pub fn parse(unit: &str, value: i32) -> Result<Target, Text> {
         let n = u32::try_from(value)
             .ok()
             .filter(|n| *n > 0)
-            .ok_or_else(|| format!("{value} is not a positive number of {unit}"))?;
+            .ok_or_else(|| {
+                Text::new(
+                    format!("{value} — не положительное число {unit}"),
+                    format!("{value} is not a positive number of {unit}"),
+                )
+            })?;
         match unit {
             "working_days" => Ok(Target::WorkingDays(n)),
             "working_hours" => Ok(Target::WorkingHours(n)),
             "calendar_days" => Ok(Target::CalendarDays(n)),
-            other => Err(format!(
-                "'{other}' is not a unit; use working_days, working_hours or calendar_days"
+            other => Err(Text::new(
+                format!("«{other}» — не единица; используйте working_days, working_hours или calendar_days"),
+                format!("'{other}' is not a unit; use working_days, working_hours or calendar_days"),
             )),
         }
     }
@@ -118,14 +125,18 @@ impl WorkCalendar {
         work_starts: NaiveTime,
         work_ends: NaiveTime,
         days: &[CalendarDay],
-    ) -> Result<WorkCalendar, String> {
+    ) -> Result<WorkCalendar, Text> {
         if work_ends - SHORTENED_BY <= work_starts {
-            return Err(format!(
-                "working hours {work_starts}–{work_ends} leave no time on a shortened day"
+            return Err(Text::new(
+                format!("рабочие часы {work_starts}–{work_ends} не оставляют времени в сокращённый день"),
+                format!("working hours {work_starts}–{work_ends} leave no time on a shortened day"),
             ));
         }
         if days_off.len() >= 7 {
-            return Err("a week needs at least one working day".into());
+            return Err(Text::new(
+                "в неделе нужен хотя бы один рабочий день",
+                "a week needs at least one working day",
+            ));
         }
         Ok(WorkCalendar {
             time_zone,

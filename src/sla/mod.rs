@@ -58,7 +58,7 @@ impl fmt::Display for DayKind {
 }
 
 impl FromStr for DayKind {
-    type Err = String;
+    type Err = crate::locale::Text;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         [
@@ -69,7 +69,12 @@ impl FromStr for DayKind {
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
-        .ok_or_else(|| format!("'{s}' is not a calendar day kind"))
+        .ok_or_else(|| {
+            crate::locale::Text::new(
+                format!("«{s}» — не вид дня календаря (holiday, day_off, working, shortened)"),
+                format!("'{s}' is not a calendar day kind (holiday, day_off, working, shortened)"),
+            )
+        })
     }
 }
 
@@ -82,14 +87,15 @@ pub struct CalendarDay {
 }
 
 /// Weekly days off written as ISO weekday numbers, e.g. "6,7".
-pub fn parse_weekdays(text: &str) -> Result<Vec<Weekday>, String> {
+pub fn parse_weekdays(text: &str) -> Result<Vec<Weekday>, crate::locale::Text> {
     text.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| match s.parse::<u8>() {
             Ok(n @ 1..=7) => Ok(Weekday::try_from(n - 1).unwrap_or(Weekday::Mon)),
-            _ => Err(format!(
-                "'{s}' is not an ISO weekday number (1 = Monday … 7 = Sunday)"
+            _ => Err(crate::locale::Text::new(
+                format!("«{s}» — не номер дня недели по ISO (1 — понедельник … 7 — воскресенье)"),
+                format!("'{s}' is not an ISO weekday number (1 = Monday … 7 = Sunday)"),
             )),
         })
         .collect()

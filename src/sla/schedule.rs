@@ -33,16 +33,19 @@ pub struct Policy {
 }
 
 /// Percentages written as "70,90": each between 1 and 1000.
-pub fn parse_percents(text: &str) -> Result<Vec<u32>, String> {
+pub fn parse_percents(text: &str) -> Result<Vec<u32>, crate::locale::Text> {
     let mut list = text
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| match s.parse::<u32>() {
             Ok(n @ 1..=1000) => Ok(n),
-            _ => Err(format!("'{s}' is not a percentage between 1 and 1000")),
+            _ => Err(crate::locale::Text::new(
+                format!("«{s}» — не процент от 1 до 1000"),
+                format!("'{s}' is not a percentage between 1 and 1000"),
+            )),
         })
-        .collect::<Result<Vec<u32>, String>>()?;
+        .collect::<Result<Vec<u32>, _>>()?;
     list.sort_unstable();
     list.dedup();
     Ok(list)

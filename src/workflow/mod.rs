@@ -30,6 +30,7 @@ pub mod rules;
 
 pub use rules::{Action, Audience, ClockEffect, Rule, Who, RULES};
 
+use crate::locale::Text;
 use chrono::{NaiveDate, NaiveDateTime};
 use uuid::Uuid;
 
@@ -139,12 +140,33 @@ pub enum Refusal {
     /// The move is not possible any more (a window closed, a limit was
     /// reached).
     #[error("{0}")]
-    Closed(String),
+    Closed(Text),
     #[error("{field}: {message}")]
-    Missing {
-        field: &'static str,
-        message: String,
-    },
+    Missing { field: &'static str, message: Text },
+}
+
+impl Refusal {
+    /// Why, in each language (a `Missing` field's problem without its
+    /// name).
+    pub fn text(&self) -> Text {
+        match self {
+            Refusal::Forbidden => Text::new(
+                "вы не можете действовать по этому сообщению",
+                "you may not act on this report",
+            ),
+            Refusal::NotNow { status, action } => {
+                let action = action.as_str();
+                Text::new(
+                    format!(
+                        "к сообщению в статусе «{}» нельзя применить «{action}»",
+                        status.words().get(crate::locale::Locale::Ru)
+                    ),
+                    format!("a report that is {status} cannot be given '{action}'"),
+                )
+            }
+            Refusal::Closed(text) | Refusal::Missing { message: text, .. } => text.clone(),
+        }
+    }
 }
 
 /// Whether `actor` acts within their scope on a report of `department`.
@@ -225,9 +247,9 @@ pub fn available(case: &Case, actor: &Actor, departments: &Departments) -> Vec<A
 /// window closes (after that the scanner confirms it).
 pub fn check_open(check_due_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Result<(), Refusal> {
     match check_due_at {
-        Some(due) if now > due => Err(Refusal::Closed(format!(
-            "the time to confirm or refute the answer ended at {} UTC; the fix counts as confirmed",
-            due.format("%Y-%m-%d %H:%M")
+        Some(due) if now > due => Err(Refusal::Closed(Text::new(
+            "время подтвердить или опровергнуть ответ закончилось; решение считается подтверждённым",
+            "the time to confirm or refute the answer has ended; the fix counts as confirmed",
         ))),
         _ => Ok(()),
     }
@@ -239,17 +261,19 @@ fn check_limits(case: &Case, action: Action, actor: &Actor) -> Result<(), Refusa
     match action {
         Action::Confirm | Action::Refute => check_open(case.check_due_at, case.now)?,
         Action::Answer if limit_reached && actor.role == Role::Crew => {
-            return Err(Refusal::Closed(format!(
-                "the reporter refuted {} answers, the most allowed: a supervisor answers this report",
-                case.refutations
-            )))
+            let n = case.refutations;
+            return Err(Refusal::Closed(Text::new(
+                format!("заявитель опроверг ответ столько раз, сколько можно ({n}): на это сообщение отвечает руководитель"),
+                format!("the reporter refuted {n} answers, the most allowed: a supervisor answers this report"),
+            )));
         }
         _ => {}
     }
     if action == Action::Refute && limit_reached {
-        return Err(Refusal::Closed(format!(
-            "the answer was refuted {} times, the most allowed: the supervisor's answer stands; confirm it or let the window close",
-            case.refutations
+        let n = case.refutations;
+        return Err(Refusal::Closed(Text::new(
+            format!("ответ опровергали столько раз, сколько можно ({n}): ответ руководителя остаётся в силе; подтвердите его или дождитесь конца срока проверки"),
+            format!("the answer was refuted {n} times, the most allowed: the supervisor's answer stands; confirm it or let the window close"),
         )));
     }
     Ok(())
@@ -268,10 +292,10 @@ fn check_needs(
     command: &Command,
     departments: &Departments,
 ) -> Result<(), Refusal> {
-    let missing = |field: &'static str, message: &str| {
+    let missing = |field: &'static str, (ru, en): (&str, &str)| {
         Err(Refusal::Missing {
             field,
-            message: message.to_string(),
+            message: Text::new(ru, en),
         })
     };
     for (field, text) in [("reason", &command.reason), ("answer", &command.answer)] {
@@ -279,47 +303,87 @@ fn check_needs(
             .as_deref()
             .is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
         {
-            return missing(field, "is longer than 4000 characters");
+            return missing(
+                field,
+                ("длиннее 4000 символов", "is longer than 4000 characters"),
+            );
         }
     }
     match action {
         Action::Reject | Action::Return | Action::Refute | Action::Escalate
             if !text_given(&command.reason) =>
         {
-            missing("reason", "is required: say why")
+            missing("reason", ("обязательное поле: объясните причину", "is required: say why"))
         }
         Action::Answer if !text_given(&command.answer) => {
-            missing("answer", "is required: tell the resident what was done")
+            missing(
+                "answer",
+                (
+                    "обязательное поле: расскажите жителю, что сделано",
+                    "is required: tell the resident what was done",
+                ),
+            )
         }
         Action::Answer if case.fix_target && command.photos == 0 => missing(
             "photos",
-            "at least one photo of the work is required for this category",
+            (
+                "для этой категории нужна хотя бы одна фотография работы",
+                "at least one photo of the work is required for this category",
+            ),
         ),
         Action::Pause if command.pause_reason.is_none() => missing(
             "pause_reason",
-            "is required: waiting_for_resident, seasonal_work, third_party or procurement",
+            (
+                "обязательное поле: waiting_for_resident, seasonal_work, third_party или procurement",
+                "is required: waiting_for_resident, seasonal_work, third_party or procurement",
+            ),
         ),
         Action::Pause => match command.resume_on {
             None => missing(
                 "resume_on",
-                "is required: the date work is expected to resume",
+                (
+                    "обязательное поле: дата, когда работа возобновится",
+                    "is required: the date work is expected to resume",
+                ),
             ),
-            Some(day) if day <= case.today => missing("resume_on", "must be a date after today"),
+            Some(day) if day <= case.today => missing(
+                "resume_on",
+                ("должна быть позже сегодняшнего дня", "must be a date after today"),
+            ),
             Some(_) => Ok(()),
         },
         Action::Assign => match command.department {
-            None => missing("department", "is required: the department to assign to"),
-            Some(d) if !departments.contains(d) => {
-                missing("department", "is not a department of this city")
-            }
+            None => missing(
+                "department",
+                (
+                    "обязательное поле: подразделение, которому назначить",
+                    "is required: the department to assign to",
+                ),
+            ),
+            Some(d) if !departments.contains(d) => missing(
+                "department",
+                (
+                    "не подразделение этого города",
+                    "is not a department of this city",
+                ),
+            ),
             Some(d) if Some(d) == departments.triage() => missing(
                 "department",
-                "is the triage department; assign to a department that does the work",
+                (
+                    "это подразделение модерации; назначьте подразделению, которое делает работу",
+                    "is the triage department; assign to a department that does the work",
+                ),
             ),
             Some(_) => Ok(()),
         },
         Action::MarkDuplicate if command.original.is_none() => {
-            missing("original", "is required: the number of the original report")
+            missing(
+                "original",
+                (
+                    "обязательное поле: номер исходного сообщения",
+                    "is required: the number of the original report",
+                ),
+            )
         }
         _ => Ok(()),
     }

@@ -235,7 +235,7 @@ impl TestApp {
     ) -> (u16, serde_json::Value) {
         self.post_as(
             token,
-            &format!("/api/v1/reports/{id}/actions"),
+            &format!("/api/v1/reports/{id}/actions?lang=en"),
             &body.to_string(),
         )
         .await

@@ -117,7 +117,7 @@ fn token_of(link: &str) -> String {
 }
 
 async fn check(app: &common::TestApp, id: &str, body: Value) -> (u16, Value) {
-    app.post_json(&format!("/api/v1/reports/{id}/check"), &body)
+    app.post_json(&format!("/api/v1/reports/{id}/check?lang=en"), &body)
         .await
 }
 

@@ -19,7 +19,7 @@ async fn the_21st_report_of_the_day_gets_a_429_that_says_when() {
         assert_eq!(status, 201, "report {n}: {body}");
     }
     let (status, body) = app
-        .post_json("/api/v1/reports", &common::valid_report())
+        .post_json("/api/v1/reports?lang=en", &common::valid_report())
         .await;
     assert_eq!(status, 429, "{body}");
     // Moscow's next midnight: 21:00 UTC.
@@ -32,6 +32,14 @@ async fn the_21st_report_of_the_day_gets_a_429_that_says_when() {
             .as_str()
             .unwrap()
             .contains("20 reports a day"),
+        "{body}"
+    );
+    // When to come back, in the city's time.
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("try again after 3 March 2026, 00:00"),
         "{body}"
     );
     let before = app.count_rows("reports");
@@ -252,7 +260,7 @@ async fn one_address_gets_a_few_confirmation_emails_a_day_whoever_asks() {
     for n in 0..5 {
         let mut report = common::valid_report();
         report["description"] = json!(format!("Яма номер {n} у перехода на Тверской"));
-        statuses.push(app.post_json("/api/v1/reports", &report).await);
+        statuses.push(app.post_json("/api/v1/reports?lang=en", &report).await);
     }
     let codes: Vec<u16> = statuses.iter().map(|(s, _)| *s).collect();
     assert_eq!(codes, [202, 202, 202, 429, 429]);

@@ -607,3 +607,62 @@ async fn a_logged_in_resident_files_without_repeating_their_address() {
     assert_eq!(status, 400, "{refused}");
     assert_eq!(refused["field"], "reporter.email");
 }
+
+#[tokio::test]
+async fn errors_speak_the_asked_language_then_the_accounts_then_the_browsers() {
+    let app = common::spawn_app().await;
+    let bad = "/api/v1/reports?per_page=0";
+    let message = |body: &Value| body["message"].as_str().unwrap().to_string();
+    // Nobody said: the city's language.
+    let (status, body) = app.get_json(bad).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(message(&body).starts_with("Строк на странице: "), "{body}");
+    // The browser's language.
+    let english = app
+        .client
+        .get(app.url(bad))
+        .header("Accept-Language", "en-GB,en;q=0.9,ru;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert!(
+        message(&english).starts_with("Rows per page: "),
+        "{english}"
+    );
+    // A resident who chose English is answered in English whatever the
+    // browser says, unless the request asks otherwise.
+    let client = browser();
+    let email = "resident1@demo.gorod.local";
+    let (status, session) = log_in(&client, &app, email, gorod::demo::DEMO_PASSWORD, None).await;
+    assert_eq!(status, 200, "{session}");
+    let csrf = session["csrf_token"].as_str().unwrap().to_string();
+    let settings = json!({"locale": "en", "email_notifications": true});
+    let (status, body) = send(
+        &client,
+        &app,
+        "PUT",
+        "/api/v1/account/settings",
+        settings,
+        Some(&csrf),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let answer = |path: &str| {
+        client
+            .get(app.url(path))
+            .header("Accept-Language", "ru")
+            .send()
+    };
+    let body: Value = answer(bad).await.unwrap().json().await.unwrap();
+    assert!(message(&body).starts_with("Rows per page: "), "{body}");
+    let body: Value = answer(&format!("{bad}&lang=ru"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(message(&body).starts_with("Строк на странице: "), "{body}");
+}

@@ -11,6 +11,8 @@ pub struct Session {
     pub stage: String,
     pub csrf_key: String,
     pub last_seen_at: NaiveDateTime,
+    /// The account's language (`ru`, `en`).
+    pub locale: String,
 }
 
 /// Session limits: idle and absolute.
@@ -75,6 +77,7 @@ pub fn session(
             sessions::stage,
             sessions::csrf_key,
             sessions::last_seen_at,
+            users::locale,
         ))
         .first(conn)
         .optional()?;

@@ -19,6 +19,7 @@
 //!   the limit the login waits for the window to end (429). Registrations
 //!   and reset requests are counted per client address.
 
+use crate::locale::Text;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -62,15 +63,22 @@ pub struct Accepted {
 }
 
 pub(super) fn password(text: &str, email: &str, field: &str) -> Result<NewPassword, ApiError> {
-    NewPassword::parse(text, email).map_err(|e| ApiError::invalid(field, e.to_string()))
+    NewPassword::parse(text, email).map_err(|e| ApiError::invalid(field, e.text()))
 }
 
 /// The language asked for (`locale`), or `default`.
 pub(super) fn locale(code: Option<&str>, default: Locale) -> Result<Locale, ApiError> {
     match code {
         None => Ok(default),
-        Some(code) => Locale::exact(code)
-            .ok_or_else(|| ApiError::invalid("locale", format!("'{code}' is not ru or en"))),
+        Some(code) => Locale::exact(code).ok_or_else(|| {
+            ApiError::invalid(
+                "locale",
+                Text::new(
+                    format!("«{code}» — не ru и не en"),
+                    format!("'{code}' is not ru or en"),
+                ),
+            )
+        }),
     }
 }
 
@@ -96,7 +104,10 @@ async fn spend_account_request(state: &AppState, request: &HttpRequest) -> Resul
         format!("account-ip:{ip}"),
         state.limits.account_requests_per_ip_hour,
         window,
-        "too many account requests from this address",
+        Text::new(
+            "слишком много запросов об учётных записях с этого адреса",
+            "too many account requests from this address",
+        ),
     )
     .await
 }
@@ -159,13 +170,22 @@ pub(super) fn account_link(
             purpose: p,
             token_id,
         }) if p == purpose => Ok(token_id),
-        Ok(_) => Err(ApiError::invalid("token", "the link is for something else")),
-        Err(e) => Err(ApiError::invalid("token", e.to_string())),
+        Ok(_) => Err(ApiError::invalid(
+            "token",
+            Text::new(
+                "ссылка предназначена для другого",
+                "the link is for something else",
+            ),
+        )),
+        Err(e) => Err(ApiError::invalid("token", e.text())),
     }
 }
 
 fn gone() -> ApiError {
-    ApiError::Conflict("the link was used already or has expired; ask for a new one".into())
+    ApiError::Conflict(Text::new(
+        "ссылкой уже воспользовались или её срок истёк; запросите новую",
+        "the link was used already or has expired; ask for a new one",
+    ))
 }
 
 /// The page an address-verification link opens (following it changes
@@ -281,7 +301,10 @@ impl LoginKeys {
                 (self.ip.clone(), state.limits.login_failures_per_ip),
             ],
             self.window,
-            "too many failed logins",
+            Text::new(
+                "слишком много неудачных попыток входа",
+                "too many failed logins",
+            ),
         )
         .await
     }
@@ -306,7 +329,10 @@ impl LoginKeys {
 }
 
 fn wrong_login() -> ApiError {
-    ApiError::Unauthorized("the email or the password is wrong".into())
+    ApiError::Unauthorized(Text::new(
+        "неверный адрес эл. почты или пароль",
+        "the email or the password is wrong",
+    ))
 }
 
 /// Log in: starts a session and sets its cookie.
@@ -346,14 +372,17 @@ pub async fn log_in(
         return Err(ApiError::Refused {
             status: StatusCode::FORBIDDEN,
             code: "account_disabled",
-            message: "this account is disabled".into(),
+            message: Text::new("эта учётная запись отключена", "this account is disabled"),
         });
     }
     if login.email_verified_at.is_none() {
         return Err(ApiError::Refused {
             status: StatusCode::FORBIDDEN,
             code: "email_not_verified",
-            message: "confirm your address first: follow the link in our email".into(),
+            message: Text::new(
+                "сначала подтвердите адрес: перейдите по ссылке из нашего письма",
+                "confirm your address first: follow the link in our email",
+            ),
         });
     }
     let staff = Role::parse(&login.role).is_some_and(|r| r != Role::Resident);
@@ -363,16 +392,20 @@ pub async fn log_in(
                 return Err(ApiError::Refused {
                     status: StatusCode::UNAUTHORIZED,
                     code: "totp_required",
-                    message: "totp: send the current code of your authenticator app".into(),
+                    message: Text::new(
+                        "totp: пришлите текущий код из приложения-аутентификатора",
+                        "totp: send the current code of your authenticator app",
+                    ),
                 });
             };
             if !use_code(&state, &login, secret, code).await? {
                 return Err(keys
                     .failed(
                         &state,
-                        ApiError::Unauthorized(
-                            "totp: the code is wrong or was used already".into(),
-                        ),
+                        ApiError::Unauthorized(Text::new(
+                            "totp: код неверен или уже использован",
+                            "totp: the code is wrong or was used already",
+                        )),
                     )
                     .await);
             }
@@ -449,6 +482,9 @@ async fn start_session(
     .await?;
     Ok(HttpResponse::Ok()
         .cookie(auth::session_cookie(state, Some(&secret)))
+        .cookie(super::requests::language_cookie(Locale::parse(
+            &login.locale,
+        )))
         .json(view))
 }
 
@@ -489,7 +525,12 @@ async fn own_account(
     let user_id = caller.user_id()?.to_string();
     let login = db(state, move |conn| Ok(account::by_id(conn, &user_id)?))
         .await?
-        .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(Text::new(
+                "у этого пользователя нет учётной записи",
+                "this user has no account",
+            ))
+        })?;
     Ok((caller, login))
 }
 

@@ -1,6 +1,7 @@
 //! Changing a password, and resetting a forgotten one by an emailed link.
 
 use super::*;
+use crate::locale::Text;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +36,7 @@ pub async fn change_password(
     keys.refuse_if_spent(&state).await?;
     let stored = login.password_hash.clone().unwrap_or_default();
     if !verified(input.current_password, stored).await? {
-        let wrong = ApiError::invalid("current_password", "is wrong");
+        let wrong = ApiError::invalid("current_password", Text::new("неверен", "is wrong"));
         return Err(keys.failed(&state, wrong).await);
     }
     let hash = hashed(new).await?;
@@ -134,12 +135,16 @@ pub async fn reset(
         let token_id = account_link(&state, &token, "reset_password")?;
         let body = read_body(payload, MAX_BODY).await?;
         let input: ResetInput = if crate::http::body::is_multipart(&request) {
-            return Err(ApiError::invalid("body", "send a form or JSON"));
+            return Err(ApiError::invalid(
+                "body",
+                Text::new("пришлите форму или JSON", "send a form or JSON"),
+            ));
         } else if body.trim_ascii_start().starts_with(b"{") {
             parse_json(&body)?
         } else {
-            serde_urlencoded::from_bytes(&body)
-                .map_err(|e| ApiError::invalid("password", format!("is missing: {e}")))?
+            serde_urlencoded::from_bytes(&body).map_err(|_| {
+                ApiError::from(crate::reports::ValidationError::required("password"))
+            })?
         };
         let (app, id) = (state.services.clone(), token_id.clone());
         let email = db(&state, move |conn| {

@@ -1,6 +1,7 @@
 //! The second factor (TOTP enrolment and its first code) and the account's mail settings.
 
 use super::*;
+use crate::locale::Text;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TotpSecretView {
@@ -26,9 +27,10 @@ pub async fn totp_enrol(
 ) -> Result<HttpResponse, ApiError> {
     let (_, login) = own_account(&state, &request).await?;
     if login.totp_enrolled_at.is_some() {
-        return Err(ApiError::Conflict(
-            "a second factor is enrolled already".into(),
-        ));
+        return Err(ApiError::Conflict(Text::new(
+            "второй фактор уже подключён",
+            "a second factor is enrolled already",
+        )));
     }
     let secret = totp::new_secret();
     let uri = totp::provisioning_uri(&state.city_name, &login.email, &secret);
@@ -73,10 +75,19 @@ pub async fn totp_confirm(
     let (caller, login) = own_account(&state, &request).await?;
     let input: TotpCodeInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
     let secret = login.totp_secret.clone().ok_or_else(|| {
-        ApiError::Conflict("no secret to confirm: POST /api/v1/account/totp first".into())
+        ApiError::Conflict(Text::new(
+            "нечего подтверждать: сначала POST /api/v1/account/totp",
+            "no secret to confirm: POST /api/v1/account/totp first",
+        ))
     })?;
     if !use_code(&state, &login, &secret, &input.code).await? {
-        return Err(ApiError::invalid("code", "is wrong or was used already"));
+        return Err(ApiError::invalid(
+            "code",
+            Text::new(
+                "неверен или уже использован",
+                "is wrong or was used already",
+            ),
+        ));
     }
     let csrf = match &caller.via {
         Via::Session(s) => {
@@ -122,7 +133,12 @@ pub async fn settings(
         Ok(account::mail_settings(conn, &login.user_id)?)
     })
     .await?
-    .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;
+    .ok_or_else(|| {
+        ApiError::NotFound(Text::new(
+            "у этого пользователя нет учётной записи",
+            "this user has no account",
+        ))
+    })?;
     Ok(HttpResponse::Ok().json(SettingsInput {
         locale: found.locale,
         email_notifications: found.email_notifications,
@@ -163,5 +179,9 @@ pub async fn change_settings(
         )?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(input))
+    let chosen = locale(Some(&input.locale), Locale::Ru)?;
+    // The site speaks the chosen language from now on, on this device.
+    Ok(HttpResponse::Ok()
+        .cookie(crate::http::requests::language_cookie(chosen))
+        .json(input))
 }

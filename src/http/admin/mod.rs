@@ -1,5 +1,7 @@
 //! Administration of the city's catalogue.
 
+use crate::locale::Text;
+use crate::reports::ValidationError;
 use actix_web::{delete, post, put, web, HttpRequest, HttpResponse};
 
 use super::auth::Caller;
@@ -42,8 +44,7 @@ pub async fn import_service_areas(
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
     let body = read_body(payload, MAX_AREAS_BYTES).await?;
-    let text =
-        std::str::from_utf8(&body).map_err(|_| ApiError::invalid("body", "is not UTF-8 text"))?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::not_utf8("body"))?;
     let drafts = routing::parse_areas(text).map_err(|e| ApiError::invalid(e.field, e.message))?;
     let app = state.services.clone();
     let summary = db(&state, move |conn| {
@@ -108,7 +109,10 @@ impl PolicyInput {
             match parsed.iter().find(|p| !range.contains(p)) {
                 Some(p) => Err(ApiError::invalid(
                     field,
-                    format!("{p} is outside {}–{}", range.start(), range.end()),
+                    Text::new(
+                        format!("{p} вне пределов {}–{}", range.start(), range.end()),
+                        format!("{p} is outside {}–{}", range.start(), range.end()),
+                    ),
                 )),
                 None => Ok(parsed),
             }
@@ -286,7 +290,7 @@ pub struct CalendarDayInput {
 
 fn calendar_day(path: &(String, String)) -> Result<chrono::NaiveDate, ApiError> {
     chrono::NaiveDate::parse_from_str(&path.1, "%Y-%m-%d")
-        .map_err(|_| ApiError::invalid("day", format!("'{}' is not a date (YYYY-MM-DD)", path.1)))
+        .map_err(|_| ApiError::from(ValidationError::not_a_date("day", &path.1)))
 }
 
 async fn change_day(
@@ -355,7 +359,7 @@ pub async fn put_calendar_day(
     let kind: DayKind = input
         .kind
         .parse()
-        .map_err(|e: String| ApiError::invalid("kind", e))?;
+        .map_err(|e| ApiError::invalid("kind", e))?;
     let note = input.note.unwrap_or_default();
     change_day(
         &state,
@@ -455,5 +459,5 @@ async fn put_answer<T: serde::Serialize>(
 
 fn name(field: &str, text: &str) -> Result<String, ApiError> {
     crate::reports::optional_text(field, Some(text.to_string()), 200)?
-        .ok_or_else(|| ApiError::invalid(field, "is required"))
+        .ok_or_else(|| ValidationError::required(field).into())
 }

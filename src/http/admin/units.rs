@@ -1,6 +1,7 @@
 //! Departments and categories, created or replaced by their codes.
 
 use super::*;
+use crate::locale::Text;
 
 /// A department, created or replaced by its code.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -138,17 +139,20 @@ pub async fn put_category(
     let group = name("group", &input.group)?;
     let questions: Vec<Question> = match input.questions {
         None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(value) => serde_json::from_value(value)
-            .map_err(|e| ApiError::invalid("questions", e.to_string()))?,
+        Some(value) => serde_json::from_value(value).map_err(|e| {
+            let (code, problem) = crate::http::body::parser_problem(&e.to_string());
+            ApiError::invalid_as("questions", code, problem)
+        })?,
     };
     check_questions(&questions).map_err(|e| ApiError::invalid("questions", e))?;
-    let attributes = serde_json::to_string(&questions)
-        .map_err(|e| ApiError::invalid("questions", e.to_string()))?;
+    let attributes =
+        serde_json::to_string(&questions).map_err(|e| ApiError::Internal(Box::new(e)))?;
     let radius = input.duplicate_radius_m.unwrap_or(50.0);
     if !(1.0..=1000.0).contains(&radius) {
-        return Err(ApiError::invalid(
+        return Err(ApiError::invalid_as(
             "duplicate_radius_m",
-            "must be from 1 to 1000",
+            "out_of_range",
+            Text::new("должен быть от 1 до 1000", "must be from 1 to 1000"),
         ));
     }
     let change = CategoryChange {

@@ -13,6 +13,8 @@
 //! `lat,long,radius` (metres, default 1000). `jurisdiction_id` is accepted and
 //! ignored: one server, one city.
 
+use crate::locale::Text;
+use crate::reports::ValidationError;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -71,7 +73,7 @@ impl Open311Error {
 
     fn from_api(format: Format, e: ApiError) -> Open311Error {
         let status = match &e {
-            ApiError::Validation { .. } | ApiError::Conflict(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) | ApiError::Conflict(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) | ApiError::Forbidden(_) | ApiError::Refused { .. } => {
                 StatusCode::FORBIDDEN
             }
@@ -277,7 +279,10 @@ pub async fn post_resource(
     // without another trip between threads.
     let admit = move |app: &AppState, conn: &mut DbConnection| {
         if !crate::app::access::open311_key_exists(conn, &digest)? {
-            return Err(ApiError::Forbidden("api_key is not valid".into()));
+            return Err(ApiError::Forbidden(Text::new(
+                "api_key недействителен",
+                "api_key is not valid",
+            )));
         }
         let minute = crate::limits::fixed(app.clock.now(), chrono::TimeDelta::minutes(1));
         let key = format!("open311:{digest}");
@@ -287,13 +292,19 @@ pub async fn post_resource(
         {
             return Err(super::throttle::too_many(
                 app,
-                "this api_key posted too often",
+                Text::new(
+                    "с этим api_key присылают слишком часто",
+                    "this api_key posted too often",
+                ),
                 minute,
             ));
         }
-        let code = code.ok_or_else(|| ApiError::invalid("service_code", "is required"))?;
+        let code = code.ok_or_else(|| ApiError::from(ValidationError::required("service_code")))?;
         let category = service_in(app, conn, &code)?.ok_or_else(|| {
-            ApiError::NotFound(format!("service_code: there is no service '{code}'"))
+            ApiError::NotFound(Text::new(
+                format!("service_code: нет услуги «{code}»"),
+                format!("service_code: there is no service '{code}'"),
+            ))
         })?;
         Ok(new_report(&pairs, &category.routing.code)?.in_language(locale))
     };
@@ -368,11 +379,14 @@ fn new_report(pairs: &[(String, String)], code: &str) -> Result<NewReport, ApiEr
         let text = field(key).ok_or_else(|| {
             ApiError::invalid(
                 key,
-                "is required: this city routes reports by their position (lat and long)",
+                Text::new(
+                    "обязательное поле: город направляет сообщения по их месту (lat и long)",
+                    "is required: this city routes reports by their position (lat and long)",
+                ),
             )
         })?;
         text.parse::<f64>()
-            .map_err(|_| ApiError::invalid(key, format!("'{text}' is not a number")))
+            .map_err(|_| ApiError::from(ValidationError::not_a_number(key, &text)))
     };
     let location = Location::parse(coordinate("lat")?, coordinate("long")?).map_err(|e| match e
         .field

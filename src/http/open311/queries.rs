@@ -1,6 +1,7 @@
 //! Reading service requests: one by number or token, pages under Open311's filters with their photos and history, and the updates between two times.
 
 use super::*;
+use crate::locale::Text;
 
 /// `GET /open311/v2/requests/{id}.{fmt}`
 pub async fn request(state: web::Data<AppState>, name: web::Path<String>, query: Pairs) -> Answer {
@@ -191,7 +192,7 @@ pub(super) async fn requests(
         match (lat_ne?, long_ne?, lat_sw?, long_sw?) {
             (None, None, None, None) => {}
             (Some(lat_ne), Some(long_ne), Some(lat_sw), Some(long_sw)) => {
-                check_box(long_sw, lat_sw, long_ne, lat_ne).map_err(|why| {
+                check_box(long_sw, lat_sw, long_ne, lat_ne).map_err(|(_, why)| {
                     Open311Error::bad(format, format!("lat_ne,long_ne,lat_sw,long_sw: {why}"))
                 })?;
                 filter.bbox = Some((long_sw, lat_sw, long_ne, lat_ne));
@@ -234,7 +235,10 @@ pub(super) async fn requests(
                         catalogue::category_id(conn, code)?.ok_or_else(|| {
                             ApiError::invalid(
                                 "service_code",
-                                format!("there is no service '{code}'"),
+                                Text::new(
+                                    format!("нет услуги «{code}»"),
+                                    format!("there is no service '{code}'"),
+                                ),
                             )
                         })
                     })

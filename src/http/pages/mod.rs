@@ -24,6 +24,7 @@ mod resident;
 mod staff;
 mod stats;
 
+use crate::locale::Text;
 use std::collections::BTreeMap;
 
 use actix_web::http::header;
@@ -45,8 +46,7 @@ use crate::reports::questions::{Datatype, Question};
 use crate::workflow::{self, Actor, Role};
 use i18n::Texts;
 
-/// The cookie the language switcher sets.
-pub const LANG_COOKIE: &str = "gorod_lang";
+pub use super::requests::LANG_COOKIE;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(resident::map_page))
@@ -184,16 +184,6 @@ fn urlencode(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The page's language: the switcher's cookie, else `Accept-Language`,
-/// else Russian.
-fn language(request: &HttpRequest) -> Locale {
-    request
-        .cookie(LANG_COOKIE)
-        .and_then(|c| Locale::exact(c.value()))
-        .or_else(|| super::accept_language(request))
-        .unwrap_or(Locale::Ru)
-}
-
 /// Who is looking and how the page speaks to them.
 async fn context(
     state: &web::Data<AppState>,
@@ -219,7 +209,9 @@ async fn context(
     Ok((
         caller,
         Ctx {
-            t: i18n::texts(language(request)),
+            // Known now that the caller is: `?lang=`, the switcher's
+            // cookie, the account's language, `Accept-Language`, Russian.
+            t: i18n::texts(super::requests::language()),
             user,
             csrf,
             here,
@@ -481,13 +473,7 @@ async fn switch_language(code: web::Path<String>, query: web::Query<Back>) -> Ht
     let back = local_path(query.back.clone());
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, back))
-        .cookie(
-            actix_web::cookie::Cookie::build(LANG_COOKIE, locale.code())
-                .path("/")
-                .max_age(actix_web::cookie::time::Duration::days(365))
-                .same_site(actix_web::cookie::SameSite::Lax)
-                .finish(),
-        )
+        .cookie(super::requests::language_cookie(locale))
         .finish()
 }
 
@@ -524,7 +510,12 @@ async fn static_file(name: web::Path<String>) -> Result<HttpResponse, ApiError> 
     let (_, mime, body) = STATIC
         .iter()
         .find(|(n, _, _)| *n == name.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("there is no /static/{name}")))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(Text::new(
+                format!("нет /static/{name}"),
+                format!("there is no /static/{name}"),
+            ))
+        })?;
     Ok(HttpResponse::Ok()
         .content_type(*mime)
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -538,7 +529,12 @@ async fn vendor_file(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let missing = || ApiError::NotFound(format!("there is no /vendor/{path}"));
+    let missing = || {
+        ApiError::NotFound(Text::new(
+            format!("нет /vendor/{path}"),
+            format!("there is no /vendor/{path}"),
+        ))
+    };
     let plain = |part: &str| {
         !part.is_empty()
             && !part.starts_with('.')

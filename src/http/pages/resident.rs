@@ -2,6 +2,7 @@
 //! settings, and logging in, registering and resetting a password.
 
 use super::*;
+use crate::locale::Text;
 
 #[derive(Template)]
 #[template(path = "map.html")]
@@ -138,7 +139,10 @@ pub(super) async fn report_page(
     number: web::Path<String>,
 ) -> Page {
     let (caller, ctx) = context(&state, &request).await?;
-    let missing = format!("there is no report № {number}");
+    let missing = Text::new(
+        format!("нет сообщения № {number}"),
+        format!("there is no report № {number}"),
+    );
     let not_found = move || ApiError::NotFound(missing.clone());
     let n: i64 = number.trim().parse().map_err(|_| not_found())?;
     let id = crate::http::read(&state, &request, move |conn| {
@@ -292,7 +296,12 @@ pub(super) async fn settings_page(state: web::Data<AppState>, request: HttpReque
         Ok(crate::app::accounts::mail_settings(conn, &user)?)
     })
     .await?
-    .ok_or_else(|| ApiError::NotFound("this user has no account".into()))?;
+    .ok_or_else(|| {
+        ApiError::NotFound(Text::new(
+            "у этого пользователя нет учётной записи",
+            "this user has no account",
+        ))
+    })?;
     html(&SettingsPage { ctx, settings })
 }
 

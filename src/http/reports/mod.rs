@@ -1,6 +1,7 @@
 //! Filing, reading and listing reports. Public output never carries a
 //! reporter's email or phone; their name only when they chose to show it.
 
+use crate::reports::ValidationError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
@@ -280,13 +281,12 @@ pub async fn nearby(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let number = |field: &str, value: Option<String>| {
-        let text = non_empty(value).ok_or_else(|| ApiError::invalid(field, "is required"))?;
+        let text = non_empty(value).ok_or_else(|| ValidationError::required(field))?;
         text.parse::<f64>()
-            .map_err(|_| ApiError::invalid(field, format!("'{text}' is not a number")))
+            .map_err(|_| ValidationError::not_a_number(field, &text))
     };
     let location = Location::parse(number("lat", query.lat)?, number("lon", query.lon)?)?;
-    let code =
-        non_empty(query.category).ok_or_else(|| ApiError::invalid("category", "is required"))?;
+    let code = non_empty(query.category).ok_or_else(|| ValidationError::required("category"))?;
     let found = db(&state, move |conn| {
         Ok(reading::nearby(conn, &code, location)?)
     })
@@ -372,13 +372,11 @@ pub async fn support(
 }
 
 fn closed_to_joining(id: &str, status: &str) -> ApiError {
-    ApiError::Conflict(format!(
-        "report {id} is {status}; only open reports can be joined"
-    ))
+    ApiError::closed_to_joining(id, status)
 }
 
 fn no_such_report(id: &str) -> ApiError {
-    ApiError::NotFound(format!("there is no report with id '{id}'"))
+    ApiError::no_report(id)
 }
 
 /// Ids are UUIDs; anything else cannot name a report.

@@ -32,7 +32,7 @@ fn residents_answer_only_while_the_check_window_is_open() {
     for action in [Action::Confirm, Action::Refute] {
         let refusal = decide(&answered, action, &refute, &reporter(), &c.departments).unwrap_err();
         assert!(
-            matches!(&refusal, Refusal::Closed(m) if m.contains("ended")),
+            matches!(&refusal, Refusal::Closed(m) if m.en().contains("ended")),
             "{refusal:?}"
         );
     }
