@@ -407,3 +407,32 @@ async fn mail_settings_choose_the_language_and_turn_messages_off_and_on() {
     assert_eq!(forged.status().as_u16(), 403);
     assert_eq!(opted_out(), 0);
 }
+
+#[tokio::test]
+async fn a_missing_page_is_a_page_in_the_sites_layout_and_language() {
+    let app = common::spawn_app().await;
+    let html = [("Accept", "text/html")];
+    let (status, ru) = page(&app, "/no/such/page", &html).await;
+    assert_eq!(status, 404);
+    assert!(ru.contains(r#"<html lang="ru">"#), "{ru}");
+    assert!(ru.contains("Такой страницы нет") && ru.contains("По этому адресу ничего нет"));
+    assert!(
+        ru.contains(r#"<a class="brand" href="/">"#),
+        "the site's header: {ru}"
+    );
+    assert!(
+        ru.contains(r#"href="/">На карту</a>"#),
+        "the way back: {ru}"
+    );
+    assert!(!ru.contains("There is"), "one language: {ru}");
+    let (_, en) = page(&app, "/no/such/page?lang=en", &html).await;
+    assert!(en.contains(r#"<html lang="en">"#) && en.contains("There is no such page"));
+    assert!(!en.contains("Такой"), "one language: {en}");
+    // The switcher comes back to the same address, without its `lang=`.
+    assert!(en.contains("/lang/ru?back=%2Fno%2Fsuch%2Fpage\""), "{en}");
+    // The API and clients that do not ask for HTML get the JSON error.
+    let (status, body) = app.get_json("/api/v1/no-such-thing").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    let (status, body) = app.get_json("/no/such/page").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+}

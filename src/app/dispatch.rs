@@ -58,12 +58,14 @@ impl Sender {
             .get("report_id")
             .and_then(Value::as_str)
             .map(str::to_string);
+        // The pages the links open speak the message's language.
+        let lang = &row.locale;
         let link = |report_id: Option<String>| {
             let token = self.signer.token(&OptOut {
                 email: row.recipient.clone(),
                 report_id,
             });
-            format!("{}/api/v1/unsubscribe/{token}", self.public_url)
+            format!("{}/api/v1/unsubscribe/{token}?lang={lang}", self.public_url)
         };
         let unsubscribe_report = report_id.clone().map(|id| link(Some(id)));
         let unsubscribe_all = link(None);
@@ -75,7 +77,10 @@ impl Sender {
                     cycle: i32::try_from(cycle).unwrap_or_default(),
                     email: row.recipient.clone(),
                 });
-                Some(format!("{}/api/v1/check/{token}", self.public_url))
+                Some(format!(
+                    "{}/api/v1/check/{token}?lang={lang}",
+                    self.public_url
+                ))
             }
             _ => None,
         };
@@ -90,7 +95,7 @@ impl Sender {
                     token_id,
                 });
                 Some(format!(
-                    "{}/api/v1/account/{purpose}/{token}",
+                    "{}/api/v1/account/{purpose}/{token}?lang={lang}",
                     self.public_url
                 ))
             }

@@ -374,6 +374,32 @@ pub fn settle_held(conn: &mut DbConnection, id: &str, report_id: &str) -> Result
 }
 
 /// A claimed held filing was refused: it waits again for its link.
+/// What a held report says, for its confirmation page.
+pub struct HeldReport {
+    /// Its category's names (Russian, English) while the category exists.
+    pub category: Option<(String, String)>,
+    pub description: String,
+}
+
+/// What a held report says.
+pub fn held_report(conn: &mut DbConnection, id: &str) -> Result<Option<HeldReport>, DbError> {
+    #[derive(serde::Deserialize)]
+    struct Said {
+        category: String,
+        description: String,
+    }
+    let Some(said) =
+        pending_db::held(conn, id)?.and_then(|row| serde_json::from_str::<Said>(&row.report).ok())
+    else {
+        return Ok(None);
+    };
+    let category = db::admin::category(conn, &said.category)?.map(|c| (c.name_ru, c.name_en));
+    Ok(Some(HeldReport {
+        category,
+        description: said.description,
+    }))
+}
+
 pub fn release_held(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
     pending_db::release(conn, id)
 }

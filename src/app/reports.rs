@@ -183,6 +183,18 @@ pub fn hold_support(
 
 /// Applies a held "me too" whose link was followed, once: the report's
 /// number and what came of it; `None` when confirmed already or expired.
+/// The number and description of the report a held "me too" is for.
+pub fn held_support_report(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<(i64, String)>, DbError> {
+    let Some(report_id) = db::pending::supported_report(conn, id)? else {
+        return Ok(None);
+    };
+    Ok(db::reports::find(conn, &report_id)?
+        .map(|detail| (detail.report.number, detail.report.description)))
+}
+
 pub fn confirm_support(
     app: &Services,
     conn: &mut DbConnection,

@@ -26,6 +26,24 @@ pub struct PendingRow {
     pub report_id: Option<String>,
 }
 
+/// A held report, whatever its state.
+pub fn held(conn: &mut DbConnection, id: &str) -> Result<Option<PendingRow>, DbError> {
+    Ok(pending_reports::table
+        .find(id)
+        .select(PendingRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The report a held "me too" is for, whatever the me-too's state.
+pub fn supported_report(conn: &mut DbConnection, id: &str) -> Result<Option<String>, DbError> {
+    Ok(pending_supports::table
+        .find(id)
+        .select(pending_supports::report_id)
+        .first(conn)
+        .optional()?)
+}
+
 /// Holds a report and emails its filer the link that confirms it.
 pub fn hold(conn: &mut DbConnection, row: &PendingRow) -> Result<(), DbError> {
     write_transaction(conn, |conn| {

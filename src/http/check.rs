@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::body::{is_multipart, read_parts, read_submission, MAX_JSON_BYTES};
 use super::error::ErrorBody;
 use super::filing::{clean_photos, store_photos};
-use super::html::{error_page, LinkPage};
+use super::html::{error_page, report_link, say, LinkPage};
 use super::{auth, db, parse_json, read_body, ApiError, AppState};
 use crate::app::filing::Upload;
 use crate::app::moves;
@@ -216,8 +216,17 @@ pub async fn link_page(
         Err(e) => return error_page(&e),
     };
     let id = link.report_id.clone();
-    let number = match db(&state, move |conn| Ok(reading::find(conn, &id)?)).await {
-        Ok(Some(detail)) => detail.report.number,
+    let (number, answer) = match db(&state, move |conn| Ok(reading::find(conn, &id)?)).await {
+        Ok(Some(detail)) => (
+            detail.report.number,
+            // The answer being checked: the latest.
+            detail
+                .events
+                .iter()
+                .rev()
+                .find(|e| e.kind == "answered")
+                .and_then(|e| e.note.clone()),
+        ),
         Ok(None) => {
             return error_page(&ApiError::NotFound(Text::new(
                 "сообщения больше нет",
@@ -227,9 +236,19 @@ pub async fn link_page(
         Err(e) => return error_page(&e),
     };
     LinkPage {
+        said: answer
+            .is_some()
+            .then(|| say("Ответ города:", "The city's answer:"))
+            .into_iter()
+            .collect(),
+        quote: answer,
         check_form: true,
         refuting: query.answer.as_deref() == Some("not_fixed"),
-        ..LinkPage::titled(format!("Обращение № {number} / Report No. {number}"))
+        link: Some(report_link(number)),
+        ..LinkPage::titled(say(
+            format!("Сообщение № {number}: проблема решена?"),
+            format!("Report № {number}: is it fixed?"),
+        ))
     }
     .respond(StatusCode::OK)
 }
@@ -306,13 +325,23 @@ pub async fn link_answer(
     match outcome {
         Ok(view) => {
             let said = match (view.counted_as, view.status.as_str()) {
-                ("reporter", "confirmed") => "Вы подтвердили решение. Спасибо! / You confirmed the fix. Thank you!",
-                ("reporter", _) => "Обращение открыто повторно с новым сроком. / The report is open again with a new deadline.",
-                _ => "Ваш ответ учтён. / Your answer is counted.",
+                ("reporter", "confirmed") => say(
+                    "Вы подтвердили решение. Спасибо!",
+                    "You confirmed the fix. Thank you!",
+                ),
+                ("reporter", _) => say(
+                    "Сообщение открыто снова, с новым сроком.",
+                    "The report is open again, with a new deadline.",
+                ),
+                _ => say("Ваш ответ учтён.", "Your answer is counted."),
             };
             LinkPage {
-                said: vec![said.into()],
-                ..LinkPage::titled(format!("Обращение № {0} / Report No. {0}", view.number))
+                said: vec![said],
+                link: Some(report_link(view.number)),
+                ..LinkPage::titled(say(
+                    format!("Сообщение № {}", view.number),
+                    format!("Report № {}", view.number),
+                ))
             }
             .respond(StatusCode::OK)
         }

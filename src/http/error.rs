@@ -141,6 +141,10 @@ impl ApiError {
 /// A field's error as a person reads it: the field's name in their
 /// language, then what is wrong.
 pub fn field_message(e: &ValidationError, locale: Locale) -> String {
+    // An answer's message names its question already.
+    if e.field.starts_with("answers.") || e.field.starts_with("attribute[") {
+        return e.message.get(locale).to_string();
+    }
     format!(
         "{}: {}",
         field_label(&e.field, locale),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ErrorBody;
-use super::html::LinkPage;
+use super::html::{say, LinkPage};
 use super::{auth, db, ApiError, AppState};
 use crate::app::mail::{self as outbox, OutboxRow};
 use crate::notify::links::OptOut;
@@ -62,21 +62,21 @@ pub async fn unsubscribe_page(
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let opt_out = checked(&state, &token)?;
-    let (ru, en) = match &opt_out.report_id {
-        Some(_) => (
-            "Больше не присылать писем об этом обращении?",
+    let asked = match &opt_out.report_id {
+        Some(_) => say(
+            "Больше не присылать писем об этом сообщении?",
             "No more email about this report?",
         ),
-        None => (
+        None => say(
             "Больше не присылать никаких писем?",
             "No more email at all?",
         ),
     };
     Ok(LinkPage {
-        said: vec![ru.into(), en.into()],
+        said: vec![asked],
         notes: vec![opt_out.email],
-        button: Some("Отписаться / Unsubscribe".into()),
-        ..LinkPage::titled("Отписка / Unsubscribe")
+        button: Some(say("Отписаться", "Unsubscribe")),
+        ..LinkPage::titled(say("Отписка", "Unsubscribe"))
     }
     .respond(StatusCode::OK))
 }
@@ -105,20 +105,20 @@ pub async fn unsubscribe_one_click(
         .and_then(|a| a.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if from_page {
-        let (ru, en) = match &opt_out.report_id {
-            Some(_) => (
-                "Вы больше не будете получать писем об этом обращении.",
+        let done = match &opt_out.report_id {
+            Some(_) => say(
+                "Вы больше не будете получать писем об этом сообщении.",
                 "You will get no more email about this report.",
             ),
-            None => (
+            None => say(
                 "Вы больше не будете получать писем от Gorod.",
                 "You will get no more email from Gorod.",
             ),
         };
         return Ok(LinkPage {
-            said: vec![ru.into(), en.into()],
+            said: vec![done],
             notes: vec![opt_out.email],
-            ..LinkPage::titled("Отписка / Unsubscribed")
+            ..LinkPage::titled(say("Отписка", "Unsubscribed"))
         }
         .respond(StatusCode::OK));
     }

@@ -17,6 +17,7 @@ pub mod filing;
 pub mod filters;
 pub mod health;
 pub mod html;
+pub mod i18n;
 pub mod idempotency;
 pub mod ledger;
 pub mod mail;
@@ -199,11 +200,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(not_found));
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(Text::new(
+/// Nothing here: a page in the site's layout for a browser, the JSON error
+/// for everyone else (and for anything under `/api/`).
+async fn not_found(request: actix_web::HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    let error = ApiError::NotFound(Text::new(
         "по этому адресу ничего нет",
         "there is nothing at this address",
-    )))
+    ));
+    let browser = request
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if browser && !request.path().starts_with("/api/") {
+        html::error_page(&error)
+    } else {
+        error.error_response()
+    }
 }
 
 /// The language the request's `Accept-Language` prefers, if Gorod speaks it.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::filing::file_photos;
-use super::html::{error_page, LinkPage};
+use super::html::{error_page, report_link, say, LinkPage};
 use super::{db, parse_json, ApiError, AppState};
 use crate::app::filing::{self, Channel, Photos};
 use crate::app::filing::{claim_held, release_held, settle_held};
@@ -26,13 +26,14 @@ use crate::reports::{NewReport, ReportInput};
 pub struct HeldView {
     /// awaiting_confirmation
     status: &'static str,
-    message: &'static str,
+    /// For people, in the request's language
+    message: String,
     #[schema(value_type = String)]
     expires_at: chrono::NaiveDateTime,
 }
 
 /// The answer to something held for its sender's confirmation.
-pub fn held_view(message: &'static str, expires_at: chrono::NaiveDateTime) -> HeldView {
+pub fn held_view(message: String, expires_at: chrono::NaiveDateTime) -> HeldView {
     HeldView {
         status: "awaiting_confirmation",
         message,
@@ -56,11 +57,13 @@ pub async fn hold(
         Ok(filing::hold(&app, conn, text, report, photos, lasts, now)?)
     })
     .await?;
-    Ok(HeldView {
-        status: "awaiting_confirmation",
-        message: "check your mailbox: the report is filed once you confirm it through the link in our email",
+    Ok(held_view(
+        say(
+            "проверьте почту: сообщение будет подано, когда вы подтвердите его по ссылке из нашего письма",
+            "check your mailbox: the report is filed once you confirm it through the link in our email",
+        ),
         expires_at,
-    })
+    ))
 }
 
 fn held_id(state: &AppState, token: &str) -> Result<String, ApiError> {
@@ -75,12 +78,34 @@ fn held_id(state: &AppState, token: &str) -> Result<String, ApiError> {
 )]
 #[get("/account/confirm_report/{token}")]
 pub async fn confirm_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
-    if let Err(e) = held_id(&state, &token) {
-        return error_page(&e);
-    }
+    let id = match held_id(&state, &token) {
+        Ok(id) => id,
+        Err(e) => return error_page(&e),
+    };
+    let held = db(&state, move |conn| Ok(filing::held_report(conn, &id)?)).await;
+    let filing::HeldReport {
+        category,
+        description,
+    } = match held {
+        Ok(Some(held)) => held,
+        Ok(None) => return error_page(&gone()),
+        Err(e) => return error_page(&e),
+    };
     LinkPage {
-        button: Some("Подтвердить и отправить / Confirm and send".into()),
-        ..LinkPage::titled("Подтверждение обращения / Confirm your report")
+        notes: category
+            .map(|(ru, en)| {
+                let en = crate::locale::pick("en", &ru, &en).to_string();
+                say(format!("Категория: {ru}"), format!("Category: {en}"))
+            })
+            .into_iter()
+            .collect(),
+        quote: Some(description),
+        said: vec![say(
+            "Сообщение уйдёт в работу, как только вы его подтвердите.",
+            "The report goes to the city once you confirm it.",
+        )],
+        button: Some(say("Подтвердить и отправить", "Confirm and send")),
+        ..LinkPage::titled(say("Подтверждение сообщения", "Confirm your report"))
     }
     .respond(StatusCode::OK)
 }
@@ -98,12 +123,18 @@ pub async fn confirm_page(state: web::Data<AppState>, token: web::Path<String>) 
 #[post("/account/confirm_report/{token}")]
 pub async fn confirm(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
     match file_held(&state, &token).await {
-        Ok((number, url)) => LinkPage {
-            said: vec![format!(
-                "Обращение № {number} зарегистрировано. / Report No. {number} is filed."
+        Ok(number) => LinkPage {
+            said: vec![say(
+                format!(
+                    "Сообщение № {number} зарегистрировано. Мы будем писать вам о каждом шаге."
+                ),
+                format!("Report № {number} is filed. We will email you at every step."),
             )],
-            link: Some(url),
-            ..LinkPage::titled(format!("№ {number}"))
+            link: Some(report_link(number)),
+            ..LinkPage::titled(say(
+                format!("Сообщение № {number}"),
+                format!("Report № {number}"),
+            ))
         }
         .respond(StatusCode::CREATED),
         Err(e) => error_page(&e),
@@ -126,15 +157,28 @@ pub async fn confirm_support_page(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> HttpResponse {
-    if let Err(e) = held_support_id(&state, &token) {
-        return error_page(&e);
-    }
+    let id = match held_support_id(&state, &token) {
+        Ok(id) => id,
+        Err(e) => return error_page(&e),
+    };
+    let report = db(&state, move |conn| {
+        Ok(crate::app::reports::held_support_report(conn, &id)?)
+    })
+    .await;
+    let (number, description) = match report {
+        Ok(Some(report)) => report,
+        Ok(None) => return error_page(&gone()),
+        Err(e) => return error_page(&e),
+    };
     LinkPage {
-        said: vec![
-            "Вы присоединитесь к обращению и будете получать новости о нём. / You will join the report and hear about every change.".into(),
-        ],
-        button: Some("Подтвердить / Confirm".into()),
-        ..LinkPage::titled("«У меня то же» / “Me too”")
+        quote: Some(description),
+        link: Some(report_link(number)),
+        said: vec![say(
+            "Вы присоединитесь к сообщению и будете получать письма о каждом его шаге.",
+            "You will join the report and get an email at every step.",
+        )],
+        button: Some(say("Подтвердить", "Confirm")),
+        ..LinkPage::titled(say("«У меня то же»", "“Me too”"))
     }
     .respond(StatusCode::OK)
 }
@@ -169,11 +213,15 @@ pub async fn confirm_support(state: web::Data<AppState>, token: web::Path<String
     use crate::app::reports::Support;
     match joined {
         Ok((number, Support::Joined { .. } | Support::AlreadyFollowing { .. })) => LinkPage {
-            said: vec![format!(
-                "Вы присоединились к обращению № {number}. / You joined report No. {number}."
+            said: vec![say(
+                format!("Вы присоединились к сообщению № {number}."),
+                format!("You joined report № {number}."),
             )],
-            link: Some(format!("{}/reports/{number}", state.public_url)),
-            ..LinkPage::titled(format!("№ {number}"))
+            link: Some(report_link(number)),
+            ..LinkPage::titled(say(
+                format!("Сообщение № {number}"),
+                format!("Report № {number}"),
+            ))
         }
         .respond(StatusCode::OK),
         Ok((number, Support::Closed { status })) => {
@@ -187,7 +235,7 @@ pub async fn confirm_support(state: web::Data<AppState>, token: web::Path<String
     }
 }
 
-async fn file_held(state: &web::Data<AppState>, token: &str) -> Result<(i64, String), ApiError> {
+async fn file_held(state: &web::Data<AppState>, token: &str) -> Result<i64, ApiError> {
     let id = held_id(state, token)?;
     let (app, key) = (state.services.clone(), id.clone());
     let held = db(state, move |conn| Ok(claim_held(&app, conn, &key)?))
@@ -217,12 +265,19 @@ async fn file_held(state: &web::Data<AppState>, token: &str) -> Result<(i64, Str
         Ok(filed) => {
             let report_id = filed.report.id.clone();
             db(state, move |conn| Ok(settle_held(conn, &key, &report_id)?)).await?;
-            let url = format!("{}/api/v1/reports/{}", state.public_url, filed.report.id);
-            Ok((filed.report.number, url))
+            Ok(filed.report.number)
         }
         Err(e) => {
             db(state, move |conn| Ok(release_held(conn, &key)?)).await?;
             Err(e)
         }
     }
+}
+
+/// A link whose report or "me too" is gone (expired and forgotten).
+fn gone() -> ApiError {
+    ApiError::Conflict(Text::new(
+        "срок ссылки истёк; отправьте снова",
+        "the link has expired; send it again",
+    ))
 }

@@ -39,6 +39,8 @@ tokio::task_local! {
 /// language chosen on the site (its cookie), the logged-in account's, then
 /// `Accept-Language`; Russian, the city's language, when none says.
 struct Language {
+    /// The path and query asked for, for a page's language switcher.
+    here: String,
     asked: Option<Locale>,
     account: Cell<Option<Locale>>,
     header: Option<Locale>,
@@ -62,6 +64,13 @@ pub fn language() -> Locale {
         .ok()
         .flatten()
         .unwrap_or(Locale::Ru)
+}
+
+/// The path and query of the request being handled ("/" off a request).
+pub fn here() -> String {
+    LANGUAGE
+        .try_with(|l| l.here.clone())
+        .unwrap_or_else(|_| "/".to_string())
 }
 
 /// The logged-in account's language, once the request's caller is known.
@@ -118,7 +127,12 @@ pub async fn identify(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "(no route)".to_string());
+    let here = match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    };
     let language = Language {
+        here,
         asked: asked_language(&req),
         account: Cell::new(None),
         header: super::accept_language(req.request()),

@@ -266,7 +266,14 @@ pub fn render(context: &Context) -> Rendered {
     }
     if let Some(check) = &context.check_link {
         for (label, answer) in [(labels.fixed, "fixed"), (labels.not_fixed, "not_fixed")] {
-            lines.push((label.into(), format!("{check}?answer={answer}"), true));
+            lines.push((
+                label.into(),
+                format!(
+                    "{check}{}answer={answer}",
+                    if check.contains('?') { '&' } else { '?' }
+                ),
+                true,
+            ));
         }
     }
     let mut lists: Vec<(String, Vec<(i64, String)>)> = Vec::new();

@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use super::ValidationError;
-use crate::locale::Text;
+use crate::locale::{Locale, Text};
 
 pub const MAX_STRING_ANSWER_CHARS: usize = 500;
 pub const MAX_TEXT_ANSWER_CHARS: usize = 4000;
@@ -112,8 +112,8 @@ pub fn check_answers(
     for question in ordered {
         let name = field(&question.code);
         let answer = match raw.get(&question.code).map(|raw| check_one(question, raw)) {
-            Some(Err(message)) => {
-                errors.push(ValidationError::new(name, message));
+            Some(Err(problem)) => {
+                errors.push(ValidationError::new(name, about(question, &problem)));
                 continue;
             }
             Some(Ok(answer)) => answer,
@@ -126,22 +126,26 @@ pub fn check_answers(
             None if question.required => errors.push(ValidationError::coded(
                 name,
                 "required",
-                Text::new(
-                    format!("обязательный ответ: {}", question.description),
-                    format!(
-                        "is required: {}",
-                        question
-                            .description_en
-                            .as_deref()
-                            .unwrap_or(&question.description)
-                    ),
-                ),
+                about(question, &Text::new("нужен ответ", "is required")),
             )),
             None => {}
         }
     }
     ValidationError::all(errors)?;
     Ok(answers)
+}
+
+/// A problem with an answer, saying which question it answers (its field
+/// is a code people do not know).
+fn about(question: &Question, problem: &Text) -> Text {
+    let en = question
+        .description_en
+        .as_deref()
+        .unwrap_or(&question.description);
+    Text::new(
+        format!("{}: {}", question.description, problem.get(Locale::Ru)),
+        format!("{en}: {}", problem.en()),
+    )
 }
 
 /// None for an empty answer.

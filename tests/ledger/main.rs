@@ -85,7 +85,7 @@ fn mails_to(app: &common::TestApp, email: &str) -> Vec<String> {
 }
 
 /// The check link in the `nth` (from 1) answer email to `email` about
-/// `number` (without its `?answer=` choice).
+/// `number` (without its query: its language and `answer=` choice).
 async fn check_link(app: &common::TestApp, email: &str, number: i64, nth: usize) -> String {
     let started = Instant::now();
     loop {
@@ -97,7 +97,7 @@ async fn check_link(app: &common::TestApp, email: &str, number: i64, nth: usize)
                 let line = &text[start..];
                 let at = line.find("/api/v1/check/")?;
                 let rest = &line[at..];
-                let end = rest.find("?answer=")?;
+                let end = rest.find('?')?;
                 Some(rest[..end].to_string())
             })
             .nth(nth - 1);

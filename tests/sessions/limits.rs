@@ -77,15 +77,14 @@ async fn a_report_filed_without_an_account_waits_for_its_confirmation() {
     assert_eq!(app.count_rows("pending_reports"), 1);
 
     let link = emailed_link(&app, email, "/api/v1/account/confirm_report/").await;
-    assert_eq!(
-        app.client
-            .get(&link)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        200
+    let page = app.client.get(&link).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    // The page says what is being confirmed, in the email's one language.
+    let page = page.text().await.unwrap();
+    assert!(page.contains("<blockquote>"), "{page}");
+    assert!(
+        page.contains("Подтвердить и отправить") != page.contains("Confirm and send"),
+        "{page}"
     );
     assert_eq!(
         app.count_rows("reports"),
@@ -94,6 +93,10 @@ async fn a_report_filed_without_an_account_waits_for_its_confirmation() {
     );
     let confirmed = app.client.post(&link).send().await.unwrap();
     assert_eq!(confirmed.status().as_u16(), 201);
+    // It leads to the report's page, not to an API address.
+    let confirmed = confirmed.text().await.unwrap();
+    assert!(confirmed.contains(r#"href="/reports/1""#), "{confirmed}");
+    assert!(!confirmed.contains("/api/v1/reports"), "{confirmed}");
     assert_eq!(app.count_rows("reports"), 1);
     let (_, list) = app.get_json("/api/v1/reports").await;
     assert_eq!(list["total"], 1);

@@ -98,18 +98,25 @@
       join.textContent = list.dataset.meToo;
       const error = document.createElement("span");
       error.className = "error";
+      const said = document.createElement("span");
+      said.setAttribute("role", "status");
       join.addEventListener("click", async () => {
         const email = form.elements["reporter.email"].value.trim();
         const answer = await Gorod.api("POST", `/api/v1/reports/${near.id}/support`, { email });
         if (answer.status < 300) {
           join.disabled = true;
-          join.textContent = answer.status === 202 ? list.dataset.held : list.dataset.joined;
           error.textContent = "";
+          if (answer.status === 202) {
+            // Held until its sender follows the emailed link.
+            said.textContent = list.dataset.held;
+          } else {
+            join.textContent = list.dataset.joined;
+          }
         } else {
           error.textContent = answer.body.message;
         }
       });
-      item.append(link, text, join, error);
+      item.append(link, text, join, error, said);
       list.append(item);
     }
   }

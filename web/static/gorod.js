@@ -96,25 +96,31 @@ const Gorod = (() => {
     form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
   }
 
-  // Puts the API's message next to the field it names (photos[2] → photos,
-  // answers.size → answers.size), else at the top of the form.
+  // Puts each of the API's messages next to the field it names (photos[2]
+  // → photos, answers.size → answers.size), else at the top of the form,
+  // and moves the focus to the first.
   function showError(form, error) {
-    const field = (error && error.field) || "body";
-    const candidates = [field, field.replace(/\[\d+\]/g, ""), field.split(".")[0], "body"];
-    let slot = null;
-    for (const name of candidates) {
-      slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
-      if (slot) break;
-    }
-    const message = (error && error.message) || "Error";
-    if (slot) {
-      slot.textContent = message;
+    const each = (error && Array.isArray(error.errors) && error.errors.length > 0)
+      ? error.errors
+      : [error || {}];
+    let first = null;
+    for (const one of each) {
+      const field = one.field || "body";
+      const candidates = [field, field.replace(/\[\d+\]/g, ""), field.split(".")[0], "body"];
+      let slot = null;
+      for (const name of candidates) {
+        slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+        if (slot) break;
+      }
+      const message = one.message || (error && error.message) || "Error";
+      if (!slot) { alert(message); continue; }
+      slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
       const input = form.querySelector(`[name="${CSS.escape(field.replace(/\[\d+\]/g, ""))}"]`);
-      if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
-      else slot.scrollIntoView({ block: "center" });
-    } else {
-      alert(message);
+      if (input) input.setAttribute("aria-invalid", "true");
+      if (!first) first = input || slot;
     }
+    if (first && first.focus && first.matches("input, select, textarea")) first.focus();
+    else if (first) first.scrollIntoView({ block: "center" });
   }
 
   async function submit(form, extra) {

@@ -27,7 +27,7 @@ use utoipa::ToSchema;
 
 use super::auth::{self, Caller, Via};
 use super::error::ErrorBody;
-use super::html::{error_page, LinkPage};
+use super::html::{error_page, say, LinkPage};
 use super::{db, parse_json, read_body, throttle, ApiError, AppState};
 use crate::accounts::{self, totp, NewPassword};
 use crate::app::accounts::{self as account, Login, MailSettings, NewLogin};
@@ -201,8 +201,12 @@ pub async fn verify_page(state: web::Data<AppState>, token: web::Path<String>) -
         return error_page(&e);
     }
     LinkPage {
-        button: Some("Подтвердить / Confirm".into()),
-        ..LinkPage::titled("Подтверждение адреса / Confirm your address")
+        said: vec![say(
+            "Нажмите кнопку, чтобы подтвердить адрес эл. почты.",
+            "Press the button to confirm your email address.",
+        )],
+        button: Some(say("Подтвердить", "Confirm")),
+        ..LinkPage::titled(say("Подтверждение адреса", "Confirm your address"))
     }
     .respond(StatusCode::OK)
 }
@@ -235,9 +239,9 @@ pub async fn verify(state: web::Data<AppState>, token: web::Path<String>) -> Htt
     .await;
     match outcome {
         Ok(()) => LinkPage {
-            said: vec!["Теперь можно войти. / You can log in now.".into()],
-            link: Some("/login".into()),
-            ..LinkPage::titled("Адрес подтверждён / Address confirmed")
+            said: vec![say("Теперь можно войти.", "You can log in now.")],
+            link: Some(("/login".into(), say("Войти", "Log in"))),
+            ..LinkPage::titled(say("Адрес подтверждён", "Address confirmed"))
         }
         .respond(StatusCode::OK),
         Err(e) => error_page(&e),

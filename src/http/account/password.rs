@@ -102,7 +102,7 @@ pub async fn reset_page(state: web::Data<AppState>, token: web::Path<String>) ->
     }
     LinkPage {
         password_form: true,
-        ..LinkPage::titled("Новый пароль / New password")
+        ..LinkPage::titled(say("Новый пароль", "New password"))
     }
     .respond(StatusCode::OK)
 }
@@ -163,9 +163,12 @@ pub async fn reset(
     .await;
     match outcome {
         Ok(_) => LinkPage {
-            said: vec!["Войдите с новым паролем. / Log in with the new password.".into()],
-            link: Some("/login".into()),
-            ..LinkPage::titled("Пароль изменён / Password changed")
+            said: vec![say(
+                "Войдите с новым паролем.",
+                "Log in with the new password.",
+            )],
+            link: Some(("/login".into(), say("Войти", "Log in"))),
+            ..LinkPage::titled(say("Пароль изменён", "Password changed"))
         }
         .respond(StatusCode::OK),
         Err(e) => error_page(&e),

@@ -19,7 +19,6 @@
 //! | `/dashboard` | staff | the SLA dashboard |
 //! | `/stats` | everyone | how each department answers; the ledger |
 
-pub mod i18n;
 mod resident;
 mod staff;
 mod stats;
@@ -35,6 +34,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use serde::Deserialize;
 
 use super::auth::{self, Caller};
+use super::i18n::{self, Texts};
 use super::reports::{view_and_row, ReportView};
 use super::{db, ApiError, AppState};
 use crate::app::catalogue::CatalogSnapshot;
@@ -42,9 +42,8 @@ use crate::app::reports::{ReportFilter, ReportListing};
 use crate::app::supervision::{self, Risk};
 use crate::locale::Locale;
 use crate::policy::Permission;
-use crate::reports::questions::{Datatype, Question};
-use crate::workflow::{self, Actor, Role};
-use i18n::Texts;
+use crate::reports::questions::Question;
+use crate::workflow::{self, Actor};
 
 pub use super::requests::LANG_COOKIE;
 
@@ -65,124 +64,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/vendor/{path:.*}", web::get().to(vendor_file));
 }
 
-/// The logged-in person, for the header.
-pub struct NavUser {
-    pub email: String,
-    pub role: Role,
-}
-
-/// What every page knows: the language, who is looking, the CSRF token
-/// their forms send, and the city's time zone for the times shown.
-pub struct Ctx {
-    pub t: &'static Texts,
-    pub user: Option<NavUser>,
-    pub csrf: Option<String>,
-    /// This page's address, for the language switcher to come back to.
-    pub here: String,
-    time_zone: chrono_tz::Tz,
-}
-
-impl Ctx {
-    /// A time in the city's zone, as people read it.
-    pub fn time(&self, at: impl Value<NaiveDateTime>) -> String {
-        at.get()
-            .and_utc()
-            .with_timezone(&self.time_zone)
-            .format("%d.%m.%Y %H:%M")
-            .to_string()
-    }
-
-    /// A date in words in the page's language: `6 марта 2026`.
-    pub fn date(&self, day: impl Value<chrono::NaiveDate>) -> String {
-        crate::locale::Locale::parse(self.t.lang).date(day.get())
-    }
-
-    pub fn opt_time(&self, at: impl Value<Option<NaiveDateTime>>) -> String {
-        at.get().map_or_else(|| "—".into(), |t| self.time(t))
-    }
-
-    /// A question's prompt in the page's language.
-    pub fn prompt<'a>(&self, q: &'a Question) -> &'a str {
-        match (&q.description_en, self.t.lang) {
-            (Some(en), "en") if !en.is_empty() => en,
-            _ => &q.description,
-        }
-    }
-
-    /// Which input a question takes: choice, choices, number, datetime,
-    /// text or line.
-    pub fn kind(&self, q: &Question) -> &'static str {
-        match q.datatype {
-            Datatype::Singlevaluelist => "choice",
-            Datatype::Multivaluelist => "choices",
-            Datatype::Number => "number",
-            Datatype::Datetime => "datetime",
-            Datatype::Text => "text",
-            Datatype::String => "line",
-        }
-    }
-
-    /// The name in the page's language.
-    pub fn name<'a>(&self, ru: &'a str, en: &'a str) -> &'a str {
-        pick(self.t.lang, ru, en)
-    }
-
-    pub fn is_staff(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| matches!(u.role, Role::Crew | Role::Supervisor | Role::Admin))
-    }
-
-    /// The switcher's link to this page in `code`.
-    pub fn switch_to(&self, code: &str) -> String {
-        format!("/lang/{code}?back={}", urlencode(&self.here))
-    }
-
-    /// A percentage, or a dash when there is nothing to count.
-    pub fn percent(&self, value: impl Value<Option<f64>>) -> String {
-        value
-            .get()
-            .map_or_else(|| "—".into(), |v| format!("{v:.1} %"))
-    }
-
-    pub fn hours(&self, value: impl Value<Option<f64>>) -> String {
-        value
-            .get()
-            .map_or_else(|| "—".into(), |v| format!("{v:.1}"))
-    }
-}
-
-/// A value a template hands over as it has it: itself, or behind one or
-/// two references (askama's loops and `if let` give references).
-pub trait Value<T: Copy> {
-    fn get(&self) -> T;
-}
-
-impl<T: Copy> Value<T> for T {
-    fn get(&self) -> T {
-        *self
-    }
-}
-
-impl<T: Copy> Value<T> for &T {
-    fn get(&self) -> T {
-        **self
-    }
-}
-
-impl<T: Copy> Value<T> for &&T {
-    fn get(&self) -> T {
-        ***self
-    }
-}
+pub use super::html::{urlencode, Ctx, NavUser, Value};
 
 pub use crate::locale::pick;
-
-fn urlencode(text: &str) -> String {
-    serde_urlencoded::to_string([("", text)])
-        .map(|s| s.trim_start_matches('=').to_string())
-        .unwrap_or_default()
-}
 
 /// Who is looking and how the page speaks to them.
 async fn context(

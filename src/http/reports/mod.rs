@@ -344,7 +344,10 @@ pub async fn support(
         return match held {
             HeldSupport::Waiting { expires_at } => Ok(HttpResponse::Accepted().json(
                 pending::held_view(
-                    "check your mailbox: your \"me too\" counts once you confirm it through the link in our email",
+                    super::html::say(
+                        "проверьте почту: ваше «у меня то же» засчитается, когда вы подтвердите его по ссылке из нашего письма",
+                        "check your mailbox: your \"me too\" counts once you confirm it through the link in our email",
+                    ),
                     expires_at,
                 ),
             )),

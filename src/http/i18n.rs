@@ -184,6 +184,13 @@ texts! {
     ledger_checkpoints: "Подписанные контрольные точки", "Signed checkpoints";
     error_title: "Не получилось", "Something is wrong";
     not_found_title: "Такой страницы нет", "There is no such page";
+    server_error_title: "Что-то пошло не так", "Something went wrong";
+    to_map: "На карту", "To the map";
+    open_report: "Открыть сообщение", "Open the report";
+    new_password_label: "Новый пароль (от 10 символов)", "New password (10 characters or more)";
+    what_is_wrong_required: "Что не так (обязательно, если не решена)", "What is wrong (required when not fixed)";
+    photo: "Фото", "Photo";
+    send: "Отправить", "Send";
     login_needed: "Войдите, чтобы открыть эту страницу.", "Log in to open this page.";
     st_moderation: "на модерации", "in moderation";
     st_assigned: "назначено", "assigned";
