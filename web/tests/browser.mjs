@@ -37,6 +37,22 @@ const browser = await chromium.launch({
 const problems = [];
 let shot = 0;
 
+// axe-core checks the page as it is now; a serious or critical violation
+// is a problem the test reports (with where it is).
+const axeSource = fs.readFileSync(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+async function audit(page, what) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) {
+    await page.evaluate(axeSource);
+  }
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("; ")}`);
+  });
+  for (const v of violations) problems.push(`${what}: axe: ${v}`);
+}
+
 async function person(name, options) {
   const context = await browser.newContext({ baseURL: base, ...options });
   const page = await context.newPage();
@@ -51,6 +67,7 @@ async function person(name, options) {
   page.snap = async (what) => {
     shot += 1;
     await page.screenshot({ path: path.join(out, `${String(shot).padStart(2, "0")}-${name}-${what}.png`), fullPage: true });
+    await audit(page, `${name} ${what}`);
   };
   return page;
 }
@@ -276,6 +293,19 @@ await Promise.all([resident.waitForURL("**/stats"), resident.getByRole("link", {
 assert.equal(await resident.locator("h1").textContent(), "How the city answers");
 assert.ok((await resident.locator("#stats tbody tr").count()) > 0);
 await resident.snap("stats");
+
+// 7. Every public page in both languages, on a desk and on a phone: a
+// screenshot each, and axe-core's check.
+for (const [size, viewport] of [["desktop", { width: 1280, height: 900 }], ["phone", { width: 390, height: 844 }]]) {
+  for (const lang of ["ru", "en"]) {
+    const visitor = await person(`visitor-${size}-${lang}`, { viewport, isMobile: size === "phone" });
+    for (const [what, where] of [["map", "/"], ["file", "/new"], ["report", `/reports/${number}`], ["stats", "/stats"], ["login", "/login"], ["register", "/register"], ["not-found", "/no/such/page"]]) {
+      await visitor.goto(`${where}${where.includes("?") ? "&" : "?"}lang=${lang}`, { waitUntil: "domcontentloaded" });
+      assert.equal(await visitor.locator("html").getAttribute("lang"), lang, `${where} in ${lang}`);
+      await visitor.snap(what);
+    }
+  }
+}
 
 await browser.close();
 assert.deepEqual(problems, [], problems.join("\n"));
