@@ -397,7 +397,7 @@ async fn routing_follows_branches_overrides_and_triage() {
     let (department, note) = department_of("fallen_tree", khamovniki.0, khamovniki.1).await;
     assert_eq!(department, "zhilishnik-khamovniki");
     assert!(
-        note.contains("Хамовники")
+        note.contains("in Khamovniki District")
             && note.contains(", Fallen or dangerous tree reports go to this department"),
         "{note}"
     );

@@ -436,3 +436,23 @@ async fn a_missing_page_is_a_page_in_the_sites_layout_and_language() {
     let (status, body) = app.get_json("/no/such/page").await;
     assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
 }
+
+#[tokio::test]
+async fn a_report_page_names_choices_and_districts_in_the_pages_language() {
+    let app = common::spawn_app().await;
+    let mut report = common::valid_report();
+    report["answers"] = json!({"size": "large"});
+    let (_, number) = file(&app, report).await;
+    let (_, ru) = page(&app, &format!("/reports/{number}?lang=ru"), &[]).await;
+    assert!(
+        ru.contains("Больше метра") && ru.contains("Тверской район"),
+        "{ru}"
+    );
+    assert!(!ru.contains("over a metre") && !ru.contains("Tverskoy District<"));
+    let (_, en) = page(&app, &format!("/reports/{number}?lang=en"), &[]).await;
+    assert!(
+        en.contains("over a metre") && en.contains("<dd>Tverskoy District</dd>"),
+        "{en}"
+    );
+    assert!(!en.contains("Больше метра") && !en.contains("Тверской район<"));
+}

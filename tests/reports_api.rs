@@ -64,7 +64,14 @@ async fn routing_sends_yard_problems_to_the_district_housing_service() {
     assert_eq!(report["department"]["code"], "zhilishnik-tverskoy");
     assert_eq!(report["reporter_name"], "Анна Петрова");
     let why = report["history"][0]["text"]["en"].as_str().unwrap();
-    assert!(why.contains("and this part of it serves Тверской"), "{why}");
+    assert!(
+        why.contains("and this part of it serves Tverskoy District"),
+        "{why}"
+    );
+    let why_ru = report["history"][0]["text"]["ru"].as_str().unwrap();
+    assert!(why_ru.contains("Тверской район"), "{why_ru}");
+    assert_eq!(report["service_area"], "Тверской район");
+    assert_eq!(report["service_area_en"], "Tverskoy District");
     assert!(!report.to_string().contains("anna.petrova@"));
 }
 

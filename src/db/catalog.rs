@@ -178,10 +178,14 @@ pub fn load_snapshot(conn: &mut DbConnection) -> Result<CatalogSnapshot, DbError
             .into_iter()
             .collect(),
         areas: service_areas::table
-            .select((service_areas::code, service_areas::name))
-            .load::<(String, String)>(conn)?
+            .select((
+                service_areas::code,
+                service_areas::name,
+                service_areas::name_en,
+            ))
+            .load::<(String, String, Option<String>)>(conn)?
             .into_iter()
-            .map(|(code, name)| (code, (name.clone(), name)))
+            .map(|(code, name, en)| (code, (name, en.unwrap_or_default())))
             .collect(),
         // Every category, retired ones too: old reports name them.
         categories: categories::table
@@ -313,6 +317,7 @@ pub fn import_areas(
                 id: new_id(),
                 code: draft.code.clone(),
                 name: draft.name.clone(),
+                name_en: draft.name_en.clone(),
                 geometry: draft.shape.to_geojson(),
                 min_lat,
                 min_lon,
@@ -329,6 +334,7 @@ pub fn import_areas(
                     diesel::update(service_areas::table.find(&id))
                         .set((
                             service_areas::name.eq(&row.name),
+                            service_areas::name_en.eq(&row.name_en),
                             service_areas::geometry.eq(&row.geometry),
                             service_areas::min_lat.eq(min_lat),
                             service_areas::min_lon.eq(min_lon),

@@ -126,6 +126,8 @@ pub struct ReportDetail {
     pub category: CategoryRow,
     pub department: Option<DepartmentRow>,
     pub service_area: Option<String>,
+    /// Its name in English, when the city gave one.
+    pub service_area_en: Option<String>,
     pub reporter_name: Option<String>,
     pub events: Vec<ReportEventRow>,
 }
@@ -140,16 +142,16 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ReportDetail>, D
             ReportRow::as_select(),
             CategoryRow::as_select(),
             Option::<DepartmentRow>::as_select(),
-            service_areas::name.nullable(),
+            (service_areas::name, service_areas::name_en).nullable(),
         ))
         .first::<(
             ReportRow,
             CategoryRow,
             Option<DepartmentRow>,
-            Option<String>,
+            Option<(String, Option<String>)>,
         )>(conn)
         .optional()?;
-    let Some((report, category, department, service_area)) = found else {
+    let Some((report, category, department, area)) = found else {
         return Ok(None);
     };
     let reporter_name = match &report.reporter_id {
@@ -170,7 +172,8 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ReportDetail>, D
         report,
         category,
         department,
-        service_area,
+        service_area: area.as_ref().map(|(name, _)| name.clone()),
+        service_area_en: area.and_then(|(_, en)| en),
         reporter_name,
         events,
     }))

@@ -92,6 +92,8 @@ pub struct ServiceAreaRow {
     pub min_lon: f64,
     pub max_lat: f64,
     pub max_lon: f64,
+    /// The name in English, when the city gave one.
+    pub name_en: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

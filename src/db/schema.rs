@@ -83,6 +83,7 @@ diesel::table! {
         min_lon -> Double,
         max_lat -> Double,
         max_lon -> Double,
+        name_en -> Nullable<Text>,
     }
 }
 

@@ -288,7 +288,7 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             })
     };
 
-    let areas = demo_areas(&department_id, &category_id)?;
+    let (areas, names_en) = demo_areas(&department_id, &category_id)?;
     let map = CityMap::new(areas.clone(), tree);
     for area in &areas {
         let (min_lat, min_lon, max_lat, max_lon) = area.shape.bounding_box();
@@ -296,6 +296,7 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             id: area.id.to_string(),
             code: area.code.clone(),
             name: area.name.clone(),
+            name_en: names_en.get(&area.code).cloned(),
             geometry: area.shape.to_geojson(),
             min_lat,
             min_lon,
@@ -441,14 +442,19 @@ fn demo_accounts(users: &[UserRow], now: NaiveDateTime) -> Vec<AccountRow> {
         .collect()
 }
 
-/// The demo's service areas, read by the same parser as an admin's import.
+/// The demo's service areas, read by the same parser as an admin's import,
+/// and their English names by code.
 fn demo_areas(
     department_id: &dyn Fn(&'static str, &str) -> Result<Uuid, DemoError>,
     category_id: &dyn Fn(&str) -> Result<Uuid, DemoError>,
-) -> Result<Vec<ServiceArea>, DemoError> {
+) -> Result<(Vec<ServiceArea>, HashMap<String, String>), DemoError> {
     const FILE: &str = "service_areas.geojson";
     let drafts = routing::parse_areas(SERVICE_AREAS).map_err(|e| bad(FILE, e.to_string()))?;
-    drafts
+    let names_en = drafts
+        .iter()
+        .filter_map(|d| Some((d.code.clone(), d.name_en.clone()?)))
+        .collect();
+    let areas = drafts
         .into_iter()
         .map(|draft| {
             let mut routes = Vec::new();
@@ -472,7 +478,8 @@ fn demo_areas(
                 routes,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, DemoError>>()?;
+    Ok((areas, names_en))
 }
 
 /// A random point inside the shape (rejection sampling over its bounding box).

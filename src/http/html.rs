@@ -90,6 +90,15 @@ impl Ctx {
         }
     }
 
+    /// A choice's name in the page's language.
+    pub fn choice<'a>(&self, c: &'a crate::reports::questions::Choice) -> &'a str {
+        pick(
+            self.t.lang,
+            &c.name,
+            c.name_en.as_deref().unwrap_or_default(),
+        )
+    }
+
     /// Which input a question takes: choice, choices, number, datetime,
     /// text or line.
     pub fn kind(&self, q: &Question) -> &'static str {

@@ -26,7 +26,11 @@ pub enum Datatype {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Choice {
     pub key: String,
+    /// In the city's language (Open311 gives this one).
     pub name: String,
+    /// In English, for the English pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
 }
 
 /// One question, in the Open311 service-definition shape.

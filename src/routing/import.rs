@@ -23,6 +23,8 @@ use crate::locale::{Locale, Text};
 pub struct AreaDraft {
     pub code: String,
     pub name: String,
+    /// The name in English (`name_en`), when given.
+    pub name_en: Option<String>,
     pub shape: AreaShape,
     pub serves: Vec<String>,
     pub overrides: BTreeMap<String, String>,
@@ -41,6 +43,8 @@ pub struct ImportError {
 struct Properties {
     code: String,
     name: String,
+    #[serde(default)]
+    name_en: Option<String>,
     #[serde(default)]
     serves: Vec<String>,
     #[serde(default)]
@@ -144,6 +148,10 @@ pub fn parse_areas(text: &str) -> Result<Vec<AreaDraft>, ImportError> {
         drafts.push(AreaDraft {
             code,
             name,
+            name_en: properties
+                .name_en
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty()),
             shape,
             serves: properties.serves,
             overrides: properties.overrides,

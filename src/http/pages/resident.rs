@@ -244,7 +244,7 @@ fn details(
                 let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
                 question
                     .and_then(|q| q.values.iter().find(|c| c.key == text))
-                    .map_or(text, |c| c.name.clone())
+                    .map_or(text, |c| ctx.choice(c).to_string())
             };
             let shown = match value {
                 serde_json::Value::Array(items) => {

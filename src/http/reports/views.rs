@@ -71,7 +71,11 @@ pub(crate) struct ReportView {
     pub(crate) lon: f64,
     pub(crate) address: Option<String>,
     pub(crate) description: String,
+    /// The district, in the city's language
     pub(crate) service_area: Option<String>,
+    /// The district in English, when the city named it so
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) service_area_en: Option<String>,
     pub(crate) department: Option<DepartmentRef>,
     pub(crate) reporter_name: Option<String>,
     #[schema(value_type = Object)]
@@ -224,6 +228,7 @@ impl ReportView {
             address: r.address,
             description: r.description,
             service_area: d.service_area,
+            service_area_en: d.service_area_en,
             department: d.department.map(|dep| DepartmentRef {
                 code: dep.code,
                 name: Names {
