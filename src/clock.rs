@@ -58,3 +58,19 @@ impl Clock for SettableClock {
 fn truncate(t: NaiveDateTime) -> NaiveDateTime {
     t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
 }
+/// Serialises a UTC time as RFC 3339 with its offset (`…Z`), as the API
+/// documents its `date-time`s: `#[serde(serialize_with = "crate::clock::utc")]`.
+pub fn utc<S: serde::Serializer>(at: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(
+        &at.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+    )
+}
+
+/// [`utc`] for a time that may be absent.
+pub fn utc_opt<S: serde::Serializer>(at: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => utc(at, s),
+        None => s.serialize_none(),
+    }
+}

@@ -472,7 +472,7 @@ async fn reporters_are_reminded_once_before_the_check_window_closes_and_supervis
         report["deadline"]["deadline"]
             .as_str()
             .expect("a check deadline"),
-        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%SZ",
     )
     .unwrap();
     let scan = || async {
@@ -547,7 +547,7 @@ async fn each_email_shows_the_date_that_matters_at_its_step() {
     let local = |stored: &Value| {
         let utc = chrono::NaiveDateTime::parse_from_str(
             stored.as_str().expect("a time"),
-            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%dT%H:%M:%SZ",
         )
         .unwrap();
         let local = utc.and_utc().with_timezone(&chrono_tz::Europe::Moscow);

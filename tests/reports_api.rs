@@ -22,7 +22,7 @@ async fn a_filed_report_is_stored_with_its_history_and_returned() {
     assert_eq!(report["category"]["code"], "pothole");
     assert_eq!(report["department"]["code"], "roads");
     assert_eq!(report["address"], "ул. Тверская, 12");
-    assert_eq!(report["created_at"], "2026-03-02T09:00:00");
+    assert_eq!(report["created_at"], "2026-03-02T09:00:00Z");
     let history = report["history"].as_array().unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0]["kind"], "filed");
@@ -355,4 +355,21 @@ async fn repeated_or_overflowing_query_parameters_get_the_json_error() {
         assert_eq!(body["code"], "invalid_field", "{path}: {body}");
         assert_eq!(body["field"], field, "{path}: {body}");
     }
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_405_naming_the_right_ones() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .delete(app.url("/api/v1/reports/nearby"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "method_not_allowed");
+    // An address the API does not have at all stays a 404.
+    assert_eq!(app.get("/api/v1/nothing/here").await.status().as_u16(), 404);
 }

@@ -98,11 +98,11 @@ async fn a_report_filed_friday_afternoon_before_a_holiday_gets_the_documented_de
     let (id, _) = file(&app).await;
     let r = report(&app, &id).await;
     assert_eq!(
-        r["moderation_due_at"], "2026-02-24T15:00:00",
+        r["moderation_due_at"], "2026-02-24T15:00:00Z",
         "Tuesday 18:00 MSK"
     );
     assert_eq!(
-        r["answer_due_at"], "2026-03-05T15:00:00",
+        r["answer_due_at"], "2026-03-05T15:00:00Z",
         "Thursday 5 March 18:00 MSK"
     );
     assert_eq!(r["deadline"]["stage"], "moderation");
@@ -169,9 +169,9 @@ async fn staff_move_a_report_from_moderation_to_an_answer_with_a_pause_that_move
         "{body}"
     );
     let r = report(&app, &id).await;
-    assert_eq!(r["answer_due_at"], "2026-03-10T15:00:00");
+    assert_eq!(r["answer_due_at"], "2026-03-10T15:00:00Z");
     assert_eq!(r["deadline"]["stage"], "answer");
-    assert_eq!(r["deadline"]["deadline"], "2026-03-10T15:00:00");
+    assert_eq!(r["deadline"]["deadline"], "2026-03-10T15:00:00Z");
 
     // The answer needs its text; then the resident check begins.
     let (status, body) = act(&app, &crew, &id, json!({"action": "answer"})).await;
@@ -341,7 +341,7 @@ async fn changing_a_policy_or_the_calendar_recounts_the_deadlines_of_open_report
     let (id, _) = file(&app).await;
     assert_eq!(
         report(&app, &id).await["answer_due_at"],
-        "2026-03-05T15:00:00"
+        "2026-03-05T15:00:00Z"
     );
     let policy = |answer: u32, warn: Vec<u32>| {
         json!({"moderation": {"unit": "working_days", "value": 1},
@@ -359,7 +359,7 @@ async fn changing_a_policy_or_the_calendar_recounts_the_deadlines_of_open_report
     assert!(body["reports_recounted"].as_u64().unwrap() >= 1);
     assert_eq!(
         report(&app, &id).await["answer_due_at"],
-        "2026-03-10T15:00:00"
+        "2026-03-10T15:00:00Z"
     );
     // A new holiday on Friday 6 March moves it one more working day.
     let day = "/api/v1/admin/calendars/ru-moscow/days/2026-03-06";
@@ -372,7 +372,7 @@ async fn changing_a_policy_or_the_calendar_recounts_the_deadlines_of_open_report
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         report(&app, &id).await["answer_due_at"],
-        "2026-03-11T15:00:00"
+        "2026-03-11T15:00:00Z"
     );
     let response = app
         .client
@@ -384,7 +384,7 @@ async fn changing_a_policy_or_the_calendar_recounts_the_deadlines_of_open_report
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(
         report(&app, &id).await["answer_due_at"],
-        "2026-03-10T15:00:00"
+        "2026-03-10T15:00:00Z"
     );
     // Bad input names the field and changes nothing.
     let (status, body) = admin_put(
@@ -426,7 +426,7 @@ async fn changing_a_policy_or_the_calendar_recounts_the_deadlines_of_open_report
     );
     assert_eq!(
         report(&app, &id).await["answer_due_at"],
-        "2026-03-10T15:00:00"
+        "2026-03-10T15:00:00Z"
     );
     let (status, _) = app
         .post_as("demo-token-crew1.roads", "/api/v1/admin/sla/scan", "")

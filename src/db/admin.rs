@@ -127,9 +127,11 @@ pub struct StaffRow {
     pub department_id: Option<String>,
     #[schema(value_type = Option<String>)]
     #[diesel(select_expression = accounts::totp_enrolled_at.nullable())]
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub totp_enrolled_at: Option<NaiveDateTime>,
     #[schema(value_type = Option<String>)]
     #[diesel(select_expression = accounts::disabled_at.nullable())]
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub disabled_at: Option<NaiveDateTime>,
 }
 

@@ -57,6 +57,7 @@ pub fn record(
 pub struct AuditRow {
     pub id: String,
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::clock::utc")]
     pub at: NaiveDateTime,
     pub actor_id: Option<String>,
     pub actor_role: String,

@@ -60,6 +60,7 @@ pub struct DepartmentRow {
     pub email: Option<String>,
     pub calendar_id: String,
     pub is_triage: bool,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -115,6 +116,7 @@ pub struct UserRow {
     pub role: String,
     pub department_id: Option<String>,
     pub locale: String,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -142,7 +144,9 @@ pub struct ApiKeyRow {
     pub name: String,
     pub kind: String,
     pub user_id: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub revoked_at: Option<NaiveDateTime>,
     /// What the token may do: `*`, or actions separated by spaces.
     pub scopes: String,
@@ -164,6 +168,7 @@ pub struct IdempotencyRow {
     pub report_id: Option<String>,
     pub status: Option<i32>,
     pub response: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -188,21 +193,33 @@ pub struct ReportRow {
     pub reporter_id: Option<String>,
     pub reporter_name_public: bool,
     pub duplicate_of: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub updated_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub moderation_due_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub answer_due_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub resolved_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub closed_at: Option<NaiveDateTime>,
     /// 0 from filing; one more at each reopening.
     pub cycle: i32,
     /// When the current cycle began (filing or the last reopening).
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub cycle_started_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub moderated_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub responded_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub fix_due_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub check_due_at: Option<NaiveDateTime>,
     pub escalation_level: i32,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub next_sla_at: Option<NaiveDateTime>,
 }
 
@@ -244,6 +261,7 @@ pub struct ReportEventRow {
     pub to_status: String,
     pub note: Option<String>,
     pub public: bool,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
     /// What the event says besides a person's words (`reports::history::Detail`, JSON).
     pub details: Option<String>,
@@ -261,6 +279,7 @@ pub struct AttachmentRow {
     pub width: i32,
     pub height: i32,
     pub bytes: i64,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -271,7 +290,9 @@ pub struct SubscriptionRow {
     pub report_id: String,
     pub user_id: String,
     pub kind: String,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub unsubscribed_at: Option<NaiveDateTime>,
 }
 
@@ -287,10 +308,14 @@ pub struct OutboxRow {
     pub message_id: String,
     pub status: String,
     pub attempts: i32,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub next_attempt_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub lease_until: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub sent_at: Option<NaiveDateTime>,
 }
 

@@ -38,6 +38,8 @@ pub enum ApiError {
     NotFound(Text),
     Forbidden(Text),
     Conflict(Text),
+    /// The address exists, the method does not (405).
+    MethodNotAllowed(Text),
     /// Refused with a status and code of its own (401 or 403).
     Refused {
         status: StatusCode,
@@ -101,6 +103,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Refused { code, .. } => code,
             ApiError::TooMany { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
@@ -120,6 +123,7 @@ impl ApiError {
             | ApiError::NotFound(m)
             | ApiError::Forbidden(m)
             | ApiError::Conflict(m)
+            | ApiError::MethodNotAllowed(m)
             | ApiError::Refused { message: m, .. }
             | ApiError::TooMany { message: m, .. } => m.get(locale).to_string(),
             ApiError::Unavailable(_) => Text::new(
@@ -204,6 +208,7 @@ impl fmt::Display for ApiError {
             | ApiError::NotFound(m)
             | ApiError::Forbidden(m)
             | ApiError::Conflict(m)
+            | ApiError::MethodNotAllowed(m)
             | ApiError::Refused { message: m, .. }
             | ApiError::TooMany { message: m, .. } => f.write_str(m.en()),
             ApiError::Unavailable(m) => f.write_str(m),
@@ -240,6 +245,7 @@ pub struct ErrorBody<'a> {
     /// When a rate-limited request may be made again (UTC)
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     retry_at: Option<chrono::NaiveDateTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_seconds: Option<i64>,
@@ -272,6 +278,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Refused { status, .. } => *status,
             ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -150,10 +150,13 @@ pub struct OutboxView {
     message_id: String,
     status: String,
     attempts: i32,
+    #[serde(serialize_with = "crate::clock::utc")]
     next_attempt_at: chrono::NaiveDateTime,
     /// Why the last attempt failed (for a dead letter: why it was given up).
     last_error: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
     created_at: chrono::NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     sent_at: Option<chrono::NaiveDateTime>,
 }
 

@@ -214,10 +214,53 @@ async fn not_found(request: actix_web::HttpRequest) -> HttpResponse {
         .and_then(|a| a.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if browser && !request.path().starts_with("/api/") {
-        html::error_page(&error)
-    } else {
-        error.error_response()
+        return html::error_page(&error);
     }
+    match allowed_methods(&request) {
+        Some(allow) => {
+            let mut answer = ApiError::MethodNotAllowed(Text::new(
+                format!("по этому адресу можно только {allow}"),
+                format!("this address takes only {allow}"),
+            ))
+            .error_response();
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+                answer
+                    .headers_mut()
+                    .insert(actix_web::http::header::ALLOW, value);
+            }
+            answer
+        }
+        None => error.error_response(),
+    }
+}
+
+/// The methods the API document declares for the request's path when the
+/// request used another one (a 405 names them in `Allow`).
+fn allowed_methods(request: &actix_web::HttpRequest) -> Option<String> {
+    let api = request.app_data::<web::Data<utoipa::openapi::OpenApi>>()?;
+    let asked: Vec<&str> = request.path().trim_end_matches('/').split('/').collect();
+    let item = api.paths.paths.iter().find_map(|(template, item)| {
+        let parts: Vec<&str> = template.split('/').collect();
+        let fits = parts.len() == asked.len()
+            && parts
+                .iter()
+                .zip(&asked)
+                .all(|(p, a)| (p.starts_with('{') && !a.is_empty()) || p == a);
+        fits.then_some(item)
+    })?;
+    let methods: Vec<&str> = [
+        ("GET", item.get.is_some()),
+        ("HEAD", item.get.is_some()),
+        ("POST", item.post.is_some()),
+        ("PUT", item.put.is_some()),
+        ("DELETE", item.delete.is_some()),
+        ("PATCH", item.patch.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, declared)| declared.then_some(name))
+    .collect();
+    (!methods.is_empty() && !methods.contains(&request.method().as_str()))
+        .then(|| methods.join(", "))
 }
 
 /// The language the request's `Accept-Language` prefers, if Gorod speaks it.

@@ -29,6 +29,7 @@ pub struct HeldView {
     /// For people, in the request's language
     message: String,
     #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::clock::utc")]
     expires_at: chrono::NaiveDateTime,
 }
 

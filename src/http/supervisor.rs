@@ -166,8 +166,10 @@ pub struct WatchedView {
     department: Option<String>,
     district: Option<String>,
     /// The deadline of that stage
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     deadline: Option<NaiveDateTime>,
     escalation_level: i32,
+    #[serde(serialize_with = "crate::clock::utc")]
     created_at: NaiveDateTime,
     url: String,
 }

@@ -24,7 +24,7 @@ async fn the_21st_report_of_the_day_gets_a_429_that_says_when() {
     assert_eq!(status, 429, "{body}");
     // Moscow's next midnight: 21:00 UTC.
     assert!(
-        body["retry_at"].as_str().unwrap().ends_with("T21:00:00"),
+        body["retry_at"].as_str().unwrap().ends_with("T21:00:00Z"),
         "{body}"
     );
     assert!(

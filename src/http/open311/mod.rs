@@ -79,6 +79,7 @@ impl Open311Error {
             }
             ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) | ApiError::Internal(_) => {
                 // The shared policy logs the cause and keeps the body opaque.
                 let body = e.error_response();

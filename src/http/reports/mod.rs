@@ -470,8 +470,11 @@ struct ReportSummary {
     lon: f64,
     address: Option<String>,
     description: String,
+    #[serde(serialize_with = "crate::clock::utc")]
     created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc")]
     updated_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     answer_due_at: Option<NaiveDateTime>,
 }
 

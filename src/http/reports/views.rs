@@ -33,6 +33,7 @@ pub(crate) struct CategoryRef {
 pub(crate) struct HistoryEntry {
     /// The event's id (photos attached to it name it)
     pub(crate) id: String,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub(crate) at: NaiveDateTime,
     pub(crate) kind: String,
     pub(crate) actor_role: String,
@@ -51,6 +52,7 @@ pub(crate) struct HistoryEntry {
 #[derive(Serialize, ToSchema)]
 pub struct CheckView {
     /// Until when the reporter may confirm or refute the current answer
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub(crate) window_closes_at: Option<NaiveDateTime>,
     /// Answers refuted so far, and how many may be
     pub(crate) refutations: i32,
@@ -83,11 +85,17 @@ pub(crate) struct ReportView {
     pub(crate) photos: Vec<PhotoView>,
     pub(crate) support_count: i32,
     pub(crate) duplicate_of: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub(crate) created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub(crate) updated_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub(crate) moderation_due_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub(crate) answer_due_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub(crate) resolved_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub(crate) closed_at: Option<NaiveDateTime>,
     /// The current stage and its deadline; null once no clock runs.
     pub(crate) deadline: Option<DeadlineView>,
@@ -108,8 +116,10 @@ pub struct DeadlineView {
     /// e.g. {"unit": "working_days", "value": 8}
     #[schema(value_type = Object)]
     pub(crate) target: crate::sla::calendar::Target,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub(crate) started_at: NaiveDateTime,
     /// null while the report is paused
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub(crate) deadline: Option<NaiveDateTime>,
     /// Working days (calendar days for the resident check) used so far
     pub(crate) days_used: u32,
@@ -135,8 +145,10 @@ pub struct PauseView {
     pub(crate) note: Option<String>,
     /// The date work is expected to resume
     pub(crate) resume_on: chrono::NaiveDate,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub(crate) started_at: NaiveDateTime,
     /// null while paused
+    #[serde(serialize_with = "crate::clock::utc_opt")]
     pub(crate) ended_at: Option<NaiveDateTime>,
 }
 
