@@ -159,3 +159,24 @@ async fn the_documented_example_report_is_accepted() {
         assert!(example.get(name).is_some(), "the example leaves out {name}");
     }
 }
+
+#[tokio::test]
+async fn every_operation_that_needs_a_caller_documents_the_401() {
+    let app = common::spawn_app().await;
+    let (_, doc) = app.get_json("/api/v1/openapi.json").await;
+    let mut undocumented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| !r.as_object().unwrap().is_empty()));
+            if secured && operation["responses"].get("401").is_none() {
+                undocumented.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(
+        undocumented.is_empty(),
+        "no 401 documented: {undocumented:#?}"
+    );
+}

@@ -141,6 +141,8 @@ pub struct RoleInput {
         (status = 200, description = "Changed", body = StaffRow),
         (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
         (status = 404, description = "No such staff member", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
     )
 )]
 #[put("/admin/users/{id}")]
@@ -225,6 +227,8 @@ async fn set_disabled(
     responses(
         (status = 200, description = "Disabled", body = StaffRow),
         (status = 404, description = "No such account", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "Your own account", body = ErrorBody),
     )
 )]
@@ -245,6 +249,8 @@ pub async fn disable(
     responses(
         (status = 200, description = "Enabled", body = StaffRow),
         (status = 404, description = "No such account", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
     )
 )]
 #[post("/admin/users/{id}/enable")]
@@ -260,7 +266,11 @@ pub async fn enable(
 #[utoipa::path(
     tag = "admin",
     security(("token" = [])),
-    responses((status = 200, description = "The keys", body = Vec<Object>))
+    responses(
+        (status = 200, description = "The keys", body = Vec<Object>),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
 )]
 #[get("/admin/api-keys")]
 pub async fn list_keys(
@@ -300,6 +310,8 @@ pub struct NewKeyView {
     responses(
         (status = 201, description = "Created; the key is in the answer, once", body = NewKeyView),
         (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
     )
 )]
 #[post("/admin/api-keys")]
@@ -387,6 +399,8 @@ pub async fn create_key(
     responses(
         (status = 204, description = "Revoked"),
         (status = 404, description = "No such key", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
     )
 )]
 #[delete("/admin/api-keys/{id}")]

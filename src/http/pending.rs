@@ -75,7 +75,11 @@ fn held_id(state: &AppState, token: &str) -> Result<String, ApiError> {
 #[utoipa::path(
     tag = "reports",
     params(("token" = String, Path, description = "The signed token from the link")),
-    responses((status = 200, description = "The form", content_type = "text/html"))
+    responses(
+        (status = 200, description = "The form", content_type = "text/html"),
+        (status = 400, description = "The link is damaged or forged", content_type = "text/html"),
+        (status = 409, description = "Used already, or expired", content_type = "text/html"),
+    )
 )]
 #[get("/account/confirm_report/{token}")]
 pub async fn confirm_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
@@ -151,7 +155,11 @@ fn held_support_id(state: &AppState, token: &str) -> Result<String, ApiError> {
 #[utoipa::path(
     tag = "reports",
     params(("token" = String, Path, description = "The signed token from the link")),
-    responses((status = 200, description = "The form", content_type = "text/html"))
+    responses(
+        (status = 200, description = "The form", content_type = "text/html"),
+        (status = 400, description = "The link is damaged or forged", content_type = "text/html"),
+        (status = 409, description = "Used already, or expired", content_type = "text/html"),
+    )
 )]
 #[get("/account/confirm_support/{token}")]
 pub async fn confirm_support_page(

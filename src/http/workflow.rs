@@ -260,11 +260,12 @@ pub async fn note(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let caller = auth::caller(&state, &request).await?;
+    // Who asks is settled before what they sent is read.
+    let user_id = caller.user_id()?.to_string();
     let report_id = path.into_inner();
     let input: NoteInput = parse_json(&super::read_body(payload, 64 << 10).await?)?;
     let note = crate::reports::optional_text("note", Some(input.note), 4000)?
         .ok_or_else(|| ValidationError::required("note"))?;
-    let user_id = caller.user_id()?.to_string();
     let role = caller.role_name();
     let app = state.clone();
     let (key, who) = (report_id.clone(), caller.clone());

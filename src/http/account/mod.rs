@@ -193,7 +193,11 @@ fn gone() -> ApiError {
 #[utoipa::path(
     tag = "account",
     params(("token" = String, Path, description = "The signed token from the link")),
-    responses((status = 200, description = "The form", content_type = "text/html"))
+    responses(
+        (status = 200, description = "The form", content_type = "text/html"),
+        (status = 400, description = "The link is damaged or forged", content_type = "text/html"),
+        (status = 409, description = "Used already, or expired", content_type = "text/html"),
+    )
 )]
 #[get("/account/verify_email/{token}")]
 pub async fn verify_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {

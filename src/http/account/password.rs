@@ -93,7 +93,11 @@ pub async fn request_reset(
 #[utoipa::path(
     tag = "account",
     params(("token" = String, Path, description = "The signed token from the link")),
-    responses((status = 200, description = "The form", content_type = "text/html"))
+    responses(
+        (status = 200, description = "The form", content_type = "text/html"),
+        (status = 400, description = "The link is damaged or forged", content_type = "text/html"),
+        (status = 409, description = "Used already, or expired", content_type = "text/html"),
+    )
 )]
 #[get("/account/reset_password/{token}")]
 pub async fn reset_page(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {

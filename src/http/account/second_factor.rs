@@ -64,6 +64,7 @@ pub struct TotpCodeInput {
         (status = 200, description = "Enrolled", body = SessionView),
         (status = 400, description = "The code is wrong or was used", body = ErrorBody),
         (status = 409, description = "No secret to confirm: POST /account/totp first", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
     )
 )]
 #[post("/account/totp/confirm")]
