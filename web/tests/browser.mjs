@@ -294,7 +294,37 @@ assert.equal(await resident.locator("h1").textContent(), "How the city answers")
 assert.ok((await resident.locator("#stats tbody tr").count()) > 0);
 await resident.snap("stats");
 
-// 7. Every public page in both languages, on a desk and on a phone: a
+// 7. Filing with the keyboard alone and without the map, in English: Tab
+// from the top of the page to each field, type, choose with the arrow
+// keys, send with Enter.
+const keyboard = await person("keyboard", { viewport: { width: 390, height: 844 }, isMobile: true });
+await keyboard.goto("/new?lang=en", { waitUntil: "domcontentloaded" });
+async function tabTo(page, selector) {
+  for (let i = 0; i < 60; i += 1) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return;
+  }
+  assert.fail(`Tab never reached ${selector}`);
+}
+await tabTo(keyboard, "#lat");
+await keyboard.keyboard.type("55.770400");
+await tabTo(keyboard, "#lon");
+await keyboard.keyboard.type("37.605100");
+await tabTo(keyboard, "#cat-search");
+await keyboard.keyboard.type("pothole");
+await keyboard.keyboard.press("Enter");
+await keyboard.locator("fieldset[data-questions-for=pothole]").waitFor({ state: "visible" });
+await tabTo(keyboard, 'fieldset[data-questions-for=pothole] select');
+await keyboard.keyboard.press("ArrowDown");
+await tabTo(keyboard, "#description");
+await keyboard.keyboard.type("A deep pothole by the crossing; cars swerve into the oncoming lane");
+await tabTo(keyboard, "#email");
+await keyboard.keyboard.type("keyboard@example.org");
+await keyboard.keyboard.press("Enter");
+await keyboard.locator(".form-status", { hasText: "Almost done" }).waitFor();
+await keyboard.snap("file-by-keyboard");
+
+// 8. Every public page in both languages, on a desk and on a phone: a
 // screenshot each, and axe-core's check.
 for (const [size, viewport] of [["desktop", { width: 1280, height: 900 }], ["phone", { width: 390, height: 844 }]]) {
   for (const lang of ["ru", "en"]) {
