@@ -456,3 +456,41 @@ async fn a_report_page_names_choices_and_districts_in_the_pages_language() {
     );
     assert!(!en.contains("Больше метра") && !en.contains("Тверской район<"));
 }
+
+#[tokio::test]
+async fn a_rejected_report_says_why_and_reassigning_preselects_no_department() {
+    let app = common::spawn_app().await;
+    // A supervisor reassigning an accepted report must choose the
+    // department: none is preselected.
+    let (accepted, number) = file(&app, common::valid_report()).await;
+    let accept = json!({"action": "accept"});
+    let (status, body) = app
+        .act("demo-token-supervisor.roads", &accepted, &accept)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, staff) = page_as(&app, &format!("/reports/{number}"), "supervisor.roads").await;
+    assert!(
+        staff.contains(r#"name="department" required><option value="" selected disabled>"#),
+        "{staff}"
+    );
+    let (id, number) = file(&app, common::valid_report()).await;
+    let reason = "Это частная территория, город её не обслуживает";
+    let (status, body) = app
+        .act(
+            "demo-token-supervisor.roads",
+            &id,
+            &json!({"action": "reject", "reason": reason}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, public) = page(&app, &format!("/reports/{number}?lang=ru"), &[]).await;
+    assert!(public.contains("Почему отклонено"), "{public}");
+    assert!(
+        public.contains(&format!(r#"<p id="rejection-reason">{reason}</p>"#)),
+        "{public}"
+    );
+    // An open report has no such block.
+    let (_, other) = file(&app, common::valid_report()).await;
+    let (_, open) = page(&app, &format!("/reports/{other}"), &[]).await;
+    assert!(!open.contains("rejection-reason"));
+}

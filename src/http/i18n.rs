@@ -186,6 +186,8 @@ texts! {
     not_found_title: "Такой страницы нет", "There is no such page";
     server_error_title: "Что-то пошло не так", "Something went wrong";
     to_map: "На карту", "To the map";
+    rejection_title: "Почему отклонено", "Why it was rejected";
+    choose: "— выберите —", "— choose —";
     open_report: "Открыть сообщение", "Open the report";
     new_password_label: "Новый пароль (от 10 символов)", "New password (10 characters or more)";
     what_is_wrong_required: "Что не так (обязательно, если не решена)", "What is wrong (required when not fixed)";

@@ -125,6 +125,19 @@ impl ReportPage {
             .find(|e| e.kind == "answered")
     }
 
+    /// Why the report was rejected, while it is: the rejection's reason.
+    pub(crate) fn rejection(&self) -> Option<&crate::http::reports::HistoryEntry> {
+        (self.report.status == "rejected")
+            .then(|| {
+                self.report
+                    .history
+                    .iter()
+                    .rev()
+                    .find(|e| e.kind == "rejected")
+            })
+            .flatten()
+    }
+
     /// Whether the report is open for "me too".
     pub fn joinable(&self) -> bool {
         supervision::IN_HAND
