@@ -295,6 +295,7 @@ async fn every_wrong_field_of_a_report_comes_back_at_once_in_russian() {
     report["description"] = json!("  ");
     report["reporter"]["email"] = json!("anna at example");
     report["reporter"]["phone"] = json!("позвоните");
+    report["answers"] = json!({"size": "huge"});
     let (status, error) = app.post_json("/api/v1/reports", &report).await;
     assert_eq!(status, 400, "{error}");
     let fields: Vec<&str> = error["errors"]
@@ -305,7 +306,13 @@ async fn every_wrong_field_of_a_report_comes_back_at_once_in_russian() {
         .collect();
     assert_eq!(
         fields,
-        ["lat", "description", "reporter.email", "reporter.phone"],
+        [
+            "lat",
+            "description",
+            "reporter.email",
+            "reporter.phone",
+            "answers.size"
+        ],
         "{error}"
     );
     assert_eq!(error["field"], "lat", "the first comes first: {error}");
@@ -322,6 +329,7 @@ async fn every_wrong_field_of_a_report_comes_back_at_once_in_russian() {
             "Описание: обязательное поле: опишите проблему",
             "Эл. почта: «anna at example» — не адрес эл. почты",
             "Телефон: «позвоните» — не номер телефона",
+            "Размер ямы: «huge» — не один из вариантов: small, medium, large",
         ],
         "{error}"
     );

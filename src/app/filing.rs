@@ -90,6 +90,31 @@ impl Channel {
     }
 }
 
+/// What is wrong with a report's answers, checked on their own while its
+/// other fields were wrong, so that a form shows every error at once (none
+/// when the category is not this city's).
+pub fn answer_problems(
+    services: &Services,
+    conn: &mut DbConnection,
+    category_code: &str,
+    raw: BTreeMap<String, crate::reports::questions::RawAnswer>,
+) -> Result<Vec<ValidationError>, DbError> {
+    let snapshot = services.catalog_snapshot(conn)?;
+    let Some(category) = snapshot.categories.get(category_code.trim()) else {
+        return Ok(Vec::new());
+    };
+    let channel = Channel::api();
+    Ok(check_answers(
+        &category.questions,
+        raw,
+        channel.unknown_answers,
+        channel.answer_field,
+    )
+    .err()
+    .map(ValidationError::into_each)
+    .unwrap_or_default())
+}
+
 /// A filing's photos: cleaned now (stored once the filing passes its
 /// checks), or cleaned and stored before (a held report's).
 pub enum Photos {

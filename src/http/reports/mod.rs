@@ -151,8 +151,20 @@ pub async fn create(
         Some(Role::Resident) => own_address(&state, &caller).await?,
         _ => None,
     };
-    let report =
-        NewReport::parse_by(input, account.as_deref())?.in_language(accept_language(&request));
+    let (code, raw) = (input.category.clone(), input.answers.clone());
+    let report = match NewReport::parse_by(input, account.as_deref()) {
+        Ok(report) => report.in_language(accept_language(&request)),
+        Err(mut wrong) => {
+            // The answers' errors too, so the form shows them all at once.
+            let app = state.services.clone();
+            let more = db(&state, move |conn| {
+                Ok(crate::app::filing::answer_problems(&app, conn, &code, raw)?)
+            })
+            .await?;
+            wrong.more.extend(more);
+            return Err(wrong.into());
+        }
+    };
     if let (true, Some(lasts)) = (caller.is_anonymous(), state.confirm_anonymous) {
         let photos = filing::clean_photos(&state, uploads, |i| format!("photos[{i}]")).await?;
         let held = pending::hold(&state, body, report, photos, lasts).await?;
