@@ -248,9 +248,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
             // A missing field's path is its parent; name the field itself.
-            let missing = message
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next());
+            let missing = quoted_after(&message, "missing field `");
             let field = match (missing, path.as_str()) {
                 (Some(name), ".") => name.to_string(),
                 (Some(name), parent) => format!("{parent}.{name}"),
@@ -281,9 +279,8 @@ pub fn parser_problem(message: &str) -> (&'static str, Text) {
             ),
         );
     }
-    if let Some(rest) = message.strip_prefix("unknown variant `") {
-        let given = rest.split('`').next().unwrap_or_default();
-        let allowed: Vec<&str> = rest
+    if let Some(given) = quoted_after(message, "unknown variant `") {
+        let allowed: Vec<&str> = message
             .split_once("expected ")
             .map(|(_, list)| list)
             .unwrap_or_default()
@@ -343,21 +340,23 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|e, _| extractor_error("path", &e.to_string()).into())
 }
 
+/// The name a serde message quotes right after `prefix`: `email` in
+/// `` missing field `email` ``.
+fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    message
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.split('`').next())
+}
+
 fn extractor_error(whole: &str, message: &str) -> ApiError {
-    let named = |prefix: &str| {
-        message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split('`').next())
-            .map(str::to_string)
-    };
-    if let Some(field) = named("duplicate field `") {
+    if let Some(field) = quoted_after(message, "duplicate field `") {
         return ApiError::invalid_as(
             field,
             "repeated",
             Text::new("задан дважды", "is given twice"),
         );
     }
-    if let Some(field) = named("missing field `") {
+    if let Some(field) = quoted_after(message, "missing field `") {
         return ValidationError::required(field).into();
     }
     if message.contains("invalid digit") || message.contains("number too large") {

@@ -337,11 +337,7 @@ pub async fn link_answer(
             };
             LinkPage {
                 said: vec![said],
-                link: Some(report_link(view.number)),
-                ..LinkPage::titled(say(
-                    format!("Сообщение № {}", view.number),
-                    format!("Report № {}", view.number),
-                ))
+                ..LinkPage::of_report(view.number)
             }
             .respond(StatusCode::OK)
         }

@@ -111,6 +111,16 @@ impl ApiError {
         }
     }
 
+    /// Writes what the server itself got wrong to the log, whole (people
+    /// are told only that something went wrong).
+    pub fn log(&self) {
+        match self {
+            ApiError::Internal(_) => log::error!("internal error: {self}"),
+            ApiError::Unavailable(_) => log::warn!("unavailable: {self}"),
+            _ => {}
+        }
+    }
+
     /// What a person is told, in their language.
     pub fn message(&self, locale: Locale) -> String {
         match self {
@@ -204,13 +214,6 @@ impl fmt::Display for ApiError {
                 let each: Vec<String> = errors.iter().map(ToString::to_string).collect();
                 f.write_str(&each.join("; "))
             }
-            ApiError::Unauthorized(m)
-            | ApiError::NotFound(m)
-            | ApiError::Forbidden(m)
-            | ApiError::Conflict(m)
-            | ApiError::MethodNotAllowed(m)
-            | ApiError::Refused { message: m, .. }
-            | ApiError::TooMany { message: m, .. } => f.write_str(m.en()),
             ApiError::Unavailable(m) => f.write_str(m),
             ApiError::Internal(e) => {
                 write!(f, "{e}")?;
@@ -221,6 +224,7 @@ impl fmt::Display for ApiError {
                 }
                 Ok(())
             }
+            said => f.write_str(&said.message(Locale::En)),
         }
     }
 }
@@ -287,11 +291,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self {
-            ApiError::Internal(_) => log::error!("internal error: {self}"),
-            ApiError::Unavailable(_) => log::warn!("unavailable: {self}"),
-            _ => {}
-        }
+        self.log();
         let locale = super::requests::language();
         let message = self.message(locale);
         let errors: Vec<FieldError> = match self {

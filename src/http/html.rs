@@ -242,6 +242,17 @@ impl LinkPage {
         }
     }
 
+    /// A page about report № `number`: titled by it, linking to its page.
+    pub fn of_report(number: i64) -> LinkPage {
+        LinkPage {
+            link: Some(report_link(number)),
+            ..LinkPage::titled(say(
+                format!("Сообщение № {number}"),
+                format!("Report № {number}"),
+            ))
+        }
+    }
+
     /// The page, answered with `status`.
     pub fn respond(&self, status: StatusCode) -> HttpResponse {
         match self.render() {
@@ -257,11 +268,7 @@ impl LinkPage {
 /// The page for an error: what went wrong, in the request's language, and
 /// the way back to the map.
 pub fn error_page(e: &ApiError) -> HttpResponse {
-    match e {
-        ApiError::Internal(_) => log::error!("internal error: {e}"),
-        ApiError::Unavailable(_) => log::warn!("unavailable: {e}"),
-        _ => {}
-    }
+    e.log();
     let locale = super::requests::language();
     let t = i18n::texts(locale);
     let title = match e.status_code() {

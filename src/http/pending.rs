@@ -135,11 +135,7 @@ pub async fn confirm(state: web::Data<AppState>, token: web::Path<String>) -> Ht
                 ),
                 format!("Report № {number} is filed. We will email you at every step."),
             )],
-            link: Some(report_link(number)),
-            ..LinkPage::titled(say(
-                format!("Сообщение № {number}"),
-                format!("Report № {number}"),
-            ))
+            ..LinkPage::of_report(number)
         }
         .respond(StatusCode::CREATED),
         Err(e) => error_page(&e),
@@ -226,11 +222,7 @@ pub async fn confirm_support(state: web::Data<AppState>, token: web::Path<String
                 format!("Вы присоединились к сообщению № {number}."),
                 format!("You joined report № {number}."),
             )],
-            link: Some(report_link(number)),
-            ..LinkPage::titled(say(
-                format!("Сообщение № {number}"),
-                format!("Report № {number}"),
-            ))
+            ..LinkPage::of_report(number)
         }
         .respond(StatusCode::OK),
         Ok((number, Support::Closed { status })) => {

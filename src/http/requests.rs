@@ -39,8 +39,9 @@ tokio::task_local! {
 /// language chosen on the site (its cookie), the logged-in account's, then
 /// `Accept-Language`; Russian, the city's language, when none says.
 struct Language {
-    /// The path and query asked for, for a page's language switcher.
-    here: String,
+    /// The address asked for, for a page's language switcher (a cheap
+    /// clone; made a string only when a page needs it).
+    uri: actix_web::http::Uri,
     asked: Option<Locale>,
     account: Cell<Option<Locale>>,
     header: Option<Locale>,
@@ -69,8 +70,10 @@ pub fn language() -> Locale {
 /// The path and query of the request being handled ("/" off a request).
 pub fn here() -> String {
     LANGUAGE
-        .try_with(|l| l.here.clone())
-        .unwrap_or_else(|_| "/".to_string())
+        .try_with(|l| l.uri.path_and_query().map(ToString::to_string))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "/".to_string())
 }
 
 /// The logged-in account's language, once the request's caller is known.
@@ -79,14 +82,12 @@ pub fn account_language(locale: Locale) {
 }
 
 fn asked_language(req: &ServiceRequest) -> Option<Locale> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
-        .ok()
-        .and_then(|pairs| {
-            pairs
-                .into_iter()
-                .find(|(key, _)| key == "lang")
-                .and_then(|(_, code)| Locale::exact(&code))
-        })
+    // Language codes are plain ASCII: no decoding, no allocation on every
+    // request.
+    req.query_string()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("lang="))
+        .and_then(Locale::exact)
         .or_else(|| {
             req.cookie(LANG_COOKIE)
                 .and_then(|c| Locale::exact(c.value()))
@@ -127,12 +128,8 @@ pub async fn identify(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "(no route)".to_string());
-    let here = match req.query_string() {
-        "" => req.path().to_string(),
-        q => format!("{}?{q}", req.path()),
-    };
     let language = Language {
-        here,
+        uri: req.uri().clone(),
         asked: asked_language(&req),
         account: Cell::new(None),
         header: super::accept_language(req.request()),

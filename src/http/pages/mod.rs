@@ -34,7 +34,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use serde::Deserialize;
 
 use super::auth::{self, Caller};
-use super::i18n::{self, Texts};
+use super::i18n::Texts;
 use super::reports::{view_and_row, ReportView};
 use super::{db, ApiError, AppState};
 use crate::app::catalogue::CatalogSnapshot;
@@ -86,26 +86,13 @@ async fn context(
         }),
         _ => None,
     };
-    let here = match request.query_string() {
-        "" => request.path().to_string(),
-        q => format!("{}?{q}", request.path()),
-    };
-    Ok((
-        caller,
-        Ctx {
-            // Known now that the caller is: `?lang=`, the switcher's
-            // cookie, the account's language, `Accept-Language`, Russian.
-            t: i18n::texts(super::requests::language()),
-            user,
-            csrf,
-            here,
-            time_zone: state.time_zone,
-        },
-    ))
+    // The language is known now that the caller is: `?lang=`, the
+    // switcher's cookie, the account's language, `Accept-Language`, Russian.
+    Ok((caller, Ctx::new(user, csrf, state.time_zone)))
 }
 
 /// A page that could not be shown: the login page for a page that needs a
-/// login, else the bilingual error page.
+/// login, else the error page in the request's language.
 #[derive(Debug)]
 pub enum PageError {
     LogIn(String),
