@@ -372,6 +372,18 @@ async fn a_5xx_reply_dead_letters_after_one_attempt_and_an_admin_can_requeue_it(
     assert_eq!(listed[0]["recipient"], "bounce-nobody@example.ru");
     assert!(listed[0]["last_error"].as_str().unwrap().contains("550"));
     let id = listed[0]["id"].as_str().unwrap();
+    for limit in ["0", "1001", "many"] {
+        let refused = app
+            .client
+            .get(app.url(&format!("/api/v1/admin/outbox?limit={limit}&lang=en")))
+            .bearer_auth("demo-token-admin")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400, "limit={limit}");
+        let refused: Value = refused.json().await.unwrap();
+        assert_eq!(refused["field"], "limit", "{refused}");
+    }
 
     let (status, body) = app
         .post_as(

@@ -119,9 +119,16 @@ async fn geojson_and_filters() {
         .get_json("/api/v1/map?bbox=37.60,55.76,37.61,55.78&zoom=17")
         .await;
     assert_eq!(small["total"], 3);
+    // No box: the whole map.
+    let (_, everywhere) = app.get_json("/api/v1/map?zoom=17").await;
+    let (_, world) = app
+        .get_json("/api/v1/map?bbox=-180,-90,180,90&zoom=17")
+        .await;
+    assert_eq!(everywhere["total"], world["total"]);
+    assert!(everywhere["total"].as_i64().unwrap() > 3, "{everywhere}");
 
     for (query, field) in [
-        ("zoom=10", "bbox"),
+        ("bbox=37.5,55.7&zoom=10", "bbox"),
         ("bbox=37.5,55.7,37.7,55.8", "zoom"),
         ("bbox=37.5,55.7,37.7,55.8&zoom=30", "zoom"),
         ("bbox=37.5,55.7,37.7,55.8&zoom=10&format=kml", "format"),

@@ -180,3 +180,66 @@ async fn every_operation_that_needs_a_caller_documents_the_401() {
         "no 401 documented: {undocumented:#?}"
     );
 }
+
+#[tokio::test]
+async fn every_parameter_is_where_the_document_says() {
+    let app = common::spawn_app().await;
+    let (_, doc) = app.get_json("/api/v1/openapi.json").await;
+    let mut misplaced = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                let in_template = path.contains(&format!("{{{name}}}"));
+                if in_template != (parameter["in"] == "path") {
+                    misplaced.push(format!("{method} {path}: {name} in {}", parameter["in"]));
+                }
+            }
+        }
+    }
+    assert!(misplaced.is_empty(), "{misplaced:#?}");
+}
+
+#[tokio::test]
+async fn the_document_states_the_values_a_parameter_takes() {
+    let app = common::spawn_app().await;
+    let (_, doc) = app.get_json("/api/v1/openapi.json").await;
+    let parameter = |path: &str, name: &str| {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path}: no {name}"))["schema"]
+            .clone()
+    };
+    assert_eq!(parameter("/api/v1/reports", "per_page")["maximum"], 200);
+    assert_eq!(parameter("/api/v1/reports", "page")["minimum"], 1);
+    assert_eq!(parameter("/api/v1/map", "zoom")["maximum"], 22);
+    let statuses = parameter("/api/v1/reports", "status")["pattern"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(statuses.contains("in_progress"), "{statuses}");
+    let risk = parameter("/api/v1/supervisor/reports", "risk");
+    assert_eq!(risk["pattern"], "^(at_risk|breached)?$");
+    let stats = &doc["paths"]["/api/v1/supervisor/stats"]["get"]["parameters"];
+    assert!(
+        !stats
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "risk"),
+        "statistics take no risk filter"
+    );
+    let register = &doc["components"]["schemas"]["RegisterInput"]["properties"];
+    assert_eq!(register["email"]["format"], "email");
+    assert_eq!(register["password"]["minLength"], 10);
+    let action = &doc["components"]["schemas"]["ActionInput"]["properties"]["action"]["enum"];
+    assert!(action.as_array().unwrap().iter().any(|a| a == "take"));
+    assert!(!action
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "auto_confirm"));
+}

@@ -47,6 +47,22 @@ async fn a_filed_report_is_stored_with_its_history_and_returned() {
 }
 
 #[tokio::test]
+async fn null_reads_as_left_out() {
+    let app = spawn_app().await;
+    let mut body = valid_report();
+    body["reporter"]["show_name"] = Value::Null;
+    body["address"] = Value::Null;
+    let (status, filed) = app.post_json("/api/v1/reports", &body).await;
+    assert_eq!(status, 201, "{filed}");
+    // Without contact details an anonymous filing is refused for the email,
+    // not for the null.
+    body["reporter"] = Value::Null;
+    let (status, refused) = app.post_json("/api/v1/reports?lang=en", &body).await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["field"], "reporter.email", "{refused}");
+}
+
+#[tokio::test]
 async fn routing_sends_yard_problems_to_the_district_housing_service() {
     let app = spawn_app().await;
     let mut body = valid_report();

@@ -105,22 +105,87 @@ find_postgres() {
 }
 
 
-# An S3-compatible object store for the media tests: moto's server, from
-# PyPI, in a virtual environment under target/tools/ (made once). Sets
-# s3_server to its command.
-S3_SERVER_PACKAGE='moto[server]==5.2.5'
-install_s3_server() {
-  local venv=target/tools/moto
-  s3_server="$PWD/$venv/bin/moto_server"
-  if [ -x "$s3_server" ] && "$venv/bin/python" -c 'import moto.server' 2>/dev/null; then
+# A Python tool from PyPI in its own virtual environment under
+# target/tools/<name> (made once, remade when the pinned version changes).
+#   install_pypi_tool NAME 'package==version' 'python check'
+install_pypi_tool() {
+  local venv=target/tools/$1 package=$2 check=$3
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.package" 2>/dev/null)" = "$package" ] &&
+    "$venv/bin/python" -c "$check" 2>/dev/null; then
     return 0
   fi
-  log "installing the S3-compatible test server ($S3_SERVER_PACKAGE)"
+  log "installing $package"
   rm -rf "$venv"
   mkdir -p target/tools
   if ! python3 -m venv "$venv" >/dev/null 2>&1; then
     apt_install python3-venv
     /usr/bin/python3 -m venv "$venv"
   fi
-  "$venv/bin/pip" install -q --disable-pip-version-check "$S3_SERVER_PACKAGE"
+  "$venv/bin/pip" install -q --disable-pip-version-check "$package"
+  echo "$package" >"$venv/.package"
+}
+
+# An S3-compatible object store for the media tests: moto's server. Sets
+# s3_server to its command.
+install_s3_server() {
+  install_pypi_tool moto 'moto[server]==5.2.5' 'import moto.server'
+  s3_server="$PWD/target/tools/moto/bin/moto_server"
+}
+
+# The API fuzzer that checks the served OpenAPI document against the
+# server's answers: schemathesis. Sets schemathesis to its command.
+install_schemathesis() {
+  install_pypi_tool schemathesis 'schemathesis==4.32.5' 'import schemathesis'
+  schemathesis="$PWD/target/tools/schemathesis/bin/schemathesis"
+}
+
+# Starts the built server (target/debug/gorod) with the demo city on a fresh
+# database and waits until it is ready: on SQLite in a temporary directory,
+# or in a fresh schema of the PostgreSQL database at the given URL, dropped
+# again by stop_demo_server.
+#   start_demo_server sqlite|POSTGRES_URL LOG_FILE DEMO_REPORTS
+# Sets demo_url (the server's address), demo_work (its directory: mail/,
+# media/) and demo_label (sqlite or postgres).
+start_demo_server() {
+  local target=$1 log_file=$2 reports=$3 url port
+  demo_work=$(mktemp -d)
+  demo_schema=""
+  demo_target=$target
+  if [ "$target" = sqlite ]; then
+    demo_label=sqlite
+    url="sqlite://$demo_work/gorod.db"
+  else
+    demo_label=postgres
+    command -v psql >/dev/null || apt_install postgresql-client
+    demo_schema="demo_$$_$(date +%s%N)"
+    psql "$target" -qc "CREATE SCHEMA $demo_schema" >/dev/null
+    local sep='?'
+    case "$target" in *\?*) sep='&' ;; esac
+    url="$target${sep}options=--search_path%3D$demo_schema"
+  fi
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  GOROD__DATABASE__URL="$url" GOROD__SERVER__PORT="$port" \
+    GOROD__MEDIA__DIR="$demo_work/media" GOROD__MAIL__DIR="$demo_work/mail" \
+    GOROD__SEED__DEMO_REPORTS="$reports" RUST_LOG=warn \
+    target/debug/gorod serve --demo >"$log_file" 2>&1 &
+  demo_server=$!
+  demo_url="http://127.0.0.1:$port"
+  for _ in $(seq 1 120); do
+    curl -fs "$demo_url/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$demo_server" 2>/dev/null || { cat "$log_file" >&2; return 1; }
+    sleep 0.5
+  done
+  echo "the demo server did not become ready" >&2
+  return 1
+}
+
+stop_demo_server() {
+  if [ -n "${demo_server:-}" ]; then
+    kill "$demo_server" 2>/dev/null && wait "$demo_server" 2>/dev/null || true
+  fi
+  if [ -n "${demo_schema:-}" ]; then
+    psql "$demo_target" -qc "DROP SCHEMA IF EXISTS $demo_schema CASCADE" >/dev/null 2>&1 || true
+  fi
+  [ -n "${demo_work:-}" ] && rm -rf "$demo_work"
+  demo_server="" demo_schema="" demo_work=""
 }

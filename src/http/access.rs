@@ -41,15 +41,19 @@ pub async fn list_staff(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffInput {
+    #[schema(schema_with = super::contract::email)]
     email: String,
     name: Option<String>,
     /// crew, supervisor or admin
+    #[schema(schema_with = super::contract::role)]
     role: String,
     /// A department code (crew and supervisors)
     department: Option<String>,
     /// The first password (10 to 128 characters); they can change it
+    #[schema(schema_with = super::contract::new_password)]
     password: String,
     /// ru or en (default ru)
+    #[schema(schema_with = super::contract::locale_or_null)]
     locale: Option<String>,
 }
 
@@ -125,6 +129,7 @@ fn staff_role(text: &str) -> Result<Role, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct RoleInput {
     /// crew, supervisor or admin
+    #[schema(schema_with = super::contract::role)]
     role: String,
     /// A department code (crew and supervisors)
     department: Option<String>,
@@ -285,10 +290,13 @@ pub async fn list_keys(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyInput {
+    #[schema(schema_with = super::contract::short_text)]
     name: String,
     /// api (a bearer token acting as `user`) or open311 (an app's key)
+    #[schema(schema_with = super::contract::key_kind)]
     kind: String,
     /// The email of the user an api token acts as
+    #[schema(schema_with = super::contract::email_or_null)]
     user: Option<String>,
     /// What an api token may do (policy actions, e.g. file_report,
     /// read_public); all its user may when absent

@@ -53,7 +53,11 @@ pub struct AuditQuery {
     object_id: Option<String>,
     /// e.g. report.take, user.disable
     action: Option<String>,
+    /// From 1
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 46116860184273879_i64)]
     page: Option<String>,
+    /// 1 to 200, default 50
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     per_page: Option<String>,
 }
 
@@ -72,6 +76,7 @@ pub struct AuditPage {
     security(("token" = [])),
     responses(
         (status = 200, description = "A page of the log", body = AuditPage),
+        (status = 400, description = "A parameter is wrong", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
     )

@@ -19,16 +19,20 @@ use crate::reports::ReportStatus;
 pub struct FilterParams {
     /// Statuses, comma-separated (moderation, assigned, in_progress, paused,
     /// resolved, confirmed, closed, rejected, duplicate, returned, reopened)
+    #[param(schema_with = super::contract::query_statuses)]
     pub status: Option<String>,
     /// Category codes, comma-separated
     pub category: Option<String>,
     /// Department codes, comma-separated
     pub department: Option<String>,
     /// min_lon,min_lat,max_lon,max_lat
+    #[param(schema_with = super::contract::query_bbox)]
     pub bbox: Option<String>,
     /// Filed at or after: a date (YYYY-MM-DD) or an RFC 3339 time
+    #[param(schema_with = super::contract::query_date_or_time)]
     pub from: Option<String>,
     /// Filed before: a date (its whole day) or an RFC 3339 time
+    #[param(schema_with = super::contract::query_date_or_time)]
     pub to: Option<String>,
 }
 

@@ -195,10 +195,13 @@ pub async fn sign(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct InclusionQuery {
     /// A report's number: proofs for each of its entries
+    #[param(value_type = Option<i64>, minimum = 1)]
     report: Option<String>,
     /// Or one entry's sequence number
+    #[param(value_type = Option<i64>, minimum = 1)]
     seq: Option<String>,
     /// The checkpoint (by its size) to prove against; the latest by default
+    #[param(value_type = Option<i64>, minimum = 1)]
     size: Option<String>,
 }
 
@@ -285,8 +288,10 @@ pub async fn inclusion(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ConsistencyQuery {
     /// The older checkpoint's size
+    #[param(value_type = Option<i64>, minimum = 1)]
     from: Option<String>,
     /// The newer checkpoint's size; the latest by default
+    #[param(value_type = Option<i64>, minimum = 1)]
     to: Option<String>,
 }
 

@@ -136,9 +136,11 @@ pub async fn unsubscribe_one_click(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OutboxQuery {
     /// `pending`, `sent` or `dead` (the default).
+    #[param(schema_with = super::contract::message_status)]
     status: Option<String>,
     /// At most this many, newest first (default 100, at most 1000).
-    limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
+    limit: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -207,7 +209,7 @@ pub async fn list_outbox(
             ),
         ));
     }
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = super::filters::parse_count("limit", query.limit.clone(), 100, 1000)?;
     let rows = db(&state, move |conn| Ok(outbox::list(conn, &status, limit)?)).await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(OutboxView::from).collect::<Vec<_>>()))
 }

@@ -1,6 +1,7 @@
 //! `GET /api/v1/map`: the reports in a viewport, clustered by zoom, as JSON
 //! or GeoJSON (`format=geojson`). Takes the list's filters (`status`,
-//! `category`, `department`, `from`, `to`); `bbox` and `zoom` are required.
+//! `category`, `department`, `bbox`, `from`, `to`; no `bbox`: everywhere); `zoom`
+//! is required.
 //! A viewport holding more than `MAX_MAP_REPORTS` reports is refused with a
 //! 400 asking to zoom in or filter, so no request can drag a whole city out.
 
@@ -23,7 +24,19 @@ pub const MAX_MAP_REPORTS: i64 = 50_000;
 pub struct MapQuery {
     #[serde(flatten)]
     filter: FilterParams,
+    #[serde(flatten)]
+    view: ViewParams,
+}
+
+/// How the map is drawn.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ViewParams {
+    /// Web-map zoom, 0 to 22
+    #[param(required, value_type = u8, maximum = 22)]
     zoom: Option<String>,
+    /// json (default) or geojson
+    #[param(schema_with = super::contract::map_format)]
     format: Option<String>,
 }
 
@@ -98,11 +111,13 @@ struct Geometry {
     tag = "map",
     params(
         FilterParams,
-        ("zoom" = u8, Query, description = "Web-map zoom, 0 to 22"),
-        ("format" = Option<String>, Query, description = "json (default) or geojson"),
+        ViewParams,
     ),
     responses(
-        (status = 200, description = "Clusters and points; a FeatureCollection with format=geojson", body = Object),
+        (status = 200, description = "Clusters and points; a FeatureCollection with format=geojson", content(
+            (Object = "application/json"),
+            (Object = "application/geo+json"),
+        )),
         (status = 400, description = "A parameter is wrong, or too many reports are in view", body = ErrorBody),
     )
 )]
@@ -113,17 +128,8 @@ pub async fn map(
     query: web::Query<MapQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    if non_empty(query.filter.bbox.clone()).is_none() {
-        return Err(ApiError::invalid(
-            "bbox",
-            Text::new(
-                "обязательное поле: min_lon,min_lat,max_lon,max_lat",
-                "is required: min_lon,min_lat,max_lon,max_lat",
-            ),
-        ));
-    }
-    let zoom_text =
-        non_empty(query.zoom).ok_or_else(|| ApiError::from(ValidationError::required("zoom")))?;
+    let zoom_text = non_empty(query.view.zoom)
+        .ok_or_else(|| ApiError::from(ValidationError::required("zoom")))?;
     let zoom = zoom_text
         .parse::<u8>()
         .ok()
@@ -137,7 +143,7 @@ pub async fn map(
                 ),
             )
         })?;
-    let geojson = match non_empty(query.format).as_deref() {
+    let geojson = match non_empty(query.view.format).as_deref() {
         None | Some("json") => false,
         Some("geojson") => true,
         Some(other) => {

@@ -11,6 +11,7 @@ pub mod body;
 pub use body::{parse_json, read_body, MAX_JSON_DEPTH};
 pub mod catalog;
 pub mod check;
+pub mod contract;
 pub mod error;
 pub mod export;
 pub mod filing;

@@ -23,22 +23,42 @@ use crate::app::supervision::{self as supervision, group_by, Risk, Watched};
 use crate::policy::{self, Permission, Principal};
 use crate::sla::stats::{aggregate, Aggregate};
 
+/// What the supervisor's views are narrowed to, and how they are sent.
 #[derive(Debug, Default, Deserialize, IntoParams)]
-pub struct WatchQuery {
+#[into_params(parameter_in = Query)]
+pub struct ScopeQuery {
     /// A department code: it and the departments below it
     department: Option<String>,
     /// A category code
     category: Option<String>,
     /// A district (service area) code
     district: Option<String>,
-    /// at_risk or breached (both when absent)
-    risk: Option<String>,
     /// json (default) or csv
+    #[param(schema_with = super::contract::table_format)]
     format: Option<String>,
     /// Filed at or after (YYYY-MM-DD), for the aggregates
+    #[param(schema_with = super::contract::query_date)]
     from: Option<String>,
     /// Filed before (YYYY-MM-DD), for the aggregates
+    #[param(schema_with = super::contract::query_date)]
     to: Option<String>,
+}
+
+/// The watch list's own filter.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RiskQuery {
+    /// at_risk or breached (both when absent)
+    #[param(schema_with = super::contract::risk)]
+    risk: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WatchQuery {
+    #[serde(flatten)]
+    scope: ScopeQuery,
+    #[serde(flatten)]
+    risk: RiskQuery,
 }
 
 /// The `risk` filter: at_risk, breached, or both when absent.
@@ -57,18 +77,18 @@ pub(crate) fn parse_risk(risk: Option<String>) -> Result<Option<Risk>, ApiError>
     }
 }
 
-impl WatchQuery {
+impl ScopeQuery {
     /// A query narrowed to a department, category and district.
     pub fn narrowed(
         department: Option<String>,
         category: Option<String>,
         district: Option<String>,
-    ) -> WatchQuery {
-        WatchQuery {
+    ) -> ScopeQuery {
+        ScopeQuery {
             department,
             category,
             district,
-            ..WatchQuery::default()
+            ..ScopeQuery::default()
         }
     }
 }
@@ -78,7 +98,7 @@ impl WatchQuery {
 pub(crate) fn scope_filter(
     snapshot: &CatalogSnapshot,
     who: &Principal,
-    query: &WatchQuery,
+    query: &ScopeQuery,
 ) -> Result<ReportFilter, ApiError> {
     let tree = snapshot.map.departments();
     let scope = policy::departments_in_scope(who, Permission::WatchSla, tree);
@@ -252,10 +272,13 @@ const WATCHED_HEADER: [&str; 11] = [
 /// category and district; `format=csv` exports the list.
 #[utoipa::path(
     tag = "supervisor",
-    params(WatchQuery),
+    params(ScopeQuery, RiskQuery),
     security(("token" = [])),
     responses(
-        (status = 200, description = "The watch list (JSON, or CSV with format=csv)", body = WatchView),
+        (status = 200, description = "The watch list (JSON, or CSV with format=csv)", content(
+            (WatchView = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 400, description = "A filter is wrong", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Outside your scope", body = ErrorBody),
@@ -268,8 +291,8 @@ pub async fn watch(
     query: web::Query<WatchQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let staff = auth::authorize(&state, &request, Permission::WatchSla).await?;
-    let query = query.into_inner();
-    let risk = parse_risk(query.risk.clone())?;
+    let WatchQuery { scope: query, risk } = query.into_inner();
+    let risk = parse_risk(risk.risk)?;
     let csv = wants_csv(query.format.clone())?;
     let app = state.clone();
     let watched = db(&state, move |conn| {
@@ -325,10 +348,13 @@ pub struct StatsView {
 /// reports past their deadline count as late; `format=csv` exports them.
 #[utoipa::path(
     tag = "supervisor",
-    params(WatchQuery),
+    params(ScopeQuery),
     security(("token" = [])),
     responses(
-        (status = 200, description = "The aggregates (JSON, or CSV with format=csv)", body = StatsView),
+        (status = 200, description = "The aggregates (JSON, or CSV with format=csv)", content(
+            (StatsView = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 400, description = "A filter is wrong", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Outside your scope", body = ErrorBody),
@@ -338,7 +364,7 @@ pub struct StatsView {
 pub async fn stats(
     state: web::Data<AppState>,
     request: HttpRequest,
-    query: web::Query<WatchQuery>,
+    query: web::Query<ScopeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let staff = auth::authorize(&state, &request, Permission::WatchSla).await?;
     let query = query.into_inner();

@@ -23,6 +23,7 @@ use crate::workflow::{Action, Actor, Command, PauseReason, Refusal, Role};
 pub struct ActionInput {
     /// accept, reject, mark_duplicate, assign, take, pause, resume, answer,
     /// return, close, escalate
+    #[schema(schema_with = super::contract::staff_action)]
     pub action: String,
     /// Why (reject, return, escalate, and optionally pause)
     pub reason: Option<String>,
@@ -229,6 +230,7 @@ pub async fn scan(
 #[serde(deny_unknown_fields)]
 pub struct NoteInput {
     /// At most 4,000 characters
+    #[schema(schema_with = super::contract::long_text)]
     pub note: String,
 }
 

@@ -143,7 +143,7 @@ pub struct ReportInput {
     pub answers: BTreeMap<String, RawAnswer>,
     /// Who files it: optional for a logged-in resident (their account's
     /// address is used).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub reporter: ReporterInput,
 }
 
@@ -158,7 +158,7 @@ pub struct ReporterInput {
     #[serde(default)]
     pub phone: Option<String>,
     /// Whether the reporter agrees to show their name on the public report.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub show_name: bool,
     /// The language of the report, `ru` or `en`: a new account takes it.
     #[serde(default)]
@@ -411,6 +411,15 @@ impl Description {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A value sent as `null` reads as its default, as if it were left out.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// An email address, checked for shape only (delivery proves the rest).

@@ -49,11 +49,14 @@ const MAX_BODY: usize = 16 * 1024;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterInput {
+    #[schema(schema_with = super::contract::email)]
     email: String,
     /// 10 to 128 characters, not the email
+    #[schema(schema_with = super::contract::new_password)]
     password: String,
     name: Option<String>,
     /// ru or en (default: the request's Accept-Language, else ru)
+    #[schema(schema_with = super::contract::locale_or_null)]
     locale: Option<String>,
 }
 
@@ -255,6 +258,7 @@ pub async fn verify(state: web::Data<AppState>, token: web::Path<String>) -> Htt
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {
+    #[schema(schema_with = super::contract::email)]
     email: String,
     password: String,
     /// The authenticator app's current code (staff who have enrolled)

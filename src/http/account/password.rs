@@ -7,6 +7,8 @@ use crate::locale::Text;
 #[serde(deny_unknown_fields)]
 pub struct PasswordInput {
     current_password: String,
+    /// 10 to 128 characters, not the email
+    #[schema(schema_with = super::super::contract::new_password)]
     new_password: String,
 }
 
@@ -55,6 +57,7 @@ pub async fn change_password(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequestInput {
+    #[schema(schema_with = super::super::contract::email)]
     email: String,
 }
 
@@ -113,6 +116,8 @@ pub async fn reset_page(state: web::Data<AppState>, token: web::Path<String>) ->
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetInput {
+    /// 10 to 128 characters, not the email
+    #[schema(schema_with = super::super::contract::new_password)]
     password: String,
 }
 

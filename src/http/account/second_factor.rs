@@ -52,6 +52,8 @@ pub async fn totp_enrol(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TotpCodeInput {
+    /// The six digits the app shows
+    #[schema(pattern = "^[0-9]{6}$")]
     code: String,
 }
 
@@ -111,6 +113,7 @@ pub async fn totp_confirm(
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {
     /// ru or en: the language of messages (and of the pages, once logged in)
+    #[schema(schema_with = super::super::contract::locale)]
     locale: String,
     /// false: no messages at all (as the "unsubscribe from everything" link)
     email_notifications: bool,

@@ -70,7 +70,9 @@ pub async fn import_service_areas(
 #[serde(deny_unknown_fields)]
 pub struct TargetInput {
     /// working_days, working_hours or calendar_days
+    #[schema(schema_with = crate::http::contract::target_unit)]
     unit: String,
+    #[schema(minimum = 1)]
     value: i32,
 }
 
@@ -212,14 +214,18 @@ pub async fn update_policy(
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarInput {
+    #[schema(schema_with = crate::http::contract::short_text)]
     name: String,
     /// e.g. Europe/Moscow
     time_zone: String,
     /// ISO weekday numbers, 1 = Monday … 7 = Sunday
+    #[schema(schema_with = crate::http::contract::weekdays)]
     weekly_days_off: Vec<u8>,
     /// HH:MM
+    #[schema(schema_with = crate::http::contract::clock_time)]
     work_starts: String,
     /// HH:MM
+    #[schema(schema_with = crate::http::contract::clock_time)]
     work_ends: String,
 }
 
@@ -284,6 +290,7 @@ pub async fn put_calendar(
 #[serde(deny_unknown_fields)]
 pub struct CalendarDayInput {
     /// holiday, day_off, working or shortened
+    #[schema(schema_with = crate::http::contract::day_kind)]
     kind: String,
     note: Option<String>,
 }
@@ -333,7 +340,7 @@ pub(super) fn as_json<T: serde::Serialize>(row: &Option<T>) -> Option<serde_json
     tag = "admin",
     params(
         ("code" = String, Path, description = "The calendar's code"),
-        ("day" = String, Path, description = "YYYY-MM-DD"),
+        ("day" = String, Path, format = Date, description = "YYYY-MM-DD"),
     ),
     request_body = CalendarDayInput,
     responses(
@@ -376,7 +383,7 @@ pub async fn put_calendar_day(
     tag = "admin",
     params(
         ("code" = String, Path, description = "The calendar's code"),
-        ("day" = String, Path, description = "YYYY-MM-DD"),
+        ("day" = String, Path, format = Date, description = "YYYY-MM-DD"),
     ),
     responses(
         (status = 200, description = "Removed (or there was none)", body = RecountView),

@@ -7,7 +7,9 @@ use crate::locale::Text;
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentInput {
+    #[schema(schema_with = crate::http::contract::short_text)]
     name_ru: String,
+    #[schema(schema_with = crate::http::contract::short_text)]
     name_en: String,
     /// The code of the department above it
     parent: Option<String>,
@@ -87,8 +89,11 @@ pub async fn put_department(
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
     /// The group it is listed under
+    #[schema(schema_with = crate::http::contract::short_text)]
     group: String,
+    #[schema(schema_with = crate::http::contract::short_text)]
     name_ru: String,
+    #[schema(schema_with = crate::http::contract::short_text)]
     name_en: String,
     description_ru: Option<String>,
     description_en: Option<String>,
@@ -100,6 +105,7 @@ pub struct CategoryInput {
     /// The code of its SLA policy
     sla_policy: String,
     /// Metres within which open reports are offered as duplicates (1–1000, default 50)
+    #[schema(minimum = 1, maximum = 1000)]
     duplicate_radius_m: Option<f64>,
     /// Whether residents can file it (default true)
     active: Option<bool>,

@@ -18,7 +18,7 @@ pub(super) async fn queue_page(state: web::Data<AppState>, request: HttpRequest)
         let filter = crate::http::supervisor::scope_filter(
             &snapshot,
             &caller.who,
-            &crate::http::supervisor::WatchQuery::default(),
+            &crate::http::supervisor::ScopeQuery::default(),
         )?;
         Ok(supervision::queue(conn, &filter, 300)?)
     })
@@ -101,7 +101,7 @@ pub(super) async fn dashboard_page(
         let filter = crate::http::supervisor::scope_filter(
             &snapshot,
             &caller.who,
-            &crate::http::supervisor::WatchQuery::narrowed(
+            &crate::http::supervisor::ScopeQuery::narrowed(
                 asked.department,
                 asked.category,
                 asked.district,

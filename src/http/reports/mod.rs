@@ -42,9 +42,12 @@ pub use views::*;
 pub struct ReportInputDoc {
     /// A category code from GET /api/v1/categories
     category: String,
+    #[schema(minimum = -90, maximum = 90)]
     lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
     lon: f64,
     /// At most 4,000 characters
+    #[schema(schema_with = super::contract::long_text)]
     description: String,
     address: Option<String>,
     /// Answers to the category's questions, by question code
@@ -60,6 +63,7 @@ pub struct ReportInputDoc {
 pub struct ResidentDoc {
     /// Required unless a resident is logged in (their account's address is
     /// used, and another is refused)
+    #[schema(schema_with = super::contract::email_or_null)]
     email: Option<String>,
     name: Option<String>,
     phone: Option<String>,
@@ -67,6 +71,7 @@ pub struct ResidentDoc {
     /// `ru` or `en`: the language of the emails about this report when the
     /// resident has no account yet (default: the request's Accept-Language,
     /// else Russian)
+    #[schema(schema_with = super::contract::locale_or_null)]
     locale: Option<String>,
 }
 
@@ -279,7 +284,7 @@ pub struct NearbyQuery {
     params(
         ("lat" = f64, Query, description = "Latitude"),
         ("lon" = f64, Query, description = "Longitude"),
-        ("category" = String, Query, description = "Category code"),
+        ("category" = String, Query, pattern = "\\S", description = "Category code"),
     ),
     responses(
         (status = 200, description = "Candidates within the category's duplicate radius", body = Vec<CandidateView>),
@@ -523,8 +528,8 @@ struct ReportPage {
     tag = "reports",
     params(
         FilterParams,
-        ("page" = Option<i64>, Query, description = "From 1"),
-        ("per_page" = Option<i64>, Query, description = "1 to 200, default 50"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 46116860184273879_i64, description = "From 1"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 50"),
     ),
     responses(
         (status = 200, description = "The page", body = ReportPage),
