@@ -25,6 +25,7 @@ pub struct Settings {
     pub accounts: AccountSettings,
     pub limits: LimitSettings,
     pub web: WebSettings,
+    pub map: MapSettings,
     pub log: LogSettings,
 }
 
@@ -36,15 +37,22 @@ pub struct LogSettings {
     pub format: String,
 }
 
+/// The maps of the web pages.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MapSettings {
+    /// The tile layer (`{z}`, `{x}`, `{y}`, optional `{s}`): a city's own
+    /// tile server, or OpenStreetMap's. Empty: no tiles; the maps show the
+    /// reports (and take pins) on a blank background.
+    pub tile_url: String,
+    /// The tiles' attribution, shown on every map (HTML is not allowed).
+    pub attribution: String,
+    /// The deepest zoom the tile server draws.
+    pub max_zoom: u8,
+}
+
 /// The web pages.
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebSettings {
-    /// The map's tile layer (`{z}`, `{x}`, `{y}`, optional `{s}`); empty:
-    /// no tiles, the map shows the reports (and takes pins) on a blank
-    /// background.
-    pub tile_url: String,
-    /// The tiles' attribution, shown on the map.
-    pub tile_attribution: String,
     /// Where `scripts/build-web` puts the front-end libraries (Leaflet,
     /// its clustering plugin, Chart.js), served at `/vendor/`.
     pub vendor_dir: std::path::PathBuf,

@@ -206,6 +206,7 @@ impl Application {
             sessions,
             trusted_proxies: trusted_proxies(&settings.server.trusted_proxies)?,
             web: settings.web.clone(),
+            map: settings.map.clone(),
         });
         crate::app::jobs::start_scanner(
             Arc::downgrade(&state.clone().into_inner()),

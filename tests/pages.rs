@@ -494,3 +494,31 @@ async fn a_rejected_report_says_why_and_reassigning_preselects_no_department() {
     let (_, open) = page(&app, &format!("/reports/{other}"), &[]).await;
     assert!(!open.contains("rejection-reason"));
 }
+
+#[tokio::test]
+async fn the_maps_use_the_citys_own_tile_server() {
+    let app = common::spawn_app_with(|s| {
+        s.map.tile_url = "https://tiles.city.example/{z}/{x}/{y}.png".into();
+        s.map.attribution = "© City GIS <office>".into();
+        s.map.max_zoom = 20;
+    })
+    .await;
+    for path in ["/", "/new"] {
+        let (status, body) = page(&app, path, &[]).await;
+        assert_eq!(status, 200, "{path}");
+        // The setup is JSON in an attribute, escaped for HTML.
+        let setup = &body[body.find("data-setup=").unwrap()..];
+        let setup = setup[12..setup[12..].find('"').unwrap() + 12].replace("&#34;", "\"");
+        let setup: Value = serde_json::from_str(&setup).unwrap();
+        assert_eq!(
+            setup["tile_url"],
+            "https://tiles.city.example/{z}/{x}/{y}.png"
+        );
+        assert_eq!(setup["attribution"], "© City GIS <office>");
+        assert_eq!(setup["max_zoom"], 20);
+        assert!(
+            !body.contains("<office>"),
+            "{path}: the attribution is escaped"
+        );
+    }
+}

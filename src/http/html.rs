@@ -73,6 +73,11 @@ impl Ctx {
             .to_string()
     }
 
+    /// A status's colour group.
+    pub fn tone(&self, status: &str) -> &'static str {
+        tone(status)
+    }
+
     /// A date in words in the page's language: `6 марта 2026`.
     pub fn date(&self, day: impl Value<chrono::NaiveDate>) -> String {
         crate::locale::Locale::parse(self.t.lang).date(day.get())
@@ -167,6 +172,22 @@ impl Ctx {
             here: super::requests::here(),
             time_zone,
         }
+    }
+}
+
+/// The colours statuses are shown in, on the map and in badges: checked,
+/// worked on, paused, answered, fixed, turned away.
+pub const TONES: [&str; 6] = ["new", "work", "paused", "answered", "done", "off"];
+
+/// A status's colour group (one of [`TONES`]).
+pub fn tone(status: &str) -> &'static str {
+    match status {
+        "moderation" => "new",
+        "assigned" | "in_progress" | "returned" | "reopened" => "work",
+        "paused" => "paused",
+        "resolved" => "answered",
+        "confirmed" | "closed" => "done",
+        _ => "off",
     }
 }
 

@@ -38,6 +38,20 @@ texts! {
     category: "Категория", "Category";
     any_category: "Все категории", "All categories";
     apply: "Показать", "Show";
+    legend: "Цвет метки", "Pin colours";
+    tone_new: "на модерации", "being checked";
+    tone_work: "в работе", "being worked on";
+    tone_paused: "приостановлено", "paused";
+    tone_answered: "дан ответ, ждёт проверки", "answered, awaiting check";
+    tone_done: "решено", "fixed";
+    tone_off: "отклонено или повтор", "rejected or duplicate";
+    in_view: "Сообщения в этой части карты", "Reports in this part of the map";
+    in_view_none: "Здесь нет сообщений с такими фильтрами.", "No reports here with these filters.";
+    in_view_count: "{from}–{to} из {total}", "{from}–{to} of {total}";
+    page_previous: "Назад", "Previous";
+    page_next: "Дальше", "Next";
+    due: "срок", "due";
+    overdue_since: "срок прошёл", "overdue";
     file_title: "Сообщить о проблеме", "Report a problem";
     step_place: "Где", "Where";
     place_hint: "Нажмите на карту, чтобы поставить метку, или укажите координаты.", "Click the map to place a pin, or enter the coordinates.";
@@ -173,6 +187,8 @@ texts! {
     stats_hint: "Сообщения за последние 365 дней. «В срок» — доля ответов, данных в срок, среди отвеченных и просроченных; просроченные без ответа считаются несвоевременными.", "Reports filed in the last 365 days. “On time” is the share answered on time among the answered and the overdue; overdue reports without an answer count as late.";
     total: "Всего", "Total";
     reports_count: "Сообщений", "Reports";
+    on_time_title: "Ответы в срок", "Answers on time";
+    on_time_hint: "Все сообщения в выбранных подразделении, категории и районе. Просроченные без ответа считаются несвоевременными; * — слишком мало сообщений для выводов.", "Every report in the chosen department, category and district. Overdue reports without an answer count as late; * means too few reports to tell.";
     answered: "С ответом", "Answered";
     on_time: "В срок", "On time";
     overdue_open: "Просрочено, без ответа", "Overdue, unanswered";
@@ -234,6 +250,19 @@ impl Texts {
             "duplicate" => self.st_duplicate,
             "closed" => self.st_closed,
             _ => "—",
+        }
+    }
+
+    /// The name of a group of statuses shown in one colour
+    /// (`tone` in the pages' frame, html.rs).
+    pub fn tone(&self, tone: &str) -> &'static str {
+        match tone {
+            "new" => self.tone_new,
+            "work" => self.tone_work,
+            "paused" => self.tone_paused,
+            "answered" => self.tone_answered,
+            "done" => self.tone_done,
+            _ => self.tone_off,
         }
     }
 

@@ -53,6 +53,7 @@ pub struct AppState {
     /// Proxies whose `X-Forwarded-For` and `X-Request-Id` are believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub web: crate::config::WebSettings,
+    pub map: crate::config::MapSettings,
 }
 
 impl AsRef<crate::app::Services> for AppState {

@@ -189,9 +189,11 @@ const Gorod = (() => {
   // and the city's bounds. Works with no tiles at all.
   function baseMap(el) {
     const setup = JSON.parse(el.dataset.setup);
-    const map = L.map(el, { keyboard: true });
+    const map = L.map(el, { keyboard: true, maxZoom: setup.max_zoom });
     if (setup.tile_url) {
-      L.tileLayer(setup.tile_url, { attribution: setup.attribution, maxZoom: 19 }).addTo(map);
+      // The attribution is the operator's plain text: escaped, not HTML.
+      const attribution = setup.attribution.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+      L.tileLayer(setup.tile_url, { attribution, maxZoom: setup.max_zoom }).addTo(map);
     }
     return { map, setup };
   }

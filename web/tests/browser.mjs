@@ -68,6 +68,9 @@ async function person(name, options) {
     shot += 1;
     await page.screenshot({ path: path.join(out, `${String(shot).padStart(2, "0")}-${name}-${what}.png`), fullPage: true });
     await audit(page, `${name} ${what}`);
+    // Nothing sits off-screen: on a phone, tables become cards.
+    const [wide, view] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    if (wide > view + 1) problems.push(`${name} ${what}: ${wide}px wide in a ${view}px window`);
   };
   return page;
 }
@@ -144,6 +147,17 @@ const resident = await person("resident", {
 });
 await resident.goto("/", { waitUntil: "domcontentloaded" });
 await resident.waitForSelector("#map[data-loaded]");
+// Beside the map, the reports in view, a page at a time; a legend of the
+// pins' colours.
+await resident.locator("#in-view-list .card").first().waitFor();
+assert.equal(await resident.locator("#in-view-list .card").count(), 10);
+const inView = Number(await resident.locator("#in-view-list").getAttribute("data-total"));
+assert.ok(inView > 10, `${inView} reports in view`);
+assert.match(await resident.locator("#in-view-count").textContent(), new RegExp(`^1–10 из ${inView}$`));
+await resident.locator("#in-view-next").click();
+await resident.locator("#in-view-count").filter({ hasText: /^11–/ }).waitFor();
+assert.equal(await resident.locator("#in-view-previous").isDisabled(), false);
+assert.equal(await resident.locator(".legend li").count(), 6);
 await resident.snap("map");
 await logIn(resident, "resident1@demo.gorod.local");
 
@@ -182,9 +196,20 @@ assert.match(await resident.locator("#days-left").textContent(), /^\d+$/);
 assert.match(await resident.locator(".facts").nth(1).textContent(), /Размер ямы\s*30–100 см/);
 await resident.snap("report-filed");
 
-// It is on the map, close up.
+// It is on the map, close up: a pin in the colour of reports being
+// checked, whose pop-up says what and when; the list beside the map has it.
 await resident.goto("/?lat=55.7704&lon=37.6051&zoom=18", { waitUntil: "domcontentloaded" });
-await resident.locator(`.leaflet-marker-icon[title="№ ${number}"]`).waitFor();
+const pin = resident.locator(`.leaflet-marker-icon[title="№ ${number}: на модерации"]`);
+await pin.waitFor();
+assert.match(await pin.getAttribute("class"), /\btone-new\b/);
+await resident.locator(`#in-view-list a[href="/reports/${number}"]`).waitFor();
+await pin.click();
+const popup = resident.locator(".leaflet-popup .popup");
+await popup.locator("[data-slot=due]:not([hidden])").waitFor();
+assert.match(await popup.textContent(), new RegExp(`№ ${number} · Яма на дороге`));
+assert.match(await popup.locator("[data-slot=status]").textContent(), /на модерации/);
+assert.match(await popup.locator("[data-slot=due]").textContent(), /^срок: \d+ [а-я]+ \d{4}/);
+await popup.locator("img[data-slot=thumbnail]:not([hidden])").waitFor();
 await resident.snap("map-with-report");
 
 // A neighbour without an account starts filing the same pothole: the form
@@ -272,6 +297,8 @@ await resident.snap("my-reports");
 await supervisor.goto("/dashboard", { waitUntil: "domcontentloaded" });
 await supervisor.locator(`#escalated tr[data-number="${number}"]`).waitFor();
 await supervisor.locator("#trend[data-drawn]").waitFor();
+// How the reports in view did against their deadlines.
+assert.match(await supervisor.locator("#on-time li").first().textContent(), /^В срок\s*\d+\.\d %/);
 const csv = await supervisor.request.get(await supervisor.locator("a[download]").getAttribute("href"));
 assert.equal(csv.status(), 200);
 assert.match(await csv.text(), /^number,status,risk,stage/);

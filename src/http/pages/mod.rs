@@ -216,13 +216,15 @@ fn city_bounds(snapshot: &CatalogSnapshot) -> [[f64; 2]; 2] {
 pub struct MapSetup {
     tile_url: String,
     attribution: String,
+    max_zoom: u8,
     bounds: [[f64; 2]; 2],
 }
 
 fn map_setup(state: &AppState, snapshot: &CatalogSnapshot) -> MapSetup {
     MapSetup {
-        tile_url: state.web.tile_url.clone(),
-        attribution: state.web.tile_attribution.clone(),
+        tile_url: state.map.tile_url.clone(),
+        attribution: state.map.attribution.clone(),
+        max_zoom: state.map.max_zoom,
         bounds: city_bounds(snapshot),
     }
 }

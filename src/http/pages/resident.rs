@@ -2,6 +2,7 @@
 //! settings, and logging in, registering and resetting a password.
 
 use super::*;
+use crate::http::html::{tone, TONES};
 use crate::locale::Text;
 
 #[derive(Template)]
@@ -11,6 +12,21 @@ pub struct MapPage {
     setup: MapSetup,
     categories: Vec<CategoryItem>,
     statuses: Vec<&'static str>,
+    tones: [&'static str; 6],
+    labels: MapLabels,
+}
+
+/// What the map's script writes into the list and the pop-ups, in the
+/// page's language: status and category names, each status's colour, the
+/// city's time zone for deadlines.
+#[derive(serde::Serialize)]
+struct MapLabels {
+    lang: &'static str,
+    time_zone: String,
+    statuses: std::collections::BTreeMap<&'static str, &'static str>,
+    tones: std::collections::BTreeMap<&'static str, &'static str>,
+    categories: std::collections::BTreeMap<String, String>,
+    count: &'static str,
 }
 
 /// The map's setup and the categories, for the pages with a map.
@@ -28,14 +44,28 @@ pub(super) async fn map_and_categories(
 pub(super) async fn map_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
     let (_, ctx) = context(&state, &request).await?;
     let (setup, categories) = map_and_categories(&state).await?;
+    let statuses: Vec<&'static str> = crate::reports::ReportStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let labels = MapLabels {
+        lang: ctx.t.lang,
+        time_zone: ctx.time_zone.name().to_string(),
+        statuses: statuses.iter().map(|s| (*s, ctx.t.status(s))).collect(),
+        tones: statuses.iter().map(|s| (*s, tone(s))).collect(),
+        categories: categories
+            .iter()
+            .map(|c| (c.code.clone(), c.name(ctx.t).to_string()))
+            .collect(),
+        count: ctx.t.in_view_count,
+    };
     html(&MapPage {
         ctx,
         setup,
         categories,
-        statuses: crate::reports::ReportStatus::ALL
-            .iter()
-            .map(|s| s.as_str())
-            .collect(),
+        statuses,
+        tones: TONES,
+        labels,
     })
 }
 

@@ -58,6 +58,8 @@ pub struct DashboardPage {
     watched: Vec<Row>,
     escalated: Vec<Row>,
     trend: Vec<TrendDay>,
+    /// How the reports in view did against their deadlines.
+    total: crate::sla::stats::Aggregate,
     departments: Vec<DepartmentItem>,
     categories: Vec<CategoryItem>,
     districts: Vec<(String, String)>,
@@ -96,33 +98,35 @@ pub(super) async fn dashboard_page(
     let asked = query.clone();
     let now = state.clock.now();
     let since = now - TimeDelta::days(TREND_DAYS);
-    let (watched, escalated, marks, departments, categories, districts) = db(&state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        let filter = crate::http::supervisor::scope_filter(
-            &snapshot,
-            &caller.who,
-            &crate::http::supervisor::ScopeQuery::narrowed(
-                asked.department,
-                asked.category,
-                asked.district,
-            ),
-        )?;
-        let districts = snapshot
-            .map
-            .areas()
-            .iter()
-            .map(|a| (a.code.clone(), a.name.clone()))
-            .collect();
-        Ok((
-            supervision::watched(conn, &filter)?,
-            supervision::escalated(conn, &filter)?,
-            supervision::marks_since(conn, &filter, since)?,
-            departments(conn)?,
-            categories(conn)?,
-            districts,
-        ))
-    })
-    .await?;
+    let (watched, escalated, marks, outcomes, departments, categories, districts) =
+        db(&state, move |conn| {
+            let snapshot = app.catalog_snapshot(conn)?;
+            let filter = crate::http::supervisor::scope_filter(
+                &snapshot,
+                &caller.who,
+                &crate::http::supervisor::ScopeQuery::narrowed(
+                    asked.department,
+                    asked.category,
+                    asked.district,
+                ),
+            )?;
+            let districts = snapshot
+                .map
+                .areas()
+                .iter()
+                .map(|a| (a.code.clone(), a.name.clone()))
+                .collect();
+            Ok((
+                supervision::watched(conn, &filter)?,
+                supervision::escalated(conn, &filter)?,
+                supervision::marks_since(conn, &filter, since)?,
+                supervision::outcomes(conn, &filter)?,
+                departments(conn)?,
+                categories(conn)?,
+                districts,
+            ))
+        })
+        .await?;
     let mut by_department: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut by_category: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut rows = Vec::new();
@@ -159,6 +163,9 @@ pub(super) async fn dashboard_page(
         by_category,
         watched: rows,
         escalated: escalated.into_iter().map(|l| Row::new(l, None)).collect(),
+        total: crate::sla::stats::aggregate(
+            &outcomes.into_iter().map(|c| c.outcome).collect::<Vec<_>>(),
+        ),
         departments,
         categories,
         districts,

@@ -493,11 +493,15 @@ struct ReportSummary {
     updated_at: NaiveDateTime,
     #[serde(serialize_with = "crate::clock::utc_opt")]
     answer_due_at: Option<NaiveDateTime>,
+    /// The deadline of the stage the report is in (none once it is done)
+    #[serde(serialize_with = "crate::clock::utc_opt")]
+    due_at: Option<NaiveDateTime>,
 }
 
 impl From<ReportListing> for ReportSummary {
     fn from(l: ReportListing) -> ReportSummary {
         let r = l.report;
+        let due_at = crate::app::supervision::current_due(&r);
         ReportSummary {
             id: r.id,
             number: r.number,
@@ -511,6 +515,7 @@ impl From<ReportListing> for ReportSummary {
             created_at: r.created_at,
             updated_at: r.updated_at,
             answer_due_at: r.answer_due_at,
+            due_at,
         }
     }
 }
