@@ -73,6 +73,12 @@ impl Ctx {
             .to_string()
     }
 
+    /// A coordinate to five decimals (about a metre): as precise as a
+    /// phone's location, no more.
+    pub fn coordinate(&self, degrees: impl Value<f64>) -> String {
+        format!("{:.5}", degrees.get())
+    }
+
     /// A status's colour group.
     pub fn tone(&self, status: &str) -> &'static str {
         tone(status)

@@ -45,6 +45,13 @@ texts! {
     tone_answered: "дан ответ, ждёт проверки", "answered, awaiting check";
     tone_done: "решено", "fixed";
     tone_off: "отклонено или повтор", "rejected or duplicate";
+    place_map: "Место на карте", "The place on the map";
+    filed_title: "Принято сообщение", "Received: report";
+    next_title: "Что будет дальше:", "What happens next:";
+    next_moderation: "Модератор проверит сообщение и передаст его ответственным — до", "A moderator checks the report and passes it on — by";
+    next_answer: "Ответ и работа на месте", "The answer and the work on site";
+    next_check: "Вы получите письмо с ответом и сможете подтвердить, что проблема решена, или сообщить, что нет.", "You get an email with the answer, and confirm the problem is fixed or say it is not.";
+    next_mail: "Письмо приходит при каждом изменении статуса, с номером сообщения в теме.", "An email comes at every change of status, with the report's number in its subject.";
     in_view: "Сообщения в этой части карты", "Reports in this part of the map";
     in_view_none: "Здесь нет сообщений с такими фильтрами.", "No reports here with these filters.";
     in_view_count: "{from}–{to} из {total}", "{from}–{to} of {total}";

@@ -76,6 +76,8 @@
   const box = document.getElementById("duplicates");
   const list = box.querySelector("ul");
   let asked = "";
+  // The reports nearby are also pins on the map, next to the new one.
+  const nearby = L.layerGroup().addTo(map);
   async function lookForDuplicates() {
     const category = form.elements.category.value;
     if (!category || !lat.value || !lon.value) return;
@@ -84,9 +86,12 @@
     asked = query.toString();
     const { status, body } = await Gorod.api("GET", `/api/v1/reports/nearby?${query}`);
     list.replaceChildren();
+    nearby.clearLayers();
     box.hidden = status !== 200 || body.length === 0;
     if (box.hidden) return;
     for (const near of body) {
+      const icon = L.divIcon({ className: "pin nearby", iconSize: L.point(18, 18), iconAnchor: L.point(9, 18) });
+      L.marker([near.lat, near.lon], { icon, title: `№ ${near.number}`, keyboard: false }).addTo(nearby);
       const item = document.createElement("li");
       const link = document.createElement("a");
       link.href = `/reports/${near.number}`;

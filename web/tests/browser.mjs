@@ -186,10 +186,16 @@ fs.writeFileSync(photo, await resident.screenshot({ type: "jpeg", quality: 80 })
 await resident.getByLabel("Фотографии").setInputFiles(photo);
 await resident.snap("file");
 await Promise.all([
-  resident.waitForURL(/\/reports\/\d+$/),
+  resident.waitForURL(/\/reports\/\d+\?filed=1$/),
   resident.getByRole("button", { name: "Отправить" }).click(),
 ]);
-const number = Number(resident.url().match(/\/reports\/(\d+)$/)[1]);
+const number = Number(resident.url().match(/\/reports\/(\d+)\?filed=1$/)[1]);
+// Right after filing: the number, the deadlines and what happens next; a
+// small map of the place.
+assert.match(await resident.locator("#just-filed h2").textContent(), new RegExp(`Принято сообщение № ${number}$`));
+assert.equal(await resident.locator("#just-filed li").count(), 3);
+assert.match(await resident.locator("#just-filed li").nth(1).textContent(), /ГБУ «Автомобильные дороги»\): \d\d\.\d\d\.\d{4} \d\d:\d\d/);
+await resident.locator("#place-map .pin.tone-new").waitFor();
 assert.match(await resident.locator("#status").textContent(), /на модерации/);
 assert.equal(await resident.locator(".photos img").count(), 1);
 assert.match(await resident.locator("#days-left").textContent(), /^\d+$/);
@@ -223,6 +229,13 @@ await neighbour.getByLabel("Найти категорию").fill("pothole");
 await neighbour.getByLabel("Найти категорию").press("Enter");
 const candidate = neighbour.locator("#duplicates li", { hasText: `№ ${number}` });
 await candidate.waitFor();
+// Before the contact details, and on the map next to the new pin.
+assert.ok(await neighbour.evaluate(() => {
+  const dup = document.getElementById("duplicates");
+  const who = document.getElementById("email").closest("fieldset");
+  return Boolean(dup.compareDocumentPosition(who) & Node.DOCUMENT_POSITION_FOLLOWING);
+}), "the reports nearby come before the contact details");
+await neighbour.locator(`#pick-map .pin.nearby[title="№ ${number}"]`).waitFor();
 await neighbour.getByLabel("Эл. почта *").fill("neighbour@example.org");
 await candidate.getByRole("button", { name: "У меня то же" }).click();
 // Without logging in, the "me too" waits for the emailed link.

@@ -221,11 +221,18 @@ pub struct MapSetup {
 }
 
 fn map_setup(state: &AppState, snapshot: &CatalogSnapshot) -> MapSetup {
-    MapSetup {
-        tile_url: state.map.tile_url.clone(),
-        attribution: state.map.attribution.clone(),
-        max_zoom: state.map.max_zoom,
-        bounds: city_bounds(snapshot),
+    MapSetup::around(state, city_bounds(snapshot))
+}
+
+impl MapSetup {
+    /// A map of `bounds` with the configured tiles.
+    fn around(state: &AppState, bounds: [[f64; 2]; 2]) -> MapSetup {
+        MapSetup {
+            tile_url: state.map.tile_url.clone(),
+            attribution: state.map.attribution.clone(),
+            max_zoom: state.map.max_zoom,
+            bounds,
+        }
     }
 }
 
@@ -371,6 +378,11 @@ const STATIC: &[(&str, &str, &str)] = &[
         "file.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../web/static/file.js"),
+    ),
+    (
+        "place.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/static/place.js"),
     ),
     (
         "dashboard.js",

@@ -104,6 +104,17 @@ pub struct ReportPage {
     pause_reasons: Vec<&'static str>,
     /// Today in the city, the earliest expected resume date.
     tomorrow: String,
+    /// A small map of the place.
+    place: MapSetup,
+    /// Whether the page was opened right after filing: it says what
+    /// happens next.
+    just_filed: bool,
+}
+
+/// The report page's query: `?filed=1` right after filing.
+#[derive(serde::Deserialize)]
+pub struct ReportQuery {
+    filed: Option<String>,
 }
 
 impl ReportPage {
@@ -180,6 +191,7 @@ pub(super) async fn report_page(
     state: web::Data<AppState>,
     request: HttpRequest,
     number: web::Path<String>,
+    query: web::Query<ReportQuery>,
 ) -> Page {
     let (caller, ctx) = context(&state, &request).await?;
     let missing = Text::new(
@@ -253,7 +265,10 @@ pub(super) async fn report_page(
     })
     .await?;
     let details = details(&ctx, &questions, &report.answers);
+    let spot = [report.lat, report.lon];
     html(&ReportPage {
+        place: MapSetup::around(&state, [spot, spot]),
+        just_filed: query.filed.is_some(),
         ctx,
         report,
         actions: actions.into_iter().map(|a| a.as_str()).collect(),

@@ -101,6 +101,8 @@ struct CandidateView {
     distance_m: f64,
     support_count: i32,
     url: String,
+    lat: f64,
+    lon: f64,
 }
 
 impl CandidateView {
@@ -113,6 +115,8 @@ impl CandidateView {
             description: n.report.description,
             distance_m: (n.distance_m * 10.0).round() / 10.0,
             support_count: n.report.support_count,
+            lat: n.report.lat,
+            lon: n.report.lon,
         }
     }
 }
