@@ -243,6 +243,19 @@ pub fn available(case: &Case, actor: &Actor, departments: &Departments) -> Vec<A
         .collect()
 }
 
+/// The moves that need nothing but a click (accept, take, resume) that a
+/// staff member may make on a report of `status` in their scope: what the
+/// queue offers beside each report.
+pub fn quick_moves(status: ReportStatus, actor: &Actor) -> Vec<Action> {
+    [Action::Accept, Action::Take, Action::Resume]
+        .into_iter()
+        .filter(|&action| {
+            let rule = rules::rule(action);
+            rule.from.contains(&status) && allowed(rule.who, actor, true)
+        })
+        .collect()
+}
+
 /// Whether residents may still answer the city's answer: until the check
 /// window closes (after that the scanner confirms it).
 pub fn check_open(check_due_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Result<(), Refusal> {

@@ -275,12 +275,18 @@ assert.equal(await crew.locator("h1").textContent(), "Department queue");
 const row = crew.locator(`tr[data-number="${number}"]`);
 await row.waitFor();
 await crew.snap("queue");
-await Promise.all([crew.waitForURL(`**/reports/${number}`), row.getByRole("link").click()]);
-// Exactly the moves the workflow allows the crew now.
+// Exactly the moves the workflow allows the crew now, on the report page.
+await crew.goto(`/reports/${number}`, { waitUntil: "domcontentloaded" });
 const offered = await crew.locator("form.action").evaluateAll((fs) => fs.map((f) => f.id));
 assert.deepEqual(offered, ["action-take", "action-pause", "action-answer", "action-return", "note-form"]);
 await crew.snap("report-crew");
-await act(crew, "take");
+// Taking it from the queue: one click beside the report.
+await crew.goto("/queue", { waitUntil: "domcontentloaded" });
+assert.deepEqual(await row.locator("form.quick").evaluateAll((fs) => fs.map((f) => f.id)), [`quick-take-${number}`]);
+await send(crew, row.getByRole("button", { name: "Take" }));
+assert.match(await row.locator(".status").textContent(), /in progress/);
+assert.equal(await row.locator("form.quick").count(), 0);
+await Promise.all([crew.waitForURL(`**/reports/${number}`), row.getByRole("link").click()]);
 assert.match(await crew.locator("#status").textContent(), /in progress/);
 await crew.getByLabel("Note *").fill("Asphalt crew booked for tomorrow morning");
 await send(crew, crew.getByRole("button", { name: "Add note" }));

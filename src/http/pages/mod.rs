@@ -262,6 +262,7 @@ fn departments(conn: &mut crate::app::Connection) -> Result<Vec<DepartmentItem>,
 
 /// A report in a table.
 pub struct Row {
+    pub id: String,
     pub number: i64,
     pub status: String,
     pub category_ru: String,
@@ -273,6 +274,8 @@ pub struct Row {
     /// ok, at_risk or breached
     pub risk: &'static str,
     pub escalation_level: i32,
+    /// One-click moves offered beside it (the queue's).
+    pub moves: Vec<&'static str>,
 }
 
 impl Row {
@@ -292,8 +295,9 @@ impl Row {
         risk: Option<Risk>,
     ) -> Row {
         Row {
-            number: r.number,
             deadline: supervision::current_due(&r),
+            id: r.id,
+            number: r.number,
             status: r.status,
             category_ru,
             category_en,
@@ -302,6 +306,7 @@ impl Row {
             address: r.address.unwrap_or_default(),
             risk: risk.map_or("ok", Risk::as_str),
             escalation_level: r.escalation_level,
+            moves: Vec::new(),
         }
     }
 

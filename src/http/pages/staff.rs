@@ -13,7 +13,12 @@ pub(super) async fn queue_page(state: web::Data<AppState>, request: HttpRequest)
     let (caller, ctx) = context(&state, &request).await?;
     staff_only(&ctx)?;
     let app = state.clone();
-    let rows = db(&state, move |conn| {
+    let actor = caller.role().map(|role| workflow::Actor {
+        role,
+        department: caller.who.department,
+        is_reporter: false,
+    });
+    let mut rows = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
         let filter = crate::http::supervisor::scope_filter(
             &snapshot,
@@ -25,7 +30,16 @@ pub(super) async fn queue_page(state: web::Data<AppState>, request: HttpRequest)
     .await?
     .into_iter()
     .map(|(l, risk)| Row::new(l, risk))
-    .collect();
+    .collect::<Vec<_>>();
+    // Beside each report, the moves that need only a click.
+    for row in &mut rows {
+        if let (Some(actor), Ok(status)) = (&actor, row.status.parse()) {
+            row.moves = workflow::quick_moves(status, actor)
+                .into_iter()
+                .map(|a| a.as_str())
+                .collect();
+        }
+    }
     html(&QueuePage { ctx, rows })
 }
 

@@ -489,3 +489,16 @@ fn random_sequences_of_attempts_stay_within_the_lifecycle() {
         "the sequences moved reports ({accepted} moves)"
     );
 }
+
+#[test]
+fn the_queue_offers_only_one_click_moves_the_role_may_make() {
+    let crew = actor(Role::Crew, None);
+    let supervisor = actor(Role::Supervisor, None);
+    assert_eq!(quick_moves(Assigned, &crew), [Action::Take]);
+    assert_eq!(quick_moves(Moderation, &crew), []);
+    assert_eq!(quick_moves(Moderation, &supervisor), [Action::Accept]);
+    assert_eq!(quick_moves(Paused, &crew), [Action::Resume]);
+    assert_eq!(quick_moves(Resolved, &crew), []);
+    let resident = actor(Role::Resident, None);
+    assert_eq!(quick_moves(Assigned, &resident), []);
+}
