@@ -415,3 +415,71 @@ async fn admins_create_sla_policies_and_move_staff_between_departments() {
         .await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn admins_name_the_groups_categories_are_listed_under() {
+    let app = common::spawn_app().await;
+    let body =
+        json!({"name_ru": "Мосты и тоннели", "name_en": "Bridges and tunnels", "sort_order": 5});
+    for (field, bad) in [
+        ("name_ru", json!({"name_ru": " "})),
+        ("name_en", json!({"name_en": "x".repeat(201)})),
+        ("sort_order", json!({"sort_order": "first"})),
+    ] {
+        let mut wrong = body.clone();
+        wrong
+            .as_object_mut()
+            .unwrap()
+            .extend(bad.as_object().unwrap().clone());
+        let (status, answer) =
+            put(&app, ADMIN, "/api/v1/admin/category-groups/bridges", &wrong).await;
+        assert_eq!(
+            (status, answer["field"].as_str()),
+            (400, Some(field)),
+            "{answer}"
+        );
+    }
+    let (status, created) = put(&app, ADMIN, "/api/v1/admin/category-groups/bridges", &body).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["name_en"], "Bridges and tunnels");
+    let renamed = json!({"name_ru": "Мосты", "name_en": "Bridges"});
+    let (status, changed) = put(
+        &app,
+        ADMIN,
+        "/api/v1/admin/category-groups/bridges",
+        &renamed,
+    )
+    .await;
+    assert_eq!(
+        (status, changed["sort_order"].as_i64()),
+        (200, Some(0)),
+        "{changed}"
+    );
+    let (status, _) = put(
+        &app,
+        "demo-token-crew1.roads",
+        "/api/v1/admin/category-groups/bridges",
+        &renamed,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let logged = audit(&app, "object_type=category_group").await;
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    // A category in the group is listed under its name on the filing form.
+    let category = json!({"group": "bridges", "name_ru": "Трещина на мосту", "name_en": "Crack in a bridge",
+        "default_department": "roads", "sla_policy": "standard"});
+    let (status, _) = put(
+        &app,
+        ADMIN,
+        "/api/v1/admin/categories/bridge_crack",
+        &category,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let form = app.get("/new?lang=en").await.text().await.unwrap();
+    let heading = form
+        .find(">Bridges<")
+        .expect("the group's name on the form");
+    let choice = form.find("Crack in a bridge").unwrap();
+    assert!(heading < choice);
+}

@@ -249,6 +249,14 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     Permission::ManageCatalog,
                 )
             },
+            Route {
+                body: json!({"name_ru": "Мосты", "name_en": "Bridges"}),
+                ..plain(
+                    "PUT",
+                    "/api/v1/admin/category-groups/bridges",
+                    Permission::ManageCatalog,
+                )
+            },
             plain(
                 "PUT",
                 "/api/v1/admin/sla-policies/standard",

@@ -63,6 +63,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/admin/departments/{code}"),
     ("put", "/api/v1/admin/calendars/{code}"),
     ("put", "/api/v1/admin/categories/{code}"),
+    ("put", "/api/v1/admin/category-groups/{code}"),
     ("get", "/api/v1/admin/users"),
     ("post", "/api/v1/admin/users"),
     ("put", "/api/v1/admin/users/{id}"),

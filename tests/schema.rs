@@ -221,6 +221,14 @@ async fn every_table_round_trips_through_the_shared_schema() {
                 .len(),
         ),
         (
+            "category_groups",
+            category_groups::table
+                .select(CategoryGroupRow::as_select())
+                .load(conn)
+                .unwrap()
+                .len(),
+        ),
+        (
             "categories",
             categories::table
                 .select(CategoryRow::as_select())

@@ -5,7 +5,9 @@
 //! of the catalogue when its version moves (`cache`); this one at once.
 
 pub use crate::db::catalog::{CatalogSnapshot, CategoryListing, FilingCategory, ImportSummary};
-pub use crate::db::rows::{CalendarDayRow, CalendarRow, CategoryRow, DepartmentRow, SlaPolicyRow};
+pub use crate::db::rows::{
+    CalendarDayRow, CalendarRow, CategoryGroupRow, CategoryRow, DepartmentRow, SlaPolicyRow,
+};
 
 use crate::locale::Text;
 use chrono::NaiveDate;
@@ -30,6 +32,25 @@ pub fn categories(conn: &mut DbConnection) -> Result<Vec<CategoryListing>, DbErr
 /// The id of the category with a code.
 pub fn category_id(conn: &mut DbConnection, code: &str) -> Result<Option<String>, DbError> {
     catalog::category_id(conn, code)
+}
+
+/// The named groups categories are listed under, in their order.
+pub fn category_groups(conn: &mut DbConnection) -> Result<Vec<CategoryGroupRow>, DbError> {
+    catalog::list_category_groups(conn)
+}
+
+/// Names a group of categories (created if new).
+pub fn put_category_group(
+    conn: &mut DbConnection,
+    row: CategoryGroupRow,
+) -> Result<Put<CategoryGroupRow>, DbError> {
+    let before = admin_db::category_group(conn, &row.code)?;
+    admin_db::put_category_group(conn, &row)?;
+    Ok(Put {
+        before,
+        after: Some(row),
+        marked: 0,
+    })
 }
 
 /// Every department.

@@ -6,9 +6,12 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::catalog::bump_catalog_version;
-use super::rows::{ApiKeyRow, CalendarDayRow, CategoryRow, DepartmentRow, SlaPolicyRow};
+use super::rows::{
+    ApiKeyRow, CalendarDayRow, CategoryGroupRow, CategoryRow, DepartmentRow, SlaPolicyRow,
+};
 use super::schema::{
-    accounts, api_keys, calendar_days, calendars, categories, departments, sla_policies, users,
+    accounts, api_keys, calendar_days, calendars, categories, category_groups, departments,
+    sla_policies, users,
 };
 use super::{write_transaction, DbConnection, DbError};
 
@@ -39,6 +42,36 @@ pub fn put_department(
                 .execute(conn)?;
         } else {
             diesel::insert_into(departments::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        bump_catalog_version(conn)
+    })
+}
+
+pub fn category_group(
+    conn: &mut DbConnection,
+    code: &str,
+) -> Result<Option<CategoryGroupRow>, DbError> {
+    Ok(category_groups::table
+        .find(code)
+        .select(CategoryGroupRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Creates or renames a group of categories.
+pub fn put_category_group(conn: &mut DbConnection, row: &CategoryGroupRow) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        let updated = diesel::update(category_groups::table.find(&row.code))
+            .set((
+                category_groups::name_ru.eq(&row.name_ru),
+                category_groups::name_en.eq(&row.name_en),
+                category_groups::sort_order.eq(row.sort_order),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(category_groups::table)
                 .values(row)
                 .execute(conn)?;
         }

@@ -10,12 +10,13 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::rows::{
-    CalendarDayRow, CalendarRow, CategoryRow, DepartmentRow, ServiceAreaRouteRow, ServiceAreaRow,
-    SlaPolicyRow,
+    CalendarDayRow, CalendarRow, CategoryGroupRow, CategoryRow, DepartmentRow, ServiceAreaRouteRow,
+    ServiceAreaRow, SlaPolicyRow,
 };
 use super::schema::{calendar_days, calendars};
 use super::schema::{
-    categories, counters, departments, service_area_routes, service_areas, sla_policies,
+    categories, category_groups, counters, departments, service_area_routes, service_areas,
+    sla_policies,
 };
 use super::{new_id, write_transaction, DbConnection, DbError};
 use crate::reports::history::Names;
@@ -56,6 +57,14 @@ pub fn list_categories(conn: &mut DbConnection) -> Result<Vec<CategoryListing>, 
             sla_code,
         })
         .collect())
+}
+
+/// The named groups of categories, in their order.
+pub fn list_category_groups(conn: &mut DbConnection) -> Result<Vec<CategoryGroupRow>, DbError> {
+    Ok(category_groups::table
+        .order((category_groups::sort_order, category_groups::code))
+        .select(CategoryGroupRow::as_select())
+        .load(conn)?)
 }
 
 pub fn list_departments(conn: &mut DbConnection) -> Result<Vec<DepartmentRow>, DbError> {

@@ -64,6 +64,16 @@ pub struct DepartmentRow {
     pub created_at: NaiveDateTime,
 }
 
+/// The name of a group categories are listed under.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, PartialEq)]
+#[diesel(table_name = category_groups)]
+pub struct CategoryGroupRow {
+    pub code: String,
+    pub name_ru: String,
+    pub name_en: String,
+    pub sort_order: i32,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = categories)]
 pub struct CategoryRow {

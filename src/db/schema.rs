@@ -56,6 +56,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    category_groups (code) {
+        code -> Text,
+        name_ru -> Text,
+        name_en -> Text,
+        sort_order -> Integer,
+    }
+}
+
+diesel::table! {
     categories (id) {
         id -> Text,
         code -> Text,
@@ -479,6 +488,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_days,
     sla_policies,
     departments,
+    category_groups,
     categories,
     service_areas,
     service_area_routes,

@@ -16,6 +16,7 @@ pub struct CityRows {
     pub calendar_days: Vec<CalendarDayRow>,
     pub sla_policies: Vec<SlaPolicyRow>,
     pub departments: Vec<DepartmentRow>,
+    pub category_groups: Vec<CategoryGroupRow>,
     pub categories: Vec<CategoryRow>,
     pub service_areas: Vec<ServiceAreaRow>,
     pub service_area_routes: Vec<ServiceAreaRouteRow>,
@@ -52,6 +53,7 @@ pub fn insert_city(conn: &mut DbConnection, city: &CityRows) -> Result<(), DbErr
     // One statement: both backends check the parent_id foreign key at the
     // end of the statement, so order within it does not matter.
     insert_batches!(conn, departments::table, &city.departments);
+    insert_batches!(conn, category_groups::table, &city.category_groups);
     insert_batches!(conn, categories::table, &city.categories);
     insert_batches!(conn, service_areas::table, &city.service_areas);
     insert_batches!(conn, service_area_routes::table, &city.service_area_routes);

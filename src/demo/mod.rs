@@ -51,6 +51,7 @@ const CALENDAR: &str = include_str!("../../config/demo/calendar.json");
 const SLA_POLICIES: &str = include_str!("../../config/demo/sla_policies.json");
 const DEPARTMENTS: &str = include_str!("../../config/demo/departments.json");
 const CATEGORIES: &str = include_str!("../../config/demo/categories.json");
+const GROUPS: &str = include_str!("../../config/demo/groups.json");
 const SERVICE_AREAS: &str = include_str!("../../config/demo/service_areas.geojson");
 const PEOPLE: &str = include_str!("../../config/demo/people.json");
 const SAMPLE_TEXTS: &str = include_str!("../../config/demo/sample_texts.json");
@@ -120,6 +121,13 @@ struct DepartmentFile {
     email: Option<String>,
     #[serde(default)]
     triage: bool,
+}
+
+#[derive(Deserialize)]
+struct GroupFile {
+    code: String,
+    name_ru: String,
+    name_en: String,
 }
 
 #[derive(Deserialize)]
@@ -237,6 +245,15 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
         });
     }
 
+    let groups: Vec<GroupFile> = parse("groups.json", GROUPS)?;
+    for (order, g) in groups.into_iter().enumerate() {
+        city.category_groups.push(CategoryGroupRow {
+            code: g.code,
+            name_ru: g.name_ru,
+            name_en: g.name_en,
+            sort_order: i32::try_from(order).unwrap_or(i32::MAX),
+        });
+    }
     let categories: Vec<CategoryFile> = parse("categories.json", CATEGORIES)?;
     let mut routings = Vec::new();
     for (order, c) in categories.iter().enumerate() {

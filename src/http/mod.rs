@@ -141,6 +141,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(admin::delete_calendar_day)
         .service(admin::put_department)
         .service(admin::put_category)
+        .service(admin::put_category_group)
         .service(access::list_staff)
         .service(access::create_staff)
         .service(access::set_role)

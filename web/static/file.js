@@ -48,12 +48,15 @@
   // The category list: typing filters it; choosing one shows its questions.
   const search = document.getElementById("cat-search");
   const choices = [...document.querySelectorAll("#cat-list .choice")];
+  const groups = [...document.querySelectorAll("#cat-list .cat-group")];
   search.addEventListener("input", () => {
     const words = search.value.toLowerCase().trim().split(/\s+/).filter(Boolean);
     for (const choice of choices) {
       const text = choice.dataset.search.toLowerCase();
       choice.hidden = !words.every((w) => text.includes(w));
     }
+    // A group shows while any of its categories does.
+    for (const group of groups) group.hidden = !group.querySelector(".choice:not([hidden])");
   });
   search.addEventListener("keydown", (event) => {
     if (event.key !== "Enter") return;

@@ -113,7 +113,12 @@
         marker.bindPopup(holder);
         marker.on("popupopen", () => {
           if (holder.firstChild) return;
-          popup(item).then((node) => { holder.replaceChildren(node); marker.getPopup().update(); });
+          popup(item).then((node) => {
+            holder.replaceChildren(node);
+            marker.getPopup().update();
+            // Once the photo is in, the pop-up is taller: fit it again.
+            node.querySelector("img").addEventListener("load", () => marker.getPopup().update());
+          });
         });
         markers.push(marker);
       }
@@ -160,7 +165,18 @@
   const reload = () => { page = 1; loadMap(); loadList(); };
   previous.addEventListener("click", () => { page = Math.max(1, page - 1); loadList(); });
   next.addEventListener("click", () => { page += 1; loadList(); });
-  map.on("moveend", reload);
+  // Redrawing the pins would close an open pop-up (Leaflet moves the map
+  // to fit one): while one is open, only the list follows the map.
+  let popupOpen = false;
+  let stale = false;
+  map.on("popupopen", () => { popupOpen = true; });
+  map.on("popupclose", () => { popupOpen = false; if (stale) { stale = false; loadMap(); } });
+  map.on("moveend", () => {
+    if (!popupOpen) { reload(); return; }
+    stale = true;
+    page = 1;
+    loadList();
+  });
   form.addEventListener("submit", (event) => { event.preventDefault(); reload(); });
   status.addEventListener("change", reload);
   category.addEventListener("change", reload);

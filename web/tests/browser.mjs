@@ -170,7 +170,12 @@ assert.match(await resident.locator("#lat").inputValue(), /^\d+\.\d{6}$/);
 await resident.locator("#lat").fill("55.770400");
 await resident.locator("#lon").fill("37.605100");
 await resident.locator("#lon").press("Tab");
-// The searchable category picker: typing narrows it, Enter takes the first.
+// The searchable category picker, in groups: a group's name finds its
+// categories; typing narrows it, Enter takes the first.
+assert.equal(await resident.locator("#cat-list .cat-group").first().locator(".group").textContent(), "Дороги и тротуары");
+await resident.getByLabel("Найти категорию").fill("светофоры");
+assert.equal(await resident.locator("#cat-list .cat-group:not([hidden])").count(), 1);
+assert.equal(await resident.locator("#cat-list .choice:not([hidden])").count(), 2);
 await resident.getByLabel("Найти категорию").fill("яма на дор");
 assert.equal(await resident.locator("#cat-list .choice:not([hidden])").count(), 1);
 await resident.getByLabel("Найти категорию").press("Enter");
@@ -216,6 +221,14 @@ assert.match(await popup.textContent(), new RegExp(`№ ${number} · Яма на
 assert.match(await popup.locator("[data-slot=status]").textContent(), /на модерации/);
 assert.match(await popup.locator("[data-slot=due]").textContent(), /^срок: \d+ [а-я]+ \d{4}/);
 await popup.locator("img[data-slot=thumbnail]:not([hidden])").waitFor();
+// The pop-up fades in: check and picture it once it has.
+await resident.waitForFunction(() => {
+  const shown = document.querySelector(".leaflet-popup");
+  const photo = shown && shown.querySelector("img[data-slot=thumbnail]");
+  return getComputedStyle(shown).opacity === "1" && photo.complete && photo.naturalWidth > 0;
+});
+// And Leaflet has moved the map to fit it.
+await resident.waitForTimeout(400);
 await resident.snap("map-with-report");
 
 // A neighbour without an account starts filing the same pothole: the form

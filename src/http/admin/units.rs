@@ -189,3 +189,61 @@ pub async fn put_category(
     )
     .await
 }
+
+/// A group categories are listed under, named in both languages.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryGroupInput {
+    #[schema(schema_with = crate::http::contract::short_text)]
+    name_ru: String,
+    #[schema(schema_with = crate::http::contract::short_text)]
+    name_en: String,
+    /// Where it is listed among the groups (default 0; then by code)
+    sort_order: Option<i32>,
+}
+
+/// Name a group of categories (admins): the filing form lists categories
+/// under their group's name, and a search for it finds them.
+#[utoipa::path(
+    tag = "admin",
+    params(("code" = String, Path, description = "The group's code, as categories give it")),
+    request_body = CategoryGroupInput,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Renamed", body = Object),
+        (status = 201, description = "Created", body = Object),
+        (status = 400, description = "A field is wrong (named); nothing changed", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+#[put("/admin/category-groups/{code}")]
+pub async fn put_category_group(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    code: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = auth::authorize(&state, &request, Permission::ManageCatalog).await?;
+    let code = code.into_inner();
+    catalogue::check_code(&code)?;
+    let input: CategoryGroupInput = parse_json(&read_body(payload, 16 << 10).await?)?;
+    let row = catalogue::CategoryGroupRow {
+        code: code.clone(),
+        name_ru: name("name_ru", &input.name_ru)?,
+        name_en: name("name_en", &input.name_en)?,
+        sort_order: input.sort_order.unwrap_or(0),
+    };
+    let Put { before, after, .. } = db(&state, move |conn| {
+        Ok(catalogue::put_category_group(conn, row)?)
+    })
+    .await?;
+    put_answer(
+        &state,
+        (&request, &caller),
+        ("category_group", code),
+        before,
+        after,
+    )
+    .await
+}

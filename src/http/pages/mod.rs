@@ -157,6 +157,8 @@ fn staff_only(ctx: &Ctx) -> Result<(), PageError> {
 /// A category as the pages list it.
 pub struct CategoryItem {
     pub code: String,
+    /// The code of the group it is listed under.
+    pub group: String,
     pub name_ru: String,
     pub name_en: String,
     pub questions: Vec<Question>,
@@ -168,6 +170,58 @@ impl CategoryItem {
     }
 }
 
+/// A group of categories as the filing form lists it.
+pub struct CategoryGroup {
+    pub code: String,
+    pub name_ru: String,
+    pub name_en: String,
+    /// Its categories: code and names.
+    pub members: Vec<(String, String, String)>,
+}
+
+impl CategoryGroup {
+    pub fn name(&self, t: &Texts) -> &str {
+        pick(t.lang, &self.name_ru, &self.name_en)
+    }
+}
+
+/// The categories under their groups: named groups in their order, then
+/// any group without a name (under its code); categories keep their order
+/// within a group.
+fn grouped(
+    categories: &[CategoryItem],
+    named: Vec<crate::app::catalogue::CategoryGroupRow>,
+) -> Vec<CategoryGroup> {
+    let mut groups: Vec<CategoryGroup> = named
+        .into_iter()
+        .map(|g| CategoryGroup {
+            code: g.code,
+            name_ru: g.name_ru,
+            name_en: g.name_en,
+            members: Vec::new(),
+        })
+        .collect();
+    for c in categories {
+        let at = match groups.iter().position(|g| g.code == c.group) {
+            Some(at) => at,
+            None => {
+                groups.push(CategoryGroup {
+                    code: c.group.clone(),
+                    name_ru: c.group.clone(),
+                    name_en: c.group.clone(),
+                    members: Vec::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        groups[at]
+            .members
+            .push((c.code.clone(), c.name_ru.clone(), c.name_en.clone()));
+    }
+    groups.retain(|g| !g.members.is_empty());
+    groups
+}
+
 /// The active categories, in the catalogue's order.
 fn categories(conn: &mut crate::app::Connection) -> Result<Vec<CategoryItem>, ApiError> {
     let listed = crate::app::catalogue::categories(conn)?;
@@ -177,6 +231,7 @@ fn categories(conn: &mut crate::app::Connection) -> Result<Vec<CategoryItem>, Ap
             let questions = serde_json::from_str(&c.category.attributes).unwrap_or_default();
             CategoryItem {
                 code: c.category.code,
+                group: c.category.group_code,
                 name_ru: c.category.name_ru,
                 name_en: c.category.name_en,
                 questions,

@@ -75,14 +75,20 @@ pub struct FilePage {
     ctx: Ctx,
     setup: MapSetup,
     categories: Vec<CategoryItem>,
+    groups: Vec<CategoryGroup>,
 }
 
 pub(super) async fn file_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
     let (_, ctx) = context(&state, &request).await?;
     let (setup, categories) = map_and_categories(&state).await?;
+    let named = db(&state, |conn| {
+        Ok(crate::app::catalogue::category_groups(conn)?)
+    })
+    .await?;
     html(&FilePage {
         ctx,
         setup,
+        groups: grouped(&categories, named),
         categories,
     })
 }
