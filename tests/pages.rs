@@ -522,3 +522,53 @@ async fn the_maps_use_the_citys_own_tile_server() {
         );
     }
 }
+
+#[tokio::test]
+async fn admins_see_the_catalogue_and_the_audit_log() {
+    let app = common::spawn_app().await;
+    let admin = [("Authorization", "Bearer demo-token-admin")];
+    let (status, catalogue) = page(&app, "/admin/catalogue?lang=en", &admin).await;
+    assert_eq!(status, 200);
+    assert!(
+        catalogue.contains(r#"<tr data-code="pothole">"#),
+        "{catalogue}"
+    );
+    assert!(catalogue.contains("Pothole in the road") && catalogue.contains("Roads and pavements"));
+    // A change, then the log says who made it.
+    let renamed = json!({"name_ru": "Дороги", "name_en": "Roads"});
+    let response = app
+        .client
+        .put(app.url("/api/v1/admin/category-groups/roads"))
+        .bearer_auth("demo-token-admin")
+        .json(&renamed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, log) = page(
+        &app,
+        "/admin/audit?object_type=category_group&lang=en",
+        &admin,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(log.contains("admin@demo.gorod.local"), "{log}");
+    assert!(log.contains("category_group roads"), "{log}");
+    assert!(log.contains("1–1 of 1"), "{log}");
+    // Crews and supervisors may not; anonymous visitors are sent to log in.
+    let crew = [("Authorization", "Bearer demo-token-crew1.roads")];
+    for path in ["/admin/audit", "/admin/catalogue"] {
+        let (status, _) = page(&app, path, &crew).await;
+        assert_eq!(status, 403, "{path}");
+    }
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let anonymous = no_redirects
+        .get(app.url("/admin/audit"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 303);
+}

@@ -128,6 +128,10 @@ impl Ctx {
         pick(self.t.lang, ru, en)
     }
 
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role == Role::Admin)
+    }
+
     pub fn is_staff(&self) -> bool {
         self.user
             .as_ref()

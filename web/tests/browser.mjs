@@ -383,7 +383,30 @@ await keyboard.keyboard.press("Enter");
 await keyboard.locator(".form-status", { hasText: "Almost done" }).waitFor();
 await keyboard.snap("file-by-keyboard");
 
-// 8. Every public page in both languages, on a desk and on a phone: a
+// 8. The staff's pages in both languages, on a desk and on a phone, as an
+// admin (who sees them all): a screenshot each, and axe-core's check.
+const adminDesk = await person("admin-desktop", { viewport: { width: 1280, height: 900 } });
+await logIn(adminDesk, "admin@demo.gorod.local", true);
+const adminPhone = await person("admin-phone", {
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  storageState: await adminDesk.context().storageState(),
+});
+for (const [size, admin] of [["desktop", adminDesk], ["phone", adminPhone]]) {
+  for (const lang of ["ru", "en"]) {
+    for (const [what, where] of [["queue", "/queue"], ["dashboard", "/dashboard"], ["report", `/reports/${number}`], ["catalogue", "/admin/catalogue"], ["audit", "/admin/audit"], ["my", "/my"], ["settings", "/settings"]]) {
+      await admin.goto(`${where}?lang=${lang}`, { waitUntil: "domcontentloaded" });
+      assert.equal(await admin.locator("html").getAttribute("lang"), lang, `${where} in ${lang}`);
+      await admin.snap(`${lang}-${what}`);
+    }
+  }
+}
+await adminDesk.goto("/admin/catalogue", { waitUntil: "domcontentloaded" });
+assert.equal(await adminDesk.locator("#categories tbody tr").count(), 23);
+await adminDesk.goto("/admin/audit?object_type=report", { waitUntil: "domcontentloaded" });
+assert.ok((await adminDesk.locator("#audit tbody tr").count()) > 0, "the moves of this run are in the audit log");
+
+// 9. Every public page in both languages, on a desk and on a phone: a
 // screenshot each, and axe-core's check.
 for (const [size, viewport] of [["desktop", { width: 1280, height: 900 }], ["phone", { width: 390, height: 844 }]]) {
   for (const lang of ["ru", "en"]) {

@@ -19,6 +19,7 @@
 //! | `/dashboard` | staff | the SLA dashboard |
 //! | `/stats` | everyone | how each department answers; the ledger |
 
+mod admin;
 mod resident;
 mod staff;
 mod stats;
@@ -59,6 +60,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/queue", web::get().to(staff::queue_page))
         .route("/dashboard", web::get().to(staff::dashboard_page))
         .route("/stats", web::get().to(stats::stats_page))
+        .route("/admin/audit", web::get().to(admin::audit_page))
+        .route("/admin/catalogue", web::get().to(admin::catalogue_page))
         .route("/lang/{code}", web::get().to(switch_language))
         .route("/static/{name}", web::get().to(static_file))
         .route("/vendor/{path:.*}", web::get().to(vendor_file));
