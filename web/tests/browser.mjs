@@ -383,7 +383,72 @@ await keyboard.keyboard.press("Enter");
 await keyboard.locator(".form-status", { hasText: "Almost done" }).waitFor();
 await keyboard.snap("file-by-keyboard");
 
-// 8. The staff's pages in both languages, on a desk and on a phone, as an
+// 8. The same walk with each role's device and language swapped: a
+// resident at a desk, in English, files a broken street light; the city's
+// supervisor on a phone, in English, accepts it from the queue; a lighting
+// crew member at a desk, in Russian, takes it from the queue and answers
+// with a photo; the resident refutes; the supervisor escalates it.
+const deskResident = await person("desk-resident", { viewport: { width: 1280, height: 900 }, locale: "en-GB" });
+await logIn(deskResident, "resident2@demo.gorod.local");
+await deskResident.goto("/lang/en?back=/new", { waitUntil: "domcontentloaded" });
+await deskResident.locator("#pick-map").click({ position: { x: 300, y: 150 } });
+await deskResident.locator("#lat").fill("55.761500");
+await deskResident.locator("#lon").fill("37.598500");
+await deskResident.locator("#lon").press("Tab");
+await deskResident.getByLabel("Find a category").fill("street light");
+assert.equal(await deskResident.locator("#cat-list .cat-group:not([hidden]) .group").first().textContent(), "Street lighting");
+await deskResident.getByLabel("Find a category").press("Enter");
+await deskResident.getByLabel("Description *").fill("The street light outside number 5 has been dark for a week.");
+await Promise.all([
+  deskResident.waitForURL(/\/reports\/\d+\?filed=1$/),
+  deskResident.getByRole("button", { name: "Send" }).click(),
+]);
+const second = Number(deskResident.url().match(/\/reports\/(\d+)\?filed=1$/)[1]);
+assert.match(await deskResident.locator("#just-filed h2").textContent(), new RegExp(`Received: report № ${second}$`));
+assert.match(await deskResident.locator("#just-filed li").nth(1).textContent(), /Street Lighting Service\): \d\d\.\d\d\.\d{4}/);
+await deskResident.snap("report-filed");
+
+const phoneSupervisor = await person("phone-supervisor", { viewport: { width: 390, height: 844 }, locale: "en-GB", isMobile: true });
+await logIn(phoneSupervisor, "supervisor.city@demo.gorod.local", true);
+await phoneSupervisor.goto("/queue?lang=en", { waitUntil: "domcontentloaded" });
+const toAccept = phoneSupervisor.locator(`tr[data-number="${second}"]`);
+await send(phoneSupervisor, toAccept.getByRole("button", { name: "Accept" }));
+assert.match(await toAccept.locator(".status").textContent(), /assigned/);
+await phoneSupervisor.snap("queue-accepted");
+
+const deskCrew = await person("desk-crew", { viewport: { width: 1280, height: 900 }, locale: "ru-RU" });
+await logIn(deskCrew, "crew1.lighting@demo.gorod.local", true);
+await deskCrew.goto("/queue?lang=ru", { waitUntil: "domcontentloaded" });
+const toTake = deskCrew.locator(`tr[data-number="${second}"]`);
+await send(deskCrew, toTake.getByRole("button", { name: "Взять в работу" }));
+assert.match(await toTake.locator(".status").textContent(), /в работе/);
+await deskCrew.goto(`/reports/${second}?lang=ru`, { waitUntil: "domcontentloaded" });
+await act(deskCrew, "answer", async (form) => {
+  await form.getByLabel("Ответ жителю *").fill("Заменили лампу и проверили питание.");
+  await form.getByLabel("Фото выполненной работы").setInputFiles(photo);
+});
+assert.match(await deskCrew.locator("#status").textContent(), /решено, ждёт проверки/);
+await deskCrew.snap("report-answered");
+
+await deskResident.goto(`/reports/${second}?lang=en`, { waitUntil: "domcontentloaded" });
+assert.match(await deskResident.locator("#answer-text").textContent(), /Заменили лампу/);
+await deskResident.getByLabel("What is wrong *").fill("Still dark at night.");
+await send(deskResident, deskResident.getByRole("button", { name: "No, it is not fixed" }));
+assert.match(await deskResident.locator("#status").textContent(), /reopened/);
+await deskResident.snap("report-reopened");
+
+await phoneSupervisor.goto(`/reports/${second}?lang=en`, { waitUntil: "domcontentloaded" });
+await act(phoneSupervisor, "escalate", (form) => form.getByLabel("Reason *").fill("Refuted: needs a check on site"));
+assert.equal(await phoneSupervisor.locator("#escalation-level").textContent(), "2");
+await phoneSupervisor.snap("report-escalated");
+await phoneSupervisor.goto("/dashboard?lang=en", { waitUntil: "domcontentloaded" });
+await phoneSupervisor.locator(`#escalated tr[data-number="${second}"]`).waitFor();
+await phoneSupervisor.snap("dashboard");
+await deskResident.goto("/stats?lang=ru", { waitUntil: "domcontentloaded" });
+assert.equal(await deskResident.locator("h1").textContent(), "Как отвечает город");
+await deskResident.snap("stats");
+
+// 9. The staff's pages in both languages, on a desk and on a phone, as an
 // admin (who sees them all): a screenshot each, and axe-core's check.
 const adminDesk = await person("admin-desktop", { viewport: { width: 1280, height: 900 } });
 await logIn(adminDesk, "admin@demo.gorod.local", true);
@@ -406,12 +471,12 @@ assert.equal(await adminDesk.locator("#categories tbody tr").count(), 23);
 await adminDesk.goto("/admin/audit?object_type=report", { waitUntil: "domcontentloaded" });
 assert.ok((await adminDesk.locator("#audit tbody tr").count()) > 0, "the moves of this run are in the audit log");
 
-// 9. Every public page in both languages, on a desk and on a phone: a
+// 10. Every public page in both languages, on a desk and on a phone: a
 // screenshot each, and axe-core's check.
 for (const [size, viewport] of [["desktop", { width: 1280, height: 900 }], ["phone", { width: 390, height: 844 }]]) {
   for (const lang of ["ru", "en"]) {
     const visitor = await person(`visitor-${size}-${lang}`, { viewport, isMobile: size === "phone" });
-    for (const [what, where] of [["map", "/"], ["file", "/new"], ["report", `/reports/${number}`], ["stats", "/stats"], ["login", "/login"], ["register", "/register"], ["not-found", "/no/such/page"]]) {
+    for (const [what, where] of [["map", "/"], ["file", "/new"], ["report", `/reports/${number}`], ["stats", "/stats"], ["login", "/login"], ["register", "/register"], ["reset", "/reset"], ["broken-link", "/api/v1/account/confirm_report/broken"], ["not-found", "/no/such/page"]]) {
       await visitor.goto(`${where}${where.includes("?") ? "&" : "?"}lang=${lang}`, { waitUntil: "domcontentloaded" });
       assert.equal(await visitor.locator("html").getAttribute("lang"), lang, `${where} in ${lang}`);
       await visitor.snap(what);
