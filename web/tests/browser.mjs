@@ -442,6 +442,8 @@ await act(phoneSupervisor, "escalate", (form) => form.getByLabel("Reason *").fil
 assert.equal(await phoneSupervisor.locator("#escalation-level").textContent(), "2");
 await phoneSupervisor.snap("report-escalated");
 await phoneSupervisor.goto("/dashboard?lang=en", { waitUntil: "domcontentloaded" });
+// The districts are named in the page's language.
+assert.ok((await phoneSupervisor.locator("#d-district option").allTextContents()).includes("Tverskoy District"));
 await phoneSupervisor.locator(`#escalated tr[data-number="${second}"]`).waitFor();
 await phoneSupervisor.snap("dashboard");
 await deskResident.goto("/stats?lang=ru", { waitUntil: "domcontentloaded" });

@@ -146,6 +146,7 @@ pub struct CatalogueCategory {
 pub struct CatalogueArea {
     pub code: String,
     pub name: String,
+    pub name_en: String,
     /// The departments that serve it (or take some of its categories).
     pub routes: usize,
 }
@@ -184,6 +185,12 @@ pub(super) async fn catalogue_page(state: web::Data<AppState>, request: HttpRequ
             .map(|a| CatalogueArea {
                 code: a.code.clone(),
                 name: a.name.clone(),
+                name_en: snapshot
+                    .names
+                    .areas
+                    .get(&a.code)
+                    .map(|n| n.1.clone())
+                    .unwrap_or_default(),
                 routes: a.routes.len(),
             })
             .collect::<Vec<_>>();

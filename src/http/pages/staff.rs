@@ -76,7 +76,8 @@ pub struct DashboardPage {
     total: crate::sla::stats::Aggregate,
     departments: Vec<DepartmentItem>,
     categories: Vec<CategoryItem>,
-    districts: Vec<(String, String)>,
+    /// Code, Russian name, English name.
+    districts: Vec<(String, String, String)>,
 }
 
 impl DashboardPage {
@@ -128,7 +129,10 @@ pub(super) async fn dashboard_page(
                 .map
                 .areas()
                 .iter()
-                .map(|a| (a.code.clone(), a.name.clone()))
+                .map(|a| {
+                    let en = snapshot.names.areas.get(&a.code).map(|n| n.1.clone());
+                    (a.code.clone(), a.name.clone(), en.unwrap_or_default())
+                })
                 .collect();
             Ok((
                 supervision::watched(conn, &filter)?,
