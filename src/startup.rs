@@ -219,6 +219,7 @@ impl Application {
                 .wrap(http::security_headers())
                 .wrap(from_fn(http::metrics::track))
                 .wrap(from_fn(http::mark_writers))
+                .wrap(from_fn(http::body::refuse_zero_characters))
                 .wrap(from_fn(http::requests::identify))
                 .app_data(state.clone())
                 .app_data(metrics.clone())

@@ -305,3 +305,66 @@ async fn every_answer_carries_the_security_headers() {
     );
     assert!(body["message"].as_str().unwrap().contains("deeper"));
 }
+
+#[tokio::test]
+async fn a_zero_character_anywhere_is_a_400_naming_where() {
+    let app = common::spawn_app().await;
+    let admin = "demo-token-admin";
+    // In a query parameter, in a path, in a JSON field nested or not.
+    for (path, field) in [
+        ("/api/v1/admin/audit?action=%00&lang=en", "action"),
+        ("/api/v1/reports?category=pot%00hole", "category"),
+        ("/api/v1/reports/abc%00def", "path"),
+    ] {
+        let response = app
+            .client
+            .get(app.url(path))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            (body["field"].as_str(), body["errors"][0]["code"].as_str()),
+            (Some(field), Some("zero_character")),
+            "{path}: {body}"
+        );
+    }
+    let mut report = common::valid_report();
+    report["description"] = json!("Яма\u{0}у перехода");
+    let (status, body) = app.post_json("/api/v1/reports?lang=en", &report).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("description")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("zero character"),
+        "{body}"
+    );
+    let mut report = common::valid_report();
+    report["reporter"]["name"] = json!("\u{0}");
+    let (status, body) = app.post_json("/api/v1/reports", &report).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("reporter.name")),
+        "{body}"
+    );
+    // A browser following such a link gets the error page.
+    let page = app
+        .client
+        .get(app.url("/api/v1/check/abc%00?lang=en"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("<html") && page.contains("zero character"),
+        "{page}"
+    );
+    // Nothing was filed.
+    assert_eq!(app.count_rows("reports"), 0);
+}

@@ -175,6 +175,91 @@ fn too_large(field: &str, limit: usize) -> ApiError {
     )
 }
 
+/// A text holding U+0000 is refused where it arrives: PostgreSQL cannot
+/// store it, and no person types it.
+fn zero_character(field: impl Into<String>) -> ApiError {
+    ApiError::invalid_as(
+        field,
+        "zero_character",
+        Text::new(
+            "содержит нулевой символ (U+0000), его нельзя сохранить",
+            "contains a zero character (U+0000), which cannot be stored",
+        ),
+    )
+}
+
+/// The path (`reporter.email`, `photos[1]`) of the first string, or key,
+/// in a JSON value that holds U+0000.
+fn zero_character_at(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let inner = |name: String, v: &Value| zero_character_at(v, &name);
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path_or_body(path)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| inner(format!("{}[{i}]", path_or_body(path)), v)),
+        Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+            let name = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(path_or_body(path))
+            } else {
+                inner(name, v)
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn path_or_body(path: &str) -> String {
+    if path.is_empty() {
+        "body".into()
+    } else {
+        path.to_string()
+    }
+}
+
+/// Middleware: a request whose address holds an encoded U+0000 (`%00`) is
+/// refused before any handler reads it, naming the query parameter (or
+/// `path`): an error page for a browser, else the JSON error.
+pub async fn refuse_zero_characters(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    let field = if req.path().contains("%00") || req.path().contains('\0') {
+        Some("path".to_string())
+    } else {
+        req.query_string()
+            .split('&')
+            .find(|pair| pair.contains("%00"))
+            .map(|pair| pair.split('=').next().unwrap_or_default().to_string())
+    };
+    match field {
+        Some(field) => {
+            let error = zero_character(field);
+            let browser = req
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|a| a.to_str().ok())
+                .is_some_and(|a| a.contains("text/html"));
+            let refused = if browser {
+                super::html::error_page(&error)
+            } else {
+                actix_web::ResponseError::error_response(&error)
+            };
+            Ok(req.into_response(refused).map_into_right_body())
+        }
+        None => Ok(next.call(req).await?.map_into_left_body()),
+    }
+}
+
 fn invalid_json(ru: impl Into<String>, en: impl Into<String>) -> ApiError {
     ApiError::invalid_as("body", "invalid_json", Text::new(ru, en))
 }
@@ -237,6 +322,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ),
         )
     })?;
+    if let Some(field) = zero_character_at(&value, "") {
+        return Err(zero_character(field));
+    }
     if !value.is_object() {
         return Err(invalid_json(
             "запрос должен быть объектом JSON",
