@@ -103,10 +103,9 @@ pub fn key_kind() -> Object {
 
 /// What staff may do to a report (the workflow's own moves are not sent).
 pub fn staff_action() -> Object {
-    use crate::workflow::Action;
-    let names = Action::ALL
+    let names = crate::workflow::Action::ALL
         .iter()
-        .filter(|a| !matches!(a, Action::Confirm | Action::Refute | Action::AutoConfirm))
+        .filter(|a| a.sent_by_staff())
         .map(|a| a.as_str());
     string().enum_values(Some(names)).build()
 }

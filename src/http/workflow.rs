@@ -95,7 +95,7 @@ pub async fn act(
     let (body, uploads) = read_submission(&state, &request, payload, "action").await?;
     let input: ActionInput = parse_json(&body)?;
     let action = Action::parse(&input.action)
-        .filter(|a| !matches!(a, Action::Confirm | Action::Refute | Action::AutoConfirm))
+        .filter(|a| a.sent_by_staff())
         .ok_or_else(|| {
             ApiError::invalid(
                 "action",

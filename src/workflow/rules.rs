@@ -52,6 +52,12 @@ impl Action {
     pub fn parse(text: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.as_str() == text)
     }
+
+    /// Whether staff send it through the actions endpoint (a resident's
+    /// answer to an answer, and the scanner's confirmation, come otherwise).
+    pub fn sent_by_staff(self) -> bool {
+        !matches!(self, Action::Confirm | Action::Refute | Action::AutoConfirm)
+    }
 }
 
 impl fmt::Display for Action {
