@@ -233,7 +233,7 @@ pub async fn refuse_zero_characters(
     actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
     actix_web::Error,
 > {
-    let field = if req.path().contains("%00") || req.path().contains('\0') {
+    let field = if req.path().contains("%00") {
         Some("path".to_string())
     } else {
         req.query_string()

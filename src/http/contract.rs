@@ -40,21 +40,20 @@ fn empty() -> Object {
     string().max_length(Some(0)).build()
 }
 
-/// An email address (at most 254 characters).
-pub fn email() -> Object {
+fn email_address() -> ObjectBuilder {
     string()
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
         .max_length(Some(254))
-        .build()
+}
+
+/// An email address (at most 254 characters).
+pub fn email() -> Object {
+    email_address().build()
 }
 
 /// An email address, or nothing.
 pub fn email_or_null() -> Object {
-    nullable(
-        string()
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
-            .max_length(Some(254)),
-    )
+    nullable(email_address())
 }
 
 /// A language: `ru` or `en`.

@@ -80,7 +80,7 @@ texts! {
     next_mail: "Письмо приходит при каждом изменении статуса, с номером сообщения в теме.", "An email comes at every change of status, with the report's number in its subject.";
     in_view: "Сообщения в этой части карты", "Reports in this part of the map";
     in_view_none: "Здесь нет сообщений с такими фильтрами.", "No reports here with these filters.";
-    in_view_count: "{from}–{to} из {total}", "{from}–{to} of {total}";
+    range_of_total: "{from}–{to} из {total}", "{from}–{to} of {total}";
     page_previous: "Назад", "Previous";
     page_next: "Дальше", "Next";
     due: "срок", "due";

@@ -51,7 +51,7 @@ pub(super) async fn audit_page(
     staff_only(&ctx)?;
     caller.require_any(Permission::ReadAudit)?;
     let query = query.into_inner();
-    let page = crate::http::filters::parse_count("page", query.page, 1, i64::MAX / 200)?;
+    let page = crate::http::filters::parse_count("page", query.page, 1, i64::MAX / AUDIT_PER_PAGE)?;
     let action = query.action.unwrap_or_default().trim().to_string();
     let object_type = query.object_type.unwrap_or_default().trim().to_string();
     let filter = AuditFilter {
@@ -96,7 +96,7 @@ pub(super) async fn audit_page(
     let page_view = AuditPage {
         count: ctx
             .t
-            .in_view_count
+            .range_of_total
             .replace("{from}", &first.to_string())
             .replace("{to}", &last.to_string())
             .replace("{total}", &total.to_string()),
@@ -185,12 +185,7 @@ pub(super) async fn catalogue_page(state: web::Data<AppState>, request: HttpRequ
             .map(|a| CatalogueArea {
                 code: a.code.clone(),
                 name: a.name.clone(),
-                name_en: snapshot
-                    .names
-                    .areas
-                    .get(&a.code)
-                    .map(|n| n.1.clone())
-                    .unwrap_or_default(),
+                name_en: area_name_en(&snapshot, &a.code),
                 routes: a.routes.len(),
             })
             .collect::<Vec<_>>();

@@ -243,6 +243,17 @@ fn categories(conn: &mut crate::app::Connection) -> Result<Vec<CategoryItem>, Ap
         .collect())
 }
 
+/// A district's English name (empty when it has none: pages fall back to
+/// the Russian one).
+fn area_name_en(snapshot: &CatalogSnapshot, code: &str) -> String {
+    snapshot
+        .names
+        .areas
+        .get(code)
+        .map(|(_, en)| en.clone())
+        .unwrap_or_default()
+}
+
 /// Where the map opens: around every service area.
 fn city_bounds(snapshot: &CatalogSnapshot) -> [[f64; 2]; 2] {
     let boxes: Vec<_> = snapshot

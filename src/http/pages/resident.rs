@@ -57,7 +57,7 @@ pub(super) async fn map_page(state: web::Data<AppState>, request: HttpRequest) -
             .iter()
             .map(|c| (c.code.clone(), c.name(ctx.t).to_string()))
             .collect(),
-        count: ctx.t.in_view_count,
+        count: ctx.t.range_of_total,
     };
     html(&MapPage {
         ctx,
@@ -80,9 +80,15 @@ pub struct FilePage {
 
 pub(super) async fn file_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
     let (_, ctx) = context(&state, &request).await?;
-    let (setup, categories) = map_and_categories(&state).await?;
-    let named = db(&state, |conn| {
-        Ok(crate::app::catalogue::category_groups(conn)?)
+    // One trip to the database: the map, the categories and their groups.
+    let app = state.clone();
+    let (setup, categories, named) = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        Ok((
+            map_setup(&app, &snapshot),
+            categories(conn)?,
+            crate::app::catalogue::category_groups(conn)?,
+        ))
     })
     .await?;
     html(&FilePage {

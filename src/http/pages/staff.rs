@@ -130,8 +130,11 @@ pub(super) async fn dashboard_page(
                 .areas()
                 .iter()
                 .map(|a| {
-                    let en = snapshot.names.areas.get(&a.code).map(|n| n.1.clone());
-                    (a.code.clone(), a.name.clone(), en.unwrap_or_default())
+                    (
+                        a.code.clone(),
+                        a.name.clone(),
+                        area_name_en(&snapshot, &a.code),
+                    )
                 })
                 .collect();
             Ok((
