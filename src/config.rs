@@ -78,6 +78,8 @@ pub struct AccountSettings {
 pub struct LimitSettings {
     /// Reports one resident may file in a day (the city's local day).
     pub reports_per_day: i64,
+    /// Updates one resident may add to reports in a day (the city's local day).
+    pub updates_per_day: i64,
     /// Confirmation emails one address gets in a day (the city's local day).
     pub confirmations_per_address_per_day: i64,
     /// Failed logins, per account and per client address, in a window of

@@ -30,11 +30,13 @@ pub fn fixed(now: NaiveDateTime, length: TimeDelta) -> Window {
 /// The city's local day that holds `now` (UTC), in UTC.
 /// The emails that ask a person to confirm something: sent on a stranger's
 /// word, so capped per address and day.
-pub const CONFIRMATION_TEMPLATES: [&str; 5] = [
+pub const CONFIRMATION_TEMPLATES: [&str; 7] = [
     "verify_email",
     "reset_password",
     "confirm_report",
     "confirm_support",
+    "confirm_follow",
+    "confirm_update",
     "account_exists",
 ];
 

@@ -33,6 +33,12 @@ pub enum Permission {
     ReadInternal,
     /// Move a report through the workflow; add an internal note.
     MoveReport,
+    /// Residents' words and photos on a report: publish or hide their
+    /// updates; edit a report's description and address, hide its photos
+    /// or its reporter's name (always with a reason, originals kept).
+    ModerateContent,
+    /// A department's canned answers (supervisors within their tree).
+    ManageCannedAnswers,
     /// The SLA watch list, its statistics and CSV export.
     WatchSla,
     /// The catalogue: departments, categories, SLA policies, calendars,
@@ -47,13 +53,15 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ReadPublic,
         Permission::FileReport,
         Permission::CheckAnswer,
         Permission::ManageOwnAccount,
         Permission::ReadInternal,
         Permission::MoveReport,
+        Permission::ModerateContent,
+        Permission::ManageCannedAnswers,
         Permission::WatchSla,
         Permission::ManageCatalog,
         Permission::ManageAccess,
@@ -69,6 +77,8 @@ impl Permission {
             Permission::ManageOwnAccount => "manage_own_account",
             Permission::ReadInternal => "read_internal",
             Permission::MoveReport => "move_report",
+            Permission::ModerateContent => "moderate_content",
+            Permission::ManageCannedAnswers => "manage_canned_answers",
             Permission::WatchSla => "watch_sla",
             Permission::ManageCatalog => "manage_catalog",
             Permission::ManageAccess => "manage_access",
@@ -125,13 +135,15 @@ impl Role {
 
 /// The table: for each action, the scope of an anonymous caller, a
 /// resident, crew, a supervisor and an admin.
-const TABLE: [(Permission, [Scope; 5]); 11] = [
+const TABLE: [(Permission, [Scope; 5]); 13] = [
     (Permission::ReadPublic, [All, All, All, All, All]),
     (Permission::FileReport, [All, All, All, All, All]),
     (Permission::CheckAnswer, [No, Own, No, No, No]),
     (Permission::ManageOwnAccount, [No, Own, Own, Own, Own]),
     (Permission::ReadInternal, [No, No, Dept, Tree, All]),
     (Permission::MoveReport, [No, No, Dept, Tree, All]),
+    (Permission::ModerateContent, [No, No, No, Tree, All]),
+    (Permission::ManageCannedAnswers, [No, No, No, Tree, All]),
     (Permission::WatchSla, [No, No, Dept, Tree, All]),
     (Permission::ManageCatalog, [No, No, No, No, All]),
     (Permission::ManageAccess, [No, No, No, No, All]),

@@ -5,28 +5,12 @@ mod common;
 
 use std::process::Command;
 
-use common::{spawn_app, valid_report, TestApp};
+use common::{jpeg, spawn_app, valid_report, TestApp};
 use diesel::prelude::*;
 use gorod::db::DbConnection;
-use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use image::{DynamicImage, ImageFormat};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-
-/// A JPEG of `width` × `height` with a red left half, so orientation shows.
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let picture = RgbImage::from_fn(width, height, |x, _| {
-        if x < width / 2 {
-            Rgb([220, 20, 20])
-        } else {
-            Rgb([20, 20, 220])
-        }
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(picture)
-        .write_to(&mut out, ImageFormat::Jpeg)
-        .unwrap();
-    out.into_inner()
-}
 
 fn png(width: u32, height: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());

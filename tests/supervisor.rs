@@ -165,7 +165,8 @@ async fn the_watch_list_and_the_aggregates_match_a_hand_count() {
     let stats: Value = serde_json::from_str(&body).unwrap();
     let expected = json!({"reports": 5, "answered": 3, "overdue": 1, "sample": 4,
         "on_time_percent": 50.0, "small_sample": true,
-        "median_hours_to_answer": 168.0, "reopened_percent": 33.3, "disputed_percent": 33.3});
+        "median_hours_to_answer": 168.0, "reopened_percent": 33.3, "disputed_percent": 33.3,
+        "ratings": 0, "average_rating": null});
     assert_eq!(stats["total"], expected);
     assert_eq!(stats["by_department"][&dept], expected);
     assert_eq!(stats["by_category"]["pothole"], expected);
@@ -176,14 +177,17 @@ async fn the_watch_list_and_the_aggregates_match_a_hand_count() {
     assert_eq!(
         lines[0],
         "group,code,reports,answered,overdue,sample,on_time_percent,small_sample,\
-         median_hours_to_answer,reopened_percent,disputed_percent"
+         median_hours_to_answer,reopened_percent,disputed_percent,ratings,average_rating"
     );
-    assert_eq!(lines[1], "total,,5,3,1,4,50,true,168,33.3,33.3");
+    assert_eq!(lines[1], "total,,5,3,1,4,50,true,168,33.3,33.3,0,");
     assert_eq!(
         lines[2],
-        format!("department,{dept},5,3,1,4,50,true,168,33.3,33.3")
+        format!("department,{dept},5,3,1,4,50,true,168,33.3,33.3,0,")
     );
-    assert_eq!(lines[3], "category,pothole,5,3,1,4,50,true,168,33.3,33.3");
+    assert_eq!(
+        lines[3],
+        "category,pothole,5,3,1,4,50,true,168,33.3,33.3,0,"
+    );
     // The public statistics page says the same, with the small sample marked.
     let page = app.get("/stats").await.text().await.unwrap();
     let total = page.split("<tfoot>").nth(1).expect("the total line");

@@ -332,6 +332,7 @@ pub struct CategoryChange {
     pub duplicate_radius_m: f64,
     pub active: bool,
     pub sort_order: i32,
+    pub updates_moderated: bool,
 }
 
 /// Creates or replaces a category.
@@ -388,6 +389,7 @@ pub fn put_category(
         duplicate_radius_m: change.duplicate_radius_m,
         active: change.active,
         sort_order: change.sort_order,
+        updates_moderated: change.updates_moderated,
     };
     admin_db::put_category(conn, &row, before.is_some())?;
     app.catalog.invalidate();

@@ -84,7 +84,12 @@ impl Sender {
             }
             _ => None,
         };
-        let account_link = match (row.template.as_str(), text_of(&payload, "token_id")) {
+        // A held follow or update is confirmed as a held "me too" is.
+        let purpose = match row.template.as_str() {
+            "confirm_follow" | "confirm_update" => "confirm_support",
+            template => template,
+        };
+        let account_link = match (purpose, text_of(&payload, "token_id")) {
             (
                 purpose
                 @ ("verify_email" | "reset_password" | "confirm_report" | "confirm_support"),

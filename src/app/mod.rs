@@ -7,6 +7,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod canned;
 pub mod catalogue;
 pub mod clocks;
 pub mod demo;
@@ -22,6 +23,7 @@ pub mod moves;
 pub mod operators;
 pub mod reports;
 pub mod supervision;
+pub mod updates;
 pub mod writer;
 
 use std::sync::Arc;
@@ -49,6 +51,9 @@ pub enum Refused {
     /// Not possible as things stand.
     #[error("{0}")]
     Conflict(crate::locale::Text),
+    /// Not the caller's to do.
+    #[error("{0}")]
+    Forbidden(crate::locale::Text),
     #[error(transparent)]
     Db(#[from] DbError),
 }

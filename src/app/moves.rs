@@ -18,6 +18,7 @@ use crate::db::{self, new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::ledger::{Author, Draft, Kind, Resolution};
 use crate::notify::dates::{self, Clocks};
 use crate::reports::history::Detail;
+use crate::reports::rating::Rating;
 use crate::reports::ReportStatus;
 use crate::workflow::{self, Action, Actor, Audience, Command, Refusal, Role};
 
@@ -237,6 +238,44 @@ pub fn by_staff(
         },
     )?;
     Ok(moved)
+}
+
+/// One report of a bulk move: its id, its number if it exists, and what
+/// came of the move.
+pub type BulkOutcome = (String, Option<i64>, Result<Moved, MoveError>);
+
+/// Moves each of `ids` as `template` says (its report id aside), each in a
+/// move of its own: (id, the report's number if it exists, what came of
+/// it), in the order asked. A move refused is named, never half done.
+pub fn bulk(
+    app: &super::Services,
+    conn: &mut DbConnection,
+    ids: &[String],
+    template: &StaffMove,
+) -> Result<Vec<BulkOutcome>, DbError> {
+    let mut done = Vec::with_capacity(ids.len());
+    for id in ids {
+        let asked = StaffMove {
+            report_id: id.clone(),
+            action: template.action,
+            command: template.command.clone(),
+            department: template.department.clone(),
+            actor: template.actor,
+            actor_id: template.actor_id.clone(),
+            audit: template.audit.clone(),
+            photos: Vec::new(),
+        };
+        let outcome = match by_staff(app, conn, asked) {
+            Err(MoveError::Db(e)) => return Err(e),
+            outcome => outcome,
+        };
+        let number = match &outcome {
+            Ok(moved) => Some(moved.number),
+            Err(_) => db::reports::number_and_status(conn, id)?.map(|(n, _)| n),
+        };
+        done.push((id.clone(), number, outcome));
+    }
+    Ok(done)
 }
 
 /// A note staff add to a report's history (no move), once `authorise`
@@ -460,19 +499,24 @@ pub struct CheckTally {
     pub followers_not_fixed: i64,
 }
 
-/// Records a resident's answer (see [`resident_check`]) and counts where
-/// the residents' check stands.
+/// Records a resident's answer (see [`resident_check`]) with their rating
+/// of the answer, if they gave one, and counts where the residents' check
+/// stands.
 pub fn check_answer(
     app: &super::Services,
     conn: &mut DbConnection,
     report_id: &str,
     asked: (Option<i32>, String),
-    fixed: bool,
-    reason: Option<String>,
+    (fixed, reason, rating): (bool, Option<String>, Option<Rating>),
     photos: Vec<StoredPhoto>,
 ) -> Result<CheckTally, MoveError> {
     let snapshot = app.catalog_snapshot(conn)?;
     let (cycle, user_id) = asked;
+    let now = app.clock.now();
+    // The answer rated is the one being checked: the cycle before a
+    // refutation opens the next.
+    let rated_cycle = db::reports::cycle_of(conn, report_id)?;
+    let rater = user_id.clone();
     let checked = resident_check(
         conn,
         &snapshot,
@@ -483,10 +527,13 @@ pub fn check_answer(
             fixed,
             reason,
             photos,
-            now: app.clock.now(),
+            now,
             refutation_limit: app.refutation_limit,
         },
     )?;
+    if let Some(rating) = &rating {
+        db::workflow::record_rating(conn, (report_id, rated_cycle, &rater), rating, now)?;
+    }
     let (number, counted_as, status) = match checked {
         Checked::Moved(moved) => (moved.number, "reporter", moved.to.as_str()),
         Checked::Counted { number } => (number, "follower", "resolved"),

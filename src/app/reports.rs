@@ -76,6 +76,11 @@ pub fn map_points(
     Ok(report_db::map_points(conn, &filter, limit)?)
 }
 
+/// A report's public number.
+pub fn number_of(conn: &mut DbConnection, id: &str) -> Result<Option<i64>, DbError> {
+    Ok(report_db::number_and_status(conn, id)?.map(|(n, _)| n))
+}
+
 /// A report by id.
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ReportDetail>, DbError> {
     report_db::find(conn, id)
@@ -133,7 +138,37 @@ pub fn support(
     report_db::support(conn, app.clock.now(), report_id, resident)
 }
 
-/// What became of a "me too" sent without logging in.
+/// What a resident sent without logging in, held for their link.
+#[derive(Debug, Clone)]
+pub enum Held {
+    /// "Me too".
+    Support,
+    Follow,
+    /// An update: its words and photos (stored already).
+    Update {
+        text: String,
+        photos: Vec<StoredPhoto>,
+    },
+}
+
+impl Held {
+    fn kind(&self) -> &'static str {
+        match self {
+            Held::Support => "support",
+            Held::Follow => "follow",
+            Held::Update { .. } => "update",
+        }
+    }
+}
+
+/// The stored form of a held update's words and photos.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct HeldUpdate {
+    text: String,
+    photos: Vec<StoredPhoto>,
+}
+
+/// What became of something sent without logging in.
 pub enum HeldSupport {
     /// It waits for the link emailed to its sender, until then.
     Waiting {
@@ -145,15 +180,17 @@ pub enum HeldSupport {
     NoSuchReport,
 }
 
-/// Keeps a "me too" from someone not logged in until they confirm it by
-/// the emailed link (so nobody can sign a stranger up to a report), within
-/// the address's confirmation emails of the day.
+/// Keeps a "me too", a follow or an update from someone not logged in
+/// until they confirm it by the emailed link (so nobody can sign a
+/// stranger up to a report, or speak in their name), within the address's
+/// confirmation emails of the day.
 pub fn hold_support(
     app: &Services,
     conn: &mut DbConnection,
     report_id: &str,
     resident: &Reporter,
     lasts: chrono::TimeDelta,
+    what: Held,
 ) -> Result<HeldSupport, super::filing::FilingError> {
     let now = app.clock.now();
     let Some((number, status)) = report_db::number_and_status(conn, report_id)? else {
@@ -167,6 +204,16 @@ pub fn hold_support(
     }
     super::filing::mail_allowed(app, conn, resident.email.as_str(), now)?;
     let expires_at = now + lasts;
+    let payload = match &what {
+        Held::Update { text, photos } => Some(
+            serde_json::to_string(&HeldUpdate {
+                text: text.clone(),
+                photos: photos.clone(),
+            })
+            .map_err(|e| DbError::Corrupt(e.to_string()))?,
+        ),
+        _ => None,
+    };
     let row = PendingSupportRow {
         id: db::new_id(),
         report_id: report_id.to_string(),
@@ -176,30 +223,40 @@ pub fn hold_support(
         created_at: now,
         expires_at,
         confirmed_at: None,
+        kind: what.kind().to_string(),
+        payload,
     };
     crate::db::pending::hold_support(conn, &row, number)?;
     Ok(HeldSupport::Waiting { expires_at })
 }
 
-/// Applies a held "me too" whose link was followed, once: the report's
-/// number and what came of it; `None` when confirmed already or expired.
-/// The number and description of the report a held "me too" is for.
+/// The number and description of the report something held is for, and
+/// what is held (`support`, `follow` or `update`).
 pub fn held_support_report(
     conn: &mut DbConnection,
     id: &str,
-) -> Result<Option<(i64, String)>, DbError> {
-    let Some(report_id) = db::pending::supported_report(conn, id)? else {
+) -> Result<Option<(i64, String, String)>, DbError> {
+    let Some((report_id, kind)) = db::pending::supported_report(conn, id)? else {
         return Ok(None);
     };
     Ok(db::reports::find(conn, &report_id)?
-        .map(|detail| (detail.report.number, detail.report.description)))
+        .map(|detail| (detail.report.number, detail.report.description, kind)))
 }
 
+/// What a confirmed link did.
+pub enum Confirmed {
+    Supported(Support),
+    Followed(super::updates::Followed),
+    Updated(super::updates::Added),
+}
+
+/// Applies something held whose link was followed, once: the report's
+/// number and what came of it; `None` when confirmed already or expired.
 pub fn confirm_support(
     app: &Services,
     conn: &mut DbConnection,
     id: &str,
-) -> Result<Option<(i64, Support)>, DbError> {
+) -> Result<Option<(i64, Confirmed)>, super::updates::UpdateError> {
     let now = app.clock.now();
     let Some(held) = crate::db::pending::claim_support(conn, id, now)? else {
         return Ok(None);
@@ -214,8 +271,31 @@ pub fn confirm_support(
         locale: Locale::exact(&held.locale),
     };
     let number = report_db::number_and_status(conn, &held.report_id)?.map_or(0, |(n, _)| n);
-    let support = report_db::support(conn, now, &held.report_id, &resident)?;
-    Ok(Some((number, support)))
+    let confirmed = match held.kind.as_str() {
+        "follow" => Confirmed::Followed(super::updates::follow(
+            app,
+            conn,
+            &held.report_id,
+            &resident,
+        )?),
+        "update" => {
+            let update: HeldUpdate = serde_json::from_str(held.payload.as_deref().unwrap_or(""))
+                .map_err(|e| DbError::Corrupt(format!("a held update: {e}")))?;
+            let author = db::filing::resident_by_email(conn, now, &resident)?;
+            Confirmed::Updated(super::updates::add(
+                app,
+                conn,
+                super::updates::NewUpdate {
+                    report_id: &held.report_id,
+                    author_id: &author,
+                    text: crate::reports::updates::UpdateText::parse("text", &update.text)?,
+                    photos: update.photos,
+                },
+            )?)
+        }
+        _ => Confirmed::Supported(report_db::support(conn, now, &held.report_id, &resident)?),
+    };
+    Ok(Some((number, confirmed)))
 }
 
 /// A report's clocks and what else its page shows besides the report.
@@ -232,7 +312,10 @@ pub struct Clocks {
 /// One report as a reader sees it.
 pub struct Read {
     pub detail: ReportDetail,
+    /// Every photo for staff; for anyone else those the public sees.
     pub photos: Vec<AttachmentRow>,
+    /// Residents' updates and where each stands.
+    pub updates: Vec<super::updates::Update>,
     pub clocks: Clocks,
     /// The current cycle's pauses (what the workflow judges a move by).
     pub current_pauses: Vec<ReportPauseRow>,
@@ -252,7 +335,6 @@ pub fn read(
     let Some(detail) = report_db::find(conn, id)? else {
         return Ok(None);
     };
-    let photos = report_db::photos(conn, id)?;
     let snapshot = app.catalog_snapshot(conn)?;
     let plan = db::workflow::plan_of(&snapshot, &detail.report)?;
     let all_pauses = db::workflow::all_pauses(conn, &detail.report.id)?;
@@ -277,9 +359,12 @@ pub fn read(
         ledger: db::ledger::entries_of(conn, id)?,
         internal_history: sees_internal(target, snapshot.map.departments()),
     };
+    let photos = report_db::photos(conn, id, clocks.internal_history)?;
+    let updates = crate::db::updates::of_report(conn, id)?;
     Ok(Some(Read {
         detail,
         photos,
+        updates,
         clocks,
         current_pauses: current,
         names: snapshot.names.clone(),

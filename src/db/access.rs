@@ -57,6 +57,15 @@ pub fn emails_at_domain(conn: &mut DbConnection, domain: &str) -> Result<Vec<Str
         .load(conn)?)
 }
 
+/// The email of a user.
+pub fn email_of(conn: &mut DbConnection, user_id: &str) -> Result<Option<String>, DbError> {
+    Ok(users::table
+        .find(user_id)
+        .select(users::email)
+        .first(conn)
+        .optional()?)
+}
+
 pub fn user_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<String>, DbError> {
     Ok(users::table
         .filter(users::email.eq(email))

@@ -75,6 +75,7 @@ pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod canned;
 pub mod catalog;
 pub mod checkpoint;
 pub mod filing;
@@ -90,6 +91,7 @@ pub mod schema;
 pub mod seed;
 pub mod sla;
 pub mod supervisor;
+pub mod updates;
 pub mod workflow;
 
 use std::path::PathBuf;

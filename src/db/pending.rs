@@ -35,11 +35,15 @@ pub fn held(conn: &mut DbConnection, id: &str) -> Result<Option<PendingRow>, DbE
         .optional()?)
 }
 
-/// The report a held "me too" is for, whatever the me-too's state.
-pub fn supported_report(conn: &mut DbConnection, id: &str) -> Result<Option<String>, DbError> {
+/// The report a held "me too" (follow, update) is for and what it is,
+/// whatever its state.
+pub fn supported_report(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<(String, String)>, DbError> {
     Ok(pending_supports::table
         .find(id)
-        .select(pending_supports::report_id)
+        .select((pending_supports::report_id, pending_supports::kind))
         .first(conn)
         .optional()?)
 }
@@ -148,9 +152,13 @@ pub struct PendingSupportRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub confirmed_at: Option<NaiveDateTime>,
+    /// `support`, `follow` or `update`.
+    pub kind: String,
+    /// An update's words and stored photos (JSON).
+    pub payload: Option<String>,
 }
 
-/// Holds a "me too" and emails its sender the link that confirms it
+/// Holds a "me too" (a follow, an update) and emails its sender the link that confirms it
 /// (`number`: the report's, named in the email).
 pub fn hold_support(
     conn: &mut DbConnection,
@@ -164,7 +172,11 @@ pub fn hold_support(
         send_account_message(
             conn,
             &row.id,
-            "confirm_support",
+            match row.kind.as_str() {
+                "follow" => "confirm_follow",
+                "update" => "confirm_update",
+                _ => "confirm_support",
+            },
             (&row.email, &row.locale),
             &json!({ "token_id": row.id, "report": number, "expires_at": row.expires_at }),
             row.created_at,

@@ -76,15 +76,30 @@ fn support_in(
         return Ok(Support::Closed { status });
     }
     let user_id = resident_by_email(conn, now, resident)?;
-    let following = subscriptions::table
+    let held: Vec<(String, String)> = subscriptions::table
         .filter(subscriptions::report_id.eq(report_id))
         .filter(subscriptions::user_id.eq(&user_id))
-        .count()
-        .get_result::<i64>(conn)?;
-    if following > 0 {
+        .select((subscriptions::id, subscriptions::kind))
+        .load(conn)?;
+    if held
+        .iter()
+        .any(|(_, kind)| kind == "reporter" || kind == "follower")
+    {
         return Ok(Support::AlreadyFollowing { support_count });
     }
-    subscribe(conn, now, report_id, &user_id, "follower")?;
+    // Someone who only followed supports now: their follow becomes a
+    // supporter's.
+    match held.iter().find(|(_, kind)| kind == "watcher") {
+        Some((id, _)) => {
+            diesel::update(subscriptions::table.find(id))
+                .set((
+                    subscriptions::kind.eq("follower"),
+                    subscriptions::unsubscribed_at.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?;
+        }
+        None => subscribe(conn, now, report_id, &user_id, "follower")?,
+    }
     diesel::update(reports::table.find(report_id))
         .set((
             reports::support_count.eq(reports::support_count + 1),
@@ -111,13 +126,48 @@ fn support_in(
     })
 }
 
-/// The photos of a report, in order.
-pub fn photos(conn: &mut DbConnection, report_id: &str) -> Result<Vec<AttachmentRow>, DbError> {
-    Ok(attachments::table
+/// The photos of a report, in order: every one, or (`everything` false)
+/// those the public sees.
+pub fn photos(
+    conn: &mut DbConnection,
+    report_id: &str,
+    everything: bool,
+) -> Result<Vec<AttachmentRow>, DbError> {
+    let rows = attachments::table
         .filter(attachments::report_id.eq(report_id))
         .order(attachments::position)
         .select(AttachmentRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    if everything {
+        return Ok(rows);
+    }
+    public_only(conn, &[report_id.to_string()], rows)
+}
+
+/// Drops the photos of history events the public does not see (an update
+/// waiting for a moderator, or hidden).
+fn public_only(
+    conn: &mut DbConnection,
+    ids: &[String],
+    rows: Vec<AttachmentRow>,
+) -> Result<Vec<AttachmentRow>, DbError> {
+    if rows.iter().all(|a| a.event_id.is_none()) {
+        return Ok(rows);
+    }
+    let mut unseen = std::collections::HashSet::new();
+    for chunk in ids.chunks(1000) {
+        unseen.extend(
+            report_events::table
+                .filter(report_events::report_id.eq_any(chunk))
+                .filter(report_events::public.eq(false))
+                .select(report_events::id)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(rows
+        .into_iter()
+        .filter(|a| a.event_id.as_ref().is_none_or(|e| !unseen.contains(e)))
+        .collect())
 }
 
 /// One report with everything its public page shows.
@@ -366,6 +416,7 @@ pub fn first_photos(
 ) -> Result<HashMap<String, AttachmentRow>, DbError> {
     let rows = attachments::table
         .filter(attachments::report_id.eq_any(ids))
+        .filter(attachments::event_id.is_null())
         .filter(attachments::position.eq(0))
         .select(AttachmentRow::as_select())
         .load::<AttachmentRow>(conn)?;
@@ -404,13 +455,14 @@ pub fn events_between(
         .load(conn)?)
 }
 
-/// Every photo of these reports, in order.
+/// Every photo of these reports the public sees, in order.
 pub fn photos_of(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<AttachmentRow>, DbError> {
-    Ok(attachments::table
+    let rows = attachments::table
         .filter(attachments::report_id.eq_any(ids))
         .order((attachments::report_id, attachments::position))
         .select(AttachmentRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    public_only(conn, ids, rows)
 }
 
 /// What the map shows of a report.

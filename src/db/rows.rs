@@ -90,6 +90,8 @@ pub struct CategoryRow {
     pub duplicate_radius_m: f64,
     pub active: bool,
     pub sort_order: i32,
+    /// Residents' updates wait for a moderator before they are published.
+    pub updates_moderated: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -79,6 +79,7 @@ diesel::table! {
         duplicate_radius_m -> Double,
         active -> Bool,
         sort_order -> Integer,
+        updates_moderated -> Bool,
     }
 }
 
@@ -463,9 +464,51 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         confirmed_at -> Nullable<Timestamp>,
+        kind -> Text,
+        payload -> Nullable<Text>,
     }
 }
 
+diesel::table! {
+    report_updates (event_id) {
+        event_id -> Text,
+        report_id -> Text,
+        author_id -> Text,
+        state -> Text,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ratings (report_id, cycle, user_id) {
+        report_id -> Text,
+        cycle -> Integer,
+        user_id -> Text,
+        department_id -> Nullable<Text>,
+        rating -> Integer,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    canned_answers (id) {
+        id -> Text,
+        department_id -> Nullable<Text>,
+        title -> Text,
+        body -> Text,
+        actions -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(ratings -> reports (report_id));
+diesel::joinable!(report_updates -> reports (report_id));
+diesel::joinable!(report_updates -> report_events (event_id));
 diesel::joinable!(pending_supports -> reports (report_id));
 diesel::joinable!(pending_reports -> reports (report_id));
 diesel::joinable!(idempotency_keys -> reports (report_id));
@@ -474,6 +517,9 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    canned_answers,
+    ratings,
+    report_updates,
     retired_secrets,
     job_leases,
     idempotency_keys,

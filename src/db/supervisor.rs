@@ -15,7 +15,9 @@ use diesel::prelude::*;
 
 use super::reports::{filtered, listings, ReportFilter, ReportListing};
 use super::rows::ReportRow;
-use super::schema::{categories, departments, report_events, reports, service_areas, sla_marks};
+use super::schema::{
+    categories, departments, ratings, report_events, reports, service_areas, sla_marks,
+};
 use super::{DbConnection, DbError};
 use crate::sla::stats::Outcome;
 use crate::sla::watch::{current_due as due, stage_still_relevant};
@@ -230,7 +232,18 @@ pub fn outcomes(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Co
     let mut answered: HashMap<String, Option<NaiveDateTime>> = HashMap::new();
     let mut refuted: HashSet<String> = HashSet::new();
     let mut late: HashSet<String> = HashSet::new();
+    let mut rated: HashMap<String, Vec<u8>> = HashMap::new();
     for chunk in ids.chunks(CHUNK) {
+        for (id, rating) in ratings::table
+            .filter(ratings::report_id.eq_any(chunk))
+            .select((ratings::report_id, ratings::rating))
+            .load::<(String, i32)>(conn)?
+        {
+            rated
+                .entry(id)
+                .or_default()
+                .push(u8::try_from(rating).unwrap_or_default());
+        }
         answered.extend(
             report_events::table
                 .filter(report_events::kind.eq("answered"))
@@ -270,6 +283,7 @@ pub fn outcomes(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Co
                     in_hand: IN_HAND.iter().any(|s| s.as_str() == status),
                     reopened: cycle > 0,
                     disputed: refuted.contains(&id),
+                    ratings: rated.remove(&id).unwrap_or_default(),
                 },
             },
         )

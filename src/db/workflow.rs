@@ -367,6 +367,39 @@ pub fn record_check(conn: &mut DbConnection, row: &ReportCheckRow) -> Result<(),
     Ok(())
 }
 
+/// Records a resident's rating of the answer of `cycle`, beside the
+/// report's department; their latest per cycle counts.
+pub fn record_rating(
+    conn: &mut DbConnection,
+    (report_id, cycle, user_id): (&str, i32, &str),
+    rating: &crate::reports::rating::Rating,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    use super::schema::ratings;
+    let department: Option<String> = reports::table
+        .find(report_id)
+        .select(reports::department_id)
+        .first(conn)?;
+    let row = (
+        ratings::report_id.eq(report_id),
+        ratings::cycle.eq(cycle),
+        ratings::user_id.eq(user_id),
+        ratings::department_id.eq(department.clone()),
+        ratings::rating.eq(i32::from(rating.stars())),
+        ratings::comment.eq(rating.comment()),
+        ratings::created_at.eq(now),
+    );
+    let key = (ratings::report_id, ratings::cycle, ratings::user_id);
+    let latest = (
+        ratings::department_id.eq(department),
+        ratings::rating.eq(i32::from(rating.stars())),
+        ratings::comment.eq(rating.comment()),
+        ratings::created_at.eq(now),
+    );
+    upsert!(conn, ratings::table, row, key, latest);
+    Ok(())
+}
+
 /// Followers' answers to a report's current answer: (fixed, not fixed).
 pub fn check_counts(
     conn: &mut DbConnection,

@@ -139,6 +139,9 @@ struct CategoryFile {
     department: Option<String>,
     sla: String,
     radius_m: f64,
+    /// Residents' updates wait for a moderator.
+    #[serde(default)]
+    updates_moderated: bool,
     #[serde(default)]
     attributes: Vec<Question>,
 }
@@ -290,6 +293,7 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             duplicate_radius_m: c.radius_m,
             active: true,
             sort_order: i32::try_from(order).unwrap_or(i32::MAX),
+            updates_moderated: c.updates_moderated,
         });
     }
     let category_id = |code: &str| {

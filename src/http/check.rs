@@ -24,6 +24,7 @@ use crate::app::moves;
 use crate::app::reports as reading;
 use crate::notify::links::CheckLink;
 use crate::policy::{Permission, Target};
+use crate::reports::rating::Rating;
 use crate::routing::Departments;
 
 /// A resident's answer to the city's answer.
@@ -37,6 +38,11 @@ pub struct CheckInput {
     pub fixed: bool,
     /// What is still wrong (required to refute)
     pub reason: Option<String>,
+    /// How the city's answer was, from 1 to 5 (optional)
+    #[schema(minimum = 1, maximum = 5)]
+    pub rating: Option<i64>,
+    /// A comment on the rating (needs a rating; at most 1,000 characters)
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,8 +94,7 @@ async fn answer(
     state: &web::Data<AppState>,
     report_id: String,
     resident: Resident,
-    fixed: bool,
-    reason: Option<String>,
+    (fixed, reason, rating): (bool, Option<String>, Option<Rating>),
     uploads: Vec<Upload>,
 ) -> Result<CheckedView, ApiError> {
     let cleaned = clean_photos(state, uploads, |i| format!("photos[{i}]")).await?;
@@ -98,7 +103,12 @@ async fn answer(
     let tally = db(state, move |conn| {
         let asked = (resident.cycle, resident.user_id);
         Ok(moves::check_answer(
-            &app, conn, &report_id, asked, fixed, reason, photos,
+            &app,
+            conn,
+            &report_id,
+            asked,
+            (fixed, reason, rating),
+            photos,
         )?)
     })
     .await?;
@@ -176,12 +186,12 @@ pub async fn check(
             }
         }
     };
+    let rating = Rating::parse(input.rating, input.comment.as_deref())?;
     let view = answer(
         &state,
         report_id,
         resident,
-        input.fixed,
-        input.reason,
+        (input.fixed, input.reason, rating),
         uploads,
     )
     .await?;
@@ -258,33 +268,50 @@ async fn read_form(
     state: &AppState,
     request: &HttpRequest,
     payload: web::Payload,
-) -> Result<(bool, Option<String>, Vec<Upload>), ApiError> {
-    let text = |bytes: Vec<u8>, field: &str| {
-        String::from_utf8(bytes).map_err(|_| ApiError::not_utf8(field))
-    };
-    let (answer, reason, uploads) = if is_multipart(request) {
-        let (mut texts, uploads) =
-            read_parts(state, request, payload, &["answer", "reason"]).await?;
-        let answer = texts
-            .remove("answer")
-            .map(|b| text(b, "answer"))
-            .transpose()?;
-        let reason = texts
-            .remove("reason")
-            .map(|b| text(b, "reason"))
-            .transpose()?;
-        (answer, reason, uploads)
+) -> Result<((bool, Option<String>, Option<Rating>), Vec<Upload>), ApiError> {
+    #[derive(Default, Deserialize)]
+    struct Form {
+        answer: Option<String>,
+        reason: Option<String>,
+        rating: Option<String>,
+        comment: Option<String>,
+    }
+    let (form, uploads) = if is_multipart(request) {
+        let fields = ["answer", "reason", "rating", "comment"];
+        let (mut texts, uploads) = read_parts(state, request, payload, &fields).await?;
+        let mut text = |field: &str| {
+            texts
+                .remove(field)
+                .map(|b| String::from_utf8(b).map_err(|_| ApiError::not_utf8(field)))
+                .transpose()
+        };
+        let form = Form {
+            answer: text("answer")?,
+            reason: text("reason")?,
+            rating: text("rating")?,
+            comment: text("comment")?,
+        };
+        (form, uploads)
     } else {
-        #[derive(Deserialize)]
-        struct Form {
-            answer: Option<String>,
-            reason: Option<String>,
-        }
         let body = read_body(payload, MAX_JSON_BYTES).await?;
         let form: Form = serde_urlencoded::from_bytes(&body)
             .map_err(|_| ApiError::invalid("body", Text::new("это не форма", "is not a form")))?;
-        (form.answer, form.reason, Vec::new())
+        (form, Vec::new())
     };
+    let Form {
+        answer,
+        reason,
+        rating,
+        comment,
+    } = form;
+    let stars = match rating.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) => Some(
+            r.parse::<i64>()
+                .map_err(|_| crate::reports::ValidationError::not_a_number("rating", r))?,
+        ),
+    };
+    let rating = Rating::parse(stars, comment.as_deref())?;
     let fixed = match answer.as_deref() {
         Some("fixed") => true,
         Some("not_fixed") => false,
@@ -295,7 +322,10 @@ async fn read_form(
             ))
         }
     };
-    Ok((fixed, reason.filter(|r| !r.trim().is_empty()), uploads))
+    Ok((
+        (fixed, reason.filter(|r| !r.trim().is_empty()), rating),
+        uploads,
+    ))
 }
 
 /// The link page's form, posted: records the answer and says so.
@@ -317,9 +347,9 @@ pub async fn link_answer(
 ) -> HttpResponse {
     let outcome = async {
         let link = from_link(&state, &token)?;
-        let (fixed, reason, uploads) = read_form(&state, &request, payload).await?;
+        let (said, uploads) = read_form(&state, &request, payload).await?;
         let resident = resident_of_link(&state, &link).await?;
-        answer(&state, link.report_id, resident, fixed, reason, uploads).await
+        answer(&state, link.report_id, resident, said, uploads).await
     }
     .await;
     match outcome {

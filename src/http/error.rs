@@ -377,6 +377,7 @@ impl From<crate::app::Refused> for ApiError {
             Refused::Invalid(e) => e.into(),
             Refused::NotFound(m) => ApiError::NotFound(m),
             Refused::Conflict(m) => ApiError::Conflict(m),
+            Refused::Forbidden(m) => ApiError::Forbidden(m),
             Refused::Db(e) => e.into(),
         }
     }

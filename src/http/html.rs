@@ -132,6 +132,13 @@ impl Ctx {
         self.user.as_ref().is_some_and(|u| u.role == Role::Admin)
     }
 
+    /// Supervisors and admins keep canned answers.
+    pub fn keeps_canned(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| matches!(u.role, Role::Supervisor | Role::Admin))
+    }
+
     pub fn is_staff(&self) -> bool {
         self.user
             .as_ref()

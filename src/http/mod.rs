@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 pub use body::{parse_json, read_body, MAX_JSON_DEPTH};
+pub mod canned;
 pub mod catalog;
 pub mod check;
 pub mod contract;
@@ -32,6 +33,7 @@ pub mod reports;
 pub mod requests;
 pub mod supervisor;
 pub mod throttle;
+pub mod updates;
 pub mod workflow;
 
 use crate::locale::Text;
@@ -131,6 +133,11 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(reports::nearby)
         .service(reports::show)
         .service(reports::support)
+        .service(updates::follow)
+        .service(updates::unfollow)
+        .service(updates::add)
+        .service(updates::waiting)
+        .service(updates::decide)
         .service(map::map)
         .service(catalog::categories)
         .service(catalog::departments)
@@ -151,6 +158,11 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(access::create_key)
         .service(access::revoke_key)
         .service(workflow::act)
+        .service(workflow::bulk)
+        .service(canned::list)
+        .service(canned::create)
+        .service(canned::replace)
+        .service(canned::remove)
         .service(workflow::note)
         .service(workflow::scan)
         .service(supervisor::watch)

@@ -170,20 +170,40 @@ pub async fn confirm_support_page(
         Ok(crate::app::reports::held_support_report(conn, &id)?)
     })
     .await;
-    let (number, description) = match report {
+    let (number, description, kind) = match report {
         Ok(Some(report)) => report,
         Ok(None) => return error_page(&gone()),
         Err(e) => return error_page(&e),
     };
+    let (title, said) = match kind.as_str() {
+        "follow" => (
+            say("Подписка на обращение", "Follow the report"),
+            say(
+                "Вы будете получать письма о каждом шаге обращения; поддержкой это не считается.",
+                "You will get an email at every step of the report; this does not count as support.",
+            ),
+        ),
+        "update" => (
+            say("Новость к обращению", "An update to the report"),
+            say(
+                "Ваша новость будет добавлена к обращению (если вы его заявитель или следите за ним).",
+                "Your update is added to the report (if you filed it or follow it).",
+            ),
+        ),
+        _ => (
+            say("«У меня то же»", "“Me too”"),
+            say(
+                "Вы присоединитесь к сообщению и будете получать письма о каждом его шаге.",
+                "You will join the report and get an email at every step.",
+            ),
+        ),
+    };
     LinkPage {
         quote: Some(description),
         link: Some(report_link(number)),
-        said: vec![say(
-            "Вы присоединитесь к сообщению и будете получать письма о каждом его шаге.",
-            "You will join the report and get an email at every step.",
-        )],
+        said: vec![said],
         button: Some(say("Подтвердить", "Confirm")),
-        ..LinkPage::titled(say("«У меня то же»", "“Me too”"))
+        ..LinkPage::titled(title)
     }
     .respond(StatusCode::OK)
 }
@@ -215,23 +235,48 @@ pub async fn confirm_support(state: web::Data<AppState>, token: web::Path<String
         })
     }
     .await;
-    use crate::app::reports::Support;
-    match joined {
-        Ok((number, Support::Joined { .. } | Support::AlreadyFollowing { .. })) => LinkPage {
-            said: vec![say(
-                format!("Вы присоединились к сообщению № {number}."),
-                format!("You joined report № {number}."),
-            )],
+    use crate::app::reports::{Confirmed, Support};
+    use crate::app::updates::Followed;
+    use crate::reports::updates::UpdateState;
+    let done = |number: i64, ru: String, en: String| {
+        LinkPage {
+            said: vec![say(ru, en)],
             ..LinkPage::of_report(number)
         }
-        .respond(StatusCode::OK),
-        Ok((number, Support::Closed { status })) => {
+        .respond(StatusCode::OK)
+    };
+    match joined {
+        Ok((
+            number,
+            Confirmed::Supported(Support::Joined { .. } | Support::AlreadyFollowing { .. }),
+        )) => done(
+            number,
+            format!("Вы присоединились к сообщению № {number}."),
+            format!("You joined report № {number}."),
+        ),
+        Ok((number, Confirmed::Followed(Followed::Started { .. } | Followed::Already { .. }))) => {
+            done(
+                number,
+                format!("Вы следите за сообщением № {number}: мы напишем о каждом его шаге."),
+                format!("You follow report № {number}: we will email you at every step."),
+            )
+        }
+        Ok((number, Confirmed::Updated(added))) if added.state == UpdateState::Waiting => done(
+            number,
+            "Новость получена; её опубликуют после проверки модератором.".into(),
+            "Your update is in; it is published once a moderator has seen it.".into(),
+        ),
+        Ok((number, Confirmed::Updated(_))) => done(
+            number,
+            format!("Новость добавлена к сообщению № {number}."),
+            format!("Your update is added to report № {number}."),
+        ),
+        Ok((number, Confirmed::Supported(Support::Closed { status }))) => {
             error_page(&ApiError::closed_to_joining(&number.to_string(), &status))
         }
-        Ok((_, Support::NoSuchReport)) => error_page(&ApiError::NotFound(Text::new(
-            "этого сообщения больше нет",
-            "the report no longer exists",
-        ))),
+        Ok((_, Confirmed::Supported(Support::NoSuchReport))) => error_page(&ApiError::NotFound(
+            Text::new("этого сообщения больше нет", "the report no longer exists"),
+        )),
         Err(e) => error_page(&e),
     }
 }

@@ -394,7 +394,7 @@ pub async fn stats(
     Ok(HttpResponse::Ok().json(view))
 }
 
-const STATS_HEADER: [&str; 11] = [
+const STATS_HEADER: [&str; 13] = [
     "group",
     "code",
     "reports",
@@ -406,6 +406,8 @@ const STATS_HEADER: [&str; 11] = [
     "median_hours_to_answer",
     "reopened_percent",
     "disputed_percent",
+    "ratings",
+    "average_rating",
 ];
 
 /// The aggregates as CSV rows: the total, then per department and category.
@@ -424,6 +426,8 @@ fn stats_rows(view: &StatsView) -> Vec<Vec<String>> {
             number(a.median_hours_to_answer),
             number(a.reopened_percent),
             number(a.disputed_percent),
+            a.ratings.to_string(),
+            number(a.average_rating),
         ]
     };
     let mut rows = vec![row("total", "", &view.total)];

@@ -94,6 +94,48 @@ pub async fn act(
     let staff = auth::authorize(&state, &request, crate::policy::Permission::MoveReport).await?;
     let (body, uploads) = read_submission(&state, &request, payload, "action").await?;
     let input: ActionInput = parse_json(&body)?;
+    let asked = parse_move(input)?;
+    let cleaned = clean_photos(&state, uploads, |i| format!("photos[{i}]")).await?;
+    // Stored before the move's transaction (no write lock is held over an
+    // upload); a refused move leaves only unlisted, content-addressed files.
+    let photos = store_photos(&state, cleaned).await?;
+    let actor = Actor {
+        role: staff.role().unwrap_or(Role::Resident),
+        department: staff.who.department,
+        is_reporter: false,
+    };
+    let asked = StaffMove {
+        report_id: path.into_inner(),
+        action: asked.action,
+        command: Command {
+            photos: photos.len(),
+            ..asked.command
+        },
+        department: asked.department,
+        actor,
+        actor_id: staff.user_id()?.to_string(),
+        audit: staff.audit_actor(&state, &request),
+        photos,
+    };
+    let app = state.clone();
+    let moved = db(&state, move |conn| Ok(moves::by_staff(&app, conn, asked)?)).await?;
+    Ok(HttpResponse::Ok().json(MovedView {
+        number: moved.number,
+        from: moved.from,
+        status: moved.to,
+        event_id: moved.event_id,
+    }))
+}
+
+/// A staff move as asked for, checked: the action, what it carries, the
+/// department to assign to (by code).
+struct AskedMove {
+    action: Action,
+    command: Command,
+    department: Option<String>,
+}
+
+fn parse_move(input: ActionInput) -> Result<AskedMove, ApiError> {
     let action = Action::parse(&input.action)
         .filter(|a| a.sent_by_staff())
         .ok_or_else(|| {
@@ -134,42 +176,152 @@ pub async fn act(
                 .map_err(|_| ApiError::from(ValidationError::not_a_date("resume_on", d)))
         })
         .transpose()?;
-    let cleaned = clean_photos(&state, uploads, |i| format!("photos[{i}]")).await?;
-    // Stored before the move's transaction (no write lock is held over an
-    // upload); a refused move leaves only unlisted, content-addressed files.
-    let photos = store_photos(&state, cleaned).await?;
-    let actor = Actor {
-        role: staff.role().unwrap_or(Role::Resident),
-        department: staff.who.department,
-        is_reporter: false,
-    };
-    let asked = StaffMove {
-        report_id: path.into_inner(),
+    Ok(AskedMove {
         action,
         command: Command {
             reason: input.reason,
             answer: input.answer,
-            photos: photos.len(),
+            photos: 0,
             pause_reason,
             resume_on,
             department: None,
             original: input.original,
         },
         department: input.department,
-        actor,
+    })
+}
+
+/// Several reports to move the same way.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkInput {
+    /// The reports' ids (1–500)
+    #[schema(min_items = 1, max_items = 500)]
+    pub reports: Vec<String>,
+    /// accept, assign, take, return, pause (or any staff move without photos)
+    #[schema(schema_with = super::contract::staff_action)]
+    pub action: String,
+    pub reason: Option<String>,
+    pub answer: Option<String>,
+    pub pause_reason: Option<String>,
+    pub resume_on: Option<String>,
+    pub department: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkMovedView {
+    pub id: String,
+    pub number: i64,
+    #[schema(value_type = String)]
+    pub status: ReportStatus,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkRefusedView {
+    pub id: String,
+    /// Null when there is no such report
+    pub number: Option<i64>,
+    /// The error code the single move would have answered
+    pub code: &'static str,
+    /// Why, in the request's language
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkView {
+    pub moved: Vec<BulkMovedView>,
+    pub refused: Vec<BulkRefusedView>,
+}
+
+/// Moves several reports the same way: each one a move of its own
+/// (checked, audited, emailed, in the ledger where it applies), and a
+/// summary of which moved and why the others did not.
+#[utoipa::path(
+    tag = "workflow",
+    request_body = BulkInput,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "What moved and what did not, and why", body = BulkView),
+        (status = 400, description = "A field is missing or wrong; nothing moved", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not staff", body = ErrorBody),
+    )
+)]
+#[post("/reports/bulk-actions")]
+pub async fn bulk(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let staff = auth::authorize(&state, &request, crate::policy::Permission::MoveReport).await?;
+    let input: BulkInput = parse_json(&body)?;
+    if input.reports.is_empty() || input.reports.len() > MAX_BULK {
+        return Err(ApiError::invalid_as(
+            "reports",
+            "out_of_range",
+            Text::new(
+                format!("от 1 до {MAX_BULK} сообщений за раз"),
+                format!("from 1 to {MAX_BULK} reports at a time"),
+            ),
+        ));
+    }
+    let ids = input.reports.clone();
+    let asked = parse_move(ActionInput {
+        action: input.action,
+        reason: input.reason,
+        answer: input.answer,
+        pause_reason: input.pause_reason,
+        resume_on: input.resume_on,
+        department: input.department,
+        original: None,
+    })?;
+    let locale = super::accept_language(&request).unwrap_or(crate::locale::Locale::Ru);
+    let template = StaffMove {
+        report_id: String::new(),
+        action: asked.action,
+        command: asked.command,
+        department: asked.department,
+        actor: Actor {
+            role: staff.role().unwrap_or(Role::Resident),
+            department: staff.who.department,
+            is_reporter: false,
+        },
         actor_id: staff.user_id()?.to_string(),
         audit: staff.audit_actor(&state, &request),
-        photos,
+        photos: Vec::new(),
     };
     let app = state.clone();
-    let moved = db(&state, move |conn| Ok(moves::by_staff(&app, conn, asked)?)).await?;
-    Ok(HttpResponse::Ok().json(MovedView {
-        number: moved.number,
-        from: moved.from,
-        status: moved.to,
-        event_id: moved.event_id,
-    }))
+    let done = db(&state, move |conn| {
+        Ok(moves::bulk(&app, conn, &ids, &template)?)
+    })
+    .await?;
+    let mut view = BulkView {
+        moved: Vec::new(),
+        refused: Vec::new(),
+    };
+    for (id, number, outcome) in done {
+        match outcome {
+            Ok(moved) => view.moved.push(BulkMovedView {
+                id,
+                number: moved.number,
+                status: moved.to,
+            }),
+            Err(e) => {
+                let e = ApiError::from(e);
+                view.refused.push(BulkRefusedView {
+                    id,
+                    number,
+                    code: e.code(),
+                    message: e.message(locale),
+                });
+            }
+        }
+    }
+    Ok(HttpResponse::Ok().json(view))
 }
+
+/// The most reports one bulk action moves.
+const MAX_BULK: usize = 500;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ScanView {

@@ -67,6 +67,18 @@ fn words(template: &str, locale: Locale) -> Words {
             ("подтвердите «у меня то же»", "Чтобы присоединиться к обращению и получать новости о нём, откройте ссылку ниже и подтвердите. Ссылка действует 72 часа. Если вы ничего не отправляли, ничего делать не нужно."),
             ("confirm your “me too”", "To join the report and hear about every change, open the link below and confirm. The link works for 72 hours. If you sent nothing, there is nothing to do."),
         ),
+        "confirm_follow" => (
+            ("подтвердите подписку на обращение", "Чтобы следить за обращением и получать письма о каждом его шаге, откройте ссылку ниже и подтвердите. Ссылка действует 72 часа. Если вы ничего не отправляли, ничего делать не нужно."),
+            ("confirm you follow the report", "To follow the report and get an email at every step, open the link below and confirm. The link works for 72 hours. If you sent nothing, there is nothing to do."),
+        ),
+        "confirm_update" => (
+            ("подтвердите новость к обращению", "Чтобы ваша новость была добавлена к обращению, откройте ссылку ниже и подтвердите её. Ссылка действует 72 часа. Если вы ничего не отправляли, ничего делать не нужно."),
+            ("confirm your update", "To add your update to the report, open the link below and confirm it. The link works for 72 hours. If you sent nothing, there is nothing to do."),
+        ),
+        "update" => (
+            ("новость от жителя", "К обращению добавлена новость:"),
+            ("an update from a resident", "A resident added an update to the report:"),
+        ),
         "account_exists" => (
             ("вы уже зарегистрированы", "Кто-то (возможно, вы) пытался зарегистрироваться с этим адресом, но учётная запись уже есть. Если вы забыли пароль, воспользуйтесь восстановлением пароля."),
             ("you are already registered", "Someone (perhaps you) tried to register with this address, but the account already exists. If you forgot your password, reset it."),

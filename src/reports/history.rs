@@ -108,6 +108,7 @@ pub fn describe(event: &Event, shown: Shown, locale: Locale) -> String {
             "A resident supported the report",
         ),
         ("note", _) => say("Заметка для сотрудников", "Note for staff"),
+        ("update", _) => say("Житель добавил новость", "A resident added an update"),
         ("accepted", _) => say(
             "Модератор принял обращение",
             "A moderator accepted the report",

@@ -6,7 +6,9 @@ pub mod history;
 pub mod map;
 pub mod nearby;
 pub mod questions;
+pub mod rating;
 mod status;
+pub mod updates;
 
 pub use status::ReportStatus;
 

@@ -14,7 +14,10 @@
 //! * **time to answer** runs from filing to the first answer;
 //! * **reopened**: its answer was refuted and a new cycle began;
 //!   **disputed**: its reporter refuted an answer (so far the same reports;
-//!   a report refuted past the limit goes to a supervisor without reopening).
+//!   a report refuted past the limit goes to a supervisor without reopening);
+//! * **rating**: the average of the residents' ratings of the answers (1 to
+//!   5; the reporter's and each follower's latest per answer), with how
+//!   many there are.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use serde::Serialize;
@@ -29,6 +32,8 @@ pub struct Outcome {
     pub in_hand: bool,
     pub reopened: bool,
     pub disputed: bool,
+    /// Residents' ratings of its answers (1 to 5).
+    pub ratings: Vec<u8>,
 }
 
 impl Outcome {
@@ -57,6 +62,10 @@ pub struct Aggregate {
     pub median_hours_to_answer: Option<f64>,
     pub reopened_percent: Option<f64>,
     pub disputed_percent: Option<f64>,
+    /// How many ratings residents gave the answers
+    pub ratings: usize,
+    /// Their average, 1 to 5 (null without any)
+    pub average_rating: Option<f64>,
 }
 
 fn percent(part: usize, whole: usize) -> Option<f64> {
@@ -81,7 +90,13 @@ pub fn aggregate(outcomes: &[Outcome]) -> Aggregate {
     let count = |f: fn(&Outcome) -> bool| answered.iter().filter(|o| f(o)).count();
     let overdue = outcomes.iter().filter(|o| o.overdue()).count();
     let sample = answered.len() + overdue;
+    let ratings: Vec<u8> = outcomes
+        .iter()
+        .flat_map(|o| o.ratings.iter().copied())
+        .collect();
     Aggregate {
+        ratings: ratings.len(),
+        average_rating: crate::reports::rating::average(&ratings),
         reports: outcomes.len(),
         answered: answered.len(),
         overdue,
@@ -108,6 +123,7 @@ mod tests {
             in_hand: answer.is_none(),
             reopened,
             disputed: reopened,
+            ratings: Vec::new(),
         };
         let all = [
             outcome(Some(10), false, false),

@@ -25,6 +25,7 @@
 //! refusal whatever the report's state, so a refusal never tells another
 //! department anything about the report.
 
+pub mod canned;
 pub mod effects;
 pub mod rules;
 

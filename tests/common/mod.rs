@@ -303,3 +303,134 @@ pub fn valid_report() -> serde_json::Value {
         "reporter": {"email": "anna.petrova@example.ru", "name": "Анна Петрова"}
     })
 }
+
+/// The first link under `path` in the mail `email` got, waiting for it.
+pub async fn emailed_link(app: &TestApp, email: &str, path: &str) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let found = {
+            let kept = app.mailbox.as_ref().expect("the memory transport");
+            let kept = kept.lock().unwrap();
+            kept.iter()
+                .rev()
+                .filter(|k| k.to.eq_ignore_ascii_case(email))
+                .filter_map(|k| {
+                    let message = mail_parser::MessageParser::default().parse(&k.raw)?;
+                    let text = message.body_text(0)?.to_string();
+                    let at = text.find(path)?;
+                    let start = text[..at].rfind("http")?;
+                    let link: String = text[start..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace())
+                        .collect();
+                    Some(link)
+                })
+                .next()
+        };
+        if let Some(link) = found {
+            return link;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no {path} mail to {email}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A JPEG of `width` × `height` with a red left half, so orientation shows.
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, _| {
+        if x < width / 2 {
+            image::Rgb([220, 20, 20])
+        } else {
+            image::Rgb([20, 20, 220])
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(picture)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
+/// The subjects of the mail `email` got, once the outbox has sent what
+/// was pending (the memory transport).
+pub async fn subjects_to(app: &TestApp, email: &str) -> Vec<String> {
+    let started = std::time::Instant::now();
+    while app.count_rows("outbox WHERE status = 'pending'") > 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "mail still pending"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let kept = app.mailbox.as_ref().expect("the memory transport");
+    let kept = kept.lock().unwrap();
+    kept.iter()
+        .filter(|k| k.to.eq_ignore_ascii_case(email))
+        .filter_map(|k| {
+            let message = mail_parser::MessageParser::default().parse(&k.raw)?;
+            Some(message.subject()?.to_string())
+        })
+        .collect()
+}
+
+/// A request with a bearer token (`None`: anonymous) and a JSON body.
+pub async fn send_as(
+    app: &TestApp,
+    method: reqwest::Method,
+    token: Option<&str>,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut request = app.client.request(method, app.url(path));
+    if !body.is_null() {
+        request = request.json(body);
+    }
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("a request");
+    status_and_json(response).await
+}
+
+/// A GET with a bearer token.
+pub async fn get_as(app: &TestApp, token: &str, path: &str) -> (u16, serde_json::Value) {
+    send_as(
+        app,
+        reqwest::Method::GET,
+        Some(token),
+        path,
+        &serde_json::json!(null),
+    )
+    .await
+}
+
+/// Gives demo residents API tokens `demo-token-resident<n>` (the demo
+/// gives them to staff only), so tests act as residents by bearer token.
+pub fn resident_tokens(app: &TestApp, numbers: std::ops::RangeInclusive<u32>) {
+    use gorod::db::schema::{api_keys, users};
+    let mut pooled = app.conn();
+    let conn: &mut DbConnection = &mut pooled;
+    for n in numbers {
+        let user_id: String = users::table
+            .filter(users::email.eq(format!("resident{n}@demo.gorod.local")))
+            .select(users::id)
+            .first(conn)
+            .unwrap();
+        diesel::insert_into(api_keys::table)
+            .values(gorod::db::rows::ApiKeyRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                key_hash: gorod::access::api_key_digest(&format!("demo-token-resident{n}")),
+                name: format!("test token of resident{n}"),
+                kind: "api".into(),
+                user_id: Some(user_id),
+                created_at: start_time(),
+                revoked_at: None,
+                scopes: "*".into(),
+            })
+            .execute(conn)
+            .unwrap();
+    }
+}

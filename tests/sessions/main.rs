@@ -9,44 +9,10 @@
 mod common;
 mod limits;
 
-use std::time::{Duration, Instant};
-
+use common::emailed_link;
 use gorod::accounts::totp;
 use serde_json::{json, Value};
-
-/// The first link under `path` in the mail `email` got, waiting for it.
-async fn emailed_link(app: &common::TestApp, email: &str, path: &str) -> String {
-    let started = Instant::now();
-    loop {
-        let found = {
-            let kept = app.mailbox.as_ref().expect("the memory transport");
-            let kept = kept.lock().unwrap();
-            kept.iter()
-                .rev()
-                .filter(|k| k.to.eq_ignore_ascii_case(email))
-                .filter_map(|k| {
-                    let message = mail_parser::MessageParser::default().parse(&k.raw)?;
-                    let text = message.body_text(0)?.to_string();
-                    let at = text.find(path)?;
-                    let start = text[..at].rfind("http")?;
-                    let link: String = text[start..]
-                        .chars()
-                        .take_while(|c| !c.is_whitespace())
-                        .collect();
-                    Some(link)
-                })
-                .next()
-        };
-        if let Some(link) = found {
-            return link;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "no {path} mail to {email}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use std::time::{Duration, Instant};
 
 /// A browser: its own cookie jar.
 fn browser() -> reqwest::Client {

@@ -167,6 +167,52 @@ const Gorod = (() => {
     submit(form);
   });
 
+  // Bulk actions: the reports ticked in the form's table, moved one by one
+  // by the API, and what moved and what did not, with why.
+  document.addEventListener("change", (event) => {
+    const all = event.target;
+    if (!all.classList || !all.classList.contains("pick-all")) return;
+    all.closest("table").querySelectorAll("input.pick").forEach((p) => { p.checked = all.checked; });
+  });
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!form.dataset || form.dataset.custom !== "bulk") return;
+    event.preventDefault();
+    clearErrors(form);
+    const table = document.getElementById(form.dataset.table);
+    const reports = [...table.querySelectorAll("input.pick:checked")].map((p) => p.value);
+    const { json } = collect(form);
+    json.reports = reports;
+    const result = form.querySelector(".bulk-result");
+    result.textContent = "";
+    const { status, body } = await api("POST", "/api/v1/reports/bulk-actions", json);
+    if (status >= 400) { showError(form, body); return; }
+    const moved = document.createElement("p");
+    moved.textContent = `${result.dataset.moved}: ${body.moved.map((m) => "№ " + m.number).join(", ") || "—"}`;
+    result.appendChild(moved);
+    if (body.refused.length > 0) {
+      const heading = document.createElement("p");
+      heading.textContent = `${result.dataset.refused}:`;
+      const list = document.createElement("ul");
+      for (const r of body.refused) {
+        const item = document.createElement("li");
+        item.textContent = `№ ${r.number ?? r.id}: ${r.message}`;
+        list.appendChild(item);
+      }
+      result.append(heading, list);
+    }
+  });
+
+  // A canned answer chosen fills its move's text field, to edit or send.
+  document.addEventListener("change", (event) => {
+    const select = event.target;
+    if (!select.classList || !select.classList.contains("canned")) return;
+    const option = select.selectedOptions[0];
+    const into = document.getElementById(select.dataset.into);
+    if (into && option && option.dataset.text) into.value = option.dataset.text;
+  });
+
   // Logging out: the API ends every session; then the front page.
   document.addEventListener("click", async (event) => {
     if (event.target.id !== "logout") return;

@@ -110,6 +110,9 @@ pub struct CategoryInput {
     /// Whether residents can file it (default true)
     active: Option<bool>,
     sort_order: Option<i32>,
+    /// Whether residents' updates wait for a moderator before they are
+    /// published (default false: published at once)
+    updates_moderated: Option<bool>,
 }
 
 /// Create or replace a category (admins); filing uses it at once.
@@ -174,6 +177,7 @@ pub async fn put_category(
         duplicate_radius_m: radius,
         active: input.active.unwrap_or(true),
         sort_order: input.sort_order.unwrap_or(0),
+        updates_moderated: input.updates_moderated.unwrap_or(false),
     };
     let app = state.services.clone();
     let Put { before, after, .. } = db(&state, move |conn| {

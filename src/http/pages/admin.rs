@@ -222,3 +222,88 @@ pub(super) async fn catalogue_page(state: web::Data<AppState>, request: HttpRequ
         areas,
     })
 }
+
+/// A canned answer as its page shows it.
+pub struct CannedLine {
+    pub id: String,
+    /// The department's code (empty: every department's).
+    pub department: String,
+    pub title: String,
+    pub body: String,
+    pub actions: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "canned.html")]
+pub struct CannedPage {
+    ctx: Ctx,
+    lines: Vec<CannedLine>,
+    /// The departments whose canned answers the caller keeps.
+    departments: Vec<DepartmentItem>,
+    /// Whether they keep the city-wide ones too (admins).
+    city_wide: bool,
+}
+
+/// Supervisors' and admins' page of canned answers: those they keep, a
+/// form for each and one for a new one (the forms use the API).
+pub(super) async fn canned_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
+    let (caller, ctx) = context(&state, &request).await?;
+    staff_only(&ctx)?;
+    caller.require_any(Permission::ManageCannedAnswers)?;
+    let city_wide = crate::policy::scope(caller.role(), Permission::ManageCannedAnswers)
+        == crate::policy::Scope::Everything;
+    let app = state.clone();
+    let (rows, all, codes) = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        let tree = snapshot.map.departments();
+        let keeps = |d: Option<&str>| match d.and_then(|d| d.parse().ok()) {
+            Some(d) => caller
+                .require(
+                    Permission::ManageCannedAnswers,
+                    crate::policy::Target::Department(d),
+                    tree,
+                )
+                .is_ok(),
+            None => city_wide,
+        };
+        let rows = crate::app::canned::list(conn, keeps)?;
+        let all = crate::app::catalogue::departments(conn)?;
+        let codes: Vec<(String, String, bool)> = all
+            .iter()
+            .map(|d| (d.id.clone(), d.code.clone(), keeps(Some(&d.id))))
+            .collect();
+        Ok((rows, all, codes))
+    })
+    .await?;
+    let code_of = |id: &Option<String>| {
+        id.as_ref()
+            .and_then(|id| codes.iter().find(|(i, ..)| i == id))
+            .map(|(_, code, _)| code.clone())
+            .unwrap_or_default()
+    };
+    let lines = rows
+        .into_iter()
+        .map(|r| CannedLine {
+            department: code_of(&r.department_id),
+            id: r.id,
+            title: r.title,
+            body: r.body,
+            actions: r.actions.split(',').map(str::to_string).collect(),
+        })
+        .collect();
+    let departments = all
+        .into_iter()
+        .filter(|d| codes.iter().any(|(id, _, keeps)| *keeps && *id == d.id))
+        .map(|d| DepartmentItem {
+            code: d.code,
+            name_ru: d.name_ru,
+            name_en: d.name_en,
+        })
+        .collect();
+    html(&CannedPage {
+        ctx,
+        lines,
+        departments,
+        city_wide,
+    })
+}

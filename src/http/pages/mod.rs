@@ -62,6 +62,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/stats", web::get().to(stats::stats_page))
         .route("/admin/audit", web::get().to(admin::audit_page))
         .route("/admin/catalogue", web::get().to(admin::catalogue_page))
+        .route("/admin/canned", web::get().to(admin::canned_page))
         .route("/lang/{code}", web::get().to(switch_language))
         .route("/static/{name}", web::get().to(static_file))
         .route("/vendor/{path:.*}", web::get().to(vendor_file));

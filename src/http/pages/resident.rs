@@ -4,6 +4,7 @@
 use super::*;
 use crate::http::html::{tone, TONES};
 use crate::locale::Text;
+use crate::reports::updates::Relation;
 
 #[derive(Template)]
 #[template(path = "map.html")]
@@ -108,8 +109,15 @@ pub struct ReportPage {
     actions: Vec<&'static str>,
     /// Whether they may add an internal note.
     may_note: bool,
-    /// Whether they filed or follow it.
-    involved: bool,
+    /// How they stand to it: `reporter`, `supporter`, `follower` or
+    /// `stranger` (anyone not logged in too).
+    relation: &'static str,
+    /// Whether they may publish and hide its residents' updates.
+    may_moderate: bool,
+    /// The canned answers offered with its moves, filled for it.
+    canned: Vec<crate::app::canned::Ready>,
+    /// Its category's updates wait for a moderator.
+    updates_moderated: bool,
     departments: Vec<DepartmentItem>,
     /// The answers to the category's questions: prompt and answer, as read.
     details: Vec<(String, String)>,
@@ -191,6 +199,17 @@ impl ReportPage {
             .flatten()
     }
 
+    /// The canned answers offered with a move.
+    pub fn canned_for(&self, action: &str) -> Vec<&crate::app::canned::Ready> {
+        self.canned.iter().filter(|c| c.action == action).collect()
+    }
+
+    /// Whether a resident may say "me too": not the reporter, not a
+    /// supporter already.
+    pub fn may_support(&self) -> bool {
+        matches!(self.relation, "stranger" | "follower")
+    }
+
     /// Whether the report is open for "me too".
     pub fn joinable(&self) -> bool {
         supervision::IN_HAND
@@ -223,61 +242,76 @@ pub(super) async fn report_page(
     let app = state.clone();
     let who = caller.clone();
     let report_code = report.category.code.clone();
-    let (actions, involved, may_note, departments, questions, today) = db(&state, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        let case = crate::app::moves::case_now(&app, &snapshot, &row, &pauses)?;
-        let involved = match who.who.user_id.as_deref() {
-            Some(user) => crate::app::reports::involvement(conn, &row.id, user)?
-                .is_some_and(|(_, involved)| involved),
-            None => false,
-        };
-        let questions = snapshot
-            .categories
-            .get(&report_code)
-            .map(|c| c.questions.clone())
-            .unwrap_or_default();
-        let tree = snapshot.map.departments();
-        let department = row.department_id.as_deref().and_then(|d| d.parse().ok());
-        // A staff session still owing its second factor may do nothing yet.
-        let actions = match who.role() {
-            Some(role) if who.require_any(Permission::ReadPublic).is_ok() => {
-                let actor = Actor {
-                    role,
-                    department: who.who.department,
-                    is_reporter: involved,
-                };
-                workflow::available(&case, &actor, tree)
-            }
-            _ => Vec::new(),
-        };
-        let may_note = who
-            .require(
-                Permission::MoveReport,
-                crate::policy::Target::Report {
-                    department,
-                    involves_caller: false,
-                },
-                tree,
-            )
-            .is_ok();
-        // The departments to reassign to, only for whoever may.
-        let departments = if actions.contains(&workflow::Action::Assign) {
-            departments(conn)?
-        } else {
-            Vec::new()
-        };
-        Ok((
-            actions,
-            involved,
-            may_note,
-            departments,
-            questions,
-            case.today,
-        ))
-    })
-    .await?;
+    let deadline = report
+        .deadline
+        .as_ref()
+        .and_then(|d| d.deadline)
+        .map(|d| ctx.time(d));
+    let (actions, relation, (may_note, may_moderate), departments, questions, today, canned) =
+        db(&state, move |conn| {
+            let snapshot = app.catalog_snapshot(conn)?;
+            let case = crate::app::moves::case_now(&app, &snapshot, &row, &pauses)?;
+            let relation = match who.who.user_id.as_deref() {
+                Some(user) => crate::app::updates::relation(conn, &row.id, user)?,
+                None => Relation::Stranger,
+            };
+            // The reporter and supporters answer the city's answer.
+            let involved = matches!(relation, Relation::Reporter | Relation::Supporter);
+            let questions = snapshot
+                .categories
+                .get(&report_code)
+                .map(|c| c.questions.clone())
+                .unwrap_or_default();
+            let tree = snapshot.map.departments();
+            let department = row.department_id.as_deref().and_then(|d| d.parse().ok());
+            // A staff session still owing its second factor may do nothing yet.
+            let actions = match who.role() {
+                Some(role) if who.require_any(Permission::ReadPublic).is_ok() => {
+                    let actor = Actor {
+                        role,
+                        department: who.who.department,
+                        is_reporter: involved,
+                    };
+                    workflow::available(&case, &actor, tree)
+                }
+                _ => Vec::new(),
+            };
+            let target = crate::policy::Target::Report {
+                department,
+                involves_caller: false,
+            };
+            let may_note = who.require(Permission::MoveReport, target, tree).is_ok();
+            let may_moderate = who
+                .require(Permission::ModerateContent, target, tree)
+                .is_ok();
+            // The departments to reassign to, only for whoever may.
+            let departments = if actions.contains(&workflow::Action::Assign) {
+                departments(conn)?
+            } else {
+                Vec::new()
+            };
+            let canned = if actions
+                .iter()
+                .any(|a| crate::workflow::canned::FOR.contains(a))
+            {
+                crate::app::canned::for_report(conn, &row, deadline.as_deref())?
+            } else {
+                Vec::new()
+            };
+            Ok((
+                actions,
+                relation,
+                (may_note, may_moderate),
+                departments,
+                questions,
+                case.today,
+                canned,
+            ))
+        })
+        .await?;
     let details = details(&ctx, &questions, &report.answers);
     let spot = [report.lat, report.lon];
+    let updates_moderated = report.category.updates_moderated;
     html(&ReportPage {
         place: MapSetup::around(&state, [spot, spot]),
         just_filed: query.filed.is_some(),
@@ -285,7 +319,10 @@ pub(super) async fn report_page(
         report,
         actions: actions.into_iter().map(|a| a.as_str()).collect(),
         may_note,
-        involved,
+        relation: relation.as_str(),
+        may_moderate,
+        canned,
+        updates_moderated,
         departments,
         details,
         pause_reasons: workflow::PauseReason::ALL

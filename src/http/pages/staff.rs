@@ -7,6 +7,8 @@ use super::*;
 pub struct QueuePage {
     ctx: Ctx,
     rows: Vec<Row>,
+    /// For a bulk assignment.
+    departments: Vec<DepartmentItem>,
 }
 
 pub(super) async fn queue_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
@@ -18,19 +20,20 @@ pub(super) async fn queue_page(state: web::Data<AppState>, request: HttpRequest)
         department: caller.who.department,
         is_reporter: false,
     });
-    let mut rows = db(&state, move |conn| {
+    let (queued, departments) = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
         let filter = crate::http::supervisor::scope_filter(
             &snapshot,
             &caller.who,
             &crate::http::supervisor::ScopeQuery::default(),
         )?;
-        Ok(supervision::queue(conn, &filter, 300)?)
+        Ok((supervision::queue(conn, &filter, 300)?, departments(conn)?))
     })
-    .await?
-    .into_iter()
-    .map(|(l, risk)| Row::new(l, risk))
-    .collect::<Vec<_>>();
+    .await?;
+    let mut rows = queued
+        .into_iter()
+        .map(|(l, risk)| Row::new(l, risk))
+        .collect::<Vec<_>>();
     // Beside each report, the moves that need only a click.
     for row in &mut rows {
         if let (Some(actor), Ok(status)) = (&actor, row.status.parse()) {
@@ -40,7 +43,11 @@ pub(super) async fn queue_page(state: web::Data<AppState>, request: HttpRequest)
                 .collect();
         }
     }
-    html(&QueuePage { ctx, rows })
+    html(&QueuePage {
+        ctx,
+        rows,
+        departments,
+    })
 }
 
 /// The dashboard's filters, as the page's form sends them.

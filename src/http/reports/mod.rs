@@ -359,7 +359,14 @@ pub async fn support(
     if let (true, Some(lasts)) = (caller.is_anonymous(), state.confirm_anonymous) {
         let (app, key) = (state.services.clone(), id.clone());
         let held = db(&state, move |conn| {
-            Ok(reading::hold_support(&app, conn, &key, &resident, lasts)?)
+            Ok(reading::hold_support(
+                &app,
+                conn,
+                &key,
+                &resident,
+                lasts,
+                reading::Held::Support,
+            )?)
         })
         .await?;
         return match held {
@@ -404,7 +411,7 @@ fn no_such_report(id: &str) -> ApiError {
 }
 
 /// Ids are UUIDs; anything else cannot name a report.
-fn report_id(id: &str) -> Result<String, ApiError> {
+pub(super) fn report_id(id: &str) -> Result<String, ApiError> {
     uuid::Uuid::parse_str(id)
         .map(|u| u.to_string())
         .map_err(|_| no_such_report(id))
@@ -466,8 +473,14 @@ pub(crate) async fn view_and_row(
         .map(|read| {
             let row = read.detail.report.clone();
             let current = read.current_pauses;
-            ReportView::new(state, read.detail, read.photos, read.clocks, &read.names)
-                .map(|view| (view, row, current))
+            ReportView::new(
+                state,
+                read.detail,
+                read.photos,
+                read.clocks,
+                (&read.names, &read.updates),
+            )
+            .map(|view| (view, row, current))
         })
         .transpose()
 }

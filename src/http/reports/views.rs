@@ -27,6 +27,8 @@ pub(crate) struct DepartmentRef {
 pub(crate) struct CategoryRef {
     pub(crate) code: String,
     pub(crate) name: Names,
+    /// Residents' updates wait for a moderator before they are published
+    pub(crate) updates_moderated: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -46,6 +48,18 @@ pub(crate) struct HistoryEntry {
     /// Staff-only history (shown to staff whose scope holds the report)
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) internal: bool,
+    /// A resident's update: where it stands (`published`; staff also see
+    /// `waiting` and `hidden`, with the reason)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) update: Option<UpdateStanding>,
+}
+
+/// Where a resident's update stands.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct UpdateStanding {
+    pub(crate) state: String,
+    /// Why staff hid it
+    pub(crate) reason: Option<String>,
 }
 
 /// The residents' check of the city's answer.
@@ -181,7 +195,7 @@ impl ReportView {
         d: ReportDetail,
         photos: Vec<AttachmentRow>,
         clocks: Clocks,
-        names: &history::Names,
+        (names, updates): (&history::Names, &[crate::app::updates::Update]),
     ) -> Result<ReportView, ApiError> {
         let shown = history::Shown {
             names,
@@ -229,6 +243,7 @@ impl ReportView {
             number: r.number,
             status: r.status,
             category: CategoryRef {
+                updates_moderated: d.category.updates_moderated,
                 code: d.category.code,
                 name: Names {
                     ru: d.category.name_ru,
@@ -277,6 +292,13 @@ impl ReportView {
                             en: history::describe(&event, shown, Locale::En),
                         }
                     },
+                    update: updates
+                        .iter()
+                        .find(|u| u.event_id == e.id)
+                        .map(|u| UpdateStanding {
+                            state: u.state.clone(),
+                            reason: u.reason.clone(),
+                        }),
                     id: e.id,
                     internal: !e.public,
                     at: e.created_at,
