@@ -746,3 +746,288 @@ async fn a_bulk_accept_of_100_reports_where_3_may_not_be_moved_moves_97_and_name
     .await;
     assert_eq!(audit["total"], 99, "97 now and 2 before");
 }
+
+/// Files a report as a demo resident with a photo and their name shown.
+async fn file_with_photo(app: &TestApp, resident: &str) -> (String, i64, String) {
+    let mut body = common::report_at("pothole", 55.7700, 37.6050);
+    body["reporter"] = json!({"show_name": true});
+    let form = Form::new()
+        .part(
+            "report",
+            Part::text(body.to_string())
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "photos",
+            Part::bytes(jpeg(64, 48))
+                .file_name("a.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        );
+    let response = app
+        .client
+        .post(app.url("/api/v1/reports"))
+        .bearer_auth(format!("demo-token-{resident}"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let filed: Value = response.json().await.unwrap();
+    let id = filed["id"].as_str().unwrap().to_string();
+    let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    (
+        id,
+        filed["number"].as_i64().unwrap(),
+        report["department"]["code"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_moderator_edits_what_is_published_and_staff_keep_the_original_and_the_hidden_photo() {
+    let app = common::spawn_app().await;
+    common::resident_tokens(&app, 1..=1);
+    let (id, number, dept) = file_with_photo(&app, "resident1").await;
+    let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    let photo = report["photos"][0].clone();
+    let photo_url = photo["url"].as_str().unwrap().to_string();
+    let name = report["reporter_name"].as_str().unwrap().to_string();
+    let supervisor = format!("demo-token-supervisor.{dept}");
+    let path = format!("/api/v1/reports/{id}/edits?lang=en");
+    let edits = json!({
+        "description": "Яма у перехода (телефон заявителя удалён модератором)",
+        "address": "ул. Тверская, 12",
+        "hide_photos": [photo["id"]],
+        "hide_name": true,
+        "reason": "Личные данные в тексте и на фото"
+    });
+    let mut no_reason = edits.clone();
+    no_reason.as_object_mut().unwrap().remove("reason");
+    let (status, refused) = send_as(&app, Method::POST, Some(&supervisor), &path, &no_reason).await;
+    assert_eq!(
+        (status, refused["field"].as_str()),
+        (400, Some("reason")),
+        "{refused}"
+    );
+    let (status, _) = send_as(
+        &app,
+        Method::POST,
+        Some(&format!("demo-token-crew1.{dept}")),
+        &path,
+        &edits,
+    )
+    .await;
+    assert_eq!(status, 403, "crew do not moderate");
+    let (status, made) = send_as(&app, Method::POST, Some(&supervisor), &path, &edits).await;
+    assert_eq!(status, 200, "{made}");
+    let fields: Vec<&str> = made
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["description", "photo", "reporter_name"],
+        "the same address is no edit"
+    );
+
+    // The public sees the published version: no photo, no name.
+    let (_, public) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    assert_eq!(public["description"], edits["description"]);
+    assert!(public["photos"].as_array().unwrap().is_empty(), "{public}");
+    assert!(public["reporter_name"].is_null());
+    assert!(public.get("edits").is_none(), "the originals are for staff");
+    let (_, open311) = app
+        .get_json(&format!(
+            "/open311/v2/requests/{number}.json?extensions=true"
+        ))
+        .await;
+    assert!(open311[0]["media_url"].is_null(), "{open311}");
+    let page = app
+        .get(&format!("/reports/{number}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Глубокая яма") && !page.contains(&name));
+    // The hidden photo is never served to the public, and is to staff.
+    let served = app.client.get(&photo_url).send().await.unwrap();
+    assert_eq!(served.status().as_u16(), 404, "as if there were none");
+    let served = app
+        .client
+        .get(&photo_url)
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status().as_u16(), 200);
+    assert_eq!(served.headers()["cache-control"], "private, no-store");
+
+    // Staff see both versions and who changed what, when and why.
+    let (_, staff) = get_as(&app, &supervisor, &format!("/api/v1/reports/{id}")).await;
+    let kept = staff["edits"].as_array().unwrap();
+    assert!(
+        kept[0]["before"]
+            .as_str()
+            .unwrap()
+            .starts_with("Глубокая яма"),
+        "{kept:?}"
+    );
+    assert_eq!(kept[0]["reason"], "Личные данные в тексте и на фото");
+    assert_eq!(staff["photos"][0]["hidden"], true);
+    let (_, audit) = get_as(
+        &app,
+        "demo-token-admin",
+        "/api/v1/admin/audit?per_page=100&action=report.edit",
+    )
+    .await;
+    assert_eq!(audit["total"], 3);
+    // The reporter is told.
+    assert!(subjects_to(&app, "resident1@demo.gorod.local")
+        .await
+        .contains(&format!(
+            "Обращение № {number}: обращение отредактировано модератором"
+        )));
+}
+
+#[tokio::test]
+async fn a_reporter_hides_their_name_and_a_deleted_account_leaves_no_personal_data_and_a_verifying_ledger(
+) {
+    let app = common::spawn_app().await;
+    common::resident_tokens(&app, 1..=2);
+    let (id, number, dept) = file_with_photo(&app, "resident1").await;
+    let (_, public) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    let name = public["reporter_name"].as_str().unwrap().to_string();
+    let (status, _) = app
+        .post_as(
+            "demo-token-resident2",
+            &format!("/api/v1/reports/{id}/hide-name"),
+            "",
+        )
+        .await;
+    assert_eq!(status, 403, "only the reporter");
+    let (status, _) = app
+        .post_as(
+            "demo-token-resident1",
+            &format!("/api/v1/reports/{id}/hide-name"),
+            "",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, public) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    assert!(public["reporter_name"].is_null());
+
+    // The reporter confirms the fix: their pseudonym is in the ledger.
+    follow(&app, "resident2", &id).await;
+    answered(&app, &id, &dept).await;
+    let (status, _) = check(&app, "resident1", &id, json!({"fixed": true, "rating": 5})).await;
+    assert_eq!(status, 200);
+
+    // A second report of theirs is still open, followed by resident2.
+    let (open_id, open_number, _) = file_as(&app, "resident1", "pothole").await;
+    follow(&app, "resident2", &open_id).await;
+
+    // resident1 deletes their account (the demo's password is theirs).
+    let delete = |password: &str| {
+        let body = json!({ "password": password });
+        let app = &app;
+        async move {
+            send_as(
+                app,
+                Method::POST,
+                Some("demo-token-resident1"),
+                "/api/v1/account/delete?lang=en",
+                &body,
+            )
+            .await
+        }
+    };
+    let (status, wrong) = delete("not the password").await;
+    assert_eq!(
+        (status, wrong["field"].as_str()),
+        (400, Some("password")),
+        "{wrong}"
+    );
+    let mailed_before = subjects_to(&app, "resident1@demo.gorod.local").await.len();
+    let (status, deleted) = delete("demo-password-2026").await;
+    assert_eq!(status, 200, "{deleted}");
+    let (status, _) = get_as(&app, "demo-token-resident1", "/api/v1/account/me").await;
+    assert_eq!(status, 401, "its tokens end");
+
+    // The report stays, with no trace of them anywhere the public looks.
+    for path in [
+        format!("/api/v1/reports/{id}"),
+        format!("/open311/v2/requests/{number}.json?extensions=true"),
+        format!("/reports/{number}"),
+        "/api/v1/ledger/export".to_string(),
+    ] {
+        let text = app.get(&path).await.text().await.unwrap();
+        assert!(
+            text.contains(&number.to_string()),
+            "{path} still shows the report"
+        );
+        for personal in ["resident1", name.as_str()] {
+            assert!(!text.contains(personal), "{path} shows {personal}");
+        }
+    }
+    // Nor in what others are emailed of their reports from now on.
+    let supervisor = format!("demo-token-supervisor.{dept}");
+    let (status, _) = app
+        .act(&supervisor, &open_id, &json!({"action": "accept"}))
+        .await;
+    assert_eq!(status, 200);
+    let told = subjects_to(&app, "resident2@demo.gorod.local").await;
+    assert!(
+        told.contains(&format!("Обращение № {open_number}: прошло модерацию")),
+        "{told:?}"
+    );
+    assert_eq!(
+        subjects_to(&app, "resident1@demo.gorod.local").await.len(),
+        mailed_before,
+        "no new mail to them"
+    );
+    let kept = app.mailbox.as_ref().unwrap().lock().unwrap().clone();
+    assert!(kept.iter().all(|k| !k.to.ends_with("deleted.invalid")));
+    for k in kept.iter().filter(|k| !k.to.contains("resident1@")) {
+        let message = mail_parser::MessageParser::default().parse(&k.raw).unwrap();
+        assert!(
+            !message.body_text(0).unwrap().contains(&name),
+            "mail to others never names them"
+        );
+    }
+    let staff_view = get_as(
+        &app,
+        &format!("demo-token-supervisor.{dept}"),
+        &format!("/api/v1/reports/{id}"),
+    )
+    .await
+    .1;
+    assert!(
+        !staff_view.to_string().contains("resident1@"),
+        "nor to staff"
+    );
+    let (status, verified) = app.get_json("/api/v1/ledger/verify").await;
+    assert_eq!(
+        (status, &verified["intact"]),
+        (200, &json!(true)),
+        "{verified}"
+    );
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_gorod"))
+        .args([
+            "--config-dir",
+            common::config_dir().to_str().unwrap(),
+            "ledger",
+            "verify",
+        ])
+        .env("GOROD__DATABASE__URL", &app.db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+}

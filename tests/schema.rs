@@ -83,6 +83,7 @@ async fn every_table_round_trips_through_the_shared_schema() {
             height: 3000,
             bytes: 5_000_000_000,
             created_at: now,
+            hidden_at: None,
         })
         .execute(conn)
         .unwrap();

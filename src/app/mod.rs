@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod limits;
 pub mod mail;
+pub mod moderation;
 pub mod moves;
 pub mod operators;
 pub mod reports;

@@ -316,6 +316,8 @@ pub struct Read {
     pub photos: Vec<AttachmentRow>,
     /// Residents' updates and where each stands.
     pub updates: Vec<super::updates::Update>,
+    /// Moderators' edits, with what each replaced (for staff only).
+    pub edits: Vec<super::moderation::Edit>,
     pub clocks: Clocks,
     /// The current cycle's pauses (what the workflow judges a move by).
     pub current_pauses: Vec<ReportPauseRow>,
@@ -361,10 +363,16 @@ pub fn read(
     };
     let photos = report_db::photos(conn, id, clocks.internal_history)?;
     let updates = crate::db::updates::of_report(conn, id)?;
+    let edits = if clocks.internal_history {
+        super::moderation::edits_of(conn, id)?
+    } else {
+        Vec::new()
+    };
     Ok(Some(Read {
         detail,
         photos,
         updates,
+        edits,
         clocks,
         current_pauses: current,
         names: snapshot.names.clone(),

@@ -81,6 +81,7 @@ pub mod checkpoint;
 pub mod filing;
 pub mod ledger;
 pub mod limits;
+pub mod moderation;
 pub mod operations;
 pub mod outbox;
 pub mod pending;

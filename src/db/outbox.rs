@@ -63,6 +63,21 @@ pub fn load_staff(conn: &mut DbConnection, user_ids: &[&str]) -> Result<Staff, D
     })
 }
 
+/// The reporter of a report, if they still hear of it.
+pub fn reporter(
+    conn: &mut DbConnection,
+    report_id: &str,
+) -> Result<Option<(String, String)>, DbError> {
+    Ok(subscriptions::table
+        .inner_join(users::table)
+        .filter(subscriptions::report_id.eq(report_id))
+        .filter(subscriptions::unsubscribed_at.is_null())
+        .filter(subscriptions::kind.eq("reporter"))
+        .select((users::email, users::locale))
+        .first(conn)
+        .optional()?)
+}
+
 /// The reporter and every follower still subscribed to a report.
 pub fn residents(
     conn: &mut DbConnection,

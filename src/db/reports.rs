@@ -133,7 +133,7 @@ pub fn photos(
     report_id: &str,
     everything: bool,
 ) -> Result<Vec<AttachmentRow>, DbError> {
-    let rows = attachments::table
+    let rows: Vec<AttachmentRow> = attachments::table
         .filter(attachments::report_id.eq(report_id))
         .order(attachments::position)
         .select(AttachmentRow::as_select())
@@ -144,13 +144,14 @@ pub fn photos(
     public_only(conn, &[report_id.to_string()], rows)
 }
 
-/// Drops the photos of history events the public does not see (an update
-/// waiting for a moderator, or hidden).
+/// Drops the photos a moderator hid and those of history events the
+/// public does not see (an update waiting for a moderator, or hidden).
 fn public_only(
     conn: &mut DbConnection,
     ids: &[String],
     rows: Vec<AttachmentRow>,
 ) -> Result<Vec<AttachmentRow>, DbError> {
+    let rows: Vec<AttachmentRow> = rows.into_iter().filter(|a| a.hidden_at.is_none()).collect();
     if rows.iter().all(|a| a.event_id.is_none()) {
         return Ok(rows);
     }
@@ -417,6 +418,7 @@ pub fn first_photos(
     let rows = attachments::table
         .filter(attachments::report_id.eq_any(ids))
         .filter(attachments::event_id.is_null())
+        .filter(attachments::hidden_at.is_null())
         .filter(attachments::position.eq(0))
         .select(AttachmentRow::as_select())
         .load::<AttachmentRow>(conn)?;

@@ -293,6 +293,9 @@ pub struct AttachmentRow {
     pub bytes: i64,
     #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
+    /// Hidden by a moderator: served to staff only.
+    #[serde(serialize_with = "crate::clock::utc_opt")]
+    pub hidden_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]

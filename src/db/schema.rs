@@ -116,6 +116,7 @@ diesel::table! {
         department_id -> Nullable<Text>,
         locale -> Text,
         created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -230,6 +231,8 @@ diesel::table! {
         height -> Integer,
         bytes -> BigInt,
         created_at -> Timestamp,
+        hidden_at -> Nullable<Timestamp>,
+        hidden_reason -> Nullable<Text>,
     }
 }
 
@@ -506,6 +509,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    report_edits (id) {
+        id -> Text,
+        report_id -> Text,
+        field -> Text,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+        reason -> Text,
+        actor_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(report_edits -> reports (report_id));
 diesel::joinable!(ratings -> reports (report_id));
 diesel::joinable!(report_updates -> reports (report_id));
 diesel::joinable!(report_updates -> report_events (event_id));
@@ -517,6 +534,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    report_edits,
     canned_answers,
     ratings,
     report_updates,

@@ -151,6 +151,22 @@ texts! {
     bulk_apply: "Применить", "Apply";
     bulk_moved: "Выполнено", "Done";
     bulk_refused: "Не выполнено", "Not done";
+    photo_hidden: "скрыта модератором", "hidden by a moderator";
+    name_shown: "Ваше имя показано на этом обращении.", "Your name is shown on this report.";
+    hide_my_name: "Скрыть моё имя", "Hide my name";
+    moderate_title: "Редактировать публикацию", "Edit what is published";
+    moderate_hint: "Жители видят исправленный текст; исходный сохраняется и виден сотрудникам. Заявитель получит письмо с причиной.", "The public sees the edited version; the original is kept for staff. The reporter is emailed the reason.";
+    hide_photos: "Скрыть фотографии", "Hide photos";
+    hide_reporter_name: "Скрыть имя заявителя", "Hide the reporter's name";
+    edits_title: "Правки модераторов", "Moderators' edits";
+    as_filed: "было", "was";
+    delete_account_title: "Удалить учётную запись", "Delete my account";
+    delete_account_hint: "Ваши имя, адрес почты и телефон будут удалены. Ваши обращения останутся в городе как записи, без них. Отменить это нельзя.", "Your name, email and phone will be deleted. Your reports stay with the city as records, without them. This cannot be undone.";
+    delete_account: "Удалить навсегда", "Delete for good";
+    edit_description: "Описание изменено", "Description edited";
+    edit_address: "Адрес изменён", "Address edited";
+    edit_photo: "Фотография скрыта", "Photo hidden";
+    edit_reporter_name: "Имя заявителя скрыто", "Reporter's name hidden";
     support_held: "Почти готово: подтвердите «у меня то же» по ссылке из письма.", "Almost done: confirm your “me too” with the link in the email.";
     held: "Почти готово: подтвердите сообщение по ссылке из письма.", "Almost done: confirm the report with the link in the email.";
     report: "Сообщение", "Report";
@@ -349,6 +365,17 @@ impl Texts {
     }
 
     /// A pause reason's name.
+    /// What a moderator's edit changed.
+    pub fn edited_field(&self, field: &str) -> &'static str {
+        match field {
+            "description" => self.edit_description,
+            "address" => self.edit_address,
+            "photo" => self.edit_photo,
+            "reporter_name" => self.edit_reporter_name,
+            _ => "—",
+        }
+    }
+
     pub fn pause_reason(&self, code: &str) -> &'static str {
         match code {
             "waiting_for_resident" => self.pr_waiting_for_resident,

@@ -11,6 +11,7 @@ use crate::media::Variant;
 
 pub async fn serve(
     state: web::Data<AppState>,
+    request: actix_web::HttpRequest,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let name = name.into_inner();
@@ -27,6 +28,23 @@ pub async fn serve(
     } else {
         return Err(not_found());
     };
+    // A photo no report shows publicly (hidden by a moderator, of an
+    // update awaiting one, of a filing not confirmed) is for staff only.
+    let key = hash.to_string();
+    let public = super::db(&state, move |conn| {
+        Ok(crate::app::moderation::served_publicly(conn, &key)?)
+    })
+    .await?;
+    // To anyone else it is as if there were no such photo.
+    if !public {
+        let caller = super::auth::caller(&state, &request).await?;
+        if caller
+            .require_any(crate::policy::Permission::ReadInternal)
+            .is_err()
+        {
+            return Err(not_found());
+        }
+    }
     let bytes = state
         .media
         .read(hash, variant)
@@ -35,6 +53,13 @@ pub async fn serve(
         .ok_or_else(not_found)?;
     Ok(HttpResponse::Ok()
         .content_type("image/jpeg")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .insert_header((
+            header::CACHE_CONTROL,
+            if public {
+                "public, max-age=86400"
+            } else {
+                "private, no-store"
+            },
+        ))
         .body(bytes))
 }

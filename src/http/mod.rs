@@ -26,6 +26,7 @@ pub mod mail;
 pub mod map;
 pub mod media;
 pub mod metrics;
+pub mod moderation;
 pub mod open311;
 pub mod pages;
 pub mod pending;
@@ -116,6 +117,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(account::me)
         .service(account::log_out)
         .service(account::change_password)
+        .service(account::delete_account)
         .service(account::request_reset)
         .service(account::reset_page)
         .service(account::reset)
@@ -138,6 +140,8 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(updates::add)
         .service(updates::waiting)
         .service(updates::decide)
+        .service(moderation::edit)
+        .service(moderation::hide_name)
         .service(map::map)
         .service(catalog::categories)
         .service(catalog::departments)

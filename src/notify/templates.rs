@@ -79,6 +79,10 @@ fn words(template: &str, locale: Locale) -> Words {
             ("новость от жителя", "К обращению добавлена новость:"),
             ("an update from a resident", "A resident added an update to the report:"),
         ),
+        "edited" => (
+            ("обращение отредактировано модератором", "Модератор изменил опубликованный текст вашего обращения (описание, адрес, фотографию или скрыл имя). Ваш исходный текст сохранён. Причина:"),
+            ("edited by a moderator", "A moderator changed what is published of your report (its description, address, a photo, or hid your name). What you wrote is kept. The reason:"),
+        ),
         "account_exists" => (
             ("вы уже зарегистрированы", "Кто-то (возможно, вы) пытался зарегистрироваться с этим адресом, но учётная запись уже есть. Если вы забыли пароль, воспользуйтесь восстановлением пароля."),
             ("you are already registered", "Someone (perhaps you) tried to register with this address, but the account already exists. If you forgot your password, reset it."),

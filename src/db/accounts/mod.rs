@@ -505,3 +505,76 @@ pub fn set_mail_settings(
         Ok(())
     })
 }
+
+/// Deletes a resident's account: their name, email and phone are gone
+/// from every row that held them (the email becomes an address that can
+/// never receive mail), their sessions, API tokens, subscriptions, held
+/// requests and unsent mail end; their reports stay as the city's
+/// records, without their name. The user's id stays (the ledger's
+/// pseudonyms are derived from it and keep verifying). Whether the user
+/// existed.
+pub fn anonymise(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    use crate::db::schema::{
+        api_keys, mail_opt_outs, outbox, pending_reports, pending_supports, reports, subscriptions,
+    };
+    write_transaction(conn, |conn| {
+        let Some(email) = users::table
+            .find(user_id)
+            .select(users::email)
+            .first::<String>(conn)
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::email.eq(format!("deleted-{user_id}@deleted.invalid")),
+                users::name.eq(None::<String>),
+                users::phone.eq(None::<String>),
+                users::deleted_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::update(accounts::table.find(user_id))
+            .set((
+                accounts::password_hash.eq(None::<String>),
+                accounts::totp_secret.eq(None::<String>),
+                accounts::disabled_at.eq(now),
+                accounts::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        end_sessions(conn, user_id, now)?;
+        diesel::update(api_keys::table.filter(api_keys::user_id.eq(user_id)))
+            .set(api_keys::revoked_at.eq(now))
+            .execute(conn)?;
+        diesel::update(
+            subscriptions::table
+                .filter(subscriptions::user_id.eq(user_id))
+                .filter(subscriptions::unsubscribed_at.is_null()),
+        )
+        .set(subscriptions::unsubscribed_at.eq(now))
+        .execute(conn)?;
+        diesel::update(reports::table.filter(reports::reporter_id.eq(user_id)))
+            .set(reports::reporter_name_public.eq(false))
+            .execute(conn)?;
+        diesel::delete(pending_reports::table.filter(pending_reports::email.eq(&email)))
+            .execute(conn)?;
+        diesel::delete(pending_supports::table.filter(pending_supports::email.eq(&email)))
+            .execute(conn)?;
+        diesel::delete(mail_opt_outs::table.filter(mail_opt_outs::email.eq(&email)))
+            .execute(conn)?;
+        diesel::delete(
+            outbox::table
+                .filter(outbox::recipient.eq(&email))
+                .filter(outbox::status.ne("sent")),
+        )
+        .execute(conn)?;
+        diesel::update(outbox::table.filter(outbox::recipient.eq(&email)))
+            .set(outbox::recipient.eq(format!("deleted-{user_id}@deleted.invalid")))
+            .execute(conn)?;
+        Ok(true)
+    })
+}

@@ -77,6 +77,7 @@ impl StoredPhoto {
             height: i32::try_from(self.height).unwrap_or(i32::MAX),
             bytes: i64::try_from(self.bytes).unwrap_or(i64::MAX),
             created_at: now,
+            hidden_at: None,
         }
     }
 }

@@ -183,3 +183,57 @@ pub async fn reset(
         Err(e) => error_page(&e),
     }
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteInput {
+    /// The account's password, to be sure it is its owner
+    password: String,
+}
+
+/// Delete one's own account (residents): name, email and phone are gone
+/// everywhere; the reports stay as the city's records, without them; every
+/// session ends.
+#[utoipa::path(
+    tag = "account",
+    request_body = DeleteInput,
+    responses(
+        (status = 200, description = "Deleted; the session cookie is cleared", body = Object),
+        (status = 400, description = "The password is wrong", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Staff accounts are closed by an admin, or the CSRF token is wrong", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts", body = ErrorBody),
+    )
+)]
+#[post("/account/delete")]
+pub async fn delete_account(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (caller, login) = own_account(&state, &request).await?;
+    if caller.role() != Some(crate::policy::Role::Resident) {
+        return Err(ApiError::Forbidden(Text::new(
+            "учётные записи сотрудников закрывает администратор",
+            "staff accounts are closed by an admin",
+        )));
+    }
+    let input: DeleteInput = parse_json(&read_body(payload, MAX_BODY).await?)?;
+    let keys = LoginKeys::new(&state, &request, &login.email);
+    keys.refuse_if_spent(&state).await?;
+    let stored = login.password_hash.clone().unwrap_or_default();
+    if !verified(input.password, stored).await? {
+        let wrong = ApiError::invalid("password", Text::new("неверен", "is wrong"));
+        return Err(keys.failed(&state, wrong).await);
+    }
+    let (app, user_id) = (state.services.clone(), login.user_id.clone());
+    db(&state, move |conn| {
+        Ok(crate::app::moderation::delete_account(
+            &app, conn, &user_id,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .cookie(auth::session_cookie(&state, None))
+        .json(serde_json::json!({ "deleted": true })))
+}

@@ -199,6 +199,11 @@ impl ReportPage {
             .flatten()
     }
 
+    /// Whether the reporter sees the button that hides their name.
+    pub fn may_hide_own_name(&self) -> bool {
+        self.relation == "reporter" && self.report.reporter_name.is_some()
+    }
+
     /// The canned answers offered with a move.
     pub fn canned_for(&self, action: &str) -> Vec<&crate::app::canned::Ready> {
         self.canned.iter().filter(|c| c.action == action).collect()

@@ -478,7 +478,7 @@ pub(crate) async fn view_and_row(
                 read.detail,
                 read.photos,
                 read.clocks,
-                (&read.names, &read.updates),
+                (&read.names, &read.updates, read.edits),
             )
             .map(|view| (view, row, current))
         })

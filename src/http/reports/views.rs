@@ -119,6 +119,10 @@ pub(crate) struct ReportView {
     pub(crate) check: CheckView,
     /// The report's entries in the resolution ledger
     pub(crate) ledger: Vec<crate::http::ledger::EntryView>,
+    /// Moderators' edits with what each replaced (staff only)
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub(crate) edits: Vec<crate::app::moderation::Edit>,
 }
 
 /// Where a report stands against its deadline. Deadlines are counted as the
@@ -168,6 +172,8 @@ pub struct PauseView {
 
 #[derive(Serialize, ToSchema)]
 pub struct PhotoView {
+    /// Its id (a moderator hides a photo by it)
+    pub id: String,
     pub url: String,
     /// The history event the photo came with (an answer, a refutation);
     /// null for the report's own photos
@@ -175,11 +181,16 @@ pub struct PhotoView {
     pub thumbnail_url: String,
     pub width: i32,
     pub height: i32,
+    /// Hidden from the public by a moderator (staff see it)
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 impl PhotoView {
     pub fn new(state: &AppState, photo: &AttachmentRow) -> PhotoView {
         PhotoView {
+            id: photo.id.clone(),
+            hidden: photo.hidden_at.is_some(),
             url: state.photo_url(&photo.content_hash, Variant::Full),
             event_id: photo.event_id.clone(),
             thumbnail_url: state.photo_url(&photo.content_hash, Variant::Thumbnail),
@@ -195,7 +206,11 @@ impl ReportView {
         d: ReportDetail,
         photos: Vec<AttachmentRow>,
         clocks: Clocks,
-        (names, updates): (&history::Names, &[crate::app::updates::Update]),
+        (names, updates, edits): (
+            &history::Names,
+            &[crate::app::updates::Update],
+            Vec<crate::app::moderation::Edit>,
+        ),
     ) -> Result<ReportView, ApiError> {
         let shown = history::Shown {
             names,
@@ -311,6 +326,7 @@ impl ReportView {
                 .collect(),
             check,
             ledger: clocks.ledger.into_iter().map(Into::into).collect(),
+            edits,
         })
     }
 }
