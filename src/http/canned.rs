@@ -76,6 +76,7 @@ pub struct CannedInput {
     #[schema(schema_with = super::contract::long_text)]
     pub body: String,
     /// The moves it is offered for: answer, reject, pause
+    #[schema(schema_with = super::contract::canned_actions)]
     pub actions: Vec<String>,
 }
 

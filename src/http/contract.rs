@@ -109,6 +109,14 @@ pub fn staff_action() -> Object {
     string().enum_values(Some(names)).build()
 }
 
+/// The moves a canned answer is offered for, at least one.
+pub fn canned_actions() -> Array {
+    ArrayBuilder::new()
+        .items(one_of_words(&["answer", "reject", "pause"]))
+        .min_items(Some(1))
+        .build()
+}
+
 /// The units a deadline is counted in.
 pub fn target_unit() -> Object {
     one_of_words(&["working_days", "working_hours", "calendar_days"]).build()

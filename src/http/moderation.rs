@@ -42,6 +42,7 @@ pub struct EditInput {
     #[serde(default)]
     pub hide_name: bool,
     /// Why (required; the reporter is told)
+    #[schema(schema_with = super::contract::long_text, required = true)]
     pub reason: Option<String>,
 }
 
