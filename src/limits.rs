@@ -27,7 +27,6 @@ pub fn fixed(now: NaiveDateTime, length: TimeDelta) -> Window {
     }
 }
 
-/// The city's local day that holds `now` (UTC), in UTC.
 /// The emails that ask a person to confirm something: sent on a stranger's
 /// word, so capped per address and day.
 pub const CONFIRMATION_TEMPLATES: [&str; 7] = [
@@ -40,18 +39,21 @@ pub const CONFIRMATION_TEMPLATES: [&str; 7] = [
     "account_exists",
 ];
 
+/// The city's local day that holds `now` (UTC), in UTC.
 pub fn local_day(now: NaiveDateTime, zone: chrono_tz::Tz) -> Window {
     let local = zone.from_utc_datetime(&now).date_naive();
-    let midnight_utc = |day: chrono::NaiveDate| {
-        let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-        zone.from_local_datetime(&midnight)
-            .earliest()
-            .map_or(midnight, |t| t.naive_utc())
-    };
     Window {
-        start: midnight_utc(local),
-        end: midnight_utc(local + TimeDelta::days(1)),
+        start: local_midnight(local, zone),
+        end: local_midnight(local + TimeDelta::days(1), zone),
     }
+}
+
+/// The moment (UTC) a local day begins in the city.
+pub fn local_midnight(day: chrono::NaiveDate, zone: chrono_tz::Tz) -> NaiveDateTime {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    zone.from_local_datetime(&midnight)
+        .earliest()
+        .map_or(midnight, |t| t.naive_utc())
 }
 
 /// A refusal for a spent limit: what the limit is, and when (in the

@@ -34,6 +34,29 @@ pub fn category_id(conn: &mut DbConnection, code: &str) -> Result<Option<String>
     catalog::category_id(conn, code)
 }
 
+/// The id of the category a person named by its code; an unknown one is
+/// refused naming `field`.
+pub fn known_category(conn: &mut DbConnection, field: &str, code: &str) -> Result<String, Refused> {
+    Ok(catalog::category_id(conn, code)?
+        .ok_or_else(|| ValidationError::unknown(field, code, ("категория", "category")))?)
+}
+
+/// The id of the district (service area) a person named by its code; an
+/// unknown one is refused naming `field`.
+pub fn known_area(
+    app: &Services,
+    conn: &mut DbConnection,
+    field: &str,
+    code: &str,
+) -> Result<String, Refused> {
+    let snapshot = app.catalog_snapshot(conn)?;
+    let area = snapshot.map.areas().iter().find(|a| a.code == code);
+    Ok(area
+        .ok_or_else(|| ValidationError::unknown(field, code, ("район", "district")))?
+        .id
+        .to_string())
+}
+
 /// The named groups categories are listed under, in their order.
 pub fn category_groups(conn: &mut DbConnection) -> Result<Vec<CategoryGroupRow>, DbError> {
     catalog::list_category_groups(conn)

@@ -21,6 +21,7 @@ pub mod limits;
 pub mod mail;
 pub mod moderation;
 pub mod moves;
+pub mod open_data;
 pub mod operators;
 pub mod reports;
 pub mod supervision;

@@ -82,6 +82,7 @@ pub mod filing;
 pub mod ledger;
 pub mod limits;
 pub mod moderation;
+pub mod open_data;
 pub mod operations;
 pub mod outbox;
 pub mod pending;

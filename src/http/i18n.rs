@@ -167,6 +167,15 @@ texts! {
     edit_address: "Адрес изменён", "Address edited";
     edit_photo: "Фотография скрыта", "Photo hidden";
     edit_reporter_name: "Имя заявителя скрыто", "Reporter's name hidden";
+    open_data_title: "Открытые данные", "Open data";
+    open_data_hint: "Все опубликованные обращения — без личных данных: без имён, адресов почты, телефонов и текстов жителей. Лицензия: CC BY 4.0.", "Every published report, with no personal data: no names, emails, phones or residents' words. Licence: CC BY 4.0.";
+    open_data_daily: "Ежедневная выгрузка (всё до начала текущих суток)", "The daily dump (everything up to the start of today)";
+    open_data_export: "Выгрузка за период", "An export of a period";
+    open_data_from: "Поданные с", "Filed from";
+    open_data_to: "по", "to";
+    open_data_dictionary: "Словарь данных", "Data dictionary";
+    open_data_meaning: "Что значит", "Meaning";
+    nav_open_data: "Открытые данные", "Open data";
     support_held: "Почти готово: подтвердите «у меня то же» по ссылке из письма.", "Almost done: confirm your “me too” with the link in the email.";
     held: "Почти готово: подтвердите сообщение по ссылке из письма.", "Almost done: confirm the report with the link in the email.";
     report: "Сообщение", "Report";

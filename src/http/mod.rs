@@ -28,6 +28,7 @@ pub mod media;
 pub mod metrics;
 pub mod moderation;
 pub mod open311;
+pub mod open_data;
 pub mod pages;
 pub mod pending;
 pub mod reports;
@@ -204,6 +205,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::render))
         .route("/media/{name}", web::get().to(media::serve))
+        .route("/open-data/reports.csv", web::get().to(open_data::csv))
+        .route(
+            "/open-data/reports.geojson",
+            web::get().to(open_data::geojson),
+        )
+        .route(
+            "/open-data/daily/reports.csv",
+            web::get().to(open_data::daily_csv),
+        )
+        .route(
+            "/open-data/daily/reports.geojson",
+            web::get().to(open_data::daily_geojson),
+        )
         .service(
             web::scope("/open311/v2")
                 .route(

@@ -5,6 +5,7 @@
 pub mod history;
 pub mod map;
 pub mod nearby;
+pub mod open_data;
 pub mod questions;
 pub mod rating;
 mod status;

@@ -60,6 +60,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/queue", web::get().to(staff::queue_page))
         .route("/dashboard", web::get().to(staff::dashboard_page))
         .route("/stats", web::get().to(stats::stats_page))
+        .route("/open-data", web::get().to(stats::open_data_page))
         .route("/admin/audit", web::get().to(admin::audit_page))
         .route("/admin/catalogue", web::get().to(admin::catalogue_page))
         .route("/admin/canned", web::get().to(admin::canned_page))

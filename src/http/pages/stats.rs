@@ -56,3 +56,44 @@ pub(super) async fn stats_page(state: web::Data<AppState>, request: HttpRequest)
         lines,
     })
 }
+
+#[derive(Template)]
+#[template(path = "open_data.html")]
+pub struct OpenDataPage {
+    ctx: Ctx,
+    /// Column, meaning in Russian, in English.
+    columns: Vec<(&'static str, &'static str, &'static str)>,
+    categories: Vec<CategoryItem>,
+    /// District codes and names.
+    areas: Vec<(String, String, String)>,
+}
+
+/// The open data: what there is, the data dictionary, and a form for an
+/// export of a period, district and category.
+pub(super) async fn open_data_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
+    let (_, ctx) = context(&state, &request).await?;
+    let app = state.clone();
+    let (categories, areas) = crate::http::read(&state, &request, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        let areas = snapshot
+            .map
+            .areas()
+            .iter()
+            .map(|a| {
+                (
+                    a.code.clone(),
+                    a.name.clone(),
+                    area_name_en(&snapshot, &a.code),
+                )
+            })
+            .collect::<Vec<_>>();
+        Ok((categories(conn)?, areas))
+    })
+    .await?;
+    html(&OpenDataPage {
+        ctx,
+        columns: crate::reports::open_data::DICTIONARY.to_vec(),
+        categories,
+        areas,
+    })
+}
