@@ -29,13 +29,14 @@ pub fn fixed(now: NaiveDateTime, length: TimeDelta) -> Window {
 
 /// The emails that ask a person to confirm something: sent on a stranger's
 /// word, so capped per address and day.
-pub const CONFIRMATION_TEMPLATES: [&str; 7] = [
+pub const CONFIRMATION_TEMPLATES: [&str; 8] = [
     "verify_email",
     "reset_password",
     "confirm_report",
     "confirm_support",
     "confirm_follow",
     "confirm_update",
+    "confirm_alert",
     "account_exists",
 ];
 

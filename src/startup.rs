@@ -152,6 +152,8 @@ impl Application {
             time_zone,
         };
         let reads = public_reads(&settings.database, &pool)?;
+        let confirm_within =
+            chrono::TimeDelta::hours(settings.accounts.confirm_within_hours.max(1));
         let mut services = crate::app::Services {
             pool: pool.clone(),
             reads,
@@ -183,7 +185,8 @@ impl Application {
             confirm_anonymous: settings
                 .accounts
                 .confirm_anonymous_reports
-                .then(|| chrono::TimeDelta::hours(settings.accounts.confirm_within_hours.max(1))),
+                .then_some(confirm_within),
+            confirm_within,
             limits: settings.limits.clone(),
         };
         if settings.seed.demo {

@@ -89,23 +89,27 @@ impl Sender {
             "confirm_follow" | "confirm_update" => "confirm_support",
             template => template,
         };
+        let signed = |purpose: &str, token_id: String| {
+            let token = self.signer.account_token(&AccountLink {
+                purpose: purpose.to_string(),
+                token_id,
+            });
+            format!(
+                "{}/api/v1/account/{purpose}/{token}?lang={lang}",
+                self.public_url
+            )
+        };
         let account_link = match (purpose, text_of(&payload, "token_id")) {
             (
-                purpose
-                @ ("verify_email" | "reset_password" | "confirm_report" | "confirm_support"),
+                purpose @ ("verify_email" | "reset_password" | "confirm_report" | "confirm_support"
+                | "confirm_alert"),
                 Some(token_id),
-            ) => {
-                let token = self.signer.account_token(&AccountLink {
-                    purpose: purpose.to_string(),
-                    token_id,
-                });
-                Some(format!(
-                    "{}/api/v1/account/{purpose}/{token}?lang={lang}",
-                    self.public_url
-                ))
-            }
+            ) => Some(signed(purpose, token_id)),
             _ => None,
         };
+        // An area alert's email ends that alert, and says so first.
+        let unsubscribe_alert =
+            text_of(&payload, "alert_id").map(|id| signed("alert_unsubscribe", id));
         let rendered = templates::render(&Context {
             template: &row.template,
             locale: Locale::parse(&row.locale),
@@ -116,12 +120,15 @@ impl Sender {
             unsubscribe_all: unsubscribe_all.clone(),
             check_link,
             account_link,
+            unsubscribe_alert: unsubscribe_alert.clone(),
         });
         Outgoing {
             message_id: row.message_id.clone(),
             to: row.recipient.clone(),
             rendered,
-            unsubscribe: unsubscribe_report.unwrap_or(unsubscribe_all),
+            unsubscribe: unsubscribe_alert
+                .or(unsubscribe_report)
+                .unwrap_or(unsubscribe_all),
         }
     }
 }

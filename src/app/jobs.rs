@@ -2,7 +2,8 @@
 //! thread and its admin endpoint call.
 //!
 //! - [`scan`]: an SLA pass (warnings, breaches, escalations), the
-//!   reporters' reminders and the auto-confirmations. Shared by every
+//!   reporters' reminders, the auto-confirmations and the area alerts
+//!   (`super::alerts`). Shared by every
 //!   instance: each takes its own batch of due reports (`SKIP LOCKED`),
 //!   each mark is recorded once.
 //! - [`checkpoint`]: a signed checkpoint of the ledger, now or when due.
@@ -66,6 +67,7 @@ pub struct Scanned {
     pub summary: ScanSummary,
     pub reminders: usize,
     pub auto_confirmed: usize,
+    pub alerts: super::alerts::Pass,
 }
 
 /// One SLA pass, with the reminders and auto-confirmations that are due.
@@ -78,10 +80,12 @@ pub fn scan(
     let summary = super::clocks::scan(conn, &snapshot, now)?;
     let reminders = db::outbox::remind_checks(conn, now, services.check_reminder)?;
     let auto_confirmed = super::moves::auto_confirm_due(conn, &snapshot, now)?;
+    let alerts = super::alerts::run(services, conn, now)?;
     Ok(Scanned {
         summary,
         reminders,
         auto_confirmed,
+        alerts,
     })
 }
 

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod canned;
 pub mod catalogue;
@@ -104,6 +105,8 @@ pub struct Services {
     /// How long an anonymous filing waits for its emailed confirmation
     /// (`None`: anonymous filings need none).
     pub confirm_anonymous: Option<chrono::TimeDelta>,
+    /// How long an emailed confirmation link works (`accounts.confirm_within_hours`).
+    pub confirm_within: chrono::TimeDelta,
     pub limits: crate::config::LimitSettings,
 }
 

@@ -74,6 +74,7 @@ macro_rules! insert_or_ignore {
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod canned;
 pub mod catalog;

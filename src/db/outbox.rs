@@ -508,7 +508,7 @@ pub fn queue_scheduled(
     Ok(insert_or_ignore!(conn, outbox::table, &row))
 }
 
-fn is_opted_out(conn: &mut DbConnection, email: &str) -> Result<bool, DbError> {
+pub fn is_opted_out(conn: &mut DbConnection, email: &str) -> Result<bool, DbError> {
     Ok(diesel::select(diesel::dsl::exists(
         mail_opt_outs::table
             .filter(mail_opt_outs::email.eq(email))

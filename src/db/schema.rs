@@ -522,6 +522,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    area_alerts (id) {
+        id -> Text,
+        email -> Text,
+        locale -> Text,
+        area_id -> Nullable<Text>,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        radius_m -> Nullable<Double>,
+        categories -> Text,
+        frequency -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        unsubscribed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    alert_matches (alert_id, report_id) {
+        alert_id -> Text,
+        report_id -> Text,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(alert_matches -> area_alerts (alert_id));
+diesel::joinable!(alert_matches -> reports (report_id));
 diesel::joinable!(report_edits -> reports (report_id));
 diesel::joinable!(ratings -> reports (report_id));
 diesel::joinable!(report_updates -> reports (report_id));
@@ -534,6 +562,8 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    area_alerts,
+    alert_matches,
     report_edits,
     canned_answers,
     ratings,

@@ -117,6 +117,15 @@ pub fn canned_actions() -> Array {
         .build()
 }
 
+/// How often an area alert is sent, or nothing (at once).
+pub fn alert_frequency() -> Object {
+    nullable(string().enum_values(Some([
+        serde_json::Value::from("instant"),
+        serde_json::Value::from("daily"),
+        serde_json::Value::Null,
+    ])))
+}
+
 /// The units a deadline is counted in.
 pub fn target_unit() -> Object {
     one_of_words(&["working_days", "working_hours", "calendar_days"]).build()

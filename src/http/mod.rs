@@ -5,6 +5,7 @@
 pub mod access;
 pub mod account;
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod body;
@@ -130,6 +131,11 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(pending::confirm)
         .service(pending::confirm_support_page)
         .service(pending::confirm_support)
+        .service(alerts::subscribe)
+        .service(alerts::confirm_page)
+        .service(alerts::confirm)
+        .service(alerts::unsubscribe_page)
+        .service(alerts::unsubscribe)
         .service(audit::list)
         .service(reports::create)
         .service(reports::list)

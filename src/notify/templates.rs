@@ -34,6 +34,8 @@ pub struct Context<'a> {
     /// The one-time link of an account email (verify the address, reset
     /// the password).
     pub account_link: Option<String>,
+    /// An area alert's link that ends it.
+    pub unsubscribe_alert: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +165,18 @@ fn words(template: &str, locale: Locale) -> Words {
             ("подтвердите решение", "Скоро истекает срок, в который можно подтвердить или опровергнуть ответ. Без ответа решение будет считаться подтверждённым."),
             ("please confirm the fix", "The time to confirm or refute the answer ends soon. Without an answer the fix will count as confirmed."),
         ),
+        "confirm_alert" => (
+            ("подтвердите подписку на новые обращения", "Чтобы получать письма о новых обращениях в выбранном месте, откройте ссылку ниже и подтвердите подписку. Ссылка действует 72 часа. Если вы ни на что не подписывались, ничего делать не нужно."),
+            ("confirm your area alert", "To get emails about new reports in the place you chose, open the link below and confirm. The link works for 72 hours. If you did not subscribe, there is nothing to do."),
+        ),
+        "alert" => (
+            ("новое обращение рядом", "В месте, на которое вы подписаны, опубликовано новое обращение."),
+            ("a new report in your area", "A new report was published in the place you follow."),
+        ),
+        "alert_digest" => (
+            ("новые обращения за день", "Обращения, опубликованные за день в месте, на которое вы подписаны."),
+            ("today's new reports in your area", "The reports published today in the place you follow."),
+        ),
         "digest" => (
             ("сводка по срокам", "Обращения ваших подразделений, срок по которым на исходе или нарушен."),
             ("deadline digest", "Your departments' reports whose deadline is near or has passed."),
@@ -197,6 +211,9 @@ struct Labels {
     at_risk: &'static str,
     breached: &'static str,
     nothing: &'static str,
+    summary: &'static str,
+    new_reports: &'static str,
+    leave_alert: &'static str,
 }
 
 fn labels(locale: Locale) -> Labels {
@@ -219,6 +236,9 @@ fn labels(locale: Locale) -> Labels {
             at_risk: "Срок на исходе",
             breached: "Срок нарушен",
             nothing: "нет",
+            summary: "Что и где",
+            new_reports: "Новые обращения",
+            leave_alert: "Отписаться от этих уведомлений",
         },
         Locale::En => Labels {
             report: "Report No.",
@@ -238,6 +258,9 @@ fn labels(locale: Locale) -> Labels {
             at_risk: "Deadline near",
             breached: "Deadline passed",
             nothing: "none",
+            summary: "What and where",
+            new_reports: "New reports",
+            leave_alert: "Stop these alerts",
         },
     }
 }
@@ -255,6 +278,9 @@ pub fn render(context: &Context) -> Rendered {
         None => capitalised(words.subject),
     };
     let mut lines: Vec<Line> = Vec::new();
+    if let Some(summary) = text(context.payload, "summary") {
+        lines.push((labels.summary.into(), summary, false));
+    }
     if let Some(note) = text(context.payload, "note") {
         lines.push((labels.note.into(), note, false));
     }
@@ -316,7 +342,24 @@ pub fn render(context: &Context) -> Rendered {
             lists.push((title.to_string(), items));
         }
     }
+    if context.template == "alert_digest" {
+        let items = context
+            .payload
+            .get("reports")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| Some((i.get("report")?.as_i64()?, text(i, "summary")?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        lists.push((labels.new_reports.to_string(), items));
+    }
     let mut leave: Vec<(String, String)> = Vec::new();
+    if let Some(url) = &context.unsubscribe_alert {
+        leave.push((labels.leave_alert.into(), url.clone()));
+    }
     if let Some(url) = &context.unsubscribe_report {
         leave.push((labels.leave_report.into(), url.clone()));
     }
@@ -446,6 +489,7 @@ mod tests {
             unsubscribe_all: "https://gorod.example/u/all".into(),
             check_link: None,
             account_link: None,
+            unsubscribe_alert: None,
         }
     }
 

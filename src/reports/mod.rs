@@ -2,6 +2,7 @@
 //! types (`Location`, `Description`, …) so that everything past the handler
 //! holds only valid values, and the statuses a report moves through.
 
+pub mod alerts;
 pub mod history;
 pub mod map;
 pub mod nearby;
@@ -225,17 +226,7 @@ impl Reporter {
         let phone = parse_phone(&field("phone"), input.phone);
         let locale = input
             .locale
-            .map(|code| {
-                Locale::exact(&code).ok_or_else(|| {
-                    ValidationError::new(
-                        field("locale"),
-                        Text::new(
-                            format!("«{code}» — не язык этого города: ru или en"),
-                            format!("'{code}' is not a language of this city: 'ru' or 'en'"),
-                        ),
-                    )
-                })
-            })
+            .map(|code| parse_locale(&field("locale"), &code))
             .transpose();
         match (email, name, phone, locale) {
             (Ok(email), Ok(name), Ok(phone), Ok(locale)) => Ok(Reporter {
@@ -423,6 +414,19 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// One of the city's languages by its exact code.
+pub fn parse_locale(field: &str, code: &str) -> Result<Locale, ValidationError> {
+    Locale::exact(code).ok_or_else(|| {
+        ValidationError::new(
+            field,
+            Text::new(
+                format!("«{code}» — не язык этого города: ru или en"),
+                format!("'{code}' is not a language of this city: 'ru' or 'en'"),
+            ),
+        )
+    })
 }
 
 /// An email address, checked for shape only (delivery proves the rest).
