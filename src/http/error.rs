@@ -78,9 +78,18 @@ impl ApiError {
 
     /// A "me too" for a report no longer open.
     pub fn closed_to_joining(id: &str, status: &str) -> ApiError {
+        let words = status
+            .parse::<crate::reports::ReportStatus>()
+            .map_or_else(|_| Text::new(status, status), |s| s.words());
         ApiError::Conflict(Text::new(
-            format!("сообщение {id} в статусе «{status}»; присоединиться можно только к открытым"),
-            format!("report {id} is {status}; only open reports can be joined"),
+            format!(
+                "сообщение {id} в статусе «{}»; присоединиться можно только к открытым",
+                words.get(crate::locale::Locale::Ru)
+            ),
+            format!(
+                "report {id} is {}; only open reports can be joined",
+                words.en()
+            ),
         ))
     }
 

@@ -156,13 +156,18 @@ impl Refusal {
                 "you may not act on this report",
             ),
             Refusal::NotNow { status, action } => {
-                let action = action.as_str();
+                let (status, action) = (status.words(), action.words());
                 Text::new(
                     format!(
-                        "к сообщению в статусе «{}» нельзя применить «{action}»",
-                        status.words().get(crate::locale::Locale::Ru)
+                        "сообщение в статусе «{}» сейчас нельзя {}",
+                        status.get(crate::locale::Locale::Ru),
+                        action.get(crate::locale::Locale::Ru)
                     ),
-                    format!("a report that is {status} cannot be given '{action}'"),
+                    format!(
+                        "a report that is {} cannot be {} now",
+                        status.en(),
+                        action.en()
+                    ),
                 )
             }
             Refusal::Closed(text) | Refusal::Missing { message: text, .. } => text.clone(),

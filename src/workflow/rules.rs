@@ -53,6 +53,29 @@ impl Action {
         Action::ALL.into_iter().find(|a| a.as_str() == text)
     }
 
+    /// The move in words, as a refusal names it ("cannot be …").
+    pub fn words(self) -> crate::locale::Text {
+        let (ru, en) = match self {
+            Action::Accept => ("принять в работу", "accepted"),
+            Action::Reject => ("отклонить", "rejected"),
+            Action::MarkDuplicate => ("отметить как повтор", "marked as a duplicate"),
+            Action::Assign => ("передать", "reassigned"),
+            Action::Take => ("взять в работу", "taken"),
+            Action::Pause => ("приостановить", "paused"),
+            Action::Resume => ("возобновить", "resumed"),
+            Action::Answer => ("ответить", "answered"),
+            Action::Return => (
+                "вернуть как не относящееся к подразделению",
+                "returned as misrouted",
+            ),
+            Action::Confirm | Action::AutoConfirm => ("подтвердить решение", "confirmed"),
+            Action::Refute => ("опровергнуть решение", "refuted"),
+            Action::Close => ("закрыть", "closed"),
+            Action::Escalate => ("эскалировать", "escalated"),
+        };
+        crate::locale::Text::new(ru, en)
+    }
+
     /// Whether staff send it through the actions endpoint (a resident's
     /// answer to an answer, and the scanner's confirmation, come otherwise).
     pub fn sent_by_staff(self) -> bool {
