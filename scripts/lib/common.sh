@@ -107,7 +107,7 @@ find_postgres() {
 
 # A Python tool from PyPI in its own virtual environment under
 # target/tools/<name> (made once, remade when the pinned version changes).
-#   install_pypi_tool NAME 'package==version' 'python check'
+#   install_pypi_tool NAME 'package==version [package==version…]' 'python check'
 install_pypi_tool() {
   local venv=target/tools/$1 package=$2 check=$3
   if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.package" 2>/dev/null)" = "$package" ] &&
@@ -121,7 +121,9 @@ install_pypi_tool() {
     apt_install python3-venv
     /usr/bin/python3 -m venv "$venv"
   fi
-  "$venv/bin/pip" install -q --disable-pip-version-check "$package"
+  local packages
+  read -ra packages <<<"$package"
+  "$venv/bin/pip" install -q --disable-pip-version-check "${packages[@]}"
   echo "$package" >"$venv/.package"
 }
 
@@ -130,6 +132,15 @@ install_pypi_tool() {
 install_s3_server() {
   install_pypi_tool moto 'moto[server]==5.2.5' 'import moto.server'
   s3_server="$PWD/target/tools/moto/bin/moto_server"
+}
+
+# What checks the Atom feeds: feedparser (a widely used feed parser) and
+# lxml's RELAX NG validator, with rnc2rng to read RFC 4287's compact schema.
+# Sets feed_checker to its Python.
+install_feed_checker() {
+  install_pypi_tool feeds 'feedparser==6.0.12 lxml==6.0.2 rnc2rng==2.7.0' \
+    'import feedparser, lxml.etree, rnc2rng'
+  feed_checker="$PWD/target/tools/feeds/bin/python"
 }
 
 # The API fuzzer that checks the served OpenAPI document against the

@@ -13,6 +13,7 @@ pub mod catalogue;
 pub mod clocks;
 pub mod demo;
 pub mod dispatch;
+pub mod feeds;
 pub mod filing;
 pub mod health;
 pub mod idempotency;

@@ -356,6 +356,36 @@ pub fn list(
     Ok((total, listings(conn, &ids)?))
 }
 
+/// Up to `limit` reports, the most recently changed first (the feeds). A
+/// circle is exact: the box's most recent `limit * 20` are looked at.
+pub fn recently_updated(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    limit: i64,
+) -> Result<Vec<ReportListing>, DbError> {
+    let ids: Vec<String> = match filter.near {
+        Some((lat, lon, radius)) => {
+            let candidates: Vec<(String, f64, f64)> = filtered(filter)
+                .order((reports::updated_at.desc(), reports::number.desc()))
+                .limit(limit.saturating_mul(20))
+                .select((reports::id, reports::lat, reports::lon))
+                .load(conn)?;
+            candidates
+                .into_iter()
+                .filter(|(_, rlat, rlon)| nearby::distance_m(lat, lon, *rlat, *rlon) <= radius)
+                .map(|(id, _, _)| id)
+                .take(usize::try_from(limit).unwrap_or(0))
+                .collect()
+        }
+        None => filtered(filter)
+            .order((reports::updated_at.desc(), reports::number.desc()))
+            .limit(limit)
+            .select(reports::id)
+            .load(conn)?,
+    };
+    listings(conn, &ids)
+}
+
 /// The listings of these reports, in the order of `ids`.
 pub(crate) fn listings(
     conn: &mut DbConnection,

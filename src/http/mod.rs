@@ -16,6 +16,7 @@ pub mod check;
 pub mod contract;
 pub mod error;
 pub mod export;
+pub mod feeds;
 pub mod filing;
 pub mod filters;
 pub mod health;
@@ -211,6 +212,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::render))
         .route("/media/{name}", web::get().to(media::serve))
+        .route("/feeds/reports.atom", web::get().to(feeds::reports))
+        .route("/reports/{number}/feed.atom", web::get().to(feeds::report))
         .route("/open-data/reports.csv", web::get().to(open_data::csv))
         .route(
             "/open-data/reports.geojson",

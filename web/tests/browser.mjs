@@ -4,6 +4,9 @@
 // it on the map; the roads supervisor accepts it; a crew member takes it
 // from the queue and answers with a photo; the resident refutes the answer
 // and the report reopens; the supervisor's dashboard shows it escalated.
+// On the way: the resident's update with a photo, the supervisor's edit as
+// moderator, a canned answer, a bulk accept from the queue, and a
+// neighbour's area alert.
 // Screenshots of every page go to ARTIFACTS (default target/browser).
 import { chromium } from "playwright-core";
 import crypto from "node:crypto";
@@ -276,6 +279,69 @@ await act(supervisor, "accept");
 assert.match(await supervisor.locator("#status").textContent(), /назначено/);
 assert.match(await supervisor.locator("main").textContent(), /Поддержали: 2/);
 
+// 2a. The resident adds an update with a photo to their report: it is in
+// the public history with the picture (potholes' updates need no moderator).
+await resident.goto(`/reports/${number}`, { waitUntil: "domcontentloaded" });
+await resident.getByLabel("Новость *").fill("После дождя яма стала вдвое больше");
+await resident.locator("#update-photos").setInputFiles(photo);
+await send(resident, resident.locator("#update-form button[type=submit]"));
+const update = resident.locator(".history li", { hasText: "вдвое больше" });
+await update.waitFor();
+assert.equal(await update.locator("img").count(), 1, "the update's photo is shown");
+await resident.snap("report-update");
+
+// 2b. The supervisor, moderating, edits the published address with a
+// reason: the public sees the new one, staff also what was filed.
+await supervisor.goto(`/reports/${number}`, { waitUntil: "domcontentloaded" });
+await supervisor.locator("#moderation summary").click();
+const filedAddress = await supervisor.locator("#edit-address").inputValue();
+await supervisor.locator("#edit-address").fill("ул. Тверская, 12, у пешеходного перехода");
+await supervisor.locator("#edit-reason").fill("Уточнили место по фотографии");
+await send(supervisor, supervisor.locator("#edit-form button[type=submit]"));
+const edits = supervisor.locator("section[aria-labelledby=edits-h]");
+assert.match(await edits.textContent(), /Уточнили место по фотографии/);
+if (filedAddress) assert.ok((await edits.textContent()).includes(filedAddress), "staff see what was filed");
+await supervisor.snap("report-edited");
+const visitorPage = await person("visitor-edit", { viewport: { width: 390, height: 844 }, isMobile: true });
+await visitorPage.goto(`/reports/${number}`, { waitUntil: "domcontentloaded" });
+assert.match(await visitorPage.locator("main").textContent(), /у пешеходного перехода/);
+assert.equal(await visitorPage.locator("section[aria-labelledby=edits-h]").count(), 0, "the edits are staff's");
+
+// 2c. The supervisor keeps a canned answer for the roads department.
+await supervisor.goto("/admin/canned", { waitUntil: "domcontentloaded" });
+await supervisor.locator("#new-title").fill("Яма заделана");
+await supervisor.locator("#new-department").selectOption("roads");
+await supervisor.locator("#new-text").fill("Яма по адресу {address} заделана горячим асфальтом (обращение № {number}).");
+await send(supervisor, supervisor.locator("#canned-new button[type=submit]"));
+assert.equal(await supervisor.locator("form.canned-answer").count(), 1);
+await supervisor.snap("canned");
+
+// 2d. A bulk accept from the queue: three new potholes and one report the
+// supervisor may not accept (it is not in moderation any more).
+const csrf = await resident.locator('meta[name="csrf-token"]').getAttribute("content");
+const fresh = [];
+for (const [i, lat] of [55.7711, 55.7722, 55.7733].entries()) {
+  const filed = await resident.request.post("/api/v1/reports", {
+    headers: { "X-CSRF-Token": csrf },
+    data: { category: "pothole", lat, lon: 37.6091, answers: { size: "small" }, description: `Выбоина на дороге, участок ${i + 1}` },
+  });
+  assert.equal(filed.status(), 201, await filed.text());
+  fresh.push((await filed.json()).number);
+}
+await supervisor.goto("/queue", { waitUntil: "domcontentloaded" });
+for (const n of [...fresh, number]) {
+  await supervisor.locator(`tr[data-number="${n}"] input.pick`).check();
+}
+const bulk = supervisor.locator("form.bulk");
+await bulk.getByLabel(/Действия|Actions/).selectOption("accept");
+await bulk.getByRole("button", { name: "Применить" }).click();
+const summary = bulk.locator(".bulk-result");
+await summary.filter({ hasText: "Не выполнено" }).waitFor();
+const said = await summary.textContent();
+for (const n of fresh) assert.ok(said.includes(`№ ${n}`), `${n} moved: ${said}`);
+assert.match(said, new RegExp(`Не выполнено:[\\s\\S]*№ ${number}`));
+await supervisor.snap("queue-bulk");
+
 // 3. A roads crew member in the field: the queue, take, answer with a photo.
 const crew = await person("crew", { viewport: { width: 412, height: 915 }, locale: "en-GB", isMobile: true });
 await logIn(crew, "crew1.roads@demo.gorod.local", true);
@@ -304,7 +370,11 @@ assert.match(await crew.locator("#status").textContent(), /in progress/);
 await crew.getByLabel("Note *").fill("Asphalt crew booked for tomorrow morning");
 await send(crew, crew.getByRole("button", { name: "Add note" }));
 await act(crew, "answer", async (form) => {
-  await form.getByLabel("Answer to the resident *").fill("The pothole was filled with hot asphalt.");
+  // The canned answer fills the text with this report's number and address.
+  await form.getByLabel("Canned answer").selectOption({ label: "Яма заделана" });
+  const text = await form.getByLabel("Answer to the resident *").inputValue();
+  assert.ok(text.includes(`№ ${number}`) && text.includes("у пешеходного перехода"), text);
+  await form.getByLabel("Answer to the resident *").fill(`${text} The pothole was filled with hot asphalt.`);
   await form.getByLabel("Photo of the work done").setInputFiles(photo);
 });
 assert.match(await crew.locator("#status").textContent(), /answered/);
@@ -473,12 +543,32 @@ assert.equal(await adminDesk.locator("#categories tbody tr").count(), 23);
 await adminDesk.goto("/admin/audit?object_type=report", { waitUntil: "domcontentloaded" });
 assert.ok((await adminDesk.locator("#audit tbody tr").count()) > 0, "the moves of this run are in the audit log");
 
+// 9a. Someone living nearby subscribes to new potholes near the report, daily,
+// from its page; the subscription starts with the emailed link.
+const watcher = await person("watcher", { viewport: { width: 390, height: 844 }, isMobile: true, locale: "en-GB" });
+await watcher.goto(`/reports/${number}?lang=en`, { waitUntil: "domcontentloaded" });
+await Promise.all([watcher.waitForURL(/\/alerts\?lat=/), watcher.locator("#alerts-near").click()]);
+const around = watcher.locator("#alert-around");
+assert.match(await around.getByLabel("Latitude").inputValue(), /^55\.77/);
+await around.getByLabel("Radius, m").fill("300");
+await around.getByLabel("Pothole in the road").check();
+await around.getByLabel("One email a day").check();
+await around.getByLabel("Email", { exact: true }).fill("watcher@example.ru");
+await around.getByRole("button", { name: "Subscribe" }).click();
+await around.locator(".form-status").filter({ hasText: /confirm/ }).waitFor();
+await watcher.snap("alerts-held");
+await watcher.goto(await emailedLink("watcher@example.ru", "/account/confirm_alert/"), { waitUntil: "domcontentloaded" });
+await watcher.snap("alert-confirm");
+await watcher.getByRole("button", { name: "Confirm the alert" }).click();
+await watcher.getByText("Your alert is on.").waitFor();
+await watcher.snap("alert-on");
+
 // 10. Every public page in both languages, on a desk and on a phone: a
 // screenshot each, and axe-core's check.
 for (const [size, viewport] of [["desktop", { width: 1280, height: 900 }], ["phone", { width: 390, height: 844 }]]) {
   for (const lang of ["ru", "en"]) {
     const visitor = await person(`visitor-${size}-${lang}`, { viewport, isMobile: size === "phone" });
-    for (const [what, where] of [["map", "/"], ["file", "/new"], ["report", `/reports/${number}`], ["stats", "/stats"], ["login", "/login"], ["register", "/register"], ["reset", "/reset"], ["broken-link", "/api/v1/account/confirm_report/broken"], ["not-found", "/no/such/page"]]) {
+    for (const [what, where] of [["map", "/"], ["file", "/new"], ["report", `/reports/${number}`], ["stats", "/stats"], ["alerts", "/alerts"], ["alerts-near", "/alerts?lat=55.7704&lon=37.6051"], ["open-data", "/open-data"], ["login", "/login"], ["register", "/register"], ["reset", "/reset"], ["broken-link", "/api/v1/account/confirm_report/broken"], ["not-found", "/no/such/page"]]) {
       await visitor.goto(`${where}${where.includes("?") ? "&" : "?"}lang=${lang}`, { waitUntil: "domcontentloaded" });
       assert.equal(await visitor.locator("html").getAttribute("lang"), lang, `${where} in ${lang}`);
       await visitor.snap(what);

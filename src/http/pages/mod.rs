@@ -61,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/dashboard", web::get().to(staff::dashboard_page))
         .route("/stats", web::get().to(stats::stats_page))
         .route("/open-data", web::get().to(stats::open_data_page))
+        .route("/alerts", web::get().to(resident::alerts_page))
         .route("/admin/audit", web::get().to(admin::audit_page))
         .route("/admin/catalogue", web::get().to(admin::catalogue_page))
         .route("/admin/canned", web::get().to(admin::canned_page))
@@ -243,6 +244,35 @@ fn categories(conn: &mut crate::app::Connection) -> Result<Vec<CategoryItem>, Ap
             }
         })
         .collect())
+}
+
+/// The categories and the districts, for the pages that offer both.
+async fn categories_and_areas(
+    state: &web::Data<AppState>,
+    request: &HttpRequest,
+) -> Result<(Vec<CategoryItem>, Vec<(String, String, String)>), ApiError> {
+    let app = state.clone();
+    crate::http::read(state, request, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        Ok((categories(conn)?, area_choices(&snapshot)))
+    })
+    .await
+}
+
+/// The districts to choose from: code, name in Russian and in English.
+fn area_choices(snapshot: &CatalogSnapshot) -> Vec<(String, String, String)> {
+    snapshot
+        .map
+        .areas()
+        .iter()
+        .map(|a| {
+            (
+                a.code.clone(),
+                a.name.clone(),
+                area_name_en(snapshot, &a.code),
+            )
+        })
+        .collect()
 }
 
 /// A district's English name (empty when it has none: pages fall back to

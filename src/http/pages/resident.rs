@@ -371,6 +371,53 @@ fn details(
 }
 
 #[derive(Template)]
+#[template(path = "alerts.html")]
+pub struct AlertsPage {
+    ctx: Ctx,
+    categories: Vec<CategoryItem>,
+    /// District codes and names.
+    areas: Vec<(String, String, String)>,
+    /// The point a report's page sent, to five decimals.
+    point: Option<(String, String)>,
+    /// Whose address the forms start with (a logged-in resident's).
+    email: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PointQuery {
+    lat: Option<f64>,
+    lon: Option<f64>,
+}
+
+/// Subscribing to area alerts, and the Atom feeds.
+pub(super) async fn alerts_page(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    query: web::Query<PointQuery>,
+) -> Page {
+    let (_, ctx) = context(&state, &request).await?;
+    let (categories, areas) = categories_and_areas(&state, &request).await?;
+    let point = match (query.lat, query.lon) {
+        (Some(lat), Some(lon)) if lat.is_finite() && lon.is_finite() => {
+            Some((ctx.coordinate(lat), ctx.coordinate(lon)))
+        }
+        _ => None,
+    };
+    let email = ctx
+        .user
+        .as_ref()
+        .map(|u| u.email.clone())
+        .unwrap_or_default();
+    html(&AlertsPage {
+        ctx,
+        categories,
+        areas,
+        point,
+        email,
+    })
+}
+
+#[derive(Template)]
 #[template(path = "my.html")]
 pub struct MyPage {
     ctx: Ctx,

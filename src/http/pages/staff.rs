@@ -132,18 +132,7 @@ pub(super) async fn dashboard_page(
                     asked.district,
                 ),
             )?;
-            let districts = snapshot
-                .map
-                .areas()
-                .iter()
-                .map(|a| {
-                    (
-                        a.code.clone(),
-                        a.name.clone(),
-                        area_name_en(&snapshot, &a.code),
-                    )
-                })
-                .collect();
+            let districts = area_choices(&snapshot);
             Ok((
                 supervision::watched(conn, &filter)?,
                 supervision::escalated(conn, &filter)?,

@@ -72,24 +72,7 @@ pub struct OpenDataPage {
 /// export of a period, district and category.
 pub(super) async fn open_data_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
     let (_, ctx) = context(&state, &request).await?;
-    let app = state.clone();
-    let (categories, areas) = crate::http::read(&state, &request, move |conn| {
-        let snapshot = app.catalog_snapshot(conn)?;
-        let areas = snapshot
-            .map
-            .areas()
-            .iter()
-            .map(|a| {
-                (
-                    a.code.clone(),
-                    a.name.clone(),
-                    area_name_en(&snapshot, &a.code),
-                )
-            })
-            .collect::<Vec<_>>();
-        Ok((categories(conn)?, areas))
-    })
-    .await?;
+    let (categories, areas) = categories_and_areas(&state, &request).await?;
     html(&OpenDataPage {
         ctx,
         columns: crate::reports::open_data::DICTIONARY.to_vec(),

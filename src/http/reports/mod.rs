@@ -459,14 +459,37 @@ pub(crate) async fn view_and_row(
     caller: &Caller,
     key: String,
 ) -> Result<Option<(ReportView, ReportRow, Vec<ReportPauseRow>)>, ApiError> {
-    let app = state.services.clone();
     let caller = caller.clone();
+    viewed(state, request, key, move |target, departments| {
+        caller
+            .require(Permission::ReadInternal, target, departments)
+            .is_ok()
+    })
+    .await
+}
+
+/// A report as the public sees it, whoever asks (the feeds).
+pub(crate) async fn public_view(
+    state: &web::Data<AppState>,
+    request: &HttpRequest,
+    key: String,
+) -> Result<Option<ReportView>, ApiError> {
+    Ok(viewed(state, request, key, |_, _| false)
+        .await?
+        .map(|(view, _, _)| view))
+}
+
+async fn viewed(
+    state: &web::Data<AppState>,
+    request: &HttpRequest,
+    key: String,
+    sees_internal: impl FnOnce(crate::policy::Target, &crate::routing::Departments) -> bool
+        + Send
+        + 'static,
+) -> Result<Option<(ReportView, ReportRow, Vec<ReportPauseRow>)>, ApiError> {
+    let app = state.services.clone();
     let found = super::read(state, request, move |conn| {
-        Ok(reading::read(&app, conn, &key, |target, departments| {
-            caller
-                .require(Permission::ReadInternal, target, departments)
-                .is_ok()
-        })?)
+        Ok(reading::read(&app, conn, &key, sees_internal)?)
     })
     .await?;
     found
