@@ -42,7 +42,7 @@ pub const DICTIONARY: [(&str, &str, &str); 14] = [
     ("category", "код категории", "the category's code (GET /api/v1/categories)"),
     ("department", "код подразделения, которому направлено обращение", "the code of the department it is routed to"),
     ("district", "код района", "the district's (service area's) code"),
-    ("status", "статус: accepted, assigned, in_progress, paused, resolved, confirmed, closed, returned, reopened…", "status: accepted, assigned, in_progress, paused, resolved, confirmed, closed, returned, reopened…"),
+    ("status", "статус: assigned (назначено), in_progress (в работе), paused (приостановлено), resolved (дан ответ), confirmed (решение подтверждено), closed (закрыто), duplicate (повтор другого), returned (возвращено на распределение), reopened (переоткрыто)", "status: assigned, in_progress, paused, resolved (answered), confirmed (the fix confirmed), closed, duplicate (of another report), returned (back for routing), reopened"),
     ("filed_at", "когда подано (UTC, RFC 3339)", "when it was filed (UTC, RFC 3339)"),
     ("answered_at", "когда дан последний ответ (пусто — ответа нет)", "when it was last answered (empty: not answered)"),
     ("closed_at", "когда закрыто", "when it was closed"),
