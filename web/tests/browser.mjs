@@ -531,7 +531,7 @@ const adminPhone = await person("admin-phone", {
 });
 for (const [size, admin] of [["desktop", adminDesk], ["phone", adminPhone]]) {
   for (const lang of ["ru", "en"]) {
-    for (const [what, where] of [["queue", "/queue"], ["dashboard", "/dashboard"], ["report", `/reports/${number}`], ["catalogue", "/admin/catalogue"], ["audit", "/admin/audit"], ["my", "/my"], ["settings", "/settings"]]) {
+    for (const [what, where] of [["queue", "/queue"], ["dashboard", "/dashboard"], ["report", `/reports/${number}`], ["catalogue", "/admin/catalogue"], ["canned", "/admin/canned"], ["audit", "/admin/audit"], ["my", "/my"], ["settings", "/settings"]]) {
       await admin.goto(`${where}?lang=${lang}`, { waitUntil: "domcontentloaded" });
       assert.equal(await admin.locator("html").getAttribute("lang"), lang, `${where} in ${lang}`);
       await admin.snap(`${lang}-${what}`);
