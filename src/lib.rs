@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod geo;
 pub mod http;
 pub mod ledger;
 pub mod limits;
