@@ -4,7 +4,8 @@
 //! an installation (first administrator, accounts, secrets, the demo's
 //! credentials), `media copy-to-store` moves photos between stores, and
 //! `ledger verify` / `ledger checkpoint` check and sign the resolution
-//! ledger.
+//! ledger, and `import addresses` / `import objects` load the city's
+//! geodata.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +61,30 @@ enum Command {
         #[command(subcommand)]
         action: AdminCommand,
     },
+    /// The city's geodata: the address registry and city objects
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Load an address register (GeoJSON points, or CSV with coordinate
+    /// columns; `.csv` by its name). Addresses are created or replaced by
+    /// street and house; a bad row is named and the others load
+    Addresses {
+        file: PathBuf,
+        /// Property or column names, as `part=name1,name2` (parts: street,
+        /// street_en, house, building, structure, full, lat, lon); tried
+        /// before the usual names
+        #[arg(long = "field")]
+        fields: Vec<String>,
+    },
+    /// Load city objects: GeoJSON points whose properties give `type`, `id`,
+    /// `name` (and `name_en`, `department` for the owner); created or
+    /// replaced by type and id
+    Objects { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -144,6 +169,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Ledger { action } => ledger(&settings, action),
         Command::Admin { action } => admin(&settings, action),
+        Command::Import { what } => import(&settings, what),
         Command::Media {
             action: MediaCommand::CopyToStore { from },
         } => {
@@ -257,6 +283,94 @@ fn admin(settings: &Settings, action: AdminCommand) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A progress line on the terminal: rows done of all, refused so far.
+fn progress(total: usize) -> impl FnMut(usize) {
+    use std::io::Write;
+    let started = std::time::Instant::now();
+    move |done: usize| {
+        let width = 30;
+        let filled = (done * width).checked_div(total).unwrap_or(width);
+        let bar: String = "#".repeat(filled) + &"-".repeat(width - filled);
+        eprint!(
+            "\r[{bar}] {done}/{total} rows, {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let _ = std::io::stderr().flush();
+        if done == total {
+            eprintln!();
+        }
+    }
+}
+
+fn import(settings: &Settings, what: ImportCommand) -> Result<(), String> {
+    use gorod::app::geodata;
+    use gorod::geo::files::{self, Format};
+    let read = |file: &PathBuf| {
+        std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))
+    };
+    let mut conn =
+        db::connect_and_migrate_one(&settings.database.url).map_err(|e| e.to_string())?;
+    let now = SystemClock.now();
+    let (imported, what) = match what {
+        ImportCommand::Addresses { file, fields } => {
+            let map = field_map(&fields)?;
+            let format = Format::of_name(&file.to_string_lossy());
+            let rows = files::addresses(&read(&file)?, format, &map)
+                .map_err(|e| format!("{}: {}", file.display(), e.problem.en()))?;
+            let total = rows.len();
+            let done = geodata::import_addresses(&mut conn, rows, now, progress(total));
+            (done.map_err(|e| e.to_string())?, "addresses")
+        }
+        ImportCommand::Objects { file } => {
+            let rows = files::objects(&read(&file)?)
+                .map_err(|e| format!("{}: {}", file.display(), e.problem.en()))?;
+            let total = rows.len();
+            let done = geodata::import_objects(&mut conn, rows, now, progress(total));
+            (done.map_err(|e| e.to_string())?, "objects")
+        }
+    };
+    for refused in &imported.refused {
+        eprintln!("{}: {}", refused.row, refused.problem.en());
+    }
+    println!(
+        "{what}: {} created, {} updated, {} rows refused",
+        imported.created,
+        imported.updated,
+        imported.refused.len()
+    );
+    Ok(())
+}
+
+/// The usual field names, with `part=name,…` tried first.
+fn field_map(fields: &[String]) -> Result<gorod::geo::registry::FieldMap, String> {
+    let mut map = gorod::geo::registry::FieldMap::default();
+    for field in fields {
+        let (part, names) = field
+            .split_once('=')
+            .ok_or_else(|| format!("--field {field}: write it as part=name"))?;
+        let list = match part.trim() {
+            "street" => &mut map.street,
+            "street_en" => &mut map.street_en,
+            "house" => &mut map.house,
+            "building" => &mut map.building,
+            "structure" => &mut map.structure,
+            "full" => &mut map.full,
+            "lat" => &mut map.lat,
+            "lon" => &mut map.lon,
+            other => return Err(format!("--field: '{other}' is not a part of an address")),
+        };
+        for (i, name) in names
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .enumerate()
+        {
+            list.insert(i, name.to_string());
+        }
+    }
+    Ok(map)
 }
 
 /// Reads a password from the terminal twice, without echo.

@@ -164,6 +164,7 @@ impl Application {
             check_reminder: chrono::TimeDelta::hours(mail.check_reminder_hours.max(0)),
             digest_hour: mail.digest_hour,
             catalog: Default::default(),
+            geodata: Default::default(),
             _checkpointer: Checkpointer::start(&pool)?,
             time_zone,
             city_name: settings.city.name.clone(),

@@ -28,6 +28,7 @@ fn record(conn: &mut DbConnection, email: &str, category_exists: bool) -> Filing
             show_name: false,
             locale: None,
         },
+        object: None,
     })
     .unwrap();
     let category = catalog::category_for_filing(conn, "graffiti")
@@ -54,6 +55,7 @@ fn record(conn: &mut DbConnection, email: &str, category_exists: bool) -> Filing
         next_sla_at: None,
         duplicate_radius_m: 50.0,
         idempotency: None,
+        object: None,
     }
 }
 

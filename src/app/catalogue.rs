@@ -356,6 +356,8 @@ pub struct CategoryChange {
     pub active: bool,
     pub sort_order: i32,
     pub updates_moderated: bool,
+    /// Object type codes.
+    pub object_types: Vec<String>,
 }
 
 /// Creates or replaces a category.
@@ -364,6 +366,9 @@ pub fn put_category(
     conn: &mut DbConnection,
     change: CategoryChange,
 ) -> Result<Put<CategoryRow>, Refused> {
+    for kind in &change.object_types {
+        check_code(kind).map_err(|e| invalid("object_types", e.message))?;
+    }
     let snapshot = app.catalog_snapshot(conn)?;
     let default_department_id = match change
         .default_department
@@ -413,6 +418,7 @@ pub fn put_category(
         active: change.active,
         sort_order: change.sort_order,
         updates_moderated: change.updates_moderated,
+        object_types: change.object_types.join(","),
     };
     admin_db::put_category(conn, &row, before.is_some())?;
     app.catalog.invalidate();

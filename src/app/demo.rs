@@ -50,6 +50,12 @@ pub fn load_if_empty(
     if !inserted {
         return Ok(None);
     }
+    let now = services.clock.now();
+    let addresses = super::geodata::import_addresses(conn, city.addresses.clone(), now, |_| ())?;
+    let objects = super::geodata::import_objects(conn, city.objects.clone(), now, |_| ())?;
+    for refused in addresses.refused.iter().chain(&objects.refused) {
+        log::warn!("demo geodata, {}: {}", refused.row, refused.problem.en());
+    }
     let snapshot = catalog::load_snapshot(conn)?;
     // Stored only when some report is answered (a demo without reports
     // leaves the media store empty).
@@ -122,7 +128,7 @@ fn replay(
         }
         let report = &city.reports[i];
         match step {
-            Step::File => match file(snapshot, conn, report)? {
+            Step::File => match file(services, snapshot, conn, report)? {
                 Some((id, number)) => {
                     filed[i] = Some(Filed {
                         id,
@@ -165,6 +171,7 @@ fn replay(
 /// Files a sample report as of its filing time; its id and number, or
 /// `None` when filing refused it.
 fn file(
+    services: &Services,
     snapshot: &CatalogSnapshot,
     conn: &mut DbConnection,
     report: &DemoReport,
@@ -176,9 +183,11 @@ fn file(
         answer_field: |code| format!("answers.{code}"),
         photo_field: |i| format!("photos[{i}]"),
     };
+    let place = filing::place(services, conn, &report.report)?;
     let record = match filing::record(
         snapshot,
         report.report.clone(),
+        place,
         channel,
         report.filed_at,
         || Ok(Vec::new()),

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, TimeDelta};
 
+use super::geodata::{self, Picked};
 use super::Services;
 use crate::db::catalog::CatalogSnapshot;
 use crate::db::filing::{FiledReport, FilingRecord, Nearby, StoredPhoto};
@@ -258,19 +259,44 @@ pub fn check(
         within_daily_limit(services, conn, reporter.email.as_str(), 0, now)?;
     }
     let snapshot = services.catalog_snapshot(conn)?;
+    let place = place(services, conn, &report)?;
     // Every check has passed before the photos reach the store.
-    record(&snapshot, report, channel, now, || match photos {
+    record(&snapshot, report, place, channel, now, || match photos {
         Photos::Clean(photos) => store_photos(services, &photos),
         Photos::Stored(photos) => Ok(photos),
     })
 }
 
+/// What the city's geodata says of a report's place: the registry's
+/// address near its point, and the object it names (see `geodata`).
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    pub address: Option<String>,
+    pub object: Option<Picked>,
+}
+
+/// Looks up the report's place in the registry and its object.
+pub fn place(
+    services: &Services,
+    conn: &mut DbConnection,
+    report: &NewReport,
+) -> Result<Place, DbError> {
+    let index = geodata::index(services, conn)?;
+    Ok(Place {
+        address: geodata::address_at(&index, &report.location),
+        object: geodata::picked(conn, report.object.as_deref())?,
+    })
+}
+
 /// What filing `report` under the catalogue writes: its category and
-/// answers checked, routed by the city map, its deadlines counted from
-/// `now`. `photos` runs only once all of that has passed.
+/// answers checked, routed by the city map (or to its object's
+/// department), its deadlines counted from `now`, its address the
+/// registry's when a house is near. `photos` runs only once all of that
+/// has passed.
 pub fn record(
     snapshot: &CatalogSnapshot,
-    report: NewReport,
+    mut report: NewReport,
+    place: Place,
     channel: Channel,
     now: NaiveDateTime,
     photos: impl FnOnce() -> Result<Vec<StoredPhoto>, FilingError>,
@@ -306,6 +332,11 @@ pub fn record(
                 ),
             )
         })?;
+    let (object, decision) =
+        geodata::check_object(snapshot, category, &report.location, place.object, decision)?;
+    if let Some(address) = place.address {
+        report.address = Some(address);
+    }
     let photos = photos()?;
     let sla = &category.sla;
     let facts = Facts {
@@ -329,6 +360,7 @@ pub fn record(
         photos,
         duplicate_radius_m: category.duplicate_radius_m,
         idempotency: channel.idempotency,
+        object,
     })
 }
 

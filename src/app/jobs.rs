@@ -68,6 +68,8 @@ pub struct Scanned {
     pub reminders: usize,
     pub auto_confirmed: usize,
     pub alerts: super::alerts::Pass,
+    /// Reports filed before search existed, indexed in this pass.
+    pub indexed: usize,
 }
 
 /// One SLA pass, with the reminders and auto-confirmations that are due.
@@ -81,11 +83,13 @@ pub fn scan(
     let reminders = db::outbox::remind_checks(conn, now, services.check_reminder)?;
     let auto_confirmed = super::moves::auto_confirm_due(conn, &snapshot, now)?;
     let alerts = super::alerts::run(services, conn, now)?;
+    let indexed = super::search::backfill(conn)?;
     Ok(Scanned {
         summary,
         reminders,
         auto_confirmed,
         alerts,
+        indexed,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod feeds;
 pub mod filing;
+pub mod geodata;
 pub mod health;
 pub mod idempotency;
 pub mod jobs;
@@ -26,6 +27,7 @@ pub mod moves;
 pub mod open_data;
 pub mod operators;
 pub mod reports;
+pub mod search;
 pub mod supervision;
 pub mod updates;
 pub mod writer;
@@ -86,6 +88,8 @@ pub struct Services {
     pub digest_hour: u32,
     /// The catalogue as filing needs it, rebuilt when it changes.
     pub catalog: Versioned<CatalogSnapshot>,
+    /// The address registry in memory, rebuilt when an import moves it.
+    pub geodata: Versioned<crate::geo::index::Index>,
     /// SQLite's log checkpoints, kept off the writer (`None` on PostgreSQL).
     pub _checkpointer: Option<crate::db::checkpoint::Checkpointer>,
     /// The city's time zone (Open311 times are given in it).

@@ -121,6 +121,9 @@ pub fn edit(
         if changes.hide_name {
             made.extend(moderation_db::hide_name(conn, report_id, &by)?);
         }
+        if description.is_some() || changes.address.is_some() {
+            crate::db::search::reindex(conn, &[report_id.to_string()])?;
+        }
         for e in &made {
             super::audit::record(
                 app,

@@ -91,6 +91,8 @@ pub struct FilingCategory {
     pub sla: std::sync::Arc<crate::sla::SlaPlan>,
     pub questions: Vec<Question>,
     pub duplicate_radius_m: f64,
+    /// The city object types a report of it may name.
+    pub object_types: Vec<String>,
 }
 
 pub fn category_for_filing(
@@ -127,6 +129,12 @@ fn filing_category(
         },
         questions: parse_questions(c)?,
         duplicate_radius_m: c.duplicate_radius_m,
+        object_types: c
+            .object_types
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
     })
 }
 

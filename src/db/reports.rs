@@ -181,6 +181,8 @@ pub struct ReportDetail {
     pub service_area_en: Option<String>,
     pub reporter_name: Option<String>,
     pub events: Vec<ReportEventRow>,
+    /// The city object it is about, if one was picked.
+    pub object: Option<crate::db::rows::CityObjectRow>,
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ReportDetail>, DbError> {
@@ -227,6 +229,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ReportDetail>, D
         service_area_en: area.and_then(|(_, en)| en),
         reporter_name,
         events,
+        object: super::geodata::object_of(conn, id)?,
     }))
 }
 
@@ -256,6 +259,8 @@ pub struct ReportListing {
     pub report: ReportRow,
     pub category: CategoryRow,
     pub department: Option<DepartmentRow>,
+    /// The city object it is about, if one was picked.
+    pub object: Option<crate::db::rows::CityObjectRow>,
 }
 
 type Backend = <DbConnection as diesel::Connection>::Backend;
@@ -312,6 +317,24 @@ pub(crate) fn filtered(filter: &ReportFilter) -> reports::BoxedQuery<'static, Ba
         query = query.filter(reports::updated_at.lt(before));
     }
     query
+}
+
+/// Those of these reports the filter keeps (a circle as its box).
+pub fn among(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    ids: &[String],
+) -> Result<Vec<String>, DbError> {
+    let mut kept = Vec::new();
+    for chunk in ids.chunks(1000) {
+        kept.extend(
+            filtered(filter)
+                .filter(reports::id.eq_any(chunk.to_vec()))
+                .select(reports::id)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(kept)
 }
 
 /// A page of reports, newest first, and how many match in all.
@@ -387,10 +410,7 @@ pub fn recently_updated(
 }
 
 /// The listings of these reports, in the order of `ids`.
-pub(crate) fn listings(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> Result<Vec<ReportListing>, DbError> {
+pub fn listings(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<ReportListing>, DbError> {
     let rows = reports::table
         .inner_join(categories::table)
         .left_join(departments::table)
@@ -401,12 +421,14 @@ pub(crate) fn listings(
             Option::<DepartmentRow>::as_select(),
         ))
         .load::<(ReportRow, CategoryRow, Option<DepartmentRow>)>(conn)?;
+    let mut objects = super::geodata::objects_of(conn, ids)?;
     let mut by_id: HashMap<String, ReportListing> = rows
         .into_iter()
         .map(|(report, category, department)| {
             (
                 report.id.clone(),
                 ReportListing {
+                    object: objects.remove(&report.id),
                     report,
                     category,
                     department,

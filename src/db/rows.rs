@@ -92,6 +92,8 @@ pub struct CategoryRow {
     pub sort_order: i32,
     /// Residents' updates wait for a moderator before they are published.
     pub updates_moderated: bool,
+    /// The object types (codes, comma-separated) a report of it may name.
+    pub object_types: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -368,5 +370,60 @@ pub struct ReportCheckRow {
     pub user_id: String,
     pub fixed: bool,
     pub reason: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A house of the address registry.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = addresses)]
+pub struct AddressRow {
+    /// The street folded (lower case, ё as е) and the house: `тверская улица|12к2`.
+    pub key: String,
+    pub street: String,
+    pub street_en: Option<String>,
+    /// The house in the registry's form: `12к2`.
+    pub house: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub imported_at: NaiveDateTime,
+}
+
+/// A city object (asset): a lamp post, a bench, a stop.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = city_objects)]
+pub struct CityObjectRow {
+    pub id: String,
+    /// Its type: `lamp_post`, `bench`.
+    pub kind: String,
+    /// The register's own id for it.
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    /// The register's other properties, a JSON object.
+    pub properties: String,
+    /// The department that owns it (routes its reports), if any.
+    pub department_id: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
+    pub imported_at: NaiveDateTime,
+}
+
+/// A report's search term and its weight.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = search_terms)]
+pub struct SearchTermRow {
+    pub term: String,
+    pub report_id: String,
+    pub weight: i32,
+}
+
+/// The city object a report is about.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = report_objects)]
+pub struct ReportObjectRow {
+    pub report_id: String,
+    pub object_id: String,
+    #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
 }

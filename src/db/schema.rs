@@ -80,6 +80,7 @@ diesel::table! {
         active -> Bool,
         sort_order -> Integer,
         updates_moderated -> Bool,
+        object_types -> Text,
     }
 }
 
@@ -293,6 +294,10 @@ diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(reports -> categories (category_id));
 diesel::joinable!(reports -> service_areas (service_area_id));
 diesel::joinable!(reports -> departments (department_id));
+diesel::joinable!(report_objects -> reports (report_id));
+diesel::joinable!(report_objects -> city_objects (object_id));
+diesel::joinable!(search_terms -> reports (report_id));
+diesel::joinable!(city_objects -> departments (department_id));
 diesel::joinable!(report_events -> reports (report_id));
 diesel::joinable!(report_pauses -> reports (report_id));
 diesel::joinable!(sla_marks -> reports (report_id));
@@ -602,4 +607,51 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_reminders,
     ledger_checkpoints,
     report_checks,
+    addresses,
+    city_objects,
+    search_terms,
+    report_objects,
 );
+
+diesel::table! {
+    addresses (key) {
+        key -> Text,
+        street -> Text,
+        street_en -> Nullable<Text>,
+        house -> Text,
+        lat -> Double,
+        lon -> Double,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    city_objects (id) {
+        id -> Text,
+        kind -> Text,
+        code -> Text,
+        name -> Text,
+        name_en -> Nullable<Text>,
+        lat -> Double,
+        lon -> Double,
+        properties -> Text,
+        department_id -> Nullable<Text>,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    search_terms (term, report_id) {
+        term -> Text,
+        report_id -> Text,
+        weight -> Integer,
+    }
+}
+
+diesel::table! {
+    report_objects (report_id) {
+        report_id -> Text,
+        object_id -> Text,
+        created_at -> Timestamp,
+    }
+}

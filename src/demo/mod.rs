@@ -19,6 +19,8 @@
 //! [`DEMO_TOTP_SECRET`] too (e.g. `oathtool --totp -b <secret>`). Public
 //! knowledge, like the tokens: a demo only.
 
+use crate::geo::files::{self, Format, ObjectDraft, RowError};
+use crate::geo::registry::{FieldMap, Record};
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
@@ -55,6 +57,8 @@ const GROUPS: &str = include_str!("../../config/demo/groups.json");
 const SERVICE_AREAS: &str = include_str!("../../config/demo/service_areas.geojson");
 const PEOPLE: &str = include_str!("../../config/demo/people.json");
 const SAMPLE_TEXTS: &str = include_str!("../../config/demo/sample_texts.json");
+const ADDRESSES: &str = include_str!("../../config/demo/addresses.geojson");
+const OBJECTS: &str = include_str!("../../config/demo/objects.geojson");
 
 /// Every demo person's password.
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
@@ -70,6 +74,9 @@ pub struct DemoCity {
     pub admin_id: String,
     /// Oldest filing first.
     pub reports: Vec<DemoReport>,
+    /// The address registry of its streets, and its city objects.
+    pub addresses: Vec<Result<Record, RowError>>,
+    pub objects: Vec<Result<ObjectDraft, RowError>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +151,9 @@ struct CategoryFile {
     updates_moderated: bool,
     #[serde(default)]
     attributes: Vec<Question>,
+    /// The city object types its reports may name.
+    #[serde(default)]
+    object_types: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -294,6 +304,7 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             active: true,
             sort_order: i32::try_from(order).unwrap_or(i32::MAX),
             updates_moderated: c.updates_moderated,
+            object_types: c.object_types.join(","),
         });
     }
     let category_id = |code: &str| {
@@ -431,10 +442,15 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
     reports.sort_by_key(|r| r.filed_at);
     city.users.extend(residents);
     city.accounts = demo_accounts(&city.users, now);
+    let addresses = files::addresses(ADDRESSES, Format::GeoJson, &FieldMap::default())
+        .map_err(|e| bad("addresses.geojson", e.problem.en()))?;
+    let objects = files::objects(OBJECTS).map_err(|e| bad("objects.geojson", e.problem.en()))?;
     Ok(DemoCity {
         rows: city,
         admin_id,
         reports,
+        addresses,
+        objects,
     })
 }
 

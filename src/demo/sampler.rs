@@ -126,6 +126,7 @@ impl ReportSampler<'_> {
                 show_name: rng.random_bool(0.3),
                 locale: Some(Locale::Ru),
             }),
+            object: None,
         };
         let mut at = filed_at;
         let mut moves = Vec::new();

@@ -7,5 +7,6 @@
 //! nearest a point. Pure.
 
 pub mod address;
+pub mod files;
 pub mod index;
 pub mod registry;

@@ -19,6 +19,7 @@ pub mod export;
 pub mod feeds;
 pub mod filing;
 pub mod filters;
+pub mod geodata;
 pub mod health;
 pub mod html;
 pub mod i18n;
@@ -141,6 +142,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(reports::create)
         .service(reports::list)
         .service(reports::nearby)
+        .service(reports::search)
         .service(reports::show)
         .service(reports::support)
         .service(updates::follow)
@@ -151,6 +153,9 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(moderation::edit)
         .service(moderation::hide_name)
         .service(map::map)
+        .service(geodata::geocode)
+        .service(geodata::reverse)
+        .service(geodata::near)
         .service(catalog::categories)
         .service(catalog::departments)
         .service(admin::import_service_areas)

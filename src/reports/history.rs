@@ -237,6 +237,14 @@ fn routed(route: &Route, names: &Names, locale: Locale) -> String {
             "Filed; no department is set for {} reports",
             cat(category)
         ),
+        (Route::Object { object, department, .. }, true) => format!(
+            "Обращение подано и направлено в {}: объект {} на его обслуживании",
+            dept(department), quote(object)
+        ),
+        (Route::Object { object, department, .. }, false) => format!(
+            "Filed and sent to {}: {} is this department's to look after",
+            dept(department), object
+        ),
     }
 }
 

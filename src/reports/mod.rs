@@ -9,6 +9,7 @@ pub mod nearby;
 pub mod open_data;
 pub mod questions;
 pub mod rating;
+pub mod search;
 mod status;
 pub mod updates;
 
@@ -149,6 +150,9 @@ pub struct ReportInput {
     /// address is used).
     #[serde(default, deserialize_with = "null_as_default")]
     pub reporter: ReporterInput,
+    /// The city object the report is about (its id), if one was picked.
+    #[serde(default)]
+    pub object: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -180,6 +184,8 @@ pub struct NewReport {
     pub raw_answers: BTreeMap<String, RawAnswer>,
     /// None for an anonymous report (Open311 allows them).
     pub reporter: Option<Reporter>,
+    /// The id of the city object picked, checked when filing.
+    pub object: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -308,6 +314,10 @@ impl NewReport {
                 address,
                 raw_answers: input.answers,
                 reporter: Some(reporter),
+                object: input
+                    .object
+                    .map(|o| o.trim().to_string())
+                    .filter(|o| !o.is_empty()),
             }),
             (category, location, description, address, reporter) => {
                 ValidationError::all(
@@ -505,6 +515,7 @@ mod tests {
                 show_name: false,
                 locale: None,
             },
+            object: None,
         }
     }
 

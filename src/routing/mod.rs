@@ -303,6 +303,12 @@ pub enum Route {
     },
     /// No department for the category and no triage department.
     Nowhere { category: String },
+    /// The city object the report is about belongs to a department.
+    Object {
+        category: String,
+        object: String,
+        department: String,
+    },
 }
 
 impl Route {
@@ -337,6 +343,13 @@ impl Route {
             Route::Nowhere { category } => format!(
                 "no department is set for category '{category}' and the city has no triage department"
             ),
+            Route::Object {
+                category,
+                object,
+                department,
+            } => format!(
+                "the {category} report is about '{object}', which department '{department}' looks after"
+            ),
         }
     }
 }
@@ -353,6 +366,26 @@ impl RoutingDecision {
     /// The rule in English (`Route::explain`).
     pub fn rule(&self) -> String {
         self.route.explain()
+    }
+}
+
+/// A report about a city object that a department looks after goes to
+/// that department, whatever the area's rule said (the area stays).
+pub fn to_owner(
+    decision: RoutingDecision,
+    category: &str,
+    object: &str,
+    owner: Uuid,
+    departments: &Departments,
+) -> RoutingDecision {
+    RoutingDecision {
+        service_area_id: decision.service_area_id,
+        department_id: Some(owner),
+        route: Route::Object {
+            category: category.to_string(),
+            object: object.to_string(),
+            department: departments.code(owner).to_string(),
+        },
     }
 }
 

@@ -14,10 +14,12 @@ use crate::sla::schedule::Due;
 
 use crate::db::rows::OutboxRow;
 use crate::db::rows::{
-    AttachmentRow, IdempotencyRow, ReportEventRow, ReportRow, SubscriptionRow, UserRow,
+    AttachmentRow, IdempotencyRow, ReportEventRow, ReportObjectRow, ReportRow, SearchTermRow,
+    SubscriptionRow, UserRow,
 };
 use crate::db::schema::{
-    attachments, counters, idempotency_keys, report_events, reports, subscriptions, users,
+    attachments, counters, idempotency_keys, report_events, report_objects, reports, search_terms,
+    subscriptions, users,
 };
 use crate::db::{new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::locale::Locale;
@@ -103,6 +105,8 @@ pub struct FilingRecord {
     /// The client's idempotency key (hashed with the caller) and the
     /// request's hash, kept with the report.
     pub idempotency: Option<(String, String)>,
+    /// The city object picked, when one was.
+    pub object: Option<crate::db::rows::CityObjectRow>,
 }
 
 impl FilingRecord {
@@ -126,6 +130,10 @@ pub struct FilingRows {
     /// The reporters' receipts, queued for the mail dispatcher.
     pub receipts: Vec<OutboxRow>,
     pub idempotency_keys: Vec<IdempotencyRow>,
+    /// The reports' search terms.
+    pub terms: Vec<SearchTermRow>,
+    /// The city objects the reports are about.
+    pub objects: Vec<ReportObjectRow>,
 }
 
 /// Files a batch of reports: their reporters (found, or created as
@@ -152,6 +160,8 @@ pub fn file_batch(
                 insert_batches!(conn, attachments::table, &rows.photos);
                 insert_batches!(conn, subscriptions::table, &rows.followers);
                 insert_batches!(conn, idempotency_keys::table, &rows.idempotency_keys);
+                insert_batches!(conn, search_terms::table, &rows.terms);
+                insert_batches!(conn, report_objects::table, &rows.objects);
                 outbox::enqueue(conn, &rows.receipts)?;
             }
         }
@@ -187,6 +197,8 @@ fn filing_rows(
         followers: Vec::with_capacity(filings.len()),
         receipts: Vec::with_capacity(filings.len()),
         idempotency_keys: Vec::new(),
+        terms: Vec::new(),
+        objects: Vec::new(),
     };
     for (filing, &number) in filings.iter().zip(numbers) {
         let report = &filing.report;
@@ -279,6 +291,19 @@ fn filing_rows(
                 report_id: Some(row.id.clone()),
                 status: None,
                 response: None,
+                created_at: filing.now,
+            });
+        }
+        rows.terms.extend(crate::db::search::rows_of(
+            &row.id,
+            &row.description,
+            row.address.as_deref(),
+            &[],
+        ));
+        if let Some(object) = &filing.object {
+            rows.objects.push(ReportObjectRow {
+                report_id: row.id.clone(),
+                object_id: object.id.clone(),
                 created_at: filing.now,
             });
         }

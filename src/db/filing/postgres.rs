@@ -142,6 +142,8 @@ pub fn insert(conn: &mut PgConnection, rows: &FilingRows) -> Result<(), DbError>
         followers: to_json(&rows.followers)?,
         receipts: to_json(&rows.receipts)?,
         keys: to_json(&rows.idempotency_keys)?,
+        terms: to_json(&rows.terms)?,
+        objects: to_json(&rows.objects)?,
     }
     .execute(conn)?;
     Ok(())
@@ -154,6 +156,8 @@ struct FilingStatement {
     followers: String,
     receipts: String,
     keys: String,
+    terms: String,
+    objects: String,
 }
 
 prepared!(FilingStatement);
@@ -166,6 +170,8 @@ impl QueryFragment<Pg> for FilingStatement {
             ("attachments", &self.photos),
             ("subscriptions", &self.followers),
             ("idempotency_keys", &self.keys),
+            ("search_terms", &self.terms),
+            ("report_objects", &self.objects),
         ];
         for (n, (table, rows)) in tables.into_iter().enumerate() {
             out.push_sql(if n == 0 { "WITH " } else { ", " });

@@ -113,6 +113,9 @@ pub struct CategoryInput {
     /// Whether residents' updates wait for a moderator before they are
     /// published (default false: published at once)
     updates_moderated: Option<bool>,
+    /// The types of city object a report of it may name (`lamp_post`,
+    /// `bench`): filing offers the nearest of them; default none
+    object_types: Option<Vec<String>>,
 }
 
 /// Create or replace a category (admins); filing uses it at once.
@@ -178,6 +181,7 @@ pub async fn put_category(
         active: input.active.unwrap_or(true),
         sort_order: input.sort_order.unwrap_or(0),
         updates_moderated: input.updates_moderated.unwrap_or(false),
+        object_types: input.object_types.unwrap_or_default(),
     };
     let app = state.services.clone();
     let Put { before, after, .. } = db(&state, move |conn| {

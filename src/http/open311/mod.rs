@@ -423,10 +423,19 @@ fn new_report(pairs: &[(String, String)], code: &str) -> Result<NewReport, ApiEr
         location,
         description,
         address,
-        raw_answers: spec::form_attributes(pairs),
+        raw_answers: {
+            let mut answers = spec::form_attributes(pairs);
+            answers.remove(OBJECT_ATTRIBUTE);
+            answers
+        },
         reporter,
+        // The city object, as the asset attribute FixMyStreet sends.
+        object: field(&format!("attribute[{OBJECT_ATTRIBUTE}]")),
     })
 }
+
+/// The attribute that names a city object (its id from `/api/v1/objects`).
+pub const OBJECT_ATTRIBUTE: &str = "object_id";
 
 /// Anything else under `/open311/v2/`.
 pub async fn not_found() -> Answer {

@@ -346,7 +346,7 @@ fn request_value(
             serde_json::from_str(&listing.category.attributes).unwrap_or_default();
         let answers: serde_json::Map<String, Value> =
             serde_json::from_str(&r.answers).unwrap_or_default();
-        let attributes: Vec<Value> = answers
+        let mut attributes: Vec<Value> = answers
             .iter()
             .map(|(code, value)| {
                 let label = questions
@@ -356,6 +356,14 @@ fn request_value(
                 json!({"code": code, "name": code, "label": label, "value": value})
             })
             .collect();
+        // The city object, as FixMyStreet's asset attributes carry it.
+        if let Some(o) = &listing.object {
+            attributes.push(
+                json!({"code": "object_id", "name": "object_id", "label": "Объект", "value": o.id}),
+            );
+            attributes.push(json!({"code": "object_type", "name": "object_type", "label": "Тип объекта", "value": o.kind}));
+            attributes.push(json!({"code": "object_code", "name": "object_code", "label": "Номер объекта", "value": o.code}));
+        }
         let notes: Vec<Value> = events
             .iter()
             .map(|e| {
@@ -381,6 +389,9 @@ fn request_value(
                     "department": listing.department.as_ref().map(|d| d.code.clone()),
                     "duplicate": r.duplicate_of.is_some(),
                     "photos": photos,
+                    "object": listing.object.as_ref().map(|o| json!({
+                        "id": o.id, "type": o.kind, "code": o.code, "name": o.name,
+                    })),
                 }),
             );
             fields.insert("notes".into(), Value::Array(notes));

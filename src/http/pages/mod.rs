@@ -18,8 +18,11 @@
 //! | `/queue` | staff | their departments' open reports, nearest deadline first |
 //! | `/dashboard` | staff | the SLA dashboard |
 //! | `/stats` | everyone | how each department answers; the ledger |
+//! | `/objects/{id}` | everyone | a city object and its reports |
+//! | `/search` | everyone | reports by words (staff: also by number and email, within their scope) |
 
 mod admin;
+mod places;
 mod resident;
 mod staff;
 mod stats;
@@ -62,6 +65,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/stats", web::get().to(stats::stats_page))
         .route("/open-data", web::get().to(stats::open_data_page))
         .route("/alerts", web::get().to(resident::alerts_page))
+        .route("/objects/{id}", web::get().to(places::object_page))
+        .route("/search", web::get().to(places::search_page))
         .route("/admin/audit", web::get().to(admin::audit_page))
         .route("/admin/catalogue", web::get().to(admin::catalogue_page))
         .route("/admin/canned", web::get().to(admin::canned_page))

@@ -25,7 +25,7 @@ use crate::app::reports::{
 use crate::media::Variant;
 use crate::policy::Permission;
 use crate::policy::Role;
-use crate::reports::{Location, NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
+use crate::reports::{NewReport, ReportInput, ReportStatus, Reporter, ReporterInput};
 
 mod views;
 pub use views::*;
@@ -37,7 +37,8 @@ pub use views::*;
     "category": "pothole", "lat": 55.77, "lon": 37.605,
     "description": "Глубокая яма у перехода", "address": "ул. Тверская, 12",
     "answers": {"size": "medium"},
-    "reporter": {"email": "anna@example.ru", "name": "Анна", "phone": "+7 495 000-00-00", "show_name": false}
+    "reporter": {"email": "anna@example.ru", "name": "Анна", "phone": "+7 495 000-00-00", "show_name": false},
+    "object": null
 }))]
 pub struct ReportInputDoc {
     /// A category code from GET /api/v1/categories
@@ -55,6 +56,9 @@ pub struct ReportInputDoc {
     answers: Option<serde_json::Value>,
     /// Who files it (a logged-in resident may leave it out)
     reporter: Option<ResidentDoc>,
+    /// The id of a city object of one of the category's object types, from
+    /// GET /api/v1/objects near the point (it may route the report)
+    object: Option<String>,
 }
 
 /// A resident's contact details; never shown publicly (the name only with
@@ -301,12 +305,7 @@ pub async fn nearby(
     query: web::Query<NearbyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let number = |field: &str, value: Option<String>| {
-        let text = non_empty(value).ok_or_else(|| ValidationError::required(field))?;
-        text.parse::<f64>()
-            .map_err(|_| ValidationError::not_a_number(field, &text))
-    };
-    let location = Location::parse(number("lat", query.lat)?, number("lon", query.lon)?)?;
+    let location = super::geodata::point(query.lat, query.lon)?;
     let code = non_empty(query.category).ok_or_else(|| ValidationError::required("category"))?;
     let found = db(&state, move |conn| {
         Ok(reading::nearby(conn, &code, location)?)
@@ -587,19 +586,86 @@ pub async fn list(
     request: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let page = parse_count("page", query.page, 1, i64::MAX / MAX_PER_PAGE)?;
-    let per_page = parse_count("per_page", query.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
-    let params = query.filter;
-    let wanted = params.into_wanted()?;
+    let (wanted, page, per_page) = query.into_inner().read()?;
     let (total, reports) = super::read(&state, &request, move |conn| {
         Ok(reading::page(conn, wanted, page, per_page)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(ReportPage {
-        total,
-        page,
-        per_page,
-        reports: reports.into_iter().map(ReportSummary::from).collect(),
-    }))
+    Ok(ReportPage::answer(total, (page, per_page), reports))
+}
+
+impl ListQuery {
+    /// The filter, the page and its size, each bad one named.
+    fn read(self) -> Result<(reading::Wanted, i64, i64), ApiError> {
+        let page = parse_count("page", self.page, 1, i64::MAX / MAX_PER_PAGE)?;
+        let per_page = parse_count("per_page", self.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+        Ok((self.filter.into_wanted()?, page, per_page))
+    }
+}
+
+impl ReportPage {
+    fn answer(
+        total: i64,
+        (page, per_page): (i64, i64),
+        reports: Vec<ReportListing>,
+    ) -> HttpResponse {
+        HttpResponse::Ok().json(ReportPage {
+            total,
+            page,
+            per_page,
+            reports: reports.into_iter().map(ReportSummary::from).collect(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    #[serde(flatten)]
+    list: ListQuery,
+}
+
+/// Search reports by their words, best first.
+///
+/// The query's words are matched in any grammatical form (Russian and
+/// English stemming) against a report's description, the city's public
+/// answers and its address; a report has every word, and ranks by where
+/// they are. The public finds published reports. Staff (with their token
+/// or session) find any report in their scope, also by number (`123`) and
+/// by a reporter's email address. The list's filters apply as well.
+#[utoipa::path(
+    tag = "reports",
+    params(
+        ("q" = String, Query, pattern = "\\S", description = "Words, a report number or (staff) an email address"),
+        FilterParams,
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 46116860184273879_i64, description = "From 1"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 50"),
+    ),
+    responses(
+        (status = 200, description = "The page of matches, best first", body = ReportPage),
+        (status = 400, description = "A parameter is wrong", body = ErrorBody),
+    )
+)]
+#[get("/reports/search")]
+pub async fn search(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let text = non_empty(query.q).ok_or_else(|| ValidationError::required("q"))?;
+    let (wanted, page, per_page) = query.list.read()?;
+    let who = auth::caller(&state, &request).await?.who;
+    let app = state.services.clone();
+    let (total, reports) = db(&state, move |conn| {
+        let asked = crate::app::search::Asked {
+            text,
+            wanted,
+            page,
+            per_page,
+        };
+        Ok(crate::app::search::find(&app, conn, &who, asked)?)
+    })
+    .await?;
+    Ok(ReportPage::answer(total, (page, per_page), reports))
 }

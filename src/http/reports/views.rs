@@ -76,6 +76,35 @@ pub struct CheckView {
     pub(crate) followers_not_fixed: i64,
 }
 
+/// A city object named by a report.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ObjectRef {
+    pub(crate) id: String,
+    /// Its type: `lamp_post`, `bench`…
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    /// The register's own id for it
+    pub(crate) code: String,
+    pub(crate) name: Names,
+    /// Its page, with its reports
+    pub(crate) url: String,
+}
+
+impl ObjectRef {
+    pub(crate) fn new(public_url: &str, o: crate::app::geodata::CityObjectRow) -> ObjectRef {
+        ObjectRef {
+            url: format!("{public_url}/objects/{}", o.id),
+            id: o.id,
+            kind: o.kind,
+            code: o.code,
+            name: Names {
+                en: o.name_en.unwrap_or_else(|| o.name.clone()),
+                ru: o.name,
+            },
+        }
+    }
+}
+
 /// The public face of one report.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ReportView {
@@ -93,6 +122,9 @@ pub(crate) struct ReportView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) service_area_en: Option<String>,
     pub(crate) department: Option<DepartmentRef>,
+    /// The city object the report is about, when the resident picked one
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) object: Option<ObjectRef>,
     pub(crate) reporter_name: Option<String>,
     #[schema(value_type = Object)]
     pub(crate) answers: serde_json::Value,
@@ -278,6 +310,9 @@ impl ReportView {
                     en: dep.name_en,
                 },
             }),
+            object: d
+                .object
+                .map(|o| ObjectRef::new(&state.services.public_url, o)),
             reporter_name: d.reporter_name,
             answers,
             photos: photos.iter().map(|p| PhotoView::new(state, p)).collect(),
