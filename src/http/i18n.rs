@@ -96,12 +96,13 @@ texts! {
     address: "Адрес (необязательно)", "Address (optional)";
     address_hint: "Начните вводить адрес — метка встанет у дома; или поставьте метку, и адрес подставится.", "Start typing an address to move the pin to the house; or place the pin and the address fills in.";
     address_found: "Ближайший адрес", "Nearest address";
+    address_suggestions: "Адреса из адресного реестра города", "Addresses in the city's register";
     objects_title: "Какой именно объект?", "Which one is it?";
     objects_hint: "Выберите объект на карте или в списке: сообщение уйдёт тому, кто его обслуживает.", "Pick it on the map or in the list: the report goes to whoever looks after it.";
     no_object: "Нет в списке / не знаю", "Not in the list / not sure";
     object_label: "Объект", "Object";
     object_reports: "Сообщения об этом объекте", "Reports about this object";
-    object_this_year: "сообщений в этом году", "reports this year";
+    object_this_year: "Сообщений в этом году", "Reports this year";
     object_none: "Об этом объекте ещё не сообщали.", "Nothing has been reported about this object yet.";
     object_type_lamp_post: "Опора освещения", "Lamp post";
     object_type_bench: "Скамейка", "Bench";

@@ -59,7 +59,9 @@
       const item = document.createElement("li");
       item.id = `address-option-${i}`;
       item.setAttribute("role", "option");
-      item.textContent = a.label;
+      // On an English page, the street's English name beside the register's.
+      const english = document.documentElement.lang === "en" && a.street_en;
+      item.textContent = english ? `${a.label} · ${a.street_en}` : a.label;
       item.addEventListener("mousedown", (event) => { event.preventDefault(); choose(i); });
       return item;
     }));

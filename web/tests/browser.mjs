@@ -461,13 +461,38 @@ await keyboard.snap("file-by-keyboard");
 const deskResident = await person("desk-resident", { viewport: { width: 1280, height: 900 }, locale: "en-GB" });
 await logIn(deskResident, "resident2@demo.gorod.local");
 await deskResident.goto("/lang/en?back=/new", { waitUntil: "domcontentloaded" });
-await deskResident.locator("#pick-map").click({ position: { x: 300, y: 150 } });
-await deskResident.locator("#lat").fill("55.761500");
-await deskResident.locator("#lon").fill("37.598500");
+// A pin beside a house fills in its address from the city's registry.
+await deskResident.locator("#lat").fill("55.761000");
+await deskResident.locator("#lon").fill("37.609000");
 await deskResident.locator("#lon").press("Tab");
+await deskResident.waitForFunction(() => document.getElementById("address").value !== "");
+assert.equal(await deskResident.locator("#address").inputValue(), "Тверская улица, 9");
+assert.equal(await deskResident.locator("#address-found").textContent(), "Nearest address: Тверская улица, 9 (6 m)");
+// Typed, an address is found in the registry, in English too; choosing it
+// moves the pin to the house.
+await deskResident.getByRole("combobox", { name: "Address (optional)" }).fill("Tverskaya St 12");
+await deskResident.locator("#address-list li").first().waitFor();
+assert.equal(await deskResident.locator("#address-list li").first().textContent(), "Тверская улица, 12 · Tverskaya Street");
+await deskResident.snap("file-address");
+await deskResident.getByRole("combobox", { name: "Address (optional)" }).press("ArrowDown");
+await deskResident.getByRole("combobox", { name: "Address (optional)" }).press("Enter");
+assert.equal(await deskResident.locator("#address").inputValue(), "Тверская улица, 12");
+assert.equal(await deskResident.locator("#lat").inputValue(), "55.761868");
+assert.equal(await deskResident.locator("#address-list").isHidden(), true);
 await deskResident.getByLabel("Find a category").fill("street light");
 assert.equal(await deskResident.locator("#cat-list .cat-group:not([hidden]) .group").first().textContent(), "Street lighting");
 await deskResident.getByLabel("Find a category").press("Enter");
+// The lamp posts near the pin, on the map and in a list: picking one
+// moves the pin to it.
+await deskResident.locator("#objects").waitFor({ state: "visible" });
+const lamp = deskResident.locator("#objects .choices label").nth(1);
+const lampName = (await lamp.textContent()).trim().replace(/ — \d+ m$/, "");
+assert.match(lampName, /^Lamp post No\. \d+$/);
+assert.ok((await deskResident.locator("#pick-map .pin.object").count()) >= 2, "the lamp posts are on the map");
+await lamp.locator("input").check();
+await deskResident.locator("#pick-map .pin.object.picked").waitFor();
+assert.notEqual(await deskResident.locator("#lat").inputValue(), "55.761868");
+await deskResident.snap("file-object");
 await deskResident.getByLabel("Description *").fill("The street light outside number 5 has been dark for a week.");
 await Promise.all([
   deskResident.waitForURL(/\/reports\/\d+\?filed=1$/),
@@ -476,7 +501,13 @@ await Promise.all([
 const second = Number(deskResident.url().match(/\/reports\/(\d+)\?filed=1$/)[1]);
 assert.match(await deskResident.locator("#just-filed h2").textContent(), new RegExp(`Received: report № ${second}$`));
 assert.match(await deskResident.locator("#just-filed li").nth(1).textContent(), /Street Lighting Service\): \d\d\.\d\d\.\d{4}/);
+// The lamp post is named on the report, with a link to its page.
+const lampLink = deskResident.getByRole("link", { name: lampName });
+const objectPage = await lampLink.getAttribute("href");
 await deskResident.snap("report-filed");
+await deskResident.goto(`${objectPage}?lang=en`, { waitUntil: "domcontentloaded" });
+assert.equal(await deskResident.locator("h1").textContent(), lampName);
+await deskResident.snap("object");
 
 const phoneSupervisor = await person("phone-supervisor", { viewport: { width: 390, height: 844 }, locale: "en-GB", isMobile: true });
 await logIn(phoneSupervisor, "supervisor.city@demo.gorod.local", true);
@@ -531,8 +562,8 @@ const adminPhone = await person("admin-phone", {
 });
 for (const [size, admin] of [["desktop", adminDesk], ["phone", adminPhone]]) {
   for (const lang of ["ru", "en"]) {
-    for (const [what, where] of [["queue", "/queue"], ["dashboard", "/dashboard"], ["report", `/reports/${number}`], ["catalogue", "/admin/catalogue"], ["canned", "/admin/canned"], ["audit", "/admin/audit"], ["my", "/my"], ["settings", "/settings"]]) {
-      await admin.goto(`${where}?lang=${lang}`, { waitUntil: "domcontentloaded" });
+    for (const [what, where] of [["queue", "/queue"], ["dashboard", "/dashboard"], ["report", `/reports/${number}`], ["catalogue", "/admin/catalogue"], ["canned", "/admin/canned"], ["audit", "/admin/audit"], ["search", "/search?q=%D1%8F%D0%BC%D1%8B"], ["my", "/my"], ["settings", "/settings"]]) {
+      await admin.goto(`${where}${where.includes("?") ? "&" : "?"}lang=${lang}`, { waitUntil: "domcontentloaded" });
       assert.equal(await admin.locator("html").getAttribute("lang"), lang, `${where} in ${lang}`);
       await admin.snap(`${lang}-${what}`);
     }
@@ -568,7 +599,7 @@ await watcher.snap("alert-on");
 for (const [size, viewport] of [["desktop", { width: 1280, height: 900 }], ["phone", { width: 390, height: 844 }]]) {
   for (const lang of ["ru", "en"]) {
     const visitor = await person(`visitor-${size}-${lang}`, { viewport, isMobile: size === "phone" });
-    for (const [what, where] of [["map", "/"], ["file", "/new"], ["report", `/reports/${number}`], ["stats", "/stats"], ["alerts", "/alerts"], ["alerts-near", "/alerts?lat=55.7704&lon=37.6051"], ["open-data", "/open-data"], ["login", "/login"], ["register", "/register"], ["reset", "/reset"], ["broken-link", "/api/v1/account/confirm_report/broken"], ["not-found", "/no/such/page"]]) {
+    for (const [what, where] of [["map", "/"], ["file", "/new"], ["report", `/reports/${number}`], ["stats", "/stats"], ["alerts", "/alerts"], ["alerts-near", "/alerts?lat=55.7704&lon=37.6051"], ["open-data", "/open-data"], ["search", "/search?q=%D1%8F%D0%BC%D1%8B"], ["object", objectPage], ["login", "/login"], ["register", "/register"], ["reset", "/reset"], ["broken-link", "/api/v1/account/confirm_report/broken"], ["not-found", "/no/such/page"]]) {
       await visitor.goto(`${where}${where.includes("?") ? "&" : "?"}lang=${lang}`, { waitUntil: "domcontentloaded" });
       assert.equal(await visitor.locator("html").getAttribute("lang"), lang, `${where} in ${lang}`);
       await visitor.snap(what);
