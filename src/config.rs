@@ -19,6 +19,7 @@ pub struct Settings {
     pub media: MediaSettings,
     pub seed: SeedSettings,
     pub sla: SlaSettings,
+    pub search: SearchSettings,
     pub mail: MailSettings,
     pub workflow: WorkflowSettings,
     pub ledger: LedgerSettings,
@@ -146,6 +147,13 @@ pub struct SmtpSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SlaSettings {
     pub scan_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SearchSettings {
+    /// Milliseconds between the search indexer's looks at its queue; 0
+    /// turns it off.
+    pub index_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -216,6 +216,10 @@ impl Application {
             Arc::downgrade(&state.clone().into_inner()),
             settings.sla.scan_interval_secs,
         );
+        crate::app::jobs::start_indexer(
+            Arc::downgrade(&state.clone().into_inner()),
+            settings.search.index_ms,
+        );
         let metrics = web::Data::new(Metrics::new());
         let services = state.services.clone();
         let server = HttpServer::new(move || {

@@ -29,8 +29,21 @@ async fn act(app: &TestApp, token: &str, id: &str, body: Value) {
     assert_eq!(status, 200, "{moved}");
 }
 
-/// The numbers a search finds, best first, and the whole answer's text.
+/// Waits until the indexer has taken every report waiting for it.
+async fn indexed(app: &TestApp) {
+    for _ in 0..250 {
+        if app.count_rows("search_pending") == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the search indexer left reports waiting");
+}
+
+/// The numbers a search finds, best first, and the whole answer's text,
+/// once the indexer has caught up.
 async fn found(app: &TestApp, token: Option<&str>, query: &str) -> (Vec<i64>, String) {
+    indexed(app).await;
     let path = format!(
         "/api/v1/reports/search?{}",
         serde_urlencoded::to_string([("q", query)]).unwrap()

@@ -52,12 +52,108 @@ pub(crate) fn status_at_age(rng: &mut StdRng, days: i64) -> ReportStatus {
     }
 }
 
+/// What residents add to a category's sample text: where, when, how bad.
+const PLACES: &[&str] = &[
+    "у подъезда",
+    "возле школы",
+    "во дворе",
+    "у остановки",
+    "на перекрёстке",
+    "у детского сада",
+    "возле магазина",
+    "у поликлиники",
+    "на углу дома",
+    "у пешеходного перехода",
+    "возле парка",
+    "на парковке",
+    "у выхода из метро",
+    "за гаражами",
+    "у спортивной площадки",
+    "возле рынка",
+];
+const STREETS: &[&str] = &[
+    "Гагарина",
+    "Ленина",
+    "Мира",
+    "Победы",
+    "Садовой",
+    "Лесной",
+    "Школьной",
+    "Пушкина",
+    "Чехова",
+    "Толстого",
+    "Королёва",
+    "Есенина",
+    "Кирова",
+    "Жукова",
+    "Строителей",
+    "Молодёжной",
+];
+const EXTRAS: &[&str] = &[
+    "уже неделю",
+    "второй месяц",
+    "после дождя",
+    "ночью особенно опасно",
+    "дети ходят рядом",
+    "жители жалуются",
+    "обращались раньше, не помогло",
+    "машины повреждают колёса",
+    "пожилым людям не пройти",
+    "прошу срочно устранить",
+    "ситуация ухудшается",
+    "мешает проходу",
+    "скользко",
+    "темно вечером",
+    "неприятный запах",
+    "шумно",
+];
+
+/// A resident's description: the category's sample text, where, and a
+/// remark or two — so that words are spread as in a real city's reports.
+fn description(rng: &mut StdRng, samples: &[String]) -> String {
+    let base = samples.choose(rng).map_or("Проблема", |s| s.as_str());
+    let place = PLACES.choose(rng).copied().unwrap_or_default();
+    let street = STREETS.choose(rng).copied().unwrap_or_default();
+    let extra = EXTRAS.choose(rng).copied().unwrap_or_default();
+    let house = rng.random_range(1..120u32);
+    format!("{base} Адрес: ул. {street}, {house}, {place}; {extra}.")
+}
+
+/// The demo's sample descriptions by category code.
+fn sample_descriptions() -> std::collections::HashMap<String, Vec<String>> {
+    let texts: serde_json::Value =
+        serde_json::from_str(include_str!("../../config/demo/sample_texts.json"))
+            .unwrap_or_default();
+    texts["descriptions"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(code, list)| {
+                    let list = list
+                        .as_array()
+                        .map(|l| {
+                            l.iter()
+                                .filter_map(|t| t.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (code.clone(), list)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Fills the city with `size` reports; returns a sample of their points.
+/// With `words`, each report has a resident's description and its search
+/// terms are indexed as filing indexes them.
 pub(crate) fn generate(
     conn: &mut DbConnection,
     size: usize,
     now: NaiveDateTime,
+    words: bool,
 ) -> Result<Vec<(f64, f64)>, String> {
+    let samples = sample_descriptions();
     let map: CityMap = catalog::load_city_map(conn).map_err(|e| e.to_string())?;
     let categories: Vec<(CategoryRouting, String)> = catalog::list_categories(conn)
         .map_err(|e| e.to_string())?
@@ -119,6 +215,7 @@ pub(crate) fn generate(
         let chunk = CHUNK.min(size - number as usize);
         let mut rows = Vec::with_capacity(chunk);
         let mut events = Vec::with_capacity(chunk * 2);
+        let mut terms = Vec::new();
         while rows.len() < chunk {
             let (lat, lon) = if rng.random_bool(0.7) {
                 let &(clat, clon, sigma) = centres.choose(&mut rng).ok_or("no centres")?;
@@ -175,6 +272,13 @@ pub(crate) fn generate(
                 ));
             }
             let closed = !status.is_open() || status == ReportStatus::Resolved;
+            let text = match words {
+                true => description(&mut rng, samples.get(&category.code).map_or(&[][..], |v| v)),
+                false => "Сгенерированное обращение для нагрузочного теста".into(),
+            };
+            if words {
+                terms.extend(gorod::db::search::rows_of(&id, &text, None, &[]));
+            }
             rows.push(ReportRow {
                 id: id.clone(),
                 number,
@@ -182,7 +286,7 @@ pub(crate) fn generate(
                 lat,
                 lon,
                 address: None,
-                description: "Сгенерированное обращение для нагрузочного теста".into(),
+                description: text,
                 answers: answers.clone(),
                 source: "demo".into(),
                 support_count: 1 + (rng.random_range(0..100u32) / 90) as i32,
@@ -211,6 +315,7 @@ pub(crate) fn generate(
             });
         }
         seed::insert_reports(conn, &rows, &events).map_err(|e| e.to_string())?;
+        seed::insert_search_terms(conn, &terms).map_err(|e| e.to_string())?;
     }
     Ok(sample)
 }

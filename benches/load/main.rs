@@ -60,10 +60,12 @@ mod smtp;
 
 mod dataset;
 mod drive;
+mod geo;
 mod jobs;
 mod raw;
 use dataset::*;
 use drive::*;
+use geo::*;
 use jobs::*;
 use raw::*;
 
@@ -94,8 +96,8 @@ struct Args {
     /// Sets both --map-clients and --filing-clients
     #[arg(long)]
     clients: Option<usize>,
-    /// Which measures to run: map, pages, filing, scanner, mail
-    #[arg(long, value_delimiter = ',', default_values_t = ["map", "pages", "filing", "scanner", "mail"].map(String::from))]
+    /// Which measures to run: map, pages, filing, scanner, mail, geocode, search
+    #[arg(long, value_delimiter = ',', default_values_t = ["map", "pages", "filing", "scanner", "mail", "geocode", "search"].map(String::from))]
     only: Vec<String>,
     /// The PostgreSQL server (each size gets a database of its own on it);
     /// BENCH_POSTGRES_URL when not given
@@ -135,6 +137,14 @@ struct Measure {
 }
 
 impl Measure {
+    /// Another run of the same measure, counted with this one.
+    fn add(&mut self, other: Measure) {
+        self.count += other.count;
+        self.seconds += other.seconds;
+        self.latencies.extend(other.latencies);
+        self.latencies.sort();
+    }
+
     fn rate(&self) -> f64 {
         self.count as f64 / self.seconds
     }
@@ -296,12 +306,13 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         let mut conn = manager.connect().map_err(|e| e.to_string())?;
         let drafts = routing::parse_areas(AREA).map_err(|e| e.to_string())?;
         catalog::import_areas(&mut conn, &drafts).map_err(|e| e.to_string())?;
-        let points = generate(&mut conn, size, now)?;
+        let points = generate(&mut conn, size, now, args.runs("search"))?;
         settle(&mut conn)?;
         points
     };
     eprintln!("   generated in {:.1} s", started.elapsed().as_secs_f64());
     drop(pool);
+    let points = Arc::new(points);
 
     let seconds = args.seconds;
     let mut rows = Vec::new();
@@ -457,7 +468,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         let clients = args.filing_clients;
         // Filing through the JSON API and through Open311, beside a plain INSERT.
         let categories = Arc::new(filing_categories(&manager)?);
-        let sample_points = Arc::new(points);
+        let sample_points = points.clone();
         let (cats, pts, base) = (categories.clone(), sample_points.clone(), address.clone());
         let app_post = http_load(clients, seconds, move |client, i| {
             let (code, answers) = cats[i % cats.len()].clone();
@@ -524,6 +535,39 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
             app: app_open311,
             raw: raw_insert_again,
         });
+    }
+    if args.runs("search") {
+        rows.extend(
+            search_rows(&manager, &address, backend, size, args.map_clients, seconds).await?,
+        );
+        rows.push(
+            indexed_filing_row(
+                &manager,
+                &address,
+                backend,
+                size,
+                args.filing_clients,
+                seconds,
+                points.clone(),
+            )
+            .await?,
+        );
+    }
+    // The registry does not grow with the city: measured once per backend.
+    if args.runs("geocode") && Some(&size) == args.sizes.first() {
+        let mut conn = manager.connect().map_err(|e| e.to_string())?;
+        rows.extend(
+            geocode_rows(
+                &mut conn,
+                &address,
+                backend,
+                size,
+                args.map_clients,
+                seconds,
+                now,
+            )
+            .await?,
+        );
     }
     if args.runs("scanner") {
         rows.extend(scanner_rows(&manager, backend, size, seconds, now)?);

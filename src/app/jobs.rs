@@ -254,3 +254,51 @@ where
         log::error!("the SLA scanner could not start: {e}");
     }
 }
+
+/// Starts the search indexer: every `interval_ms` it writes the terms of
+/// the reports waiting for it, a batch at a time until none wait, on one
+/// instance at a time (a lease that lapses soon after its holder dies).
+pub fn start_indexer<S>(state: Weak<S>, interval_ms: u64)
+where
+    S: AsRef<Services> + Send + Sync + 'static,
+{
+    if interval_ms == 0 {
+        return;
+    }
+    let lease = Lease {
+        job: "search-indexer",
+        holder: db::new_id(),
+        length: TimeDelta::seconds(30),
+    };
+    let spawned = std::thread::Builder::new()
+        .name("gorod-search-indexer".into())
+        .spawn(move || loop {
+            let Some(state) = state.upgrade() else { break };
+            let services = (*state).as_ref();
+            let pass = db::checkout(&services.pool).and_then(|mut conn| {
+                // A read first: an idle city writes nothing twice a second.
+                if !super::search::waiting(&mut conn)? {
+                    return Ok(None);
+                }
+                let now = services.clock.now();
+                lease.run(&mut conn, now, |conn| {
+                    let mut indexed = 0;
+                    loop {
+                        let batch = super::search::index_pending(conn)?;
+                        indexed += batch;
+                        if batch < usize::try_from(super::search::INDEX_BATCH).unwrap_or(0) {
+                            return Ok(indexed);
+                        }
+                    }
+                })
+            });
+            if let Err(e) = pass {
+                log::error!("search indexer pass failed: {e}");
+            }
+            drop(state);
+            std::thread::sleep(Duration::from_millis(interval_ms));
+        });
+    if let Err(e) = spawned {
+        log::error!("the search indexer could not start: {e}");
+    }
+}

@@ -122,7 +122,7 @@ pub fn edit(
             made.extend(moderation_db::hide_name(conn, report_id, &by)?);
         }
         if description.is_some() || changes.address.is_some() {
-            crate::db::search::reindex(conn, &[report_id.to_string()])?;
+            crate::db::search::enqueue(conn, &[report_id.to_string()])?;
         }
         for e in &made {
             super::audit::record(

@@ -142,7 +142,7 @@ pub fn apply(
         db::workflow::record_event(conn, &event, &photos)?;
         if event.public && event.note.is_some() {
             // The city's public words find the report too.
-            db::search::reindex(conn, std::slice::from_ref(&report.id))?;
+            db::search::enqueue(conn, std::slice::from_ref(&report.id))?;
         }
         let drafts = ledger_drafts(&report, &request, transition.rule.ledger);
         db::ledger::append(conn, &drafts, now)?;

@@ -1,9 +1,14 @@
 //! Searching reports (the words are `reports::search`'s rule; the index is
 //! `db::search`): a query's reports, ranked, under the same filters as the
-//! lists and within the caller's scope; and keeping the index current —
-//! with each filing (in its own statement), after a public answer or a
-//! moderator's edit (in that transaction), and for reports filed before
-//! search existed, a batch per scanner pass.
+//! lists and within the caller's scope; and keeping the index current. A
+//! filing queues its report in its own statement, and a public answer or a
+//! moderator's edit in its transaction; the indexer (`jobs::start_indexer`,
+//! every `search.index_ms`, one instance at a time) writes the queued
+//! reports' terms in batches of [`INDEX_BATCH`], so filing pays for one
+//! small row, and the terms' index is written in sorted runs rather than a
+//! few random entries per filing. A report is found within about that
+//! interval of being filed. Reports filed before search existed are
+//! indexed by the scanner, a batch per pass.
 //!
 //! A query's matches are found from its rarest term: each term's newest
 //! [`CANDIDATES`] reports are read; when some term has no more than that,
@@ -31,9 +36,29 @@ use crate::reports::search::Query;
 use crate::reports::ReportStatus;
 
 /// The most candidates one query ranks.
-pub const CANDIDATES: i64 = 5000;
+pub const CANDIDATES: i64 = 2000;
+/// Reports the indexer takes at a time.
+pub const INDEX_BATCH: i64 = 5000;
 /// Reports one scanner pass indexes of those filed before search existed.
 const BACKFILL_BATCH: i64 = 500;
+
+/// Whether reports wait for the indexer.
+pub fn waiting(conn: &mut DbConnection) -> Result<bool, DbError> {
+    Ok(!search_db::pending(conn, 1)?.is_empty())
+}
+
+/// Indexes a batch of the reports waiting for the indexer, in one
+/// transaction; how many (fewer than [`INDEX_BATCH`]: the queue is empty).
+pub fn index_pending(conn: &mut DbConnection) -> Result<usize, DbError> {
+    write_transaction(conn, |conn| {
+        let ids = search_db::pending(conn, INDEX_BATCH)?;
+        if !ids.is_empty() {
+            search_db::reindex(conn, &ids)?;
+            search_db::dequeue(conn, &ids)?;
+        }
+        Ok(ids.len())
+    })
+}
 
 /// Indexes the next batch of reports filed before search existed; how
 /// many (0: nothing left).

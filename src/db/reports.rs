@@ -326,7 +326,7 @@ pub fn among(
     ids: &[String],
 ) -> Result<Vec<String>, DbError> {
     let mut kept = Vec::new();
-    for chunk in ids.chunks(1000) {
+    for chunk in ids.chunks(5000) {
         kept.extend(
             filtered(filter)
                 .filter(reports::id.eq_any(chunk.to_vec()))

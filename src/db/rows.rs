@@ -427,3 +427,18 @@ pub struct ReportObjectRow {
     #[serde(serialize_with = "crate::clock::utc")]
     pub created_at: NaiveDateTime,
 }
+
+/// A report whose words wait for the search indexer.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = search_pending)]
+pub struct SearchPendingRow {
+    pub report_id: String,
+}
+
+/// An indexed report's terms, space-separated.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = search_docs)]
+pub struct SearchDocRow {
+    pub report_id: String,
+    pub terms: String,
+}

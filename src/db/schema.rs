@@ -611,6 +611,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     city_objects,
     search_terms,
     report_objects,
+    search_pending,
+    search_docs,
 );
 
 diesel::table! {
@@ -653,5 +655,18 @@ diesel::table! {
         report_id -> Text,
         object_id -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    search_pending (report_id) {
+        report_id -> Text,
+    }
+}
+
+diesel::table! {
+    search_docs (report_id) {
+        report_id -> Text,
+        terms -> Text,
     }
 }

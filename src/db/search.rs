@@ -1,13 +1,17 @@
 //! The search index in the database: each report's terms with their
-//! weights (`search_terms`, keyed by term and report), written with the
-//! filing and again whenever the report's words change, and read a term at
-//! a time. The same table and the same statements on both backends, so the
-//! same data gives the same results.
+//! weights (`search_terms`, keyed by term and report; `search_docs` lists
+//! each report's terms so that indexing it again removes exactly those),
+//! written by the indexer for the reports queued in `search_pending` (by
+//! their filing, and again whenever their words change), and read a term
+//! at a time. The same tables and the same statements on both backends,
+//! so the same data gives the same results.
 
 use diesel::prelude::*;
 
-use super::rows::SearchTermRow;
-use super::schema::{counters, report_events, reports, search_terms, users};
+use super::rows::{SearchDocRow, SearchPendingRow, SearchTermRow};
+use super::schema::{
+    counters, report_events, reports, search_docs, search_pending, search_terms, users,
+};
 use super::{DbConnection, DbError};
 use crate::reports::search::{terms, Field};
 
@@ -60,7 +64,10 @@ fn rows_of_texts(texts: &[Texts]) -> Vec<SearchTermRow> {
 /// Indexes these reports' words again (in the caller's transaction).
 pub fn reindex(conn: &mut DbConnection, ids: &[String]) -> Result<(), DbError> {
     let texts = texts(conn, ids)?;
-    replace(conn, ids, &rows_of_texts(&texts))
+    let mut rows = rows_of_texts(&texts);
+    // In the index's order: a batch's entries land page by page.
+    rows.sort_by(|a, b| (&a.term, &a.report_id).cmp(&(&b.term, &b.report_id)));
+    replace(conn, ids, &rows)
 }
 
 /// The texts of these reports.
@@ -98,10 +105,37 @@ pub fn replace(
     ids: &[String],
     rows: &[SearchTermRow],
 ) -> Result<(), DbError> {
-    diesel::delete(search_terms::table.filter(search_terms::report_id.eq_any(ids)))
+    let before: Vec<SearchDocRow> = search_docs::table
+        .filter(search_docs::report_id.eq_any(ids))
+        .select(SearchDocRow::as_select())
+        .load(conn)?;
+    for doc in &before {
+        let terms: Vec<&str> = doc.terms.split(' ').collect();
+        diesel::delete(
+            search_terms::table
+                .filter(search_terms::report_id.eq(&doc.report_id))
+                .filter(search_terms::term.eq_any(terms)),
+        )
         .execute(conn)?;
+    }
+    diesel::delete(search_docs::table.filter(search_docs::report_id.eq_any(ids))).execute(conn)?;
     insert_batches!(conn, search_terms::table, rows);
+    insert_batches!(conn, search_docs::table, &docs_of(rows));
     Ok(())
+}
+
+/// Each report's terms as one row.
+pub fn docs_of(rows: &[SearchTermRow]) -> Vec<SearchDocRow> {
+    let mut docs: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for row in rows {
+        docs.entry(&row.report_id).or_default().push(&row.term);
+    }
+    docs.into_iter()
+        .map(|(report_id, terms)| SearchDocRow {
+            report_id: report_id.to_string(),
+            terms: terms.join(" "),
+        })
+        .collect()
 }
 
 /// A term's reports and weights, newest first, at most `cap`.
@@ -125,7 +159,7 @@ pub fn postings_among(
     ids: &[String],
 ) -> Result<Vec<(String, i32)>, DbError> {
     let mut found = Vec::new();
-    for chunk in ids.chunks(1000) {
+    for chunk in ids.chunks(5000) {
         found.extend(
             search_terms::table
                 .filter(search_terms::term.eq(term))
@@ -179,6 +213,33 @@ pub fn backfill_due(conn: &mut DbConnection, batch: i64) -> Result<Vec<(String, 
 pub fn backfill_done_to(conn: &mut DbConnection, below: i64) -> Result<(), DbError> {
     diesel::update(counters::table.find(BACKFILL_BELOW))
         .set(counters::value.eq(below))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Puts these reports in the indexer's queue (once each).
+pub fn enqueue(conn: &mut DbConnection, ids: &[String]) -> Result<(), DbError> {
+    for id in ids {
+        let row = SearchPendingRow {
+            report_id: id.clone(),
+        };
+        insert_or_ignore!(conn, search_pending::table, &row);
+    }
+    Ok(())
+}
+
+/// Up to `limit` reports waiting for the indexer, oldest first.
+pub fn pending(conn: &mut DbConnection, limit: i64) -> Result<Vec<String>, DbError> {
+    Ok(search_pending::table
+        .order(search_pending::report_id)
+        .limit(limit)
+        .select(search_pending::report_id)
+        .load(conn)?)
+}
+
+/// Takes these reports out of the indexer's queue.
+pub fn dequeue(conn: &mut DbConnection, ids: &[String]) -> Result<(), DbError> {
+    diesel::delete(search_pending::table.filter(search_pending::report_id.eq_any(ids)))
         .execute(conn)?;
     Ok(())
 }

@@ -86,3 +86,29 @@ pub fn insert_users(conn: &mut DbConnection, users: &[UserRow]) -> Result<(), Db
         Ok(())
     })
 }
+
+/// Bulk-loads search terms (for large generated datasets), in one
+/// transaction.
+pub fn insert_search_terms(
+    conn: &mut DbConnection,
+    terms: &[super::rows::SearchTermRow],
+) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        insert_batches!(conn, super::schema::search_terms::table, terms);
+        let docs = super::search::docs_of(terms);
+        insert_batches!(conn, super::schema::search_docs::table, &docs);
+        Ok(())
+    })
+}
+
+/// Bulk-loads registry addresses (for large generated registries), in one
+/// transaction; the registry's version moves so every instance rebuilds.
+pub fn insert_addresses(
+    conn: &mut DbConnection,
+    addresses: &[super::rows::AddressRow],
+) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        insert_batches!(conn, super::schema::addresses::table, addresses);
+        super::geodata::bump_version(conn)
+    })
+}

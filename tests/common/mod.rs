@@ -128,6 +128,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.seed.demo_reports = 0;
     // Tests run the SLA scanner themselves, after moving the clock.
     settings.sla.scan_interval_secs = 0;
+    // Reports are found by search within a blink.
+    settings.search.index_ms = 20;
     // Mail stays in the process unless a test sends it somewhere.
     settings.mail.transport = "memory".into();
     settings.mail.poll_ms = 50;

@@ -45,7 +45,17 @@ CREATE TABLE search_terms (
     weight INTEGER NOT NULL,
     PRIMARY KEY (term, report_id)
 ) WITHOUT ROWID;
-CREATE INDEX search_terms_by_report ON search_terms (report_id);
+-- Each indexed report's terms, so that indexing it again removes exactly
+-- those (one row per report rather than an index entry per term).
+CREATE TABLE search_docs (
+    report_id TEXT PRIMARY KEY NOT NULL REFERENCES reports (id),
+    terms TEXT NOT NULL
+);
+-- Reports whose words changed (filed, answered, edited) wait here for the
+-- indexer, which writes their terms in batches.
+CREATE TABLE search_pending (
+    report_id TEXT PRIMARY KEY NOT NULL REFERENCES reports (id)
+);
 
 -- Reports filed before search existed are indexed by the scanner, newest
 -- first, below this number; the registry's version moves with imports.

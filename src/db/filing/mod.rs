@@ -14,12 +14,12 @@ use crate::sla::schedule::Due;
 
 use crate::db::rows::OutboxRow;
 use crate::db::rows::{
-    AttachmentRow, IdempotencyRow, ReportEventRow, ReportObjectRow, ReportRow, SearchTermRow,
+    AttachmentRow, IdempotencyRow, ReportEventRow, ReportObjectRow, ReportRow, SearchPendingRow,
     SubscriptionRow, UserRow,
 };
 use crate::db::schema::{
-    attachments, counters, idempotency_keys, report_events, report_objects, reports, search_terms,
-    subscriptions, users,
+    attachments, counters, idempotency_keys, report_events, report_objects, reports,
+    search_pending, subscriptions, users,
 };
 use crate::db::{new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::locale::Locale;
@@ -130,8 +130,8 @@ pub struct FilingRows {
     /// The reporters' receipts, queued for the mail dispatcher.
     pub receipts: Vec<OutboxRow>,
     pub idempotency_keys: Vec<IdempotencyRow>,
-    /// The reports' search terms.
-    pub terms: Vec<SearchTermRow>,
+    /// The reports, for the search indexer.
+    pub pending: Vec<SearchPendingRow>,
     /// The city objects the reports are about.
     pub objects: Vec<ReportObjectRow>,
 }
@@ -160,7 +160,7 @@ pub fn file_batch(
                 insert_batches!(conn, attachments::table, &rows.photos);
                 insert_batches!(conn, subscriptions::table, &rows.followers);
                 insert_batches!(conn, idempotency_keys::table, &rows.idempotency_keys);
-                insert_batches!(conn, search_terms::table, &rows.terms);
+                insert_batches!(conn, search_pending::table, &rows.pending);
                 insert_batches!(conn, report_objects::table, &rows.objects);
                 outbox::enqueue(conn, &rows.receipts)?;
             }
@@ -197,7 +197,7 @@ fn filing_rows(
         followers: Vec::with_capacity(filings.len()),
         receipts: Vec::with_capacity(filings.len()),
         idempotency_keys: Vec::new(),
-        terms: Vec::new(),
+        pending: Vec::with_capacity(filings.len()),
         objects: Vec::new(),
     };
     for (filing, &number) in filings.iter().zip(numbers) {
@@ -294,12 +294,9 @@ fn filing_rows(
                 created_at: filing.now,
             });
         }
-        rows.terms.extend(crate::db::search::rows_of(
-            &row.id,
-            &row.description,
-            row.address.as_deref(),
-            &[],
-        ));
+        rows.pending.push(SearchPendingRow {
+            report_id: row.id.clone(),
+        });
         if let Some(object) = &filing.object {
             rows.objects.push(ReportObjectRow {
                 report_id: row.id.clone(),

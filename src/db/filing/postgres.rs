@@ -142,7 +142,7 @@ pub fn insert(conn: &mut PgConnection, rows: &FilingRows) -> Result<(), DbError>
         followers: to_json(&rows.followers)?,
         receipts: to_json(&rows.receipts)?,
         keys: to_json(&rows.idempotency_keys)?,
-        terms: to_json(&rows.terms)?,
+        pending: to_json(&rows.pending)?,
         objects: to_json(&rows.objects)?,
     }
     .execute(conn)?;
@@ -156,7 +156,7 @@ struct FilingStatement {
     followers: String,
     receipts: String,
     keys: String,
-    terms: String,
+    pending: String,
     objects: String,
 }
 
@@ -170,7 +170,7 @@ impl QueryFragment<Pg> for FilingStatement {
             ("attachments", &self.photos),
             ("subscriptions", &self.followers),
             ("idempotency_keys", &self.keys),
-            ("search_terms", &self.terms),
+            ("search_pending", &self.pending),
             ("report_objects", &self.objects),
         ];
         for (n, (table, rows)) in tables.into_iter().enumerate() {
