@@ -24,4 +24,5 @@ pub mod reports;
 pub mod routing;
 pub mod sla;
 pub mod startup;
+pub mod webhooks;
 pub mod workflow;
