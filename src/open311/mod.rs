@@ -1,6 +1,9 @@
 //! Open311 GeoReport v2, the parts that need no database or web framework:
 //! response formats (JSON, and XML by the "Spark" mapping of the same
-//! value), the form body of `POST requests`, statuses, and datetimes.
+//! value), the form body of `POST requests`, statuses, and datetimes; and
+//! as a client of a back office's endpoint (`outbound`).
+
+pub mod outbound;
 
 use std::collections::BTreeMap;
 
