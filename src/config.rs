@@ -21,6 +21,7 @@ pub struct Settings {
     pub sla: SlaSettings,
     pub search: SearchSettings,
     pub mail: MailSettings,
+    pub back_office: BackOfficeSettings,
     pub workflow: WorkflowSettings,
     pub ledger: LedgerSettings,
     pub accounts: AccountSettings,
@@ -133,6 +134,22 @@ pub struct MailSettings {
     pub check_reminder_hours: i64,
     pub digest_hour: u32,
     pub smtp: SmtpSettings,
+}
+
+/// The courier: webhooks and back offices (`app::deliver`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct BackOfficeSettings {
+    /// Milliseconds between rounds when nothing was due; 0: no courier.
+    pub poll_ms: u64,
+    pub batch: usize,
+    pub workers: usize,
+    pub lease_secs: u64,
+    pub timeout_secs: u64,
+    pub max_attempts: i32,
+    pub backoff_base_secs: u64,
+    pub backoff_max_secs: u64,
+    pub pull_secs: u64,
+    pub rotation_overlap_hours: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -179,6 +179,7 @@ impl Application {
             decode_budget: decode_budget(&settings.media)?,
             max_photos: settings.media.max_photos,
             refutation_limit: settings.workflow.refutation_limit,
+            rotation_overlap_hours: settings.back_office.rotation_overlap_hours,
             ledger_keys,
             checkpoint_interval: chrono::TimeDelta::seconds(
                 i64::try_from(settings.ledger.checkpoint_interval_secs).unwrap_or(i64::MAX),
@@ -220,6 +221,13 @@ impl Application {
             Arc::downgrade(&state.clone().into_inner()),
             settings.search.index_ms,
         );
+        if settings.back_office.poll_ms > 0 {
+            crate::app::deliver::start(
+                Arc::downgrade(&state.clone().into_inner()),
+                crate::app::deliver::Courier::from_settings(&settings.back_office),
+            )
+            .map_err(StartupError::Dispatcher)?;
+        }
         let metrics = web::Data::new(Metrics::new());
         let services = state.services.clone();
         let server = HttpServer::new(move || {

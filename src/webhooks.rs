@@ -155,6 +155,31 @@ impl Event {
         }
     }
 
+    /// The short name: `answered`.
+    pub fn name(self) -> &'static str {
+        let full = self.as_str();
+        full.strip_prefix("report.").unwrap_or(full)
+    }
+
+    /// What a report event (its kind in the history) is to a subscriber:
+    /// filing, an answer, a resident's (or the system's) confirmation, a
+    /// refutation, a breached deadline and an escalation (a supervisor's
+    /// or the scanner's) have their own events; every other move is
+    /// `moved`; notes, support and warnings are none.
+    pub fn of_kind(kind: &str) -> Option<Event> {
+        Some(match kind {
+            "filed" => Event::Filed,
+            "answered" => Event::Answered,
+            "confirmed" | "auto_confirmed" => Event::Confirmed,
+            "refuted" => Event::Refuted,
+            "sla_breached" => Event::Breached,
+            "escalated" | "escalated_by_supervisor" => Event::Escalated,
+            "accepted" | "rejected" | "marked_duplicate" | "assigned" | "taken" | "paused"
+            | "resumed" | "returned" | "closed" => Event::Moved,
+            _ => return None,
+        })
+    }
+
     /// By its short name (`answered`) or its type (`report.answered`).
     pub fn parse(text: &str) -> Result<Event, Text> {
         let name = text.trim();
@@ -177,6 +202,22 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_move_is_an_event_and_notes_are_none() {
+        for action in crate::workflow::Action::ALL {
+            let kind = crate::workflow::rules::rule(action).event;
+            assert!(Event::of_kind(kind).is_some(), "{kind}");
+        }
+        assert_eq!(Event::of_kind("filed"), Some(Event::Filed));
+        assert_eq!(Event::of_kind("auto_confirmed"), Some(Event::Confirmed));
+        assert_eq!(Event::of_kind("sla_breached"), Some(Event::Breached));
+        assert_eq!(Event::of_kind("escalated"), Some(Event::Escalated));
+        assert_eq!(Event::of_kind("note"), None);
+        assert_eq!(Event::of_kind("supported"), None);
+        assert_eq!(Event::of_kind("sla_warning"), None);
+        assert_eq!(Event::Answered.name(), "answered");
+    }
 
     // The specification's own test vector.
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

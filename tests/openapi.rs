@@ -95,6 +95,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/api-keys"),
     ("delete", "/api/v1/admin/api-keys/{id}"),
     ("post", "/api/v1/reports/{id}/notes"),
+    ("put", "/api/v1/admin/departments/{code}/endpoint"),
+    ("put", "/api/v1/admin/categories/{code}/endpoint"),
+    ("get", "/api/v1/admin/endpoints"),
+    ("delete", "/api/v1/admin/endpoints/{id}"),
+    ("post", "/api/v1/admin/webhooks"),
+    ("get", "/api/v1/admin/webhooks"),
+    ("post", "/api/v1/admin/webhooks/{id}/rotate"),
+    ("delete", "/api/v1/admin/webhooks/{id}"),
+    ("get", "/api/v1/admin/deliveries"),
+    ("post", "/api/v1/admin/deliveries/{id}/requeue"),
+    ("get", "/api/v1/reports/{id}/back-office"),
 ];
 
 #[tokio::test]

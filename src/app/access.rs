@@ -144,8 +144,10 @@ pub fn api_keys(conn: &mut DbConnection) -> Result<Vec<ApiKeyRow>, DbError> {
 /// A new API key, its secret already digested.
 pub struct NewKey {
     pub name: String,
-    /// api or open311
+    /// api, open311 or back_office
     pub kind: String,
+    /// The department a back_office key speaks for (its code).
+    pub department: Option<String>,
     /// The user an api token acts as.
     pub user: Option<EmailAddress>,
     pub scopes: String,
@@ -172,6 +174,24 @@ pub fn create_api_key(
             })?,
         ),
     };
+    // A back office's key is scoped to its department (by id).
+    let scopes = match (new.kind.as_str(), new.department.as_deref()) {
+        ("back_office", Some(code)) => {
+            let snapshot = app.catalog_snapshot(conn)?;
+            let id = snapshot.map.departments().id_of(code).ok_or_else(|| {
+                crate::reports::ValidationError::unknown(
+                    "department",
+                    code,
+                    ("подразделение", "department"),
+                )
+            })?;
+            id.to_string()
+        }
+        ("back_office", None) => {
+            return Err(crate::reports::ValidationError::required("department").into())
+        }
+        _ => new.scopes,
+    };
     let row = ApiKeyRow {
         id: db::new_id(),
         key_hash: new.key_hash,
@@ -180,7 +200,7 @@ pub fn create_api_key(
         user_id,
         created_at: app.clock.now(),
         revoked_at: None,
-        scopes: new.scopes,
+        scopes,
     };
     admin_db::create_api_key(conn, &row)?;
     Ok(row)
@@ -198,6 +218,11 @@ pub fn revoke_api_key(
             format!("there is no API key {id}"),
         ))
     })
+}
+
+/// The department a live back-office key (by digest) speaks for.
+pub fn back_office_key(conn: &mut DbConnection, digest: &str) -> Result<Option<String>, DbError> {
+    db::access::back_office_key(conn, digest)
 }
 
 /// Whether an Open311 key (by digest) is live.

@@ -189,6 +189,11 @@ pub fn record_due_marks(
         report.next_sla_at = reading.next;
     }
     db::sla::record_marks(conn, &marks, &events)?;
+    let queued: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e.id.as_str(), e.report_id.as_str()))
+        .collect();
+    db::back_office::enqueue(conn, &queued, now)?;
     outbox::enqueue(conn, &messages)?;
     for report in reports.iter() {
         db::workflow::save_clocks(conn, report)?;

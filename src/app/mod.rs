@@ -8,9 +8,11 @@ pub mod access;
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
+pub mod back_office;
 pub mod canned;
 pub mod catalogue;
 pub mod clocks;
+pub mod deliver;
 pub mod demo;
 pub mod dispatch;
 pub mod feeds;
@@ -103,6 +105,8 @@ pub struct Services {
     pub max_photos: usize,
     /// How many answers a reporter may refute.
     pub refutation_limit: i32,
+    /// Hours a webhook's old secret signs beside a new one.
+    pub rotation_overlap_hours: i64,
     /// Signs ledger checkpoints; the keys whose checkpoints count.
     pub ledger_keys: crate::ledger::LedgerKeys,
     /// How often the scanner signs a checkpoint of a grown ledger.

@@ -63,7 +63,16 @@ pub fn apply(
     snapshot: &CatalogSnapshot,
     request: Move<'_>,
 ) -> Result<Moved, MoveError> {
-    write_transaction(conn, |conn| {
+    write_transaction(conn, |conn| apply_in(conn, snapshot, request))
+}
+
+/// Applies one move inside the caller's write transaction.
+pub fn apply_in(
+    conn: &mut DbConnection,
+    snapshot: &CatalogSnapshot,
+    request: Move<'_>,
+) -> Result<Moved, MoveError> {
+    {
         let mut report = db::workflow::lock_report(conn, request.report_id)?
             .ok_or_else(|| MoveError::NotFound(request.report_id.into()))?;
         let plan = db::workflow::plan_of(snapshot, &report)?;
@@ -140,6 +149,7 @@ pub fn apply(
             .map(|(i, p)| p.attachment(&report.id, &event_id, i, now))
             .collect();
         db::workflow::record_event(conn, &event, &photos)?;
+        db::back_office::enqueue(conn, &[(&event.id, &report.id)], now)?;
         if event.public && event.note.is_some() {
             // The city's public words find the report too.
             db::search::enqueue(conn, std::slice::from_ref(&report.id))?;
@@ -180,7 +190,7 @@ pub fn apply(
             to: transition.to,
             event_id,
         })
-    })
+    }
 }
 
 /// A staff member's move as asked for: the department to assign to named

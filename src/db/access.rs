@@ -48,6 +48,17 @@ pub fn open311_key_exists(conn: &mut DbConnection, digest: &str) -> Result<bool,
     Ok(count > 0)
 }
 
+/// The department a live back-office key (by digest) speaks for.
+pub fn back_office_key(conn: &mut DbConnection, digest: &str) -> Result<Option<String>, DbError> {
+    Ok(api_keys::table
+        .filter(api_keys::key_hash.eq(digest))
+        .filter(api_keys::kind.eq("back_office"))
+        .filter(api_keys::revoked_at.is_null())
+        .select(api_keys::scopes)
+        .first(conn)
+        .optional()?)
+}
+
 /// The id of the user with this email.
 /// The addresses of every user at `domain`.
 pub fn emails_at_domain(conn: &mut DbConnection, domain: &str) -> Result<Vec<String>, DbError> {

@@ -76,6 +76,7 @@ pub mod accounts;
 pub mod admin;
 pub mod alerts;
 pub mod audit;
+pub mod back_office;
 pub mod canned;
 pub mod catalog;
 pub mod checkpoint;

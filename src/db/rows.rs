@@ -442,3 +442,108 @@ pub struct SearchDocRow {
     pub report_id: String,
     pub terms: String,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = endpoints, treat_none_as_null = true)]
+pub struct EndpointRow {
+    pub id: String,
+    pub department_id: Option<String>,
+    pub category_id: Option<String>,
+    pub url: String,
+    #[serde(skip)]
+    pub api_key: String,
+    pub jurisdiction: Option<String>,
+    /// JSON: category code to service code.
+    pub services: String,
+    /// JSON: question code to attribute code.
+    pub attributes: String,
+    /// JSON: the endpoint's status to a move.
+    pub statuses: String,
+    /// `requests`, `updates` or `none`.
+    pub pull: String,
+    pub withdraw: bool,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
+    pub pulled_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::clock::utc")]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc")]
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = handovers)]
+pub struct HandoverRow {
+    pub report_id: String,
+    pub endpoint_id: String,
+    pub external_id: Option<String>,
+    pub token: Option<String>,
+    /// `queued`, `sent` or `withdrawn`.
+    pub state: String,
+    pub note: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = deliveries)]
+pub struct DeliveryRow {
+    pub id: String,
+    /// `open311`, `withdraw` or `webhook`.
+    pub kind: String,
+    /// The endpoint's or the webhook's id.
+    pub target_id: String,
+    pub report_id: String,
+    #[serde(skip)]
+    pub dedupe: String,
+    pub event_type: String,
+    #[serde(skip)]
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    #[serde(serialize_with = "crate::clock::utc")]
+    pub next_attempt_at: NaiveDateTime,
+    #[serde(skip)]
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::clock::utc_opt")]
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookRow {
+    pub id: String,
+    pub url: String,
+    /// Short event names, comma-separated.
+    pub events: String,
+    pub category_id: Option<String>,
+    pub department_id: Option<String>,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = back_office_updates)]
+pub struct BackOfficeUpdateRow {
+    /// `endpoint:ID` (pulled), `department:ID` (pushed) or `mail:ID`.
+    pub scope: String,
+    pub update_id: String,
+    pub report_id: Option<String>,
+    /// `pull`, `push` or `mail`.
+    pub source: String,
+    pub status: String,
+    pub notes: Option<String>,
+    /// `applied`, `refused` or `ignored`.
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub event_id: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
+    pub received_at: NaiveDateTime,
+}

@@ -295,6 +295,7 @@ diesel::joinable!(reports -> categories (category_id));
 diesel::joinable!(reports -> service_areas (service_area_id));
 diesel::joinable!(reports -> departments (department_id));
 diesel::joinable!(report_objects -> reports (report_id));
+diesel::joinable!(handovers -> reports (report_id));
 diesel::joinable!(report_objects -> city_objects (object_id));
 diesel::joinable!(search_terms -> reports (report_id));
 diesel::joinable!(city_objects -> departments (department_id));
@@ -613,6 +614,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_objects,
     search_pending,
     search_docs,
+    endpoints,
+    handovers,
+    deliveries,
+    webhooks,
+    hook_pending,
+    back_office_updates,
 );
 
 diesel::table! {
@@ -668,5 +675,94 @@ diesel::table! {
     search_docs (report_id) {
         report_id -> Text,
         terms -> Text,
+    }
+}
+
+diesel::table! {
+    endpoints (id) {
+        id -> Text,
+        department_id -> Nullable<Text>,
+        category_id -> Nullable<Text>,
+        url -> Text,
+        api_key -> Text,
+        jurisdiction -> Nullable<Text>,
+        services -> Text,
+        attributes -> Text,
+        statuses -> Text,
+        pull -> Text,
+        withdraw -> Bool,
+        pulled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    handovers (report_id) {
+        report_id -> Text,
+        endpoint_id -> Text,
+        external_id -> Nullable<Text>,
+        token -> Nullable<Text>,
+        state -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Text,
+        kind -> Text,
+        target_id -> Text,
+        report_id -> Text,
+        dedupe -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        category_id -> Nullable<Text>,
+        department_id -> Nullable<Text>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    hook_pending (event_id) {
+        event_id -> Text,
+        report_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    back_office_updates (scope, update_id) {
+        scope -> Text,
+        update_id -> Text,
+        report_id -> Nullable<Text>,
+        source -> Text,
+        status -> Text,
+        notes -> Nullable<Text>,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        received_at -> Timestamp,
     }
 }

@@ -301,6 +301,9 @@ pub struct KeyInput {
     /// What an api token may do (policy actions, e.g. file_report,
     /// read_public); all its user may when absent
     scopes: Option<Vec<String>>,
+    /// The department a back_office key speaks for (its code): it may push
+    /// updates on the reports handed to that department's back office
+    department: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -332,12 +335,12 @@ pub async fn create_key(
     let input: KeyInput = parse_json(&read_body(payload, 16 << 10).await?)?;
     let name = crate::reports::optional_text("name", Some(input.name), 200)?
         .ok_or_else(|| ApiError::from(crate::reports::ValidationError::required("name")))?;
-    if !matches!(input.kind.as_str(), "api" | "open311") {
+    if !matches!(input.kind.as_str(), "api" | "open311" | "back_office") {
         return Err(ApiError::invalid(
             "kind",
             Text::new(
-                format!("«{}» — не api и не open311", input.kind),
-                format!("'{}' is not api or open311", input.kind),
+                format!("«{}» — не api, open311 или back_office", input.kind),
+                format!("'{}' is not api, open311 or back_office", input.kind),
             ),
         ));
     }
@@ -375,6 +378,7 @@ pub async fn create_key(
     let key = secrets::new_secret();
     let new = NewKey {
         name,
+        department: input.department,
         kind: input.kind,
         user,
         scopes,

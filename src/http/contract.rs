@@ -97,7 +97,7 @@ pub fn message_status() -> Object {
 
 /// The kinds of API key.
 pub fn key_kind() -> Object {
-    one_of_words(&["api", "open311"]).build()
+    one_of_words(&["api", "open311", "back_office"]).build()
 }
 
 /// What staff may do to a report (the workflow's own moves are not sent).

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod back_office;
 pub mod body;
 pub use body::{parse_json, read_body, MAX_JSON_DEPTH};
 pub mod canned;
@@ -66,6 +67,26 @@ pub struct AppState {
 impl AsRef<crate::app::Services> for AppState {
     fn as_ref(&self) -> &crate::app::Services {
         &self.services
+    }
+}
+
+impl crate::app::back_office::PublicReports for AppState {
+    fn public_report(
+        &self,
+        conn: &mut crate::app::Connection,
+        report_id: &str,
+    ) -> Result<Option<serde_json::Value>, crate::app::DbError> {
+        let read = crate::app::reports::read(&self.services, conn, report_id, |_, _| false)?;
+        let Some(read) = read else { return Ok(None) };
+        let view = reports::ReportView::new(
+            self,
+            read.detail,
+            read.photos,
+            read.clocks,
+            (&read.names, &read.updates, read.edits),
+        )
+        .map_err(|e| crate::app::DbError::Corrupt(e.to_string()))?;
+        Ok(serde_json::to_value(view).ok())
     }
 }
 
@@ -189,6 +210,17 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(mail::list_outbox)
         .service(mail::requeue)
         .service(mail::queue_digest)
+        .service(back_office::put_department_endpoint)
+        .service(back_office::put_category_endpoint)
+        .service(back_office::list_endpoints)
+        .service(back_office::delete_endpoint)
+        .service(back_office::create_webhook)
+        .service(back_office::list_webhooks)
+        .service(back_office::rotate_webhook)
+        .service(back_office::delete_webhook)
+        .service(back_office::list_deliveries)
+        .service(back_office::requeue_delivery)
+        .service(back_office::report_back_office)
         .service(check::check)
         .service(check::link_page)
         .service(check::link_answer)

@@ -159,7 +159,8 @@ fn first_item(body: &str) -> Result<serde_json::Map<String, Value>, Text> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     /// Its id at the endpoint (the update's own id for
-    /// `servicerequestupdates`, else the request's and its time).
+    /// `servicerequestupdates`, else the request's with its time and
+    /// status).
     pub key: String,
     pub service_request_id: String,
     /// The status, lower case.
@@ -203,7 +204,10 @@ pub fn read_changes(body: &str) -> Result<Vec<Change>, Text> {
                 _ => Vec::new(),
             };
             Some(Change {
-                key: text("update_id").unwrap_or_else(|| format!("{id}@{updated}")),
+                // A request read again names the same change by its time
+                // and status (times have whole seconds: a move within the
+                // same second still differs by its status).
+                key: text("update_id").unwrap_or_else(|| format!("{id}@{updated}@{status}")),
                 service_request_id: id,
                 notes: text("status_notes").or_else(|| text("description")),
                 status,
@@ -308,7 +312,7 @@ mod tests {
         let changes = read_changes(requests).unwrap();
         assert_eq!(changes.len(), 2);
         assert_eq!(changes[0].notes.as_deref(), Some("Заделали"));
-        assert_eq!(changes[0].key, "638344@2026-03-02T12:00:00+03:00");
+        assert_eq!(changes[0].key, "638344@2026-03-02T12:00:00+03:00@closed");
         assert_eq!(move_of(&endpoint(), &changes[0]), Some(Action::Answer));
         assert_eq!(move_of(&endpoint(), &changes[1]), None);
         let updates = r#"[{"update_id":"u-9","service_request_id":"638344","status":"IN_PROGRESS",

@@ -147,6 +147,8 @@ pub fn file_batch(
     filings: &[&FilingRecord],
 ) -> Result<Vec<FiledReport>, DbError> {
     let reporters = new_reporters(filings);
+    // Webhooks and back offices hear of filings when any exist.
+    let hooked = super::back_office::hooked(conn)?;
     let write = |conn: &mut DbConnection| {
         let residents = residents_by_email(conn, reporters)?;
         let numbers = next_numbers(conn, filings.len())?;
@@ -165,6 +167,17 @@ pub fn file_batch(
                 outbox::enqueue(conn, &rows.receipts)?;
             }
         }
+        if hooked {
+            let events: Vec<(&str, &str)> = rows
+                .events
+                .iter()
+                .map(|e| (e.id.as_str(), e.report_id.as_str()))
+                .collect();
+            let now = rows.events.first().map(|e| e.created_at);
+            if let Some(now) = now {
+                super::back_office::enqueue(conn, &events, now)?;
+            }
+        }
         Ok(rows
             .reports
             .into_iter()
@@ -176,8 +189,10 @@ pub fn file_batch(
             .collect())
     };
     match conn {
-        // One statement writes the rows: atomic without a transaction.
-        DbConnection::Postgres(_) => write(conn),
+        // One statement writes the rows: atomic without a transaction,
+        // unless the events are queued for webhooks too.
+        DbConnection::Postgres(_) if !hooked => write(conn),
+        DbConnection::Postgres(_) => write_transaction(conn, write),
         DbConnection::Sqlite(_) => write_transaction(conn, write),
     }
 }

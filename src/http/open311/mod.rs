@@ -256,6 +256,9 @@ pub async fn post_resource(
 ) -> Answer {
     let (resource, format) = split(&name)?;
     let locale = super::accept_language(&request);
+    if resource == "servicerequestupdates" {
+        return push_update(state, format, &body).await;
+    }
     if resource != "requests" {
         return Err(Open311Error::new(
             format,
@@ -335,6 +338,76 @@ pub async fn post_resource(
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())
         .body(body))
+}
+
+/// `POST servicerequestupdates` (mySociety's extension): a back office's
+/// update on a request Gorod handed it, with a key of the department's
+/// (`back_office`); idempotent by `update_id`. A status its endpoint maps
+/// to a move makes it (the workflow may refuse: 400 with the reason, and
+/// nothing changed); any other status is recorded and answered as taken.
+async fn push_update(state: web::Data<AppState>, format: Format, body: &[u8]) -> Answer {
+    let pairs = spec::parse_form(body).map_err(|m| Open311Error::bad(format, m))?;
+    let field = |key: &str| {
+        spec::form_value(&pairs, key)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let key = field("api_key")
+        .ok_or_else(|| Open311Error::new(format, StatusCode::FORBIDDEN, "api_key is required"))?;
+    let required = |name: &str| {
+        field(name).ok_or_else(|| {
+            Open311Error::new(
+                format,
+                StatusCode::BAD_REQUEST,
+                format!("{name}: is required"),
+            )
+        })
+    };
+    let external = required("service_request_id")?;
+    let update = crate::app::back_office::Update {
+        update_id: required("update_id")?,
+        status: required("status")?.to_lowercase(),
+        notes: field("description"),
+        source: "push",
+    };
+    let digest = api_key_digest(&key);
+    let app = state.services.clone();
+    let update_id = update.update_id.clone();
+    let taken = db(&state, move |conn| {
+        let department = crate::app::access::back_office_key(conn, &digest)?.ok_or_else(|| {
+            ApiError::Forbidden(Text::new(
+                "api_key не ключ службы",
+                "api_key is not a back office's key",
+            ))
+        })?;
+        crate::app::back_office::push_update(
+            &app,
+            conn,
+            &department,
+            &external,
+            &update,
+        )?
+        .ok_or_else(|| {
+            ApiError::NotFound(Text::new(
+                format!("service_request_id: этой службе не передавали «{external}»"),
+                format!("service_request_id: no request '{external}' was handed to this back office"),
+            ))
+        })
+    })
+    .await
+    .map_err(|e| Open311Error::from_api(format, e))?;
+    if let crate::app::back_office::Taken::Refused { reason } = taken {
+        return Err(Open311Error::new(
+            format,
+            StatusCode::BAD_REQUEST,
+            format!("status: the workflow refused it: {reason}"),
+        ));
+    }
+    let value = json!([{ "update_id": update_id }]);
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .body(format.render("service_request_updates", &value)))
 }
 
 /// What a filing POST answers.

@@ -233,7 +233,7 @@ impl PhotoView {
 }
 
 impl ReportView {
-    pub(super) fn new(
+    pub(crate) fn new(
         state: &AppState,
         d: ReportDetail,
         photos: Vec<AttachmentRow>,

@@ -1,0 +1,813 @@
+//! The city's back offices and webhook subscribers: configuring them, and
+//! what happens between Gorod and them.
+//!
+//! - An **endpoint** is a back office that speaks Open311 GeoReport v2. A
+//!   department names one (every report routed to it goes there), or a
+//!   category does (which wins). Its maps turn category codes into its
+//!   service codes, question codes into its attribute codes, and its
+//!   statuses into moves here.
+//! - Every report event is queued (`hook_pending`) in its own transaction
+//!   while anything listens; [`match_events`] takes the queue in order, one
+//!   instance at a time (rows locked), and turns each event into
+//!   deliveries: one per matching webhook (`webhook:{hook}:{event}`), and
+//!   the report's handover when it is now in the hands of a department
+//!   with an endpoint (`open311:{report}:{endpoint}`): each is queued once
+//!   whatever happens, by its unique `dedupe`. A report reassigned away
+//!   from an endpoint is withdrawn there when the endpoint takes updates
+//!   (`withdraw`), or its handover records that it could not be told.
+//! - A back office's word (pulled, pushed, or answered through a mailed
+//!   link) is [`take_update`]: once per department and `update_id`; its
+//!   status makes the move the endpoint's map says, as the department's
+//!   crew would, checked by the same rules, in one transaction with its
+//!   record. A move the rules refuse is recorded with the reason and
+//!   changes nothing.
+//! - Sending is the courier's (deliver.rs).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDateTime, TimeDelta};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::moves::{self, Move, MoveError};
+use super::{Refused, Services};
+use crate::db::back_office::{self as store, QueuedEvent};
+pub use crate::db::rows::{BackOfficeUpdateRow, DeliveryRow, EndpointRow, HandoverRow, WebhookRow};
+use crate::db::{self, new_id, write_transaction, DbConnection, DbError};
+use crate::locale::Text;
+use crate::open311::outbound::{self, Endpoint, Handover};
+use crate::reports::questions::Answer;
+use crate::reports::ValidationError;
+use crate::webhooks::{Event, Secret};
+use crate::workflow::{Action, Actor, Command, Role};
+
+/// The shape of a report as the public API shows it, which the web layer
+/// owns: webhooks carry it.
+pub trait PublicReports {
+    fn public_report(
+        &self,
+        conn: &mut DbConnection,
+        report_id: &str,
+    ) -> Result<Option<Value>, DbError>;
+}
+
+/// The moves a back office's status may make here: those a crew makes
+/// without more than a text.
+pub const BACK_OFFICE_MOVES: [Action; 4] =
+    [Action::Take, Action::Answer, Action::Return, Action::Resume];
+
+/// Statuses in which a report is in its department's hands (and so in its
+/// back office's).
+const IN_HAND: [&str; 4] = ["assigned", "in_progress", "paused", "reopened"];
+
+/// An endpoint as an admin describes it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EndpointInput {
+    pub url: String,
+    pub api_key: String,
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+    /// Category code to the endpoint's service code.
+    #[serde(default)]
+    pub services: BTreeMap<String, String>,
+    /// Question code to the endpoint's attribute code.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// The endpoint's status to a move (`take`, `answer`, `return`, `resume`).
+    #[serde(default)]
+    pub statuses: BTreeMap<String, String>,
+    /// `requests` (default), `updates` or `none`.
+    #[serde(default)]
+    pub pull: Option<String>,
+    /// Whether it takes `servicerequestupdates` from here (a report
+    /// reassigned away is withdrawn there).
+    #[serde(default)]
+    pub withdraw: bool,
+}
+
+/// Whose endpoint: a department's or a category's.
+#[derive(Debug, Clone)]
+pub enum Owner {
+    Department(String),
+    Category(String),
+}
+
+fn invalid(field: &str, ru: String, en: String) -> Refused {
+    Refused::Invalid(ValidationError::new(field, Text::new(ru, en)))
+}
+
+/// Sets (or replaces) the endpoint of a department or a category.
+pub fn configure_endpoint(
+    app: &Services,
+    conn: &mut DbConnection,
+    owner: &Owner,
+    input: EndpointInput,
+) -> Result<EndpointRow, Refused> {
+    let snapshot = app.catalog_snapshot(conn)?;
+    let (department_id, category_id) = match owner {
+        Owner::Department(code) => {
+            let id = snapshot.map.departments().id_of(code).ok_or_else(|| {
+                ValidationError::unknown("department", code, ("подразделение", "department"))
+            })?;
+            (Some(id.to_string()), None)
+        }
+        Owner::Category(code) => {
+            let category = snapshot.categories.get(code).ok_or_else(|| {
+                ValidationError::unknown("category", code, ("категория", "category"))
+            })?;
+            (None, Some(category.routing.id.to_string()))
+        }
+    };
+    let url = input.url.trim().trim_end_matches('/').to_string();
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500 {
+        return Err(invalid(
+            "url",
+            format!("«{url}» — не адрес http(s)"),
+            format!("'{url}' is not an http(s) address"),
+        ));
+    }
+    if input.api_key.trim().is_empty() {
+        return Err(ValidationError::required("api_key").into());
+    }
+    for code in input.services.keys() {
+        if !snapshot.categories.contains_key(code) {
+            return Err(ValidationError::unknown(
+                format!("services.{code}"),
+                code,
+                ("категория", "category"),
+            )
+            .into());
+        }
+    }
+    for (status, action) in &input.statuses {
+        let allowed = Action::parse(action).filter(|a| BACK_OFFICE_MOVES.contains(a));
+        if allowed.is_none() {
+            let names: Vec<&str> = BACK_OFFICE_MOVES.iter().map(|a| a.as_str()).collect();
+            return Err(invalid(
+                &format!("statuses.{status}"),
+                format!("«{action}» — не ход; возможны: {}", names.join(", ")),
+                format!("'{action}' is not a move; the moves: {}", names.join(", ")),
+            ));
+        }
+    }
+    let pull = input.pull.unwrap_or_else(|| "requests".into());
+    if !matches!(pull.as_str(), "requests" | "updates" | "none") {
+        return Err(invalid(
+            "pull",
+            format!("«{pull}» — не requests, updates или none"),
+            format!("'{pull}' is not requests, updates or none"),
+        ));
+    }
+    let now = app.clock.now();
+    let existing = store::endpoint_of(conn, department_id.as_deref(), category_id.as_deref())?;
+    let json = |map: &BTreeMap<String, String>| serde_json::to_string(map).unwrap_or_default();
+    let row = EndpointRow {
+        id: existing.as_ref().map_or_else(new_id, |e| e.id.clone()),
+        department_id,
+        category_id,
+        url,
+        api_key: input.api_key.trim().to_string(),
+        jurisdiction: input.jurisdiction.filter(|j| !j.trim().is_empty()),
+        services: json(&input.services),
+        attributes: json(&input.attributes),
+        statuses: json(&input.statuses),
+        pull,
+        withdraw: input.withdraw,
+        pulled_at: existing.as_ref().and_then(|e| e.pulled_at),
+        created_at: existing.as_ref().map_or(now, |e| e.created_at),
+        updated_at: now,
+    };
+    store::save_endpoint(conn, &row)?;
+    Ok(row)
+}
+
+/// An endpoint row as the domain's description.
+pub fn endpoint_of(row: &EndpointRow) -> Endpoint {
+    let map =
+        |text: &str| serde_json::from_str::<BTreeMap<String, String>>(text).unwrap_or_default();
+    Endpoint {
+        url: row.url.clone(),
+        api_key: row.api_key.clone(),
+        jurisdiction: row.jurisdiction.clone(),
+        services: map(&row.services),
+        attributes: map(&row.attributes),
+        statuses: map(&row.statuses)
+            .into_iter()
+            .filter_map(|(status, action)| Some((status.to_lowercase(), Action::parse(&action)?)))
+            .collect(),
+    }
+}
+
+pub fn endpoints(conn: &mut DbConnection) -> Result<Vec<EndpointRow>, DbError> {
+    store::endpoints(conn)
+}
+
+/// Removes an endpoint; refused while reports handed to it are followed.
+pub fn remove_endpoint(conn: &mut DbConnection, id: &str) -> Result<(), Refused> {
+    if store::endpoint(conn, id)?.is_none() {
+        return Err(Refused::NotFound(Text::new(
+            format!("нет системы {id}"),
+            format!("there is no endpoint {id}"),
+        )));
+    }
+    if !store::delete_endpoint(conn, id)? {
+        return Err(Refused::Conflict(Text::new(
+            "этой системе уже передавали сообщения: их ответы читаются через неё",
+            "reports were handed to this endpoint: their answers are read through it",
+        )));
+    }
+    Ok(())
+}
+
+/// Deliveries in one state, newest first (optionally one report's).
+pub fn deliveries(
+    conn: &mut DbConnection,
+    status: &str,
+    report_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, DbError> {
+    store::list(conn, Some(status), report_id, limit)
+}
+
+/// A dead delivery back in the queue, due now: the delivery as it is then.
+pub fn requeue(conn: &mut DbConnection, id: &str) -> Result<Option<DeliveryRow>, DbError> {
+    let now = chrono::Utc::now().naive_utc();
+    if !store::requeue(conn, id, now)? {
+        return Ok(None);
+    }
+    store::delivery(conn, id)
+}
+
+// ---- webhooks ----
+
+/// A webhook subscription as an admin asks for it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookInput {
+    pub url: String,
+    pub events: Vec<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+fn fresh_secret() -> Secret {
+    Secret::from_bytes(rand::random())
+}
+
+/// Registers a webhook; the row and its secret (shown once).
+pub fn create_webhook(
+    app: &Services,
+    conn: &mut DbConnection,
+    input: WebhookInput,
+) -> Result<(WebhookRow, String), Refused> {
+    let url = input.url.trim().to_string();
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500 {
+        return Err(invalid(
+            "url",
+            format!("«{url}» — не адрес http(s)"),
+            format!("'{url}' is not an http(s) address"),
+        ));
+    }
+    if input.events.is_empty() {
+        return Err(ValidationError::required("events").into());
+    }
+    let mut events = Vec::new();
+    for name in &input.events {
+        let event = Event::parse(name)
+            .map_err(|message| Refused::Invalid(ValidationError::new("events", message)))?;
+        if !events.contains(&event.name()) {
+            events.push(event.name());
+        }
+    }
+    let snapshot = app.catalog_snapshot(conn)?;
+    let category_id = match input.category.as_deref() {
+        Some(code) => Some(
+            snapshot
+                .categories
+                .get(code)
+                .ok_or_else(|| {
+                    ValidationError::unknown("category", code, ("категория", "category"))
+                })?
+                .routing
+                .id
+                .to_string(),
+        ),
+        None => None,
+    };
+    let department_id = match input.department.as_deref() {
+        Some(code) => Some(
+            snapshot
+                .map
+                .departments()
+                .id_of(code)
+                .ok_or_else(|| {
+                    ValidationError::unknown("department", code, ("подразделение", "department"))
+                })?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let secret = fresh_secret().encode();
+    let row = WebhookRow {
+        id: new_id(),
+        url,
+        events: events.join(","),
+        category_id,
+        department_id,
+        secret: secret.clone(),
+        previous_secret: None,
+        previous_until: None,
+        created_at: app.clock.now(),
+        deleted_at: None,
+    };
+    store::create_webhook(conn, &row)?;
+    Ok((row, secret))
+}
+
+pub fn webhooks(conn: &mut DbConnection) -> Result<Vec<WebhookRow>, DbError> {
+    store::webhooks(conn)
+}
+
+fn no_webhook(id: &str) -> Refused {
+    Refused::NotFound(Text::new(
+        format!("нет подписки {id}"),
+        format!("there is no webhook {id}"),
+    ))
+}
+
+/// A new secret for a webhook; deliveries are signed with both until
+/// `overlap` has passed. The new secret.
+pub fn rotate_webhook(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+    overlap: TimeDelta,
+) -> Result<String, Refused> {
+    let secret = fresh_secret().encode();
+    if !store::rotate_webhook(conn, id, &secret, now + overlap)? {
+        return Err(no_webhook(id));
+    }
+    Ok(secret)
+}
+
+pub fn delete_webhook(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<(), Refused> {
+    if !store::delete_webhook(conn, id, now)? {
+        return Err(no_webhook(id));
+    }
+    Ok(())
+}
+
+/// The secrets a webhook's deliveries are signed with now.
+pub fn signing_secrets(row: &WebhookRow, now: NaiveDateTime) -> Vec<Secret> {
+    let previous = row
+        .previous_secret
+        .as_deref()
+        .filter(|_| row.previous_until.is_some_and(|until| until > now));
+    [Some(row.secret.as_str()), previous]
+        .into_iter()
+        .flatten()
+        .filter_map(|s| Secret::parse(s).ok())
+        .collect()
+}
+
+// ---- matching events to deliveries ----
+
+/// Events matched per transaction.
+const MATCH_BATCH: i64 = 200;
+
+/// Matches a batch of queued events to deliveries; how many events.
+pub fn match_events(
+    app: &Services,
+    shapes: &dyn PublicReports,
+    conn: &mut DbConnection,
+) -> Result<usize, DbError> {
+    let wall = chrono::Utc::now().naive_utc();
+    write_transaction(conn, |conn| {
+        let queued = store::queued(conn, MATCH_BATCH)?;
+        if queued.is_empty() {
+            return Ok(0);
+        }
+        let hooks = store::webhooks(conn)?;
+        let mut shaped: HashMap<String, Option<Value>> = HashMap::new();
+        let mut rows = Vec::new();
+        for q in &queued {
+            if let Some(event) = Event::of_kind(&q.event.kind) {
+                for hook in hooks.iter().filter(|h| hears(h, event, q)) {
+                    if !shaped.contains_key(&q.event.report_id) {
+                        let view = shapes.public_report(conn, &q.event.report_id)?;
+                        shaped.insert(q.event.report_id.clone(), view);
+                    }
+                    let Some(Some(report)) = shaped.get(&q.event.report_id) else {
+                        continue;
+                    };
+                    let payload = json!({
+                        "type": event.as_str(),
+                        "timestamp": rfc3339(q.event.created_at),
+                        "data": {
+                            "event_id": q.event.id,
+                            "kind": q.event.kind,
+                            "report": report,
+                        },
+                    });
+                    rows.push(delivery(
+                        ("webhook", &hook.id),
+                        q,
+                        format!("webhook:{}:{}", hook.id, q.event.id),
+                        event.as_str(),
+                        payload.to_string(),
+                        wall,
+                    ));
+                }
+            }
+            rows.extend(hand_over(app, conn, q, wall)?);
+        }
+        store::queue_deliveries(conn, &rows)?;
+        Ok(queued.len())
+    })
+}
+
+fn hears(hook: &WebhookRow, event: Event, q: &QueuedEvent) -> bool {
+    hook.events.split(',').any(|e| e == event.name())
+        && hook
+            .category_id
+            .as_ref()
+            .is_none_or(|c| *c == q.category_id)
+        && hook
+            .department_id
+            .as_ref()
+            .is_none_or(|d| q.department_id.as_ref() == Some(d))
+}
+
+fn delivery(
+    (kind, target): (&str, &str),
+    q: &QueuedEvent,
+    dedupe: String,
+    event_type: &str,
+    payload: String,
+    now: NaiveDateTime,
+) -> DeliveryRow {
+    DeliveryRow {
+        id: format!("msg_{}", new_id().replace('-', "")),
+        kind: kind.into(),
+        target_id: target.into(),
+        report_id: q.event.report_id.clone(),
+        dedupe,
+        event_type: event_type.into(),
+        payload,
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: now,
+        lease_until: None,
+        last_error: None,
+        created_at: now,
+        sent_at: None,
+    }
+}
+
+/// The handover an event calls for: the report to its department's
+/// endpoint once it is in that department's hands, and a withdrawal from
+/// an endpoint it left.
+fn hand_over(
+    app: &Services,
+    conn: &mut DbConnection,
+    q: &QueuedEvent,
+    now: NaiveDateTime,
+) -> Result<Vec<DeliveryRow>, DbError> {
+    let report_id = &q.event.report_id;
+    let current = store::handover(conn, report_id)?;
+    let in_hand = IN_HAND.contains(&q.status.as_str());
+    let target = if in_hand {
+        store::endpoint_for(conn, q.department_id.as_deref(), &q.category_id)?
+    } else {
+        None
+    };
+    let mut rows = Vec::new();
+    if let Some(old) = current.as_ref().filter(|h| h.state != "withdrawn") {
+        let left = match &target {
+            Some(t) => t.id != old.endpoint_id,
+            // Out of the department's hands: returned to triage, or
+            // reassigned to a department without an endpoint.
+            None => q.status == "returned" || (in_hand && q.department_id.is_some()),
+        };
+        if left {
+            rows.extend(withdraw(conn, q, old, now)?);
+        }
+    }
+    let Some(endpoint) = target else {
+        return Ok(rows);
+    };
+    if current
+        .as_ref()
+        .is_some_and(|h| h.endpoint_id == endpoint.id && h.state != "withdrawn")
+    {
+        return Ok(rows);
+    }
+    let Some(report) = db::workflow::report(conn, report_id)? else {
+        return Ok(rows);
+    };
+    let photos = store::filing_photos(conn, report_id)?
+        .iter()
+        .map(|hash| app.photo_url(hash, crate::media::Variant::Full))
+        .collect();
+    let answers: BTreeMap<String, Answer> =
+        serde_json::from_str(&report.answers).unwrap_or_default();
+    let handover = Handover {
+        category: q.category_code.clone(),
+        lat: report.lat,
+        lon: report.lon,
+        address: report.address.clone(),
+        description: report.description.clone(),
+        answers: answers
+            .into_iter()
+            .map(|(code, answer)| {
+                let values = match answer {
+                    Answer::Number(n) => vec![n.to_string()],
+                    Answer::Text(t) => vec![t],
+                    Answer::Choices(c) => c,
+                };
+                (code, values)
+            })
+            .collect(),
+        photos,
+        number: report.number,
+    };
+    let described = endpoint_of(&endpoint);
+    let (state, note, form) = match outbound::request_form(&described, &handover) {
+        Ok(form) => ("queued", None, Some(form)),
+        Err(why) => ("withdrawn", Some(why.en().to_string()), None),
+    };
+    store::save_handover(
+        conn,
+        &HandoverRow {
+            report_id: report_id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            external_id: None,
+            token: None,
+            state: state.into(),
+            note,
+            created_at: now,
+            sent_at: None,
+        },
+    )?;
+    if let Some(form) = form {
+        // The key is the endpoint's at sending time, never stored here.
+        let pairs: Vec<(String, String)> =
+            form.into_iter().filter(|(k, _)| k != "api_key").collect();
+        rows.push(delivery(
+            ("open311", &endpoint.id),
+            q,
+            format!("open311:{report_id}:{}", endpoint.id),
+            "open311.request",
+            serde_json::to_string(&pairs).unwrap_or_default(),
+            now,
+        ));
+    }
+    Ok(rows)
+}
+
+/// Tells an endpoint a report left it when it takes updates; else records
+/// that it could not be told.
+fn withdraw(
+    conn: &mut DbConnection,
+    q: &QueuedEvent,
+    old: &HandoverRow,
+    now: NaiveDateTime,
+) -> Result<Option<DeliveryRow>, DbError> {
+    let endpoint = store::endpoint(conn, &old.endpoint_id)?;
+    let told = endpoint.as_ref().is_some_and(|e| e.withdraw) && old.external_id.is_some();
+    let note = if told {
+        "reassigned here; the endpoint is told through servicerequestupdates"
+    } else {
+        "reassigned here; the endpoint takes no updates from Gorod, so it was not told"
+    };
+    store::withdraw_handover(conn, &q.event.report_id, note)?;
+    let (Some(endpoint), Some(external)) = (endpoint.filter(|_| told), &old.external_id) else {
+        return Ok(None);
+    };
+    let pairs = vec![
+        ("service_request_id".to_string(), external.clone()),
+        ("update_id".to_string(), q.event.id.clone()),
+        ("status".to_string(), "closed".to_string()),
+        (
+            "description".to_string(),
+            "Передано другой службе / reassigned to another service".to_string(),
+        ),
+        ("updated_datetime".to_string(), rfc3339(q.event.created_at)),
+    ];
+    Ok(Some(delivery(
+        ("withdraw", &endpoint.id),
+        q,
+        format!("withdraw:{}:{}", q.event.report_id, endpoint.id),
+        "open311.update",
+        serde_json::to_string(&pairs).unwrap_or_default(),
+        now,
+    )))
+}
+
+// ---- what back offices say ----
+
+/// A back office's word on one of its requests.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub update_id: String,
+    pub status: String,
+    pub notes: Option<String>,
+    /// `pull`, `push` or `mail`.
+    pub source: &'static str,
+}
+
+/// What came of an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// The move was made: its event.
+    Applied { event_id: String },
+    /// The rules refused it, for this reason; nothing changed.
+    Refused { reason: String },
+    /// Its status makes no move here.
+    Ignored { reason: String },
+}
+
+impl Taken {
+    fn of(row: &BackOfficeUpdateRow) -> Taken {
+        let reason = row.reason.clone().unwrap_or_default();
+        match row.outcome.as_str() {
+            "applied" => Taken::Applied {
+                event_id: row.event_id.clone().unwrap_or_default(),
+            },
+            "refused" => Taken::Refused { reason },
+            _ => Taken::Ignored { reason },
+        }
+    }
+}
+
+/// Takes a back office's update on a report it was handed (`action`: the
+/// move its status maps to, if any), as the crew of the report's
+/// department: once per `scope` and update id (a repeat answers as the
+/// first did).
+pub fn take_update(
+    app: &Services,
+    conn: &mut DbConnection,
+    scope: &str,
+    report_id: &str,
+    action: Option<Action>,
+    update: &Update,
+) -> Result<Taken, DbError> {
+    if let Some(seen) = store::update_seen(conn, scope, &update.update_id)? {
+        return Ok(Taken::of(&seen));
+    }
+    let now = app.clock.now();
+    let mut record = BackOfficeUpdateRow {
+        scope: scope.to_string(),
+        update_id: update.update_id.clone(),
+        report_id: Some(report_id.to_string()),
+        source: update.source.into(),
+        status: update.status.clone(),
+        notes: update.notes.clone(),
+        outcome: "ignored".into(),
+        reason: None,
+        event_id: None,
+        received_at: now,
+    };
+    let Some(action) = action else {
+        record.reason = Some(format!(
+            "status '{}' makes no move here (the endpoint's status map)",
+            update.status
+        ));
+        store::record_update(conn, &record)?;
+        return Ok(Taken::of(&record));
+    };
+    let snapshot = app.catalog_snapshot(conn)?;
+    let department = acting_department(conn, report_id)?.and_then(|d| d.parse().ok());
+    let text = update.notes.clone().filter(|n| !n.trim().is_empty());
+    let command = Command {
+        answer: text.clone().filter(|_| action == Action::Answer),
+        reason: text.filter(|_| action == Action::Return),
+        ..Command::default()
+    };
+    // The record first: a repeat taken at the same moment by another
+    // instance finds it and makes no second move.
+    let applied = write_transaction(conn, |conn| {
+        let mut row = record.clone();
+        row.outcome = "applied".into();
+        if !store::record_update(conn, &row)? {
+            return Err(Failed::Seen);
+        }
+        let moved = moves::apply_in(
+            conn,
+            &snapshot,
+            Move {
+                report_id,
+                action,
+                command,
+                actor: Actor {
+                    role: Role::Crew,
+                    department,
+                    is_reporter: false,
+                },
+                actor_id: None,
+                photos: Vec::new(),
+                now,
+                refutation_limit: app.refutation_limit,
+            },
+        )
+        .map_err(Failed::Move)?;
+        store::update_applied(conn, scope, &update.update_id, &moved.event_id)?;
+        row.event_id = Some(moved.event_id);
+        Ok(row)
+    });
+    match applied {
+        Ok(row) => Ok(Taken::of(&row)),
+        Err(Failed::Seen) => Ok(store::update_seen(conn, scope, &update.update_id)?
+            .map_or_else(|| Taken::of(&record), |r| Taken::of(&r))),
+        Err(Failed::Move(MoveError::Db(e)) | Failed::Db(e)) => Err(e),
+        Err(Failed::Move(refused)) => {
+            record.outcome = "refused".into();
+            record.reason = Some(refusal_text(&refused));
+            store::record_update(conn, &record)?;
+            Ok(Taken::of(&record))
+        }
+    }
+}
+
+enum Failed {
+    Seen,
+    Move(MoveError),
+    Db(DbError),
+}
+
+impl From<DbError> for Failed {
+    fn from(e: DbError) -> Self {
+        Failed::Db(e)
+    }
+}
+
+fn rfc3339(at: NaiveDateTime) -> String {
+    at.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn refusal_text(error: &MoveError) -> String {
+    match error {
+        MoveError::Refused(refusal) => refusal.text().en().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// What back offices said about a report, oldest first (for staff).
+pub fn updates_of(
+    conn: &mut DbConnection,
+    report_id: &str,
+) -> Result<(Option<HandoverRow>, Vec<BackOfficeUpdateRow>), DbError> {
+    Ok((
+        store::handover(conn, report_id)?,
+        store::updates_of(conn, report_id)?,
+    ))
+}
+
+/// The report a department's back office knows by `external_id`, and the
+/// endpoint it went through.
+pub fn report_known_as(
+    conn: &mut DbConnection,
+    department_id: &str,
+    external_id: &str,
+) -> Result<Option<(String, EndpointRow)>, DbError> {
+    let endpoints = store::endpoints_answering_for(conn, department_id)?;
+    let Some(report_id) = store::report_by_external(conn, &endpoints, external_id)? else {
+        return Ok(None);
+    };
+    let Some(handover) = store::handover(conn, &report_id)? else {
+        return Ok(None);
+    };
+    Ok(store::endpoint(conn, &handover.endpoint_id)?.map(|e| (report_id, e)))
+}
+
+/// A department's back office's update on a request it knows by
+/// `external_id` (pushed with the department's key): `None` when no report
+/// was handed to it under that id.
+pub fn push_update(
+    app: &Services,
+    conn: &mut DbConnection,
+    department_id: &str,
+    external_id: &str,
+    update: &Update,
+) -> Result<Option<Taken>, DbError> {
+    let Some((report_id, endpoint)) = report_known_as(conn, department_id, external_id)? else {
+        return Ok(None);
+    };
+    let action = endpoint_of(&endpoint)
+        .statuses
+        .get(&update.status.to_lowercase())
+        .copied();
+    let scope = format!("department:{department_id}");
+    take_update(app, conn, &scope, &report_id, action, update).map(Some)
+}
+
+/// The department whose crew a back office acts as on a report.
+fn acting_department(conn: &mut DbConnection, report_id: &str) -> Result<Option<String>, DbError> {
+    Ok(db::workflow::report(conn, report_id)?.and_then(|r| r.department_id))
+}
