@@ -143,6 +143,14 @@ install_feed_checker() {
   feed_checker="$PWD/target/tools/feeds/bin/python"
 }
 
+# What checks Gorod's webhook signatures in the tests: the Standard
+# Webhooks reference library. Sets webhook_checker to its Python.
+install_webhook_checker() {
+  install_pypi_tool webhooks 'standardwebhooks==1.0.0' \
+    'from standardwebhooks.webhooks import Webhook'
+  webhook_checker="$PWD/target/tools/webhooks/bin/python"
+}
+
 # The API fuzzer that checks the served OpenAPI document against the
 # server's answers: schemathesis. Sets schemathesis to its command.
 install_schemathesis() {

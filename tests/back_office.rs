@@ -1,0 +1,599 @@
+//! The city's back office: two Gorod instances on separate databases, the
+//! second (a real process) the roads department's back office. Reports
+//! routed to roads on the first are POSTed to the second over Open311,
+//! once, with their answers mapped and their photos' URLs; the second's
+//! staff answer; the first reads the answer back (pulled) or is told
+//! (pushed); the resident hears of it and the ledger verifies. Webhooks
+//! are checked by the Standard Webhooks reference library.
+#![allow(clippy::unwrap_used)] // test code: a panic is how it fails
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::instance::Instance;
+use common::*;
+use serde_json::{json, Value};
+
+const ADMIN: &str = "demo-token-admin";
+
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The back office: the demo city served by the built binary on a port
+/// of its own, restartable on the same database and port.
+struct BackOffice {
+    db: TestDatabase,
+    port: u16,
+}
+
+impl BackOffice {
+    fn start(&self) -> Instance {
+        Instance::start(
+            &self.db.url,
+            &["--demo"],
+            &[
+                ("GOROD__SERVER__PORT", self.port.to_string()),
+                ("GOROD__SEED__DEMO_REPORTS", "0".into()),
+                ("GOROD__LIMITS__OPEN311_POSTS_PER_MINUTE", "100000".into()),
+                ("GOROD__BACK_OFFICE__POLL_MS", "0".into()),
+            ],
+        )
+        .expect("the back office starts")
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+async fn json_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn back_office_get(office: &BackOffice, token: &str, path: &str) -> (u16, Value) {
+    json_of(
+        reqwest::Client::new()
+            .get(office.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn back_office_act(office: &BackOffice, token: &str, id: &str, body: Value) -> (u16, Value) {
+    json_of(
+        reqwest::Client::new()
+            .post(office.url(&format!("/api/v1/reports/{id}/actions?lang=en")))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// The city: the first instance, with a quick courier.
+async fn city() -> TestApp {
+    spawn_app_with(|s| {
+        s.back_office.poll_ms = 50;
+        s.back_office.pull_secs = 1;
+        s.back_office.timeout_secs = 2;
+        s.back_office.lease_secs = 10;
+        s.back_office.backoff_base_secs = 1;
+        s.back_office.backoff_max_secs = 2;
+        s.back_office.max_attempts = 1000;
+    })
+    .await
+}
+
+async fn put(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    send_as(app, reqwest::Method::PUT, Some(ADMIN), path, &body).await
+}
+
+/// Roads' back office is the second instance (pull: `pull`).
+async fn connect_roads(app: &TestApp, office: &BackOffice, pull: &str) {
+    let (status, body) = put(
+        app,
+        "/api/v1/admin/departments/roads/endpoint",
+        json!({
+            "url": office.url("/open311/v2"),
+            "api_key": "demo-open311-key",
+            "services": {"pothole": "pothole"},
+            "attributes": {"size": "size", "depth_cm": "depth_cm"},
+            "statuses": {"closed": "answer"},
+            "pull": pull,
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Files a pothole with a photo as a resident and accepts it to roads:
+/// (its id, its number).
+async fn file_and_accept(app: &TestApp, description: &str) -> (String, i64) {
+    let mut report = valid_report();
+    report["description"] = json!(description);
+    report["answers"] = json!({"size": "large", "depth_cm": 12});
+    let form = reqwest::multipart::Form::new()
+        .text("report", report.to_string())
+        .part(
+            "photo",
+            reqwest::multipart::Part::bytes(jpeg(64, 48))
+                .file_name("pothole.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        );
+    let response = app
+        .client
+        .post(app.url("/api/v1/reports"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (status, filed) = json_of(response).await;
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["id"].as_str().unwrap().to_string();
+    let number = filed["number"].as_i64().unwrap();
+    let (status, body) = app
+        .act(
+            "demo-token-supervisor.roads",
+            &id,
+            &json!({"action": "accept"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    (id, number)
+}
+
+/// Waits (up to `within`) until `check` gives something.
+async fn until<T, F, Fut>(within: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(started.elapsed() < within, "waited {within:?} for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The report's id at the back office, once it has one.
+async fn external_id(app: &TestApp, id: &str, within: Duration) -> String {
+    let path = format!("/api/v1/reports/{id}/back-office");
+    until(within, "the back office's id", || async {
+        let (status, body) = get_as(app, ADMIN, &path).await;
+        assert_eq!(status, 200, "{body}");
+        body["handover"]["external_id"].as_str().map(str::to_string)
+    })
+    .await
+}
+
+/// The back office's own id of its request `number`.
+async fn office_report(office: &BackOffice, number: &str) -> Value {
+    let (status, body) = back_office_get(
+        office,
+        ADMIN,
+        &format!("/open311/v2/requests/{number}.json?extensions=true"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body[0].clone()
+}
+
+async fn office_report_id(office: &BackOffice, number: &str) -> String {
+    let (status, list) = back_office_get(office, ADMIN, "/api/v1/reports?per_page=100").await;
+    assert_eq!(status, 200, "{list}");
+    let items = list["reports"].as_array().unwrap().clone();
+    items
+        .iter()
+        .find(|r| r["number"].as_i64().map(|n| n.to_string()).as_deref() == Some(number))
+        .and_then(|r| r["id"].as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no report {number} at the back office: {list}"))
+}
+
+/// Accepts and answers the back office's request as its own staff.
+async fn answer_there(office: &BackOffice, number: &str, answer: &str) {
+    let id = office_report_id(office, number).await;
+    let (status, body) = back_office_act(
+        office,
+        "demo-token-supervisor.roads",
+        &id,
+        json!({"action": "accept"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = back_office_act(
+        office,
+        "demo-token-crew1.roads",
+        &id,
+        json!({"action": "answer", "answer": answer}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn status_of(app: &TestApp, id: &str) -> String {
+    let (_, report) = get_as(app, ADMIN, &format!("/api/v1/reports/{id}")).await;
+    report["status"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_report_goes_to_the_back_office_once_and_its_answer_comes_back() {
+    let app = city().await;
+    let office = BackOffice {
+        db: TestDatabase::new(),
+        port: free_port(),
+    };
+    // The back office is down when the report is handed over, for a minute.
+    drop(office.start());
+    connect_roads(&app, &office, "requests").await;
+    let (id, _) = file_and_accept(&app, "Яма у остановки, колесо провалилось.").await;
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let (status, pending) = get_as(
+        &app,
+        ADMIN,
+        &format!("/api/v1/admin/deliveries?status=pending&report={id}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{pending}");
+    let delivery = &pending.as_array().unwrap()[0];
+    assert_eq!(delivery["kind"], "open311");
+    assert!(delivery["attempts"].as_i64().unwrap() >= 3, "{delivery}");
+    assert!(delivery["last_error"].as_str().is_some(), "{delivery}");
+
+    let _running = office.start();
+    let number = external_id(&app, &id, Duration::from_secs(30)).await;
+    let there = office_report(&office, &number).await;
+    assert_eq!(there["service_code"], "pothole");
+    assert_eq!(there["description"], "Яма у остановки, колесо провалилось.");
+    let attribute = |code: &str| {
+        there["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["code"] == code)
+            .map(|a| a["value"].clone())
+    };
+    assert_eq!(attribute("size"), Some(json!("large")), "{there}");
+    assert_eq!(attribute("depth_cm"), Some(json!(12.0)), "{there}");
+    // Sent once: the back office has this one report.
+    let (_, all) = back_office_get(&office, ADMIN, "/open311/v2/requests.json").await;
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+
+    answer_there(&office, &number, "Яму заделали асфальтом.").await;
+    until(Duration::from_secs(20), "the answer read back", || async {
+        (status_of(&app, &id).await == "resolved").then_some(())
+    })
+    .await;
+    let (_, report) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}")).await;
+    let history = report["history"].as_array().unwrap();
+    let answered = history.iter().find(|e| e["kind"] == "answered").unwrap();
+    assert_eq!(answered["note"], "Яму заделали асфальтом.", "{answered}");
+    // The back office answered as the department's crew; its update names
+    // the move it made.
+    assert_eq!(answered["actor_role"], "crew", "{answered}");
+    let (_, said) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}/back-office")).await;
+    let applied: Vec<&Value> = said["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["outcome"] == "applied")
+        .collect();
+    assert_eq!(applied.len(), 1, "{said}");
+    assert_eq!(applied[0]["source"], "pull", "{said}");
+    assert_eq!(applied[0]["event_id"], answered["id"], "{said}");
+    assert_eq!(said["handover"]["external_id"], number.as_str(), "{said}");
+    let subjects = subjects_to(&app, "anna.petrova@example.ru").await;
+    assert!(subjects.len() >= 2, "{subjects:?}");
+    let (status, verified) = get_as(&app, ADMIN, "/api/v1/ledger/verify").await;
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["intact"], true, "{verified}");
+    assert_eq!(
+        verified["entries"], 1,
+        "the answer is in the ledger: {verified}"
+    );
+    // Nothing was sent twice, and nothing is left to send.
+    let (_, sent) = get_as(
+        &app,
+        ADMIN,
+        &format!("/api/v1/admin/deliveries?status=sent&report={id}"),
+    )
+    .await;
+    assert_eq!(sent.as_array().unwrap().len(), 1, "{sent}");
+    let (_, all) = back_office_get(&office, ADMIN, "/open311/v2/requests.json").await;
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+}
+
+#[tokio::test]
+async fn a_back_office_pushes_its_answer_once_with_its_departments_key() {
+    let app = city().await;
+    let office = BackOffice {
+        db: TestDatabase::new(),
+        port: free_port(),
+    };
+    let _running = office.start();
+    connect_roads(&app, &office, "none").await;
+    let (id, _) = file_and_accept(&app, "Провал асфальта у въезда во двор.").await;
+    let external = external_id(&app, &id, Duration::from_secs(30)).await;
+    answer_there(&office, &external, "Асфальт переложили.").await;
+
+    let (status, key) = app
+        .post_as(
+            ADMIN,
+            "/api/v1/admin/api-keys",
+            &json!({"name": "roads back office", "kind": "back_office", "department": "roads"})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{key}");
+    let key = key["key"].as_str().unwrap().to_string();
+    let push = |key: String, external: String, status: &'static str| {
+        let app = &app;
+        async move {
+            let form = [
+                ("api_key", key),
+                ("service_request_id", external),
+                ("update_id", "upd-1".to_string()),
+                ("updated_datetime", "2026-03-02T12:00:00+03:00".to_string()),
+                ("status", status.to_string()),
+                ("description", "Асфальт переложили.".to_string()),
+            ];
+            json_of(
+                app.client
+                    .post(app.url("/open311/v2/servicerequestupdates.json"))
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    // Another department's key, and the city's Open311 key, may not.
+    let (status, body) = push("demo-open311-key".into(), external.clone(), "closed").await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = push(key.clone(), "999999".into(), "closed").await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(status_of(&app, &id).await, "assigned");
+
+    let (status, body) = push(key.clone(), external.clone(), "closed").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body[0]["update_id"], "upd-1");
+    assert_eq!(status_of(&app, &id).await, "resolved");
+    // The same update again changes nothing.
+    let (status, body) = push(key.clone(), external.clone(), "closed").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, report) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}")).await;
+    let answers = report["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "answered")
+        .count();
+    assert_eq!(answers, 1, "{report}");
+    let (_, said) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}/back-office")).await;
+    assert_eq!(said["updates"][0]["outcome"], "applied", "{said}");
+    assert_eq!(said["updates"][0]["source"], "push", "{said}");
+    assert!(
+        subjects_to(&app, "anna.petrova@example.ru").await.len() >= 2,
+        "the resident hears of the answer"
+    );
+    let (_, verified) = get_as(&app, ADMIN, "/api/v1/ledger/verify").await;
+    assert_eq!(verified["intact"], true, "{verified}");
+    assert_eq!(
+        verified["entries"], 1,
+        "the answer is in the ledger: {verified}"
+    );
+}
+
+/// The Standard Webhooks reference library, as `scripts/test` installs it.
+fn webhook_checker() -> String {
+    let checker = std::env::var("GOROD_TEST_WEBHOOK_CHECKER").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/target/tools/webhooks/bin/python"
+        )
+        .to_string()
+    });
+    assert!(
+        std::path::Path::new(&checker).exists(),
+        "no webhook checker at {checker}: scripts/test installs it"
+    );
+    checker
+}
+
+/// A webhook receiver that verifies each delivery with the library and
+/// writes a line per delivery to `log`.
+struct Receiver {
+    child: std::process::Child,
+}
+
+impl Receiver {
+    fn start(port: u16, secret: &str, log: &std::path::Path) -> Receiver {
+        let child = std::process::Command::new(webhook_checker())
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/webhook_receiver.py"
+            ))
+            .arg(port.to_string())
+            .arg(secret)
+            .arg(log)
+            .spawn()
+            .expect("the receiver starts");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "receiver never listened"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Receiver { child }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn received(log: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_and_each_event_arrives_once_after_the_receiver_was_down() {
+    let app = city().await;
+    resident_tokens(&app, 1..=1);
+    let port = free_port();
+    let (status, hook) = app
+        .post_as(
+            ADMIN,
+            "/api/v1/admin/webhooks",
+            &json!({
+                "url": format!("http://127.0.0.1:{port}/hooks"),
+                "events": ["filed", "moved", "answered", "confirmed"],
+                "department": "roads",
+            })
+            .to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    // Unknown events and filters are named.
+    let (status, body) = app
+        .post_as(
+            ADMIN,
+            "/api/v1/admin/webhooks",
+            &json!({"url": "http://127.0.0.1:1/", "events": ["exploded"]}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["field"], "events", "{body}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("received.jsonl");
+    let receiver = Receiver::start(port, &secret, &log);
+    let mut report = valid_report();
+    report.as_object_mut().unwrap().remove("reporter");
+    let (status, filed) = app
+        .post_as(
+            "demo-token-resident1",
+            "/api/v1/reports",
+            &report.to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["id"].as_str().unwrap().to_string();
+    until(Duration::from_secs(20), "the filing delivered", || async {
+        (!received(&log).is_empty()).then_some(())
+    })
+    .await;
+
+    // The receiver goes down for a minute; the city goes on.
+    drop(receiver);
+    let (status, body) = app
+        .act(
+            "demo-token-supervisor.roads",
+            &id,
+            &json!({"action": "accept"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .act(
+            "demo-token-crew1.roads",
+            &id,
+            &json!({"action": "answer", "answer": "Заделали."}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The secret rotates meanwhile: deliveries carry both signatures.
+    let (status, rotated) = app
+        .post_as(
+            ADMIN,
+            &format!(
+                "/api/v1/admin/webhooks/{}/rotate",
+                hook["id"].as_str().unwrap()
+            ),
+            "",
+        )
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let new_secret = rotated["secret"].as_str().unwrap().to_string();
+    let _receiver = Receiver::start(port, &new_secret, &log);
+    let (status, body) = app
+        .post_as(
+            "demo-token-resident1",
+            &format!("/api/v1/reports/{id}/check?lang=en"),
+            &json!({"fixed": true}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let events = until(Duration::from_secs(30), "every event", || async {
+        let got = received(&log);
+        (got.len() >= 4).then_some(got)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let events_now = received(&log);
+    assert_eq!(
+        events_now.len(),
+        events.len(),
+        "nothing arrives twice: {events_now:?}"
+    );
+    for event in &events_now {
+        assert_eq!(event["verified"], true, "{event}");
+        assert_eq!(event["report_id"], id.as_str(), "{event}");
+    }
+    // Retried deliveries may arrive in either order; each event once.
+    let mut types: Vec<&str> = events_now
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    types.sort_unstable();
+    assert_eq!(
+        types,
+        [
+            "report.answered",
+            "report.confirmed",
+            "report.filed",
+            "report.moved"
+        ]
+    );
+    let ids: std::collections::HashSet<&str> = events_now
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 4);
+    let (_, dead) = get_as(&app, ADMIN, "/api/v1/admin/deliveries?status=dead").await;
+    assert_eq!(dead, json!([]));
+}
