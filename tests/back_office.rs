@@ -597,3 +597,154 @@ async fn webhooks_are_signed_and_each_event_arrives_once_after_the_receiver_was_
     let (_, dead) = get_as(&app, ADMIN, "/api/v1/admin/deliveries?status=dead").await;
     assert_eq!(dead, json!([]));
 }
+
+/// The text of the last message to `email`.
+fn last_mail_to(app: &TestApp, email: &str) -> (String, String) {
+    let kept = app.mailbox.as_ref().expect("the memory transport");
+    let kept = kept.lock().unwrap();
+    let raw = &kept
+        .iter()
+        .rev()
+        .find(|k| k.to.eq_ignore_ascii_case(email))
+        .expect("a message")
+        .raw;
+    let message = mail_parser::MessageParser::default().parse(raw).unwrap();
+    (
+        message.subject().unwrap_or_default().to_string(),
+        message.body_text(0).unwrap().to_string(),
+    )
+}
+
+async fn office_post(app: &TestApp, link: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let response = app.client.post(link).form(form).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_mail_only_department_answers_pauses_and_returns_through_its_emailed_link() {
+    let app = city().await;
+    const DESK: &str = "roads-desk@demo.gorod.local";
+    let (status, body) = put(
+        &app,
+        "/api/v1/admin/departments/roads/endpoint",
+        json!({"url": format!("mailto:{DESK}"), "api_key": ""}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["pull"], "none");
+    let (status, body) = put(
+        &app,
+        "/api/v1/admin/departments/roads/endpoint",
+        json!({"url": "mailto:not an address", "api_key": ""}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("url")),
+        "{body}"
+    );
+
+    let (id, number) = file_and_accept(&app, "Яма во дворе у подъезда 3.").await;
+    let link = emailed_link(&app, DESK, "/api/v1/office/").await;
+    let (subject, text) = last_mail_to(&app, DESK);
+    assert!(subject.contains(&number.to_string()), "{subject}");
+    for expected in [
+        "Яма во дворе у подъезда 3.",
+        "ул. Тверская, 12",
+        "Больше метра",
+        "/media/",
+        "55.770000, 37.605000",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    // Opening the link shows the report and changes nothing.
+    let page = app.client.get(&link).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Яма во дворе у подъезда 3."), "{page}");
+    assert_eq!(status_of(&app, &id).await, "assigned");
+    // A forged link is refused.
+    let forged = link.replace("/office/", "/office/x");
+    let (status, _) = office_post(
+        &app,
+        &forged,
+        &[("action", "answer"), ("text", "x"), ("update_id", "f")],
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    let answer = [
+        ("action", "answer"),
+        ("text", "Яму заделали холодным асфальтом."),
+        ("update_id", "form-1"),
+    ];
+    let (status, page) = office_post(&app, &link, &answer).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(status_of(&app, &id).await, "resolved");
+    // The same form sent again moves nothing.
+    let (status, page) = office_post(&app, &link, &answer).await;
+    assert_eq!(status, 200, "{page}");
+    let (_, report) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}")).await;
+    let answered: Vec<&Value> = report["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "answered")
+        .collect();
+    assert_eq!(answered.len(), 1, "{report}");
+    assert_eq!(answered[0]["note"], "Яму заделали холодным асфальтом.");
+    assert!(subjects_to(&app, "anna.petrova@example.ru").await.len() >= 2);
+    let (_, verified) = get_as(&app, ADMIN, "/api/v1/ledger/verify").await;
+    assert_eq!(verified["intact"], true, "{verified}");
+    // Answered, it is out of the department's hands: the link says so.
+    let (status, page) = office_post(
+        &app,
+        &link,
+        &[
+            ("action", "return"),
+            ("text", "не наше"),
+            ("update_id", "form-2"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409, "{page}");
+
+    // Another report: a pause needs a date; then it pauses.
+    let (second, _) = file_and_accept(&app, "Провал асфальта у школы.").await;
+    let first = link.clone();
+    let link = until(Duration::from_secs(10), "the second mail", || async {
+        let link = emailed_link(&app, DESK, "/api/v1/office/").await;
+        (link != first).then_some(link)
+    })
+    .await;
+    let (status, page) = office_post(
+        &app,
+        &link,
+        &[
+            ("action", "pause"),
+            ("reason", "procurement"),
+            ("resume_on", "весной"),
+            ("update_id", "p-1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{page}");
+    assert!(
+        page.contains("resume_on") || page.contains("не дата"),
+        "{page}"
+    );
+    assert_eq!(status_of(&app, &second).await, "assigned");
+    let (status, page) = office_post(
+        &app,
+        &link,
+        &[
+            ("action", "pause"),
+            ("reason", "procurement"),
+            ("resume_on", "2026-03-20"),
+            ("update_id", "p-2"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(status_of(&app, &second).await, "paused");
+}

@@ -106,6 +106,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/deliveries"),
     ("post", "/api/v1/admin/deliveries/{id}/requeue"),
     ("get", "/api/v1/reports/{id}/back-office"),
+    ("get", "/api/v1/office/{token}"),
+    ("post", "/api/v1/office/{token}"),
 ];
 
 #[tokio::test]

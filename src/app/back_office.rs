@@ -36,6 +36,7 @@ pub use crate::db::rows::{BackOfficeUpdateRow, DeliveryRow, EndpointRow, Handove
 use crate::db::{self, new_id, write_transaction, DbConnection, DbError};
 use crate::locale::Text;
 use crate::open311::outbound::{self, Endpoint, Handover};
+use crate::reports::history::Detail;
 use crate::reports::questions::Answer;
 use crate::reports::ValidationError;
 use crate::webhooks::{Event, Secret};
@@ -119,14 +120,17 @@ pub fn configure_endpoint(
         }
     };
     let url = input.url.trim().trim_end_matches('/').to_string();
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500 {
+    let mailbox = mailbox_of(&url);
+    if let Some(address) = mailbox {
+        crate::reports::EmailAddress::parse("url", address)?;
+    } else if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 500 {
         return Err(invalid(
             "url",
-            format!("«{url}» — не адрес http(s)"),
-            format!("'{url}' is not an http(s) address"),
+            format!("«{url}» — не адрес http(s) и не mailto:"),
+            format!("'{url}' is not an http(s) address or a mailto:"),
         ));
     }
-    if input.api_key.trim().is_empty() {
+    if mailbox.is_none() && input.api_key.trim().is_empty() {
         return Err(ValidationError::required("api_key").into());
     }
     for code in input.services.keys() {
@@ -150,7 +154,11 @@ pub fn configure_endpoint(
             ));
         }
     }
-    let pull = input.pull.unwrap_or_else(|| "requests".into());
+    // A mailbox is told by email and answers through its link.
+    let pull = match mailbox {
+        Some(_) => "none".to_string(),
+        None => input.pull.unwrap_or_else(|| "requests".into()),
+    };
     if !matches!(pull.as_str(), "requests" | "updates" | "none") {
         return Err(invalid(
             "pull",
@@ -179,6 +187,11 @@ pub fn configure_endpoint(
     };
     store::save_endpoint(conn, &row)?;
     Ok(row)
+}
+
+/// The address of a mail-only department's endpoint (`mailto:…`).
+pub fn mailbox_of(url: &str) -> Option<&str> {
+    url.strip_prefix("mailto:")
 }
 
 /// An endpoint row as the domain's description.
@@ -536,6 +549,10 @@ fn hand_over(
         photos,
         number: report.number,
     };
+    if let Some(address) = mailbox_of(&endpoint.url) {
+        mail_handover(app, conn, q, &endpoint, address, &report, handover, now)?;
+        return Ok(rows);
+    }
     let described = endpoint_of(&endpoint);
     let (state, note, form) = match outbound::request_form(&described, &handover) {
         Ok(form) => ("queued", None, Some(form)),
@@ -570,6 +587,85 @@ fn hand_over(
     Ok(rows)
 }
 
+/// Hands a report to a mail-only department: one structured email with
+/// everything about it and a signed link to answer, pause or return it.
+#[allow(clippy::too_many_arguments)]
+fn mail_handover(
+    app: &Services,
+    conn: &mut DbConnection,
+    q: &QueuedEvent,
+    endpoint: &EndpointRow,
+    address: &str,
+    report: &crate::db::rows::ReportRow,
+    handover: Handover,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    store::save_handover(
+        conn,
+        &HandoverRow {
+            report_id: report.id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            external_id: None,
+            token: None,
+            state: "sent".into(),
+            note: Some(format!("mailed to {address}")),
+            created_at: now,
+            sent_at: Some(now),
+        },
+    )?;
+    let snapshot = app.catalog_snapshot(conn)?;
+    let category = snapshot.names.categories.get(&handover.category);
+    let questions = snapshot
+        .categories
+        .get(&handover.category)
+        .map(|c| c.questions.clone())
+        .unwrap_or_default();
+    let answers: Vec<Value> = questions
+        .iter()
+        .filter_map(|q| {
+            let values = handover.answers.get(&q.code)?;
+            let shown: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    q.values
+                        .iter()
+                        .find(|c| c.key == *v)
+                        .map_or_else(|| v.clone(), |c| c.name.clone())
+                })
+                .collect();
+            Some(json!({
+                "label": {"ru": q.description, "en": q.description_en.clone().unwrap_or_else(|| q.description.clone())},
+                "value": shown.join(", "),
+            }))
+        })
+        .collect();
+    let payload = json!({
+        "report": report.number,
+        "report_id": report.id,
+        "endpoint_id": endpoint.id,
+        "category": category.map(|(ru, en)| json!({"ru": ru, "en": en})),
+        "address": report.address,
+        "lat": report.lat,
+        "lon": report.lon,
+        "description": report.description,
+        "answers": answers,
+        "photos": handover.photos,
+        "date": report.answer_due_at.map(|at| crate::notify::dates::StepDate::Deadline {
+            stage: Some(crate::sla::schedule::Stage::Answer),
+            at,
+        }),
+    });
+    let messages = crate::db::outbox::messages(
+        &q.event.id,
+        "handover",
+        vec![(address.to_string(), "ru".to_string())],
+        &payload,
+        now,
+    );
+    crate::db::outbox::enqueue(conn, &messages)?;
+    Ok(())
+}
+
 /// Tells an endpoint a report left it when it takes updates; else records
 /// that it could not be told.
 fn withdraw(
@@ -580,8 +676,13 @@ fn withdraw(
 ) -> Result<Option<DeliveryRow>, DbError> {
     let endpoint = store::endpoint(conn, &old.endpoint_id)?;
     let told = endpoint.as_ref().is_some_and(|e| e.withdraw) && old.external_id.is_some();
+    let mailed = endpoint
+        .as_ref()
+        .is_some_and(|e| mailbox_of(&e.url).is_some());
     let note = if told {
         "reassigned here; the endpoint is told through servicerequestupdates"
+    } else if mailed {
+        "reassigned here; the mailed link no longer acts on it"
     } else {
         "reassigned here; the endpoint takes no updates from Gorod, so it was not told"
     };
@@ -619,6 +720,8 @@ pub struct Update {
     pub notes: Option<String>,
     /// `pull`, `push` or `mail`.
     pub source: &'static str,
+    /// A pause's reason and the day work resumes (mail-only departments).
+    pub pause: Option<(crate::workflow::PauseReason, chrono::NaiveDate)>,
 }
 
 /// What came of an update.
@@ -687,6 +790,8 @@ pub fn take_update(
     let command = Command {
         answer: text.clone().filter(|_| action == Action::Answer),
         reason: text.filter(|_| action == Action::Return),
+        pause_reason: update.pause.map(|(reason, _)| reason),
+        resume_on: update.pause.map(|(_, on)| on),
         ..Command::default()
     };
     // The record first: a repeat taken at the same moment by another
@@ -710,6 +815,9 @@ pub fn take_update(
                     is_reporter: false,
                 },
                 actor_id: None,
+                via: Some(Detail::BackOffice {
+                    source: update.source.to_string(),
+                }),
                 photos: Vec::new(),
                 now,
                 refutation_limit: app.refutation_limit,
@@ -717,6 +825,26 @@ pub fn take_update(
         )
         .map_err(Failed::Move)?;
         store::update_applied(conn, scope, &update.update_id, &moved.event_id)?;
+        super::audit::record(
+            app,
+            conn,
+            &super::audit::Actor {
+                user_id: None,
+                role: "back_office".into(),
+                ip: None,
+            },
+            super::audit::Entry {
+                action: &format!("report.{}", action.as_str()),
+                object_type: "report",
+                object_id: Some(report_id),
+                before: Some(json!({ "status": moved.from.as_str() })),
+                after: Some(json!({
+                    "status": moved.to.as_str(),
+                    "event_id": moved.event_id,
+                    "update": { "scope": scope, "update_id": update.update_id },
+                })),
+            },
+        )?;
         row.event_id = Some(moved.event_id);
         Ok(row)
     });
@@ -810,4 +938,123 @@ pub fn push_update(
 /// The department whose crew a back office acts as on a report.
 fn acting_department(conn: &mut DbConnection, report_id: &str) -> Result<Option<String>, DbError> {
     Ok(db::workflow::report(conn, report_id)?.and_then(|r| r.department_id))
+}
+
+// ---- mail-only departments ----
+
+/// A report as a mail-only department's link shows it.
+#[derive(Debug, Clone)]
+pub struct OfficeCase {
+    pub number: i64,
+    /// The category's name in Russian and English.
+    pub category: (String, String),
+    pub description: String,
+    pub address: Option<String>,
+    pub status: String,
+    /// Still in the department's hands through this link: it may act.
+    pub live: bool,
+    pub photos: Vec<String>,
+    pub answer_due_at: Option<NaiveDateTime>,
+    /// The moves it made through the link, newest last.
+    pub said: Vec<BackOfficeUpdateRow>,
+}
+
+/// What a link names, if the report was mailed through that endpoint.
+pub fn office_case(
+    app: &Services,
+    conn: &mut DbConnection,
+    link: &crate::notify::links::OfficeLink,
+) -> Result<Option<OfficeCase>, DbError> {
+    let Some(handover) =
+        store::handover(conn, &link.report_id)?.filter(|h| h.endpoint_id == link.endpoint_id)
+    else {
+        return Ok(None);
+    };
+    let Some(report) = db::workflow::report(conn, &link.report_id)? else {
+        return Ok(None);
+    };
+    let snapshot = app.catalog_snapshot(conn)?;
+    let code = snapshot
+        .codes
+        .get(&report.category_id)
+        .cloned()
+        .unwrap_or_default();
+    let category = snapshot
+        .names
+        .categories
+        .get(&code)
+        .cloned()
+        .unwrap_or((code.clone(), code));
+    let photos = store::filing_photos(conn, &report.id)?
+        .iter()
+        .map(|hash| app.photo_url(hash, crate::media::Variant::Full))
+        .collect();
+    let scope = office_scope(&link.endpoint_id);
+    Ok(Some(OfficeCase {
+        number: report.number,
+        category,
+        description: report.description,
+        address: report.address,
+        live: handover.state != "withdrawn" && IN_HAND.contains(&report.status.as_str()),
+        status: report.status,
+        photos,
+        answer_due_at: report.answer_due_at,
+        said: store::updates_of(conn, &report.id)?
+            .into_iter()
+            .filter(|u| u.scope == scope)
+            .collect(),
+    }))
+}
+
+fn office_scope(endpoint_id: &str) -> String {
+    format!("mail:{endpoint_id}")
+}
+
+/// A mail-only department's move through its link (`update_id`: the
+/// form's own, so a form sent twice moves once).
+pub fn office_update(
+    app: &Services,
+    conn: &mut DbConnection,
+    link: &crate::notify::links::OfficeLink,
+    action: Action,
+    update: &Update,
+) -> Result<Taken, Refused> {
+    let case = office_case(app, conn, link)?.ok_or_else(|| {
+        Refused::NotFound(Text::new(
+            "это обращение вашему подразделению не передавалось",
+            "this report was not handed to your department",
+        ))
+    })?;
+    if !case.live
+        && store::update_seen(conn, &office_scope(&link.endpoint_id), &update.update_id)?.is_none()
+    {
+        return Err(Refused::Conflict(Text::new(
+            format!(
+                "обращение № {} больше не у вашего подразделения",
+                case.number
+            ),
+            format!(
+                "report No. {} is no longer in your department's hands",
+                case.number
+            ),
+        )));
+    }
+    if !matches!(action, Action::Answer | Action::Pause | Action::Return) {
+        return Err(invalid(
+            "action",
+            format!(
+                "«{}» — не ответ, не приостановка и не возврат",
+                action.as_str()
+            ),
+            format!("'{}' is not answer, pause or return", action.as_str()),
+        ));
+    }
+    Ok(take_update(
+        app,
+        conn,
+        &office_scope(&link.endpoint_id),
+        &link.report_id,
+        Some(action),
+        update,
+    )?)
 }

@@ -335,7 +335,7 @@ fn pull_all(
 ) -> Result<(), DbError> {
     for endpoint in store::endpoints(conn)?
         .into_iter()
-        .filter(|e| e.pull != "none")
+        .filter(|e| e.pull != "none" && back_office::mailbox_of(&e.url).is_none())
     {
         let job = format!("pull:{}", endpoint.id);
         let now = wall_clock();
@@ -450,6 +450,7 @@ fn pull(
                 status: change.status.clone(),
                 notes: change.notes.clone(),
                 source: "pull",
+                pause: None,
             },
         )
         .map_err(|e| e.to_string())?;

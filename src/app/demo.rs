@@ -286,6 +286,7 @@ fn move_of<'a>(
         command,
         actor,
         actor_id: Some(actor_id),
+        via: None,
         photos,
         now: made.at,
         refutation_limit: services.refutation_limit,

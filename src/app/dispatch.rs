@@ -36,7 +36,7 @@ use crate::config::MailSettings;
 use crate::db::outbox::{self, Outcome};
 use crate::db::rows::OutboxRow;
 use crate::db::{DbError, Pool};
-use crate::notify::links::{AccountLink, CheckLink, OptOut, Signer};
+use crate::notify::links::{AccountLink, CheckLink, OfficeLink, OptOut, Signer};
 use crate::notify::templates::{self, Context, Locale};
 use crate::notify::transport::{Mailer, Outgoing, SendError};
 
@@ -107,6 +107,24 @@ impl Sender {
             ) => Some(signed(purpose, token_id)),
             _ => None,
         };
+        // A mail-only department's page for a report handed to it.
+        let office_link = match (
+            row.template.as_str(),
+            &report_id,
+            text_of(&payload, "endpoint_id"),
+        ) {
+            ("handover", Some(report_id), Some(endpoint_id)) => {
+                let token = self.signer.office_token(&OfficeLink {
+                    report_id: report_id.clone(),
+                    endpoint_id,
+                });
+                Some(format!(
+                    "{}/api/v1/office/{token}?lang={lang}",
+                    self.public_url
+                ))
+            }
+            _ => None,
+        };
         // An area alert's email ends that alert, and says so first.
         let unsubscribe_alert =
             text_of(&payload, "alert_id").map(|id| signed("alert_unsubscribe", id));
@@ -121,6 +139,7 @@ impl Sender {
             check_link,
             account_link,
             unsubscribe_alert: unsubscribe_alert.clone(),
+            office_link,
         });
         Outgoing {
             message_id: row.message_id.clone(),

@@ -42,6 +42,9 @@ pub struct Move<'a> {
     pub command: Command,
     pub actor: Actor,
     pub actor_id: Option<String>,
+    /// What the history says of the move when the workflow says nothing
+    /// (a back office's move).
+    pub via: Option<Detail>,
     pub photos: Vec<StoredPhoto>,
     pub now: NaiveDateTime,
     /// How many answers a reporter may refute (`workflow.refutation_limit`).
@@ -140,7 +143,11 @@ pub fn apply_in(
             note: note.clone(),
             public: transition.rule.public,
             created_at: now,
-            details: effects.detail.as_ref().map(Detail::to_json),
+            details: effects
+                .detail
+                .as_ref()
+                .or(request.via.as_ref())
+                .map(Detail::to_json),
         };
         let photos: Vec<AttachmentRow> = request
             .photos
@@ -234,6 +241,7 @@ pub fn by_staff(
             command,
             actor: asked.actor,
             actor_id: Some(asked.actor_id),
+            via: None,
             photos: asked.photos,
             now: app.clock.now(),
             refutation_limit: app.refutation_limit,
@@ -374,6 +382,7 @@ pub fn auto_confirm_due(
                         is_reporter: false,
                     },
                     actor_id: None,
+                    via: None,
                     photos: Vec::new(),
                     now,
                     refutation_limit: i32::MAX,
@@ -454,6 +463,7 @@ pub fn resident_check(
                     is_reporter: true,
                 },
                 actor_id: Some(check.user_id),
+                via: None,
                 photos: check.photos,
                 now: check.now,
                 refutation_limit: check.refutation_limit,

@@ -642,3 +642,260 @@ pub async fn report_back_office(
     .await?;
     Ok(HttpResponse::Ok().json(BackOfficeView { handover, updates }))
 }
+
+/// A mail-only department's page for a report handed to it.
+#[derive(askama::Template)]
+#[template(path = "office.html")]
+struct OfficePage {
+    ctx: super::html::Ctx,
+    title: String,
+    alert: Option<String>,
+    said: Vec<String>,
+    number: i64,
+    category: String,
+    address: Option<String>,
+    status: String,
+    answer_due: Option<String>,
+    description: String,
+    photos: Vec<String>,
+    live: bool,
+    /// The forms' own update id: a form sent twice moves once.
+    nonce: String,
+    reasons: Vec<(&'static str, &'static str)>,
+}
+
+fn open_link(state: &AppState, token: &str) -> Result<crate::notify::links::OfficeLink, ApiError> {
+    state
+        .signer
+        .open_office(token)
+        .map_err(|e| ApiError::invalid("token", e.text()))
+}
+
+/// The page, with `alert` or `said` on top (`status`: how it answers).
+async fn office_page(
+    state: &web::Data<AppState>,
+    token: &str,
+    (alert, said): (Option<String>, Vec<String>),
+    status: actix_web::http::StatusCode,
+) -> HttpResponse {
+    use askama::Template;
+    let link = match open_link(state, token) {
+        Ok(link) => link,
+        Err(e) => return super::html::error_page(&e),
+    };
+    let app = state.services.clone();
+    let case = db(state, move |conn| {
+        Ok(office::office_case(&app, conn, &link)?)
+    })
+    .await;
+    let case = match case {
+        Ok(Some(case)) => case,
+        Ok(None) => {
+            return super::html::error_page(&ApiError::NotFound(Text::new(
+                "это обращение вашему подразделению не передавалось",
+                "this report was not handed to your department",
+            )))
+        }
+        Err(e) => return super::html::error_page(&e),
+    };
+    let ctx = super::html::Ctx::new(None, None, state.time_zone);
+    let t = ctx.t;
+    let local = |at: chrono::NaiveDateTime| {
+        let shown = at.and_utc().with_timezone(&state.time_zone).naive_local();
+        super::requests::language().date_time(shown)
+    };
+    let mut said = said;
+    for update in case.said.iter().filter(|u| u.outcome == "applied") {
+        let at = local(update.received_at);
+        said.push(match update.status.as_str() {
+            "answer" => super::html::say(
+                format!("{at}: ответ отправлен жителю."),
+                format!("{at}: the answer went to the resident."),
+            ),
+            "pause" => super::html::say(
+                format!("{at}: работа приостановлена."),
+                format!("{at}: work is paused."),
+            ),
+            _ => super::html::say(
+                format!("{at}: обращение возвращено."),
+                format!("{at}: the report was returned."),
+            ),
+        });
+    }
+    let page = OfficePage {
+        title: super::html::say(
+            format!("Обращение № {} для вашего подразделения", case.number),
+            format!("Report № {} for your department", case.number),
+        ),
+        alert,
+        said,
+        number: case.number,
+        category: super::html::say(case.category.0.clone(), case.category.1.clone()),
+        address: case.address,
+        status: t.status(&case.status).to_string(),
+        answer_due: case.answer_due_at.map(local),
+        description: case.description,
+        photos: case.photos,
+        live: case.live,
+        nonce: uuid::Uuid::now_v7().to_string(),
+        reasons: crate::workflow::PauseReason::ALL
+            .iter()
+            .map(|r| (r.as_str(), t.pause_reason(r.as_str())))
+            .collect(),
+        ctx,
+    };
+    match page.render() {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+            .body(html),
+        Err(e) => super::html::error_page(&ApiError::Internal(Box::new(e))),
+    }
+}
+
+/// The page a mail-only department's link opens: the report, and forms to
+/// answer it, pause work on it or return it (no account needed).
+#[utoipa::path(
+    tag = "reports",
+    params(("token" = String, Path, description = "The signed token from the department's email")),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html"),
+        (status = 400, description = "The link is damaged or forged", content_type = "text/html"),
+        (status = 404, description = "Not handed to this department", content_type = "text/html"),
+    )
+)]
+#[get("/office/{token}")]
+pub async fn office_link_page(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> HttpResponse {
+    office_page(
+        &state,
+        &token,
+        (None, Vec::new()),
+        actix_web::http::StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OfficeForm {
+    /// answer, pause or return
+    action: String,
+    /// The answer, or why it is returned
+    text: Option<String>,
+    /// A pause's reason: waiting_for_resident, seasonal_work, third_party, procurement
+    reason: Option<String>,
+    /// The day work resumes (YYYY-MM-DD)
+    resume_on: Option<String>,
+    /// The form's own id: the same form sent twice moves once
+    update_id: String,
+}
+
+/// A mail-only department's move through its link.
+#[utoipa::path(
+    tag = "reports",
+    params(("token" = String, Path, description = "The signed token from the department's email")),
+    request_body(content = OfficeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Done; the page says so", content_type = "text/html"),
+        (status = 400, description = "A field is wrong, or the workflow refused; nothing changed", content_type = "text/html"),
+        (status = 404, description = "Not handed to this department", content_type = "text/html"),
+        (status = 409, description = "No longer in the department's hands", content_type = "text/html"),
+    )
+)]
+#[post("/office/{token}")]
+pub async fn office_answer(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let refused = |e: ApiError| {
+        use actix_web::ResponseError;
+        (
+            Some(e.message(super::requests::language())),
+            e.status_code(),
+        )
+    };
+    let outcome = async {
+        let link = open_link(&state, &token)?;
+        let form: OfficeForm = serde_urlencoded::from_bytes(&body).map_err(|e| {
+            ApiError::invalid(
+                "action",
+                Text::new(
+                    format!("форма не читается: {e}"),
+                    format!("the form does not read: {e}"),
+                ),
+            )
+        })?;
+        let action = match form.action.as_str() {
+            "answer" => crate::workflow::Action::Answer,
+            "pause" => crate::workflow::Action::Pause,
+            "return" => crate::workflow::Action::Return,
+            other => {
+                return Err(ApiError::invalid(
+                    "action",
+                    Text::new(
+                        format!("«{other}» — не ответ, не приостановка и не возврат"),
+                        format!("'{other}' is not answer, pause or return"),
+                    ),
+                ))
+            }
+        };
+        let pause = match action {
+            crate::workflow::Action::Pause => {
+                let reason = form.reason.as_deref().unwrap_or_default();
+                let reason = crate::workflow::PauseReason::ALL
+                    .into_iter()
+                    .find(|r| r.as_str() == reason)
+                    .ok_or_else(|| {
+                        ApiError::from(crate::reports::ValidationError::unknown(
+                            "reason",
+                            reason,
+                            ("причина", "reason"),
+                        ))
+                    })?;
+                let day = form.resume_on.as_deref().unwrap_or_default();
+                let on = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| {
+                    ApiError::invalid(
+                        "resume_on",
+                        Text::new(
+                            format!("«{day}» — не дата"),
+                            format!("'{day}' is not a date"),
+                        ),
+                    )
+                })?;
+                Some((reason, on))
+            }
+            _ => None,
+        };
+        let update = office::Update {
+            update_id: form.update_id.chars().take(100).collect(),
+            status: action.as_str().to_string(),
+            notes: form.text.filter(|t| !t.trim().is_empty()),
+            source: "mail",
+            pause,
+        };
+        let app = state.services.clone();
+        db(&state, move |conn| {
+            Ok(office::office_update(&app, conn, &link, action, &update)?)
+        })
+        .await
+    }
+    .await;
+    let (top, status) = match outcome {
+        Ok(office::Taken::Applied { .. }) => ((None, Vec::new()), StatusCode::OK),
+        Ok(office::Taken::Refused { reason }) => {
+            ((Some(reason), Vec::new()), StatusCode::BAD_REQUEST)
+        }
+        Ok(office::Taken::Ignored { reason }) => {
+            ((Some(reason), Vec::new()), StatusCode::BAD_REQUEST)
+        }
+        Err(e) => {
+            let (alert, status) = refused(e);
+            ((alert, Vec::new()), status)
+        }
+    };
+    office_page(&state, &token, top, status).await
+}

@@ -221,6 +221,8 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(back_office::list_deliveries)
         .service(back_office::requeue_delivery)
         .service(back_office::report_back_office)
+        .service(back_office::office_link_page)
+        .service(back_office::office_answer)
         .service(check::check)
         .service(check::link_page)
         .service(check::link_answer)

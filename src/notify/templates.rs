@@ -36,6 +36,8 @@ pub struct Context<'a> {
     pub account_link: Option<String>,
     /// An area alert's link that ends it.
     pub unsubscribe_alert: Option<String>,
+    /// A mail-only department's page for a report handed to it.
+    pub office_link: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +179,10 @@ fn words(template: &str, locale: Locale) -> Words {
             ("новые обращения за день", "Обращения, опубликованные за день в месте, на которое вы подписаны."),
             ("today's new reports in your area", "The reports published today in the place you follow."),
         ),
+        "handover" => (
+            ("новое обращение для вашего подразделения", "Городская система передала вашему подразделению обращение. Всё о нём — ниже. Ответить, приостановить работу или вернуть обращение как направленное не по адресу можно по ссылке в конце письма, без учётной записи."),
+            ("a new report for your department", "The city's system handed your department a report. Everything about it is below. To answer it, pause work on it or return it as misrouted, open the link at the end of this message; no account is needed."),
+        ),
         "digest" => (
             ("сводка по срокам", "Обращения ваших подразделений, срок по которым на исходе или нарушен."),
             ("deadline digest", "Your departments' reports whose deadline is near or has passed."),
@@ -214,6 +220,12 @@ struct Labels {
     summary: &'static str,
     new_reports: &'static str,
     leave_alert: &'static str,
+    category: &'static str,
+    address: &'static str,
+    place: &'static str,
+    description: &'static str,
+    photo: &'static str,
+    office: &'static str,
 }
 
 fn labels(locale: Locale) -> Labels {
@@ -239,6 +251,12 @@ fn labels(locale: Locale) -> Labels {
             summary: "Что и где",
             new_reports: "Новые обращения",
             leave_alert: "Отписаться от этих уведомлений",
+            category: "Категория",
+            address: "Адрес",
+            place: "Координаты",
+            description: "Описание",
+            photo: "Фото",
+            office: "Ответить, приостановить или вернуть",
         },
         Locale::En => Labels {
             report: "Report No.",
@@ -261,6 +279,12 @@ fn labels(locale: Locale) -> Labels {
             summary: "What and where",
             new_reports: "New reports",
             leave_alert: "Stop these alerts",
+            category: "Category",
+            address: "Address",
+            place: "Position",
+            description: "Description",
+            photo: "Photo",
+            office: "Answer, pause or return",
         },
     }
 }
@@ -280,6 +304,9 @@ pub fn render(context: &Context) -> Rendered {
     let mut lines: Vec<Line> = Vec::new();
     if let Some(summary) = text(context.payload, "summary") {
         lines.push((labels.summary.into(), summary, false));
+    }
+    if context.template == "handover" {
+        lines.extend(handover_lines(context, &labels));
     }
     if let Some(note) = text(context.payload, "note") {
         lines.push((labels.note.into(), note, false));
@@ -302,6 +329,9 @@ pub fn render(context: &Context) -> Rendered {
     }
     if let Some(n) = number {
         lines.push((labels.link.into(), report_link(context.public_url, n), true));
+    }
+    if let Some(link) = &context.office_link {
+        lines.push((labels.office.into(), link.clone(), true));
     }
     if let Some(link) = &context.account_link {
         lines.push((labels.open.into(), link.clone(), true));
@@ -394,6 +424,60 @@ pub fn render(context: &Context) -> Rendered {
         text,
         html,
     }
+}
+
+/// Everything about a report handed to a mail-only department: its
+/// category, address, position, description, answers and photos.
+fn handover_lines(context: &Context, labels: &Labels) -> Vec<Line> {
+    let payload = context.payload;
+    let in_language = |value: Option<&Value>| {
+        let key = match context.locale {
+            Locale::Ru => "ru",
+            Locale::En => "en",
+        };
+        value
+            .and_then(|v| v.get(key).or_else(|| v.get("ru")))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(category) = in_language(payload.get("category")) {
+        lines.push((labels.category.into(), category, false));
+    }
+    if let Some(address) = text(payload, "address") {
+        lines.push((labels.address.into(), address, false));
+    }
+    if let (Some(lat), Some(lon)) = (
+        payload.get("lat").and_then(Value::as_f64),
+        payload.get("lon").and_then(Value::as_f64),
+    ) {
+        lines.push((labels.place.into(), format!("{lat:.6}, {lon:.6}"), false));
+    }
+    if let Some(description) = text(payload, "description") {
+        lines.push((labels.description.into(), description, false));
+    }
+    for answer in payload
+        .get("answers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(label), Some(value)) =
+            (in_language(answer.get("label")), text(answer, "value"))
+        {
+            lines.push((label, value, false));
+        }
+    }
+    for url in payload
+        .get("photos")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        lines.push((labels.photo.into(), url.to_string(), true));
+    }
+    lines
 }
 
 /// A report in a digest: number, local deadline, link.
@@ -490,6 +574,7 @@ mod tests {
             check_link: None,
             account_link: None,
             unsubscribe_alert: None,
+            office_link: None,
         }
     }
 

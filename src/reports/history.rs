@@ -36,6 +36,9 @@ pub enum Detail {
         mark: String,
         due_at: NaiveDateTime,
     },
+    /// Made by the department's back office (`source`: `pull`, `push` or
+    /// `mail`), not by a person here.
+    BackOffice { source: String },
 }
 
 impl Detail {
@@ -133,10 +136,6 @@ pub fn describe(event: &Event, shown: Shown, locale: Locale) -> String {
             )
         }
         ("assigned", _) => say("Передано подразделению", "Assigned to a department"),
-        ("taken", _) => say(
-            "Исполнитель взял обращение в работу",
-            "A crew took the report in hand",
-        ),
         ("paused", Some(Detail::Paused { reason, resume_on })) => {
             let day = locale.date(*resume_on);
             let why = pause_reason(reason, locale);
@@ -145,7 +144,31 @@ pub fn describe(event: &Event, shown: Shown, locale: Locale) -> String {
                 &format!("Work paused until {day}: {why}"),
             )
         }
+        ("paused", Some(Detail::BackOffice { .. })) => say(
+            "Подразделение приостановило работу в своей системе",
+            "The department paused work in its own system",
+        ),
         ("paused", _) => say("Работа приостановлена", "Work paused"),
+        ("taken", Some(Detail::BackOffice { .. })) => say(
+            "Подразделение взяло обращение в работу в своей системе",
+            "The department took the report in hand in its own system",
+        ),
+        ("answered", Some(Detail::BackOffice { .. })) => say(
+            "Подразделение ответило из своей системы",
+            "The department answered from its own system",
+        ),
+        ("returned", Some(Detail::BackOffice { .. })) => say(
+            "Подразделение вернуло обращение из своей системы как направленное не по адресу",
+            "The department returned the report from its own system as misrouted",
+        ),
+        ("resumed", Some(Detail::BackOffice { .. })) => say(
+            "Подразделение возобновило работу в своей системе",
+            "The department resumed work in its own system",
+        ),
+        ("taken", _) => say(
+            "Исполнитель взял обращение в работу",
+            "A crew took the report in hand",
+        ),
         ("resumed", _) => say("Работа возобновлена", "Work resumed"),
         ("answered", _) => say("Город ответил", "The city answered"),
         ("returned", _) => say(

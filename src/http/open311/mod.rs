@@ -370,6 +370,7 @@ async fn push_update(state: web::Data<AppState>, format: Format, body: &[u8]) ->
         status: required("status")?.to_lowercase(),
         notes: field("description"),
         source: "push",
+        pause: None,
     };
     let digest = api_key_digest(&key);
     let app = state.services.clone();
