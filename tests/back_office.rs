@@ -276,6 +276,12 @@ async fn a_report_goes_to_the_back_office_once_and_its_answer_comes_back() {
     };
     assert_eq!(attribute("size"), Some(json!("large")), "{there}");
     assert_eq!(attribute("depth_cm"), Some(json!(12.0)), "{there}");
+    // Its photo, as the city serves it.
+    let photo = there["media_url"].as_str().unwrap_or_default();
+    assert!(
+        photo.starts_with(&format!("{}/media/", app.services.public_url)),
+        "{there}"
+    );
     // Sent once: the back office has this one report.
     let (_, all) = back_office_get(&office, ADMIN, "/open311/v2/requests.json").await;
     assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
@@ -393,6 +399,32 @@ async fn a_back_office_pushes_its_answer_once_with_its_departments_key() {
     assert_eq!(answers, 1, "{report}");
     let (_, said) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}/back-office")).await;
     assert_eq!(said["updates"][0]["outcome"], "applied", "{said}");
+    // An update the rules refuse (an answer to an answered report) is
+    // recorded with the reason and changes nothing.
+    let again = [
+        ("api_key", key.clone()),
+        ("service_request_id", external.clone()),
+        ("update_id", "upd-2".to_string()),
+        ("status", "closed".to_string()),
+        ("description", "Ещё раз".to_string()),
+    ];
+    let (status, body) = json_of(
+        app.client
+            .post(app.url("/open311/v2/servicerequestupdates.json"))
+            .form(&again)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body[0]["description"].as_str().unwrap().contains("refused"),
+        "{body}"
+    );
+    let (_, said) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}/back-office")).await;
+    assert_eq!(said["updates"][1]["outcome"], "refused", "{said}");
+    assert!(said["updates"][1]["reason"].as_str().is_some(), "{said}");
     assert_eq!(said["updates"][0]["source"], "push", "{said}");
     assert!(
         subjects_to(&app, "anna.petrova@example.ru").await.len() >= 2,
@@ -747,4 +779,58 @@ async fn a_mail_only_department_answers_pauses_and_returns_through_its_emailed_l
     .await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(status_of(&app, &second).await, "paused");
+}
+
+#[tokio::test]
+async fn photos_sent_as_addresses_are_kept_as_links_and_bad_ones_are_named() {
+    let app = city().await;
+    let post = |media: &'static str| {
+        let app = &app;
+        async move {
+            let form = [
+                ("api_key", "demo-open311-key"),
+                ("service_code", "pothole"),
+                ("lat", "55.7700"),
+                ("long", "37.6050"),
+                ("description", "Яма, фото по ссылке"),
+                ("attribute[size]", "small"),
+                ("media_url", media),
+            ];
+            json_of(
+                app.client
+                    .post(app.url("/open311/v2/requests.json?lang=en"))
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (status, body) = post("javascript:alert(1)").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("media_url"),
+        "{body}"
+    );
+    let (status, body) = post("https://city.example/media/abc.jpg").await;
+    assert_eq!(status, 200, "{body}");
+    let number = body[0]["service_request_id"].as_str().unwrap().to_string();
+    let (status, request) = app
+        .get_json(&format!(
+            "/open311/v2/requests/{number}.json?extensions=true"
+        ))
+        .await;
+    assert_eq!(status, 200, "{request}");
+    assert_eq!(
+        request[0]["media_url"],
+        "https://city.example/media/abc.jpg"
+    );
+    assert_eq!(
+        request[0]["extended_attributes"]["photos"][0]["media_url"],
+        "https://city.example/media/abc.jpg"
+    );
 }

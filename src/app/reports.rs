@@ -380,7 +380,12 @@ pub fn read(
 }
 
 /// Reports with their photos and their public history.
-pub type WithHistory = (Vec<ReportListing>, Vec<AttachmentRow>, Vec<ReportEventRow>);
+pub type WithHistory = (
+    Vec<ReportListing>,
+    Vec<AttachmentRow>,
+    Vec<ReportEventRow>,
+    Vec<crate::db::rows::ReportMediaLinkRow>,
+);
 
 /// A page of reports for Open311, with their photos (every one, or the
 /// first of each) and public history.
@@ -399,7 +404,8 @@ pub fn with_history(
         report_db::first_photos(conn, &ids)?.into_values().collect()
     };
     let events = report_db::public_events(conn, &ids)?;
-    Ok((listings, photos, events))
+    let links = report_db::media_links_of(conn, &ids)?;
+    Ok((listings, photos, events, links))
 }
 
 /// Public events between two times, oldest first, with each report's

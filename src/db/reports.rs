@@ -126,6 +126,25 @@ fn support_in(
     })
 }
 
+/// The photos these reports came with as addresses, in order.
+pub fn media_links_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<super::rows::ReportMediaLinkRow>, DbError> {
+    use super::schema::report_media_links;
+    let mut links = Vec::new();
+    for chunk in ids.chunks(1000) {
+        links.extend(
+            report_media_links::table
+                .filter(report_media_links::report_id.eq_any(chunk))
+                .order((report_media_links::report_id, report_media_links::position))
+                .select(super::rows::ReportMediaLinkRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(links)
+}
+
 /// The photos of a report, in order: every one, or (`everything` false)
 /// those the public sees.
 pub fn photos(

@@ -547,3 +547,12 @@ pub struct BackOfficeUpdateRow {
     #[serde(serialize_with = "crate::clock::utc")]
     pub received_at: NaiveDateTime,
 }
+
+/// A photo a report came with as an address (Open311 `media_url`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = report_media_links)]
+pub struct ReportMediaLinkRow {
+    pub report_id: String,
+    pub position: i32,
+    pub url: String,
+}

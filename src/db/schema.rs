@@ -620,6 +620,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     hook_pending,
     back_office_updates,
+    report_media_links,
 );
 
 diesel::table! {
@@ -749,6 +750,14 @@ diesel::table! {
         event_id -> Text,
         report_id -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_media_links (report_id, position) {
+        report_id -> Text,
+        position -> Integer,
+        url -> Text,
     }
 }
 

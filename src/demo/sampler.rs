@@ -127,6 +127,7 @@ impl ReportSampler<'_> {
                 locale: Some(Locale::Ru),
             }),
             object: None,
+            media_urls: Vec::new(),
         };
         let mut at = filed_at;
         let mut moves = Vec::new();

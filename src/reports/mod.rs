@@ -186,6 +186,8 @@ pub struct NewReport {
     pub reporter: Option<Reporter>,
     /// The id of the city object picked, checked when filing.
     pub object: Option<String>,
+    /// Photos given as addresses (Open311 `media_url`), kept as links.
+    pub media_urls: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -318,6 +320,7 @@ impl NewReport {
                     .object
                     .map(|o| o.trim().to_string())
                     .filter(|o| !o.is_empty()),
+                media_urls: Vec::new(),
             }),
             (category, location, description, address, reporter) => {
                 ValidationError::all(

@@ -1,3 +1,4 @@
+DROP TABLE report_media_links;
 DROP TABLE back_office_updates;
 DROP TABLE hook_pending;
 DROP TABLE webhooks;

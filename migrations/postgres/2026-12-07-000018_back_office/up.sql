@@ -103,3 +103,12 @@ CREATE INDEX back_office_updates_report ON back_office_updates (report_id, recei
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_kind_check;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_kind_check
     CHECK (kind IN ('open311', 'api', 'back_office'));
+
+-- Photos a report came with as addresses (Open311 media_url, e.g. from a
+-- city handing its reports over), kept as given and shown as links.
+CREATE TABLE report_media_links (
+    report_id TEXT NOT NULL REFERENCES reports (id),
+    position INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (report_id, position)
+);

@@ -116,3 +116,12 @@ INSERT INTO api_keys_new (id, key_hash, name, kind, user_id, created_at, revoked
     SELECT id, key_hash, name, kind, user_id, created_at, revoked_at, scopes FROM api_keys;
 DROP TABLE api_keys;
 ALTER TABLE api_keys_new RENAME TO api_keys;
+
+-- Photos a report came with as addresses (Open311 media_url, e.g. from a
+-- city handing its reports over), kept as given and shown as links.
+CREATE TABLE report_media_links (
+    report_id TEXT NOT NULL REFERENCES reports (id),
+    position INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (report_id, position)
+);

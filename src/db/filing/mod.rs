@@ -14,12 +14,12 @@ use crate::sla::schedule::Due;
 
 use crate::db::rows::OutboxRow;
 use crate::db::rows::{
-    AttachmentRow, IdempotencyRow, ReportEventRow, ReportObjectRow, ReportRow, SearchPendingRow,
-    SubscriptionRow, UserRow,
+    AttachmentRow, IdempotencyRow, ReportEventRow, ReportMediaLinkRow, ReportObjectRow, ReportRow,
+    SearchPendingRow, SubscriptionRow, UserRow,
 };
 use crate::db::schema::{
-    attachments, counters, idempotency_keys, report_events, report_objects, reports,
-    search_pending, subscriptions, users,
+    attachments, counters, idempotency_keys, report_events, report_media_links, report_objects,
+    reports, search_pending, subscriptions, users,
 };
 use crate::db::{new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::locale::Locale;
@@ -134,6 +134,8 @@ pub struct FilingRows {
     pub pending: Vec<SearchPendingRow>,
     /// The city objects the reports are about.
     pub objects: Vec<ReportObjectRow>,
+    /// Photos the reports came with as addresses.
+    pub media_links: Vec<ReportMediaLinkRow>,
 }
 
 /// Files a batch of reports: their reporters (found, or created as
@@ -164,6 +166,7 @@ pub fn file_batch(
                 insert_batches!(conn, idempotency_keys::table, &rows.idempotency_keys);
                 insert_batches!(conn, search_pending::table, &rows.pending);
                 insert_batches!(conn, report_objects::table, &rows.objects);
+                insert_batches!(conn, report_media_links::table, &rows.media_links);
                 outbox::enqueue(conn, &rows.receipts)?;
             }
         }
@@ -214,6 +217,7 @@ fn filing_rows(
         idempotency_keys: Vec::new(),
         pending: Vec::with_capacity(filings.len()),
         objects: Vec::new(),
+        media_links: Vec::new(),
     };
     for (filing, &number) in filings.iter().zip(numbers) {
         let report = &filing.report;
@@ -317,6 +321,13 @@ fn filing_rows(
                 report_id: row.id.clone(),
                 object_id: object.id.clone(),
                 created_at: filing.now,
+            });
+        }
+        for (position, url) in report.media_urls.iter().enumerate() {
+            rows.media_links.push(ReportMediaLinkRow {
+                report_id: row.id.clone(),
+                position: i32::try_from(position).unwrap_or(i32::MAX),
+                url: url.clone(),
             });
         }
         rows.reports.push(row);

@@ -144,6 +144,7 @@ pub fn insert(conn: &mut PgConnection, rows: &FilingRows) -> Result<(), DbError>
         keys: to_json(&rows.idempotency_keys)?,
         pending: to_json(&rows.pending)?,
         objects: to_json(&rows.objects)?,
+        links: to_json(&rows.media_links)?,
     }
     .execute(conn)?;
     Ok(())
@@ -158,6 +159,7 @@ struct FilingStatement {
     keys: String,
     pending: String,
     objects: String,
+    links: String,
 }
 
 prepared!(FilingStatement);
@@ -172,6 +174,7 @@ impl QueryFragment<Pg> for FilingStatement {
             ("idempotency_keys", &self.keys),
             ("search_pending", &self.pending),
             ("report_objects", &self.objects),
+            ("report_media_links", &self.links),
         ];
         for (n, (table, rows)) in tables.into_iter().enumerate() {
             out.push_sql(if n == 0 { "WITH " } else { ", " });

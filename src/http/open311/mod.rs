@@ -505,8 +505,43 @@ fn new_report(pairs: &[(String, String)], code: &str) -> Result<NewReport, ApiEr
         reporter,
         // The city object, as the asset attribute FixMyStreet sends.
         object: field(&format!("attribute[{OBJECT_ATTRIBUTE}]")),
+        media_urls: media_urls(pairs)?,
     })
 }
+
+/// The photos a request names by address (`media_url`, repeated for
+/// several): http(s) addresses, kept as links.
+fn media_urls(pairs: &[(String, String)]) -> Result<Vec<String>, ApiError> {
+    let urls: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| (k == "media_url" || k == "media_url[]") && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_string())
+        .collect();
+    if urls.len() > MAX_MEDIA_URLS {
+        return Err(ApiError::invalid(
+            "media_url",
+            Text::new(
+                format!("не больше {MAX_MEDIA_URLS} адресов фотографий"),
+                format!("at most {MAX_MEDIA_URLS} photo addresses"),
+            ),
+        ));
+    }
+    if let Some(bad) = urls.iter().find(|u| {
+        !(u.starts_with("https://") || u.starts_with("http://")) || u.chars().count() > 1000
+    }) {
+        return Err(ApiError::invalid(
+            "media_url",
+            Text::new(
+                format!("«{bad}» — не адрес http(s)"),
+                format!("'{bad}' is not an http(s) address"),
+            ),
+        ));
+    }
+    Ok(urls)
+}
+
+/// The most photo addresses one request may name.
+const MAX_MEDIA_URLS: usize = 10;
 
 /// The attribute that names a city object (its id from `/api/v1/objects`).
 pub const OBJECT_ATTRIBUTE: &str = "object_id";

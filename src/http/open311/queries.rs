@@ -262,7 +262,7 @@ async fn load_requests(
     page_size: i64,
     extensions: bool,
 ) -> Result<Vec<Value>, Open311Error> {
-    let (listings, photos, events) = crate::http::public_read(state, move |conn| {
+    let (listings, photos, events, links) = crate::http::public_read(state, move |conn| {
         Ok(reading::with_history(
             conn, &filter, page, page_size, extensions,
         )?)
@@ -275,6 +275,13 @@ async fn load_requests(
             .entry(photo.report_id.as_str())
             .or_default()
             .push(photo);
+    }
+    let mut links_of: HashMap<&str, Vec<&str>> = HashMap::new();
+    for link in &links {
+        links_of
+            .entry(link.report_id.as_str())
+            .or_default()
+            .push(link.url.as_str());
     }
     let mut events_of: HashMap<&str, Vec<&ReportEventRow>> = HashMap::new();
     for event in &events {
@@ -290,7 +297,10 @@ async fn load_requests(
             request_value(
                 state,
                 l,
-                photos_of.get(id).map(Vec::as_slice).unwrap_or(&[]),
+                (
+                    photos_of.get(id).map(Vec::as_slice).unwrap_or(&[]),
+                    links_of.get(id).map(Vec::as_slice).unwrap_or(&[]),
+                ),
                 events_of.get(id).map(Vec::as_slice).unwrap_or(&[]),
                 extensions,
             )
@@ -302,7 +312,7 @@ async fn load_requests(
 fn request_value(
     state: &AppState,
     listing: &ReportListing,
-    photos: &[&AttachmentRow],
+    (photos, links): (&[&AttachmentRow], &[&str]),
     events: &[&ReportEventRow],
     extensions: bool,
 ) -> Result<Value, ApiError> {
@@ -339,7 +349,11 @@ fn request_value(
         "zipcode": Value::Null,
         "lat": r.lat,
         "long": r.lon,
-        "media_url": photos.first().map(|p| state.photo_url(&p.content_hash, Variant::Full)),
+        // Its own first photo, else the first it came with as an address.
+        "media_url": photos
+            .first()
+            .map(|p| state.photo_url(&p.content_hash, Variant::Full))
+            .or_else(|| links.first().map(|l| l.to_string())),
     });
     if extensions {
         let questions: Vec<Question> =
@@ -378,6 +392,7 @@ fn request_value(
         let photos: Vec<Value> = photos
             .iter()
             .map(|p| json!({"media_url": state.photo_url(&p.content_hash, Variant::Full), "width": p.width, "height": p.height, "created_at": time(p.created_at)}))
+            .chain(links.iter().map(|l| json!({"media_url": l, "linked": true})))
             .collect();
         if let Value::Object(fields) = &mut value {
             fields.insert("attributes".into(), Value::Array(attributes));
