@@ -425,6 +425,33 @@ async fn a_back_office_pushes_its_answer_once_with_its_departments_key() {
     let (_, said) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}/back-office")).await;
     assert_eq!(said["updates"][1]["outcome"], "refused", "{said}");
     assert!(said["updates"][1]["reason"].as_str().is_some(), "{said}");
+    // Staff see it on the report's page; the public does not.
+    let number = report["number"].as_i64().unwrap();
+    let page = |token: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let mut request = app
+                .client
+                .get(app.url(&format!("/reports/{number}?lang=en")));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send().await.unwrap().text().await.unwrap()
+        }
+    };
+    let staff = page(Some("demo-token-supervisor.roads")).await;
+    assert!(
+        staff.contains("The department&#39;s system") || staff.contains("The department's system"),
+        "{staff}"
+    );
+    assert!(staff.contains(&external), "{staff}");
+    assert!(staff.contains("refused by the rules"), "{staff}");
+    assert!(
+        staff.contains("The department answered from its own system"),
+        "{staff}"
+    );
+    let public = page(None).await;
+    assert!(!public.contains("refused by the rules"), "{public}");
     assert_eq!(said["updates"][0]["source"], "push", "{said}");
     assert!(
         subjects_to(&app, "anna.petrova@example.ru").await.len() >= 2,

@@ -730,14 +730,32 @@ pub enum Taken {
     /// The move was made: its event.
     Applied { event_id: String },
     /// The rules refused it, for this reason; nothing changed.
-    Refused { reason: String },
+    Refused { reason: Text },
     /// Its status makes no move here.
-    Ignored { reason: String },
+    Ignored { reason: Text },
+}
+
+/// Why an update made no move, in both languages (stored as JSON).
+pub fn reason_of(row: &BackOfficeUpdateRow) -> Option<Text> {
+    let stored = row.reason.as_deref()?;
+    #[derive(Deserialize)]
+    struct Both {
+        ru: String,
+        en: String,
+    }
+    Some(match serde_json::from_str::<Both>(stored) {
+        Ok(both) => Text::new(both.ru, both.en),
+        Err(_) => Text::new(stored, stored),
+    })
+}
+
+fn stored_reason(text: &Text) -> String {
+    json!({"ru": text.get(crate::locale::Locale::Ru), "en": text.en()}).to_string()
 }
 
 impl Taken {
     fn of(row: &BackOfficeUpdateRow) -> Taken {
-        let reason = row.reason.clone().unwrap_or_default();
+        let reason = reason_of(row).unwrap_or_else(|| Text::new("", ""));
         match row.outcome.as_str() {
             "applied" => Taken::Applied {
                 event_id: row.event_id.clone().unwrap_or_default(),
@@ -777,10 +795,16 @@ pub fn take_update(
         received_at: now,
     };
     let Some(action) = action else {
-        record.reason = Some(format!(
-            "status '{}' makes no move here (the endpoint's status map)",
-            update.status
-        ));
+        record.reason = Some(stored_reason(&Text::new(
+            format!(
+                "статус «{}» не означает здесь никакого хода (по карте статусов системы)",
+                update.status
+            ),
+            format!(
+                "status '{}' makes no move here (the endpoint's status map)",
+                update.status
+            ),
+        )));
         store::record_update(conn, &record)?;
         return Ok(Taken::of(&record));
     };
@@ -855,7 +879,7 @@ pub fn take_update(
         Err(Failed::Move(MoveError::Db(e)) | Failed::Db(e)) => Err(e),
         Err(Failed::Move(refused)) => {
             record.outcome = "refused".into();
-            record.reason = Some(refusal_text(&refused));
+            record.reason = Some(stored_reason(&refusal_text(&refused)));
             store::record_update(conn, &record)?;
             Ok(Taken::of(&record))
         }
@@ -879,10 +903,11 @@ fn rfc3339(at: NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn refusal_text(error: &MoveError) -> String {
+fn refusal_text(error: &MoveError) -> Text {
     match error {
-        MoveError::Refused(refusal) => refusal.text().en().to_string(),
-        other => other.to_string(),
+        MoveError::Refused(refusal) => refusal.text(),
+        MoveError::Invalid(invalid) => invalid.message.clone(),
+        other => Text::new(other.to_string(), other.to_string()),
     }
 }
 
@@ -895,6 +920,24 @@ pub fn updates_of(
         store::handover(conn, report_id)?,
         store::updates_of(conn, report_id)?,
     ))
+}
+
+/// A report's handover, the system it went to (its address or mailbox),
+/// and what that system said, oldest first; `None` when it was never
+/// handed over.
+#[allow(clippy::type_complexity)]
+pub fn at_back_office(
+    conn: &mut DbConnection,
+    report_id: &str,
+) -> Result<Option<(HandoverRow, String, Vec<BackOfficeUpdateRow>)>, DbError> {
+    let Some(handover) = store::handover(conn, report_id)? else {
+        return Ok(None);
+    };
+    let system = store::endpoint(conn, &handover.endpoint_id)?
+        .map(|e| e.url)
+        .unwrap_or_default();
+    let updates = store::updates_of(conn, report_id)?;
+    Ok(Some((handover, system, updates)))
 }
 
 /// The report a department's back office knows by `external_id`, and the

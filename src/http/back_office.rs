@@ -591,8 +591,43 @@ pub struct BackOfficeView {
     #[schema(value_type = Option<Object>)]
     handover: Option<HandoverRow>,
     /// What back offices said about it, and what came of each
-    #[schema(value_type = Vec<Object>)]
-    updates: Vec<BackOfficeUpdateRow>,
+    updates: Vec<UpdateView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UpdateView {
+    /// endpoint:ID (pulled), department:ID (pushed) or mail:ID
+    scope: String,
+    update_id: String,
+    /// pull, push or mail
+    source: String,
+    /// What the back office said
+    status: String,
+    notes: Option<String>,
+    /// applied, refused or ignored
+    outcome: String,
+    /// Why it made no move, in the request's language
+    reason: Option<String>,
+    /// The move it made
+    event_id: Option<String>,
+    #[serde(serialize_with = "crate::clock::utc")]
+    received_at: chrono::NaiveDateTime,
+}
+
+impl From<BackOfficeUpdateRow> for UpdateView {
+    fn from(row: BackOfficeUpdateRow) -> UpdateView {
+        UpdateView {
+            reason: office::reason_of(&row).map(|r| r.get(super::requests::language()).to_string()),
+            scope: row.scope,
+            update_id: row.update_id,
+            source: row.source,
+            status: row.status,
+            notes: row.notes,
+            outcome: row.outcome,
+            event_id: row.event_id,
+            received_at: row.received_at,
+        }
+    }
 }
 
 /// A report at its back office: the id there, and every update it sent
@@ -640,7 +675,10 @@ pub async fn report_back_office(
         Ok(office::updates_of(conn, &report_id)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(BackOfficeView { handover, updates }))
+    Ok(HttpResponse::Ok().json(BackOfficeView {
+        handover,
+        updates: updates.into_iter().map(UpdateView::from).collect(),
+    }))
 }
 
 /// A mail-only department's page for a report handed to it.
@@ -886,11 +924,9 @@ pub async fn office_answer(
     .await;
     let (top, status) = match outcome {
         Ok(office::Taken::Applied { .. }) => ((None, Vec::new()), StatusCode::OK),
-        Ok(office::Taken::Refused { reason }) => {
-            ((Some(reason), Vec::new()), StatusCode::BAD_REQUEST)
-        }
-        Ok(office::Taken::Ignored { reason }) => {
-            ((Some(reason), Vec::new()), StatusCode::BAD_REQUEST)
+        Ok(office::Taken::Refused { reason } | office::Taken::Ignored { reason }) => {
+            let said = reason.get(super::requests::language()).to_string();
+            ((Some(said), Vec::new()), StatusCode::BAD_REQUEST)
         }
         Err(e) => {
             let (alert, status) = refused(e);

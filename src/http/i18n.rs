@@ -250,6 +250,19 @@ texts! {
     the_answer: "Ответ города", "The city's answer";
     check_title: "Проблема решена?", "Is it fixed?";
     check_until: "Ответить можно до", "You can answer until";
+    bo_title: "Система подразделения", "The department's system";
+    bo_system: "Куда передано", "Handed to";
+    bo_external_id: "Номер там", "Its number there";
+    bo_state: "Передача", "Handover";
+    bo_when: "Когда", "When";
+    bo_status: "Что сообщила система", "What the system said";
+    bo_outcome: "Что из этого вышло", "What came of it";
+    bo_queued: "ждёт отправки", "waiting to be sent";
+    bo_sent: "передано", "handed over";
+    bo_withdrawn: "отозвано", "withdrawn";
+    bo_applied: "сделан ход", "the move was made";
+    bo_refused: "отклонено правилами", "refused by the rules";
+    bo_ignored: "без хода", "no move";
     office_category: "Категория", "Category";
     office_address: "Адрес", "Address";
     office_status: "Статус", "Status";
@@ -443,6 +456,24 @@ impl Texts {
             "photo" => self.edit_photo,
             "reporter_name" => self.edit_reporter_name,
             _ => "—",
+        }
+    }
+
+    /// A handover's state in words.
+    pub fn bo_state_words(&self, state: &str) -> &'static str {
+        match state {
+            "queued" => self.bo_queued,
+            "withdrawn" => self.bo_withdrawn,
+            _ => self.bo_sent,
+        }
+    }
+
+    /// What came of a back office's update, in words.
+    pub fn bo_outcome_words(&self, outcome: &str) -> &'static str {
+        match outcome {
+            "applied" => self.bo_applied,
+            "refused" => self.bo_refused,
+            _ => self.bo_ignored,
         }
     }
 

@@ -402,7 +402,7 @@ async fn push_update(state: web::Data<AppState>, format: Format, body: &[u8]) ->
         return Err(Open311Error::new(
             format,
             StatusCode::BAD_REQUEST,
-            format!("status: the workflow refused it: {reason}"),
+            format!("status: the workflow refused it: {}", reason.en()),
         ));
     }
     let value = json!([{ "update_id": update_id }]);

@@ -129,6 +129,22 @@ pub struct ReportPage {
     /// Whether the page was opened right after filing: it says what
     /// happens next.
     just_filed: bool,
+    /// Where the report went outside Gorod, and what came back (staff of
+    /// its department).
+    back_office: Option<BackOfficeBox>,
+}
+
+/// A report at its department's back office, as its staff read it.
+pub struct BackOfficeBox {
+    /// The system: its address, or the mailbox.
+    pub system: String,
+    /// Its id there, once it has one.
+    pub external_id: Option<String>,
+    /// `queued`, `sent` or `withdrawn`.
+    pub state: &'static str,
+    pub note: Option<String>,
+    /// What it said: when, its status, what came of it, why (refused).
+    pub updates: Vec<(chrono::NaiveDateTime, String, &'static str, Option<String>)>,
 }
 
 /// The report page's query: `?filed=1` right after filing.
@@ -252,68 +268,83 @@ pub(super) async fn report_page(
         .as_ref()
         .and_then(|d| d.deadline)
         .map(|d| ctx.time(d));
-    let (actions, relation, (may_note, may_moderate), departments, questions, today, canned) =
-        db(&state, move |conn| {
-            let snapshot = app.catalog_snapshot(conn)?;
-            let case = crate::app::moves::case_now(&app, &snapshot, &row, &pauses)?;
-            let relation = match who.who.user_id.as_deref() {
-                Some(user) => crate::app::updates::relation(conn, &row.id, user)?,
-                None => Relation::Stranger,
-            };
-            // The reporter and supporters answer the city's answer.
-            let involved = matches!(relation, Relation::Reporter | Relation::Supporter);
-            let questions = snapshot
-                .categories
-                .get(&report_code)
-                .map(|c| c.questions.clone())
-                .unwrap_or_default();
-            let tree = snapshot.map.departments();
-            let department = row.department_id.as_deref().and_then(|d| d.parse().ok());
-            // A staff session still owing its second factor may do nothing yet.
-            let actions = match who.role() {
-                Some(role) if who.require_any(Permission::ReadPublic).is_ok() => {
-                    let actor = Actor {
-                        role,
-                        department: who.who.department,
-                        is_reporter: involved,
-                    };
-                    workflow::available(&case, &actor, tree)
-                }
-                _ => Vec::new(),
-            };
-            let target = crate::policy::Target::Report {
-                department,
-                involves_caller: false,
-            };
-            let may_note = who.require(Permission::MoveReport, target, tree).is_ok();
-            let may_moderate = who
-                .require(Permission::ModerateContent, target, tree)
-                .is_ok();
-            // The departments to reassign to, only for whoever may.
-            let departments = if actions.contains(&workflow::Action::Assign) {
-                departments(conn)?
-            } else {
-                Vec::new()
-            };
-            let canned = if actions
-                .iter()
-                .any(|a| crate::workflow::canned::FOR.contains(a))
-            {
-                crate::app::canned::for_report(conn, &row, deadline.as_deref())?
-            } else {
-                Vec::new()
-            };
-            Ok((
-                actions,
-                relation,
-                (may_note, may_moderate),
-                departments,
-                questions,
-                case.today,
-                canned,
-            ))
-        })
-        .await?;
+    let (
+        actions,
+        relation,
+        (may_note, may_moderate),
+        departments,
+        questions,
+        today,
+        canned,
+        office,
+    ) = db(&state, move |conn| {
+        let snapshot = app.catalog_snapshot(conn)?;
+        let case = crate::app::moves::case_now(&app, &snapshot, &row, &pauses)?;
+        let relation = match who.who.user_id.as_deref() {
+            Some(user) => crate::app::updates::relation(conn, &row.id, user)?,
+            None => Relation::Stranger,
+        };
+        // The reporter and supporters answer the city's answer.
+        let involved = matches!(relation, Relation::Reporter | Relation::Supporter);
+        let questions = snapshot
+            .categories
+            .get(&report_code)
+            .map(|c| c.questions.clone())
+            .unwrap_or_default();
+        let tree = snapshot.map.departments();
+        let department = row.department_id.as_deref().and_then(|d| d.parse().ok());
+        // A staff session still owing its second factor may do nothing yet.
+        let actions = match who.role() {
+            Some(role) if who.require_any(Permission::ReadPublic).is_ok() => {
+                let actor = Actor {
+                    role,
+                    department: who.who.department,
+                    is_reporter: involved,
+                };
+                workflow::available(&case, &actor, tree)
+            }
+            _ => Vec::new(),
+        };
+        let target = crate::policy::Target::Report {
+            department,
+            involves_caller: false,
+        };
+        let may_note = who.require(Permission::MoveReport, target, tree).is_ok();
+        let may_moderate = who
+            .require(Permission::ModerateContent, target, tree)
+            .is_ok();
+        // The departments to reassign to, only for whoever may.
+        let departments = if actions.contains(&workflow::Action::Assign) {
+            departments(conn)?
+        } else {
+            Vec::new()
+        };
+        let canned = if actions
+            .iter()
+            .any(|a| crate::workflow::canned::FOR.contains(a))
+        {
+            crate::app::canned::for_report(conn, &row, deadline.as_deref())?
+        } else {
+            Vec::new()
+        };
+        // Staff of the report's department see its back office.
+        let office = if may_note {
+            crate::app::back_office::at_back_office(conn, &row.id)?
+        } else {
+            None
+        };
+        Ok((
+            actions,
+            relation,
+            (may_note, may_moderate),
+            departments,
+            questions,
+            case.today,
+            canned,
+            office,
+        ))
+    })
+    .await?;
     let details = details(&ctx, &questions, &report.answers);
     let spot = [report.lat, report.lon];
     let updates_moderated = report.category.updates_moderated;
@@ -335,6 +366,29 @@ pub(super) async fn report_page(
             .map(|r| r.as_str())
             .collect(),
         tomorrow: (today + TimeDelta::days(1)).format("%Y-%m-%d").to_string(),
+        back_office: office.map(|(handover, system, updates)| BackOfficeBox {
+            system,
+            external_id: handover.external_id.or(handover.token),
+            state: match handover.state.as_str() {
+                "queued" => "queued",
+                "withdrawn" => "withdrawn",
+                _ => "sent",
+            },
+            note: handover.note,
+            updates: updates
+                .into_iter()
+                .map(|u| {
+                    let outcome = match u.outcome.as_str() {
+                        "applied" => "applied",
+                        "refused" => "refused",
+                        _ => "ignored",
+                    };
+                    let reason = crate::app::back_office::reason_of(&u)
+                        .map(|r| r.get(crate::http::requests::language()).to_string());
+                    (u.received_at, u.status, outcome, reason)
+                })
+                .collect(),
+        }),
     })
 }
 
