@@ -62,6 +62,19 @@ async fn json_of(response: reqwest::Response) -> (u16, Value) {
     )
 }
 
+/// A form POSTed to the city: the status and the answer.
+async fn post_form(app: &TestApp, path: &str, form: &[(&str, String)]) -> (u16, Value) {
+    json_of(
+        app.client
+            .post(app.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
 async fn back_office_get(office: &BackOffice, token: &str, path: &str) -> (u16, Value) {
     json_of(
         reqwest::Client::new()
@@ -364,15 +377,7 @@ async fn a_back_office_pushes_its_answer_once_with_its_departments_key() {
                 ("status", status.to_string()),
                 ("description", "Асфальт переложили.".to_string()),
             ];
-            json_of(
-                app.client
-                    .post(app.url("/open311/v2/servicerequestupdates.json"))
-                    .form(&form)
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
+            post_form(app, "/open311/v2/servicerequestupdates.json", &form).await
         }
     };
     // Another department's key, and the city's Open311 key, may not.
@@ -408,15 +413,8 @@ async fn a_back_office_pushes_its_answer_once_with_its_departments_key() {
         ("status", "closed".to_string()),
         ("description", "Ещё раз".to_string()),
     ];
-    let (status, body) = json_of(
-        app.client
-            .post(app.url("/open311/v2/servicerequestupdates.json"))
-            .form(&again)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let again: Vec<(&str, String)> = again.into_iter().collect();
+    let (status, body) = post_form(&app, "/open311/v2/servicerequestupdates.json", &again).await;
     assert_eq!(status, 400, "{body}");
     assert!(
         body[0]["description"].as_str().unwrap().contains("refused"),
@@ -823,15 +821,8 @@ async fn photos_sent_as_addresses_are_kept_as_links_and_bad_ones_are_named() {
                 ("attribute[size]", "small"),
                 ("media_url", media),
             ];
-            json_of(
-                app.client
-                    .post(app.url("/open311/v2/requests.json?lang=en"))
-                    .form(&form)
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
+            let form: Vec<(&str, String)> = form.iter().map(|(k, v)| (*k, v.to_string())).collect();
+            post_form(app, "/open311/v2/requests.json?lang=en", &form).await
         }
     };
     let (status, body) = post("javascript:alert(1)").await;

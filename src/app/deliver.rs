@@ -22,11 +22,10 @@
 use std::sync::{mpsc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDateTime, TimeDelta, Utc};
-use rand::Rng;
+use chrono::{TimeDelta, Utc};
 
 use super::back_office::{self, PublicReports, Taken, Update};
-use super::dispatch::{backoff, Pace};
+use super::dispatch::{later, wall_clock, Pace};
 use super::Services;
 use crate::config::BackOfficeSettings;
 use crate::db::back_office as store;
@@ -42,14 +41,6 @@ pub struct Courier {
     pub pace: Pace,
     /// How often endpoints' changes are read.
     pub pull_every: Duration,
-}
-
-fn wall_clock() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
-
-fn later(now: NaiveDateTime, by: Duration) -> NaiveDateTime {
-    now + TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX)
 }
 
 impl Courier {
@@ -287,23 +278,7 @@ fn record(
         None => Outcome::Released,
         Some(Sent::Done(_)) => Outcome::Sent,
         Some(Sent::Failed { permanent, error }) => {
-            let attempts = row.attempts + 1;
-            if *permanent {
-                Outcome::Dead {
-                    error: error.clone(),
-                }
-            } else if attempts >= pace.max_attempts {
-                Outcome::Dead {
-                    error: format!("gave up after {attempts} attempts: {error}"),
-                }
-            } else {
-                let jitter = rand::rng().random_range(0.5..=1.0);
-                let wait = backoff(attempts, pace.backoff_base, pace.backoff_max, jitter);
-                Outcome::Retry {
-                    at: later(wall, wait),
-                    error: error.clone(),
-                }
-            }
+            pace.after_failure(row.attempts + 1, *permanent, error.clone())
         }
     };
     write_transaction(conn, |conn| {

@@ -185,6 +185,26 @@ impl Pace {
         }
     }
 
+    /// What a failed attempt comes to, `attempts` counting it: a permanent
+    /// failure or the last attempt is dead; any other is retried after a
+    /// backoff with jitter.
+    pub fn after_failure(&self, attempts: i32, permanent: bool, error: String) -> Outcome {
+        if permanent {
+            Outcome::Dead { error }
+        } else if attempts >= self.max_attempts {
+            Outcome::Dead {
+                error: format!("gave up after {attempts} attempts: {error}"),
+            }
+        } else {
+            let jitter = rand::rng().random_range(0.5..=1.0);
+            let wait = backoff(attempts, self.backoff_base, self.backoff_max, jitter);
+            Outcome::Retry {
+                at: later(wall_clock(), wait),
+                error,
+            }
+        }
+    }
+
     /// Whether a send may start this long after its lease began: only if
     /// it would end within the lease however long it takes.
     pub fn may_start(&self, into_lease: Duration) -> bool {
@@ -242,11 +262,11 @@ impl Drop for Dispatcher {
     }
 }
 
-fn wall_clock() -> NaiveDateTime {
+pub(super) fn wall_clock() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-fn later(now: NaiveDateTime, by: Duration) -> NaiveDateTime {
+pub(super) fn later(now: NaiveDateTime, by: Duration) -> NaiveDateTime {
     now + TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX)
 }
 
@@ -302,21 +322,7 @@ fn attempt(sender: &Sender, pace: &Pace, row: &OutboxRow) -> Outcome {
     match sender.mailer.send(&sender.from, &message) {
         Ok(()) => Outcome::Sent,
         Err(SendError::Permanent(error)) => Outcome::Dead { error },
-        Err(SendError::Temporary(error)) => {
-            let attempts = row.attempts + 1;
-            if attempts >= pace.max_attempts {
-                Outcome::Dead {
-                    error: format!("gave up after {attempts} attempts: {error}"),
-                }
-            } else {
-                let jitter = rand::rng().random_range(0.5..=1.0);
-                let wait = backoff(attempts, pace.backoff_base, pace.backoff_max, jitter);
-                Outcome::Retry {
-                    at: later(wall_clock(), wait),
-                    error,
-                }
-            }
-        }
+        Err(SendError::Temporary(error)) => pace.after_failure(row.attempts + 1, false, error),
     }
 }
 

@@ -525,17 +525,7 @@ pub async fn list_deliveries(
     query: web::Query<DeliveryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth::authorize(&state, &request, Permission::Operate).await?;
-    let status = query.status.clone().unwrap_or_else(|| "dead".into());
-    if !["pending", "sent", "dead"].contains(&status.as_str()) {
-        return Err(ApiError::invalid(
-            "status",
-            Text::new(
-                format!("«{status}» — не pending, не sent и не dead"),
-                format!("'{status}' is not one of pending, sent, dead"),
-            ),
-        ));
-    }
-    let limit = super::filters::parse_count("limit", query.limit.clone(), 100, 1000)?;
+    let (status, limit) = super::filters::queue_page(query.status.clone(), query.limit.clone())?;
     let report = query.report.clone();
     let rows = db(&state, move |conn| {
         Ok(office::deliveries(conn, &status, report.as_deref(), limit)?)

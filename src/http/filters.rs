@@ -179,3 +179,23 @@ fn parse_bound(field: &str, text: &str, end: bool) -> Result<NaiveDateTime, ApiE
         )
     })
 }
+
+/// A queue's page as asked for (the mail outbox, deliveries): its state,
+/// `pending`, `sent` or `dead` (default: the dead letters), and how many
+/// (default 100, at most 1,000).
+pub fn queue_page(
+    status: Option<String>,
+    limit: Option<String>,
+) -> Result<(String, i64), ApiError> {
+    let status = status.unwrap_or_else(|| "dead".into());
+    if !["pending", "sent", "dead"].contains(&status.as_str()) {
+        return Err(ApiError::invalid(
+            "status",
+            crate::locale::Text::new(
+                format!("«{status}» — не pending, не sent и не dead"),
+                format!("'{status}' is not one of pending, sent, dead"),
+            ),
+        ));
+    }
+    Ok((status, parse_count("limit", limit, 100, 1000)?))
+}

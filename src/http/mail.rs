@@ -199,17 +199,7 @@ pub async fn list_outbox(
     query: web::Query<OutboxQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth::authorize(&state, &request, crate::policy::Permission::Operate).await?;
-    let status = query.status.clone().unwrap_or_else(|| "dead".into());
-    if !["pending", "sent", "dead"].contains(&status.as_str()) {
-        return Err(ApiError::invalid(
-            "status",
-            Text::new(
-                format!("«{status}» — не pending, не sent и не dead"),
-                format!("'{status}' is not one of pending, sent, dead"),
-            ),
-        ));
-    }
-    let limit = super::filters::parse_count("limit", query.limit.clone(), 100, 1000)?;
+    let (status, limit) = super::filters::queue_page(query.status.clone(), query.limit.clone())?;
     let rows = db(&state, move |conn| Ok(outbox::list(conn, &status, limit)?)).await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(OutboxView::from).collect::<Vec<_>>()))
 }
