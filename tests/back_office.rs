@@ -852,3 +852,127 @@ async fn photos_sent_as_addresses_are_kept_as_links_and_bad_ones_are_named() {
         "https://city.example/media/abc.jpg"
     );
 }
+
+#[tokio::test]
+async fn updates_are_read_from_the_feed_and_a_report_reassigned_away_is_withdrawn() {
+    let app = city().await;
+    let office = BackOffice {
+        db: TestDatabase::new(),
+        port: free_port(),
+    };
+    let _running = office.start();
+    let (status, body) = put(
+        &app,
+        "/api/v1/admin/departments/roads/endpoint",
+        json!({
+            "url": office.url("/open311/v2"),
+            "api_key": "demo-open311-key",
+            "services": {"pothole": "pothole"},
+            "statuses": {"in_progress": "take", "fixed": "answer"},
+            "pull": "updates",
+            "withdraw": true,
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // Taken and answered there: both moves come back from the feed, in order.
+    let (id, _) = file_and_accept(&app, "Яма на парковке у поликлиники.").await;
+    let number = external_id(&app, &id, Duration::from_secs(30)).await;
+    let there = office_report_id(&office, &number).await;
+    let (status, body) = back_office_act(
+        &office,
+        "demo-token-supervisor.roads",
+        &there,
+        json!({"action": "accept"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = back_office_act(
+        &office,
+        "demo-token-crew1.roads",
+        &there,
+        json!({"action": "take"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = back_office_act(
+        &office,
+        "demo-token-crew1.roads",
+        &there,
+        json!({"action": "answer", "answer": "Яму засыпали щебнем и заасфальтировали."}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    until(Duration::from_secs(20), "the feed read", || async {
+        (status_of(&app, &id).await == "resolved").then_some(())
+    })
+    .await;
+    let (_, report) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}")).await;
+    let kinds: Vec<&str> = report["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    let taken = kinds.iter().position(|k| *k == "taken").expect("taken");
+    let answered = kinds
+        .iter()
+        .position(|k| *k == "answered")
+        .expect("answered");
+    assert!(taken < answered, "{kinds:?}");
+
+    // Reassigned to a department without a system: the endpoint is told.
+    let (second, _) = file_and_accept(&app, "Выбоина у светофора.").await;
+    external_id(&app, &second, Duration::from_secs(30)).await;
+    let (status, body) = app
+        .act(
+            "demo-token-supervisor.roads",
+            &second,
+            &json!({"action": "assign", "department": "lighting", "reason": "не наше"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let said = until(Duration::from_secs(20), "the withdrawal", || async {
+        let (_, said) = get_as(
+            &app,
+            ADMIN,
+            &format!("/api/v1/reports/{second}/back-office"),
+        )
+        .await;
+        (said["handover"]["state"] == "withdrawn").then_some(said)
+    })
+    .await;
+    let note = said["handover"]["note"].as_str().unwrap();
+    assert!(
+        note.contains("told through servicerequestupdates"),
+        "{note}"
+    );
+    let withdrawals = until(Duration::from_secs(20), "the withdrawal sent", || async {
+        let mut found = Vec::new();
+        for state in ["sent", "dead"] {
+            let (_, list) = get_as(
+                &app,
+                ADMIN,
+                &format!("/api/v1/admin/deliveries?status={state}&report={second}"),
+            )
+            .await;
+            found.extend(
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|d| d["kind"] == "withdraw")
+                    .cloned(),
+            );
+        }
+        (!found.is_empty()).then_some(found)
+    })
+    .await;
+    // The back office here is another Gorod, which takes updates only from
+    // its own back offices: it refuses, and the refusal is kept.
+    assert_eq!(withdrawals.len(), 1, "{withdrawals:?}");
+    assert!(
+        withdrawals[0]["last_error"].as_str().is_some(),
+        "{withdrawals:?}"
+    );
+}
