@@ -605,6 +605,14 @@ async fn webhooks_are_signed_and_each_event_arrives_once_after_the_receiver_was_
         .await;
     assert_eq!(status, 200, "{rotated}");
     tokio::time::sleep(Duration::from_secs(60)).await;
+    // Meanwhile the operators' metrics show the deliveries waiting.
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let waiting = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("gorod_deliveries_pending "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no deliveries gauge in {metrics}"));
+    assert!(waiting >= 2.0, "{waiting}");
     let new_secret = rotated["secret"].as_str().unwrap().to_string();
     let _receiver = Receiver::start(port, &new_secret, &log);
     let (status, body) = app

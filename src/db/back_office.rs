@@ -477,14 +477,15 @@ pub fn requeue(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<
     Ok(changed > 0)
 }
 
-/// How many deliveries wait, and the oldest due one's time.
-pub fn depth(conn: &mut DbConnection) -> Result<(i64, Option<NaiveDateTime>), DbError> {
-    let pending = deliveries::table.filter(deliveries::status.eq("pending"));
-    let count = pending.count().get_result(conn)?;
-    let oldest = pending
-        .select(diesel::dsl::min(deliveries::next_attempt_at))
-        .first(conn)?;
-    Ok((count, oldest))
+/// How many deliveries wait, and how many were given up (dead letters).
+pub fn depth(conn: &mut DbConnection) -> Result<(i64, i64), DbError> {
+    let mut count = |status: &str| {
+        deliveries::table
+            .filter(deliveries::status.eq(status.to_string()))
+            .count()
+            .get_result::<i64>(&mut *conn)
+    };
+    Ok((count("pending")?, count("dead")?))
 }
 
 // ---- webhooks ----

@@ -323,6 +323,9 @@ pub struct Figures {
     pub scanner_behind_since: Option<NaiveDateTime>,
     pub ledger_entries: i64,
     pub last_checkpoint_at: Option<NaiveDateTime>,
+    /// Deliveries to back offices and webhooks waiting, and given up.
+    pub deliveries_pending: i64,
+    pub deliveries_dead: i64,
 }
 
 /// Reads the figures, each by an indexed query.
@@ -348,7 +351,10 @@ pub fn figures(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Figures, D
     let last_checkpoint_at = ledger_checkpoints::table
         .select(max(ledger_checkpoints::signed_at))
         .first(conn)?;
+    let (deliveries_pending, deliveries_dead) = super::back_office::depth(conn)?;
     Ok(Figures {
+        deliveries_pending,
+        deliveries_dead,
         outbox_pending,
         outbox_oldest_due,
         scanner_behind_since,

@@ -124,7 +124,17 @@ async fn state_text(state: &AppState) -> Result<String, ApiError> {
         at.map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0)
     };
     let replica = state.reads.state();
-    let gauges: [(&str, &str, Option<f64>); 8] = [
+    let gauges: [(&str, &str, Option<f64>); 10] = [
+        (
+            "deliveries_pending",
+            "Deliveries to back offices and webhook receivers waiting to be sent",
+            Some(figures.deliveries_pending as f64),
+        ),
+        (
+            "deliveries_dead",
+            "Deliveries given up (dead letters), for an admin to read and requeue",
+            Some(figures.deliveries_dead as f64),
+        ),
         (
             "outbox_pending_messages",
             "Messages waiting to be sent",
