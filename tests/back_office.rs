@@ -984,3 +984,59 @@ async fn updates_are_read_from_the_feed_and_a_report_reassigned_away_is_withdraw
         "{withdrawals:?}"
     );
 }
+
+#[tokio::test]
+async fn a_categorys_back_office_wins_over_its_departments() {
+    let app = city().await;
+    for (path, mailbox) in [
+        (
+            "/api/v1/admin/departments/roads/endpoint",
+            "roads-desk@demo.gorod.local",
+        ),
+        (
+            "/api/v1/admin/categories/pothole/endpoint",
+            "potholes@contractor.example",
+        ),
+    ] {
+        let (status, body) = put(&app, path, json!({"url": format!("mailto:{mailbox}")})).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = put(
+        &app,
+        "/api/v1/admin/categories/no-such-thing/endpoint",
+        json!({"url": "mailto:x@example.org"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("category")),
+        "{body}"
+    );
+    let (status, body) = put(
+        &app,
+        "/api/v1/admin/departments/roads/endpoint",
+        json!({"url": "https://works.example/open311/v2", "api_key": "k", "statuses": {"closed": "close"}}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("statuses.closed")),
+        "{body}"
+    );
+
+    let (id, _) = file_and_accept(&app, "Яма у въезда в гараж.").await;
+    emailed_link(&app, "potholes@contractor.example", "/api/v1/office/").await;
+    let (_, said) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}/back-office")).await;
+    assert!(
+        said["handover"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("potholes@contractor.example"),
+        "{said}"
+    );
+    let kept = app.mailbox.as_ref().unwrap().lock().unwrap();
+    assert!(
+        !kept.iter().any(|k| k.to == "roads-desk@demo.gorod.local"),
+        "the department's desk got nothing"
+    );
+}

@@ -24,9 +24,11 @@ use crate::policy::Permission;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointDoc {
-    /// Its base URL, before `requests.json`
+    /// Its base URL, before `requests.json`; or `mailto:` and the address
+    /// of a department without a system
     url: String,
-    /// The key Gorod posts with (never shown again)
+    /// The key Gorod posts with (never shown again); none for a mailbox
+    #[serde(default)]
     api_key: String,
     jurisdiction: Option<String>,
     /// Gorod's category codes to its service codes
