@@ -354,6 +354,43 @@ async fn a_back_office_pushes_its_answer_once_with_its_departments_key() {
     connect_roads(&app, &office, "none").await;
     let (id, _) = file_and_accept(&app, "Провал асфальта у въезда во двор.").await;
     let external = external_id(&app, &id, Duration::from_secs(30)).await;
+    // An instance that died after the back office filed the report but
+    // before it recorded the answer: the delivery is due again. Its retry
+    // carries the same Idempotency-Key, and the back office answers as it
+    // did the first time instead of filing it again.
+    {
+        use diesel::prelude::*;
+        use gorod::db::schema::deliveries;
+        let mut conn = app.conn();
+        let changed = diesel::update(deliveries::table.filter(deliveries::report_id.eq(&id)))
+            .set((
+                deliveries::status.eq("pending"),
+                deliveries::next_attempt_at.eq(chrono::Utc::now().naive_utc()),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+    until(
+        Duration::from_secs(20),
+        "the delivery sent again",
+        || async {
+            let (_, sent) = get_as(
+                &app,
+                ADMIN,
+                &format!("/api/v1/admin/deliveries?status=sent&report={id}"),
+            )
+            .await;
+            (sent[0]["attempts"] == 2).then_some(())
+        },
+    )
+    .await;
+    let (_, all) = back_office_get(&office, ADMIN, "/open311/v2/requests.json").await;
+    assert_eq!(all.as_array().unwrap().len(), 1, "filed once: {all}");
+    assert_eq!(
+        external_id(&app, &id, Duration::from_secs(1)).await,
+        external
+    );
     answer_there(&office, &external, "Асфальт переложили.").await;
 
     let (status, key) = app
