@@ -462,10 +462,12 @@ pub async fn delete_webhook(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DeliveryQuery {
     /// pending, sent or dead (default: dead)
+    #[param(schema_with = super::contract::message_status)]
     status: Option<String>,
     /// Only this report's (its id)
     report: Option<String>,
-    /// At most this many (default 100, at most 1000)
+    /// At most this many, newest first (default 100, at most 1000)
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
 }
 
