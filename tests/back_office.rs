@@ -403,8 +403,14 @@ async fn a_back_office_pushes_its_answer_once_with_its_departments_key() {
         .await;
     assert_eq!(status, 201, "{key}");
     let key = key["key"].as_str().unwrap().to_string();
+    // The back office's photo of its work: a picture served over HTTP (here
+    // the city's own copy of the report's photo).
+    let (_, report) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}")).await;
+    let served = report["photos"][0]["url"].as_str().unwrap();
+    let photo_url = app.url(&served[served.find("/media/").unwrap()..]);
     let push = |key: String, external: String, status: &'static str| {
         let app = &app;
+        let photo_url = photo_url.clone();
         async move {
             let form = [
                 ("api_key", key),
@@ -413,6 +419,7 @@ async fn a_back_office_pushes_its_answer_once_with_its_departments_key() {
                 ("updated_datetime", "2026-03-02T12:00:00+03:00".to_string()),
                 ("status", status.to_string()),
                 ("description", "Асфальт переложили.".to_string()),
+                ("media_url", photo_url),
             ];
             post_form(app, "/open311/v2/servicerequestupdates.json", &form).await
         }
@@ -439,6 +446,20 @@ async fn a_back_office_pushes_its_answer_once_with_its_departments_key() {
         .filter(|e| e["kind"] == "answered")
         .count();
     assert_eq!(answers, 1, "{report}");
+    // The back office's photo came with its answer, stored as the city's own.
+    let answered = report["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "answered")
+        .unwrap();
+    let with_answer: Vec<&Value> = report["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["event_id"] == answered["id"])
+        .collect();
+    assert_eq!(with_answer.len(), 1, "{report}");
     let (_, said) = get_as(&app, ADMIN, &format!("/api/v1/reports/{id}/back-office")).await;
     assert_eq!(said["updates"][0]["outcome"], "applied", "{said}");
     // An update the rules refuse (an answer to an answered report) is

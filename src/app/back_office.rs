@@ -32,6 +32,7 @@ use serde_json::{json, Value};
 use super::moves::{self, Move, MoveError};
 use super::{Refused, Services};
 use crate::db::back_office::{self as store, QueuedEvent};
+use crate::db::filing::StoredPhoto;
 pub use crate::db::rows::{BackOfficeUpdateRow, DeliveryRow, EndpointRow, HandoverRow, WebhookRow};
 use crate::db::{self, new_id, write_transaction, DbConnection, DbError};
 use crate::locale::Text;
@@ -766,10 +767,64 @@ impl Taken {
     }
 }
 
+/// Whether an update was taken before (its photos need not be fetched).
+pub fn update_seen(conn: &mut DbConnection, scope: &str, update_id: &str) -> Result<bool, DbError> {
+    Ok(store::update_seen(conn, scope, update_id)?.is_some())
+}
+
+/// Fetches the photos a back office's update names (`media_url`), at most
+/// `media.max_photos`, each within the photo limits, cleaned and stored as
+/// a resident's are; why not, when one cannot be had.
+pub fn fetch_photos(app: &Services, urls: &[String]) -> Result<Vec<StoredPhoto>, Text> {
+    if urls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(20)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let limit = u64::try_from(app.photo_limits.max_bytes).unwrap_or(u64::MAX) + 1;
+    let mut uploads = Vec::new();
+    for url in urls.iter().take(app.max_photos) {
+        let failed = |why: String| {
+            Text::new(
+                format!("фото {url} не получить: {why}"),
+                format!("the photo {url} could not be had: {why}"),
+            )
+        };
+        let mut answer = agent.get(url).call().map_err(|e| failed(e.to_string()))?;
+        if !answer.status().is_success() {
+            return Err(failed(format!("HTTP {}", answer.status().as_u16())));
+        }
+        let content_type = answer
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = answer
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| failed(e.to_string()))?;
+        uploads.push(super::filing::Upload {
+            bytes,
+            content_type,
+        });
+    }
+    let stored = super::filing::clean_photos(app, &uploads, |i| format!("media_url[{i}]"))
+        .and_then(|clean| super::filing::store_photos(app, &clean));
+    stored.map_err(|e| match e {
+        super::filing::FilingError::Invalid(invalid) => invalid.message,
+        other => Text::new(other.to_string(), other.to_string()),
+    })
+}
+
 /// Takes a back office's update on a report it was handed (`action`: the
-/// move its status maps to, if any), as the crew of the report's
-/// department: once per `scope` and update id (a repeat answers as the
-/// first did).
+/// move its status maps to, if any; `photos`: those it sent, stored), as
+/// the crew of the report's department: once per `scope` and update id (a
+/// repeat answers as the first did).
 pub fn take_update(
     app: &Services,
     conn: &mut DbConnection,
@@ -777,6 +832,7 @@ pub fn take_update(
     report_id: &str,
     action: Option<Action>,
     update: &Update,
+    photos: Vec<StoredPhoto>,
 ) -> Result<Taken, DbError> {
     if let Some(seen) = store::update_seen(conn, scope, &update.update_id)? {
         return Ok(Taken::of(&seen));
@@ -816,6 +872,7 @@ pub fn take_update(
         reason: text.filter(|_| action == Action::Return),
         pause_reason: update.pause.map(|(reason, _)| reason),
         resume_on: update.pause.map(|(_, on)| on),
+        photos: photos.len(),
         ..Command::default()
     };
     // The record first: a repeat taken at the same moment by another
@@ -842,7 +899,7 @@ pub fn take_update(
                 via: Some(Detail::BackOffice {
                     source: update.source.to_string(),
                 }),
-                photos: Vec::new(),
+                photos: photos.clone(),
                 now,
                 refutation_limit: app.refutation_limit,
             },
@@ -966,6 +1023,7 @@ pub fn push_update(
     department_id: &str,
     external_id: &str,
     update: &Update,
+    photos: Vec<StoredPhoto>,
 ) -> Result<Option<Taken>, DbError> {
     let Some((report_id, endpoint)) = report_known_as(conn, department_id, external_id)? else {
         return Ok(None);
@@ -975,7 +1033,7 @@ pub fn push_update(
         .get(&update.status.to_lowercase())
         .copied();
     let scope = format!("department:{department_id}");
-    take_update(app, conn, &scope, &report_id, action, update).map(Some)
+    take_update(app, conn, &scope, &report_id, action, update, photos).map(Some)
 }
 
 /// The department whose crew a back office acts as on a report.
@@ -1099,5 +1157,6 @@ pub fn office_update(
         &link.report_id,
         Some(action),
         update,
+        Vec::new(),
     )?)
 }

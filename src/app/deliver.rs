@@ -414,10 +414,31 @@ fn pull(
         )
         .map_err(|e| e.to_string())?;
         let Some(report_id) = found else { continue };
+        let scope = format!("endpoint:{}", endpoint.id);
+        // A request's own media_url is the resident's photo, not the back
+        // office's: only an update's is the photo of what it did.
+        let media: &[String] = match endpoint.pull.as_str() {
+            "updates" => &change.media,
+            _ => &[],
+        };
+        let photos = if media.is_empty()
+            || back_office::update_seen(conn, &scope, &change.key).map_err(|e| e.to_string())?
+        {
+            Vec::new()
+        } else {
+            match back_office::fetch_photos(services, media) {
+                Ok(photos) => photos,
+                Err(why) => {
+                    // Read again next time; nothing is recorded meanwhile.
+                    log::warn!("update {} of {}: {}", change.key, endpoint.url, why.en());
+                    continue;
+                }
+            }
+        };
         let outcome = back_office::take_update(
             services,
             conn,
-            &format!("endpoint:{}", endpoint.id),
+            &scope,
             &report_id,
             outbound::move_of(&described, change),
             &Update {
@@ -427,6 +448,7 @@ fn pull(
                 source: "pull",
                 pause: None,
             },
+            photos,
         )
         .map_err(|e| e.to_string())?;
         if matches!(outcome, Taken::Applied { .. }) {

@@ -372,22 +372,48 @@ async fn push_update(state: web::Data<AppState>, format: Format, body: &[u8]) ->
         source: "push",
         pause: None,
     };
+    let media: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| (k == "media_url" || k == "media_url[]") && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_string())
+        .collect();
     let digest = api_key_digest(&key);
     let app = state.services.clone();
+    let (seen_update, seen_key) = (update.update_id.clone(), digest.clone());
+    // The key first, then the photos (an update taken before needs none),
+    // then the move.
+    let (department, seen) = db(&state, move |conn| {
+        let department =
+            crate::app::access::back_office_key(conn, &seen_key)?.ok_or_else(|| {
+                ApiError::Forbidden(Text::new(
+                    "api_key не ключ службы",
+                    "api_key is not a back office's key",
+                ))
+            })?;
+        let scope = format!("department:{department}");
+        let seen = crate::app::back_office::update_seen(conn, &scope, &seen_update)?;
+        Ok((department, seen))
+    })
+    .await
+    .map_err(|e| Open311Error::from_api(format, e))?;
+    let photos = if seen || media.is_empty() {
+        Vec::new()
+    } else {
+        let fetching = app.clone();
+        web::block(move || crate::app::back_office::fetch_photos(&fetching, &media))
+            .await
+            .map_err(|e| Open311Error::from_api(format, ApiError::Internal(Box::new(e))))?
+            .map_err(|why| Open311Error::bad(format, format!("media_url: {}", why.en())))?
+    };
     let update_id = update.update_id.clone();
     let taken = db(&state, move |conn| {
-        let department = crate::app::access::back_office_key(conn, &digest)?.ok_or_else(|| {
-            ApiError::Forbidden(Text::new(
-                "api_key не ключ службы",
-                "api_key is not a back office's key",
-            ))
-        })?;
         crate::app::back_office::push_update(
             &app,
             conn,
             &department,
             &external,
             &update,
+            photos,
         )?
         .ok_or_else(|| {
             ApiError::NotFound(Text::new(
