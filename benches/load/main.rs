@@ -5,7 +5,7 @@
 //! Run it with `scripts/bench` (which finds or starts PostgreSQL), or
 //! `cargo bench --bench load -- [--backends sqlite,postgres] [--sizes 100000,1000000]
 //! [--seconds 5] [--map-clients 4] [--filing-clients 16] [--clients N (both)]
-//! [--only map,pages,filing,scanner,mail] [--postgres-url URL] [--replica-url URL]`.
+//! [--only map,pages,filing,scanner,mail,geocode,search,hooks] [--postgres-url URL] [--replica-url URL]`.
 //!
 //! With `--replica-url` (a streaming replica of the `--postgres-url` server;
 //! `scripts/bench --replica` makes both), the PostgreSQL map is measured
@@ -61,11 +61,13 @@ mod smtp;
 mod dataset;
 mod drive;
 mod geo;
+mod hooks;
 mod jobs;
 mod raw;
 use dataset::*;
 use drive::*;
 use geo::*;
+use hooks::*;
 use jobs::*;
 use raw::*;
 
@@ -96,8 +98,8 @@ struct Args {
     /// Sets both --map-clients and --filing-clients
     #[arg(long)]
     clients: Option<usize>,
-    /// Which measures to run: map, pages, filing, scanner, mail, geocode, search
-    #[arg(long, value_delimiter = ',', default_values_t = ["map", "pages", "filing", "scanner", "mail", "geocode", "search"].map(String::from))]
+    /// Which measures to run: map, pages, filing, scanner, mail, geocode, search, hooks
+    #[arg(long, value_delimiter = ',', default_values_t = ["map", "pages", "filing", "scanner", "mail", "geocode", "search", "hooks"].map(String::from))]
     only: Vec<String>,
     /// The PostgreSQL server (each size gets a database of its own on it);
     /// BENCH_POSTGRES_URL when not given
@@ -542,6 +544,20 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         );
         rows.push(
             indexed_filing_row(
+                &manager,
+                &address,
+                backend,
+                size,
+                args.filing_clients,
+                seconds,
+                points.clone(),
+            )
+            .await?,
+        );
+    }
+    if args.runs("hooks") {
+        rows.push(
+            hooked_filing_row(
                 &manager,
                 &address,
                 backend,
