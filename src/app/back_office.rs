@@ -401,47 +401,62 @@ pub fn match_events(
     conn: &mut DbConnection,
 ) -> Result<usize, DbError> {
     let wall = chrono::Utc::now().naive_utc();
-    write_transaction(conn, |conn| {
-        let queued = store::queued(conn, MATCH_BATCH)?;
-        if queued.is_empty() {
-            return Ok(0);
-        }
-        let hooks = store::webhooks(conn)?;
-        let mut shaped: HashMap<String, Option<Value>> = HashMap::new();
-        let mut rows = Vec::new();
-        for q in &queued {
-            if let Some(event) = Event::of_kind(&q.event.kind) {
-                for hook in hooks.iter().filter(|h| hears(h, event, q)) {
-                    if !shaped.contains_key(&q.event.report_id) {
-                        let view = shapes.public_report(conn, &q.event.report_id)?;
-                        shaped.insert(q.event.report_id.clone(), view);
-                    }
-                    let Some(Some(report)) = shaped.get(&q.event.report_id) else {
-                        continue;
-                    };
-                    let payload = json!({
-                        "type": event.as_str(),
-                        "timestamp": rfc3339(q.event.created_at),
-                        "data": {
-                            "event_id": q.event.id,
-                            "kind": q.event.kind,
-                            "report": report,
-                        },
-                    });
-                    rows.push(delivery(
-                        ("webhook", &hook.id),
-                        q,
-                        format!("webhook:{}:{}", hook.id, q.event.id),
-                        event.as_str(),
-                        payload.to_string(),
-                        wall,
-                    ));
-                }
+    // Read and shaped first, outside the write transaction: shaping a
+    // report is the costly part, and filing waits for the writer.
+    let (ids, queued) = store::queued(conn, MATCH_BATCH)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let hooks = store::webhooks(conn)?;
+    let mut shaped: HashMap<String, Option<Value>> = HashMap::new();
+    let mut heard = Vec::new();
+    for q in &queued {
+        let Some(event) = Event::of_kind(&q.event.kind) else {
+            continue;
+        };
+        for hook in hooks.iter().filter(|h| hears(h, event, q)) {
+            if !shaped.contains_key(&q.event.report_id) {
+                let view = shapes.public_report(conn, &q.event.report_id)?;
+                shaped.insert(q.event.report_id.clone(), view);
             }
+            let Some(Some(report)) = shaped.get(&q.event.report_id) else {
+                continue;
+            };
+            let payload = json!({
+                "type": event.as_str(),
+                "timestamp": rfc3339(q.event.created_at),
+                "data": {
+                    "event_id": q.event.id,
+                    "kind": q.event.kind,
+                    "report": report,
+                },
+            });
+            heard.push((
+                q.event.id.clone(),
+                delivery(
+                    ("webhook", &hook.id),
+                    q,
+                    format!("webhook:{}:{}", hook.id, q.event.id),
+                    event.as_str(),
+                    payload.to_string(),
+                    wall,
+                ),
+            ));
+        }
+    }
+    write_transaction(conn, |conn| {
+        let claimed = store::claim(conn, &ids)?;
+        let mut rows: Vec<DeliveryRow> = heard
+            .into_iter()
+            .filter(|(event, _)| claimed.contains(event))
+            .map(|(_, row)| row)
+            .collect();
+        for q in queued.iter().filter(|q| claimed.contains(&q.event.id)) {
             rows.extend(hand_over(app, conn, q, wall)?);
         }
         store::queue_deliveries(conn, &rows)?;
-        Ok(queued.len())
+        // Another instance may hold them for a moment: still a round's work.
+        Ok(claimed.len().max(1))
     })
 }
 

@@ -166,19 +166,20 @@ pub struct QueuedEvent {
     pub category_code: String,
 }
 
-/// The oldest queued events (at most `limit`), locked on PostgreSQL so
-/// that one instance matches each.
-pub fn queued(conn: &mut DbConnection, limit: i64) -> Result<Vec<QueuedEvent>, DbError> {
-    let oldest = hook_pending::table
+/// The oldest queued events (at most `limit`): their ids, and those whose
+/// report is there with what matching needs. Read without a lock: matching
+/// them is [`claim`]ed in a write transaction.
+pub fn queued(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> Result<(Vec<String>, Vec<QueuedEvent>), DbError> {
+    let ids: Vec<String> = hook_pending::table
         .order(hook_pending::event_id)
         .limit(limit)
-        .select(hook_pending::event_id);
-    let ids: Vec<String> = match conn {
-        DbConnection::Postgres(pg) => oldest.for_update().skip_locked().load(pg)?,
-        DbConnection::Sqlite(sqlite) => oldest.load(sqlite)?,
-    };
+        .select(hook_pending::event_id)
+        .load(conn)?;
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok((ids, Vec::new()));
     }
     let found = report_events::table
         .inner_join(reports::table.inner_join(categories::table))
@@ -192,7 +193,7 @@ pub fn queued(conn: &mut DbConnection, limit: i64) -> Result<Vec<QueuedEvent>, D
             categories::code,
         ))
         .load::<(ReportEventRow, String, Option<String>, String, String)>(conn)?;
-    let rows = found
+    let events = found
         .into_iter()
         .map(
             |(event, status, department_id, category_id, category_code)| QueuedEvent {
@@ -204,9 +205,24 @@ pub fn queued(conn: &mut DbConnection, limit: i64) -> Result<Vec<QueuedEvent>, D
             },
         )
         .collect();
-    diesel::delete(hook_pending::table.filter(hook_pending::event_id.eq_any(&ids)))
+    Ok((ids, events))
+}
+
+/// Takes those of `ids` still queued off the queue, in the caller's write
+/// transaction: which ones. On PostgreSQL the rows are locked first and
+/// those another instance holds are skipped, so each event is matched by
+/// one instance.
+pub fn claim(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<String>, DbError> {
+    let still = hook_pending::table
+        .filter(hook_pending::event_id.eq_any(ids))
+        .select(hook_pending::event_id);
+    let claimed: Vec<String> = match conn {
+        DbConnection::Postgres(pg) => still.for_update().skip_locked().load(pg)?,
+        DbConnection::Sqlite(sqlite) => still.load(sqlite)?,
+    };
+    diesel::delete(hook_pending::table.filter(hook_pending::event_id.eq_any(&claimed)))
         .execute(conn)?;
-    Ok(rows)
+    Ok(claimed)
 }
 
 pub fn waiting(conn: &mut DbConnection) -> Result<bool, DbError> {
