@@ -610,16 +610,3 @@ pub fn updates_of(
         .select(BackOfficeUpdateRow::as_select())
         .load(conn)?)
 }
-
-/// Updates the rules refused, newest first.
-pub fn refused_updates(
-    conn: &mut DbConnection,
-    limit: i64,
-) -> Result<Vec<BackOfficeUpdateRow>, DbError> {
-    Ok(back_office_updates::table
-        .filter(back_office_updates::outcome.eq("refused"))
-        .order(back_office_updates::received_at.desc())
-        .limit(limit)
-        .select(BackOfficeUpdateRow::as_select())
-        .load(conn)?)
-}
