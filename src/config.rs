@@ -104,9 +104,19 @@ pub struct WorkflowSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct LedgerSettings {
-    /// The Ed25519 secret key (32-byte seed, hex) that signs checkpoints;
-    /// empty: the key generated on first start and kept in the database.
+    /// The Ed25519 secret key (32-byte seed, hex) that signs checkpoints,
+    /// from the environment; empty: the key in `key_file`.
     pub signing_key: String,
+    /// The file holding the signing key (written on the first start of an
+    /// empty ledger, and by `gorod admin rotate-secret ledger`).
+    pub key_file: std::path::PathBuf,
+    /// The log's name in its C2SP checkpoints (a schema-less URL); empty:
+    /// `server.public_url`'s host and path, then `/ledger`.
+    pub origin: String,
+    /// Witnesses whose cosignatures are taken and published: C2SP
+    /// verifier keys of type 0x04 (`name+keyid+base64`), as `gorod witness
+    /// --init` prints them.
+    pub witnesses: Vec<String>,
     /// Public keys (hex) of earlier signing keys whose checkpoints still
     /// count, after the key was changed.
     pub trusted_public_keys: Vec<String>,

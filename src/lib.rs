@@ -25,4 +25,5 @@ pub mod routing;
 pub mod sla;
 pub mod startup;
 pub mod webhooks;
+pub mod witness;
 pub mod workflow;

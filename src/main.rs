@@ -61,6 +61,13 @@ enum Command {
         #[command(subcommand)]
         action: AdminCommand,
     },
+    /// Witness another (or this) Gorod's ledger from outside: check each
+    /// checkpoint extends the last one seen, cosign it and post the
+    /// cosignature back. Needs no configuration or database
+    Witness {
+        #[command(subcommand)]
+        action: WitnessCommand,
+    },
     /// The city's geodata: the address registry and city objects
     Import {
         #[command(subcommand)]
@@ -142,8 +149,116 @@ enum LedgerCommand {
     Checkpoint,
 }
 
+#[derive(Subcommand)]
+enum WitnessCommand {
+    /// Make the witness's key (when its file does not exist) and print its
+    /// verifier key, for the ledger's `ledger.witnesses`
+    Init {
+        /// The witness's name, a schema-less URL (e.g. news.example/witness)
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "witness.key")]
+        key_file: PathBuf,
+    },
+    /// Follow a ledger: a round every --interval seconds (or one with
+    /// --once). Exits 3 when the ledger's history was rewritten
+    Watch {
+        /// The Gorod instance's address, e.g. https://gorod.example.org
+        #[arg(long)]
+        log: String,
+        /// The ledger's verifier key (`note_key` at /api/v1/ledger/key),
+        /// needed on the first round
+        #[arg(long)]
+        log_key: Option<String>,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "witness.key")]
+        key_file: PathBuf,
+        /// Where the witness remembers the last checkpoint it cosigned
+        #[arg(long, default_value = "witness.state")]
+        state: PathBuf,
+        #[arg(long, default_value_t = 60)]
+        interval: u64,
+        #[arg(long)]
+        once: bool,
+    },
+}
+
+/// `gorod witness`: exit 0 while the ledger is consistent, 3 once a
+/// rewritten history is seen, 1 on any other failure (with --once).
+fn witness(action: WitnessCommand) -> ExitCode {
+    use gorod::witness::{init, Round, Witness};
+    let fail = |message: String| {
+        eprintln!("gorod witness: {message}");
+        ExitCode::FAILURE
+    };
+    match action {
+        WitnessCommand::Init { name, key_file } => match init(&name, &key_file) {
+            Ok((_, vkey)) => {
+                println!("{vkey}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        WitnessCommand::Watch {
+            log,
+            log_key,
+            name,
+            key_file,
+            state,
+            interval,
+            once,
+        } => {
+            let key = match init(&name, &key_file) {
+                Ok((key, _)) => key,
+                Err(e) => return fail(e),
+            };
+            let witness = Witness {
+                name,
+                key,
+                log_url: log,
+                state_file: state,
+            };
+            let mut state = match witness.state(log_key.as_deref()) {
+                Ok(state) => state,
+                Err(e) => return fail(e),
+            };
+            loop {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                match witness.round(&mut state, now) {
+                    Ok(Round::Cosigned { size }) => {
+                        println!("cosigned the checkpoint of {size} entries")
+                    }
+                    Ok(Round::Unchanged { size }) => {
+                        println!("the ledger still holds {size} entries; cosigned again")
+                    }
+                    Ok(Round::Rewritten(why)) => {
+                        eprintln!("gorod witness: THE LEDGER'S HISTORY WAS REWRITTEN: {why}");
+                        if once {
+                            return ExitCode::from(3);
+                        }
+                    }
+                    Err(e) if once => return fail(e),
+                    Err(e) => eprintln!("gorod witness: {e}"),
+                }
+                if once {
+                    return ExitCode::SUCCESS;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(interval.max(1)));
+            }
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Some(Command::Witness { .. }) = &cli.command {
+        if let Some(Command::Witness { action }) = cli.command.take() {
+            return witness(action);
+        }
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -168,6 +283,7 @@ fn run(cli: Cli) -> Result<(), String> {
             serve(&settings)
         }
         Command::Ledger { action } => ledger(&settings, action),
+        Command::Witness { .. } => Err("gorod witness runs on its own".into()),
         Command::Admin { action } => admin(&settings, action),
         Command::Import { what } => import(&settings, what),
         Command::Media {
@@ -248,8 +364,12 @@ fn admin(settings: &Settings, action: AdminCommand) -> Result<(), String> {
         } => {
             let secret = Secret::parse(&secret).map_err(|e| e.to_string())?;
             let grace = chrono::TimeDelta::hours(grace_hours.max(0));
-            let done = operators::rotate(conn, secret, grace, &settings.ledger.signing_key, now)
-                .map_err(|e| e.to_string())?;
+            let ledger = (
+                settings.ledger.signing_key.as_str(),
+                settings.ledger.key_file.as_path(),
+            );
+            let done =
+                operators::rotate(conn, secret, grace, ledger, now).map_err(|e| e.to_string())?;
             let until = done.accepted_until.format("%Y-%m-%d %H:%M UTC");
             match secret {
                 Secret::Sessions => println!(

@@ -35,6 +35,8 @@ pub enum StartupError {
     Demo(#[from] DemoError),
     #[error("city.time_zone: '{0}' is not a time zone name like Europe/Moscow")]
     TimeZone(String),
+    #[error(transparent)]
+    LedgerKey(#[from] crate::app::signing_key::KeyError),
     #[error("{field}: {message}")]
     Setting {
         field: &'static str,
@@ -118,6 +120,7 @@ impl Application {
             .parse()
             .map_err(|_| StartupError::TimeZone(settings.city.time_zone.clone()))?;
         let pool = prepare_database(settings)?;
+        crate::app::ledger::catch_up_tiles(&mut *pool.get().map_err(DbError::from)?)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),
@@ -139,6 +142,7 @@ impl Application {
             .parse()
             .map_err(|_| MailerError::From(mail.from.clone()))?;
         let signer = link_signer(&pool, &clock)?;
+        let ledger_origin = ledger_origin(&settings.ledger.origin, &public_url);
         let ledger_keys = ledger_keys(
             &mut *pool.get().map_err(DbError::from)?,
             settings,
@@ -181,6 +185,8 @@ impl Application {
             refutation_limit: settings.workflow.refutation_limit,
             rotation_overlap_hours: settings.back_office.rotation_overlap_hours,
             ledger_keys,
+            ledger_origin,
+            ledger_witnesses: ledger_witnesses(&settings.ledger.witnesses)?,
             checkpoint_interval: chrono::TimeDelta::seconds(
                 i64::try_from(settings.ledger.checkpoint_interval_secs).unwrap_or(i64::MAX),
             ),
@@ -355,17 +361,56 @@ fn link_signer(pool: &Pool, clock: &Arc<dyn Clock>) -> Result<Signer, StartupErr
     Ok(Signer::with_earlier(key.as_bytes(), earlier, clock.clone()))
 }
 
-/// The key that signs ledger checkpoints (configured, or generated on first
-/// start and kept for every instance) and the keys whose checkpoints count.
+/// The key that signs ledger checkpoints (from the environment or the key
+/// file, never the database: `app::signing_key`) and the keys whose
+/// checkpoints count.
 pub fn ledger_keys(
     conn: &mut db::DbConnection,
     settings: &Settings,
-    clock: &dyn Clock,
+    _clock: &dyn Clock,
 ) -> Result<LedgerKeys, StartupError> {
-    let signing = db::ledger::signing_keys(conn, &settings.ledger.signing_key, clock.now())?;
-    let mut trusted = settings.ledger.trusted_public_keys.clone();
-    trusted.extend(db::ledger::retired_public_keys(conn)?);
-    Ok(LedgerKeys::new(signing, &trusted))
+    crate::app::signing_key::load(
+        conn,
+        &settings.ledger.signing_key,
+        &settings.ledger.key_file,
+        &settings.ledger.trusted_public_keys,
+    )
+    .map_err(StartupError::from)
+}
+
+/// The ledger's C2SP origin: configured, or the public address's host and
+/// path followed by `/ledger`.
+fn ledger_origin(configured: &str, public_url: &str) -> String {
+    match configured.trim() {
+        "" => {
+            let place = public_url
+                .split_once("://")
+                .map_or(public_url, |(_, rest)| rest)
+                .trim_end_matches('/');
+            format!("{place}/ledger")
+        }
+        origin => origin.to_string(),
+    }
+}
+
+/// The witnesses' verifier keys, each a cosigner's.
+fn ledger_witnesses(
+    keys: &[String],
+) -> Result<Vec<crate::ledger::note::VerifierKey>, StartupError> {
+    keys.iter()
+        .map(|text| {
+            crate::ledger::note::VerifierKey::parse(text)
+                .and_then(|key| {
+                    key.is_cosigner()
+                        .then_some(key)
+                        .ok_or_else(|| "it is not a cosigner's key (type 4)".to_string())
+                })
+                .map_err(|message| StartupError::Setting {
+                    field: "ledger.witnesses",
+                    message: format!("'{text}': {message}"),
+                })
+        })
+        .collect()
 }
 
 /// The memory photo cleaning may use: enough for at least one photo of the

@@ -290,7 +290,14 @@ async fn rotated_link_keys_keep_old_links_working_for_the_grace_period_only() {
 
     let now = first.clock.now();
     let mut conn = first.conn();
-    operators::rotate(&mut conn, Secret::Links, TimeDelta::hours(24), "", now).unwrap();
+    operators::rotate(
+        &mut conn,
+        Secret::Links,
+        TimeDelta::hours(24),
+        ("", std::path::Path::new("")),
+        now,
+    )
+    .unwrap();
     drop(conn);
     // An instance started after the rotation signs with the new key and
     // still accepts the old one.
@@ -305,8 +312,64 @@ async fn rotated_link_keys_keep_old_links_working_for_the_grace_period_only() {
 
 #[tokio::test]
 async fn a_rotated_ledger_key_hands_over_in_a_checkpoint_and_the_ledger_still_verifies() {
-    let app = common::spawn_app_with(|s| s.seed.demo_reports = 40).await;
-    let before = text(&gorod(&app.db.url, &["ledger", "checkpoint"], &[]));
+    // Its own key file: the rotation changes it.
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("ledger.key");
+    let key_env = key_file.to_str().unwrap().to_string();
+    let env = [("GOROD__LEDGER__KEY_FILE", key_env.as_str())];
+    // A witness follows the ledger across the change of key.
+    let witness_key = keys.path().join("witness.key");
+    let witness_state = keys.path().join("witness.state");
+    let witness_args = |address: &str, log_key: Option<&str>| {
+        let mut args = vec![
+            "witness".to_string(),
+            "watch".into(),
+            "--once".into(),
+            "--log".into(),
+            address.to_string(),
+            "--name".into(),
+            "news.example/w".into(),
+            "--key-file".into(),
+            witness_key.to_str().unwrap().into(),
+            "--state".into(),
+            witness_state.to_str().unwrap().into(),
+        ];
+        if let Some(key) = log_key {
+            args.extend(["--log-key".to_string(), key.to_string()]);
+        }
+        args
+    };
+    let made = gorod(
+        "",
+        &[
+            "witness",
+            "init",
+            "--name",
+            "news.example/w",
+            "--key-file",
+            witness_key.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let witness_vkey = text(&made).trim().to_string();
+    let with_key = |s: &mut gorod::config::Settings| {
+        s.ledger.key_file = key_file.clone();
+        s.ledger.witnesses = vec![witness_vkey.clone()];
+        // Both instances are one log (their addresses differ here).
+        s.ledger.origin = "city.example/ledger".into();
+    };
+    let app = common::spawn_app_with(|s| {
+        s.seed.demo_reports = 40;
+        with_key(s);
+    })
+    .await;
+    assert!(key_file.exists(), "the first start writes the key file");
+    let before = text(&gorod(&app.db.url, &["ledger", "checkpoint"], &env));
+    let (_, key) = app.get_json("/api/v1/ledger/key").await;
+    let args = witness_args(&app.address, key["note_key"].as_str());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let watched = gorod("", &args, &[]);
+    assert!(watched.status.success(), "{}", text(&watched));
     let old_key = before
         .split("signed by ")
         .nth(1)
@@ -317,7 +380,7 @@ async fn a_rotated_ledger_key_hands_over_in_a_checkpoint_and_the_ledger_still_ve
     let rotated = gorod(
         &app.db.url,
         &["admin", "rotate-secret", "ledger", "--grace-hours", "1"],
-        &[],
+        &env,
     );
     let said = text(&rotated);
     assert!(rotated.status.success(), "{said}");
@@ -337,7 +400,7 @@ async fn a_rotated_ledger_key_hands_over_in_a_checkpoint_and_the_ledger_still_ve
 
     // More resolutions, a checkpoint by the new key, and the whole ledger
     // with the old key's checkpoints verifies.
-    let second = common::spawn_app_on(app.db.shared(), |_| {}).await;
+    let second = common::spawn_app_on(app.db.shared(), with_key).await;
     let (status, key) = second.get_json("/api/v1/ledger/key").await;
     assert_eq!(status, 200);
     assert_eq!(key["public_key"].as_str(), Some(new_key.as_str()), "{key}");
@@ -345,7 +408,7 @@ async fn a_rotated_ledger_key_hands_over_in_a_checkpoint_and_the_ledger_still_ve
         .post_as("demo-token-admin", "/api/v1/admin/ledger/checkpoints", "{}")
         .await;
     assert!(status == 200 || status == 201, "{status} {body}");
-    let verified = gorod(&app.db.url, &["ledger", "verify"], &[]);
+    let verified = gorod(&app.db.url, &["ledger", "verify"], &env);
     assert!(verified.status.success(), "{}", text(&verified));
     let (_, checkpoints) = second.get_json("/api/v1/ledger/checkpoints").await;
     let keys: Vec<&str> = checkpoints
@@ -356,6 +419,23 @@ async fn a_rotated_ledger_key_hands_over_in_a_checkpoint_and_the_ledger_still_ve
         .filter_map(|c| c["public_key"].as_str())
         .collect();
     assert!(keys.contains(&old_key.as_str()), "{checkpoints}");
+    // The witness, trusting the old key, follows the rotation both keys
+    // signed and cosigns the new key's checkpoint.
+    let args = witness_args(&second.address, None);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let watched = gorod("", &args, &[]);
+    assert!(watched.status.success(), "{}", text(&watched));
+    assert!(text(&watched).contains("cosigned"), "{}", text(&watched));
+    // The rotation is recorded, signed by both keys, and no key is in the
+    // database.
+    assert_eq!(key["rotations"][0]["old_key"], old_key.as_str(), "{key}");
+    assert_eq!(key["rotations"][0]["new_key"], new_key.as_str(), "{key}");
+    assert_eq!(
+        second.count_rows("secrets WHERE name = 'ledger_signing_key'"),
+        0
+    );
+    let file = std::fs::read_to_string(&key_file).unwrap();
+    assert!(file.contains(&format!("retired {old_key} ")), "{file}");
 }
 
 #[tokio::test]
@@ -371,8 +451,14 @@ async fn rotating_sessions_ends_every_session_by_the_grace_period() {
     assert_eq!(status, 200);
     let now = app.clock.now();
     let mut conn = app.conn();
-    let rotation =
-        operators::rotate(&mut conn, Secret::Sessions, TimeDelta::hours(2), "", now).unwrap();
+    let rotation = operators::rotate(
+        &mut conn,
+        Secret::Sessions,
+        TimeDelta::hours(2),
+        ("", std::path::Path::new("")),
+        now,
+    )
+    .unwrap();
     assert_eq!(rotation.sessions, 1);
     use diesel::prelude::*;
     use gorod::db::schema::sessions;

@@ -11,7 +11,9 @@ use chrono::NaiveDateTime;
 
 use super::{Refused, Services};
 use crate::db::{self, ledger as ledger_db, DbConnection, DbError};
+use crate::ledger::checkpoint::Rotation;
 use crate::ledger::merkle::Hash;
+use crate::ledger::{note, tiles};
 
 /// Every signed checkpoint, oldest first.
 pub fn checkpoints(conn: &mut DbConnection) -> Result<Vec<Checkpoint>, DbError> {
@@ -98,7 +100,155 @@ pub fn sign_now(
     ledger_db::sign_checkpoint(conn, &keys.signing, &keys.trusted, now)
 }
 
+/// Brings the ledger's Merkle tiles up to its last entry (after an upgrade
+/// from a version without them); how many entries they hold.
+pub fn catch_up_tiles(conn: &mut DbConnection) -> Result<u64, DbError> {
+    db::write_transaction(conn, |conn| {
+        let size = ledger_db::head(conn)?.map_or(0, |h| h.seq);
+        ledger_db::catch_up_tiles(conn, size)
+    })
+}
+
 /// Up to `PAGE` entries after sequence number `after`, oldest first.
 pub fn entries_after(conn: &mut DbConnection, after: i64) -> Result<Vec<Entry>, DbError> {
     ledger_db::entries_after(conn, after, PAGE)
+}
+
+/// The latest checkpoint as a C2SP signed note: its text under the log's
+/// origin, the log's signature and every witness's cosignature of it.
+/// Signed only when the stored checkpoint's own signature is a trusted
+/// key's (a row written into the database by anyone else is not signed).
+pub fn log_checkpoint(app: &Services, conn: &mut DbConnection) -> Result<String, Refused> {
+    let nothing = || {
+        Refused::NotFound(Text::new(
+            "ещё не подписано ни одной контрольной точки",
+            "no checkpoint has been signed yet",
+        ))
+    };
+    let latest = ledger_db::checkpoint(conn, None)?.ok_or_else(nothing)?;
+    let trusted =
+        app.ledger_keys.trusted.contains(&latest.public_key) && latest.check_signature().is_ok();
+    let root = crate::ledger::unhex(&latest.root_hash).filter(|_| trusted);
+    let Some(root) = root else {
+        return Err(Refused::Conflict(Text::new(
+            "последняя контрольная точка подписана не ключом журнала",
+            "the latest checkpoint is not signed by the ledger's key",
+        )));
+    };
+    let text = note::checkpoint_text(&app.ledger_origin, latest.size as u64, &root);
+    let signing = app.ledger_keys.signing.key();
+    let mut out = format!("{text}\n");
+    out.push_str(&note::sign(&text, &app.ledger_origin, signing).to_text());
+    for cosignature in ledger_db::cosignatures(conn, latest.size)? {
+        out.push_str(&cosignature.line);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The log's verifier key in C2SP form.
+pub fn log_key(app: &Services) -> String {
+    let public = app.ledger_keys.signing.key().verifying_key();
+    note::verifier_key(&app.ledger_origin, public.as_bytes())
+}
+
+/// Every change of the signing key, oldest first.
+pub fn rotations(conn: &mut DbConnection) -> Result<Vec<Rotation>, DbError> {
+    ledger_db::rotations(conn)
+}
+
+/// A C2SP tile's bytes: the first `width` hashes of a hash tile, or an
+/// entry bundle of `width` entries; `None` while the ledger has fewer.
+pub fn tile(conn: &mut DbConnection, asked: tiles::Asked) -> Result<Option<Vec<u8>>, DbError> {
+    match asked {
+        tiles::Asked::Hashes { id, width } => {
+            let loaded = ledger_db::load_tiles(conn, &[id])?;
+            Ok(loaded
+                .get(&id)
+                .and_then(|hashes| hashes.get(..width as usize))
+                .map(|hashes| hashes.concat()))
+        }
+        tiles::Asked::Entries { index, width } => {
+            let first = (index * tiles::WIDTH) as i64;
+            let entries = ledger_db::entries_after(conn, first, width as i64)?;
+            let data: Option<Vec<Hash>> = entries.iter().map(Entry::leaf).collect();
+            Ok(data
+                .filter(|data| data.len() as u64 == width)
+                .map(|data| tiles::bundle(&data)))
+        }
+    }
+}
+
+/// Takes a witness's cosignature of a signed checkpoint: the note as the
+/// witness returned it, with its line among them. Only a configured
+/// witness's line over a checkpoint this log signed counts; the number of
+/// cosignatures kept.
+pub fn add_cosignature(
+    app: &Services,
+    conn: &mut DbConnection,
+    posted: &str,
+    now: NaiveDateTime,
+) -> Result<usize, Refused> {
+    let invalid = |en: &str, ru: &str| {
+        Refused::Invalid(crate::reports::ValidationError::new(
+            "note",
+            Text::new(ru.to_string(), en.to_string()),
+        ))
+    };
+    let posted = note::Note::parse(posted).ok_or_else(|| {
+        invalid(
+            "is not a signed note (a checkpoint, an empty line, signature lines)",
+            "не подписанная заметка (контрольная точка, пустая строка, строки подписей)",
+        )
+    })?;
+    let head = note::Head::parse(&posted.text)
+        .filter(|head| head.origin == app.ledger_origin)
+        .ok_or_else(|| {
+            invalid(
+                "is not a checkpoint of this ledger",
+                "не контрольная точка этого журнала",
+            )
+        })?;
+    let ours = ledger_db::checkpoint(conn, Some(head.size as i64))?
+        .filter(|c| crate::ledger::unhex(&c.root_hash) == Some(head.root))
+        .ok_or_else(|| {
+            Refused::Conflict(Text::new(
+                "журнал не подписывал такой контрольной точки",
+                "this ledger signed no such checkpoint",
+            ))
+        })?;
+    let mut kept = 0;
+    for witness in &app.ledger_witnesses {
+        let Some(time) = posted.signed_by(witness) else {
+            continue;
+        };
+        let id = witness.id();
+        let Some(line) = posted
+            .lines
+            .iter()
+            .find(|l| l.name == witness.name && l.id == id)
+        else {
+            continue;
+        };
+        let cosigned_at = chrono::DateTime::from_timestamp(time.min(i64::MAX as u64) as i64, 0)
+            .map_or(now, |t| t.naive_utc());
+        ledger_db::record_cosignature(
+            conn,
+            &ledger_db::Cosignature {
+                size: ours.size,
+                witness: witness.name.clone(),
+                line: line.to_text().trim_end().to_string(),
+                cosigned_at,
+            },
+            now,
+        )?;
+        kept += 1;
+    }
+    if kept == 0 {
+        return Err(Refused::Forbidden(Text::new(
+            "в заметке нет действительной подписи известного свидетеля",
+            "the note carries no valid cosignature of a known witness",
+        )));
+    }
+    Ok(kept)
 }

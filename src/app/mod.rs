@@ -30,6 +30,7 @@ pub mod open_data;
 pub mod operators;
 pub mod reports;
 pub mod search;
+pub mod signing_key;
 pub mod supervision;
 pub mod updates;
 pub mod writer;
@@ -109,6 +110,10 @@ pub struct Services {
     pub rotation_overlap_hours: i64,
     /// Signs ledger checkpoints; the keys whose checkpoints count.
     pub ledger_keys: crate::ledger::LedgerKeys,
+    /// The ledger's name in its C2SP checkpoints.
+    pub ledger_origin: String,
+    /// The witnesses whose cosignatures are taken.
+    pub ledger_witnesses: Vec<crate::ledger::note::VerifierKey>,
     /// How often the scanner signs a checkpoint of a grown ledger.
     pub checkpoint_interval: chrono::TimeDelta,
     /// How long an anonymous filing waits for its emailed confirmation

@@ -240,15 +240,15 @@ pub struct Rotation {
     pub handover_checkpoint: Option<i64>,
 }
 
-/// Rotates `secret`; the old one is accepted for `grace`. With a ledger
-/// key configured in the environment, the ledger is rotated by changing
-/// that setting instead (and the old public key added to
-/// `ledger.trusted_public_keys`).
+/// Rotates `secret`; the old one is accepted for `grace`. The ledger's key
+/// is the one in `ledger`'s key file (`ledger.signing_key`, then
+/// `ledger.key_file`; see `app::signing_key`): with a key configured in the
+/// environment it is changed there instead.
 pub fn rotate(
     conn: &mut DbConnection,
     secret: Secret,
     grace: TimeDelta,
-    configured_ledger_key: &str,
+    ledger: (&str, &std::path::Path),
     now: NaiveDateTime,
 ) -> Result<Rotation, OperatorError> {
     let accepted_until = now + grace;
@@ -273,37 +273,13 @@ pub fn rotate(
             )?;
         }
         Secret::Ledger => {
-            if !configured_ledger_key.trim().is_empty() {
-                return Err(OperatorError::Invalid(
-                    "the ledger key comes from ledger.signing_key (the environment): set a new \
-                     one there and add the old public key to ledger.trusted_public_keys"
-                        .into(),
-                ));
-            }
-            let old = db::ledger::signing_keys(conn, "", now)?;
-            // The old key signs the ledger as it stands, so the handover
-            // point is itself a signed checkpoint.
-            let mut trusted = vec![old.public_hex()];
-            trusted.extend(db::ledger::retired_public_keys(conn)?);
-            rotation.handover_checkpoint =
-                match db::ledger::sign_checkpoint(conn, &old, &trusted, now) {
-                    Ok(c) => Some(c.size),
-                    Err(db::ledger::CheckpointError::Db(e)) => return Err(e.into()),
-                    // Nothing new since the last checkpoint, or a broken
-                    // ledger (which `ledger verify` reports): no handover
-                    // checkpoint.
-                    Err(_) => None,
-                };
-            let fresh = SigningKeys::fresh_seed();
-            operations::rotate_secret(
-                conn,
-                db::ledger::SIGNING_SECRET,
-                &fresh,
-                accepted_until,
-                now,
-            )?;
-            let new = SigningKeys::from_hex(&fresh).map_err(OperatorError::Invalid)?;
-            rotation.ledger_keys = Some((old.public_hex(), new.public_hex()));
+            let done =
+                super::signing_key::rotate(conn, ledger.0, ledger.1, now).map_err(|e| match e {
+                    super::signing_key::KeyError::Db(e) => OperatorError::Db(e),
+                    other => OperatorError::Invalid(other.to_string()),
+                })?;
+            rotation.handover_checkpoint = Some(done.handover_size);
+            rotation.ledger_keys = Some((done.old_key, done.new_key));
         }
     }
     audit::record(

@@ -9,15 +9,20 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::rows::{LedgerCheckpointRow, LedgerEntryRow};
-use super::schema::{ledger_checkpoints, ledger_entries};
+use super::schema::{
+    ledger_checkpoints, ledger_cosignatures, ledger_entries, ledger_key_rotations, ledger_tiles,
+};
 use super::{outbox, DbConnection, DbError};
+use crate::ledger::checkpoint::Rotation;
 use crate::ledger::merkle::{self, Hash};
+use crate::ledger::tiles::{self, Plan, TileId, Tiles};
 use crate::ledger::{self, Break, Checkpoint, Draft, Entry, Intact, Pseudonyms, SigningKeys};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The secret that makes residents' pseudonyms.
 const PSEUDONYM_SECRET: &str = "ledger_pseudonym_key";
-/// The signing key's seed when none is configured.
-pub const SIGNING_SECRET: &str = "ledger_signing_key";
+/// The name under which earlier versions kept the signing key's seed.
+const SIGNING_SECRET: &str = "ledger_signing_key";
 /// The advisory lock appends hold on PostgreSQL ("gorodlgr").
 const APPEND_LOCK: i64 = 0x676f_726f_646c_6772;
 /// Entries read at a time when walking the ledger.
@@ -81,31 +86,136 @@ fn pseudonyms(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Pseudonyms,
     Ok(Pseudonyms::new(key.as_bytes()))
 }
 
-/// The checkpoint signing key: the configured seed (hex), or the one this
-/// installation generated and stored on its first start.
-pub fn signing_keys(
-    conn: &mut DbConnection,
-    configured: &str,
-    now: NaiveDateTime,
-) -> Result<SigningKeys, DbError> {
-    let seed = match configured.trim() {
-        "" => outbox::secret(conn, SIGNING_SECRET, SigningKeys::fresh_seed(), now)?,
-        seed => seed.to_string(),
+/// A signing key an earlier version kept in the database, with the public
+/// keys of those it rotated out, taken out of it: the caller has written it
+/// elsewhere before this transaction commits. `None` when there is none.
+pub fn take_stored_key(conn: &mut DbConnection) -> Result<Option<(String, Vec<String>)>, DbError> {
+    use super::schema::{retired_secrets, secrets};
+    let Some(seed) = secrets::table
+        .find(SIGNING_SECRET)
+        .select(secrets::value)
+        .first::<String>(conn)
+        .optional()?
+    else {
+        return Ok(None);
     };
-    SigningKeys::from_hex(&seed).map_err(|e| DbError::Corrupt(format!("ledger.signing_key: {e}")))
-}
-
-/// The public keys of the signing keys this installation rotated out:
-/// their checkpoints stay trusted.
-pub fn retired_public_keys(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
-    super::operations::retired(conn, SIGNING_SECRET)?
+    let retired = super::operations::retired(conn, SIGNING_SECRET)?
         .iter()
         .map(|old| {
             SigningKeys::from_hex(&old.value)
                 .map(|k| k.public_hex())
                 .map_err(|e| DbError::Corrupt(format!("a retired ledger key: {e}")))
         })
-        .collect()
+        .collect::<Result<Vec<String>, DbError>>()?;
+    diesel::delete(retired_secrets::table.filter(retired_secrets::name.eq(SIGNING_SECRET)))
+        .execute(conn)?;
+    diesel::delete(secrets::table.find(SIGNING_SECRET)).execute(conn)?;
+    Ok(Some((seed, retired)))
+}
+
+/// Records a change of the signing key.
+pub fn record_rotation(conn: &mut DbConnection, rotation: &Rotation) -> Result<(), DbError> {
+    diesel::insert_into(ledger_key_rotations::table)
+        .values((
+            ledger_key_rotations::old_key.eq(&rotation.old_key),
+            ledger_key_rotations::new_key.eq(&rotation.new_key),
+            ledger_key_rotations::handover_size.eq(rotation.handover_size),
+            ledger_key_rotations::rotated_at.eq(rotation.rotated_at),
+            ledger_key_rotations::old_signature.eq(&rotation.old_signature),
+            ledger_key_rotations::new_signature.eq(&rotation.new_signature),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every change of the signing key, oldest first.
+pub fn rotations(conn: &mut DbConnection) -> Result<Vec<Rotation>, DbError> {
+    let rows: Vec<(String, String, i64, NaiveDateTime, String, String)> =
+        ledger_key_rotations::table
+            .order(ledger_key_rotations::rotated_at)
+            .select((
+                ledger_key_rotations::old_key,
+                ledger_key_rotations::new_key,
+                ledger_key_rotations::handover_size,
+                ledger_key_rotations::rotated_at,
+                ledger_key_rotations::old_signature,
+                ledger_key_rotations::new_signature,
+            ))
+            .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(old_key, new_key, handover_size, rotated_at, old_signature, new_signature)| {
+                Rotation {
+                    old_key,
+                    new_key,
+                    handover_size,
+                    rotated_at,
+                    old_signature,
+                    new_signature,
+                }
+            },
+        )
+        .collect())
+}
+
+/// A witness's cosignature of the checkpoint of `size` entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cosignature {
+    pub size: i64,
+    pub witness: String,
+    /// The signature line, as it is published.
+    pub line: String,
+    pub cosigned_at: NaiveDateTime,
+}
+
+/// Keeps a witness's cosignature (its latest for a checkpoint wins).
+pub fn record_cosignature(
+    conn: &mut DbConnection,
+    cosignature: &Cosignature,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    upsert!(
+        conn,
+        ledger_cosignatures::table,
+        (
+            ledger_cosignatures::size.eq(cosignature.size),
+            ledger_cosignatures::witness.eq(&cosignature.witness),
+            ledger_cosignatures::line.eq(&cosignature.line),
+            ledger_cosignatures::cosigned_at.eq(cosignature.cosigned_at),
+            ledger_cosignatures::received_at.eq(now),
+        ),
+        (ledger_cosignatures::size, ledger_cosignatures::witness),
+        (
+            ledger_cosignatures::line.eq(&cosignature.line),
+            ledger_cosignatures::cosigned_at.eq(cosignature.cosigned_at),
+            ledger_cosignatures::received_at.eq(now),
+        )
+    );
+    Ok(())
+}
+
+/// The cosignatures of the checkpoint of `size` entries, by witness name.
+pub fn cosignatures(conn: &mut DbConnection, size: i64) -> Result<Vec<Cosignature>, DbError> {
+    let rows: Vec<(i64, String, String, NaiveDateTime)> = ledger_cosignatures::table
+        .filter(ledger_cosignatures::size.eq(size))
+        .order(ledger_cosignatures::witness)
+        .select((
+            ledger_cosignatures::size,
+            ledger_cosignatures::witness,
+            ledger_cosignatures::line,
+            ledger_cosignatures::cosigned_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(size, witness, line, cosigned_at)| Cosignature {
+            size,
+            witness,
+            line,
+            cosigned_at,
+        })
+        .collect())
 }
 
 /// The last entry.
@@ -135,7 +245,174 @@ pub fn append(
     let entries = ledger::chain(head.as_ref(), drafts, &pseudonyms);
     let rows: Vec<LedgerEntryRow> = entries.iter().map(LedgerEntryRow::from).collect();
     insert_batches!(conn, ledger_entries::table, &rows);
+    let size = head.map_or(0, |h| h.seq);
+    let grown = catch_up_tiles(conn, size)?;
+    extend_tiles(
+        conn,
+        grown,
+        &leaf_hashes(entries.iter().map(|e| e.hash.as_str()))?,
+    )?;
     Ok(entries)
+}
+
+/// Tiles read since the process started (what a proof costs, counted).
+static TILES_READ: AtomicU64 = AtomicU64::new(0);
+
+/// How many tiles this process has read.
+pub fn tiles_read() -> u64 {
+    TILES_READ.load(Ordering::Relaxed)
+}
+
+/// The Merkle leaf hashes of entries given by their hashes.
+fn leaf_hashes<'a>(hashes: impl Iterator<Item = &'a str>) -> Result<Vec<Hash>, DbError> {
+    hashes
+        .map(|h| {
+            ledger::unhex(h)
+                .map(|bytes| merkle::leaf_hash(&bytes))
+                .ok_or_else(|| DbError::Corrupt(format!("ledger hash '{h}' is not hex")))
+        })
+        .collect()
+}
+
+/// How many leaves the stored tiles hold.
+fn tiles_size(conn: &mut DbConnection) -> Result<u64, DbError> {
+    let last: Option<(i64, Vec<u8>)> = ledger_tiles::table
+        .filter(ledger_tiles::level.eq(0))
+        .order(ledger_tiles::idx.desc())
+        .select((ledger_tiles::idx, ledger_tiles::hashes))
+        .first(conn)
+        .optional()?;
+    Ok(last.map_or(0, |(idx, hashes)| {
+        idx as u64 * tiles::WIDTH + (hashes.len() / 32) as u64
+    }))
+}
+
+/// The stored tiles with these ids (those there are), counted as read.
+pub fn load_tiles(conn: &mut DbConnection, ids: &[TileId]) -> Result<Tiles, DbError> {
+    if ids.is_empty() {
+        return Ok(Tiles::new());
+    }
+    let mut query = ledger_tiles::table.into_boxed();
+    for id in ids {
+        query = query.or_filter(
+            ledger_tiles::level
+                .eq(id.level as i32)
+                .and(ledger_tiles::idx.eq(id.index as i64)),
+        );
+    }
+    let rows: Vec<(i32, i64, Vec<u8>)> = query
+        .select((ledger_tiles::level, ledger_tiles::idx, ledger_tiles::hashes))
+        .load(conn)?;
+    TILES_READ.fetch_add(rows.len() as u64, Ordering::Relaxed);
+    rows.into_iter()
+        .map(|(level, idx, bytes)| {
+            let hashes = bytes
+                .chunks(32)
+                .map(|chunk| chunk.try_into())
+                .collect::<Result<Vec<Hash>, _>>()
+                .map_err(|_| DbError::Corrupt(format!("ledger tile {level}/{idx} is cut short")))?;
+            Ok((
+                TileId {
+                    level: level as u32,
+                    index: idx as u64,
+                },
+                hashes,
+            ))
+        })
+        .collect()
+}
+
+/// Appends leaf hashes to the tiles of a tree of `size` leaves.
+fn extend_tiles(conn: &mut DbConnection, size: u64, leaves: &[Hash]) -> Result<(), DbError> {
+    if leaves.is_empty() {
+        return Ok(());
+    }
+    let edge: Vec<TileId> = tiles::edge(size).into_iter().map(|(id, _)| id).collect();
+    let loaded = load_tiles(conn, &edge)?;
+    let changed = tiles::grow(size, loaded, leaves).map_err(|id| {
+        DbError::Corrupt(format!(
+            "ledger tile {}/{} does not fit {size} entries",
+            id.level, id.index
+        ))
+    })?;
+    for (id, hashes) in changed {
+        let bytes: Vec<u8> = hashes.concat();
+        upsert!(
+            conn,
+            ledger_tiles::table,
+            (
+                ledger_tiles::level.eq(id.level as i32),
+                ledger_tiles::idx.eq(id.index as i64),
+                ledger_tiles::hashes.eq(&bytes),
+            ),
+            (ledger_tiles::level, ledger_tiles::idx),
+            ledger_tiles::hashes.eq(&bytes)
+        );
+    }
+    Ok(())
+}
+
+/// Brings the tiles up to the first `size` entries (after a migration, or
+/// entries written without them); the tiles' size afterwards.
+pub fn catch_up_tiles(conn: &mut DbConnection, size: i64) -> Result<u64, DbError> {
+    let mut covered = tiles_size(conn)?;
+    let size = size.max(0) as u64;
+    if covered > size {
+        return Err(DbError::Corrupt(format!(
+            "the ledger's tiles hold {covered} entries, more than the {size} there are"
+        )));
+    }
+    while covered < size {
+        let hashes: Vec<String> = ledger_entries::table
+            .filter(ledger_entries::seq.gt(covered as i64))
+            .filter(ledger_entries::seq.le(size as i64))
+            .order(ledger_entries::seq)
+            .limit(PAGE)
+            .select(ledger_entries::hash)
+            .load(conn)?;
+        if hashes.is_empty() {
+            return Err(DbError::Corrupt(format!(
+                "ledger entry {} is missing",
+                covered + 1
+            )));
+        }
+        let leaves = leaf_hashes(hashes.iter().map(String::as_str))?;
+        extend_tiles(conn, covered, &leaves)?;
+        covered += leaves.len() as u64;
+    }
+    Ok(covered)
+}
+
+/// The hashes of the proofs `plans` ask for, each from the tiles it reads
+/// (all read in one query).
+fn proved(conn: &mut DbConnection, plans: &[Plan]) -> Result<Vec<Vec<Hash>>, DbError> {
+    let mut ids: Vec<TileId> = plans.iter().flat_map(Plan::tiles).collect();
+    ids.sort();
+    ids.dedup();
+    let tiles = load_tiles(conn, &ids)?;
+    plans
+        .iter()
+        .map(|plan| {
+            plan.hashes(&tiles).map_err(|id| {
+                DbError::Corrupt(format!(
+                    "ledger tile {}/{} is missing or short",
+                    id.level, id.index
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The Merkle root of the first `size` entries, from the tiles.
+pub fn root_at(conn: &mut DbConnection, size: i64) -> Result<Hash, DbError> {
+    if size <= 0 {
+        return Ok(merkle::empty_root());
+    }
+    let mut hashes = proved(conn, &[Plan::root(size as u64)])?;
+    hashes
+        .pop()
+        .and_then(|mut h| h.pop())
+        .ok_or_else(|| DbError::Corrupt("no root".into()))
 }
 
 /// Up to `limit` entries after `after`, in sequence order.
@@ -215,7 +492,26 @@ pub fn verify(
             }
         }
     }
-    Ok(verifier.finish())
+    let intact = match verifier.finish() {
+        Ok(intact) => intact,
+        broken => return Ok(broken),
+    };
+    // The tiles proofs are made from must hold the same tree (tiles behind
+    // the entries catch up at the next append or start).
+    let held = tiles_size(conn)?;
+    if held > intact.entries as u64
+        || (held == intact.entries as u64
+            && root_at(conn, intact.entries).map(|r| ledger::hex(&r)).ok()
+                != Some(intact.root_hash.clone()))
+    {
+        return Ok(Err(Break {
+            seq: intact.entries.max(1),
+            problem: "the stored Merkle tiles do not hold the tree of the entries, so \
+                      proofs made from them would not verify"
+                .into(),
+        }));
+    }
+    Ok(Ok(intact))
 }
 
 /// Why no checkpoint was signed.
@@ -283,55 +579,40 @@ pub fn checkpoint_if_due(
     sign_checkpoint(conn, keys, trusted_keys, now).map(Some)
 }
 
-/// The Merkle leaf hashes of the first `size` entries.
-fn leaves(conn: &mut DbConnection, size: i64) -> Result<Vec<Hash>, DbError> {
-    let hashes: Vec<String> = ledger_entries::table
-        .filter(ledger_entries::seq.le(size))
-        .order(ledger_entries::seq)
-        .select(ledger_entries::hash)
-        .load(conn)?;
-    hashes
-        .iter()
-        .map(|h| {
-            ledger::unhex(h)
-                .map(|bytes| merkle::leaf_hash(&bytes))
-                .ok_or_else(|| DbError::Corrupt(format!("ledger hash '{h}' is not hex")))
-        })
-        .collect()
-}
-
 /// The audit paths of entries `seqs` in the tree of the first `size`
-/// entries (each entry must be within it).
+/// entries (each entry must be within it), from the stored tiles.
 pub fn inclusion_proofs(
     conn: &mut DbConnection,
     size: i64,
     seqs: &[i64],
 ) -> Result<Vec<Vec<Hash>>, DbError> {
-    let leaves = leaves(conn, size)?;
-    seqs.iter()
+    let plans = seqs
+        .iter()
         .map(|&seq| {
-            usize::try_from(seq - 1)
+            u64::try_from(seq - 1)
                 .ok()
-                .and_then(|index| merkle::inclusion_proof(&leaves, index))
+                .and_then(|index| Plan::inclusion(index, size.max(0) as u64))
                 .ok_or_else(|| DbError::Corrupt(format!("entry {seq} is not among {size}")))
         })
-        .collect()
+        .collect::<Result<Vec<Plan>, DbError>>()?;
+    proved(conn, &plans)
 }
 
 /// The consistency proof between the trees of the first `old_size` and
-/// `new_size` entries.
+/// `new_size` entries, from the stored tiles.
 pub fn consistency_proof(
     conn: &mut DbConnection,
     old_size: i64,
     new_size: i64,
 ) -> Result<Vec<Hash>, DbError> {
-    let leaves = leaves(conn, new_size)?;
-    usize::try_from(old_size)
+    let plan = u64::try_from(old_size)
         .ok()
-        .and_then(|old| merkle::consistency_proof(&leaves, old))
+        .zip(u64::try_from(new_size).ok())
+        .and_then(|(old, new)| Plan::consistency(old, new))
         .ok_or_else(|| {
             DbError::Corrupt(format!(
                 "no consistency proof from {old_size} to {new_size}"
             ))
-        })
+        })?;
+    Ok(proved(conn, &[plan])?.pop().unwrap_or_default())
 }

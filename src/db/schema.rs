@@ -621,7 +621,39 @@ diesel::allow_tables_to_appear_in_same_query!(
     hook_pending,
     back_office_updates,
     report_media_links,
+    ledger_tiles,
+    ledger_cosignatures,
+    ledger_key_rotations,
 );
+
+diesel::table! {
+    ledger_tiles (level, idx) {
+        level -> Integer,
+        idx -> BigInt,
+        hashes -> Binary,
+    }
+}
+
+diesel::table! {
+    ledger_cosignatures (size, witness) {
+        size -> BigInt,
+        witness -> Text,
+        line -> Text,
+        cosigned_at -> Timestamp,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_key_rotations (old_key) {
+        old_key -> Text,
+        new_key -> Text,
+        handover_size -> BigInt,
+        rotated_at -> Timestamp,
+        old_signature -> Text,
+        new_signature -> Text,
+    }
+}
 
 diesel::table! {
     addresses (key) {

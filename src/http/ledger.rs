@@ -88,17 +88,156 @@ pub struct KeyView {
     public_key: String,
     /// Every key whose checkpoints count (the current one first)
     trusted_public_keys: Vec<String>,
+    /// The log's name in its C2SP checkpoints
+    origin: String,
+    /// The signing key as a C2SP signed-note verifier key
+    note_key: String,
+    /// The witnesses whose cosignatures are published (C2SP verifier keys)
+    witnesses: Vec<String>,
+    /// Every change of the signing key, oldest first
+    rotations: Vec<RotationView>,
 }
 
-/// The public key that signs the ledger's checkpoints.
+/// A change of the signing key, signed by both keys (see docs/ledger.md).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotationView {
+    old_key: String,
+    new_key: String,
+    /// The last checkpoint the old key signed
+    handover_size: i64,
+    rotated_at: String,
+    old_signature: String,
+    new_signature: String,
+}
+
+/// The public key that signs the ledger's checkpoints, its C2SP forms and
+/// its history.
 #[utoipa::path(tag = "ledger", responses((status = 200, description = "The key", body = KeyView)))]
 #[get("/ledger/key")]
-pub async fn key(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(KeyView {
+pub async fn key(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let rotations = db(&state, |conn| Ok(ledger_log::rotations(conn)?)).await?;
+    Ok(HttpResponse::Ok().json(KeyView {
         algorithm: "Ed25519",
         public_key: state.ledger_keys.signing.public_hex(),
         trusted_public_keys: state.ledger_keys.trusted.clone(),
+        origin: state.ledger_origin.clone(),
+        note_key: ledger_log::log_key(&state.services),
+        witnesses: state.ledger_witnesses.iter().map(|w| w.to_text()).collect(),
+        rotations: rotations
+            .into_iter()
+            .map(|r| RotationView {
+                old_key: r.old_key,
+                new_key: r.new_key,
+                handover_size: r.handover_size,
+                rotated_at: r.rotated_at.format(TIME).to_string(),
+                old_signature: r.old_signature,
+                new_signature: r.new_signature,
+            })
+            .collect(),
+    }))
+}
+
+/// The latest checkpoint as a C2SP `tlog-checkpoint` signed note, with the
+/// witnesses' cosignatures: what transparency-log tools and witnesses read.
+#[utoipa::path(
+    tag = "ledger",
+    responses(
+        (status = 200, description = "The signed note", content_type = "text/plain", body = String),
+        (status = 404, description = "None signed yet", body = ErrorBody),
+        (status = 409, description = "The latest checkpoint is not the ledger key's", body = ErrorBody),
+    )
+)]
+#[get("/ledger/log/checkpoint")]
+pub async fn log_checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let app = state.services.clone();
+    let note = db(&state, move |conn| {
+        Ok(ledger_log::log_checkpoint(&app, conn)?)
     })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(note))
+}
+
+/// A C2SP `tlog-tiles` tile of the ledger's Merkle tree
+/// (`tile/<L>/<N>[.p/<W>]`) or entry bundle (`tile/entries/<N>[.p/<W>]`,
+/// each entry's 32-byte hash). A full tile never changes.
+#[utoipa::path(
+    tag = "ledger",
+    params(("path" = String, Path, description = "The tile's path below tile/, as C2SP tlog-tiles spells it")),
+    responses(
+        (status = 200, description = "The tile", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, description = "No such tile (yet)", body = ErrorBody),
+    )
+)]
+#[get("/ledger/log/tile/{path:.*}")]
+pub async fn log_tile(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let missing = || {
+        ApiError::NotFound(Text::new(
+            "такого фрагмента журнала нет",
+            "there is no such tile",
+        ))
+    };
+    let asked = crate::ledger::tiles::parse_path(&path).ok_or_else(missing)?;
+    let bytes = db(&state, move |conn| Ok(ledger_log::tile(conn, asked)?))
+        .await?
+        .ok_or_else(missing)?;
+    let full = match asked {
+        crate::ledger::tiles::Asked::Hashes { width, .. }
+        | crate::ledger::tiles::Asked::Entries { width, .. } => {
+            width == crate::ledger::tiles::WIDTH
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header((
+            "Cache-Control",
+            if full {
+                "public, max-age=31536000, immutable"
+            } else {
+                "public, max-age=60"
+            },
+        ))
+        .body(bytes))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CosignedView {
+    /// Cosignatures of known witnesses kept from the note
+    kept: usize,
+}
+
+/// A witness posts its cosignature of a checkpoint: the checkpoint's signed
+/// note with the witness's `cosignature/v1` line among its lines. Only the
+/// configured witnesses' lines over a checkpoint this ledger signed count.
+#[utoipa::path(
+    tag = "ledger",
+    request_body(content = String, content_type = "text/plain", description = "The cosigned note"),
+    responses(
+        (status = 200, description = "Kept", body = CosignedView),
+        (status = 400, description = "Not a checkpoint of this ledger", body = ErrorBody),
+        (status = 403, description = "No known witness's valid cosignature", body = ErrorBody),
+        (status = 409, description = "The ledger signed no such checkpoint", body = ErrorBody),
+    )
+)]
+#[post("/ledger/log/cosignature")]
+pub async fn log_cosignature(
+    state: web::Data<AppState>,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| ApiError::invalid("note", Text::new("не текст UTF-8", "is not UTF-8 text")))?;
+    let app = state.services.clone();
+    let now = state.clock.now();
+    let kept = db(&state, move |conn| {
+        Ok(ledger_log::add_cosignature(&app, conn, &text, now)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(CosignedView { kept }))
 }
 
 /// Every signed checkpoint, oldest first.

@@ -234,6 +234,9 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(ledger::consistency)
         .service(ledger::verify)
         .service(ledger::export)
+        .service(ledger::log_checkpoint)
+        .service(ledger::log_tile)
+        .service(ledger::log_cosignature)
         .service(openapi_json);
 }
 

@@ -66,6 +66,87 @@ impl Checkpoint {
     }
 }
 
+/// A change of the signing key, signed by both keys: the old one hands the
+/// ledger over after its checkpoint of `handover_size` entries, and the new
+/// one accepts it. Anyone who trusts the old key can follow to the new.
+///
+/// Both signatures are over this text, each line ending in `\n`:
+///
+/// ```text
+/// gorod-key-rotation-v1
+/// old_key=<hex>
+/// new_key=<hex>
+/// handover_size=<decimal>
+/// rotated_at=<UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ>
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub old_key: String,
+    pub new_key: String,
+    pub handover_size: i64,
+    pub rotated_at: NaiveDateTime,
+    pub old_signature: String,
+    pub new_signature: String,
+}
+
+impl Rotation {
+    /// The text both keys sign.
+    pub fn message(&self) -> String {
+        format!(
+            "gorod-key-rotation-v1\nold_key={}\nnew_key={}\nhandover_size={}\nrotated_at={}\n",
+            self.old_key,
+            self.new_key,
+            self.handover_size,
+            self.rotated_at.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        )
+    }
+
+    /// The rotation from `old` to `new`, signed by both.
+    pub fn sign(
+        old: &SigningKeys,
+        new: &SigningKeys,
+        handover_size: i64,
+        at: NaiveDateTime,
+    ) -> Rotation {
+        let mut rotation = Rotation {
+            old_key: old.public_hex(),
+            new_key: new.public_hex(),
+            handover_size,
+            rotated_at: at
+                .with_nanosecond(at.nanosecond() / 1000 * 1000)
+                .unwrap_or(at),
+            old_signature: String::new(),
+            new_signature: String::new(),
+        };
+        let message = rotation.message();
+        rotation.old_signature = hex(&old.key.sign(message.as_bytes()).to_bytes());
+        rotation.new_signature = hex(&new.key.sign(message.as_bytes()).to_bytes());
+        rotation
+    }
+
+    /// Whether both keys signed it; the reason when not.
+    pub fn check(&self) -> Result<(), String> {
+        let message = self.message();
+        for (key, signature, which) in [
+            (&self.old_key, &self.old_signature, "old"),
+            (&self.new_key, &self.new_signature, "new"),
+        ] {
+            let verifying = unhex(key)
+                .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok())
+                .ok_or(format!("the {which} key is not an Ed25519 key"))?;
+            let signature: [u8; 64] = decode_hex(signature)
+                .and_then(|bytes| bytes.try_into().ok())
+                .ok_or(format!(
+                    "the {which} key's signature is not 64 bytes of hex"
+                ))?;
+            verifying
+                .verify(message.as_bytes(), &Signature::from_bytes(&signature))
+                .map_err(|_| format!("the {which} key's signature does not verify"))?;
+        }
+        Ok(())
+    }
+}
+
 /// The installation's signing key.
 #[derive(Clone)]
 pub struct SigningKeys {
@@ -92,6 +173,11 @@ impl SigningKeys {
     pub fn fresh_seed() -> String {
         let bytes: [u8; 32] = rand::random();
         hex(&bytes)
+    }
+
+    /// The Ed25519 key itself.
+    pub fn key(&self) -> &SigningKey {
+        &self.key
     }
 
     /// The public key, hex.
@@ -149,6 +235,20 @@ mod tests {
             .unwrap()
             .and_hms_micro_opt(10, 0, 0, 5)
             .unwrap()
+    }
+
+    #[test]
+    fn a_rotation_is_signed_by_both_keys() {
+        let old = SigningKeys::from_hex(&SigningKeys::fresh_seed()).unwrap();
+        let new = SigningKeys::from_hex(&SigningKeys::fresh_seed()).unwrap();
+        let rotation = Rotation::sign(&old, &new, 40, at());
+        assert_eq!(rotation.check(), Ok(()));
+        let mut moved = rotation.clone();
+        moved.handover_size = 41;
+        assert!(moved.check().is_err());
+        let mut forged = rotation;
+        forged.new_key = old.public_hex();
+        assert!(forged.check().is_err());
     }
 
     #[test]

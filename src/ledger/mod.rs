@@ -26,6 +26,8 @@
 
 pub mod checkpoint;
 pub mod merkle;
+pub mod note;
+pub mod tiles;
 
 pub use checkpoint::{Checkpoint, LedgerKeys, SigningKeys};
 

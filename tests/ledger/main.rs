@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod tampering;
+mod witnessing;
 
 use std::time::{Duration, Instant};
 

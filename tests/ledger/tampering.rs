@@ -28,6 +28,27 @@ fn drop_triggers(conn: &mut DbConnection) {
     }
 }
 
+/// Drops every guard of the ledger's tables: entries and checkpoints can
+/// then be deleted, as someone with full database access could.
+pub(crate) fn drop_all_guards(conn: &mut DbConnection) {
+    use diesel::connection::SimpleConnection;
+    drop_triggers(conn);
+    match conn {
+        DbConnection::Sqlite(c) => c
+            .batch_execute(
+                "DROP TRIGGER ledger_checkpoints_no_update; \
+                 DROP TRIGGER ledger_checkpoints_no_delete;",
+            )
+            .unwrap(),
+        DbConnection::Postgres(c) => c
+            .batch_execute(
+                "DROP TRIGGER ledger_checkpoints_append_only ON ledger_checkpoints; \
+                 DROP TRIGGER ledger_checkpoints_no_truncate ON ledger_checkpoints;",
+            )
+            .unwrap(),
+    }
+}
+
 #[tokio::test]
 async fn verify_passes_on_the_demo_city_and_names_an_entry_altered_in_the_database() {
     let app = common::spawn_app_with(|s| s.seed.demo_reports = 80).await;
@@ -97,7 +118,7 @@ fn tamper(conn: &mut DbConnection, rng: &mut impl rand::Rng, size: i64) -> (Stri
             .unwrap();
     };
     let k = rng.random_range(1..=size);
-    match rng.random_range(0..6) {
+    match rng.random_range(0..7) {
         0 => {
             let mut row = load(conn, k);
             let field = match rng.random_range(0..7) {
@@ -168,6 +189,23 @@ fn tamper(conn: &mut DbConnection, rng: &mut impl rand::Rng, size: i64) -> (Stri
             }
             (format!("swap {k} and {j}"), k)
         }
+        6 => {
+            // The Merkle tiles proofs are made from, changed: proofs would
+            // no longer verify against the checkpoints.
+            use gorod::db::schema::ledger_tiles;
+            let mut hashes: Vec<u8> = ledger_tiles::table
+                .find((0, 0i64))
+                .select(ledger_tiles::hashes)
+                .first(conn)
+                .unwrap();
+            let at = (k as usize - 1).min(hashes.len() / 32 - 1) * 32;
+            hashes[at] ^= 1;
+            diesel::update(ledger_tiles::table.find((0, 0i64)))
+                .set(ledger_tiles::hashes.eq(hashes))
+                .execute(conn)
+                .unwrap();
+            (format!("alter the tile hash of {k}"), size)
+        }
         4 => {
             diesel::delete(ledger_entries::table.filter(ledger_entries::seq.ge(k)))
                 .execute(conn)
@@ -217,9 +255,7 @@ async fn every_kind_of_tampering_in_the_database_is_found_at_its_entry() {
     let size = app.count_rows("ledger_entries");
     assert!(size > 5, "{size}");
     let mut conn = app.conn();
-    let now = app.clock.now();
-    let keys = gorod::db::ledger::signing_keys(&mut conn, "", now).unwrap();
-    let trusted = [keys.public_hex()];
+    let trusted = [app.services.ledger_keys.signing.public_hex()];
     assert!(gorod::db::ledger::verify(&mut conn, &trusted)
         .unwrap()
         .is_ok());
