@@ -117,8 +117,13 @@ class Broken(Exception):
 
 def canonical(entry):
     photos = ",".join(entry["photo_digests"]) or "-"
+    # An entry recording its photos' checks is version 2, with the checks
+    # just before prev_hash.
+    evidence = entry.get("evidence")
+    version = 2 if evidence is not None else 1
+    checks = f"evidence={evidence}\n" if evidence is not None else ""
     return (
-        "gorod-ledger-v1\n"
+        f"gorod-ledger-v{version}\n"
         f"seq={entry['seq']}\n"
         f"report_id={entry['report_id']}\n"
         f"report_number={entry['report_number']}\n"
@@ -127,6 +132,7 @@ def canonical(entry):
         f"recorded_at={entry['recorded_at']}\n"
         f"answer_digest={entry['answer_digest'] or '-'}\n"
         f"photo_digests={photos}\n"
+        f"{checks}"
         f"prev_hash={entry['prev_hash']}\n"
     )
 

@@ -100,6 +100,9 @@ pub struct WorkflowSettings {
     /// How many answers a reporter may refute; the refutation that reaches
     /// it hands the report to a supervisor.
     pub refutation_limit: i32,
+    /// Metres from the report within which an answer's photo (by its GPS
+    /// position) counts as taken at the problem.
+    pub evidence_distance_m: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -41,6 +41,8 @@ pub enum Permission {
     ManageCannedAnswers,
     /// The SLA watch list, its statistics and CSV export.
     WatchSla,
+    /// Approve or reject an answer held because its photos were flagged.
+    ApproveAnswers,
     /// The catalogue: departments, categories, SLA policies, calendars,
     /// service areas.
     ManageCatalog,
@@ -53,7 +55,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ReadPublic,
         Permission::FileReport,
         Permission::CheckAnswer,
@@ -63,6 +65,7 @@ impl Permission {
         Permission::ModerateContent,
         Permission::ManageCannedAnswers,
         Permission::WatchSla,
+        Permission::ApproveAnswers,
         Permission::ManageCatalog,
         Permission::ManageAccess,
         Permission::ReadAudit,
@@ -80,6 +83,7 @@ impl Permission {
             Permission::ModerateContent => "moderate_content",
             Permission::ManageCannedAnswers => "manage_canned_answers",
             Permission::WatchSla => "watch_sla",
+            Permission::ApproveAnswers => "approve_answers",
             Permission::ManageCatalog => "manage_catalog",
             Permission::ManageAccess => "manage_access",
             Permission::ReadAudit => "read_audit",
@@ -135,7 +139,7 @@ impl Role {
 
 /// The table: for each action, the scope of an anonymous caller, a
 /// resident, crew, a supervisor and an admin.
-const TABLE: [(Permission, [Scope; 5]); 13] = [
+const TABLE: [(Permission, [Scope; 5]); 14] = [
     (Permission::ReadPublic, [All, All, All, All, All]),
     (Permission::FileReport, [All, All, All, All, All]),
     (Permission::CheckAnswer, [No, Own, No, No, No]),
@@ -145,6 +149,7 @@ const TABLE: [(Permission, [Scope; 5]); 13] = [
     (Permission::ModerateContent, [No, No, No, Tree, All]),
     (Permission::ManageCannedAnswers, [No, No, No, Tree, All]),
     (Permission::WatchSla, [No, No, Dept, Tree, All]),
+    (Permission::ApproveAnswers, [No, No, No, Tree, All]),
     (Permission::ManageCatalog, [No, No, No, No, All]),
     (Permission::ManageAccess, [No, No, No, No, All]),
     (Permission::ReadAudit, [No, No, No, No, All]),

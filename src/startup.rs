@@ -185,6 +185,8 @@ impl Application {
             refutation_limit: settings.workflow.refutation_limit,
             rotation_overlap_hours: settings.back_office.rotation_overlap_hours,
             ledger_keys,
+            answer_prints: Default::default(),
+            evidence_distance_m: settings.workflow.evidence_distance_m.max(1.0),
             ledger_origin,
             ledger_witnesses: ledger_witnesses(&settings.ledger.witnesses)?,
             checkpoint_interval: chrono::TimeDelta::seconds(

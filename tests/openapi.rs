@@ -60,6 +60,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/ledger/log/checkpoint"),
     ("get", "/api/v1/ledger/log/tile/{path}"),
     ("post", "/api/v1/ledger/log/cosignature"),
+    ("get", "/api/v1/supervisor/held-answers"),
+    ("post", "/api/v1/supervisor/held-answers/{id}/decision"),
     ("get", "/api/v1/ledger/export"),
     ("post", "/api/v1/account/register"),
     ("get", "/api/v1/account/verify_email/{token}"),

@@ -144,6 +144,7 @@ async fn every_table_round_trips_through_the_shared_schema() {
             photo_digests: "[]".into(),
             prev_hash: "00".repeat(32),
             hash: "11".repeat(32),
+            evidence: Some("ab:taken=after,place=near,copy=new".into()),
         })
         .execute(conn)
         .unwrap();

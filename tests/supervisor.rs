@@ -99,6 +99,7 @@ async fn the_watch_list_and_the_aggregates_match_a_hand_count() {
                 actor_id: None,
                 via: None,
                 photos: Vec::new(),
+                checks: Vec::new(),
                 refutation_limit: 3,
                 now: utc("2026-03-02 10:00"),
             },

@@ -882,6 +882,9 @@ pub fn take_update(
     let snapshot = app.catalog_snapshot(conn)?;
     let department = acting_department(conn, report_id)?.and_then(|d| d.parse().ok());
     let text = update.notes.clone().filter(|n| !n.trim().is_empty());
+    // A back office's answer is checked as a crew's is (and published with
+    // its flags: nobody here could hold it for the department).
+    let (checks, _) = super::evidence::check_photos(app, conn, report_id, &photos)?;
     let command = Command {
         answer: text.clone().filter(|_| action == Action::Answer),
         reason: text.filter(|_| action == Action::Return),
@@ -915,6 +918,7 @@ pub fn take_update(
                     source: update.source.to_string(),
                 }),
                 photos: photos.clone(),
+                checks: checks.clone(),
                 now,
                 refutation_limit: app.refutation_limit,
             },

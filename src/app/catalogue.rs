@@ -358,6 +358,7 @@ pub struct CategoryChange {
     pub updates_moderated: bool,
     /// Object type codes.
     pub object_types: Vec<String>,
+    pub evidence_policy: crate::reports::evidence::Policy,
 }
 
 /// Creates or replaces a category.
@@ -419,6 +420,7 @@ pub fn put_category(
         sort_order: change.sort_order,
         updates_moderated: change.updates_moderated,
         object_types: change.object_types.join(","),
+        evidence_policy: change.evidence_policy.as_str().into(),
     };
     admin_db::put_category(conn, &row, before.is_some())?;
     app.catalog.invalidate();

@@ -191,14 +191,14 @@ pub fn add_cosignature(
 ) -> Result<usize, Refused> {
     let invalid = |en: &str, ru: &str| {
         Refused::Invalid(crate::reports::ValidationError::new(
-            "note",
+            "signed_note",
             Text::new(ru.to_string(), en.to_string()),
         ))
     };
     let posted = note::Note::parse(posted).ok_or_else(|| {
         invalid(
             "is not a signed note (a checkpoint, an empty line, signature lines)",
-            "не подписанная заметка (контрольная точка, пустая строка, строки подписей)",
+            "не подписанная записка C2SP (контрольная точка, пустая строка, строки подписей)",
         )
     })?;
     let head = note::Head::parse(&posted.text)

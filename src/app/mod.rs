@@ -15,6 +15,7 @@ pub mod clocks;
 pub mod deliver;
 pub mod demo;
 pub mod dispatch;
+pub mod evidence;
 pub mod feeds;
 pub mod filing;
 pub mod geodata;
@@ -110,6 +111,11 @@ pub struct Services {
     pub rotation_overlap_hours: i64,
     /// Signs ledger checkpoints; the keys whose checkpoints count.
     pub ledger_keys: crate::ledger::LedgerKeys,
+    /// Every earlier answer's photo prints (`evidence`).
+    pub answer_prints: evidence::PrintIndex,
+    /// Metres from the report within which an answer's photo counts as
+    /// taken at the problem.
+    pub evidence_distance_m: f64,
     /// The ledger's name in its C2SP checkpoints.
     pub ledger_origin: String,
     /// The witnesses whose cosignatures are taken.

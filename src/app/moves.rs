@@ -17,6 +17,7 @@ use crate::db::rows::{AttachmentRow, ReportCheckRow, ReportEventRow, ReportRow};
 use crate::db::{self, new_id, outbox, write_transaction, DbConnection, DbError};
 use crate::ledger::{Author, Draft, Kind, Resolution};
 use crate::notify::dates::{self, Clocks};
+use crate::reports::evidence::PhotoCheck;
 use crate::reports::history::Detail;
 use crate::reports::rating::Rating;
 use crate::reports::ReportStatus;
@@ -46,6 +47,9 @@ pub struct Move<'a> {
     /// (a back office's move).
     pub via: Option<Detail>,
     pub photos: Vec<StoredPhoto>,
+    /// What was checked of the photos (`app::evidence`), one per photo, or
+    /// none.
+    pub checks: Vec<PhotoCheck>,
     pub now: NaiveDateTime,
     /// How many answers a reporter may refute (`workflow.refutation_limit`).
     pub refutation_limit: i32,
@@ -156,6 +160,24 @@ pub fn apply_in(
             .map(|(i, p)| p.attachment(&report.id, &event_id, i, now))
             .collect();
         db::workflow::record_event(conn, &event, &photos)?;
+        if !request.checks.is_empty() {
+            db::evidence::record_checks(
+                conn,
+                &event_id,
+                &report.id,
+                report.department_id.as_deref(),
+                &request.checks,
+                now,
+            )?;
+        }
+        if request.action == Action::Answer {
+            let prints: Vec<(&str, &[u8])> = request
+                .photos
+                .iter()
+                .map(|p| (p.hash.as_str(), p.print.as_slice()))
+                .collect();
+            db::evidence::record_prints(conn, report.number, &prints, now)?;
+        }
         db::back_office::enqueue(conn, &[(&event.id, &report.id)], now)?;
         if event.public && event.note.is_some() {
             // The city's public words find the report too.
@@ -214,11 +236,13 @@ pub struct StaffMove {
     pub photos: Vec<StoredPhoto>,
 }
 
-/// Applies a staff member's move, then records it in the audit log.
-pub fn by_staff(
+/// Applies a staff member's move with its photos' checks, then records it
+/// in the audit log.
+fn staff_move(
     app: &super::Services,
     conn: &mut DbConnection,
     asked: StaffMove,
+    checks: Vec<PhotoCheck>,
 ) -> Result<Moved, MoveError> {
     let snapshot = app.catalog_snapshot(conn)?;
     let mut command = asked.command;
@@ -243,23 +267,305 @@ pub fn by_staff(
             actor_id: Some(asked.actor_id),
             via: None,
             photos: asked.photos,
+            checks,
             now: app.clock.now(),
             refutation_limit: app.refutation_limit,
         },
     )?;
-    super::audit::record(
+    audit_report(
         app,
         conn,
         &asked.audit,
-        super::audit::Entry {
-            action: &format!("report.{action_name}"),
-            object_type: "report",
-            object_id: Some(&asked.report_id),
-            before: Some(json!({ "status": moved.from.as_str() })),
-            after: Some(json!({ "status": moved.to.as_str(), "event_id": moved.event_id })),
-        },
+        &format!("report.{action_name}"),
+        &asked.report_id,
+        (
+            Some(json!({ "status": moved.from.as_str() })),
+            Some(json!({ "status": moved.to.as_str(), "event_id": moved.event_id })),
+        ),
     )?;
     Ok(moved)
+}
+
+/// Records a step on a report in the audit log.
+fn audit_report(
+    app: &super::Services,
+    conn: &mut DbConnection,
+    actor: &super::audit::Actor,
+    action: &str,
+    report_id: &str,
+    (before, after): (Option<serde_json::Value>, Option<serde_json::Value>),
+) -> Result<(), DbError> {
+    super::audit::record(
+        app,
+        conn,
+        actor,
+        super::audit::Entry {
+            action,
+            object_type: "report",
+            object_id: Some(report_id),
+            before,
+            after,
+        },
+    )
+}
+
+/// What a staff move came to.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Moved(Moved),
+    /// An answer whose photos were flagged, in a category that holds such
+    /// answers: nothing moved; it waits for a supervisor.
+    Held(Held),
+}
+
+/// An answer held for a supervisor.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub id: String,
+    pub number: i64,
+    pub status: ReportStatus,
+    pub checks: Vec<PhotoCheck>,
+}
+
+/// A staff member's move. An answer's (or any move's) photos are checked
+/// first (`app::evidence`); an answer with a flagged photo in a category
+/// whose policy is `hold` is held for a supervisor instead of moving the
+/// report, once the workflow would allow the move.
+pub fn by_staff(
+    app: &super::Services,
+    conn: &mut DbConnection,
+    asked: StaffMove,
+) -> Result<Outcome, MoveError> {
+    let (checks, facts) =
+        super::evidence::check_photos(app, conn, &asked.report_id, &asked.photos)?;
+    let policy = facts
+        .as_ref()
+        .and_then(|f| crate::reports::evidence::Policy::parse(&f.policy));
+    let flagged = checks.iter().any(PhotoCheck::flagged);
+    match facts {
+        Some(facts)
+            if asked.action == Action::Answer
+                && flagged
+                && policy == Some(crate::reports::evidence::Policy::Hold) =>
+        {
+            hold_answer(app, conn, asked, checks, facts).map(Outcome::Held)
+        }
+        _ => staff_move(app, conn, asked, checks).map(Outcome::Moved),
+    }
+}
+
+/// Whether the workflow allows a move now, without making it.
+fn permitted(
+    conn: &mut DbConnection,
+    snapshot: &CatalogSnapshot,
+    asked: &StaffMove,
+    refutation_limit: i32,
+    now: NaiveDateTime,
+) -> Result<ReportRow, MoveError> {
+    let report = db::workflow::report(conn, &asked.report_id)?
+        .ok_or_else(|| MoveError::NotFound(asked.report_id.clone()))?;
+    let plan = db::workflow::plan_of(snapshot, &report)?;
+    let pauses = db::workflow::pauses_of(conn, &report)?;
+    let case = db::workflow::case_for_move(&report, plan, &pauses, now, refutation_limit)?;
+    workflow::decide(
+        &case,
+        asked.action,
+        &asked.command,
+        &asked.actor,
+        snapshot.map.departments(),
+    )?;
+    Ok(report)
+}
+
+fn hold_answer(
+    app: &super::Services,
+    conn: &mut DbConnection,
+    asked: StaffMove,
+    checks: Vec<PhotoCheck>,
+    facts: db::evidence::ReportFacts,
+) -> Result<Held, MoveError> {
+    let now = app.clock.now();
+    let snapshot = app.catalog_snapshot(conn)?;
+    let report = permitted(conn, &snapshot, &asked, app.refutation_limit, now)?;
+    let to_json = |value: serde_json::Result<String>| {
+        value.map_err(|e| DbError::Corrupt(format!("a held answer: {e}")))
+    };
+    let row = db::evidence::HeldRow {
+        id: new_id(),
+        report_id: asked.report_id.clone(),
+        cycle: facts.cycle,
+        actor_id: asked.actor_id.clone(),
+        actor_role: asked.actor.role.as_str().into(),
+        answer: asked.command.answer.clone(),
+        photos: to_json(serde_json::to_string(&asked.photos))?,
+        checks: to_json(serde_json::to_string(&checks))?,
+        created_at: now,
+        decided_at: None,
+        decided_by: None,
+        decision: None,
+        reason: None,
+    };
+    let reasons: Vec<&str> = checks.iter().flat_map(PhotoCheck::reasons).collect();
+    write_transaction(conn, |conn| {
+        db::evidence::hold(conn, &row)?;
+        db::reports::add_note(
+            conn,
+            &row.report_id,
+            (&row.actor_id, &row.actor_role),
+            &format!(
+                "Ответ задержан до решения руководителя: фото не прошли проверку ({r}). \
+                 The answer is held for a supervisor: its photos were flagged ({r}).",
+                r = reasons.join(", ")
+            ),
+            now,
+        )?;
+        audit_report(
+            app,
+            conn,
+            &asked.audit,
+            "report.answer_held",
+            &asked.report_id,
+            (None, Some(json!({ "held": row.id, "reasons": reasons }))),
+        )?;
+        Ok::<_, MoveError>(())
+    })?;
+    Ok(Held {
+        id: row.id,
+        number: report.number,
+        status: report.status.parse().unwrap_or(ReportStatus::InProgress),
+        checks,
+    })
+}
+
+/// A supervisor's decision on a held answer.
+pub struct HeldDecision<'a> {
+    pub id: &'a str,
+    pub approve: bool,
+    pub reason: Option<String>,
+    pub supervisor_id: String,
+    pub audit: super::audit::Actor,
+}
+
+/// Approves a held answer (it goes out as its author sent it, with its
+/// photos' checks) or rejects it (the report stays with the crew, the reason
+/// in its staff history). `authorise` says whether the caller may decide for
+/// the report's department. The answer's move, when approved.
+pub fn decide_held<E: From<MoveError>>(
+    app: &super::Services,
+    conn: &mut DbConnection,
+    decision: HeldDecision<'_>,
+    authorise: impl FnOnce(crate::policy::Target, &crate::routing::Departments) -> Result<(), E>,
+) -> Result<Option<Moved>, E> {
+    let missing = || MoveError::NotFound(decision.id.to_string());
+    let held = db::evidence::held(conn, decision.id)
+        .map_err(MoveError::from)?
+        .ok_or_else(missing)?;
+    let (department, _) = db::reports::involvement(conn, &held.report_id, &decision.supervisor_id)
+        .map_err(MoveError::from)?
+        .ok_or_else(missing)?;
+    let snapshot = app.catalog_snapshot(conn).map_err(MoveError::from)?;
+    authorise(
+        crate::policy::Target::Report {
+            department: department.as_deref().and_then(|d| d.parse().ok()),
+            involves_caller: false,
+        },
+        snapshot.map.departments(),
+    )?;
+    let decided_already = || {
+        MoveError::Refused(Refusal::Closed(Text::new(
+            "по этому ответу уже принято решение",
+            "this answer has been decided already",
+        )))
+    };
+    if held.decided_at.is_some() {
+        return Err(decided_already().into());
+    }
+    let now = app.clock.now();
+    let verdict = if decision.approve {
+        "approved"
+    } else {
+        "rejected"
+    };
+    let outcome = (|| {
+        let moved = if decision.approve {
+            let photos: Vec<StoredPhoto> = serde_json::from_str(&held.photos)
+                .map_err(|e| DbError::Corrupt(format!("held answer {}: {e}", held.id)))?;
+            let checks: Vec<PhotoCheck> = serde_json::from_str(&held.checks)
+                .map_err(|e| DbError::Corrupt(format!("held answer {}: {e}", held.id)))?;
+            let role = Role::parse(&held.actor_role).unwrap_or(Role::Crew);
+            let author_department = db::evidence::department_of(conn, &held.actor_id)?;
+            Some(staff_move(
+                app,
+                conn,
+                StaffMove {
+                    report_id: held.report_id.clone(),
+                    action: Action::Answer,
+                    command: Command {
+                        answer: held.answer.clone(),
+                        photos: photos.len(),
+                        ..Command::default()
+                    },
+                    department: None,
+                    actor: Actor {
+                        role,
+                        department: author_department.and_then(|d| d.parse().ok()),
+                        is_reporter: false,
+                    },
+                    actor_id: held.actor_id.clone(),
+                    audit: decision.audit.clone(),
+                    photos,
+                },
+                checks,
+            )?)
+        } else {
+            None
+        };
+        if !db::evidence::decide(
+            conn,
+            &held.id,
+            verdict,
+            &decision.supervisor_id,
+            decision.reason.as_deref(),
+            now,
+        )? {
+            return Err(decided_already());
+        }
+        if !decision.approve {
+            let reason = decision.reason.as_deref().unwrap_or("—");
+            db::reports::add_note(
+                conn,
+                &held.report_id,
+                (&decision.supervisor_id, "supervisor"),
+                &format!(
+                    "Задержанный ответ отклонён: {reason}. The held answer was rejected: {reason}."
+                ),
+                now,
+            )?;
+        }
+        audit_report(
+            app,
+            conn,
+            &decision.audit,
+            &format!("report.answer_{verdict}"),
+            &held.report_id,
+            (
+                Some(json!({ "held": held.id })),
+                Some(json!({ "decision": verdict, "reason": decision.reason })),
+            ),
+        )?;
+        Ok(moved)
+    })();
+    outcome.map_err(E::from)
+}
+
+pub use crate::db::evidence::HeldRow;
+
+/// Answers waiting for a supervisor: all, or a report's.
+pub fn held_answers(
+    conn: &mut DbConnection,
+    report_id: Option<&str>,
+) -> Result<Vec<db::evidence::HeldRow>, DbError> {
+    db::evidence::waiting(conn, report_id)
 }
 
 /// One report of a bulk move: its id, its number if it exists, and what
@@ -287,7 +593,7 @@ pub fn bulk(
             audit: template.audit.clone(),
             photos: Vec::new(),
         };
-        let outcome = match by_staff(app, conn, asked) {
+        let outcome = match staff_move(app, conn, asked, Vec::new()) {
             Err(MoveError::Db(e)) => return Err(e),
             outcome => outcome,
         };
@@ -350,6 +656,7 @@ fn ledger_drafts(report: &ReportRow, request: &Move<'_>, kinds: &[Kind]) -> Vec<
         at: request.now,
         text: (request.command.answer.clone()).or_else(|| request.command.reason.clone()),
         photo_digests: request.photos.iter().map(|p| p.hash.clone()).collect(),
+        evidence: crate::reports::evidence::canonical(&request.checks),
     }
     .drafts(kinds)
 }
@@ -384,6 +691,7 @@ pub fn auto_confirm_due(
                     actor_id: None,
                     via: None,
                     photos: Vec::new(),
+                    checks: Vec::new(),
                     now,
                     refutation_limit: i32::MAX,
                 },
@@ -411,6 +719,8 @@ pub struct ResidentCheck<'a> {
     pub reason: Option<String>,
     /// A refutation's photos (the reporter's only).
     pub photos: Vec<StoredPhoto>,
+    /// What was checked of them.
+    pub checks: Vec<PhotoCheck>,
     pub now: NaiveDateTime,
     pub refutation_limit: i32,
 }
@@ -465,6 +775,7 @@ pub fn resident_check(
                 actor_id: Some(check.user_id),
                 via: None,
                 photos: check.photos,
+                checks: check.checks,
                 now: check.now,
                 refutation_limit: check.refutation_limit,
             },
@@ -541,6 +852,7 @@ pub fn check_answer(
     // refutation opens the next.
     let rated_cycle = db::reports::cycle_of(conn, report_id)?;
     let rater = user_id.clone();
+    let (checks, _) = super::evidence::check_photos(app, conn, report_id, &photos)?;
     let checked = resident_check(
         conn,
         &snapshot,
@@ -551,6 +863,7 @@ pub fn check_answer(
             fixed,
             reason,
             photos,
+            checks,
             now,
             refutation_limit: app.refutation_limit,
         },

@@ -323,6 +323,8 @@ pub struct Read {
     pub current_pauses: Vec<ReportPauseRow>,
     /// The catalogue's names, for the history in words.
     pub names: std::sync::Arc<crate::reports::history::Names>,
+    /// What was checked of answers' and refutations' photos, by event id.
+    pub photo_checks: Vec<(String, crate::reports::evidence::PhotoCheck)>,
 }
 
 /// One report with its photos, its deadlines' standing now, its checks and
@@ -368,6 +370,7 @@ pub fn read(
     } else {
         Vec::new()
     };
+    let photo_checks = db::evidence::checks_of(conn, &detail.report.id)?;
     Ok(Some(Read {
         detail,
         photos,
@@ -376,6 +379,7 @@ pub fn read(
         clocks,
         current_pauses: current,
         names: snapshot.names.clone(),
+        photo_checks,
     }))
 }
 

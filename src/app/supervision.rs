@@ -47,3 +47,12 @@ pub fn queue(
 pub fn outcomes(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Counted>, DbError> {
     supervisor_db::outcomes(conn, filter)
 }
+
+/// Per department code: answers whose photos were checked, and how many
+/// of them had a flagged photo (reused, taken before the filing or far
+/// away; `reports::evidence`).
+pub fn flagged_answers(
+    conn: &mut DbConnection,
+) -> Result<std::collections::BTreeMap<String, (i64, i64)>, DbError> {
+    crate::db::evidence::flagged_by_department(conn)
+}

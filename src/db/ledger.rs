@@ -46,6 +46,7 @@ impl From<LedgerEntryRow> for Entry {
                 .collect(),
             prev_hash: row.prev_hash,
             hash: row.hash,
+            evidence: row.evidence,
         }
     }
 }
@@ -63,6 +64,7 @@ impl From<&Entry> for LedgerEntryRow {
             photo_digests: entry.photo_digests.join(","),
             prev_hash: entry.prev_hash.clone(),
             hash: entry.hash.clone(),
+            evidence: entry.evidence.clone(),
         }
     }
 }

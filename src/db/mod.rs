@@ -80,6 +80,7 @@ pub mod back_office;
 pub mod canned;
 pub mod catalog;
 pub mod checkpoint;
+pub mod evidence;
 pub mod filing;
 pub mod geodata;
 pub mod ledger;

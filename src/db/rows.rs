@@ -94,6 +94,9 @@ pub struct CategoryRow {
     pub updates_moderated: bool,
     /// The object types (codes, comma-separated) a report of it may name.
     pub object_types: String,
+    /// What happens to an answer whose photos are flagged: `flag` (published
+    /// with the flag) or `hold` (held for a supervisor).
+    pub evidence_policy: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -349,6 +352,7 @@ pub struct LedgerEntryRow {
     pub photo_digests: String,
     pub prev_hash: String,
     pub hash: String,
+    pub evidence: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -81,6 +81,7 @@ diesel::table! {
         sort_order -> Integer,
         updates_moderated -> Bool,
         object_types -> Text,
+        evidence_policy -> Text,
     }
 }
 
@@ -279,6 +280,7 @@ diesel::table! {
         photo_digests -> Text,
         prev_hash -> Text,
         hash -> Text,
+        evidence -> Nullable<Text>,
     }
 }
 
@@ -624,7 +626,56 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_tiles,
     ledger_cosignatures,
     ledger_key_rotations,
+    photo_checks,
+    answer_prints,
+    held_answers,
 );
+
+diesel::table! {
+    photo_checks (event_id, digest) {
+        event_id -> Text,
+        digest -> Text,
+        report_id -> Text,
+        department_id -> Nullable<Text>,
+        position -> Integer,
+        taken -> Text,
+        taken_at -> Nullable<Timestamp>,
+        place -> Text,
+        distance_m -> Nullable<Double>,
+        copy_of -> Nullable<Text>,
+        copy_report -> Nullable<BigInt>,
+        flagged -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    answer_prints (id) {
+        id -> BigInt,
+        digest -> Text,
+        report_number -> BigInt,
+        print -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    held_answers (id) {
+        id -> Text,
+        report_id -> Text,
+        cycle -> Integer,
+        actor_id -> Text,
+        actor_role -> Text,
+        answer -> Nullable<Text>,
+        photos -> Text,
+        checks -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        decision -> Nullable<Text>,
+        reason -> Nullable<Text>,
+    }
+}
 
 diesel::table! {
     ledger_tiles (level, idx) {

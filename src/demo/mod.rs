@@ -154,6 +154,13 @@ struct CategoryFile {
     /// The city object types its reports may name.
     #[serde(default)]
     object_types: Vec<String>,
+    /// `flag` (default) or `hold`: what an answer with flagged photos does.
+    #[serde(default = "flag")]
+    evidence_policy: String,
+}
+
+fn flag() -> String {
+    "flag".into()
 }
 
 #[derive(Deserialize)]
@@ -305,6 +312,7 @@ pub fn build(now: NaiveDateTime, report_count: u32) -> Result<DemoCity, DemoErro
             sort_order: i32::try_from(order).unwrap_or(i32::MAX),
             updates_moderated: c.updates_moderated,
             object_types: c.object_types.join(","),
+            evidence_policy: c.evidence_policy.clone(),
         });
     }
     let category_id = |code: &str| {

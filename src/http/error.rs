@@ -193,6 +193,7 @@ pub fn field_label(field: &str, locale: Locale) -> String {
         "locale" | "lang" => ("Язык", "Language"),
         "photos" | "media" => ("Фотографии", "Photos"),
         "note" => ("Комментарий", "Note"),
+        "signed_note" => ("Подписанная контрольная точка", "Signed checkpoint"),
         "reason" => ("Причина", "Reason"),
         "answer" => ("Ответ", "Answer"),
         "code" => ("Код", "Code"),

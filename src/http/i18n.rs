@@ -141,6 +141,14 @@ texts! {
     following: "Вы следите за этим обращением.", "You follow this report.";
     unfollow: "Больше не следить", "Stop following";
     follow_held: "Почти готово: подтвердите подписку по ссылке из письма.", "Almost done: confirm with the link in the email.";
+    photo_checked: "Фото проверено", "Photo checked";
+    held_title: "Ответ ждёт вашего решения", "An answer waits for your decision";
+    held_hint: "Фото этого ответа не прошли проверку, а в этой категории такие ответы публикуются только после решения руководителя.", "This answer's photos did not pass the check, and in this category such answers go out only once a supervisor decides.";
+    held_approve: "Опубликовать ответ с отметкой о проверке", "Publish the answer with its check";
+    held_reject: "Отклонить: вернуть исполнителю", "Reject: back to the crew";
+    flagged_answers: "Ответы с сомнительными фото", "Answers with doubtful photos";
+    flagged_answers_hint: "Сомнительные фото: снятые раньше, чем подано сообщение, далеко от места, или копии прежних фото. Число таких ответов — из всех ответов с фото, за всё время.", "Doubtful photos: taken before the report was filed, far from the place, or copies of earlier photos. The number of such answers out of all answers with photos, over all time.";
+    photo_flagged: "Фото не прошло проверку", "This photo did not pass the check";
     updates_title: "Добавить новость", "Add an update";
     updates_hint: "Что изменилось с тех пор, как вы сообщили? Новость увидят исполнитель и все, кто следит за обращением.", "What has changed since? The department and everyone following the report will see it.";
     updates_moderated_hint: "В этой категории новости публикуются после проверки модератором.", "In this category updates are published once a moderator has seen them.";

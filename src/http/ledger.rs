@@ -33,6 +33,10 @@ pub struct EntryView {
     pub photo_digests: Vec<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The photos' checks, when the move carried photos (the entry is then
+    /// hashed as version 2; see docs/ledger.md)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 impl From<Entry> for EntryView {
@@ -48,6 +52,7 @@ impl From<Entry> for EntryView {
             photo_digests: e.photo_digests,
             prev_hash: e.prev_hash,
             hash: e.hash,
+            evidence: e.evidence,
         }
     }
 }
@@ -229,8 +234,12 @@ pub async fn log_cosignature(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let text = String::from_utf8(body.to_vec())
-        .map_err(|_| ApiError::invalid("note", Text::new("не текст UTF-8", "is not UTF-8 text")))?;
+    let text = String::from_utf8(body.to_vec()).map_err(|_| {
+        ApiError::invalid(
+            "signed_note",
+            Text::new("не текст UTF-8", "is not UTF-8 text"),
+        )
+    })?;
     let app = state.services.clone();
     let now = state.clock.now();
     let kept = db(&state, move |conn| {

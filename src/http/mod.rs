@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod check;
 pub mod contract;
 pub mod error;
+pub mod evidence;
 pub mod export;
 pub mod feeds;
 pub mod filing;
@@ -83,7 +84,7 @@ impl crate::app::back_office::PublicReports for AppState {
             read.detail,
             read.photos,
             read.clocks,
-            (&read.names, &read.updates, read.edits),
+            (&read.names, &read.updates, read.edits, &read.photo_checks),
         )
         .map_err(|e| crate::app::DbError::Corrupt(e.to_string()))?;
         Ok(serde_json::to_value(view).ok())
@@ -226,6 +227,8 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(check::check)
         .service(check::link_page)
         .service(check::link_answer)
+        .service(evidence::held_answers)
+        .service(evidence::decide_held)
         .service(ledger::key)
         .service(ledger::checkpoints)
         .service(ledger::latest_checkpoint)

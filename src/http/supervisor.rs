@@ -340,6 +340,15 @@ pub struct StatsView {
     total: Aggregate,
     by_department: BTreeMap<String, Aggregate>,
     by_category: BTreeMap<String, Aggregate>,
+    /// Per department (of those above), over all time: answers whose
+    /// photos were checked, and those with a flagged photo
+    photo_checks: BTreeMap<String, PhotoChecksView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoChecksView {
+    answers_checked: i64,
+    answers_flagged: i64,
 }
 
 /// How reports were answered: on-time %, median hours to answer, reopened
@@ -373,9 +382,13 @@ pub async fn stats(
     let counted = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
         let filter = scope_filter(&snapshot, &staff.who, &query)?;
-        Ok(supervision::outcomes(conn, &filter)?)
+        Ok((
+            supervision::outcomes(conn, &filter)?,
+            supervision::flagged_answers(conn)?,
+        ))
     })
     .await?;
+    let (counted, flagged) = counted;
     let all: Vec<_> = counted.iter().map(|c| c.outcome.clone()).collect();
     let summarise = |groups: BTreeMap<String, Vec<crate::sla::stats::Outcome>>| {
         groups
@@ -383,10 +396,26 @@ pub async fn stats(
             .map(|(k, v)| (k, aggregate(&v)))
             .collect()
     };
+    let by_department: BTreeMap<String, Aggregate> =
+        summarise(group_by(&counted, |c| c.department.clone()));
+    let photo_checks = flagged
+        .into_iter()
+        .filter(|(code, _)| by_department.contains_key(code))
+        .map(|(code, (checked, flagged))| {
+            (
+                code,
+                PhotoChecksView {
+                    answers_checked: checked,
+                    answers_flagged: flagged,
+                },
+            )
+        })
+        .collect();
     let view = StatsView {
         total: aggregate(&all),
-        by_department: summarise(group_by(&counted, |c| c.department.clone())),
+        by_department,
         by_category: summarise(group_by(&counted, |c| Some(c.category.clone()))),
+        photo_checks,
     };
     if csv {
         return csv_response("statistics.csv", &STATS_HEADER, stats_rows(&view));

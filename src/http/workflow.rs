@@ -77,6 +77,7 @@ impl From<MoveError> for ApiError {
     security(("token" = [])),
     responses(
         (status = 200, description = "Moved", body = MovedView),
+        (status = 202, description = "An answer whose photos were flagged, held for a supervisor (the category's policy)", body = super::evidence::HeldAnswerView),
         (status = 400, description = "A field is missing or wrong", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not yours to move", body = ErrorBody),
@@ -118,13 +119,34 @@ pub async fn act(
         photos,
     };
     let app = state.clone();
-    let moved = db(&state, move |conn| Ok(moves::by_staff(&app, conn, asked)?)).await?;
-    Ok(HttpResponse::Ok().json(MovedView {
-        number: moved.number,
-        from: moved.from,
-        status: moved.to,
-        event_id: moved.event_id,
-    }))
+    let done = db(&state, move |conn| Ok(moves::by_staff(&app, conn, asked)?)).await?;
+    Ok(outcome(&state, done))
+}
+
+/// The answer to a staff move: 200 moved, or 202 held for a supervisor.
+pub fn outcome(state: &AppState, outcome: moves::Outcome) -> HttpResponse {
+    match outcome {
+        moves::Outcome::Moved(moved) => HttpResponse::Ok().json(MovedView {
+            number: moved.number,
+            from: moved.from,
+            status: moved.to,
+            event_id: moved.event_id,
+        }),
+        moves::Outcome::Held(held) => {
+            let locale = super::requests::language();
+            let local = super::evidence::local_time(state);
+            HttpResponse::Accepted().json(super::evidence::HeldAnswerView {
+                held: held.id,
+                number: held.number,
+                status: held.status.as_str().into(),
+                checks: held
+                    .checks
+                    .iter()
+                    .map(|c| super::evidence::PhotoCheckView::of(c, locale, &local))
+                    .collect(),
+            })
+        }
+    }
 }
 
 /// A staff move as asked for, checked: the action, what it carries, the

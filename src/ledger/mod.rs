@@ -21,6 +21,11 @@
 //! | `photo_digests` | the photos' lowercase hex SHA-256 digests joined by `,`, or `-` |
 //! | `prev_hash` | the previous entry's hash; 64 zeros for the first entry |
 //!
+//! An entry that records the checks of its photos (an answer or a
+//! refutation with photos, `reports::evidence`) is hashed as version 2: the
+//! line `gorod-ledger-v2`, the same fields, and `evidence=<checks>` just
+//! before `prev_hash`.
+//!
 //! Every value is ASCII with no line break, so the text is unambiguous.
 //! The Merkle tree's leaf `i` is the 32 bytes of entry `i + 1`'s hash.
 
@@ -91,6 +96,8 @@ pub struct Entry {
     pub photo_digests: Vec<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The photos' checks (version 2), when the move carried photos.
+    pub evidence: Option<String>,
 }
 
 impl Entry {
@@ -102,9 +109,13 @@ impl Entry {
         } else {
             self.photo_digests.join(",")
         };
+        let (version, evidence) = match &self.evidence {
+            Some(checks) => (2, format!("evidence={checks}\n")),
+            None => (1, String::new()),
+        };
         format!(
-            "gorod-ledger-v1\nseq={}\nreport_id={}\nreport_number={}\nkind={}\nactor={}\n\
-             recorded_at={}\nanswer_digest={}\nphoto_digests={}\nprev_hash={}\n",
+            "gorod-ledger-v{version}\nseq={}\nreport_id={}\nreport_number={}\nkind={}\nactor={}\n\
+             recorded_at={}\nanswer_digest={}\nphoto_digests={}\n{evidence}prev_hash={}\n",
             self.seq,
             self.report_id,
             self.report_number,
@@ -183,6 +194,8 @@ pub struct Draft {
     pub text: Option<String>,
     /// The photos' SHA-256 digests, hex.
     pub photo_digests: Vec<String>,
+    /// The photos' checks, when there were photos.
+    pub evidence: Option<String>,
 }
 
 /// One move as the ledger sees it, before it becomes entries.
@@ -195,6 +208,8 @@ pub struct Resolution {
     /// The answer, or the refutation's reason.
     pub text: Option<String>,
     pub photo_digests: Vec<String>,
+    /// The photos' checks (`reports::evidence::canonical`).
+    pub evidence: Option<String>,
 }
 
 impl Resolution {
@@ -204,14 +219,15 @@ impl Resolution {
         kinds
             .iter()
             .map(|&kind| {
-                let (author, text, photo_digests) = match kind {
-                    Kind::Reopened => (Author::System, None, Vec::new()),
+                let (author, text, photo_digests, evidence) = match kind {
+                    Kind::Reopened => (Author::System, None, Vec::new(), None),
                     Kind::Resolved | Kind::Refuted => (
                         self.author.clone(),
                         self.text.clone(),
                         self.photo_digests.clone(),
+                        self.evidence.clone(),
                     ),
-                    _ => (self.author.clone(), None, Vec::new()),
+                    _ => (self.author.clone(), None, Vec::new(), None),
                 };
                 Draft {
                     report_id: self.report_id.clone(),
@@ -221,6 +237,7 @@ impl Resolution {
                     at: self.at,
                     text,
                     photo_digests,
+                    evidence,
                 }
             })
             .collect()
@@ -274,6 +291,7 @@ pub fn chain(head: Option<&Entry>, drafts: &[Draft], pseudonyms: &Pseudonyms) ->
                 photo_digests: draft.photo_digests.clone(),
                 prev_hash: String::new(),
                 hash: String::new(),
+                evidence: draft.evidence.clone(),
             },
         );
         entries.push(entry);
@@ -301,7 +319,27 @@ mod tests {
             photo_digests: vec![digest(b"photo")],
             prev_hash: String::new(),
             hash: String::new(),
+            evidence: None,
         }
+    }
+
+    #[test]
+    fn an_entry_with_photo_checks_is_hashed_as_version_2() {
+        let plain = Entry::next(None, draft(1, Kind::Resolved));
+        assert!(plain.canonical().starts_with("gorod-ledger-v1\n"));
+        let mut checked = draft(1, Kind::Resolved);
+        checked.evidence = Some("ab:taken=after,place=near,copy=new".into());
+        let checked = Entry::next(None, checked);
+        let text = checked.canonical();
+        assert!(text.starts_with("gorod-ledger-v2\n"), "{text}");
+        assert!(
+            text.ends_with(&format!(
+                "evidence=ab:taken=after,place=near,copy=new\nprev_hash={}\n",
+                GENESIS
+            )),
+            "{text}"
+        );
+        assert_ne!(plain.hash, checked.hash);
     }
 
     fn chain(n: i64) -> Vec<Entry> {

@@ -93,6 +93,10 @@ pub struct CleanPhoto {
     pub thumbnail: Vec<u8>,
     pub width: u32,
     pub height: u32,
+    /// What the original said about itself (read before it was stripped).
+    pub facts: evidence::PhotoFacts,
+    /// Its perceptual hash (`evidence::print`).
+    pub print: Vec<u8>,
 }
 
 fn format_name(format: ImageFormat) -> &'static str {
@@ -156,12 +160,16 @@ pub fn clean(
         });
     }
     let orientation = decoder.orientation().map_err(|e| decode_error(e, limits))?;
+    let facts = evidence::facts(bytes);
     let mut picture = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(e, limits))?;
     picture.apply_orientation(orientation);
     let jpeg = encode_jpeg(&picture)?;
-    let thumbnail = encode_jpeg(&picture.thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE))?;
+    let small = picture.thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE);
+    let thumbnail = encode_jpeg(&small)?;
     Ok(CleanPhoto {
         hash: hex(&Sha256::digest(&jpeg)),
+        facts,
+        print: evidence::print(&small),
         width: picture.width(),
         height: picture.height(),
         jpeg,
@@ -277,6 +285,7 @@ fn hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(bytes)
 }
 
+pub mod evidence;
 pub mod store;
 pub use store::{MediaStore, StoreError, Variant};
 

@@ -200,6 +200,20 @@ impl MediaStore {
         })
     }
 
+    /// A photo's file, or `None` when there is no such photo. Blocking:
+    /// for the blocking pool, never an async worker.
+    pub fn read_blocking(
+        &self,
+        hash: &str,
+        variant: Variant,
+    ) -> Result<Option<bytes::Bytes>, StoreError> {
+        let Some(path) = MediaStore::object(hash, variant) else {
+            return Ok(None);
+        };
+        let store = self.store.clone();
+        self.wait(async move { read(&store, &path).await })
+    }
+
     /// A photo's file, or `None` when there is no such photo.
     pub async fn read(
         &self,

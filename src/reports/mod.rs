@@ -3,6 +3,7 @@
 //! holds only valid values, and the statuses a report moves through.
 
 pub mod alerts;
+pub mod evidence;
 pub mod history;
 pub mod map;
 pub mod nearby;

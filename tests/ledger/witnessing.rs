@@ -26,6 +26,7 @@ fn append(
             at: at + chrono::TimeDelta::milliseconds(i as i64),
             text: Some(format!("answer {i}")),
             photo_digests: Vec::new(),
+            evidence: None,
         })
         .collect();
     for chunk in drafts.chunks(1000) {
@@ -450,7 +451,7 @@ async fn cosignatures_of_unknown_witnesses_or_unsigned_checkpoints_are_refused()
     // Not a note: named.
     let (status, body) = post("hello".into()).await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(body["field"], "note", "{body}");
+    assert_eq!(body["field"], "signed_note", "{body}");
     // A stranger's cosignature.
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
     let parsed = gorod::ledger::note::Note::parse(&published).unwrap();

@@ -48,6 +48,13 @@ pub struct StoredPhoto {
     pub width: u32,
     pub height: u32,
     pub bytes: usize,
+    /// What the original said about itself before it was stripped (the
+    /// stored file says nothing).
+    #[serde(default)]
+    pub facts: crate::media::evidence::PhotoFacts,
+    /// Its perceptual hash.
+    #[serde(default)]
+    pub print: Vec<u8>,
 }
 
 impl StoredPhoto {
@@ -57,6 +64,8 @@ impl StoredPhoto {
             width: photo.width,
             height: photo.height,
             bytes: photo.jpeg.len(),
+            facts: photo.facts.clone(),
+            print: photo.print.clone(),
         }
     }
 

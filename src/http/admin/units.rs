@@ -116,6 +116,10 @@ pub struct CategoryInput {
     /// The types of city object a report of it may name (`lamp_post`,
     /// `bench`): filing offers the nearest of them; default none
     object_types: Option<Vec<String>>,
+    /// An answer whose photos are flagged (taken before the filing or far
+    /// away, or reused): `flag` publishes it with the flag (default), `hold`
+    /// holds it for a supervisor
+    evidence_policy: Option<String>,
 }
 
 /// Create or replace a category (admins); filing uses it at once.
@@ -167,6 +171,19 @@ pub async fn put_category(
             Text::new("должен быть от 1 до 1000", "must be from 1 to 1000"),
         ));
     }
+    use crate::reports::evidence::Policy;
+    let evidence_policy = match input.evidence_policy.as_deref() {
+        None => Policy::Flag,
+        Some(text) => Policy::parse(text).ok_or_else(|| {
+            ApiError::invalid(
+                "evidence_policy",
+                Text::new(
+                    format!("«{text}» — не правило: flag или hold"),
+                    format!("'{text}' is not a policy: flag or hold"),
+                ),
+            )
+        })?,
+    };
     let change = CategoryChange {
         code: code.clone(),
         group,
@@ -182,6 +199,7 @@ pub async fn put_category(
         sort_order: input.sort_order.unwrap_or(0),
         updates_moderated: input.updates_moderated.unwrap_or(false),
         object_types: input.object_types.unwrap_or_default(),
+        evidence_policy,
     };
     let app = state.services.clone();
     let Put { before, after, .. } = db(&state, move |conn| {

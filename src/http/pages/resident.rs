@@ -105,6 +105,8 @@ pub(super) async fn file_page(state: web::Data<AppState>, request: HttpRequest) 
 pub struct ReportPage {
     ctx: Ctx,
     report: ReportView,
+    /// Answers held for a supervisor (for whoever may decide them).
+    held: Vec<HeldItem>,
     /// The workflow moves this person may make now.
     actions: Vec<&'static str>,
     /// Whether they may add an internal note.
@@ -151,6 +153,40 @@ pub struct BackOfficeBox {
 #[derive(serde::Deserialize)]
 pub struct ReportQuery {
     filed: Option<String>,
+}
+
+/// An answer held for a supervisor, as the report page shows it.
+pub struct HeldItem {
+    pub id: String,
+    pub answer: Option<String>,
+    /// Each photo: its full and thumbnail addresses and what was checked.
+    pub photos: Vec<(String, String, crate::http::evidence::PhotoCheckView)>,
+}
+
+fn held_items(state: &AppState, rows: Vec<crate::app::moves::HeldRow>) -> Vec<HeldItem> {
+    use crate::media::store::Variant;
+    let local = crate::http::evidence::local_time(state);
+    let locale = crate::http::requests::language();
+    rows.into_iter()
+        .map(|row| {
+            let checks: Vec<crate::reports::evidence::PhotoCheck> =
+                serde_json::from_str(&row.checks).unwrap_or_default();
+            HeldItem {
+                id: row.id,
+                answer: row.answer,
+                photos: checks
+                    .iter()
+                    .map(|c| {
+                        (
+                            state.photo_url(&c.digest, Variant::Full),
+                            state.photo_url(&c.digest, Variant::Thumbnail),
+                            crate::http::evidence::PhotoCheckView::of(c, locale, &local),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 impl ReportPage {
@@ -277,6 +313,7 @@ pub(super) async fn report_page(
         today,
         canned,
         office,
+        held,
     ) = db(&state, move |conn| {
         let snapshot = app.catalog_snapshot(conn)?;
         let case = crate::app::moves::case_now(&app, &snapshot, &row, &pauses)?;
@@ -327,6 +364,16 @@ pub(super) async fn report_page(
         } else {
             Vec::new()
         };
+        // Answers held because their photos were flagged, for whoever may
+        // decide them.
+        let held = if who
+            .require(Permission::ApproveAnswers, target, tree)
+            .is_ok()
+        {
+            crate::app::moves::held_answers(conn, Some(&row.id))?
+        } else {
+            Vec::new()
+        };
         // Staff of the report's department see its back office.
         let office = if may_note {
             crate::app::back_office::at_back_office(conn, &row.id)?
@@ -342,13 +389,16 @@ pub(super) async fn report_page(
             case.today,
             canned,
             office,
+            held,
         ))
     })
     .await?;
+    let held = held_items(&state, held);
     let details = details(&ctx, &questions, &report.answers);
     let spot = [report.lat, report.lon];
     let updates_moderated = report.category.updates_moderated;
     html(&ReportPage {
+        held,
         place: MapSetup::around(&state, [spot, spot]),
         just_filed: query.filed.is_some(),
         ctx,

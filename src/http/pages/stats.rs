@@ -7,6 +7,8 @@ pub struct StatsLine {
     pub name_ru: String,
     pub name_en: String,
     pub numbers: crate::sla::stats::Aggregate,
+    /// Answers whose photos were checked, and those with a flagged photo.
+    pub photos: (i64, i64),
 }
 
 impl StatsLine {
@@ -29,14 +31,19 @@ const STATS_DAYS: i64 = 365;
 pub(super) async fn stats_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
     let (_, ctx) = context(&state, &request).await?;
     let since = state.clock.now() - TimeDelta::days(STATS_DAYS);
-    let (counted, names) = crate::http::read(&state, &request, move |conn| {
+    let counted = crate::http::read(&state, &request, move |conn| {
         let filter = ReportFilter {
             created_from: Some(since),
             ..ReportFilter::default()
         };
-        Ok((supervision::outcomes(conn, &filter)?, departments(conn)?))
+        Ok((
+            supervision::outcomes(conn, &filter)?,
+            departments(conn)?,
+            supervision::flagged_answers(conn)?,
+        ))
     })
     .await?;
+    let (counted, names, flagged) = (counted.0, counted.1, counted.2);
     use crate::sla::stats::aggregate;
     let all: Vec<_> = counted.iter().map(|c| c.outcome.clone()).collect();
     let lines = supervision::group_by(&counted, |c| c.department.clone())
@@ -46,6 +53,7 @@ pub(super) async fn stats_page(state: web::Data<AppState>, request: HttpRequest)
             StatsLine {
                 name_ru: named.map_or(code.clone(), |d| d.name_ru.clone()),
                 name_en: named.map_or(code.clone(), |d| d.name_en.clone()),
+                photos: flagged.get(&code).copied().unwrap_or_default(),
                 numbers: aggregate(&outcomes),
             }
         })

@@ -500,7 +500,7 @@ async fn viewed(
                 read.detail,
                 read.photos,
                 read.clocks,
-                (&read.names, &read.updates, read.edits),
+                (&read.names, &read.updates, read.edits, &read.photo_checks),
             )
             .map(|view| (view, row, current))
         })

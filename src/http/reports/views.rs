@@ -216,11 +216,15 @@ pub struct PhotoView {
     /// Hidden from the public by a moderator (staff see it)
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
+    /// What was checked of an answer's or a refutation's photo
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<crate::http::evidence::PhotoCheckView>,
 }
 
 impl PhotoView {
     pub fn new(state: &AppState, photo: &AttachmentRow) -> PhotoView {
         PhotoView {
+            check: None,
             id: photo.id.clone(),
             hidden: photo.hidden_at.is_some(),
             url: state.photo_url(&photo.content_hash, Variant::Full),
@@ -232,17 +236,22 @@ impl PhotoView {
     }
 }
 
+/// What a report's view is built with beside the report: the catalogue's
+/// names, residents' updates, moderators' edits, the photos' checks.
+pub(crate) type Beside<'a> = (
+    &'a history::Names,
+    &'a [crate::app::updates::Update],
+    Vec<crate::app::moderation::Edit>,
+    &'a [(String, crate::reports::evidence::PhotoCheck)],
+);
+
 impl ReportView {
     pub(crate) fn new(
         state: &AppState,
         d: ReportDetail,
         photos: Vec<AttachmentRow>,
         clocks: Clocks,
-        (names, updates, edits): (
-            &history::Names,
-            &[crate::app::updates::Update],
-            Vec<crate::app::moderation::Edit>,
-        ),
+        (names, updates, edits, photo_checks): Beside<'_>,
     ) -> Result<ReportView, ApiError> {
         let shown = history::Shown {
             names,
@@ -315,7 +324,26 @@ impl ReportView {
                 .map(|o| ObjectRef::new(&state.services.public_url, o)),
             reporter_name: d.reporter_name,
             answers,
-            photos: photos.iter().map(|p| PhotoView::new(state, p)).collect(),
+            photos: photos
+                .iter()
+                .map(|p| {
+                    let mut view = PhotoView::new(state, p);
+                    let local = crate::http::evidence::local_time(state);
+                    view.check = photo_checks
+                        .iter()
+                        .find(|(event, check)| {
+                            Some(event) == p.event_id.as_ref() && check.digest == p.content_hash
+                        })
+                        .map(|(_, check)| {
+                            crate::http::evidence::PhotoCheckView::of(
+                                check,
+                                crate::http::requests::language(),
+                                &local,
+                            )
+                        });
+                    view
+                })
+                .collect(),
             support_count: r.support_count,
             duplicate_of: r.duplicate_of,
             created_at: r.created_at,
