@@ -5,7 +5,7 @@
 //! Run it with `scripts/bench` (which finds or starts PostgreSQL), or
 //! `cargo bench --bench load -- [--backends sqlite,postgres] [--sizes 100000,1000000]
 //! [--seconds 5] [--map-clients 4] [--filing-clients 16] [--clients N (both)]
-//! [--only map,pages,filing,scanner,mail,geocode,search,hooks] [--postgres-url URL] [--replica-url URL]`.
+//! [--only map,lists,pages,filing,scanner,mail,geocode,search,hooks] [--postgres-url URL] [--replica-url URL]`.
 //!
 //! With `--replica-url` (a streaming replica of the `--postgres-url` server;
 //! `scripts/bench --replica` makes both), the PostgreSQL map is measured
@@ -63,12 +63,14 @@ mod drive;
 mod geo;
 mod hooks;
 mod jobs;
+mod lists;
 mod raw;
 use dataset::*;
 use drive::*;
 use geo::*;
 use hooks::*;
 use jobs::*;
+use lists::*;
 use raw::*;
 
 const AREA: &str = include_str!("../moscow_mkad.geojson");
@@ -98,8 +100,8 @@ struct Args {
     /// Sets both --map-clients and --filing-clients
     #[arg(long)]
     clients: Option<usize>,
-    /// Which measures to run: map, pages, filing, scanner, mail, geocode, search, hooks
-    #[arg(long, value_delimiter = ',', default_values_t = ["map", "pages", "filing", "scanner", "mail", "geocode", "search", "hooks"].map(String::from))]
+    /// Which measures to run: map, lists, pages, filing, scanner, mail, geocode, search, hooks
+    #[arg(long, value_delimiter = ',', default_values_t = ["map", "lists", "pages", "filing", "scanner", "mail", "geocode", "search", "hooks"].map(String::from))]
     only: Vec<String>,
     /// The PostgreSQL server (each size gets a database of its own on it);
     /// BENCH_POSTGRES_URL when not given
@@ -189,7 +191,7 @@ fn main() {
     }
     println!();
     println!(
-        "{:<9} {:>9}  {:<30} {:>7} {:>9} {:>8} {:>8}  {:>9} {:>8} {:>8}  {:>6}",
+        "{:<9} {:>9}  {:<44} {:>7} {:>9} {:>8} {:>8}  {:>9} {:>8} {:>8}  {:>6}",
         "backend",
         "reports",
         "operation",
@@ -204,7 +206,7 @@ fn main() {
     );
     for r in &rows {
         println!(
-            "{:<9} {:>9}  {:<30} {:>7} {:>9.0} {:>8.2} {:>8.2}  {:>9.0} {:>8.2} {:>8.2}  {:>6.2}",
+            "{:<9} {:>9}  {:<44} {:>7} {:>9.0} {:>8.2} {:>8.2}  {:>9.0} {:>8.2} {:>8.2}  {:>6.2}",
             r.backend,
             r.size,
             r.operation,
@@ -433,6 +435,19 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
                 });
             }
         }
+    }
+    if args.runs("lists") {
+        rows.extend(
+            list_rows(
+                &manager,
+                &address,
+                (backend, size),
+                args.map_clients,
+                seconds,
+                points.clone(),
+            )
+            .await?,
+        );
     }
     if args.runs("pages") {
         let clients = args.map_clients;
