@@ -400,7 +400,7 @@ pub fn with_history(
     per_page: i64,
     every_photo: bool,
 ) -> Result<WithHistory, DbError> {
-    let (_, listings) = report_db::list(conn, filter, page, per_page)?;
+    let listings = report_db::page_of(conn, filter, page, per_page)?;
     let ids: Vec<String> = listings.iter().map(|l| l.report.id.clone()).collect();
     let photos = if every_photo {
         report_db::photos_of(conn, &ids)?

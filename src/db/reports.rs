@@ -363,8 +363,33 @@ pub fn list(
     page: i64,
     per_page: i64,
 ) -> Result<(i64, Vec<ReportListing>), DbError> {
+    let (total, ids) = page_ids(conn, filter, page, per_page, true)?;
+    Ok((total.unwrap_or_default(), listings(conn, &ids)?))
+}
+
+/// A page of reports, newest first, without counting every match (Open311,
+/// whose lists carry no total).
+pub fn page_of(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<Vec<ReportListing>, DbError> {
+    let (_, ids) = page_ids(conn, filter, page, per_page, false)?;
+    listings(conn, &ids)
+}
+
+/// The ids of a page of reports, newest first, and (when `count`) how many
+/// match in all.
+fn page_ids(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    page: i64,
+    per_page: i64,
+    count: bool,
+) -> Result<(Option<i64>, Vec<String>), DbError> {
     let offset = (page - 1).saturating_mul(per_page);
-    let (total, ids): (i64, Vec<String>) = match filter.near {
+    Ok(match filter.near {
         // The circle is exact only in Rust: take the box's matches, keep
         // those within the radius, and page over them here.
         Some((lat, lon, radius)) => {
@@ -383,10 +408,14 @@ pub fn list(
                 .skip(usize::try_from(offset).unwrap_or(usize::MAX))
                 .take(usize::try_from(per_page).unwrap_or(0))
                 .collect();
-            (total, page_ids)
+            (Some(total), page_ids)
         }
         None => (
-            filtered(filter).count().get_result(conn)?,
+            if count {
+                Some(filtered(filter).count().get_result(conn)?)
+            } else {
+                None
+            },
             filtered(filter)
                 .order((reports::created_at.desc(), reports::number.desc()))
                 .offset(offset)
@@ -394,8 +423,7 @@ pub fn list(
                 .select(reports::id)
                 .load(conn)?,
         ),
-    };
-    Ok((total, listings(conn, &ids)?))
+    })
 }
 
 /// Up to `limit` reports, the most recently changed first (the feeds). A
