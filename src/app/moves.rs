@@ -488,10 +488,7 @@ pub fn decide_held<E: From<MoveError>>(
     };
     let outcome = (|| {
         let moved = if decision.approve {
-            let photos: Vec<StoredPhoto> = serde_json::from_str(&held.photos)
-                .map_err(|e| DbError::Corrupt(format!("held answer {}: {e}", held.id)))?;
-            let checks: Vec<PhotoCheck> = serde_json::from_str(&held.checks)
-                .map_err(|e| DbError::Corrupt(format!("held answer {}: {e}", held.id)))?;
+            let HeldAnswer { photos, checks, .. } = HeldAnswer::of(&held)?;
             let role = Role::parse(&held.actor_role).unwrap_or(Role::Crew);
             let author_department = db::evidence::department_of(conn, &held.actor_id)?;
             Some(staff_move(
@@ -558,14 +555,43 @@ pub fn decide_held<E: From<MoveError>>(
     outcome.map_err(E::from)
 }
 
-pub use crate::db::evidence::HeldRow;
+/// An answer waiting for a supervisor, as its author sent it.
+#[derive(Debug, Clone)]
+pub struct HeldAnswer {
+    pub id: String,
+    pub report_id: String,
+    pub author_id: String,
+    pub answer: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub photos: Vec<StoredPhoto>,
+    pub checks: Vec<PhotoCheck>,
+}
+
+impl HeldAnswer {
+    fn of(row: &db::evidence::HeldRow) -> Result<HeldAnswer, DbError> {
+        let corrupt =
+            |e: serde_json::Error| DbError::Corrupt(format!("held answer {}: {e}", row.id));
+        Ok(HeldAnswer {
+            id: row.id.clone(),
+            report_id: row.report_id.clone(),
+            author_id: row.actor_id.clone(),
+            answer: row.answer.clone(),
+            created_at: row.created_at,
+            photos: serde_json::from_str(&row.photos).map_err(corrupt)?,
+            checks: serde_json::from_str(&row.checks).map_err(corrupt)?,
+        })
+    }
+}
 
 /// Answers waiting for a supervisor: all, or a report's.
 pub fn held_answers(
     conn: &mut DbConnection,
     report_id: Option<&str>,
-) -> Result<Vec<db::evidence::HeldRow>, DbError> {
-    db::evidence::waiting(conn, report_id)
+) -> Result<Vec<HeldAnswer>, DbError> {
+    db::evidence::waiting(conn, report_id)?
+        .iter()
+        .map(HeldAnswer::of)
+        .collect()
 }
 
 /// One report of a bulk move: its id, its number if it exists, and what

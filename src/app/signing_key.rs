@@ -118,33 +118,14 @@ fn read(path: &Path) -> Result<Option<KeyFile>, KeyError> {
     }
 }
 
-/// Writes the key file whole: a temporary file, readable by its owner only,
-/// renamed over the old one.
-fn write(path: &Path, file: &KeyFile) -> Result<(), KeyError> {
-    let temporary = write_temporary(path, file)?;
-    std::fs::rename(&temporary, path).map_err(|e| file_error(path, e))
-}
-
-/// Writes a new key file unless there is one already (instances starting
-/// together make one key between them); the file that is there afterwards.
-fn write_new(path: &Path, file: &KeyFile) -> Result<KeyFile, KeyError> {
-    let temporary = write_temporary(path, file)?;
-    // A hard link appears whole or not at all, and never over another file.
-    let linked = std::fs::hard_link(&temporary, path);
-    let _ = std::fs::remove_file(&temporary);
-    match linked {
-        Ok(()) => Ok(file.clone()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            read(path)?.ok_or_else(|| file_error(path, "it vanished as it was made"))
-        }
-        Err(e) => Err(file_error(path, e)),
-    }
-}
-
-fn write_temporary(path: &Path, file: &KeyFile) -> Result<PathBuf, KeyError> {
+/// Writes `text` to `path`, readable by its owner only and whole or not at
+/// all (a temporary file, then a rename or a hard link): over the old file
+/// when `replace`, otherwise only when there is none (false then: another
+/// process wrote it first).
+pub fn write_private(path: &Path, text: &str, replace: bool) -> std::io::Result<bool> {
     use std::io::Write;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| file_error(path, e))?;
+        std::fs::create_dir_all(dir)?;
     }
     let temporary = path.with_extension(format!(
         "tmp{}-{}",
@@ -155,13 +136,42 @@ fn write_temporary(path: &Path, file: &KeyFile) -> Result<PathBuf, KeyError> {
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut out = options
-        .open(&temporary)
-        .map_err(|e| file_error(&temporary, e))?;
-    out.write_all(file.text().as_bytes())
-        .and_then(|_| out.sync_all())
-        .map_err(|e| file_error(&temporary, e))?;
-    Ok(temporary)
+    let written = options.open(&temporary).and_then(|mut out| {
+        out.write_all(text.as_bytes())?;
+        out.sync_all()
+    });
+    let placed = written.and_then(|_| {
+        if replace {
+            std::fs::rename(&temporary, path).map(|_| true)
+        } else {
+            // A hard link appears whole or not at all, and never over
+            // another file.
+            match std::fs::hard_link(&temporary, path) {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+    });
+    let _ = std::fs::remove_file(&temporary);
+    placed
+}
+
+/// Writes the key file over the old one.
+fn write(path: &Path, file: &KeyFile) -> Result<(), KeyError> {
+    write_private(path, &file.text(), true)
+        .map(|_| ())
+        .map_err(|e| file_error(path, e))
+}
+
+/// Writes a new key file unless there is one already (instances starting
+/// together make one key between them); the file that is there afterwards.
+fn write_new(path: &Path, file: &KeyFile) -> Result<KeyFile, KeyError> {
+    match write_private(path, &file.text(), false) {
+        Ok(true) => Ok(file.clone()),
+        Ok(false) => read(path)?.ok_or_else(|| file_error(path, "it vanished as it was made")),
+        Err(e) => Err(file_error(path, e)),
+    }
 }
 
 /// The installation's ledger keys, from the environment or the key file (see

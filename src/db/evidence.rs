@@ -9,7 +9,7 @@ use super::schema::{
     answer_prints, attachments, categories, held_answers, photo_checks, report_events, reports,
 };
 use super::{DbConnection, DbError};
-use crate::reports::evidence::{Copy, PhotoCheck, Place, Source, Taken};
+use crate::reports::evidence::{Copy, PhotoCheck, Place, Taken};
 
 /// What the checks need of the report a photo answers.
 #[derive(Debug, Clone)]
@@ -137,26 +137,6 @@ pub fn record_checks(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     for (position, check) in checks.iter().enumerate() {
-        let (taken, taken_at) = match check.taken {
-            Taken::After(at) => ("after", Some(at)),
-            Taken::Before(at) => ("before", Some(at)),
-            Taken::Unknown => ("unknown", None),
-        };
-        let (place, distance_m) = match check.place {
-            Place::Near(m) => ("near", Some(m)),
-            Place::Far(m) => ("far", Some(m)),
-            Place::Unknown => ("unknown", None),
-        };
-        let (copy_of, copy_report) = match &check.copy {
-            Copy::New => (None, None),
-            Copy::Of { digest, source } => (
-                Some(digest.clone()),
-                match source {
-                    Source::Report => None,
-                    Source::Answer(number) => Some(*number),
-                },
-            ),
-        };
         diesel::insert_into(photo_checks::table)
             .values((
                 photo_checks::event_id.eq(event_id),
@@ -164,12 +144,12 @@ pub fn record_checks(
                 photo_checks::report_id.eq(report_id),
                 photo_checks::department_id.eq(department_id),
                 photo_checks::position.eq(position as i32),
-                photo_checks::taken.eq(taken),
-                photo_checks::taken_at.eq(taken_at),
-                photo_checks::place.eq(place),
-                photo_checks::distance_m.eq(distance_m),
-                photo_checks::copy_of.eq(copy_of),
-                photo_checks::copy_report.eq(copy_report),
+                photo_checks::taken.eq(check.taken.code()),
+                photo_checks::taken_at.eq(check.taken.at()),
+                photo_checks::place.eq(check.place.code()),
+                photo_checks::distance_m.eq(check.place.metres()),
+                photo_checks::copy_of.eq(check.copy.of()),
+                photo_checks::copy_report.eq(check.copy.report()),
                 photo_checks::flagged.eq(check.flagged()),
                 photo_checks::created_at.eq(now),
             ))
@@ -212,30 +192,13 @@ pub fn checks_of(
         .into_iter()
         .map(
             |(event_id, digest, taken, taken_at, place, distance, copy_of, copy_report)| {
-                let taken = match (taken.as_str(), taken_at) {
-                    ("after", Some(at)) => Taken::After(at),
-                    ("before", Some(at)) => Taken::Before(at),
-                    _ => Taken::Unknown,
-                };
-                let place = match (place.as_str(), distance) {
-                    ("near", Some(m)) => Place::Near(m),
-                    ("far", Some(m)) => Place::Far(m),
-                    _ => Place::Unknown,
-                };
-                let copy = match copy_of {
-                    None => Copy::New,
-                    Some(digest) => Copy::Of {
-                        digest,
-                        source: copy_report.map_or(Source::Report, Source::Answer),
-                    },
-                };
                 (
                     event_id,
                     PhotoCheck {
                         digest,
-                        taken,
-                        place,
-                        copy,
+                        taken: Taken::from_parts(&taken, taken_at),
+                        place: Place::from_parts(&place, distance),
+                        copy: Copy::from_parts(copy_of, copy_report),
                     },
                 )
             },

@@ -11,7 +11,7 @@ use super::{auth, db, parse_json, ApiError, AppState};
 use crate::app::moves::{self, HeldDecision};
 use crate::locale::{Locale, Text};
 use crate::policy::Permission;
-use crate::reports::evidence::{Copy, PhotoCheck, Place, Source, Taken};
+use crate::reports::evidence::PhotoCheck;
 
 /// What was checked of one photo.
 #[derive(Debug, Serialize, ToSchema)]
@@ -45,36 +45,16 @@ impl PhotoCheckView {
         locale: Locale,
         local: &dyn Fn(chrono::NaiveDateTime) -> String,
     ) -> Self {
-        let (taken, taken_at) = match check.taken {
-            Taken::After(at) => ("after", Some(at)),
-            Taken::Before(at) => ("before", Some(at)),
-            Taken::Unknown => ("unknown", None),
-        };
-        let (place, distance_m) = match check.place {
-            Place::Near(m) => ("near", Some(m.round())),
-            Place::Far(m) => ("far", Some(m.round())),
-            Place::Unknown => ("unknown", None),
-        };
-        let (copy_of, copy_of_report) = match &check.copy {
-            Copy::New => (None, None),
-            Copy::Of { digest, source } => (
-                Some(digest.clone()),
-                match source {
-                    Source::Report => None,
-                    Source::Answer(n) => Some(*n),
-                },
-            ),
-        };
         PhotoCheckView {
             photo: check.digest.clone(),
             flagged: check.flagged(),
             reasons: check.reasons(),
-            taken,
-            taken_at,
-            place,
-            distance_m,
-            copy_of,
-            copy_of_report,
+            taken: check.taken.code(),
+            taken_at: check.taken.at(),
+            place: check.place.code(),
+            distance_m: check.place.metres().map(f64::round),
+            copy_of: check.copy.of().map(str::to_string),
+            copy_of_report: check.copy.report(),
             words: check
                 .words(local)
                 .iter()
@@ -141,19 +121,17 @@ pub async fn held_answers(
     let rows = db(&state, |conn| Ok(moves::held_answers(conn, None)?)).await?;
     let views: Vec<WaitingHeldAnswerView> = rows
         .into_iter()
-        .map(|row| {
-            let checks: Vec<PhotoCheck> = serde_json::from_str(&row.checks).unwrap_or_default();
-            WaitingHeldAnswerView {
-                held: row.id,
-                report_id: row.report_id,
-                answer: row.answer,
-                author_id: row.actor_id,
-                created_at: row.created_at,
-                checks: checks
-                    .iter()
-                    .map(|c| PhotoCheckView::of(c, locale, &local))
-                    .collect(),
-            }
+        .map(|held| WaitingHeldAnswerView {
+            held: held.id,
+            report_id: held.report_id,
+            answer: held.answer,
+            author_id: held.author_id,
+            created_at: held.created_at,
+            checks: held
+                .checks
+                .iter()
+                .map(|c| PhotoCheckView::of(c, locale, &local))
+                .collect(),
         })
         .collect();
     Ok(HttpResponse::Ok().json(views))

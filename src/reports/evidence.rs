@@ -67,6 +67,95 @@ pub enum Copy {
     },
 }
 
+impl Taken {
+    /// `after`, `before` or `unknown`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Taken::After(_) => "after",
+            Taken::Before(_) => "before",
+            Taken::Unknown => "unknown",
+        }
+    }
+
+    /// When it was taken, if known (UTC).
+    pub fn at(self) -> Option<NaiveDateTime> {
+        match self {
+            Taken::After(at) | Taken::Before(at) => Some(at),
+            Taken::Unknown => None,
+        }
+    }
+
+    /// From `code()` and `at()`, as stored.
+    pub fn from_parts(code: &str, at: Option<NaiveDateTime>) -> Taken {
+        match (code, at) {
+            ("after", Some(at)) => Taken::After(at),
+            ("before", Some(at)) => Taken::Before(at),
+            _ => Taken::Unknown,
+        }
+    }
+}
+
+impl Place {
+    /// `near`, `far` or `unknown`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Place::Near(_) => "near",
+            Place::Far(_) => "far",
+            Place::Unknown => "unknown",
+        }
+    }
+
+    /// Metres from the report, if known.
+    pub fn metres(self) -> Option<f64> {
+        match self {
+            Place::Near(m) | Place::Far(m) => Some(m),
+            Place::Unknown => None,
+        }
+    }
+
+    /// From `code()` and `metres()`, as stored.
+    pub fn from_parts(code: &str, metres: Option<f64>) -> Place {
+        match (code, metres) {
+            ("near", Some(m)) => Place::Near(m),
+            ("far", Some(m)) => Place::Far(m),
+            _ => Place::Unknown,
+        }
+    }
+}
+
+impl Copy {
+    /// The digest of the photo copied, if any.
+    pub fn of(&self) -> Option<&str> {
+        match self {
+            Copy::New => None,
+            Copy::Of { digest, .. } => Some(digest),
+        }
+    }
+
+    /// The report whose answer used the photo copied, if that is where it
+    /// came from.
+    pub fn report(&self) -> Option<i64> {
+        match self {
+            Copy::Of {
+                source: Source::Answer(number),
+                ..
+            } => Some(*number),
+            _ => None,
+        }
+    }
+
+    /// From `of()` and `report()`, as stored.
+    pub fn from_parts(of: Option<String>, report: Option<i64>) -> Copy {
+        match of {
+            None => Copy::New,
+            Some(digest) => Copy::Of {
+                digest,
+                source: report.map_or(Source::Report, Source::Answer),
+            },
+        }
+    }
+}
+
 /// What was checked of one photo.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PhotoCheck {
@@ -187,21 +276,13 @@ impl PhotoCheck {
     /// The check as the ledger records it:
     /// `<digest>:taken=<after|before|unknown>,place=<near|far|unknown>,copy=<new|digest>`.
     pub fn canonical(&self) -> String {
-        let taken = match self.taken {
-            Taken::After(_) => "after",
-            Taken::Before(_) => "before",
-            Taken::Unknown => "unknown",
-        };
-        let place = match self.place {
-            Place::Near(_) => "near",
-            Place::Far(_) => "far",
-            Place::Unknown => "unknown",
-        };
-        let copy = match &self.copy {
-            Copy::New => "new",
-            Copy::Of { digest, .. } => digest,
-        };
-        format!("{}:taken={taken},place={place},copy={copy}", self.digest)
+        format!(
+            "{}:taken={},place={},copy={}",
+            self.digest,
+            self.taken.code(),
+            self.place.code(),
+            self.copy.of().unwrap_or("new")
+        )
     }
 
     /// What was checked, in plain words, for the public page.

@@ -163,28 +163,25 @@ pub struct HeldItem {
     pub photos: Vec<(String, String, crate::http::evidence::PhotoCheckView)>,
 }
 
-fn held_items(state: &AppState, rows: Vec<crate::app::moves::HeldRow>) -> Vec<HeldItem> {
+fn held_items(state: &AppState, held: Vec<crate::app::moves::HeldAnswer>) -> Vec<HeldItem> {
     use crate::media::store::Variant;
     let local = crate::http::evidence::local_time(state);
     let locale = crate::http::requests::language();
-    rows.into_iter()
-        .map(|row| {
-            let checks: Vec<crate::reports::evidence::PhotoCheck> =
-                serde_json::from_str(&row.checks).unwrap_or_default();
-            HeldItem {
-                id: row.id,
-                answer: row.answer,
-                photos: checks
-                    .iter()
-                    .map(|c| {
-                        (
-                            state.photo_url(&c.digest, Variant::Full),
-                            state.photo_url(&c.digest, Variant::Thumbnail),
-                            crate::http::evidence::PhotoCheckView::of(c, locale, &local),
-                        )
-                    })
-                    .collect(),
-            }
+    held.into_iter()
+        .map(|h| HeldItem {
+            id: h.id,
+            answer: h.answer,
+            photos: h
+                .checks
+                .iter()
+                .map(|c| {
+                    (
+                        state.photo_url(&c.digest, Variant::Full),
+                        state.photo_url(&c.digest, Variant::Thumbnail),
+                        crate::http::evidence::PhotoCheckView::of(c, locale, &local),
+                    )
+                })
+                .collect(),
         })
         .collect()
 }

@@ -292,6 +292,7 @@ impl ReportView {
             followers_fixed: clocks.checks.0,
             followers_not_fixed: clocks.checks.1,
         };
+        let local = crate::http::evidence::local_time(state);
         let answers = serde_json::from_str(&r.answers)
             .map_err(|e| ApiError::Internal(format!("report {} answers: {e}", r.number).into()))?;
         Ok(ReportView {
@@ -328,7 +329,6 @@ impl ReportView {
                 .iter()
                 .map(|p| {
                     let mut view = PhotoView::new(state, p);
-                    let local = crate::http::evidence::local_time(state);
                     view.check = photo_checks
                         .iter()
                         .find(|(event, check)| {
