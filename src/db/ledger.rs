@@ -17,7 +17,7 @@ use crate::ledger::checkpoint::Rotation;
 use crate::ledger::merkle::{self, Hash};
 use crate::ledger::tiles::{self, Plan, TileId, Tiles};
 use crate::ledger::{self, Break, Checkpoint, Draft, Entry, Intact, Pseudonyms, SigningKeys};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
 
 /// The secret that makes residents' pseudonyms.
 const PSEUDONYM_SECRET: &str = "ledger_pseudonym_key";
@@ -257,12 +257,15 @@ pub fn append(
     Ok(entries)
 }
 
-/// Tiles read since the process started (what a proof costs, counted).
-static TILES_READ: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Tiles read on this thread (what a proof costs, counted per thread so
+    /// that concurrent readers do not blur the count).
+    static TILES_READ: Cell<u64> = const { Cell::new(0) };
+}
 
-/// How many tiles this process has read.
+/// How many tiles this thread has read.
 pub fn tiles_read() -> u64 {
-    TILES_READ.load(Ordering::Relaxed)
+    TILES_READ.with(Cell::get)
 }
 
 /// The Merkle leaf hashes of entries given by their hashes.
@@ -305,7 +308,7 @@ pub fn load_tiles(conn: &mut DbConnection, ids: &[TileId]) -> Result<Tiles, DbEr
     let rows: Vec<(i32, i64, Vec<u8>)> = query
         .select((ledger_tiles::level, ledger_tiles::idx, ledger_tiles::hashes))
         .load(conn)?;
-    TILES_READ.fetch_add(rows.len() as u64, Ordering::Relaxed);
+    TILES_READ.with(|read| read.set(read.get() + rows.len() as u64));
     rows.into_iter()
         .map(|(level, idx, bytes)| {
             let hashes = bytes
