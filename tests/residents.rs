@@ -576,6 +576,11 @@ async fn residents_rate_the_answer_and_the_ratings_reach_the_department_statisti
         (&json!(2), &json!(3.5)),
         "{stats}"
     );
+    // The public page shows the statistics as of the scanner's last pass.
+    let (status, _) = app
+        .post_as("demo-token-admin", "/api/v1/admin/sla/scan", "")
+        .await;
+    assert_eq!(status, 200);
     let page = app.get("/stats?lang=en").await.text().await.unwrap();
     assert!(
         page.contains("3.5") && page.contains("(2 ratings)"),

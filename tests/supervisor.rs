@@ -41,6 +41,87 @@ async fn get_as(app: &common::TestApp, token: &str, path: &str) -> (u16, String)
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
+/// The cells of the public statistics page's total line.
+async fn public_total(app: &common::TestApp) -> Vec<String> {
+    let page = app.get("/stats").await.text().await.unwrap();
+    let total = page.split("<tfoot>").nth(1).expect("the total line");
+    total
+        .split("<td")
+        .skip(1)
+        .map(|cell| {
+            cell[cell.find('>').unwrap() + 1..]
+                .split("</td>")
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+async fn scan(app: &common::TestApp) {
+    let (status, body) = app
+        .post_as("demo-token-admin", "/api/v1/admin/sla/scan", "")
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn the_public_statistics_are_the_years_tallies_as_of_the_last_pass() {
+    let app = common::spawn_app().await;
+    // A report filed long ago (outside the year), two this year.
+    let (old, dept) = file_at(&app, "2025-01-15 10:00").await;
+    let supervisor = format!("demo-token-supervisor.{dept}");
+    let accept = json!({"action": "accept"});
+    let answer = json!({"action": "answer", "answer": "Яма заделана"});
+    act(&app, &supervisor, &old, "2025-01-15 11:00", accept.clone()).await;
+    act(&app, &supervisor, &old, "2025-01-16 10:00", answer.clone()).await;
+    let (r1, _) = file_at(&app, "2026-01-20 10:00").await;
+    act(&app, &supervisor, &r1, "2026-01-20 11:00", accept.clone()).await;
+    let (r2, _) = file_at(&app, "2026-02-24 10:00").await;
+    act(&app, &supervisor, &r2, "2026-02-24 11:00", accept.clone()).await;
+    app.clock.set(utc("2026-03-02 09:00"));
+    // The first view works them out: the year's two, none answered.
+    assert_eq!(public_total(&app).await[..3], ["2", "0", "0"]);
+
+    // A report of January answered, one filed today: the page stays as it
+    // was until the scanner's next pass, which takes both in.
+    act(&app, &supervisor, &r1, "2026-03-02 10:00", answer.clone()).await;
+    let (r3, _) = file_at(&app, "2026-03-02 11:00").await;
+    act(&app, &supervisor, &r3, "2026-03-02 12:00", accept.clone()).await;
+    assert_eq!(public_total(&app).await[..3], ["2", "0", "0"]);
+    scan(&app).await;
+    let cells = public_total(&app).await;
+    assert_eq!(cells[..3], ["3", "1", "0"], "{cells:?}");
+    // 41 days to the answer (984 hours): the median, to the minute.
+    assert!(cells.iter().any(|c| c.contains("984")), "{cells:?}");
+
+    // Deadlines pass: the scanner's breach marks make two reports overdue,
+    // though nothing else of them changed.
+    app.clock.set(utc("2026-03-20 09:00"));
+    scan(&app).await;
+    let cells = public_total(&app).await;
+    assert_eq!(cells[..3], ["3", "1", "2"], "{cells:?}");
+
+    // The same as the per-request aggregates of the year.
+    let (_, body) = get_as(
+        &app,
+        &supervisor,
+        "/api/v1/supervisor/stats?from=2025-03-20",
+    )
+    .await;
+    let stats: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (
+            &stats["total"]["reports"],
+            &stats["total"]["answered"],
+            &stats["total"]["overdue"]
+        ),
+        (&json!(3), &json!(1), &json!(2)),
+        "{stats}"
+    );
+    let _ = (r2, r3);
+}
+
 #[tokio::test]
 async fn the_watch_list_and_the_aggregates_match_a_hand_count() {
     let app = common::spawn_app().await;
@@ -191,22 +272,11 @@ async fn the_watch_list_and_the_aggregates_match_a_hand_count() {
         "category,pothole,5,3,1,4,50,true,168,33.3,33.3,0,"
     );
     // The public statistics page says the same, with the small sample marked.
-    let page = app.get("/stats").await.text().await.unwrap();
-    let total = page.split("<tfoot>").nth(1).expect("the total line");
-    let cells: Vec<&str> = total
-        .split("<td")
-        .skip(1)
-        .map(|cell| {
-            cell[cell.find('>').unwrap() + 1..]
-                .split("</td>")
-                .next()
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(cells[..3], ["5", "3", "1"], "{total}");
+    let cells = public_total(&app).await;
+    assert_eq!(cells[..3], ["5", "3", "1"], "{cells:?}");
     assert!(
         cells[3].starts_with("50.0 %<abbr class=\"small-sample\""),
-        "{total}"
+        "{cells:?}"
     );
     // A format it does not offer is refused, naming the field.
     for path in [

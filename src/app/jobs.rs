@@ -10,8 +10,8 @@
 //! - [`queue_digests`]: the supervisors' daily digests — each supervisor's
 //!   departments' reports at risk and breached — queued once per day and
 //!   supervisor, whoever queues them.
-//! - [`housekeep`]: forgetting what expired, the due checkpoint and the
-//!   day's digests, run after a pass by the one instance that holds the
+//! - [`housekeep`]: forgetting what expired, the public statistics'
+//!   refresh, the due checkpoint and the day's digests, run after a pass by the one instance that holds the
 //!   housekeeping [`Lease`].
 //! - [`start_scanner`]: the thread that runs them every
 //!   `sla.scan_interval_secs`.
@@ -173,7 +173,8 @@ pub fn local_day(services: &Services, now: NaiveDateTime) -> NaiveDate {
 }
 
 /// What one instance at a time does after a pass: forget what has expired,
-/// sign a checkpoint when one is due, queue the day's digests from the set
+/// refresh the public statistics (`super::statistics`), sign a checkpoint
+/// when one is due, queue the day's digests from the set
 /// hour (once a day per instance; the outbox keeps one per supervisor and
 /// day whoever queues it).
 pub fn housekeep(
@@ -187,6 +188,7 @@ pub fn housekeep(
     db::limits::forget_before(conn, now - TimeDelta::days(2))?;
     db::pending::forget_expired(conn, now)?;
     operations::forget_answers_before(conn, now - IDEMPOTENCY_KEPT)?;
+    super::statistics::refresh(conn, now)?;
     match checkpoint(services, conn, now, When::IfDue) {
         Ok(Some(c)) => log::info!("ledger checkpoint signed at {} entries", c.size),
         Ok(None) => {}

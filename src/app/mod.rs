@@ -32,6 +32,7 @@ pub mod operators;
 pub mod reports;
 pub mod search;
 pub mod signing_key;
+pub mod statistics;
 pub mod supervision;
 pub mod updates;
 pub mod writer;

@@ -98,6 +98,7 @@ pub mod search;
 pub mod seed;
 pub mod sla;
 pub mod supervisor;
+pub mod tallies;
 pub mod updates;
 pub mod workflow;
 

@@ -858,3 +858,27 @@ diesel::table! {
         received_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    outcome_days (day, department) {
+        day -> Date,
+        department -> Text,
+        reports -> BigInt,
+        answered -> BigInt,
+        overdue -> BigInt,
+        on_time -> BigInt,
+        reopened -> BigInt,
+        disputed -> BigInt,
+        ratings -> BigInt,
+        rating_sum -> BigInt,
+        answer_minutes -> Text,
+    }
+}
+
+diesel::table! {
+    stats_snapshots (name) {
+        name -> Text,
+        refreshed_at -> Timestamp,
+        body -> Text,
+    }
+}

@@ -357,7 +357,8 @@ pub struct ScanView {
     pub auto_confirmed: usize,
 }
 
-/// Runs one pass of the SLA scanner now (it also runs in the background).
+/// Runs one pass of the SLA scanner now (it also runs in the background),
+/// and refreshes the public statistics.
 #[utoipa::path(
     tag = "admin",
     security(("token" = [])),
@@ -376,7 +377,9 @@ pub async fn scan(
     let now = state.clock.now();
     let app = state.clone();
     let scanned = db(&state, move |conn| {
-        Ok(crate::app::jobs::scan(&app, conn, now)?)
+        let scanned = crate::app::jobs::scan(&app, conn, now)?;
+        crate::app::statistics::refresh(conn, now)?;
+        Ok(scanned)
     })
     .await?;
     let view = ScanView {

@@ -63,10 +63,15 @@ impl Rating {
 
 /// The average of some ratings to one decimal, `None` for none.
 pub fn average(ratings: &[u8]) -> Option<f64> {
-    (!ratings.is_empty()).then(|| {
-        let sum: u32 = ratings.iter().map(|r| u32::from(*r)).sum();
-        (f64::from(sum) * 10.0 / ratings.len() as f64).round() / 10.0
-    })
+    average_of(
+        ratings.iter().map(|r| u64::from(*r)).sum(),
+        ratings.len() as u64,
+    )
+}
+
+/// The average of `count` ratings summing to `sum`, to one decimal.
+pub fn average_of(sum: u64, count: u64) -> Option<f64> {
+    (count > 0).then(|| (sum as f64 * 10.0 / count as f64).round() / 10.0)
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ use super::i18n::Texts;
 use super::reports::{view_and_row, ReportView};
 use super::{db, ApiError, AppState};
 use crate::app::catalogue::CatalogSnapshot;
-use crate::app::reports::{ReportFilter, ReportListing};
+use crate::app::reports::ReportListing;
 use crate::app::supervision::{self, Risk};
 use crate::locale::Locale;
 use crate::policy::Permission;

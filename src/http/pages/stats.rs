@@ -25,42 +25,32 @@ pub struct StatsPage {
     lines: Vec<StatsLine>,
 }
 
-/// How many days back the public statistics count.
-const STATS_DAYS: i64 = 365;
-
 pub(super) async fn stats_page(state: web::Data<AppState>, request: HttpRequest) -> Page {
     let (_, ctx) = context(&state, &request).await?;
-    let since = state.clock.now() - TimeDelta::days(STATS_DAYS);
-    let counted = crate::http::read(&state, &request, move |conn| {
-        let filter = ReportFilter {
-            created_from: Some(since),
-            ..ReportFilter::default()
-        };
+    let now = state.clock.now();
+    let (stats, names) = crate::http::read(&state, &request, move |conn| {
         Ok((
-            supervision::outcomes(conn, &filter)?,
+            crate::app::statistics::public(conn, now)?,
             departments(conn)?,
-            supervision::flagged_answers(conn)?,
         ))
     })
     .await?;
-    let (counted, names, flagged) = (counted.0, counted.1, counted.2);
-    use crate::sla::stats::aggregate;
-    let all: Vec<_> = counted.iter().map(|c| c.outcome.clone()).collect();
-    let lines = supervision::group_by(&counted, |c| c.department.clone())
+    let lines = stats
+        .departments
         .into_iter()
-        .map(|(code, outcomes)| {
-            let named = names.iter().find(|d| d.code == code);
+        .map(|line| {
+            let named = names.iter().find(|d| d.code == line.code);
             StatsLine {
-                name_ru: named.map_or(code.clone(), |d| d.name_ru.clone()),
-                name_en: named.map_or(code.clone(), |d| d.name_en.clone()),
-                photos: flagged.get(&code).copied().unwrap_or_default(),
-                numbers: aggregate(&outcomes),
+                name_ru: named.map_or(line.code.clone(), |d| d.name_ru.clone()),
+                name_en: named.map_or(line.code.clone(), |d| d.name_en.clone()),
+                photos: line.photos,
+                numbers: line.numbers,
             }
         })
         .collect();
     html(&StatsPage {
         ctx,
-        total: aggregate(&all),
+        total: stats.total,
         lines,
     })
 }

@@ -1,0 +1,137 @@
+//! The public statistics (each department's aggregates over the last year,
+//! the page residents compare departments on), served from maintained
+//! tallies rather than worked out from every report at each request.
+//!
+//! Each day's reports are tallied per department (`sla::stats::Tally`,
+//! stored by `db::tallies`); a refresh works out anew the days whose
+//! reports changed since the last one (a report's `updated_at`, or a
+//! deadline mark recorded), sums the year's tallies and stores the result
+//! as the snapshot the page shows. The scanner's housekeeping refreshes
+//! after every pass (`sla.scan_interval_secs`), and so does an admin's
+//! `POST /api/v1/admin/sla/scan`; the page is therefore at most one pass
+//! old. A day is the UTC date of filing, and the year the 365 days up to
+//! today. Times to answer are tallied to the minute, so the median is
+//! exact to the minute. A refresh looks back [`MARGIN`] before the last
+//! one, for writes that committed late with earlier times.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+use serde::{Deserialize, Serialize};
+
+use super::reports::ReportFilter;
+use crate::db::{self, DbConnection, DbError};
+use crate::sla::stats::{Aggregate, Tally};
+
+/// How many days back the public statistics count.
+pub const PUBLIC_DAYS: i64 = 365;
+/// How far before the last refresh a refresh looks for changes.
+pub const MARGIN: TimeDelta = TimeDelta::minutes(10);
+/// The most days whose reports one read takes in.
+const WINDOW_DAYS: i64 = 31;
+/// The public snapshot's name.
+const PUBLIC: &str = "public";
+
+/// What the public statistics page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicStats {
+    pub refreshed_at: NaiveDateTime,
+    pub total: Aggregate,
+    /// By department code.
+    pub departments: Vec<DepartmentStats>,
+}
+
+/// One department's line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepartmentStats {
+    pub code: String,
+    pub numbers: Aggregate,
+    /// Answers whose photos were checked, and those with a flagged photo.
+    pub photos: (i64, i64),
+}
+
+/// The public statistics as last refreshed (refreshed now when they never
+/// were).
+pub fn public(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStats, DbError> {
+    match db::tallies::snapshot(conn, PUBLIC)? {
+        Some((_, body)) => match serde_json::from_str(&body) {
+            Ok(stats) => Ok(stats),
+            // Written by an older version: worked out anew.
+            Err(_) => refresh(conn, now),
+        },
+        None => refresh(conn, now),
+    }
+}
+
+/// Tallies anew the days changed since the last refresh (every day, the
+/// first time) and stores the public statistics worked out from them.
+pub fn refresh(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStats, DbError> {
+    let days = match db::tallies::snapshot(conn, PUBLIC)? {
+        Some((at, _)) => db::tallies::changed_days(conn, at.min(now) - MARGIN)?,
+        None => db::tallies::all_days(conn)?,
+    };
+    retally(conn, &days)?;
+    let from = (now - TimeDelta::days(PUBLIC_DAYS)).date();
+    let mut total = Tally::default();
+    let mut by_department: BTreeMap<String, Tally> = BTreeMap::new();
+    for (department, tally) in db::tallies::since(conn, from)? {
+        total.add(&tally);
+        if !department.is_empty() {
+            by_department.entry(department).or_default().add(&tally);
+        }
+    }
+    let flagged = db::evidence::flagged_by_department(conn)?;
+    let stats = PublicStats {
+        refreshed_at: now,
+        total: total.aggregate(),
+        departments: by_department
+            .into_iter()
+            .map(|(code, tally)| DepartmentStats {
+                photos: flagged.get(&code).copied().unwrap_or_default(),
+                numbers: tally.aggregate(),
+                code,
+            })
+            .collect(),
+    };
+    let body = serde_json::to_string(&stats)
+        .map_err(|e| DbError::Corrupt(format!("the statistics do not serialise: {e}")))?;
+    db::tallies::store_snapshot(conn, PUBLIC, now, &body)?;
+    Ok(stats)
+}
+
+/// Works out the tallies of `days` from their reports, a window of days
+/// at a time (every day of a window is tallied anew).
+fn retally(conn: &mut DbConnection, days: &BTreeSet<NaiveDate>) -> Result<(), DbError> {
+    let mut days = days.iter().copied().peekable();
+    while let Some(first) = days.next() {
+        let mut last = first;
+        while let Some(&next) = days.peek() {
+            if (next - first).num_days() >= WINDOW_DAYS {
+                break;
+            }
+            last = next;
+            days.next();
+        }
+        let start = first.and_time(NaiveTime::MIN);
+        let filter = ReportFilter {
+            created_from: Some(start),
+            created_before: Some(last.and_time(NaiveTime::MIN) + TimeDelta::days(1)),
+            ..ReportFilter::default()
+        };
+        let mut tallies: BTreeMap<(NaiveDate, String), Tally> = BTreeMap::new();
+        for counted in db::supervisor::outcomes(conn, &filter)? {
+            let key = (
+                counted.outcome.filed_at.date(),
+                counted.department.unwrap_or_default(),
+            );
+            tallies.entry(key).or_default().count(&counted.outcome);
+        }
+        let window: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
+        let rows: Vec<(NaiveDate, String, Tally)> = tallies
+            .into_iter()
+            .map(|((day, department), tally)| (day, department, tally))
+            .collect();
+        db::tallies::replace_days(conn, &window, &rows)?;
+    }
+    Ok(())
+}
