@@ -211,6 +211,7 @@ pub(crate) fn generate(
     }
     let mut sample = Vec::new();
     let mut number = 0i64;
+    let mut progress = Progress::new("reports", size);
     while (number as usize) < size {
         let chunk = CHUNK.min(size - number as usize);
         let mut rows = Vec::with_capacity(chunk);
@@ -316,7 +317,9 @@ pub(crate) fn generate(
         }
         seed::insert_reports(conn, &rows, &events).map_err(|e| e.to_string())?;
         seed::insert_search_terms(conn, &terms).map_err(|e| e.to_string())?;
+        progress.at(number as usize);
     }
+    progress.done();
     Ok(sample)
 }
 
@@ -335,6 +338,56 @@ pub(crate) fn settle(conn: &mut DbConnection) -> Result<(), String> {
             .and_then(|_| diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(c)),
     };
     done.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// A progress line for a long load on stderr: rewritten in place on a
+/// terminal, a line per tenth otherwise (a log stays short).
+pub(crate) struct Progress {
+    what: &'static str,
+    total: usize,
+    started: Instant,
+    shown: usize,
+    terminal: bool,
+}
+
+impl Progress {
+    pub(crate) fn new(what: &'static str, total: usize) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            what,
+            total,
+            started: Instant::now(),
+            shown: 0,
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub(crate) fn at(&mut self, done: usize) {
+        let tenth = (self.total / 10).max(1);
+        if !self.terminal && done / tenth == self.shown / tenth {
+            return;
+        }
+        self.shown = done;
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let left = elapsed * (self.total.saturating_sub(done)) as f64 / done.max(1) as f64;
+        let width = 30;
+        let filled = width * done / self.total.max(1);
+        let bar = format!("{}{}", "#".repeat(filled), ".".repeat(width - filled));
+        let line = format!(
+            "   [{bar}] {done} of {} {} ({:.0} s, about {:.0} s left)",
+            self.total, self.what, elapsed, left
+        );
+        match self.terminal {
+            true => eprint!("\r{line}"),
+            false => eprintln!("{line}"),
+        }
+    }
+
+    pub(crate) fn done(&self) {
+        if self.terminal {
+            eprintln!();
+        }
+    }
 }
 
 /// How many residents a generated city of `size` reports has.

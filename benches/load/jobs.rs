@@ -226,3 +226,49 @@ pub(crate) fn mail_row(
         raw,
     })
 }
+
+/// The public statistics: the tallies worked out for the whole city (as at
+/// the first start on an existing database), a refresh with nothing
+/// changed (what every scanner pass adds), then the page beside the bare
+/// read of the snapshot it is served from.
+pub(crate) async fn public_stats_row(
+    manager: &ConnectionManager,
+    address: &str,
+    (backend, size): (&str, usize),
+    clients: usize,
+    seconds: f64,
+    now: NaiveDateTime,
+) -> Result<Row, String> {
+    use gorod::db::schema::stats_snapshots;
+    let mut conn = manager.connect().map_err(|e| e.to_string())?;
+    for what in ["every day tallied", "a refresh, nothing changed"] {
+        let started = Instant::now();
+        gorod::app::statistics::refresh(&mut conn, now).map_err(|e| e.to_string())?;
+        eprintln!(
+            "   public statistics, {what}: {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let base = address.to_string();
+    let app = http_load(clients, seconds, move |client, _| {
+        let url = format!("{base}/stats");
+        async move { expect(client.get(url).send().await, 200).await }
+    })
+    .await?;
+    let raw = sql_load(manager, clients, seconds, |conn, _| {
+        stats_snapshots::table
+            .find("public")
+            .select(stats_snapshots::body)
+            .first::<String>(conn)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })?;
+    Ok(Row {
+        backend: backend.into(),
+        size,
+        operation: "public statistics page (raw: its snapshot)",
+        clients,
+        app,
+        raw,
+    })
+}

@@ -5,7 +5,7 @@
 //! Run it with `scripts/bench` (which finds or starts PostgreSQL), or
 //! `cargo bench --bench load -- [--backends sqlite,postgres] [--sizes 100000,1000000]
 //! [--seconds 5] [--map-clients 4] [--filing-clients 16] [--clients N (both)]
-//! [--only map,lists,pages,filing,scanner,mail,geocode,search,hooks] [--postgres-url URL] [--replica-url URL]`.
+//! [--only map,lists,pages,filing,ledger,scanner,mail,geocode,search,hooks] [--postgres-url URL] [--replica-url URL]`.
 //!
 //! With `--replica-url` (a streaming replica of the `--postgres-url` server;
 //! `scripts/bench --replica` makes both), the PostgreSQL map is measured
@@ -63,6 +63,7 @@ mod drive;
 mod geo;
 mod hooks;
 mod jobs;
+mod ledger;
 mod lists;
 mod raw;
 use dataset::*;
@@ -70,6 +71,7 @@ use drive::*;
 use geo::*;
 use hooks::*;
 use jobs::*;
+use ledger::*;
 use lists::*;
 use raw::*;
 
@@ -100,8 +102,8 @@ struct Args {
     /// Sets both --map-clients and --filing-clients
     #[arg(long)]
     clients: Option<usize>,
-    /// Which measures to run: map, lists, pages, filing, scanner, mail, geocode, search, hooks
-    #[arg(long, value_delimiter = ',', default_values_t = ["map", "lists", "pages", "filing", "scanner", "mail", "geocode", "search", "hooks"].map(String::from))]
+    /// Which measures to run: map, lists, pages, filing, ledger, scanner, mail, geocode, search, hooks
+    #[arg(long, value_delimiter = ',', default_values_t = ["map", "lists", "pages", "filing", "ledger", "scanner", "mail", "geocode", "search", "hooks"].map(String::from))]
     only: Vec<String>,
     /// The PostgreSQL server (each size gets a database of its own on it);
     /// BENCH_POSTGRES_URL when not given
@@ -315,6 +317,9 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
         points
     };
     eprintln!("   generated in {:.1} s", started.elapsed().as_secs_f64());
+    // From here the process's peak memory is the server's under the
+    // measures (and the small load generator's), not the bulk load's.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     drop(pool);
     let points = Arc::new(points);
 
@@ -480,6 +485,9 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
             app: page,
             raw: json,
         });
+        rows.push(
+            public_stats_row(&manager, &address, (backend, size), clients, seconds, now).await?,
+        );
     }
     if args.runs("filing") {
         let clients = args.filing_clients;
@@ -598,6 +606,25 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
                 now,
             )
             .await?,
+        );
+    }
+    if args.runs("ledger") {
+        rows.push(
+            ledger_row(
+                &manager,
+                &address,
+                (backend, size),
+                args.map_clients,
+                seconds,
+                now,
+            )
+            .await?,
+        );
+    }
+    if let Some((now_mib, peak_mib)) = memory_mib() {
+        eprintln!(
+            "   memory: {now_mib:.0} MiB resident, {peak_mib:.0} MiB at the peak of the measures \
+             (the server and the load generator, one process)"
         );
     }
     if args.runs("scanner") {
