@@ -80,15 +80,19 @@ async fn the_public_statistics_are_the_years_tallies_as_of_the_last_pass() {
     let (r2, _) = file_at(&app, "2026-02-24 10:00").await;
     act(&app, &supervisor, &r2, "2026-02-24 11:00", accept.clone()).await;
     app.clock.set(utc("2026-03-02 09:00"));
-    // The first view works them out: the year's two, none answered.
+    // Before the first pass the page works them out (without writing):
+    // the year's two, none answered, none yet marked late. The pass
+    // records that January's is past its deadline.
     assert_eq!(public_total(&app).await[..3], ["2", "0", "0"]);
+    scan(&app).await;
+    assert_eq!(public_total(&app).await[..3], ["2", "0", "1"]);
 
     // A report of January answered, one filed today: the page stays as it
     // was until the scanner's next pass, which takes both in.
     act(&app, &supervisor, &r1, "2026-03-02 10:00", answer.clone()).await;
     let (r3, _) = file_at(&app, "2026-03-02 11:00").await;
     act(&app, &supervisor, &r3, "2026-03-02 12:00", accept.clone()).await;
-    assert_eq!(public_total(&app).await[..3], ["2", "0", "0"]);
+    assert_eq!(public_total(&app).await[..3], ["2", "0", "1"]);
     scan(&app).await;
     let cells = public_total(&app).await;
     assert_eq!(cells[..3], ["3", "1", "0"], "{cells:?}");

@@ -50,17 +50,28 @@ pub struct DepartmentStats {
     pub photos: (i64, i64),
 }
 
-/// The public statistics as last refreshed (refreshed now when they never
-/// were).
+/// The public statistics as last refreshed. Before the first refresh they
+/// are worked out from the year's reports, without writing (the page may
+/// read from a replica).
 pub fn public(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStats, DbError> {
-    match db::tallies::snapshot(conn, PUBLIC)? {
-        Some((_, body)) => match serde_json::from_str(&body) {
-            Ok(stats) => Ok(stats),
-            // Written by an older version: worked out anew.
-            Err(_) => refresh(conn, now),
-        },
-        None => refresh(conn, now),
+    if let Some(stats) = db::tallies::snapshot(conn, PUBLIC)?
+        .and_then(|(_, body)| serde_json::from_str::<PublicStats>(&body).ok())
+    {
+        return Ok(stats);
     }
+    let filter = ReportFilter {
+        created_from: Some(year_from(now).and_time(NaiveTime::MIN)),
+        ..ReportFilter::default()
+    };
+    let tallies = db::supervisor::outcomes(conn, &filter)?
+        .into_iter()
+        .map(|counted| {
+            (
+                counted.department.unwrap_or_default(),
+                Tally::of(std::slice::from_ref(&counted.outcome)),
+            )
+        });
+    summed(conn, tallies, now)
 }
 
 /// Tallies anew the days changed since the last refresh (every day, the
@@ -71,17 +82,36 @@ pub fn refresh(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStat
         None => db::tallies::all_days(conn)?,
     };
     retally(conn, &days)?;
-    let from = (now - TimeDelta::days(PUBLIC_DAYS)).date();
+    let tallies = db::tallies::since(conn, year_from(now))?;
+    let stats = summed(conn, tallies, now)?;
+    let body = serde_json::to_string(&stats)
+        .map_err(|e| DbError::Corrupt(format!("the statistics do not serialise: {e}")))?;
+    db::tallies::store_snapshot(conn, PUBLIC, now, &body)?;
+    Ok(stats)
+}
+
+/// The first day the public statistics count.
+fn year_from(now: NaiveDateTime) -> NaiveDate {
+    (now - TimeDelta::days(PUBLIC_DAYS)).date()
+}
+
+/// The year's tallies (by department code, '' for none) summed into the
+/// page's lines, with each department's photo checks.
+fn summed(
+    conn: &mut DbConnection,
+    tallies: impl IntoIterator<Item = (String, Tally)>,
+    now: NaiveDateTime,
+) -> Result<PublicStats, DbError> {
     let mut total = Tally::default();
     let mut by_department: BTreeMap<String, Tally> = BTreeMap::new();
-    for (department, tally) in db::tallies::since(conn, from)? {
+    for (department, tally) in tallies {
         total.add(&tally);
         if !department.is_empty() {
             by_department.entry(department).or_default().add(&tally);
         }
     }
     let flagged = db::evidence::flagged_by_department(conn)?;
-    let stats = PublicStats {
+    Ok(PublicStats {
         refreshed_at: now,
         total: total.aggregate(),
         departments: by_department
@@ -92,11 +122,7 @@ pub fn refresh(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStat
                 code,
             })
             .collect(),
-    };
-    let body = serde_json::to_string(&stats)
-        .map_err(|e| DbError::Corrupt(format!("the statistics do not serialise: {e}")))?;
-    db::tallies::store_snapshot(conn, PUBLIC, now, &body)?;
-    Ok(stats)
+    })
 }
 
 /// Works out the tallies of `days` from their reports, a window of days
