@@ -379,8 +379,20 @@ pub fn page_of(
     listings(conn, &ids)
 }
 
+/// The ids of a page of reports, newest first: the list's own read, without
+/// the count, the listings or their shaping (the benchmark's baseline).
+pub fn newest_ids(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<Vec<String>, DbError> {
+    Ok(page_ids(conn, filter, page, per_page, false)?.1)
+}
+
 /// The ids of a page of reports, newest first, and (when `count`) how many
-/// match in all.
+/// match in all. A small box (or circle) is read cell by cell of the grid
+/// ([`nearby::grid_cells`]); a circle is exact only in Rust.
 fn page_ids(
     conn: &mut DbConnection,
     filter: &ReportFilter,
@@ -388,42 +400,159 @@ fn page_ids(
     per_page: i64,
     count: bool,
 ) -> Result<(Option<i64>, Vec<String>), DbError> {
-    let offset = (page - 1).saturating_mul(per_page);
-    Ok(match filter.near {
-        // The circle is exact only in Rust: take the box's matches, keep
-        // those within the radius, and page over them here.
-        Some((lat, lon, radius)) => {
-            let candidates: Vec<(String, f64, f64)> = filtered(filter)
-                .order((reports::created_at.desc(), reports::number.desc()))
-                .select((reports::id, reports::lat, reports::lon))
-                .load(conn)?;
-            let inside: Vec<String> = candidates
-                .into_iter()
-                .filter(|(_, rlat, rlon)| nearby::distance_m(lat, lon, *rlat, *rlon) <= radius)
-                .map(|(id, _, _)| id)
-                .collect();
-            let total = inside.len() as i64;
-            let page_ids = inside
-                .into_iter()
-                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                .take(usize::try_from(per_page).unwrap_or(0))
-                .collect();
-            (Some(total), page_ids)
-        }
-        None => (
-            if count {
-                Some(filtered(filter).count().get_result(conn)?)
-            } else {
-                None
-            },
-            filtered(filter)
-                .order((reports::created_at.desc(), reports::number.desc()))
-                .offset(offset)
-                .limit(per_page)
-                .select(reports::id)
-                .load(conn)?,
+    let offset = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+    let wanted = offset.saturating_add(usize::try_from(per_page).unwrap_or(0));
+    let inside = |(_, _, _, lat, lon): &Candidate| match filter.near {
+        Some((clat, clon, radius)) => nearby::distance_m(clat, clon, *lat, *lon) <= radius,
+        None => true,
+    };
+    let total = match (count, filter.near) {
+        (false, _) => None,
+        (true, None) => Some(filtered(filter).count().get_result(conn)?),
+        (true, Some(_)) => Some(
+            candidates(filter, None)
+                .load(conn)?
+                .iter()
+                .filter(|c| inside(c))
+                .count() as i64,
         ),
-    })
+    };
+    let newest = match grid_cells_of(filter) {
+        Some(cells) => newest_in_cells(conn, filter, &cells, wanted, inside)?,
+        // A circle's box is read whole and the circle kept here.
+        None if filter.near.is_some() => candidates(filter, None)
+            .load(conn)?
+            .into_iter()
+            .filter(|c| inside(c))
+            .take(wanted)
+            .map(|(id, ..)| id)
+            .collect(),
+        None => filtered(filter)
+            .order((reports::created_at.desc(), reports::number.desc()))
+            .limit(i64::try_from(wanted).unwrap_or(i64::MAX))
+            .select(reports::id)
+            .load(conn)?,
+    };
+    Ok((total, newest.into_iter().skip(offset).collect()))
+}
+
+/// The filter's reports as a list's read sees them, newest first (at most
+/// `limit`).
+fn candidates(
+    filter: &ReportFilter,
+    limit: Option<usize>,
+) -> reports::BoxedQuery<'static, Backend, CandidateColumns> {
+    let query = filtered(filter)
+        .order((reports::created_at.desc(), reports::number.desc()))
+        .select(CANDIDATE);
+    match limit {
+        Some(limit) => query.limit(i64::try_from(limit).unwrap_or(i64::MAX)),
+        None => query,
+    }
+}
+
+type CandidateColumns = (
+    diesel::sql_types::Text,
+    diesel::sql_types::Timestamp,
+    diesel::sql_types::BigInt,
+    diesel::sql_types::Double,
+    diesel::sql_types::Double,
+);
+
+const CANDIDATE: (
+    reports::id,
+    reports::created_at,
+    reports::number,
+    reports::lat,
+    reports::lon,
+) = (
+    reports::id,
+    reports::created_at,
+    reports::number,
+    reports::lat,
+    reports::lon,
+);
+
+/// A report as a list's read sees it: id, filing time, number, place.
+type Candidate = (String, NaiveDateTime, i64, f64, f64);
+
+/// The grid cells a filter's box or circle spans, when few enough to read
+/// one by one (and no list of numbers picks the reports instead).
+fn grid_cells_of(filter: &ReportFilter) -> Option<Vec<i64>> {
+    if !filter.numbers.is_empty() {
+        return None;
+    }
+    let near_box = filter
+        .near
+        .map(|(lat, lon, radius)| nearby::bounding_box(lat, lon, radius));
+    let boxed = filter
+        .bbox
+        .map(|(min_lon, min_lat, max_lon, max_lat)| (min_lat, min_lon, max_lat, max_lon));
+    // With both, the circle's box is the smaller read (both are applied).
+    let (min_lat, min_lon, max_lat, max_lon) = near_box.or(boxed)?;
+    nearby::grid_cells(min_lat, min_lon, max_lat, max_lon)
+}
+
+/// The grid cell of a report's place, as the database computes it: the
+/// same steps as [`nearby::grid_cell`], written out the same way in the
+/// `reports_cell` index (`migrations/*/…_report_grid`), which a query uses
+/// only when its expression is the index's own.
+pub fn cell_sql(conn: &DbConnection) -> &'static str {
+    match conn {
+        DbConnection::Sqlite(_) => {
+            "(CAST((lat + 90.0) * 100.0 AS INTEGER) * 36001 + CAST((lon + 180.0) * 100.0 AS INTEGER))"
+        }
+        DbConnection::Postgres(_) => {
+            "(floor((lat + 90.0::float8) * 100.0::float8)::bigint * 36001 + floor((lon + 180.0::float8) * 100.0::float8)::bigint)"
+        }
+    }
+}
+
+/// The ids of the `wanted` newest reports under the filter that are
+/// `inside` (the circle), read from each cell newest first and merged.
+/// A cell's read stops at `wanted` rows; when some of those fall outside
+/// the circle, a cell whose read was full and reaches past the merged
+/// page's last report is read again, twice as far.
+fn newest_in_cells(
+    conn: &mut DbConnection,
+    filter: &ReportFilter,
+    cells: &[i64],
+    wanted: usize,
+    inside: impl Fn(&Candidate) -> bool,
+) -> Result<Vec<String>, DbError> {
+    if wanted == 0 {
+        return Ok(Vec::new());
+    }
+    let cell = cell_sql(conn);
+    let mut depth = wanted;
+    loop {
+        let mut all: Vec<Candidate> = Vec::new();
+        let mut full: Vec<(NaiveDateTime, i64)> = Vec::new();
+        for c in cells {
+            let rows: Vec<Candidate> = candidates(filter, Some(depth))
+                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                    "{cell} = {c}"
+                )))
+                .load(conn)?;
+            if rows.len() == depth {
+                if let Some((_, at, number, ..)) = rows.last() {
+                    full.push((*at, *number));
+                }
+            }
+            all.extend(rows.into_iter().filter(&inside));
+        }
+        all.sort_by_key(|(_, at, number, ..)| std::cmp::Reverse((*at, *number)));
+        all.truncate(wanted);
+        // Complete when no full cell may hold a report newer than the
+        // page's last: the page is full and each full read reached past it.
+        let last = all.last().map(|(_, at, number, ..)| (*at, *number));
+        let complete = full.is_empty()
+            || (all.len() == wanted && full.iter().all(|reached| Some(*reached) <= last));
+        if complete || depth >= usize::MAX / 2 {
+            return Ok(all.into_iter().map(|(id, ..)| id).collect());
+        }
+        depth *= 2;
+    }
 }
 
 /// Up to `limit` reports, the most recently changed first (the feeds). A

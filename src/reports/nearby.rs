@@ -1,5 +1,13 @@
 //! Distances on the map, for duplicate detection: the exact great-circle
 //! distance, and a bounding box that surely holds every point within it.
+//!
+//! And the grid the report lists read a small box by: cells of
+//! [`GRID_DEGREES`] (about 1.1 × 0.6 km in Moscow), numbered row by row from
+//! the south-west corner of the world. The database indexes every report
+//! under its cell, newest first, so the newest reports of a box are the
+//! newest of its few cells' — a read that does not grow with the city,
+//! where a box read by latitude alone crosses a band the city's width and
+//! sorts every match.
 
 use geo::{Distance, Haversine, Point};
 
@@ -23,9 +31,70 @@ pub fn bounding_box(lat: f64, lon: f64, radius_m: f64) -> (f64, f64, f64, f64) {
     )
 }
 
+/// A grid cell's side, in degrees.
+pub const GRID_DEGREES: f64 = 0.01;
+
+/// A box is read by the grid when it spans at most this many cells (the
+/// map's viewport at zoom 16 spans up to 9, a 1 km circle up to 9).
+pub const GRID_MAX_CELLS: usize = 16;
+
+/// Cells in a row of the grid (longitude −180 to 180 inclusive).
+const GRID_ROW: i64 = 36_001;
+
+/// The cell of a point. The database computes the same number with the
+/// same floating-point steps (`db::reports` writes them out), so a point
+/// is in exactly the cell both sides think: `(lat + 90) · 100` and
+/// `(lon + 180) · 100`, rounded down (non-negative, so truncation is the
+/// same as flooring).
+pub fn grid_cell(lat: f64, lon: f64) -> i64 {
+    (((lat + 90.0) * 100.0).floor() as i64) * GRID_ROW + ((lon + 180.0) * 100.0).floor() as i64
+}
+
+/// The cells a box (min_lat, min_lon, max_lat, max_lon) touches, when they
+/// are few enough to read one by one. Rounding down is monotonic, so every
+/// point of the box is in a cell between its corners' cells.
+pub fn grid_cells(min_lat: f64, min_lon: f64, max_lat: f64, max_lon: f64) -> Option<Vec<i64>> {
+    if !(min_lat <= max_lat && min_lon <= max_lon) {
+        return None;
+    }
+    let (south_west, north_east) = (grid_cell(min_lat, min_lon), grid_cell(max_lat, max_lon));
+    let (rows, columns) = (
+        north_east / GRID_ROW - south_west / GRID_ROW + 1,
+        north_east % GRID_ROW - south_west % GRID_ROW + 1,
+    );
+    if rows.saturating_mul(columns) > GRID_MAX_CELLS as i64 {
+        return None;
+    }
+    Some(
+        (0..rows)
+            .flat_map(|row| (0..columns).map(move |column| south_west + row * GRID_ROW + column))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_box_lists_the_cells_of_every_point_in_it() {
+        let (min_lat, min_lon, max_lat, max_lon) = bounding_box(55.7539, 37.6208, 500.0);
+        let cells = grid_cells(min_lat, min_lon, max_lat, max_lon).unwrap();
+        assert!(cells.len() <= 9, "{cells:?}");
+        for i in 0..=40 {
+            for j in 0..=40 {
+                let lat = min_lat + (max_lat - min_lat) * f64::from(i) / 40.0;
+                let lon = min_lon + (max_lon - min_lon) * f64::from(j) / 40.0;
+                assert!(cells.contains(&grid_cell(lat, lon)), "{lat} {lon}");
+            }
+        }
+        // A point on a cell's edge belongs to the cell north-east of it.
+        assert_eq!(grid_cell(55.76, 37.62), grid_cell(55.765, 37.625));
+        assert_ne!(grid_cell(55.76, 37.62), grid_cell(55.7599, 37.62));
+        // The whole city is too many cells to read one by one.
+        assert_eq!(grid_cells(55.55, 37.35, 55.92, 37.85), None);
+        assert_eq!(grid_cells(55.8, 37.6, 55.7, 37.7), None);
+    }
 
     #[test]
     fn the_box_holds_every_point_of_the_circle() {
