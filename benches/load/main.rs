@@ -42,6 +42,7 @@ use diesel::prelude::*;
 use diesel::r2d2::ManageConnection;
 use gorod::clock::SettableClock;
 use gorod::config::Settings;
+use gorod::db::reports::ReportFilter;
 use gorod::db::rows::{ReportEventRow, ReportRow, UserRow};
 use gorod::db::{catalog, seed, ConnectionManager, DbConnection};
 use gorod::reports::questions::Question;
@@ -179,11 +180,14 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime");
-    let mut rows = Vec::new();
+    // Each backend's rows are printed as soon as they are measured, so a
+    // long run shows its results as it goes (and keeps them if a later
+    // backend fails).
+    print_header();
     for backend in &args.backends {
         for &size in &args.sizes {
             match runtime.block_on(run_case(&args, backend, size)) {
-                Ok(mut case) => rows.append(&mut case),
+                Ok(case) => case.iter().for_each(print_row),
                 Err(e) => {
                     eprintln!("{backend} at {size} reports: {e}");
                     std::process::exit(1);
@@ -191,7 +195,9 @@ fn main() {
             }
         }
     }
-    println!();
+}
+
+fn print_header() {
     println!(
         "{:<9} {:>9}  {:<44} {:>7} {:>9} {:>8} {:>8}  {:>9} {:>8} {:>8}  {:>6}",
         "backend",
@@ -206,22 +212,23 @@ fn main() {
         "p99 ms",
         "ratio"
     );
-    for r in &rows {
-        println!(
-            "{:<9} {:>9}  {:<44} {:>7} {:>9.0} {:>8.2} {:>8.2}  {:>9.0} {:>8.2} {:>8.2}  {:>6.2}",
-            r.backend,
-            r.size,
-            r.operation,
-            r.clients,
-            r.app.rate(),
-            r.app.percentile(0.5),
-            r.app.percentile(0.99),
-            r.raw.rate(),
-            r.raw.percentile(0.5),
-            r.raw.percentile(0.99),
-            r.app.rate() / r.raw.rate()
-        );
-    }
+}
+
+fn print_row(r: &Row) {
+    println!(
+        "{:<9} {:>9}  {:<44} {:>7} {:>9.0} {:>8.2} {:>8.2}  {:>9.0} {:>8.2} {:>8.2}  {:>6.2}",
+        r.backend,
+        r.size,
+        r.operation,
+        r.clients,
+        r.app.rate(),
+        r.app.percentile(0.5),
+        r.app.percentile(0.99),
+        r.raw.rate(),
+        r.raw.percentile(0.5),
+        r.raw.percentile(0.99),
+        r.app.rate() / r.raw.rate()
+    );
 }
 
 /// A database of its own: a temporary SQLite file, or a new PostgreSQL
@@ -450,6 +457,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
                 args.map_clients,
                 seconds,
                 points.clone(),
+                now,
             )
             .await?,
         );
