@@ -2,11 +2,15 @@
 //! the page residents compare departments on), served from maintained
 //! tallies rather than worked out from every report at each request.
 //!
-//! Each day's reports are tallied per department (`sla::stats::Tally`,
-//! stored by `db::tallies`); a refresh works out anew the days whose
-//! reports changed since the last one (a report's `updated_at`, or a
-//! deadline mark recorded), sums the year's tallies and stores the result
-//! as the snapshot the page shows. The scanner's housekeeping refreshes
+//! Each report's outcome is stored as its part of its filing day's tally
+//! (`sla::stats::Tally`, stored by `db::tallies`), and each day's parts
+//! are summed per department. A refresh works out anew the reports changed
+//! since the last one (a report's `updated_at`, or a deadline mark
+//! recorded) and sums their days again from the stored parts — so its cost
+//! follows what changed, not how many reports were filed those days — then
+//! sums the year's tallies and stores the result as the snapshot the page
+//! shows. The first refresh works out every report, a month of filing
+//! days at a time. The scanner's housekeeping refreshes
 //! after every pass (`sla.scan_interval_secs`), and so does an admin's
 //! `POST /api/v1/admin/sla/scan`; the page is therefore at most one pass
 //! old. A day is the UTC date of filing, and the year the 365 days up to
@@ -20,6 +24,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 
 use super::reports::ReportFilter;
+use crate::db::tallies::ReportTally;
 use crate::db::{self, DbConnection, DbError};
 use crate::sla::stats::{Aggregate, Tally};
 
@@ -29,6 +34,8 @@ pub const PUBLIC_DAYS: i64 = 365;
 pub const MARGIN: TimeDelta = TimeDelta::minutes(10);
 /// The most days whose reports one read takes in.
 const WINDOW_DAYS: i64 = 31;
+/// The most changed reports one refresh transaction works out.
+const REPORTS_AT_ONCE: usize = 2_000;
 /// The public snapshot's name.
 const PUBLIC: &str = "public";
 
@@ -74,20 +81,46 @@ pub fn public(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStats
     summed(conn, tallies, now)
 }
 
-/// Tallies anew the days changed since the last refresh (every day, the
-/// first time) and stores the public statistics worked out from them.
+/// Works out anew the reports changed since the last refresh (every
+/// report, the first time), sums the year's tallies and stores them as the
+/// page's snapshot.
 pub fn refresh(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStats, DbError> {
-    let days = match db::tallies::snapshot(conn, PUBLIC)? {
-        Some((at, _)) => db::tallies::changed_days(conn, at.min(now) - MARGIN)?,
-        None => db::tallies::all_days(conn)?,
-    };
-    retally(conn, &days)?;
+    match db::tallies::snapshot(conn, PUBLIC)? {
+        Some((at, _)) => {
+            let changed = db::tallies::changed_reports(conn, at.min(now) - MARGIN)?;
+            for numbers in changed.chunks(REPORTS_AT_ONCE) {
+                let filter = ReportFilter {
+                    numbers: numbers.to_vec(),
+                    ..ReportFilter::default()
+                };
+                let parts = parts_of(db::supervisor::outcomes(conn, &filter)?);
+                db::tallies::retally_reports(conn, &parts)?;
+            }
+        }
+        None => {
+            let days = db::tallies::all_days(conn)?;
+            retally(conn, &days)?;
+        }
+    }
     let tallies = db::tallies::since(conn, year_from(now))?;
     let stats = summed(conn, tallies, now)?;
     let body = serde_json::to_string(&stats)
         .map_err(|e| DbError::Corrupt(format!("the statistics do not serialise: {e}")))?;
     db::tallies::store_snapshot(conn, PUBLIC, now, &body)?;
     Ok(stats)
+}
+
+/// Each report's outcome as its part of its filing day's tally.
+fn parts_of(counted: Vec<db::supervisor::Counted>) -> Vec<ReportTally> {
+    counted
+        .into_iter()
+        .map(|c| ReportTally {
+            day: c.outcome.filed_at.date(),
+            department: c.department.unwrap_or_default(),
+            tally: Tally::of(std::slice::from_ref(&c.outcome)),
+            report_id: c.report_id,
+        })
+        .collect()
 }
 
 /// The first day the public statistics count.
@@ -144,20 +177,20 @@ fn retally(conn: &mut DbConnection, days: &BTreeSet<NaiveDate>) -> Result<(), Db
             created_before: Some(last.and_time(NaiveTime::MIN) + TimeDelta::days(1)),
             ..ReportFilter::default()
         };
+        let parts = parts_of(db::supervisor::outcomes(conn, &filter)?);
         let mut tallies: BTreeMap<(NaiveDate, String), Tally> = BTreeMap::new();
-        for counted in db::supervisor::outcomes(conn, &filter)? {
-            let key = (
-                counted.outcome.filed_at.date(),
-                counted.department.unwrap_or_default(),
-            );
-            tallies.entry(key).or_default().count(&counted.outcome);
+        for part in &parts {
+            tallies
+                .entry((part.day, part.department.clone()))
+                .or_default()
+                .add(&part.tally);
         }
         let window: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
         let rows: Vec<(NaiveDate, String, Tally)> = tallies
             .into_iter()
             .map(|((day, department), tally)| (day, department, tally))
             .collect();
-        db::tallies::replace_days(conn, &window, &rows)?;
+        db::tallies::replace_whole_days(conn, &window, &parts, &rows)?;
     }
     Ok(())
 }

@@ -876,6 +876,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    report_tallies (report_id) {
+        report_id -> Text,
+        day -> Date,
+        department -> Text,
+        answered -> Integer,
+        overdue -> Integer,
+        on_time -> Integer,
+        reopened -> Integer,
+        disputed -> Integer,
+        ratings -> Integer,
+        rating_sum -> Integer,
+        answer_minutes -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
     stats_snapshots (name) {
         name -> Text,
         refreshed_at -> Timestamp,

@@ -211,6 +211,7 @@ fn codes(conn: &mut DbConnection) -> Result<HashMap<String, String>, DbError> {
 
 /// One report's outcome with the department and category it counts under.
 pub struct Counted {
+    pub report_id: String,
     pub department: Option<String>,
     pub category: String,
     pub outcome: Outcome,
@@ -285,6 +286,7 @@ pub fn outcomes(conn: &mut DbConnection, filter: &ReportFilter) -> Result<Vec<Co
                     disputed: refuted.contains(&id),
                     ratings: rated.remove(&id).unwrap_or_default(),
                 },
+                report_id: id,
             },
         )
         .collect())
