@@ -241,7 +241,10 @@ pub(crate) fn generate(
             let age = TimeDelta::seconds(rng.random_range(0..2 * 365 * 86_400));
             let created = now - age;
             let status = status_at_age(&mut rng, age.num_days());
-            let updated = (created + TimeDelta::seconds(rng.random_range(0..20 * 86_400))).min(now);
+            // Last changed within 20 days of filing, and not after now
+            // (spread over the time there was, not piled up at now).
+            let updated = created
+                + TimeDelta::seconds(rng.random_range(0..=(20 * 86_400).min(age.num_seconds())));
             let id = gorod::db::new_id();
             // Sample points well inside the city, so that points near them
             // (see `near`) are inside too.
