@@ -16,11 +16,18 @@ pub(crate) fn scanner_rows(
 ) -> Result<Vec<Row>, String> {
     use gorod::db::schema::reports;
     let mut conn = manager.connect().map_err(|e| e.to_string())?;
+    // Every open report is watched (as filing leaves it); beyond a million
+    // reports, the city as generated (rewriting ten million rows to open
+    // them all took SQLite over half an hour).
+    if size <= 1_000_000 {
+        diesel::update(reports::table)
+            .set(reports::status.eq("assigned"))
+            .execute(&mut conn)
+            .map_err(|e| e.to_string())?;
+    }
     diesel::update(reports::table)
-        .set((
-            reports::status.eq("assigned"),
-            reports::next_sla_at.eq(Some(now + TimeDelta::days(1))),
-        ))
+        .filter(reports::status.ne_all(["confirmed", "closed", "rejected", "duplicate"]))
+        .set(reports::next_sla_at.eq(Some(now + TimeDelta::days(1))))
         .execute(&mut conn)
         .map_err(|e| e.to_string())?;
     diesel::sql_query("ANALYZE")
@@ -48,7 +55,7 @@ pub(crate) fn scanner_rows(
     })?;
 
     let due =
-        diesel::sql_query("UPDATE reports SET next_sla_at = created_at WHERE number % 100 = 0")
+        diesel::sql_query("UPDATE reports SET next_sla_at = created_at WHERE number % 100 = 0 AND next_sla_at IS NOT NULL")
             .execute(&mut conn)
             .map_err(|e| e.to_string())?;
     let started = Instant::now();

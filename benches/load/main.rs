@@ -180,14 +180,13 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime");
-    // Each backend's rows are printed as soon as they are measured, so a
-    // long run shows its results as it goes (and keeps them if a later
-    // backend fails).
+    // Each row is printed as soon as it is measured, so a long run shows
+    // its results as it goes (and keeps them if a later part fails).
     print_header();
     for backend in &args.backends {
         for &size in &args.sizes {
             match runtime.block_on(run_case(&args, backend, size)) {
-                Ok(case) => case.iter().for_each(print_row),
+                Ok(_) => {}
                 Err(e) => {
                     eprintln!("{backend} at {size} reports: {e}");
                     std::process::exit(1);
@@ -331,7 +330,7 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
     let points = Arc::new(points);
 
     let seconds = args.seconds;
-    let mut rows = Vec::new();
+    let mut rows = Printed::default();
 
     if std::env::var("BENCH_HTTP_FLOOR").is_ok() {
         let base = address.clone();
@@ -642,5 +641,21 @@ async fn run_case(args: &Args, backend: &str, size: usize) -> Result<Vec<Row>, S
     if args.runs("mail") && Some(&size) == args.sizes.first() {
         rows.push(mail_row(&db.url, backend, size, now)?);
     }
-    Ok(rows)
+    Ok(rows.0)
+}
+
+/// The rows of a case, each printed as soon as it is measured (a run at
+/// ten million reports takes hours).
+#[derive(Default)]
+struct Printed(Vec<Row>);
+
+impl Printed {
+    fn push(&mut self, row: Row) {
+        print_row(&row);
+        self.0.push(row);
+    }
+
+    fn extend(&mut self, rows: impl IntoIterator<Item = Row>) {
+        rows.into_iter().for_each(|row| self.push(row));
+    }
 }
