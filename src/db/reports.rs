@@ -406,18 +406,28 @@ fn page_ids(
         Some((clat, clon, radius)) => nearby::distance_m(clat, clon, *lat, *lon) <= radius,
         None => true,
     };
+    let cells = grid_cells_of(filter);
+    // Counted over the box's cells where it has few (from the grid's
+    // index alone), else by the filter's own indexes.
+    let in_cells = |conn: &DbConnection| {
+        let cells: Vec<String> = cells.iter().flatten().map(i64::to_string).collect();
+        diesel::dsl::sql::<diesel::sql_types::Bool>(&match cells.is_empty() {
+            true => "1 = 1".to_string(),
+            false => format!("{} IN ({})", cell_sql(conn), cells.join(", ")),
+        })
+    };
     let total = match (count, filter.near) {
         (false, _) => None,
-        (true, None) => Some(filtered(filter).count().get_result(conn)?),
-        (true, Some(_)) => Some(
-            candidates(filter, None)
-                .load(conn)?
-                .iter()
-                .filter(|c| inside(c))
-                .count() as i64,
-        ),
+        (true, None) => {
+            let query = filtered(filter).filter(in_cells(conn)).count();
+            Some(query.get_result(conn)?)
+        }
+        (true, Some(_)) => {
+            let query = candidates(filter, None).filter(in_cells(conn));
+            Some(query.load(conn)?.iter().filter(|c| inside(c)).count() as i64)
+        }
     };
-    let newest = match grid_cells_of(filter) {
+    let newest = match cells {
         Some(cells) => newest_in_cells(conn, filter, &cells, wanted, inside)?,
         // A circle's box is read whole and the circle kept here.
         None if filter.near.is_some() => candidates(filter, None)
