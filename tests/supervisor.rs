@@ -86,6 +86,12 @@ async fn the_public_statistics_are_the_years_tallies_as_of_the_last_pass() {
     assert_eq!(public_total(&app).await[..3], ["2", "0", "0"]);
     scan(&app).await;
     assert_eq!(public_total(&app).await[..3], ["2", "0", "1"]);
+    // Only the year's days are tallied: the report of 2025 is not worked
+    // out, though it is in the database.
+    let tallied =
+        gorod::db::tallies::since(&mut app.conn(), utc("2024-01-01 00:00").date()).unwrap();
+    let reports: u64 = tallied.iter().map(|(_, t)| t.reports).sum();
+    assert_eq!(reports, 2, "{tallied:?}");
 
     // A report of January answered, one filed today: the page stays as it
     // was until the scanner's next pass, which takes both in.

@@ -234,7 +234,7 @@ pub(crate) fn mail_row(
     })
 }
 
-/// The public statistics: the tallies worked out for the whole city (as at
+/// The public statistics: the tallies worked out for the year's reports (as at
 /// the first start on an existing database), a refresh with nothing
 /// changed (what every scanner pass adds), then the page beside the bare
 /// read of the snapshot it is served from.
@@ -248,10 +248,10 @@ pub(crate) async fn public_stats_row(
 ) -> Result<Row, String> {
     use gorod::db::schema::stats_snapshots;
     let mut conn = manager.connect().map_err(|e| e.to_string())?;
-    // The first refresh works out every report; an hour later, what the
+    // The first refresh works out the year's reports; an hour later, what the
     // last minutes before it changed; an hour after that, nothing.
     for (what, hours) in [
-        ("every report worked out", 0),
+        ("the year's reports worked out", 0),
         ("a refresh, an hour on", 1),
         ("a refresh, nothing changed", 2),
     ] {

@@ -81,13 +81,15 @@ pub fn public(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStats
     summed(conn, tallies, now)
 }
 
-/// Works out anew the reports changed since the last refresh (every
-/// report, the first time), sums the year's tallies and stores them as the
+/// Works out anew the year's reports changed since the last refresh (every
+/// report of the year, the first time), sums the year's tallies and stores them as the
 /// page's snapshot.
 pub fn refresh(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStats, DbError> {
+    let first_day = year_from(now);
     match db::tallies::snapshot(conn, PUBLIC)? {
         Some((at, _)) => {
-            let changed = db::tallies::changed_reports(conn, at.min(now) - MARGIN)?;
+            let filed_from = first_day.and_time(NaiveTime::MIN);
+            let changed = db::tallies::changed_reports(conn, filed_from, at.min(now) - MARGIN)?;
             for numbers in changed.chunks(REPORTS_AT_ONCE) {
                 let filter = ReportFilter {
                     numbers: numbers.to_vec(),
@@ -98,11 +100,11 @@ pub fn refresh(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStat
             }
         }
         None => {
-            let days = db::tallies::all_days(conn)?;
+            let days = db::tallies::days_from(conn, first_day)?;
             retally(conn, &days)?;
         }
     }
-    let tallies = db::tallies::since(conn, year_from(now))?;
+    let tallies = db::tallies::since(conn, first_day)?;
     let stats = summed(conn, tallies, now)?;
     let body = serde_json::to_string(&stats)
         .map_err(|e| DbError::Corrupt(format!("the statistics do not serialise: {e}")))?;

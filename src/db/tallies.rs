@@ -67,11 +67,16 @@ impl<'a> From<&'a ReportTally> for ReportTallyRow<'a> {
     }
 }
 
-/// The numbers of the reports changed (or given a deadline mark) at or
-/// after `since`.
-pub fn changed_reports(conn: &mut DbConnection, since: NaiveDateTime) -> Result<Vec<i64>, DbError> {
+/// The numbers of the reports filed from `filed_from` on that changed (or
+/// were given a deadline mark) at or after `since`.
+pub fn changed_reports(
+    conn: &mut DbConnection,
+    filed_from: NaiveDateTime,
+    since: NaiveDateTime,
+) -> Result<Vec<i64>, DbError> {
     let mut numbers: BTreeSet<i64> = reports::table
         .filter(reports::updated_at.ge(since))
+        .filter(reports::created_at.ge(filed_from))
         .select(reports::number)
         .load::<i64>(conn)?
         .into_iter()
@@ -80,6 +85,7 @@ pub fn changed_reports(conn: &mut DbConnection, since: NaiveDateTime) -> Result<
         sla_marks::table
             .inner_join(reports::table)
             .filter(sla_marks::recorded_at.ge(since))
+            .filter(reports::created_at.ge(filed_from))
             .select(reports::number)
             .load::<i64>(conn)?,
     );
@@ -217,8 +223,9 @@ fn summed_days(
         .collect())
 }
 
-/// Every day from the first report's filing to the last's.
-pub fn all_days(conn: &mut DbConnection) -> Result<BTreeSet<NaiveDate>, DbError> {
+/// Every day from `from` (or the first report's filing, if later) to the
+/// last report's filing.
+pub fn days_from(conn: &mut DbConnection, from: NaiveDate) -> Result<BTreeSet<NaiveDate>, DbError> {
     let (first, last): (Option<NaiveDateTime>, Option<NaiveDateTime>) = reports::table
         .select((min(reports::created_at), max(reports::created_at)))
         .first(conn)?;
@@ -227,6 +234,7 @@ pub fn all_days(conn: &mut DbConnection) -> Result<BTreeSet<NaiveDate>, DbError>
     };
     Ok(first
         .date()
+        .max(from)
         .iter_days()
         .take_while(|d| *d <= last.date())
         .collect())
