@@ -231,7 +231,7 @@ fn print_row(r: &Row) {
 }
 
 /// A database of its own: a temporary SQLite file, or a new PostgreSQL
-/// database dropped afterwards.
+/// database dropped afterwards (both kept with `BENCH_KEEP`).
 struct BenchDatabase {
     url: String,
     drop_with: Option<(String, String)>,
@@ -240,8 +240,12 @@ struct BenchDatabase {
 
 impl BenchDatabase {
     fn new(backend: &str, postgres_url: Option<&str>) -> Result<BenchDatabase, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let mut dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         if backend == "sqlite" {
+            if std::env::var("BENCH_KEEP").is_ok() {
+                dir.disable_cleanup(true);
+                eprintln!("   keeping {} (BENCH_KEEP)", dir.path().display());
+            }
             return Ok(BenchDatabase {
                 url: format!("sqlite://{}", dir.path().join("bench.db").display()),
                 drop_with: None,
