@@ -26,7 +26,7 @@ pub(crate) fn scanner_rows(
             .map_err(|e| e.to_string())?;
     }
     diesel::update(reports::table)
-        .filter(reports::status.ne_all(["confirmed", "closed", "rejected", "duplicate"]))
+        .filter(reports::status.ne_all(ReportStatus::DONE.map(ReportStatus::as_str)))
         .set(reports::next_sla_at.eq(Some(now + TimeDelta::days(1))))
         .execute(&mut conn)
         .map_err(|e| e.to_string())?;

@@ -82,8 +82,8 @@ pub fn public(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStats
 }
 
 /// Works out anew the year's reports changed since the last refresh (every
-/// report of the year, the first time), sums the year's tallies and stores them as the
-/// page's snapshot.
+/// report of the year, the first time), sums the year's tallies and stores
+/// them as the page's snapshot.
 pub fn refresh(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PublicStats, DbError> {
     let first_day = year_from(now);
     match db::tallies::snapshot(conn, PUBLIC)? {

@@ -409,21 +409,17 @@ fn page_ids(
     let cells = grid_cells_of(filter);
     // Counted over the box's cells where it has few (from the grid's
     // index alone), else by the filter's own indexes.
-    let in_cells = |conn: &DbConnection| {
-        let cells: Vec<String> = cells.iter().flatten().map(i64::to_string).collect();
-        diesel::dsl::sql::<diesel::sql_types::Bool>(&match cells.is_empty() {
-            true => "1 = 1".to_string(),
-            false => format!("{} IN ({})", cell_sql(conn), cells.join(", ")),
-        })
-    };
+    let counted_cells = cells.as_deref().unwrap_or_default();
     let total = match (count, filter.near) {
         (false, _) => None,
         (true, None) => {
-            let query = filtered(filter).filter(in_cells(conn)).count();
+            let query = filtered(filter)
+                .filter(in_cells(conn, counted_cells))
+                .count();
             Some(query.get_result(conn)?)
         }
         (true, Some(_)) => {
-            let query = candidates(filter, None).filter(in_cells(conn));
+            let query = candidates(filter, None).filter(in_cells(conn, counted_cells));
             Some(query.load(conn)?.iter().filter(|c| inside(c)).count() as i64)
         }
     };
@@ -503,6 +499,23 @@ fn grid_cells_of(filter: &ReportFilter) -> Option<Vec<i64>> {
     nearby::grid_cells(min_lat, min_lon, max_lat, max_lon)
 }
 
+/// The reports in these grid cells, as SQL on the cell expression the grid
+/// index is built on (no cells: every report).
+fn in_cells(
+    conn: &DbConnection,
+    cells: &[i64],
+) -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    let cell = cell_sql(conn);
+    diesel::dsl::sql(&match cells {
+        [] => "1 = 1".to_string(),
+        [one] => format!("{cell} = {one}"),
+        many => {
+            let many: Vec<String> = many.iter().map(i64::to_string).collect();
+            format!("{cell} IN ({})", many.join(", "))
+        }
+    })
+}
+
 /// The grid cell of a report's place, as the database computes it: the
 /// same steps as [`nearby::grid_cell`], written out the same way in the
 /// `reports_cell` index (`migrations/*/…_report_grid`), which a query uses
@@ -533,16 +546,13 @@ fn newest_in_cells(
     if wanted == 0 {
         return Ok(Vec::new());
     }
-    let cell = cell_sql(conn);
     let mut depth = wanted;
     loop {
         let mut all: Vec<Candidate> = Vec::new();
         let mut full: Vec<(NaiveDateTime, i64)> = Vec::new();
         for c in cells {
             let rows: Vec<Candidate> = candidates(filter, Some(depth))
-                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-                    "{cell} = {c}"
-                )))
+                .filter(in_cells(conn, std::slice::from_ref(c)))
                 .load(conn)?;
             if rows.len() == depth {
                 if let Some((_, at, number, ..)) = rows.last() {
