@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use gorod::app::writer::FilingWriter;
 use gorod::db::filing as report_db;
-use gorod::db::filing::{FilingRecord, Probe};
+use gorod::db::filing::{FilingRecord, Probe, MAX_CANDIDATES};
 use gorod::db::{catalog, DbConnection, DbError};
 use gorod::reports::{NewReport, ReportInput, ReporterInput};
 
@@ -167,16 +167,21 @@ async fn parallel_writers_filing_for_the_same_new_resident_create_them_once() {
 async fn a_batch_finds_the_same_duplicate_candidates_as_each_filing_alone() {
     let app = common::spawn_app().await;
     let writer = FilingWriter::<DbError>::start(app.pool.clone(), 1).unwrap();
-    // Open reports of one category spread over a few hundred metres.
+    // Open reports of one category spread over a few hundred metres,
+    // across the corner of four grid cells (55.77, 37.61).
     let mut pooled = app.conn();
     let template = record(&mut pooled, "spread@example.ru", true);
     drop(pooled);
-    for i in 0..40 {
+    let places: Vec<(f64, f64)> = (0..40)
+        .map(|i| {
+            (
+                55.7692 + f64::from(i % 8) * 0.0002,
+                37.6088 + f64::from(i / 8) * 0.0003,
+            )
+        })
+        .collect();
+    for &(lat, lon) in &places {
         let mut r = template.clone();
-        let (lat, lon) = (
-            55.77 + f64::from(i % 8) * 0.0002,
-            37.605 + f64::from(i / 8) * 0.0003,
-        );
         r.report.location = gorod::reports::Location::parse(lat, lon).unwrap();
         writer.file(move |_| Ok(r)).await.expect("written");
     }
@@ -188,8 +193,8 @@ async fn a_batch_finds_the_same_duplicate_candidates_as_each_filing_alone() {
             } else {
                 category_id.clone()
             },
-            lat: 55.7695 + f64::from(i) * 0.00017,
-            lon: 37.6048 + f64::from(i % 5) * 0.0004,
+            lat: 55.7687 + f64::from(i) * 0.00017,
+            lon: 37.6086 + f64::from(i % 5) * 0.0004,
             radius_m: if i % 3 == 0 { 25.0 } else { 60.0 },
         })
         .collect();
@@ -202,6 +207,21 @@ async fn a_batch_finds_the_same_duplicate_candidates_as_each_filing_alone() {
         let ids =
             |n: &[report_db::Nearby]| n.iter().map(|n| n.report.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(batch), ids(&alone), "{probe:?}");
+        // Every report within the radius, whichever cell it is in.
+        let within = places
+            .iter()
+            .filter(|(lat, lon)| {
+                gorod::reports::nearby::distance_m(probe.lat, probe.lon, *lat, *lon)
+                    <= probe.radius_m
+            })
+            .count();
+        let same_category = probe.category_id == category_id;
+        let expected = if same_category {
+            within.min(MAX_CANDIDATES)
+        } else {
+            0
+        };
+        assert_eq!(alone.len(), expected, "{probe:?}");
         found += alone.len();
     }
     assert!(found > 20, "the probes find candidates ({found})");

@@ -28,18 +28,31 @@ pub(crate) struct MapRow {
     pub(crate) lon: f64,
 }
 
-/// The map's query, as plain SQL.
+/// The map's query, as plain SQL: the open reports in the viewport's grid
+/// cells (through `reports_status_cell`), unordered (the application sorts
+/// what it read; past 50,000 it shows nothing).
 pub(crate) fn raw_map_query(
     conn: &mut DbConnection,
     (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
 ) -> Result<(), String> {
     use diesel::sql_types::Double;
+    let cells = gorod::reports::nearby::grid_cells(
+        (min_lat, min_lon, max_lat, max_lon),
+        gorod::reports::nearby::GRID_MAX_CELLS_AT_ONCE,
+    )
+    .ok_or("a zoom-16 viewport spans a few grid cells")?
+    .iter()
+    .map(i64::to_string)
+    .collect::<Vec<_>>()
+    .join(", ");
+    let cell = gorod::db::reports::cell_sql(conn);
     let sql = |p: [&str; 4]| {
         format!(
             "SELECT id, number, status, category_id, lat, lon FROM reports \
              WHERE status IN ('moderation','assigned','in_progress','paused','returned','reopened','resolved') \
+             AND {cell} IN ({cells}) \
              AND lat BETWEEN {} AND {} AND lon BETWEEN {} AND {} \
-             ORDER BY created_at DESC, number DESC LIMIT 50001",
+             LIMIT 50001",
             p[0], p[1], p[2], p[3]
         )
     };

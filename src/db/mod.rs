@@ -83,6 +83,7 @@ pub mod checkpoint;
 pub mod evidence;
 pub mod filing;
 pub mod geodata;
+pub mod grid;
 pub mod ledger;
 pub mod limits;
 pub mod moderation;

@@ -6,6 +6,8 @@ use diesel::prelude::*;
 
 use std::collections::HashMap;
 
+pub use super::grid::cell_sql;
+use super::grid::in_cells;
 use super::rows::{AttachmentRow, CategoryRow, DepartmentRow, ReportEventRow, ReportRow};
 use super::schema::{
     attachments, categories, departments, report_events, reports, service_areas, subscriptions,
@@ -406,7 +408,7 @@ fn page_ids(
         Some((clat, clon, radius)) => nearby::distance_m(clat, clon, *lat, *lon) <= radius,
         None => true,
     };
-    let cells = grid_cells_of(filter);
+    let cells = grid_cells_of(filter, nearby::GRID_MAX_CELLS);
     // Counted over the box's cells where it has few (from the grid's
     // index alone), else by the filter's own indexes.
     let counted_cells = cells.as_deref().unwrap_or_default();
@@ -482,9 +484,9 @@ const CANDIDATE: (
 /// A report as a list's read sees it: id, filing time, number, place.
 type Candidate = (String, NaiveDateTime, i64, f64, f64);
 
-/// The grid cells a filter's box or circle spans, when few enough to read
-/// one by one (and no list of numbers picks the reports instead).
-fn grid_cells_of(filter: &ReportFilter) -> Option<Vec<i64>> {
+/// The grid cells a filter's box or circle spans, when at most
+/// `max_cells` (and no list of numbers picks the reports instead).
+fn grid_cells_of(filter: &ReportFilter, max_cells: usize) -> Option<Vec<i64>> {
     if !filter.numbers.is_empty() {
         return None;
     }
@@ -495,40 +497,7 @@ fn grid_cells_of(filter: &ReportFilter) -> Option<Vec<i64>> {
         .bbox
         .map(|(min_lon, min_lat, max_lon, max_lat)| (min_lat, min_lon, max_lat, max_lon));
     // With both, the circle's box is the smaller read (both are applied).
-    let (min_lat, min_lon, max_lat, max_lon) = near_box.or(boxed)?;
-    nearby::grid_cells(min_lat, min_lon, max_lat, max_lon)
-}
-
-/// The reports in these grid cells, as SQL on the cell expression the grid
-/// index is built on (no cells: every report).
-fn in_cells(
-    conn: &DbConnection,
-    cells: &[i64],
-) -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    let cell = cell_sql(conn);
-    diesel::dsl::sql(&match cells {
-        [] => "1 = 1".to_string(),
-        [one] => format!("{cell} = {one}"),
-        many => {
-            let many: Vec<String> = many.iter().map(i64::to_string).collect();
-            format!("{cell} IN ({})", many.join(", "))
-        }
-    })
-}
-
-/// The grid cell of a report's place, as the database computes it: the
-/// same steps as [`nearby::grid_cell`], written out the same way in the
-/// `reports_cell` index (`migrations/*/…_report_grid`), which a query uses
-/// only when its expression is the index's own.
-pub fn cell_sql(conn: &DbConnection) -> &'static str {
-    match conn {
-        DbConnection::Sqlite(_) => {
-            "(CAST((lat + 90.0) * 100.0 AS INTEGER) * 36001 + CAST((lon + 180.0) * 100.0 AS INTEGER))"
-        }
-        DbConnection::Postgres(_) => {
-            "(floor((lat + 90.0::float8) * 100.0::float8)::bigint * 36001 + floor((lon + 180.0::float8) * 100.0::float8)::bigint)"
-        }
-    }
+    nearby::grid_cells(near_box.or(boxed)?, max_cells)
 }
 
 /// The ids of the `wanted` newest reports under the filter that are
@@ -726,28 +695,35 @@ pub struct MapPoint {
     pub lon: f64,
 }
 
-/// The reports matching `filter`, as map points, at most `limit` of them,
-/// newest first.
+/// The reports matching `filter`, as map points, newest first: at most
+/// `limit` of them (when more match, any `limit`). A box of a few grid cells is read over its cells, from
+/// the `reports_status_cell` index alone when the filter names statuses.
 pub fn map_points(
     conn: &mut DbConnection,
     filter: &ReportFilter,
     limit: i64,
 ) -> Result<Vec<MapPoint>, DbError> {
-    let rows = filtered(filter)
-        .order((reports::created_at.desc(), reports::number.desc()))
-        .limit(limit)
-        .select((
-            reports::id,
-            reports::number,
-            reports::status,
-            reports::category_id,
-            reports::lat,
-            reports::lon,
-        ))
-        .load::<(String, i64, String, String, f64, f64)>(conn)?;
+    let query = filtered(filter).limit(limit).select((
+        reports::id,
+        reports::number,
+        reports::status,
+        reports::category_id,
+        reports::lat,
+        reports::lon,
+        reports::created_at,
+    ));
+    let order = (reports::created_at.desc(), reports::number.desc());
+    type Point = (String, i64, String, String, f64, f64, NaiveDateTime);
+    let mut rows: Vec<Point> = match grid_cells_of(filter, nearby::GRID_MAX_CELLS_AT_ONCE) {
+        // Read in the index's order and sorted here: past `limit` the map
+        // shows nothing, so which `limit` are read does not matter.
+        Some(cells) => query.filter(in_cells(conn, &cells)).load(conn)?,
+        None => query.order(order).load(conn)?,
+    };
+    rows.sort_by_key(|p| std::cmp::Reverse((p.6, p.1)));
     Ok(rows
         .into_iter()
-        .map(|(id, number, status, category_id, lat, lon)| MapPoint {
+        .map(|(id, number, status, category_id, lat, lon, _)| MapPoint {
             id,
             number,
             status,

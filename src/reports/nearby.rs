@@ -34,9 +34,15 @@ pub fn bounding_box(lat: f64, lon: f64, radius_m: f64) -> (f64, f64, f64, f64) {
 /// A grid cell's side, in degrees.
 pub const GRID_DEGREES: f64 = 0.01;
 
-/// A box is read by the grid when it spans at most this many cells (the
-/// map's viewport at zoom 16 spans up to 9, a 1 km circle up to 9).
+/// A list reads a box cell by cell, newest first, when it spans at most
+/// this many cells (the map's viewport at zoom 16 spans up to 9, a 1 km
+/// circle up to 9).
 pub const GRID_MAX_CELLS: usize = 16;
+
+/// A box is read in one statement over its cells (the map's points, a
+/// report's possible duplicates) when it spans at most this many: the
+/// map's viewport at zoom 14 spans up to 60.
+pub const GRID_MAX_CELLS_AT_ONCE: usize = 64;
 
 /// Cells in a row of the grid (longitude −180 to 180 inclusive).
 const GRID_ROW: i64 = 36_001;
@@ -51,9 +57,12 @@ pub fn grid_cell(lat: f64, lon: f64) -> i64 {
 }
 
 /// The cells a box (min_lat, min_lon, max_lat, max_lon) touches, when they
-/// are few enough to read one by one. Rounding down is monotonic, so every
-/// point of the box is in a cell between its corners' cells.
-pub fn grid_cells(min_lat: f64, min_lon: f64, max_lat: f64, max_lon: f64) -> Option<Vec<i64>> {
+/// are at most `max_cells`. Rounding down is monotonic, so every point of
+/// the box is in a cell between its corners' cells.
+pub fn grid_cells(
+    (min_lat, min_lon, max_lat, max_lon): (f64, f64, f64, f64),
+    max_cells: usize,
+) -> Option<Vec<i64>> {
     if !(min_lat <= max_lat && min_lon <= max_lon) {
         return None;
     }
@@ -62,7 +71,7 @@ pub fn grid_cells(min_lat: f64, min_lon: f64, max_lat: f64, max_lon: f64) -> Opt
         north_east / GRID_ROW - south_west / GRID_ROW + 1,
         north_east % GRID_ROW - south_west % GRID_ROW + 1,
     );
-    if rows.saturating_mul(columns) > GRID_MAX_CELLS as i64 {
+    if rows.saturating_mul(columns) > i64::try_from(max_cells).unwrap_or(i64::MAX) {
         return None;
     }
     Some(
@@ -79,7 +88,7 @@ mod tests {
     #[test]
     fn a_box_lists_the_cells_of_every_point_in_it() {
         let (min_lat, min_lon, max_lat, max_lon) = bounding_box(55.7539, 37.6208, 500.0);
-        let cells = grid_cells(min_lat, min_lon, max_lat, max_lon).unwrap();
+        let cells = grid_cells((min_lat, min_lon, max_lat, max_lon), GRID_MAX_CELLS).unwrap();
         assert!(cells.len() <= 9, "{cells:?}");
         for i in 0..=40 {
             for j in 0..=40 {
@@ -92,8 +101,11 @@ mod tests {
         assert_eq!(grid_cell(55.76, 37.62), grid_cell(55.765, 37.625));
         assert_ne!(grid_cell(55.76, 37.62), grid_cell(55.7599, 37.62));
         // The whole city is too many cells to read one by one.
-        assert_eq!(grid_cells(55.55, 37.35, 55.92, 37.85), None);
-        assert_eq!(grid_cells(55.8, 37.6, 55.7, 37.7), None);
+        assert_eq!(
+            grid_cells((55.55, 37.35, 55.92, 37.85), GRID_MAX_CELLS),
+            None
+        );
+        assert_eq!(grid_cells((55.8, 37.6, 55.7, 37.7), GRID_MAX_CELLS), None);
     }
 
     #[test]

@@ -536,6 +536,14 @@ impl Probe {
         nearby::bounding_box(self.lat, self.lon, self.radius_m)
     }
 
+    /// The grid cells of the box: the candidates are read cell by cell
+    /// from `reports_category_cell`, a few reports each, where a box read
+    /// by latitude alone walks the category's band across the city. (Up to
+    /// 15 cells at the largest radius in Moscow; more only near the poles.)
+    fn cells(&self) -> Vec<i64> {
+        nearby::grid_cells(self.bounding_box(), usize::MAX).unwrap_or_default()
+    }
+
     /// The reports among `candidates` that this probe finds, nearest first.
     fn pick(&self, candidates: &[ReportRow]) -> Vec<Nearby> {
         let mut found: Vec<Nearby> = candidates
@@ -565,8 +573,10 @@ pub fn nearby_open(conn: &mut DbConnection, probe: &Probe) -> Result<Vec<Nearby>
     // Spelled out rather than `NOT IN (…)`, so that the statement is the same
     // every time and stays prepared.
     let [a, b, c, d] = ReportStatus::DONE.map(ReportStatus::as_str);
+    let in_cells = super::grid::in_cells(conn, &probe.cells());
     let candidates = reports::table
         .filter(reports::category_id.eq(&probe.category_id))
+        .filter(in_cells)
         .filter(reports::lat.between(min_lat, max_lat))
         .filter(reports::lon.between(min_lon, max_lon))
         .filter(reports::status.ne(a))
@@ -588,6 +598,10 @@ pub fn nearby_open_all(
     conn: &mut DbConnection,
     probes: &[Probe],
 ) -> Result<Vec<Vec<Nearby>>, DbError> {
+    let in_cells: Vec<_> = probes
+        .iter()
+        .map(|probe| super::grid::in_cells(conn, &probe.cells()))
+        .collect();
     let candidates = match (probes, conn) {
         ([], _) => return Ok(Vec::new()),
         ([probe], conn) => return Ok(vec![nearby_open(conn, probe)?]),
@@ -598,6 +612,7 @@ pub fn nearby_open_all(
                     let (min_lat, min_lon, max_lat, max_lon) = probe.bounding_box();
                     pg_filing::CandidateBox {
                         category_id: &probe.category_id,
+                        cells: probe.cells(),
                         min_lat,
                         max_lat,
                         min_lon,
@@ -612,11 +627,12 @@ pub fn nearby_open_all(
             let mut query = reports::table
                 .select(ReportRow::as_select())
                 .into_boxed::<diesel::sqlite::Sqlite>();
-            for probe in probes {
+            for (probe, in_cells) in probes.iter().zip(in_cells) {
                 let (min_lat, min_lon, max_lat, max_lon) = probe.bounding_box();
                 query = query.or_filter(
                     reports::category_id
                         .eq(&probe.category_id)
+                        .and(in_cells)
                         .and(reports::lat.between(min_lat, max_lat))
                         .and(reports::lon.between(min_lon, max_lon)),
                 );

@@ -200,6 +200,8 @@ impl QueryFragment<Pg> for FilingStatement {
 #[derive(serde::Serialize)]
 pub struct CandidateBox<'a> {
     pub category_id: &'a str,
+    /// The grid cells the box spans (`reports_category_cell`).
+    pub cells: Vec<i64>,
     pub min_lat: f64,
     pub max_lat: f64,
     pub min_lon: f64,
@@ -240,10 +242,14 @@ impl QueryFragment<Pg> for CandidateStatement {
         out.push_sql(" FROM reports WHERE reports.id IN (SELECT c.id FROM json_to_recordset(CAST(");
         out.push_bind_param::<Text, _>(&self.boxes)?;
         out.push_sql(
-            " AS json)) AS b(category_id text, min_lat float8, max_lat float8, \
+            " AS json)) AS b(category_id text, cells bigint[], min_lat float8, max_lat float8, \
              min_lon float8, max_lon float8) \
              CROSS JOIN LATERAL (SELECT r.id FROM reports r \
-             WHERE r.category_id = b.category_id \
+             WHERE r.category_id = b.category_id AND ",
+        );
+        out.push_sql(super::super::grid::cell_sql_postgres());
+        out.push_sql(
+            " = ANY(b.cells) \
              AND r.lat BETWEEN b.min_lat AND b.max_lat AND r.lon BETWEEN b.min_lon AND b.max_lon \
              AND r.status <> ALL(",
         );
