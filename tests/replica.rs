@@ -98,7 +98,9 @@ async fn public_reads_go_to_the_replica_and_fall_back_to_the_primary() {
     let primary_scans = report_scans(&primary, &schema) - on_primary;
     println!("60 public reads: {replica_scans} scans of reports on the replica, {primary_scans} on the primary");
     assert!(replica_scans >= 60, "{replica_scans} scans on the replica");
-    assert!(primary_scans < 10, "{primary_scans} scans on the primary");
+    // The 60 reads on the primary would be 120 scans; background work
+    // (the filed report's receipt, on a loaded machine still going) a few.
+    assert!(primary_scans < 30, "{primary_scans} scans on the primary");
 
     // Replay paused: the replica falls behind. Whoever just wrote reads
     // their report from the primary at once; once the lag passes its

@@ -11,6 +11,14 @@
 //! `app::filing::check`, given by the caller with whatever of its own must
 //! run first (an Open311 key).
 //!
+//! Each thread keeps its connection from batch to batch (and gives it back
+//! after an error, taking a fresh one for the next batch), with a page cache
+//! of its own (`db::keep_for_writing`): at ten million reports each filing
+//! descends a dozen indexes of the reports, the residents and the history,
+//! and with SQLite's default 2 MiB every descent read their upper pages
+//! from the file again. Other connections' caches would not keep them: in
+//! WAL mode any other connection's commit empties a connection's cache.
+//!
 //! SQLite has one writer at a time, so one thread is all it can use. On
 //! PostgreSQL several threads (`database.filing_writers`) take batches from
 //! the same queue and commit in parallel: report numbers come from a
@@ -23,7 +31,9 @@ use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::oneshot;
 
 use crate::db::filing::{file_batch, nearby_open_all, FiledReport, FilingRecord, Nearby, Probe};
-use crate::db::{checkout, DbConnection, DbError, Pool};
+use crate::db::{
+    checkout, keep_for_writing, keep_for_writing_no_more, DbConnection, DbError, Pool, PooledConn,
+};
 
 pub const MAX_BATCH: usize = 64;
 
@@ -68,8 +78,9 @@ impl<E: From<DbError> + Send + 'static> FilingWriter<E> {
             std::thread::Builder::new()
                 .name(format!("gorod-writer-{n}"))
                 .spawn(move || {
+                    let mut held = None;
                     while let Some(batch) = next_batch(&queue) {
-                        write(&pool, batch);
+                        held = write(&pool, held, batch);
                     }
                 })?;
         }
@@ -110,15 +121,42 @@ fn next_batch<E>(queue: &Mutex<mpsc::Receiver<Job<E>>>) -> Option<Vec<Job<E>>> {
     Some(batch)
 }
 
-fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
-    let mut conn = match checkout(pool) {
-        Ok(conn) => conn,
-        Err(e) => return unavailable(batch.into_iter().map(|job| job.reply), &e.to_string()),
+/// Writes a batch on the connection `held` from the last one (or a fresh
+/// one); gives back the connection to keep, none after a database error.
+fn write<E: From<DbError>>(
+    pool: &Pool,
+    held: Option<PooledConn>,
+    batch: Vec<Job<E>>,
+) -> Option<PooledConn> {
+    let fresh = || -> Result<PooledConn, DbError> {
+        let mut conn = checkout(pool)?;
+        keep_for_writing(&mut conn)?;
+        Ok(conn)
     };
+    // While connections are suspected (the database restarted), a fresh
+    // one is checked before use, as every checkout then is.
+    let held = held.filter(|_| !crate::db::health::suspected());
+    let mut conn = match held.map_or_else(fresh, Ok) {
+        Ok(conn) => conn,
+        Err(e) => {
+            unavailable(batch.into_iter().map(|job| job.reply), &e.to_string());
+            return None;
+        }
+    };
+    if write_on(&mut conn, batch) {
+        return Some(conn);
+    }
+    // Back to the pool as any other connection (if it still answers).
+    let _ = keep_for_writing_no_more(&mut conn);
+    None
+}
+
+/// Writes a batch; false after a database error.
+fn write_on<E: From<DbError>>(conn: &mut DbConnection, batch: Vec<Job<E>>) -> bool {
     let mut accepted = Vec::with_capacity(batch.len());
     for Job { check, reply } in batch {
         // A check that panics refuses its own filing, not the writer.
-        match catch_unwind(AssertUnwindSafe(|| check(&mut conn))) {
+        match catch_unwind(AssertUnwindSafe(|| check(conn))) {
             Ok(Ok(record)) => accepted.push(Accepted { record, reply }),
             Ok(Err(refusal)) => {
                 let _ = reply.send(Err(refusal));
@@ -132,24 +170,29 @@ fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
         }
     }
     if accepted.is_empty() {
-        return;
+        return true;
     }
     let records: Vec<&FilingRecord> = accepted.iter().map(|a| &a.record).collect();
     let probes: Vec<Probe> = records.iter().map(|r| r.probe()).collect();
-    let candidates = match nearby_open_all(&mut conn, &probes) {
+    let candidates = match nearby_open_all(conn, &probes) {
         Ok(candidates) => candidates,
-        Err(e) => return unavailable(accepted.into_iter().map(|a| a.reply), &e.to_string()),
+        Err(e) => {
+            unavailable(accepted.into_iter().map(|a| a.reply), &e.to_string());
+            return false;
+        }
     };
-    match file_batch(&mut conn, &records) {
+    match file_batch(conn, &records) {
         Ok(filed) => {
             for ((one, filed), candidates) in accepted.into_iter().zip(filed).zip(candidates) {
                 let _ = one.reply.send(Ok((filed, candidates)));
             }
+            true
         }
         Err(error) if accepted.len() == 1 => {
             if let Some(one) = accepted.into_iter().next() {
                 let _ = one.reply.send(Err(error.into()));
             }
+            false
         }
         Err(error) => {
             log::warn!(
@@ -157,7 +200,7 @@ fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
                 accepted.len()
             );
             for (one, candidates) in accepted.into_iter().zip(candidates) {
-                let single = file_batch(&mut conn, &[&one.record]).and_then(|mut filed| {
+                let single = file_batch(conn, &[&one.record]).and_then(|mut filed| {
                     filed
                         .pop()
                         .ok_or_else(|| DbError::Corrupt("nothing was filed".into()))
@@ -166,6 +209,7 @@ fn write<E: From<DbError>>(pool: &Pool, batch: Vec<Job<E>>) {
                     .reply
                     .send(single.map(|f| (f, candidates)).map_err(E::from));
             }
+            false
         }
     }
 }

@@ -482,6 +482,32 @@ pub fn checkout(pool: &Pool) -> Result<PooledConn, DbError> {
     Ok(conn)
 }
 
+/// The page cache of a connection kept for filing, in KiB (SQLite): the
+/// upper levels of the indexes a filing descends, at ten million reports.
+const WRITER_CACHE_KIB: i64 = 256 * 1024;
+
+/// Readies a connection that a filing writer keeps from batch to batch:
+/// on SQLite, a page cache of its own large enough for the upper pages of
+/// every index a filing writes or reads (the default is 2 MiB).
+pub fn keep_for_writing(conn: &mut DbConnection) -> Result<(), DbError> {
+    match conn {
+        DbConnection::Sqlite(c) => c
+            .batch_execute(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"))
+            .map_err(DbError::from),
+        DbConnection::Postgres(_) => Ok(()),
+    }
+}
+
+/// Undoes [`keep_for_writing`], before the connection goes back to the pool.
+pub fn keep_for_writing_no_more(conn: &mut DbConnection) -> Result<(), DbError> {
+    match conn {
+        DbConnection::Sqlite(c) => c
+            .batch_execute("PRAGMA cache_size = -2000")
+            .map_err(DbError::from),
+        DbConnection::Postgres(_) => Ok(()),
+    }
+}
+
 /// Runs `work` with a pooled connection on the blocking thread pool.
 pub async fn run<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
 where
