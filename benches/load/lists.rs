@@ -26,7 +26,10 @@ fn raw_filter(
         filter.bbox = Some((a, b, c, d));
     }
     if case.operation.starts_with("open311") {
-        filter.created_from = Some(now - TimeDelta::days(90));
+        // Open311's default window, as the application sets it.
+        let end = now + TimeDelta::seconds(1);
+        filter.created_from = Some(end - TimeDelta::days(90));
+        filter.created_before = Some(end);
     }
     if case.open {
         filter.statuses = OPEN.split(',').filter_map(|s| s.parse().ok()).collect();
