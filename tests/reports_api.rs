@@ -616,6 +616,7 @@ fn query_plan(conn: &mut gorod::db::DbConnection, query: &str, index: &str) -> V
         .load(c),
         gorod::db::DbConnection::Postgres(c) => diesel::sql_query(
             "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'reports' \
+             AND schemaname = current_schema() \
              AND indexname NOT IN (SELECT conname FROM pg_constraint)",
         )
         .load(c),
