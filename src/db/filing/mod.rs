@@ -570,8 +570,9 @@ impl Probe {
 /// exact distance in Rust.
 pub fn nearby_open(conn: &mut DbConnection, probe: &Probe) -> Result<Vec<Nearby>, DbError> {
     let (min_lat, min_lon, max_lat, max_lon) = probe.bounding_box();
-    // Spelled out rather than `NOT IN (…)`, so that the statement is the same
-    // every time and stays prepared.
+    // The closed statuses spelled out rather than `NOT IN (…)`; the cells
+    // are written into the text (the few a point's box spans), so the
+    // statement is prepared per set of cells.
     let [a, b, c, d] = ReportStatus::DONE.map(ReportStatus::as_str);
     let in_cells = super::grid::in_cells(conn, &probe.cells());
     let candidates = reports::table
