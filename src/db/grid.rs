@@ -13,7 +13,14 @@ pub(crate) fn in_cells(
     conn: &DbConnection,
     cells: &[i64],
 ) -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    let cell = cell_sql(conn);
+    in_cells_by(cell_sql(conn), cells)
+}
+
+/// [`in_cells`] with the backend's cell expression given.
+pub(crate) fn in_cells_by(
+    cell: &str,
+    cells: &[i64],
+) -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     diesel::dsl::sql(&match cells {
         [] => "1 = 1".to_string(),
         [one] => format!("{cell} = {one}"),
@@ -32,14 +39,13 @@ pub(crate) fn in_cells(
 pub fn cell_sql(conn: &DbConnection) -> &'static str {
     match conn {
         DbConnection::Sqlite(_) => CELL_SQLITE,
-        DbConnection::Postgres(_) => cell_sql_postgres(),
+        DbConnection::Postgres(_) => CELL_POSTGRES,
     }
 }
 
-const CELL_SQLITE: &str =
+/// [`cell_sql`] on SQLite.
+pub(crate) const CELL_SQLITE: &str =
     "(CAST((lat + 90.0) * 100.0 AS INTEGER) * 36001 + CAST((lon + 180.0) * 100.0 AS INTEGER))";
 
 /// [`cell_sql`] on PostgreSQL.
-pub(crate) fn cell_sql_postgres() -> &'static str {
-    "(floor((lat + 90.0::float8) * 100.0::float8)::bigint * 36001 + floor((lon + 180.0::float8) * 100.0::float8)::bigint)"
-}
+pub(crate) const CELL_POSTGRES: &str = "(floor((lat + 90.0::float8) * 100.0::float8)::bigint * 36001 + floor((lon + 180.0::float8) * 100.0::float8)::bigint)";

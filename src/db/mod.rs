@@ -486,6 +486,9 @@ pub fn checkout(pool: &Pool) -> Result<PooledConn, DbError> {
 /// upper levels of the indexes a filing descends, at ten million reports.
 const WRITER_CACHE_KIB: i64 = 256 * 1024;
 
+/// SQLite's own page cache per connection, in KiB.
+const DEFAULT_CACHE_KIB: i64 = 2000;
+
 /// Readies a connection that a filing writer keeps from batch to batch:
 /// on SQLite, a page cache of its own large enough for the upper pages of
 /// every index a filing writes or reads (the default is 2 MiB).
@@ -502,7 +505,7 @@ pub fn keep_for_writing(conn: &mut DbConnection) -> Result<(), DbError> {
 pub fn keep_for_writing_no_more(conn: &mut DbConnection) -> Result<(), DbError> {
     match conn {
         DbConnection::Sqlite(c) => c
-            .batch_execute("PRAGMA cache_size = -2000")
+            .batch_execute(&format!("PRAGMA cache_size = -{DEFAULT_CACHE_KIB}"))
             .map_err(DbError::from),
         DbConnection::Postgres(_) => Ok(()),
     }

@@ -696,8 +696,9 @@ pub struct MapPoint {
 }
 
 /// The reports matching `filter`, as map points, newest first: at most
-/// `limit` of them (when more match, any `limit`). A box of a few grid cells is read over its cells, from
-/// the `reports_status_cell` index alone when the filter names statuses.
+/// `limit` of them (when more match, any `limit`). A box of a few grid
+/// cells is read over its cells, from the `reports_status_cell` index
+/// alone when the filter names statuses.
 pub fn map_points(
     conn: &mut DbConnection,
     filter: &ReportFilter,
@@ -712,15 +713,19 @@ pub fn map_points(
         reports::lon,
         reports::created_at,
     ));
-    let order = (reports::created_at.desc(), reports::number.desc());
     type Point = (String, i64, String, String, f64, f64, NaiveDateTime);
-    let mut rows: Vec<Point> = match grid_cells_of(filter, nearby::GRID_MAX_CELLS_AT_ONCE) {
+    let rows: Vec<Point> = match grid_cells_of(filter, nearby::GRID_MAX_CELLS_AT_ONCE) {
         // Read in the index's order and sorted here: past `limit` the map
         // shows nothing, so which `limit` are read does not matter.
-        Some(cells) => query.filter(in_cells(conn, &cells)).load(conn)?,
-        None => query.order(order).load(conn)?,
+        Some(cells) => {
+            let mut rows: Vec<Point> = query.filter(in_cells(conn, &cells)).load(conn)?;
+            rows.sort_by_key(|p| std::cmp::Reverse((p.6, p.1)));
+            rows
+        }
+        None => query
+            .order((reports::created_at.desc(), reports::number.desc()))
+            .load(conn)?,
     };
-    rows.sort_by_key(|p| std::cmp::Reverse((p.6, p.1)));
     Ok(rows
         .into_iter()
         .map(|(id, number, status, category_id, lat, lon, _)| MapPoint {

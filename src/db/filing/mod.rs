@@ -599,10 +599,6 @@ pub fn nearby_open_all(
     conn: &mut DbConnection,
     probes: &[Probe],
 ) -> Result<Vec<Vec<Nearby>>, DbError> {
-    let in_cells: Vec<_> = probes
-        .iter()
-        .map(|probe| super::grid::in_cells(conn, &probe.cells()))
-        .collect();
     let candidates = match (probes, conn) {
         ([], _) => return Ok(Vec::new()),
         ([probe], conn) => return Ok(vec![nearby_open(conn, probe)?]),
@@ -628,8 +624,9 @@ pub fn nearby_open_all(
             let mut query = reports::table
                 .select(ReportRow::as_select())
                 .into_boxed::<diesel::sqlite::Sqlite>();
-            for (probe, in_cells) in probes.iter().zip(in_cells) {
+            for probe in probes {
                 let (min_lat, min_lon, max_lat, max_lon) = probe.bounding_box();
+                let in_cells = super::grid::in_cells_by(super::grid::CELL_SQLITE, &probe.cells());
                 query = query.or_filter(
                     reports::category_id
                         .eq(&probe.category_id)

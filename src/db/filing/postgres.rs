@@ -247,7 +247,7 @@ impl QueryFragment<Pg> for CandidateStatement {
              CROSS JOIN LATERAL (SELECT r.id FROM reports r \
              WHERE r.category_id = b.category_id AND ",
         );
-        out.push_sql(super::super::grid::cell_sql_postgres());
+        out.push_sql(super::super::grid::CELL_POSTGRES);
         out.push_sql(
             " = ANY(b.cells) \
              AND r.lat BETWEEN b.min_lat AND b.max_lat AND r.lon BETWEEN b.min_lon AND b.max_lon \
