@@ -576,21 +576,53 @@ pub fn recently_updated(
 
 /// The listings of these reports, in the order of `ids`.
 pub fn listings(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<ReportListing>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows = reports::table
-        .inner_join(categories::table)
-        .left_join(departments::table)
         .filter(reports::id.eq_any(ids))
-        .select((
-            ReportRow::as_select(),
-            CategoryRow::as_select(),
-            Option::<DepartmentRow>::as_select(),
-        ))
-        .load::<(ReportRow, CategoryRow, Option<DepartmentRow>)>(conn)?;
+        .select(ReportRow::as_select())
+        .load::<ReportRow>(conn)?;
+    // A page's reports share a few categories and departments: each is read
+    // once, not once a report through a join.
+    let mut category_ids: Vec<&str> = rows.iter().map(|r| r.category_id.as_str()).collect();
+    category_ids.sort_unstable();
+    category_ids.dedup();
+    let mut department_ids: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.department_id.as_deref())
+        .collect();
+    department_ids.sort_unstable();
+    department_ids.dedup();
+    let categories: HashMap<String, CategoryRow> = categories::table
+        .filter(categories::id.eq_any(&category_ids))
+        .select(CategoryRow::as_select())
+        .load::<CategoryRow>(conn)?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let departments: HashMap<String, DepartmentRow> = if department_ids.is_empty() {
+        HashMap::new()
+    } else {
+        departments::table
+            .filter(departments::id.eq_any(&department_ids))
+            .select(DepartmentRow::as_select())
+            .load::<DepartmentRow>(conn)?
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect()
+    };
     let mut objects = super::geodata::objects_of(conn, ids)?;
     let mut by_id: HashMap<String, ReportListing> = rows
         .into_iter()
-        .map(|(report, category, department)| {
-            (
+        .filter_map(|report| {
+            let category = categories.get(&report.category_id)?.clone();
+            let department = report
+                .department_id
+                .as_ref()
+                .and_then(|d| departments.get(d))
+                .cloned();
+            Some((
                 report.id.clone(),
                 ReportListing {
                     object: objects.remove(&report.id),
@@ -598,7 +630,7 @@ pub fn listings(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<ReportLis
                     category,
                     department,
                 },
-            )
+            ))
         })
         .collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
