@@ -515,3 +515,63 @@ async fn service_request_updates_carry_extended_statuses() {
     .await;
     assert_eq!(none, json!([]));
 }
+
+/// A request's `status_notes` is the note of its latest public change of
+/// status — not of a later event that kept the status — with or without the
+/// history (`extensions`), and nothing while it waits for a moderator.
+#[tokio::test]
+async fn status_notes_are_the_latest_change_of_status() {
+    async fn notes(app: &TestApp, number: i64) -> [Value; 2] {
+        let mut both = [Value::Null, Value::Null];
+        for (extensions, note) in [false, true].into_iter().zip(&mut both) {
+            let path = format!("requests/{number}.json?extensions={extensions}");
+            let (status, body) = get_json(app, &path).await;
+            assert_eq!(status, 200, "{body}");
+            assert_valid("requests.json", &body);
+            *note = body[0]["status_notes"].clone();
+        }
+        both
+    }
+    async fn act(app: &TestApp, id: &str, token: &str, body: Value) {
+        let (status, answer) = app.act(token, id, &body).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    const SUPERVISOR: &str = "demo-token-supervisor.roads";
+    let app = spawn_app().await;
+    let (status, filed) = app.post_json("/api/v1/reports", &valid_report()).await;
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["id"].as_str().unwrap();
+    let number = filed["number"].as_i64().unwrap();
+    assert_eq!(notes(&app, number).await, [Value::Null, Value::Null]);
+
+    act(&app, id, SUPERVISOR, json!({"action": "accept"})).await;
+    let pause = json!({"action": "pause", "pause_reason": "seasonal_work",
+        "resume_on": "2026-04-01", "reason": "Ждём тепла."});
+    act(&app, id, SUPERVISOR, pause).await;
+    assert_eq!(
+        notes(&app, number).await,
+        [json!("Ждём тепла."), json!("Ждём тепла.")]
+    );
+    act(
+        &app,
+        id,
+        SUPERVISOR,
+        json!({"action": "resume", "reason": "Потеплело."}),
+    )
+    .await;
+    // Reassigned within the same status: its reason is not a status note.
+    let assign = json!({"action": "assign", "department": "roads", "reason": "Другой бригаде."});
+    act(&app, id, SUPERVISOR, assign).await;
+    assert_eq!(
+        notes(&app, number).await,
+        [json!("Потеплело."), json!("Потеплело.")]
+    );
+    let answer = json!({"action": "answer", "answer": "Заделали."});
+    act(&app, id, "demo-token-crew1.roads", answer).await;
+    assert_eq!(
+        notes(&app, number).await,
+        [json!("Заделали."), json!("Заделали.")]
+    );
+    let (_, list) = get_json(&app, "requests.json").await;
+    assert_eq!(list[0]["status_notes"], "Заделали.", "{list}");
+}

@@ -8,6 +8,7 @@ pub use crate::db::reports::{MapPoint, ReportDetail, ReportFilter, ReportListing
 pub use crate::db::rows::{AttachmentRow, ReportEventRow, ReportPauseRow, ReportRow};
 
 use chrono::NaiveDateTime;
+use std::collections::HashMap;
 
 use super::Services;
 use crate::db::pending::PendingSupportRow;
@@ -383,33 +384,48 @@ pub fn read(
     }))
 }
 
-/// Reports with their photos and their public history.
-pub type WithHistory = (
-    Vec<ReportListing>,
-    Vec<AttachmentRow>,
-    Vec<ReportEventRow>,
-    Vec<crate::db::rows::ReportMediaLinkRow>,
-);
+/// A page of reports for Open311: each with its photos, its media links,
+/// the note of its latest public change of status, and (when asked) its
+/// whole public history.
+pub struct WithHistory {
+    pub listings: Vec<ReportListing>,
+    pub photos: Vec<AttachmentRow>,
+    pub links: Vec<crate::db::rows::ReportMediaLinkRow>,
+    /// The note of each report's latest public change of status, by id.
+    pub status_notes: HashMap<String, String>,
+    /// Every public event, oldest first (empty unless `extensions`).
+    pub events: Vec<ReportEventRow>,
+}
 
-/// A page of reports for Open311, with their photos (every one, or the
-/// first of each) and public history.
+/// A page of reports for Open311 with what a request shows: its first
+/// photo and its latest status note, or (`extensions`) every photo and the
+/// whole public history.
 pub fn with_history(
     conn: &mut DbConnection,
     filter: &ReportFilter,
     page: i64,
     per_page: i64,
-    every_photo: bool,
+    extensions: bool,
 ) -> Result<WithHistory, DbError> {
     let listings = report_db::page_of(conn, filter, page, per_page)?;
     let ids: Vec<String> = listings.iter().map(|l| l.report.id.clone()).collect();
-    let photos = if every_photo {
+    let photos = if extensions {
         report_db::photos_of(conn, &ids)?
     } else {
         report_db::first_photos(conn, &ids)?.into_values().collect()
     };
-    let events = report_db::public_events(conn, &ids)?;
-    let links = report_db::media_links_of(conn, &ids)?;
-    Ok((listings, photos, events, links))
+    let events = if extensions {
+        report_db::public_events(conn, &ids)?
+    } else {
+        Vec::new()
+    };
+    Ok(WithHistory {
+        status_notes: report_db::status_notes(conn, &ids)?,
+        links: report_db::media_links_of(conn, &ids)?,
+        listings,
+        photos,
+        events,
+    })
 }
 
 /// Public events between two times, oldest first, with each report's

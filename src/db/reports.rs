@@ -687,6 +687,38 @@ pub fn public_events(
         .load(conn)?)
 }
 
+/// The note of each report's latest public change of status (the newest
+/// public event whose status differs from the one before it, or the first
+/// one), for those that have a note: one short read back through each
+/// report's history from its newest event.
+pub fn status_notes(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<HashMap<String, String>, DbError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let latest = report_events::table
+        .filter(report_events::report_id.eq(reports::id))
+        .filter(report_events::public.eq(true))
+        .filter(
+            report_events::from_status
+                .is_null()
+                .or(report_events::from_status.ne(report_events::to_status.nullable())),
+        )
+        .order((report_events::created_at.desc(), report_events::id.desc()))
+        .select(report_events::note)
+        .limit(1)
+        .single_value();
+    Ok(reports::table
+        .filter(reports::id.eq_any(ids))
+        .select((reports::id, latest))
+        .load::<(String, Option<String>)>(conn)?
+        .into_iter()
+        .filter_map(|(id, note)| Some((id, note?)))
+        .collect())
+}
+
 /// Public history events in a time window, oldest first, with their
 /// report's number; at most `limit`.
 pub fn events_between(

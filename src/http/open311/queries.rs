@@ -262,7 +262,7 @@ async fn load_requests(
     page_size: i64,
     extensions: bool,
 ) -> Result<Vec<Value>, Open311Error> {
-    let (listings, photos, events, links) = crate::http::public_read(state, move |conn| {
+    let page = crate::http::public_read(state, move |conn| {
         Ok(reading::with_history(
             conn, &filter, page, page_size, extensions,
         )?)
@@ -270,27 +270,27 @@ async fn load_requests(
     .await
     .map_err(|e| Open311Error::from_api(format, e))?;
     let mut photos_of: HashMap<&str, Vec<&AttachmentRow>> = HashMap::new();
-    for photo in &photos {
+    for photo in &page.photos {
         photos_of
             .entry(photo.report_id.as_str())
             .or_default()
             .push(photo);
     }
     let mut links_of: HashMap<&str, Vec<&str>> = HashMap::new();
-    for link in &links {
+    for link in &page.links {
         links_of
             .entry(link.report_id.as_str())
             .or_default()
             .push(link.url.as_str());
     }
     let mut events_of: HashMap<&str, Vec<&ReportEventRow>> = HashMap::new();
-    for event in &events {
+    for event in &page.events {
         events_of
             .entry(event.report_id.as_str())
             .or_default()
             .push(event);
     }
-    listings
+    page.listings
         .iter()
         .map(|l| {
             let id = l.report.id.as_str();
@@ -301,7 +301,10 @@ async fn load_requests(
                     photos_of.get(id).map(Vec::as_slice).unwrap_or(&[]),
                     links_of.get(id).map(Vec::as_slice).unwrap_or(&[]),
                 ),
-                events_of.get(id).map(Vec::as_slice).unwrap_or(&[]),
+                (
+                    page.status_notes.get(id).map(String::as_str),
+                    events_of.get(id).map(Vec::as_slice).unwrap_or(&[]),
+                ),
                 extensions,
             )
             .map_err(|e| Open311Error::from_api(format, e))
@@ -313,7 +316,7 @@ fn request_value(
     state: &AppState,
     listing: &ReportListing,
     (photos, links): (&[&AttachmentRow], &[&str]),
-    events: &[&ReportEventRow],
+    (status_note, events): (Option<&str>, &[&ReportEventRow]),
     extensions: bool,
 ) -> Result<Value, ApiError> {
     let r = &listing.report;
@@ -322,12 +325,7 @@ fn request_value(
         .parse()
         .map_err(|e| ApiError::Internal(Box::new(e)))?;
     let time = |t: NaiveDateTime| spec::format_datetime(t, state.time_zone);
-    let status_notes = events
-        .iter()
-        .rev()
-        .find(|e| e.from_status.as_deref() != Some(e.to_status.as_str()))
-        .and_then(|e| e.note.clone())
-        .filter(|_| status != ReportStatus::Moderation);
+    let status_notes = status_note.filter(|_| status != ReportStatus::Moderation);
     let updated = r
         .closed_at
         .filter(|_| spec::plain_status(status) == "closed")
