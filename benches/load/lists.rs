@@ -3,11 +3,12 @@
 //! the JSON report list with its filters (pages of 100), and the list
 //! beside the map (the map's viewport, open reports, pages of 10). Boxes
 //! are 0.01° on a side around generated reports' neighbourhoods. The
-//! baseline is the page's read itself: the ids of the page, newest first,
-//! under the same filter, as the database layer reads them (a small box
-//! cell by cell of the grid) — what any implementation must read. The
-//! application also counts the matches (the JSON list), reads the
-//! listings, photos and history, and shapes the answer.
+//! baseline is the page's read itself — what any implementation returning
+//! the reports must read: the ids of the page, newest first, under the same
+//! filter, as the database layer reads them (a small box cell by cell of
+//! the grid), and those reports' rows. The application also counts the
+//! matches (the JSON list), reads the categories, departments, photos and
+//! status notes, and shapes the answer.
 
 use super::*;
 
@@ -158,7 +159,14 @@ pub(crate) async fn list_rows(
         let raw = {
             let filters = filters.clone();
             move |conn: &mut DbConnection, i: usize| {
-                gorod::db::reports::newest_ids(conn, &filters[i % filters.len()], 1, limit)
+                use gorod::db::schema::reports;
+                let ids =
+                    gorod::db::reports::newest_ids(conn, &filters[i % filters.len()], 1, limit)
+                        .map_err(|e| e.to_string())?;
+                reports::table
+                    .filter(reports::id.eq_any(&ids))
+                    .select(ReportRow::as_select())
+                    .load::<ReportRow>(conn)
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             }
