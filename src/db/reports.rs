@@ -688,9 +688,9 @@ pub fn public_events(
 }
 
 /// The note of each report's latest public change of status (the newest
-/// public event whose status differs from the one before it, or the first
-/// one), for those that have a note: one short read back through each
-/// report's history from its newest event.
+/// public event that moved it to another status, or filed it), for those
+/// whose change has a note: one short read back through each report's
+/// history from its newest event.
 pub fn status_notes(
     conn: &mut DbConnection,
     ids: &[String],
