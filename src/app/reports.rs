@@ -387,7 +387,7 @@ pub fn read(
 /// A page of reports for Open311: each with its photos, its media links,
 /// the note of its latest public change of status, and (when asked) its
 /// whole public history.
-pub struct WithHistory {
+pub struct RequestsPage {
     pub listings: Vec<ReportListing>,
     pub photos: Vec<AttachmentRow>,
     pub links: Vec<crate::db::rows::ReportMediaLinkRow>,
@@ -400,13 +400,13 @@ pub struct WithHistory {
 /// A page of reports for Open311 with what a request shows: its first
 /// photo and its latest status note, or (`extensions`) every photo and the
 /// whole public history.
-pub fn with_history(
+pub fn requests_page(
     conn: &mut DbConnection,
     filter: &ReportFilter,
     page: i64,
     per_page: i64,
     extensions: bool,
-) -> Result<WithHistory, DbError> {
+) -> Result<RequestsPage, DbError> {
     let listings = report_db::page_of(conn, filter, page, per_page)?;
     let ids: Vec<String> = listings.iter().map(|l| l.report.id.clone()).collect();
     let photos = if extensions {
@@ -419,7 +419,7 @@ pub fn with_history(
     } else {
         Vec::new()
     };
-    Ok(WithHistory {
+    Ok(RequestsPage {
         status_notes: report_db::status_notes(conn, &ids)?,
         links: report_db::media_links_of(conn, &ids)?,
         listings,

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 pub use super::grid::cell_sql;
 use super::grid::in_cells;
@@ -585,15 +585,11 @@ pub fn listings(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<ReportLis
         .load::<ReportRow>(conn)?;
     // A page's reports share a few categories and departments: each is read
     // once, not once a report through a join.
-    let mut category_ids: Vec<&str> = rows.iter().map(|r| r.category_id.as_str()).collect();
-    category_ids.sort_unstable();
-    category_ids.dedup();
-    let mut department_ids: Vec<&str> = rows
+    let category_ids: BTreeSet<&str> = rows.iter().map(|r| r.category_id.as_str()).collect();
+    let department_ids: BTreeSet<&str> = rows
         .iter()
         .filter_map(|r| r.department_id.as_deref())
         .collect();
-    department_ids.sort_unstable();
-    department_ids.dedup();
     let categories: HashMap<String, CategoryRow> = categories::table
         .filter(categories::id.eq_any(&category_ids))
         .select(CategoryRow::as_select())

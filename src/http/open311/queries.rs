@@ -263,7 +263,7 @@ async fn load_requests(
     extensions: bool,
 ) -> Result<Vec<Value>, Open311Error> {
     let page = crate::http::public_read(state, move |conn| {
-        Ok(reading::with_history(
+        Ok(reading::requests_page(
             conn, &filter, page, page_size, extensions,
         )?)
     })
